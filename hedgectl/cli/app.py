@@ -1,0 +1,114 @@
+"""The root Typer app: global options, command registration, and the one place errors become exit codes.
+
+Exit codes: 0 done and flat; 1 failed but flat; 2 usage or config error; 3 exposure remains;
+130 interrupted by the user (after flattening). Heavy modules (ccxt, the simulator, pydantic) are
+imported inside commands so that `hedgectl --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hedgectl import __version__
+from hedgectl.cli import bootstrap_cmd, connect_cmd, flatten_cmd, history_cmd, prices_cmd, sim_cmd
+from hedgectl.cli.session import GlobalOptions
+from hedgectl.errors import HedgectlError
+
+app = typer.Typer(
+    name="hedgectl",
+    help="Open and close hedged perpetual-futures positions across two exchanges, safely.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hedgectl {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    env_file: Annotated[
+        Path | None, typer.Option("--env-file", help="Read settings from this file instead of ./.env.")
+    ] = None,
+    mode: Annotated[
+        str | None, typer.Option("--mode", help="paper (default), testnet or live; overrides HEDGECTL_MODE.")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Debug logs and tracebacks on stderr.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """hedgectl: hedged perp positions across Binance, OKX, Backpack and Aster (paper mode by default)."""
+    _configure_logging(verbose)
+    ctx.obj = GlobalOptions(env_file=env_file, mode=mode, verbose=verbose)
+
+
+app.command("connect", help=connect_cmd.HELP)(connect_cmd.connect)
+app.command("prices", help=prices_cmd.HELP)(prices_cmd.prices)
+app.command("bootstrap", help=bootstrap_cmd.HELP)(bootstrap_cmd.bootstrap)
+app.command("flatten", help=flatten_cmd.HELP)(flatten_cmd.flatten)
+app.add_typer(history_cmd.history_app, name="history")
+app.add_typer(sim_cmd.sim_app, name="sim")
+
+_verbose = False
+
+
+def _configure_logging(verbose: bool) -> None:
+    global _verbose
+    _verbose = verbose
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s" if verbose else "%(message)s"))
+    root_logger = logging.getLogger()
+    root_logger.handlers[:] = [handler]
+    root_logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # Request URLs carry signatures; never log them, even with -v.
+    for noisy in ("httpx", "httpcore", "ccxt", "aiohttp.access", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app and turn every failure into one line on stderr and a documented exit code."""
+    import click
+
+    try:
+        result = app(args=argv, prog_name="hedgectl", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except HedgectlError as exc:
+        _report(str(exc), exc.exit_code)
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        _report("aborted", 130)
+        code = 130
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        _report("interrupted", 130)
+        code = 130
+    except Exception as exc:
+        if _verbose:
+            logging.getLogger("hedgectl").exception("internal error")
+        _report(f"internal error: {type(exc).__name__} (run with -v for details)", 1)
+        code = 1
+    sys.exit(code)
+
+
+def _report(message: str, code: int) -> None:
+    from hedgectl.cli import output as out
+
+    first_line = message.strip().splitlines()[0] if message.strip() else "failed"
+    sys.stderr.write(f"error: {first_line}\n")
+    if out.STATE.json_mode and not out.STATE.emitted:
+        out.emit_document({"ok": False, "error": first_line, "exit_code": code})

@@ -1,0 +1,328 @@
+"""`hedgectl bootstrap`: prove a two-venue hedge opens, holds, closes and accounts correctly."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+import typer
+
+from hedgectl.cli import output
+from hedgectl.cli.common import run_command
+from hedgectl.cli.session import Session
+
+HELP = (
+    "Market-buy on one venue and market-sell on another at once, hold, close both at once, and report fills, "
+    "latency and PnL (fees included). Rolls back a failed leg; Ctrl+C flattens."
+)
+
+
+def _decimal(name: str, text: str, *, positive: bool = True) -> Decimal:
+    from hedgectl.errors import UsageError
+
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise UsageError(f"{name} must be a number, got {text!r}") from None
+    if not value.is_finite() or (positive and value <= 0):
+        raise UsageError(f"{name} must be a positive number, got {text!r}")
+    return value
+
+
+def bootstrap(
+    ctx: typer.Context,
+    notional: Annotated[str, typer.Option("--notional", help="Notional per leg in USDT (notional_usdt).")] = "300",
+    hold: Annotated[
+        str, typer.Option("--hold", help="Seconds to hold both legs (max_position_duration_seconds).")
+    ] = "10",
+    symbol: Annotated[str, typer.Option("--symbol", "-s", help="BTC, BTC/USDT, ETH, SOL ...")] = "BTC/USDT",
+    long: Annotated[str, typer.Option("--long", help="Venue that buys (goes long).")] = "binance",
+    short: Annotated[str, typer.Option("--short", help="Venue that sells (goes short).")] = "okx",
+    max_slippage_bps: Annotated[
+        str, typer.Option("--max-slippage-bps", help="Refuse if spread or book slippage exceeds this.")
+    ] = "5",
+    max_latency_ms: Annotated[
+        str, typer.Option("--max-latency-ms", help="A leg unfilled after this is rolled back.")
+    ] = "800",
+    max_loss_pct: Annotated[
+        str, typer.Option("--max-loss-pct", help="Close early when the loss passes this % of notional.")
+    ] = "0.2",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts).")] = False,
+    live: Annotated[bool, typer.Option("--live", help="Confirm live mode (real money).")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+) -> None:
+    output.set_json_mode(json_out)
+    from hedgectl.domain.symbols import canonical_symbol
+    from hedgectl.engine.hedge_plan import HedgeConfig
+    from hedgectl.errors import UsageError
+    from hedgectl.venues.registry import parse_venue
+
+    long_name, short_name = parse_venue(long), parse_venue(short)
+    if long_name == short_name:
+        raise UsageError("--long and --short must be two different venues")
+    hold_s = _decimal("--hold", hold, positive=False)
+    if hold_s < 0 or hold_s > 86_400:
+        raise UsageError("--hold must be between 0 and 86400 seconds")
+    config_args: dict[str, Any] = {
+        "symbol": canonical_symbol(symbol),
+        "notional_usdt": _decimal("--notional", notional),
+        "max_slippage_bps": _decimal("--max-slippage-bps", max_slippage_bps),
+        "max_position_duration_seconds": float(hold_s),
+        "max_order_latency_ms": float(_decimal("--max-latency-ms", max_latency_ms)),
+        "max_acceptable_loss_pct": _decimal("--max-loss-pct", max_loss_pct),
+        "long_venue": long_name,
+        "short_venue": short_name,
+    }
+
+    async def body(session: Session) -> int:
+        from hedgectl.cli import render
+        from hedgectl.engine.dispatch import Dispatcher
+        from hedgectl.engine.hedge import run_hedge_cycle
+        from hedgectl.engine.interrupts import Interrupts
+
+        config = HedgeConfig(**config_args, max_notional_usdt=session.settings.max_notional_usdt)
+        config.check_caps()
+        for name in (long_name, short_name):
+            session.registry.ensure_usable(name)
+        long_venue, short_venue = session.registry.venue(long_name), session.registry.venue(short_name)
+        reporter: Any = _SilentReporter() if json_out else _RichReporter()
+        interrupts = Interrupts(render.warn)
+        interrupts.install()
+        try:
+            if not json_out:
+                render.heading(f"hedgectl bootstrap ({session.mode} mode)")
+                render.line(
+                    f"long {long_name} / short {short_name}  {config.symbol}  notional {config.notional_usdt} USDT"
+                )
+            result = await run_hedge_cycle(
+                long_venue, short_venue, Dispatcher(session.journal, session.run_id), config, reporter, interrupts
+            )
+        finally:
+            interrupts.uninstall()
+        code = result.exit_code
+        session.outcome.status = {0: "ok", 1: "failed", 3: "exposure", 130: "interrupted"}.get(code, "failed")
+        session.outcome.net_pnl = result.total.net if result.pnl else None
+        session.outcome.volume = _volume(result)
+        session.outcome.error = result.error
+        if json_out:
+            from hedgectl.cli import output
+
+            output.emit_document(_document(session.mode, result))
+            if not result.flat and result.final is not None:
+                render.error(f"EXPOSURE REMAINS: {result.final.describe_exposure()} - run `hedgectl flatten --all`")
+        else:
+            _render_summary(result)
+        return code
+
+    run_command(
+        ctx, "bootstrap", {k: str(v) for k, v in config_args.items()}, body, json_mode=json_out, live=live, yes=yes
+    )
+
+
+def _volume(result: Any) -> Decimal:
+    return sum((f.qty * f.price for leg in result.opened + result.closed for f in leg.fills), Decimal(0))
+
+
+def _leg_doc(leg: Any) -> dict[str, Any] | None:
+    if leg is None:
+        return None
+    order = leg.order
+    return {
+        "order_id": order.order_id if order else None,
+        "client_order_id": order.client_order_id if order else None,
+        "qty": order.filled_qty if order else Decimal(0),
+        "avg_price": order.avg_price if order else None,
+        "fee": sum((f.fee for f in leg.fills), Decimal(0)) if leg.fills else (order.fee if order else None),
+        "status": order.status if order else None,
+        "latency_ms": round(leg.latency_ms, 3) if leg.latency_ms is not None else None,
+        "error": leg.error,
+    }
+
+
+def _document(mode: str, result: Any) -> dict[str, Any]:
+    cfg, plan = result.config, result.plan
+    legs: dict[str, Any] = {}
+    for venue, side in ((cfg.long_venue, "buy"), (cfg.short_venue, "sell")):
+        opened = next((leg for leg in result.opened if leg.venue == venue), None)
+        closes = [leg for leg in result.closed if leg.venue == venue]
+        legs[venue] = {
+            "side": side,
+            "open": _leg_doc(opened),
+            "close": _leg_doc(closes[0]) if closes else None,
+            "extra_closes": [_leg_doc(leg) for leg in closes[1:]],
+        }
+    total = result.total
+    exposure: dict[str, Decimal | None] = {cfg.long_venue: Decimal(0), cfg.short_venue: Decimal(0)}
+    if result.final is not None:
+        for v in result.final.venues:
+            if not v.flat:  # signed open quantity, or None when the venue could not be read
+                exposure[v.venue] = sum(v.exposure.values(), Decimal(0)) if v.exposure else None
+    return {
+        "ok": result.ok,
+        "mode": mode,
+        "symbol": cfg.symbol,
+        "qty": plan.qty if plan else None,
+        "notional": plan.notional if plan else None,
+        "legs": legs,
+        "latency_ms": {
+            "open": _round(result.open_ms),
+            "close": _round(result.close_ms),
+            "skew": _round(result.skew_ms),
+        },
+        "pnl": {
+            **{
+                v: {"gross": p.gross, "fees": p.fees, "funding": p.funding, "net": p.net} for v, p in result.pnl.items()
+            },
+            "gross": total.gross,
+            "fees": total.fees,
+            "funding": total.funding,
+            "net": total.net,
+            "net_bps": result.net_bps.quantize(Decimal("0.01")),
+        },
+        "balances_before": {v: {b.asset: b.total for b in bs} for v, bs in result.balances_before.items()},
+        "balances_after": {v: {b.asset: b.total for b in bs} for v, bs in result.balances_after.items()},
+        "exposure_after": exposure,
+        "closed_early": result.closed_early,
+        "interrupted": result.interrupted,
+        "warnings": result.warnings,
+        "error": result.error,
+        "exit_code": result.exit_code,
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+class _SilentReporter:
+    def phase(self, title: str) -> None: ...
+    def balances(self, title: str, balances: Any) -> None: ...
+    def plan(self, plan: Any) -> None: ...
+    def fills(self, title: str, legs: Any) -> None: ...
+    def hold_tick(self, remaining_s: float, upnl: Any, total: Any) -> None: ...
+    def warning(self, text: str) -> None: ...
+
+
+class _RichReporter:
+    def __init__(self) -> None:
+        self._live: Any = None
+
+    def phase(self, title: str) -> None:
+        from hedgectl.cli import render
+
+        self._stop_live()
+        render.heading(title)
+
+    def balances(self, title: str, balances: dict[str, Any]) -> None:
+        from hedgectl.cli import render
+
+        render.table(
+            title,
+            ["venue", "asset", "total", "free"],
+            [[v, b.asset, b.total, b.free] for v, bs in balances.items() for b in bs if b.total],
+            right=["total", "free"],
+        )
+
+    def plan(self, plan: Any) -> None:
+        from hedgectl.cli import render
+
+        render.table(
+            f"Plan: {plan.qty} {plan.symbol} on each leg (~{plan.notional:.2f} USDT), cross spread "
+            f"{plan.cross_spread_bps:.2f} bps",
+            ["venue", "side", "bid", "ask", "expected price", "slippage bps", "free balance"],
+            [
+                [
+                    leg.venue,
+                    leg.side.value,
+                    leg.quote.bid,
+                    leg.quote.ask,
+                    leg.expected_price.quantize(leg.market.tick_size),
+                    f"{leg.slippage_bps:.2f}",
+                    f"{leg.balance_free:.2f} {leg.balance_asset}",
+                ]
+                for leg in plan.legs
+            ],
+            right=["bid", "ask", "expected price", "slippage bps", "free balance"],
+        )
+
+    def fills(self, title: str, legs: Any) -> None:
+        from hedgectl.cli import render
+
+        rows = []
+        for leg in legs:
+            o = leg.order
+            fee = sum((f.fee for f in leg.fills), Decimal(0)) if leg.fills else (o.fee if o else None)
+            rows.append(
+                [
+                    leg.venue,
+                    leg.side.value,
+                    o.filled_qty if o else None,
+                    o.avg_price if o else None,
+                    fee,
+                    o.order_id if o else None,
+                    f"{leg.latency_ms:.1f}" if leg.latency_ms is not None else None,
+                    leg.error or (o.status.value if o else "-"),
+                ]
+            )
+        render.table(
+            title,
+            ["venue", "side", "qty", "avg price", "fee", "order id", "latency ms", "status"],
+            rows,
+            right=["qty", "avg price", "fee", "latency ms"],
+        )
+
+    def hold_tick(self, remaining_s: float, upnl: dict[str, Decimal], total: Decimal) -> None:
+        from hedgectl.cli import render
+
+        text = (
+            f"{remaining_s:5.1f} s left  "
+            + "  ".join(f"{v} {p:+.4f}" for v, p in upnl.items())
+            + f"  total (after fees) {total:+.4f}"
+        )
+        if self._live is None:
+            self._cm = render.live_text(text)
+            self._live = self._cm.__enter__()
+        self._live(text)
+
+    def warning(self, text: str) -> None:
+        from hedgectl.cli import render
+
+        self._stop_live()
+        render.warn(text)
+
+    def _stop_live(self) -> None:
+        if self._live is not None:
+            self._cm.__exit__(None, None, None)
+            self._live = None
+
+
+def _render_summary(result: Any) -> None:
+    from hedgectl.cli import render
+
+    if result.pnl:
+        rows = [[v, p.gross, p.fees, p.funding, p.net] for v, p in result.pnl.items()]
+        total = result.total
+        rows.append(["total", total.gross, total.fees, total.funding, total.net])
+        render.table(
+            f"PnL (net {result.net_bps:.2f} bps of notional)",
+            ["venue", "gross", "fees", "funding", "net"],
+            [[r[0], *(render.fmt(x, 4) for x in r[1:])] for r in rows],
+            right=["gross", "fees", "funding", "net"],
+        )
+    lat = [
+        f"open {result.open_ms:.1f} ms" if result.open_ms is not None else None,
+        f"close {result.close_ms:.1f} ms" if result.close_ms is not None else None,
+        f"skew {result.skew_ms:.3f} ms" if result.skew_ms is not None else None,
+    ]
+    if any(lat):
+        render.line("latency: " + ", ".join(x for x in lat if x))
+    for warning in result.warnings:
+        render.warn(warning)
+    if not result.flat and result.final is not None:
+        render.error(f"EXPOSURE REMAINS: {result.final.describe_exposure()} - run `hedgectl flatten --all`")
+    elif result.interrupted:
+        render.line("interrupted: both venues are flat", style="yellow")
+    elif result.error:
+        render.error(f"hedge cycle failed, both venues flat: {result.error}")
+    else:
+        render.line("HEDGE CYCLE COMPLETED: both legs opened, held, closed; both venues flat", style="bold green")

@@ -1,0 +1,388 @@
+"""`hedgectl bp-aster loop`: maker volume on one venue, every fill hedged at once on the other, for days."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from hedgectl.cli.common import run_command
+from hedgectl.cli.session import Session
+
+if TYPE_CHECKING:
+    from hedgectl.engine.loop_config import LoopConfig, SeedFile
+    from hedgectl.engine.maker_taker import LoopResult
+    from hedgectl.engine.maker_taker_base import LoopEvent
+    from hedgectl.engine.maker_taker_stats import StatsSnapshot
+
+bp_aster_app = typer.Typer(
+    help="The Backpack/Aster maker-taker volume loop (the seed's hedge_bp_aster_futures_loop).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+HELP = (
+    "Rest a post-only limit order on the maker (sell at last + offset, then buy at last - offset), re-quote it "
+    "every --requote-after seconds, and hedge every fill at once with a market order on the taker; cycle after "
+    "cycle, pausing before funding. Ctrl+C cancels, hedges what filled, and flattens (or --on-exit keep-hedged)."
+)
+
+
+def _decimal(name: str, text: str | None) -> Decimal | None:
+    from hedgectl.errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise UsageError(f"{name} must be a number, got {text!r}") from None
+    if not value.is_finite():
+        raise UsageError(f"{name} must be a finite number, got {text!r}")
+    return value
+
+
+@bp_aster_app.command("loop", help=HELP)
+def loop(
+    ctx: typer.Context,
+    qty: Annotated[str | None, typer.Option("--qty", help="Base quantity per leg (quantity). [default: 10]")] = None,
+    offset_pct: Annotated[
+        str | None, typer.Option("--offset-pct", help="Limit price distance from last, % (offset_percent). [default: 0.2]")
+    ] = None,
+    requote_after: Annotated[
+        float | None,
+        typer.Option("--requote-after", help="Seconds before an unfilled order is re-quoted (first_wait_seconds). [default: 10]"),
+    ] = None,
+    between_legs: Annotated[
+        float | None, typer.Option("--between-legs", help="Seconds between leg 1 and leg 2 (between_legs_sleep). [default: 20]")
+    ] = None,
+    cycle_sleep: Annotated[
+        float | None, typer.Option("--cycle-sleep", help="Seconds between cycles (cycle_sleep). [default: 60]")
+    ] = None,
+    stop_before_funding: Annotated[
+        float | None,
+        typer.Option(
+            "--stop-before-funding",
+            help="Do not start a leg this many minutes before either venue's funding (stop_before_funding_minutes). "
+            "[default: 5]",
+        ),
+    ] = None,
+    symbol: Annotated[str | None, typer.Option("--symbol", "-s", help="Base asset. [default: ASTER]")] = None,
+    cycles: Annotated[int | None, typer.Option("--cycles", help="Stop after N cycles. [default: until stopped]")] = None,
+    maker: Annotated[str, typer.Option("--maker", help="Venue where the limit orders rest.")] = "backpack",
+    taker: Annotated[str, typer.Option("--taker", help="Venue where fills are hedged with market orders.")] = "aster",
+    config_file: Annotated[
+        Path | None, typer.Option("--config", help="The seed's YAML file (bp:, aster:, trade:); flags override it.")
+    ] = None,
+    on_exit: Annotated[
+        str, typer.Option("--on-exit", help="On stop: flatten both venues, or keep-hedged (verify, correct).")
+    ] = "flatten",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts).")] = False,
+    live: Annotated[bool, typer.Option("--live", help="Confirm live mode (real money).")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON Lines: one event per line, then a summary.")] = False,
+) -> None:
+    from hedgectl.domain.symbols import canonical_symbol
+    from hedgectl.engine.loop_config import OnExit, build_config, load_seed_file
+    from hedgectl.errors import UsageError
+    from hedgectl.venues.registry import parse_venue
+
+    if on_exit not in {o.value for o in OnExit}:
+        raise UsageError(f"--on-exit must be flatten or keep-hedged, got {on_exit!r}")
+    seed = load_seed_file(config_file) if config_file is not None else None
+    flags: dict[str, Any] = {
+        "symbol": canonical_symbol(symbol) if symbol is not None else None,
+        "qty": _decimal("--qty", qty),
+        "offset_pct": _decimal("--offset-pct", offset_pct),
+        "requote_after_s": requote_after,
+        "between_legs_s": between_legs,
+        "cycle_sleep_s": cycle_sleep,
+        "stop_before_funding_min": stop_before_funding,
+        "cycles": cycles,
+        "maker_venue": parse_venue(maker),
+        "taker_venue": parse_venue(taker),
+        "on_exit": OnExit(on_exit),
+    }
+    config = build_config(flags, seed)
+
+    async def body(session: Session) -> int:
+        return await _run(session, config, seed, json_out=json_out)
+
+    args = {
+        "symbol": config.symbol,
+        "qty": str(config.qty),
+        "offset_pct": str(config.offset_pct),
+        "requote_after_s": config.requote_after_s,
+        "between_legs_s": config.between_legs_s,
+        "cycle_sleep_s": config.cycle_sleep_s,
+        "stop_before_funding_min": config.stop_before_funding_min,
+        "cycles": config.cycles,
+        "maker": config.maker_venue,
+        "taker": config.taker_venue,
+        "on_exit": config.on_exit.value,
+        "config": str(config_file) if config_file else None,
+    }
+    run_command(ctx, "bp-aster loop", args, body, json_mode=json_out, live=live, yes=yes)
+
+
+async def _run(session: Session, config: LoopConfig, seed: SeedFile | None, *, json_out: bool) -> int:
+    from hedgectl.cli import render
+    from hedgectl.engine.dispatch import Dispatcher
+    from hedgectl.engine.interrupts import Interrupts
+    from hedgectl.engine.maker_taker import preflight, run_loop
+
+    if seed is not None:
+        for warning in seed.warnings:
+            render.warn(warning)
+        _use_seed_credentials(session, seed)
+    for name in (config.maker_venue, config.taker_venue):
+        session.registry.ensure_usable(name)
+    maker = session.registry.venue(config.maker_venue)
+    taker = session.registry.venue(config.taker_venue)
+    checked = await preflight(maker, taker, config, max_notional=session.settings.max_notional_usdt)
+    reporter: _JsonReporter | _RichReporter = _JsonReporter() if json_out else _RichReporter(session.mode, config)
+    interrupts = Interrupts(render.warn)
+    interrupts.install()
+    try:
+        result = await run_loop(
+            maker, taker, Dispatcher(session.journal, session.run_id), config, reporter, interrupts, checked
+        )
+    finally:
+        interrupts.uninstall()
+        reporter.close()
+    code = result.exit_code
+    session.outcome.status = {0: "ok", 1: "failed", 3: "exposure", 130: "interrupted"}.get(code, "failed")
+    session.outcome.error = result.exposure if code == 3 else result.error
+    if result.stats is not None:
+        session.outcome.net_pnl = result.stats.net_pnl
+        session.outcome.volume = result.stats.maker_volume + result.stats.taker_volume
+    if json_out:
+        from hedgectl.cli import output
+
+        output.emit_document(_summary(session.mode, result))
+    else:
+        _render_summary(result)
+    if code == 3:
+        render.error(f"EXPOSURE REMAINS: {result.exposure} - run `hedgectl flatten --all`")
+    return code
+
+
+def _use_seed_credentials(session: Session, seed: SeedFile) -> None:
+    """Credentials from the YAML, for venues whose environment/.env has none (never in paper mode)."""
+    from hedgectl.domain.types import Mode
+    from hedgectl.settings import CREDENTIAL_FIELDS
+
+    if session.registry.mode is Mode.PAPER:
+        return
+    updates: dict[str, Any] = {}
+    for venue, creds in seed.credentials.items():
+        if session.settings.has_credentials(venue):
+            continue  # the environment/.env wins
+        updates.update({CREDENTIAL_FIELDS[venue][name]: value for name, value in creds.items()})
+    if updates:
+        # The registry reads credentials when it builds a venue, which has not happened yet.
+        session.settings = session.settings.model_copy(update=updates)
+        session.registry.settings = session.settings
+
+
+# -- reporting ---------------------------------------------------------------------------------------
+
+
+class _JsonReporter:
+    """JSON Lines on stdout: one line per event; the summary is written by the command at the end."""
+
+    def event(self, event: LoopEvent) -> None:
+        from hedgectl.cli import output
+
+        output.emit_document(
+            {"event": event.kind, "at": event.at, "cycle": event.cycle, "leg": event.leg, **event.data}
+        )
+
+    def stats(self, snapshot: StatsSnapshot) -> None:
+        return None
+
+    def countdown(self, text: str | None) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class _RichReporter:
+    """Event lines scrolling above a live stats table (a terminal), or lines and per-cycle totals (a pipe)."""
+
+    def __init__(self, mode: str, config: LoopConfig) -> None:
+        from hedgectl.cli import render
+
+        self._render = render
+        self._config = config
+        self._snapshot: StatsSnapshot | None = None
+        self._status: str | None = None
+        self._live_cm: Any = None
+        self._update: Any = None
+        render.heading(f"hedgectl bp-aster loop ({mode} mode)")
+        cycles = "until stopped" if config.cycles is None else f"{config.cycles} cycle(s)"
+        render.line(
+            f"{config.symbol}: {config.qty} per leg, maker {config.maker_venue} (offset {config.offset_pct}%, "
+            f"re-quote after {config.requote_after_s:g} s), taker {config.taker_venue}; {cycles}; "
+            f"on exit: {config.on_exit.value}"
+        )
+        if render.stdout_console().is_terminal:
+            self._live_cm = render.live_table(lambda args: _stats_table(*args))
+            self._update = self._live_cm.__enter__()
+
+    def event(self, event: LoopEvent) -> None:
+        text = _describe(event)
+        if text is None:
+            return
+        if event.kind == "warning":
+            self._render.warn(text)
+        else:
+            self._render.line(text, style=_STYLES.get(event.kind))
+        if event.kind == "cycle" and self._update is None and self._snapshot is not None:
+            s = self._snapshot
+            self._render.line(
+                f"  totals: volume {self._render.fmt(s.maker_volume, 2)} + {self._render.fmt(s.taker_volume, 2)}, "
+                f"net PnL {self._render.fmt(s.net_pnl, 4)}, cost/10k {self._render.fmt(s.cost_per_10k, 2)}"
+            )
+
+    def stats(self, snapshot: StatsSnapshot) -> None:
+        self._snapshot = snapshot
+        self._refresh()
+
+    def countdown(self, text: str | None) -> None:
+        self._status = text
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if self._update is not None and self._snapshot is not None:
+            self._update((self._snapshot, self._status))
+
+    def close(self) -> None:
+        self._status = None
+        self._refresh()
+        if self._live_cm is not None:
+            self._live_cm.__exit__(None, None, None)
+            self._live_cm = self._update = None
+        elif self._snapshot is not None:
+            self._render.stdout_console().print(_stats_table(self._snapshot, None))
+
+
+_STYLES = {"hedge": "cyan", "cycle": "bold green", "pause": "yellow", "correction": "yellow", "residual_close": "yellow"}
+
+
+def _describe(event: LoopEvent) -> str | None:
+    """One human line per event (None: not worth a line)."""
+    from hedgectl.cli import render
+
+    d = event.data
+    where = f"[cycle {event.cycle}" + (f" leg {event.leg}]" if event.leg else "]")
+    f = render.fmt
+    kind = event.kind
+    if kind == "order":
+        action = d.get("action")
+        base = f"{where} {d['venue']} {d['side']} {f(d.get('qty'))} @ {f(d.get('price'))}"
+        if action == "placed":
+            return f"{base} posted (order {d['order_id']})"
+        if action in ("filled", "cancelled"):
+            return f"{base} {action}, filled {f(d.get('filled'))}"
+        if action == "expired":
+            return f"{base} expired: {d.get('reason')}"
+        return f"{base} {action}: {d.get('error')}"
+    if kind == "fill":
+        return f"{where} {d['venue']} filled +{f(d['delta'])} (leg {f(d['leg_filled'])})"
+    if kind == "hedge":
+        reaction = f", {d['reaction_ms']:.1f} ms after the fill" if d.get("reaction_ms") is not None else ""
+        return (
+            f"{where} hedged on {d['venue']}: {d['side']} {f(d['filled'])} @ {f(d.get('avg_price'))}{reaction}"
+        )
+    if kind.endswith("_rejected"):
+        return f"{where} {d['venue']} refused {kind.removesuffix('_rejected')} {d['side']} {f(d['qty'])}: {d['error']}"
+    if kind == "correction":
+        return (
+            f"{where} positions off by {f(d['mismatch'])} (maker {f(d['maker_position'])}, "
+            f"taker {f(d['taker_position'])}): correcting"
+        )
+    if kind == "residual_close":
+        return f"{where} closed {f(d['filled'])} on {d['venue']} ({d['reason']})"
+    if kind == "pause":
+        return (
+            f"{where} pausing {d['seconds']:.0f} s: {d['venue']} funding at {d['funding_at']:%H:%M:%S} UTC "
+            f"({d['funding_time_source']})"
+        )
+    if kind == "resume":
+        return f"{where} resuming after {d['venue']} funding"
+    if kind == "leg" and d.get("action") == "end":
+        return f"{where} leg done: maker {f(d['maker_filled'])}, hedged {f(d['hedged'])}, positions ok"
+    if kind == "cycle":
+        return f"[cycle {event.cycle}] done"
+    if kind == "warning":
+        return str(d.get("message"))
+    if kind == "exit":
+        return f"on exit ({d['policy']}): " + ("done" if d.get("exposure") is None else f"LEFT OPEN {d['exposure']}")
+    return None
+
+
+def _stats_table(snapshot: StatsSnapshot, status: str | None) -> Any:
+    from hedgectl.cli import render
+
+    s, f = snapshot, render.fmt
+    p50 = f"{s.reaction_ms_p50:.1f}" if s.reaction_ms_p50 is not None else "-"
+    p99 = f"{s.reaction_ms_p99:.1f}" if s.reaction_ms_p99 is not None else "-"
+    rows = [
+        ["cycles (legs)", f"{s.cycles} ({s.legs})"],
+        [f"maker volume ({s.maker_venue})", f(s.maker_volume, 2)],
+        [f"taker volume ({s.taker_venue})", f(s.taker_volume, 2)],
+        *[[f"fees {venue}", f(fee, 4)] for venue, fee in s.fees.items()],
+        ["funding paid/received", f(s.funding, 4) + ("" if s.funding_known else " (unknown: not reported)")],
+        ["net PnL (from fills)", f(s.net_pnl, 4)],
+        ["cost per 10,000 volume", f(s.cost_per_10k, 2)],
+        ["avg maker time-to-fill", f"{s.avg_fill_s:.1f} s" if s.avg_fill_s is not None else "-"],
+        ["hedge reaction p50 / p99", f"{p50} / {p99} ms ({s.reaction_samples} hedges)"],
+        ["maker orders / requotes", f"{s.maker_orders} / {s.requotes}"],
+        ["corrections / residual closes / pauses", f"{s.corrections} / {s.residual_closes} / {s.pauses}"],
+        ["positions (maker / taker)", f"{f(s.maker_position)} / {f(s.taker_position)}"],
+    ]
+    title = "bp-aster loop stats" + (f" - {status}" if status else "")
+    return render.make_table(title, ["metric", "value"], rows, right=["value"])
+
+
+def _summary(mode: str, result: LoopResult) -> dict[str, Any]:
+    cfg = result.config
+    return {
+        "event": "summary",
+        "ok": result.exit_code == 0,
+        "mode": mode,
+        "symbol": cfg.symbol,
+        "maker": cfg.maker_venue,
+        "taker": cfg.taker_venue,
+        "qty": cfg.qty,
+        "on_exit": cfg.on_exit,
+        "stats": result.stats,
+        "interrupted": result.interrupted,
+        "error": result.error,
+        "flat": result.final.flat if result.final is not None else None,
+        "positions_after": None
+        if result.positions_after is None
+        else {cfg.maker_venue: result.positions_after[0], cfg.taker_venue: result.positions_after[1]},
+        "exposure": result.exposure,
+        "warnings": result.warnings,
+        "exit_code": result.exit_code,
+    }
+
+
+def _render_summary(result: LoopResult) -> None:
+    from hedgectl.cli import render
+
+    for warning in result.warnings:
+        render.warn(warning)
+    if result.exit_code == 3:
+        return  # the caller prints the exposure as an error
+    if result.interrupted:
+        state = "flat" if result.config.on_exit.value == "flatten" else "hedged"
+        render.line(f"interrupted: both venues {state}", style="yellow")
+    elif result.error:
+        render.error(f"loop stopped: {result.error}; both venues flat")
+    else:
+        render.line("BP-ASTER LOOP COMPLETED: both venues flat", style="bold green")

@@ -1,0 +1,60 @@
+"""`hedgectl connect`: reachability, clock skew, auth and balances per venue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hedgectl.cli.common import run_command
+from hedgectl.cli.session import Session
+
+HELP = "Check every configured venue: reachable, keys valid, clock skew, mode, balances."
+
+
+def connect(
+    ctx: typer.Context,
+    venue: Annotated[list[str] | None, typer.Option("--venue", help="Only this venue (repeatable).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+) -> None:
+    async def body(session: Session) -> int:
+        from hedgectl.cli import output, render
+        from hedgectl.engine.survey import check_venues
+        from hedgectl.venues.registry import parse_venue
+
+        names = [parse_venue(v) for v in venue] if venue else session.registry.configured()
+        if not names:
+            raise_no_venues(session)
+        for name in names:
+            session.registry.ensure_usable(name)
+        results = await check_venues([session.registry.venue(n) for n in names])
+        ok = all(r.ok for r in results)
+        if json_out:
+            output.emit_document({"ok": ok, "mode": session.mode, "venues": results})
+        else:
+            render.table(
+                f"hedgectl connect ({session.mode} mode)",
+                ["venue", "host", "rtt p50 ms", "clock skew ms", "auth", "balances", "status"],
+                [
+                    [
+                        r.venue,
+                        r.host,
+                        f"{r.rtt_ms_p50:.1f}" if r.rtt_ms_p50 is not None else None,
+                        f"{r.clock_skew_ms:+.0f}" if r.clock_skew_ms is not None else None,
+                        {True: "ok", False: "FAILED", None: "-"}[r.auth_ok],
+                        ", ".join(f"{b.asset} {render.fmt(b.total, 2)}" for b in r.balances if b.total) or "-",
+                        "ok" if r.ok else r.error,
+                    ]
+                    for r in results
+                ],
+                right=["rtt p50 ms", "clock skew ms"],
+            )
+        return 0 if ok else 1
+
+    run_command(ctx, "connect", {"venue": venue}, body, json_mode=json_out)
+
+
+def raise_no_venues(session: Session) -> None:
+    from hedgectl.errors import ConfigError
+
+    raise ConfigError(f"no venue is configured for {session.mode} mode: set credentials in .env (see .env.example)")

@@ -1,0 +1,162 @@
+"""`hedgectl flatten`: the kill switch. Cancel every open order, close every position, verify flat."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from hedgectl.cli import output
+from hedgectl.cli.common import run_command
+from hedgectl.cli.session import Session
+
+HELP = "Cancel every open order and close every position (all venues with --all). Exit 0 flat, 3 exposure remains."
+
+
+def flatten(
+    ctx: typer.Context,
+    all_venues: Annotated[bool, typer.Option("--all", help="Every configured venue.")] = False,
+    venue: Annotated[list[str] | None, typer.Option("--venue", help="Only this venue (repeatable).")] = None,
+    symbol: Annotated[str | None, typer.Option("--symbol", "-s", help="Only this symbol (BTC, ETH ...).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be done; change nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts).")] = False,
+    live: Annotated[bool, typer.Option("--live", help="Confirm live mode (real money).")] = False,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, max=20, help="Close attempts per venue.")] = 5,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+) -> None:
+    output.set_json_mode(json_out)
+    from hedgectl.domain.symbols import canonical_symbol
+    from hedgectl.errors import UsageError
+    from hedgectl.venues.registry import parse_venue
+
+    if not all_venues and not venue:
+        raise UsageError("say which venues: --all, or --venue NAME (repeatable)")
+    if all_venues and venue:
+        raise UsageError("use either --all or --venue, not both")
+    names = [parse_venue(v) for v in venue] if venue else None
+    base = canonical_symbol(symbol) if symbol else None
+    interactive = sys.stdin.isatty()
+    if not dry_run and not yes and not interactive:
+        raise UsageError("flatten without a terminal needs --yes (or --dry-run to only look)")
+
+    async def body(session: Session) -> int:
+        from hedgectl.cli import output, render
+        from hedgectl.cli.session import unfinished_runs
+        from hedgectl.engine.dispatch import Dispatcher
+        from hedgectl.engine.flatten import flatten as flatten_venues
+        from hedgectl.engine.reconcile import positions_by_run, reconcile_intents
+
+        scope = names or session.registry.configured()
+        for name in scope:
+            session.registry.ensure_usable(name)
+        venues = {n: session.registry.venue(n) for n in scope}
+        dispatcher = Dispatcher(session.journal, session.run_id)
+        crashed = [r.id for r in unfinished_runs(session.journal, exclude=session.run_id)]
+        reconciled = [] if dry_run else await reconcile_intents(session.journal, dispatcher, venues)
+        labels = positions_by_run(session.journal, crashed)
+        if not dry_run and not yes:
+            preview = await flatten_venues(list(venues.values()), None, symbol=base, dry_run=True)
+            _render(preview, labels, title="open now")
+            if not preview.exposure() and not any(v.open_orders_before for v in preview.venues):
+                render.line("nothing open: already flat")
+            if not typer.confirm("Cancel these orders and close these positions?", default=False):
+                raise UsageError("flatten not confirmed")
+        report = await flatten_venues(
+            list(venues.values()), None if dry_run else dispatcher, symbol=base, rounds=rounds, dry_run=dry_run
+        )
+        if report.flat and not dry_run and base is None and names is None:
+            for run_id in crashed:
+                session.journal.mark_run_recovered(run_id, f"flattened by {session.run_id}")
+        code = 0 if report.flat or dry_run else 3
+        if json_out:
+            output.emit_document(_document(session, report, labels, reconciled))
+        else:
+            _render(report, labels, title="dry run: would cancel and close" if dry_run else "flatten")
+        if code == 3:
+            render.error(f"exposure remains: {report.describe_exposure()}")
+        if code == 3:
+            session.outcome.status = "exposure"
+            session.outcome.error = f"exposure remains: {report.describe_exposure()}"
+        return code
+
+    run_command(
+        ctx,
+        "flatten",
+        {"venues": names or "all", "symbol": base, "dry_run": dry_run},
+        body,
+        json_mode=json_out,
+        live=live,
+        yes=yes,
+    )
+
+
+def _document(session: Session, report: Any, labels: dict[tuple[str, str], list[str]], reconciled: list[Any]) -> Any:
+    return {
+        "ok": report.flat,
+        "mode": session.mode,
+        "dry_run": report.dry_run,
+        "venues": {
+            v.venue: {
+                "flat": v.flat,
+                "positions_before": [
+                    {"symbol": p.symbol, "qty": p.qty, "runs": labels.get((v.venue, p.symbol), [])}
+                    for p in v.positions_before
+                ],
+                "open_orders_before": [
+                    {"symbol": o.symbol, "order_id": o.order_id, "side": o.side, "qty": o.qty, "price": o.price}
+                    for o in v.open_orders_before
+                ],
+                "cancelled": [o.order_id for o in v.cancelled],
+                "closes": [
+                    {"symbol": o.symbol, "order_id": o.order_id, "side": o.side, "qty": o.qty, "status": o.status}
+                    for o in v.closes
+                ],
+                "positions_after": None
+                if v.positions_after is None
+                else [{"symbol": p.symbol, "qty": p.qty} for p in v.positions_after],
+                "errors": v.errors,
+            }
+            for v in report.venues
+        },
+        "exposure_after": report.exposure(),
+        "reconciled": [
+            {
+                "client_order_id": r.client_order_id,
+                "run": r.run_id,
+                "venue": r.venue,
+                "found": r.order is not None,
+                "error": r.error,
+            }
+            for r in reconciled
+        ],
+    }
+
+
+def _render(report: Any, labels: dict[tuple[str, str], list[str]], *, title: str) -> None:
+    from hedgectl.cli import render
+
+    rows = []
+    for v in report.venues:
+        open_desc = (
+            ", ".join(
+                f"{p.symbol} {p.qty:+f}"
+                + (f" (run {', '.join(labels[(v.venue, p.symbol)])})" if (v.venue, p.symbol) in labels else "")
+                for p in v.positions_before
+            )
+            or "flat"
+        )
+        done = []
+        if v.cancelled:
+            done.append(f"cancelled {len(v.cancelled)} order(s)")
+        elif v.open_orders_before:
+            done.append(f"{len(v.open_orders_before)} open order(s)")
+        if v.closes:
+            done.append(", ".join(f"{o.side.value} {render.fmt(o.qty)} {o.symbol}" for o in v.closes))
+        left = (
+            "unknown"
+            if v.positions_after is None
+            else ", ".join(f"{p.symbol} {p.qty:+f}" for p in v.positions_after) or "flat"
+        )
+        rows.append([v.venue, open_desc, "; ".join(done) or "-", left, "; ".join(v.errors) or "-"])
+    render.table(title, ["venue", "was open", "done", "left", "errors"], rows)

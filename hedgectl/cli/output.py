@@ -1,0 +1,61 @@
+"""Machine output for --json: one JSON document on stdout (JSON Lines for loops); decimals as strings."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert domain values (Decimal, datetime, dataclasses, enums) into JSON-ready values."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Path):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def dumps(document: Any) -> str:
+    return json.dumps(to_jsonable(document), separators=(",", ":"), sort_keys=False)
+
+
+def emit(document: Any) -> None:
+    """Write one JSON document (one line) to stdout and flush it."""
+    sys.stdout.write(dumps(document) + "\n")
+    sys.stdout.flush()
+
+
+class _State:
+    json_mode = False
+    emitted = False
+
+
+STATE = _State()
+
+
+def set_json_mode(enabled: bool) -> None:
+    STATE.json_mode = enabled
+
+
+def emit_document(document: Any) -> None:
+    """Emit the command's one JSON document (or one JSON Lines event) and remember that we did."""
+    STATE.emitted = True
+    emit(document)

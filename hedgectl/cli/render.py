@@ -1,0 +1,106 @@
+"""Human output: the only module that imports rich. Tables and lines to stdout, warnings/errors to stderr."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+_stdout: Console | None = None
+_stderr: Console | None = None
+
+
+def stdout_console() -> Console:
+    global _stdout
+    if _stdout is None:
+        # Piped output keeps whole numbers and ids readable instead of Rich's 80-column default.
+        width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140
+        _stdout = Console(file=sys.stdout, no_color=bool(os.environ.get("NO_COLOR")), soft_wrap=False, width=width)
+    return _stdout
+
+
+def stderr_console() -> Console:
+    global _stderr
+    if _stderr is None:
+        _stderr = Console(file=sys.stderr, no_color=bool(os.environ.get("NO_COLOR")), soft_wrap=True)
+    return _stderr
+
+
+def use_consoles(stdout: Console | None, stderr: Console | None) -> None:
+    """Substitute consoles (tests render into StringIO)."""
+    global _stdout, _stderr
+    _stdout, _stderr = stdout, stderr
+
+
+def fmt(value: Any, places: int | None = None) -> str:
+    """A cell: Decimals without exponent (optionally quantized), None as a dash."""
+    if value is None:
+        return "-"
+    if isinstance(value, Decimal):
+        if places is not None:
+            value = value.quantize(Decimal(1).scaleb(-places))
+        return format(value.normalize() if places is None else value, "f")
+    return str(value)
+
+
+def line(text: str, style: str | None = None) -> None:
+    stdout_console().print(Text(text, style=style or ""))
+
+
+def heading(text: str) -> None:
+    stdout_console().rule(Text(text, style="bold"))
+
+
+def warn(text: str) -> None:
+    stderr_console().print(Text(f"warning: {text}", style="yellow"))
+
+
+def error(text: str) -> None:
+    stderr_console().print(Text(f"error: {text}", style="bold red"), soft_wrap=True)
+
+
+Rows = Sequence[Sequence[Any]]
+
+
+def table(title: str | None, columns: Sequence[str], rows: Rows, *, right: Sequence[str] = ()) -> None:
+    stdout_console().print(make_table(title, columns, rows, right=right))
+
+
+@contextmanager
+def live_text(initial: str) -> Iterator[Any]:
+    """A line that updates in place (a countdown); yields a function taking the new text."""
+    console = stdout_console()
+    if not console.is_terminal:
+        yield lambda _text: None
+        return
+    with Live(Text(initial), console=console, refresh_per_second=8, transient=False) as live:
+        yield lambda text: live.update(Text(text))
+
+
+@contextmanager
+def live_table(build: Any) -> Iterator[Any]:
+    """A table re-rendered in place; yields `update(renderable_args)` that rebuilds it via `build(args)`."""
+    console = stdout_console()
+    with Live(console=console, refresh_per_second=4, transient=False, auto_refresh=False) as live:
+
+        def update(args: Any) -> None:
+            live.update(build(args), refresh=True)
+
+        yield update
+
+
+def make_table(title: str | None, columns: Sequence[str], rows: Rows, *, right: Sequence[str] = ()) -> Table:
+    t = Table(title=title, title_justify="left")
+    for col in columns:
+        t.add_column(col, justify="right" if col in right else "left", overflow="fold")
+    for row in rows:
+        t.add_row(*(fmt(c) for c in row))
+    return t

@@ -1,0 +1,146 @@
+"""One command invocation: settings, the live-mode gate, the journal run, the venue registry."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hedgectl.errors import ConfigError, HedgectlError
+
+if TYPE_CHECKING:
+    from hedgectl.journal import Journal, RunRow
+    from hedgectl.settings import Settings
+    from hedgectl.venues.registry import Registry
+
+log = logging.getLogger("hedgectl")
+
+
+@dataclass
+class GlobalOptions:
+    env_file: Path | None = None
+    mode: str | None = None
+    verbose: bool = False
+
+
+@dataclass
+class Outcome:
+    """How a run ended, for the journal."""
+
+    status: str = "ok"
+    exit_code: int = 0
+    net_pnl: Decimal | None = None
+    volume: Decimal | None = None
+    error: str | None = None
+
+
+@dataclass
+class Session:
+    settings: Settings
+    journal: Journal
+    registry: Registry
+    run_id: str
+    outcome: Outcome = field(default_factory=Outcome)
+
+    @property
+    def mode(self) -> str:
+        return self.registry.mode.value
+
+
+def load(options: GlobalOptions) -> Settings:
+    from hedgectl.settings import load_settings
+
+    settings = load_settings(options.env_file, mode_override=options.mode)
+    _warn_if_env_file_is_readable_by_others(options.env_file or Path(".env"))
+    return settings
+
+
+def confirm_live(settings: Settings, *, live: bool, yes: bool, ask: Any) -> bool:
+    """The live-mode gate: returns True when live trading was explicitly confirmed; raises otherwise."""
+    from hedgectl.domain.types import Mode
+
+    mode = settings.effective_mode
+    if mode is not Mode.LIVE:
+        if live:
+            log.warning("--live ignored: the mode is %s (set HEDGECTL_MODE=live for real money)", mode.value)
+        return False
+    if not live:
+        raise ConfigError("HEDGECTL_MODE=live trades real money: add --live to this command to confirm")
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise ConfigError("live mode without a terminal needs --yes as well as --live")
+    answer = ask("This will trade REAL MONEY. Type 'live' to continue")
+    if str(answer).strip().lower() != "live":
+        raise ConfigError("live trading not confirmed")
+    return True
+
+
+def unfinished_runs(journal: Journal, *, exclude: str | None = None) -> list[RunRow]:
+    """Runs that crashed (no end and their process is gone) or left order intents unacknowledged."""
+    out = []
+    for run in journal.unfinished_runs(exclude=exclude):
+        if run.ended_at is None and run.pid is not None and _alive(run.pid) and run.pid != os.getpid():
+            continue  # still running in another process
+        out.append(run)
+    return out
+
+
+@asynccontextmanager
+async def open_session(
+    settings: Settings, command: str, args: dict[str, Any], *, live_confirmed: bool, warn: Any
+) -> AsyncIterator[Session]:
+    """Open the journal, record the run, build the registry; close all and end the run however it ends."""
+    from hedgectl.journal import Journal
+    from hedgectl.venues.registry import Registry
+
+    registry = Registry(settings, live_confirmed=live_confirmed)
+    journal = Journal(settings.state_dir() / "journal.sqlite")
+    for run in unfinished_runs(journal):
+        pending = [o for o in journal.orders(run.id) if o.state in ("intent", "unknown")]
+        detail = f" with {len(pending)} unacknowledged order(s)" if pending else ""
+        warn(f"run {run.id} ({run.command}) did not finish{detail}: check it with `hedgectl flatten --all --dry-run`")
+    run_id = journal.start_run(command, registry.mode.value, args)
+    session = Session(settings=settings, journal=journal, registry=registry, run_id=run_id)
+    try:
+        yield session
+    except HedgectlError as exc:
+        session.outcome = Outcome(status="error", exit_code=exc.exit_code, error=str(exc))
+        raise
+    except BaseException as exc:
+        session.outcome = Outcome(status="error", exit_code=1, error=f"unexpected {type(exc).__name__}")
+        raise
+    finally:
+        try:
+            await registry.aclose()
+        finally:
+            o = session.outcome
+            journal.end_run(
+                run_id, status=o.status, exit_code=o.exit_code, net_pnl=o.net_pnl, volume=o.volume, error=o.error
+            )
+            journal.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _warn_if_env_file_is_readable_by_others(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        log.warning("%s is readable by other users (mode %o): run `chmod 600 %s`", path, mode & 0o777, path)

@@ -1,0 +1,45 @@
+"""Profit and loss from actual fills: gross, fees and net per leg."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from hedgectl.domain.types import Fill, Side
+
+
+@dataclass(frozen=True, slots=True)
+class LegPnl:
+    gross: Decimal
+    fees: Decimal
+    funding: Decimal = Decimal(0)
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.fees + self.funding
+
+
+def leg_pnl(fills: Iterable[Fill], funding: Decimal = Decimal(0)) -> LegPnl:
+    """Realized PnL of a set of fills that together open and close a position (cash flow of the fills).
+
+    Sells bring in qty x price, buys pay it out; when the fills net to zero quantity the cash flow is the
+    realized gross PnL. Fees are taken in the quote asset.
+    """
+    gross = Decimal(0)
+    fees = Decimal(0)
+    for fill in fills:
+        cash = fill.qty * fill.price
+        gross += cash if fill.side is Side.SELL else -cash
+        fees += fill.fee
+    return LegPnl(gross=gross, fees=fees, funding=funding)
+
+
+def unrealized_pnl(qty: Decimal, entry_price: Decimal, mark: Decimal) -> Decimal:
+    """Unrealized PnL of a signed position at `mark`."""
+    return (mark - entry_price) * qty
+
+
+def bps_of(value: Decimal, notional: Decimal) -> Decimal:
+    """`value` in basis points of `notional` (0 when the notional is 0)."""
+    return value / notional * 10_000 if notional else Decimal(0)

@@ -1,0 +1,191 @@
+"""The one flatten implementation: cancel open orders, close positions reduce-only, re-read until flat.
+
+It serves `hedgectl flatten`, bootstrap's rollback and close, and every Ctrl+C path. The venues' own
+position reports are the truth; nothing here trusts what we believe we sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from hedgectl.domain.types import Order, OrderRequest, OrderType, Position
+from hedgectl.engine.dispatch import Dispatcher
+from hedgectl.errors import AmbiguousOrderState, HedgectlError, VenueError
+from hedgectl.venues.base import Venue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class VenueFlatten:
+    """What one venue had open, what was done about it, and what is left."""
+
+    venue: str
+    positions_before: list[Position] = field(default_factory=list)
+    open_orders_before: list[Order] = field(default_factory=list)
+    cancelled: list[Order] = field(default_factory=list)
+    closes: list[Order] = field(default_factory=list)
+    positions_after: list[Position] | None = None  # None: could not be read
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def flat(self) -> bool:
+        return self.positions_after is not None and not self.positions_after
+
+    @property
+    def exposure(self) -> dict[str, Decimal]:
+        """Signed open quantity per symbol after flattening (the last known one if it could not be re-read)."""
+        positions = self.positions_after if self.positions_after is not None else self.positions_before
+        return {p.symbol: p.qty for p in positions}
+
+
+@dataclass
+class FlattenReport:
+    venues: list[VenueFlatten]
+    dry_run: bool = False
+
+    @property
+    def flat(self) -> bool:
+        return all(v.flat for v in self.venues)
+
+    def exposure(self) -> dict[str, dict[str, Decimal] | None]:
+        """Open quantity per venue and symbol for venues that are not flat (None: could not be read)."""
+        return {v.venue: v.exposure or None for v in self.venues if not v.flat}
+
+    def describe_exposure(self) -> str:
+        parts = []
+        for venue, symbols in self.exposure().items():
+            if symbols is None:
+                parts.append(f"{venue}: unknown (positions could not be read)")
+            else:
+                parts.append(f"{venue}: " + ", ".join(f"{s} {q:+f}" for s, q in symbols.items()))
+        return "; ".join(parts)
+
+
+async def flatten(
+    venues: Sequence[Venue],
+    dispatcher: Dispatcher | None,
+    *,
+    symbol: str | None = None,
+    rounds: int = 5,
+    retry_delay_s: float = 0.5,
+    dry_run: bool = False,
+    intent: str = "flatten",
+) -> FlattenReport:
+    """Flatten every venue concurrently; a venue that fails is reported and the others still flattened."""
+    if dispatcher is None and not dry_run:
+        raise ValueError("a dispatcher is needed unless dry_run")
+    results = await asyncio.gather(
+        *(
+            _flatten_venue(
+                v, dispatcher, symbol=symbol, rounds=rounds, delay_s=retry_delay_s, dry_run=dry_run, intent=intent
+            )
+            for v in venues
+        )
+    )
+    return FlattenReport(venues=list(results), dry_run=dry_run)
+
+
+async def _flatten_venue(
+    venue: Venue,
+    dispatcher: Dispatcher | None,
+    *,
+    symbol: str | None,
+    rounds: int,
+    delay_s: float,
+    dry_run: bool,
+    intent: str,
+) -> VenueFlatten:
+    report = VenueFlatten(venue=venue.name)
+    # Cancel and read at once: a fill racing the cancel shows up in the re-read of the next round.
+    cancelled: list[Order] | BaseException = []
+    if dry_run:
+        open_orders, positions = await asyncio.gather(
+            venue.fetch_open_orders(symbol), venue.fetch_positions(symbol), return_exceptions=True
+        )
+    else:
+        open_orders, positions, cancelled = await asyncio.gather(
+            venue.fetch_open_orders(symbol),
+            venue.fetch_positions(symbol),
+            venue.cancel_all_orders(symbol),
+            return_exceptions=True,
+        )
+    if isinstance(open_orders, BaseException):
+        report.errors.append(_describe("reading open orders", open_orders))
+    else:
+        report.open_orders_before = list(open_orders)
+    current: list[Position] | None = None
+    if isinstance(positions, BaseException):
+        report.errors.append(_describe("reading positions", positions))
+    else:
+        current = [p for p in positions if p.qty != 0]
+        report.positions_before = current
+    if isinstance(cancelled, BaseException):
+        report.errors.append(_describe("cancelling open orders", cancelled))
+    else:
+        report.cancelled = list(cancelled)
+    if dry_run:
+        report.positions_after = current
+        return report
+    assert dispatcher is not None  # noqa: S101 - checked by flatten()
+    for round_no in range(rounds):
+        if current is None:
+            current = await _read_positions(venue, symbol, report)
+            if current is None:
+                await asyncio.sleep(delay_s * (round_no + 1))
+                continue
+        if not current:
+            report.positions_after = []
+            return report
+        await asyncio.gather(*(_close(venue, dispatcher, p, intent, report) for p in current))
+        current = None
+    report.positions_after = await _read_positions(venue, symbol, report)
+    return report
+
+
+async def _read_positions(venue: Venue, symbol: str | None, report: VenueFlatten) -> list[Position] | None:
+    try:
+        return [p for p in await venue.fetch_positions(symbol) if p.qty != 0]
+    except HedgectlError as exc:
+        report.errors.append(_describe("reading positions", exc))
+        return None
+
+
+async def _close(venue: Venue, dispatcher: Dispatcher, position: Position, intent: str, report: VenueFlatten) -> None:
+    side = position.side
+    if side is None:
+        return
+    request = OrderRequest(
+        symbol=position.symbol,
+        side=side.opposite,
+        type=OrderType.MARKET,
+        qty=abs(position.qty),
+        client_order_id=dispatcher.new_id(),
+        reduce_only=True,
+    )
+    try:
+        sent = await dispatcher.place(venue, request, intent)
+        report.closes.append(sent.order)
+    except AmbiguousOrderState as exc:
+        report.errors.append(_describe(f"closing {position.symbol}", exc))
+        try:
+            found = await dispatcher.reconcile(venue, position.symbol, request.client_order_id)
+        except HedgectlError as again:
+            report.errors.append(_describe(f"reconciling {request.client_order_id}", again))
+        else:
+            if found is not None:
+                report.closes.append(found)
+    except VenueError as exc:
+        report.errors.append(_describe(f"closing {position.symbol}", exc))
+        await asyncio.sleep(0.2)
+
+
+def _describe(action: str, exc: BaseException) -> str:
+    if isinstance(exc, HedgectlError):
+        return f"{action}: {exc}"
+    log.debug("unexpected error while %s", action, exc_info=exc)
+    return f"{action}: unexpected {type(exc).__name__}"

@@ -1,0 +1,159 @@
+"""Planning a two-venue hedge: prices, the common quantity, and every pre-trade check, before any order."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from decimal import Decimal
+
+from hedgectl.domain.quantity import common_quantity
+from hedgectl.domain.types import Balance, BookLevel, Market, OrderBook, Quote, Side
+from hedgectl.errors import UsageError
+from hedgectl.venues.base import Venue
+
+# Margin assumed per unit of notional when checking balances: 1/5 = 5x leverage or more.
+ASSUMED_MARGIN_FRACTION = Decimal("0.2")
+
+
+@dataclass(frozen=True)
+class HedgeConfig:
+    """The seed's HedgeConfig: same names, same defaults."""
+
+    symbol: str = "BTC"
+    notional_usdt: Decimal = Decimal(300)
+    max_slippage_bps: Decimal = Decimal(5)
+    max_position_duration_seconds: float = 10.0
+    max_order_latency_ms: float = 800.0
+    max_acceptable_loss_pct: Decimal = Decimal("0.2")
+    long_venue: str = "binance"
+    short_venue: str = "okx"
+    max_notional_usdt: Decimal = Decimal(1000)  # HEDGECTL_MAX_NOTIONAL_USDT
+
+    def check_caps(self) -> None:
+        """Refuse a notional above the configured cap (before anything is connected)."""
+        if self.notional_usdt > self.max_notional_usdt:
+            raise UsageError(
+                f"notional {self.notional_usdt} exceeds the cap of {self.max_notional_usdt} USDT "
+                "(HEDGECTL_MAX_NOTIONAL_USDT)"
+            )
+
+
+@dataclass(frozen=True)
+class LegPlan:
+    venue: str
+    side: Side
+    market: Market
+    quote: Quote
+    expected_price: Decimal  # VWAP of walking the book for the planned quantity
+    slippage_bps: Decimal  # expected price vs. the best level
+    balance_free: Decimal
+    balance_asset: str
+
+
+@dataclass(frozen=True)
+class HedgePlan:
+    symbol: str
+    qty: Decimal
+    notional: Decimal
+    reference_price: Decimal
+    cross_spread_bps: Decimal  # |mid(long) - mid(short)| in bps of their mean
+    long: LegPlan
+    short: LegPlan
+
+    @property
+    def legs(self) -> tuple[LegPlan, LegPlan]:
+        return (self.long, self.short)
+
+
+class PlanRefused(UsageError):
+    """A pre-trade check failed: nothing was sent."""
+
+    exit_code = 1
+
+
+async def plan_hedge(
+    long_venue: Venue, short_venue: Venue, config: HedgeConfig
+) -> tuple[HedgePlan, dict[str, list[Balance]]]:
+    """Read markets, quotes, books and balances of both venues at once, and check everything."""
+    config.check_caps()
+    (m_long, m_short), (q_long, q_short), (b_long, b_short), (bal_long, bal_short) = await asyncio.gather(
+        asyncio.gather(long_venue.market(config.symbol), short_venue.market(config.symbol)),
+        asyncio.gather(long_venue.fetch_quote(config.symbol), short_venue.fetch_quote(config.symbol)),
+        asyncio.gather(long_venue.fetch_book(config.symbol, 50), short_venue.fetch_book(config.symbol, 50)),
+        asyncio.gather(long_venue.fetch_balances(), short_venue.fetch_balances()),
+    )
+    # Size against the dearer side so that neither leg's notional exceeds the target.
+    reference = max(q_long.ask, q_short.bid)
+    sizing = common_quantity([m_long, m_short], config.notional_usdt, reference)
+    qty = sizing.qty
+    mid_long, mid_short = q_long.mid, q_short.mid
+    cross_bps = abs(mid_long - mid_short) / ((mid_long + mid_short) / 2) * 10_000
+    long_leg = _leg(long_venue.name, Side.BUY, m_long, q_long, b_long, qty, bal_long)
+    short_leg = _leg(short_venue.name, Side.SELL, m_short, q_short, b_short, qty, bal_short)
+    plan = HedgePlan(
+        symbol=config.symbol,
+        qty=qty,
+        notional=qty * reference,
+        reference_price=reference,
+        cross_spread_bps=cross_bps,
+        long=long_leg,
+        short=short_leg,
+    )
+    _check(plan, config)
+    return plan, {long_venue.name: bal_long, short_venue.name: bal_short}
+
+
+def _leg(
+    venue: str, side: Side, market: Market, quote: Quote, book: OrderBook, qty: Decimal, balances: list[Balance]
+) -> LegPlan:
+    levels = book.asks if side is Side.BUY else book.bids
+    vwap = walk_book(levels, qty)
+    if vwap is None:
+        raise PlanRefused(f"{venue}: the order book is too thin for {qty} {market.symbol}")
+    best = levels[0].price
+    slippage = abs(vwap - best) / best * 10_000
+    balance = next((b for b in balances if b.asset == market.quote), None)
+    return LegPlan(
+        venue=venue,
+        side=side,
+        market=market,
+        quote=quote,
+        expected_price=vwap,
+        slippage_bps=slippage,
+        balance_free=balance.free if balance else Decimal(0),
+        balance_asset=market.quote,
+    )
+
+
+def walk_book(levels: tuple[BookLevel, ...], qty: Decimal) -> Decimal | None:
+    """The average price of taking `qty` from `levels` (best first); None if the book is too thin."""
+    remaining = qty
+    cost = Decimal(0)
+    for level in levels:
+        take = min(remaining, level.qty)
+        cost += take * level.price
+        remaining -= take
+        if remaining <= 0:
+            return cost / qty
+    return None
+
+
+def _check(plan: HedgePlan, config: HedgeConfig) -> None:
+    limit = config.max_slippage_bps
+    if plan.cross_spread_bps > limit:
+        raise PlanRefused(
+            f"cross-venue spread {plan.cross_spread_bps:.2f} bps exceeds --max-slippage-bps {limit} "
+            f"({plan.long.venue} mid {plan.long.quote.mid}, {plan.short.venue} mid {plan.short.quote.mid})"
+        )
+    for leg in plan.legs:
+        if leg.slippage_bps > limit:
+            raise PlanRefused(
+                f"{leg.venue}: estimated slippage {leg.slippage_bps:.2f} bps for {plan.qty} exceeds "
+                f"--max-slippage-bps {limit}"
+            )
+        needed = plan.notional * ASSUMED_MARGIN_FRACTION
+        if leg.balance_free < needed:
+            raise PlanRefused(
+                f"{leg.venue}: free {leg.balance_asset} {leg.balance_free} is below the {needed:.2f} "
+                f"margin needed for {plan.notional:.2f} notional"
+            )

@@ -1,0 +1,65 @@
+"""Ctrl+C and SIGTERM as a request to stop safely, not as an exception thrown into in-flight orders.
+
+The first signal sets `stop` (the engine flattens and exits 130). A second one, while flattening, warns
+that exposure may remain and asks for a third; the third aborts at once (exit 3, exposure unknown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable
+
+ABORT_EXIT_CODE = 3
+
+
+class Interrupts:
+    def __init__(self, warn: Callable[[str], None]) -> None:
+        self.stop = asyncio.Event()
+        self.count = 0
+        self.flattening = False
+        self._warn = warn
+        self._installed: list[int] = []
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self._on_signal)
+                self._installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+                continue
+
+    def uninstall(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._installed:
+            loop.remove_signal_handler(sig)
+        self._installed.clear()
+
+    def _on_signal(self) -> None:
+        self.count += 1
+        if self.count == 1:
+            self._warn("interrupted: stopping and flattening whatever is open (Ctrl+C again to see options)")
+            self.stop.set()
+        elif self.count == 2:
+            self._warn(
+                "still flattening: interrupting now may LEAVE EXPOSURE OPEN. Press Ctrl+C a third time to abort anyway"
+            )
+        else:
+            sys.stderr.write("aborted by the user: positions may remain open; run `hedgectl flatten --all`\n")
+            sys.stderr.flush()
+            os._exit(ABORT_EXIT_CODE)
+
+    @property
+    def requested(self) -> bool:
+        return self.stop.is_set()
+
+    async def sleep(self, seconds: float) -> bool:
+        """Sleep up to `seconds`; return True if a stop was requested meanwhile."""
+        try:
+            await asyncio.wait_for(self.stop.wait(), timeout=max(0.0, seconds))
+        except TimeoutError:
+            return False
+        return True

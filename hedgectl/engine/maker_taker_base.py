@@ -1,0 +1,178 @@
+"""What every part of the maker/taker loop shares: the context, the reporter protocol, events, retries, accounts.
+
+Retry policy in one place. Reads (quotes, positions, order lookups, cancels) are retried on the errors a
+venue may recover from (Unavailable, RateLimited, AmbiguousOrderState, BadResponse): without limit while the
+loop runs normally (a stop request ends the wait), a bounded number of times on the way out. Order
+placement is never retried here: the callers decide, after reconciling by client order id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar
+
+from hedgectl.clock import Clock
+from hedgectl.domain.types import Fill, Market, Order
+from hedgectl.engine.dispatch import Dispatcher
+from hedgectl.engine.interrupts import Interrupts
+from hedgectl.engine.loop_config import LoopConfig
+from hedgectl.engine.maker_taker_feed import FillFeed
+from hedgectl.engine.maker_taker_stats import LoopStats, StatsSnapshot
+from hedgectl.errors import AmbiguousOrderState, BadResponse, HedgectlError, RateLimited, Unavailable
+from hedgectl.venues.base import Venue
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TRANSIENT: tuple[type[HedgectlError], ...] = (Unavailable, RateLimited, AmbiguousOrderState, BadResponse)
+BACKOFF_START_S = 0.5
+BACKOFF_MAX_S = 30.0
+RATE_LIMIT_MIN_S = 2.0
+EXIT_ATTEMPTS = 6  # bounded retries on the way out (about half a minute in all)
+
+
+class Stopped(Exception):
+    """A stop was requested while the loop was waiting; nothing was in flight."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoopEvent:
+    """One thing that happened: an order, a fill, a hedge, a pause, a cycle... (one JSON line each)."""
+
+    kind: str
+    at: datetime
+    cycle: int
+    leg: int | None
+    data: dict[str, Any]
+
+
+class LoopReporter(Protocol):
+    """What the loop tells its user as it goes (a live Rich table, or JSON Lines)."""
+
+    def event(self, event: LoopEvent) -> None: ...
+    def stats(self, snapshot: StatsSnapshot) -> None: ...
+    def countdown(self, text: str | None) -> None:
+        """Show `text` as a line updated in place (a pause's countdown); None ends it."""
+        ...
+
+
+def backoff_s(attempt: int, exc: BaseException) -> float:
+    """Exponential backoff for the attempt-th consecutive failure (rate limits wait longer)."""
+    delay = min(BACKOFF_MAX_S, BACKOFF_START_S * 2.0 ** max(0, attempt - 1))
+    return max(delay, RATE_LIMIT_MIN_S) if isinstance(exc, RateLimited) else delay
+
+
+@dataclass
+class LoopContext:
+    maker: Venue
+    taker: Venue
+    maker_market: Market
+    taker_market: Market
+    dispatcher: Dispatcher
+    config: LoopConfig
+    reporter: LoopReporter
+    interrupts: Interrupts
+    clock: Clock
+    feed: FillFeed
+    stats: LoopStats
+    ref_price: Decimal = Decimal(0)  # the last maker reference price seen (for notional minimums)
+    cycle: int = 0
+    leg: int | None = None
+    _unaccounted: list[tuple[Venue, Order]] = field(default_factory=list)
+
+    @property
+    def symbol(self) -> str:
+        return self.config.symbol
+
+    @property
+    def stopping(self) -> bool:
+        return self.interrupts.requested
+
+    def role(self, venue: Venue) -> str:
+        return "maker" if venue is self.maker else "taker"
+
+    # -- telling ------------------------------------------------------------------------------------
+    def emit(self, kind: str, *, journal: bool = False, **data: Any) -> None:
+        self.reporter.event(LoopEvent(kind=kind, at=self.clock.now(), cycle=self.cycle, leg=self.leg, data=data))
+        if journal:
+            self.dispatcher.journal.event(
+                self.dispatcher.run_id, f"loop.{kind}", {"cycle": self.cycle, "leg": self.leg, **data}
+            )
+
+    def warn(self, text: str) -> None:
+        log.debug("loop warning: %s", text)
+        self.emit("warning", message=text)
+
+    # -- waiting ------------------------------------------------------------------------------------
+    async def pause(self, seconds: float) -> None:
+        """Wait; raise Stopped if a stop is requested meanwhile (or already was)."""
+        if self.stopping or (seconds > 0 and await self.interrupts.sleep(seconds)):
+            raise Stopped
+
+    async def read(self, what: str, call: Callable[[], Awaitable[T]], *, on_exit: bool = False) -> T:
+        """Run an idempotent call, retrying transient failures (bounded when `on_exit`)."""
+        attempt = 0
+        while True:
+            try:
+                return await call()
+            except TRANSIENT as exc:
+                attempt += 1
+                if on_exit and attempt >= EXIT_ATTEMPTS:
+                    raise
+                delay = backoff_s(attempt, exc)
+                self.warn(f"{what}: {exc}; retrying in {delay:g} s")
+                if on_exit:
+                    await asyncio.sleep(delay)
+                else:
+                    await self.pause(delay)
+
+    # -- accounting ---------------------------------------------------------------------------------
+    def owe_account(self, venue: Venue, order: Order) -> None:
+        """Remember an order with fills, to be accounted at the next checkpoint (off the hot path)."""
+        if order.filled_qty > 0:
+            self._unaccounted.append((venue, order))
+
+    async def settle_accounts(self) -> None:
+        """Add the fills of every remembered order to the stats (journaling them), then report the stats."""
+        pending, self._unaccounted = self._unaccounted, []
+        for venue, order in pending:
+            tally = self.stats.tally(venue.name)
+            for fill in await self._fills(venue, order):
+                tally.add(fill.side, fill.qty, fill.price, fill.fee)
+        self.reporter.stats(self.stats.snapshot())
+
+    async def _fills(self, venue: Venue, order: Order) -> list[Fill]:
+        try:
+            fills = await self.read(
+                f"{venue.name}: fills of {order.order_id}",
+                lambda: self.dispatcher.fills_of(venue, order),
+                on_exit=True,
+            )
+        except HedgectlError as exc:
+            self.warn(f"{venue.name}: fills of order {order.order_id} unavailable ({exc}): using its average price")
+            fills = []
+        if sum((f.qty for f in fills), Decimal(0)) == order.filled_qty:
+            return fills
+        # The venue's fill history lags or failed: account the order as one fill at its average price.
+        price = order.avg_price or order.price
+        if price is None:
+            self.warn(f"{venue.name}: order {order.order_id} filled {order.filled_qty} at an unknown price")
+            return []
+        return [
+            Fill(
+                venue=venue.name,
+                symbol=order.symbol,
+                order_id=order.order_id,
+                trade_id=f"order-{order.order_id}",
+                side=order.side,
+                qty=order.filled_qty,
+                price=price,
+                fee=order.fee or Decimal(0),
+                fee_asset=order.fee_asset or "",
+            )
+        ]

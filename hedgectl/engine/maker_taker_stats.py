@@ -1,0 +1,177 @@
+"""Running statistics of the maker/taker loop, in constant memory: aggregates plus a bounded reservoir.
+
+Nothing here grows with the run's length: volumes, fees, cash and positions are running sums; hedge
+reaction times go into a fixed-size uniform reservoir sample from which p50/p99 are read.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from hedgectl.domain.types import Side
+
+RESERVOIR_SIZE = 2048
+_ZERO = Decimal(0)
+
+
+class Reservoir:
+    """A uniform sample of at most `capacity` values out of every value ever added (Vitter's algorithm R)."""
+
+    def __init__(self, capacity: int = RESERVOIR_SIZE, *, seed: int = 0) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be positive")
+        self.capacity = capacity
+        self.count = 0
+        self._values: list[float] = []
+        self._rng = random.Random(seed)  # noqa: S311 - sampling, not security
+
+    def add(self, value: float) -> None:
+        self.count += 1
+        if len(self._values) < self.capacity:
+            self._values.append(value)
+            return
+        slot = self._rng.randrange(self.count)
+        if slot < self.capacity:
+            self._values[slot] = value
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def percentile(self, pct: float) -> float | None:
+        """The nearest-rank percentile of the sample (None when empty)."""
+        if not self._values:
+            return None
+        ordered = sorted(self._values)
+        rank = max(1, math.ceil(pct / 100 * len(ordered)))
+        return ordered[min(rank, len(ordered)) - 1]
+
+
+@dataclass
+class VenueTally:
+    """One venue's executions this run: volume, fees, signed cash flow and signed position change."""
+
+    volume: Decimal = _ZERO  # quote units
+    fees: Decimal = _ZERO  # quote units, positive = paid
+    cash: Decimal = _ZERO  # + for sells, - for buys
+    qty: Decimal = _ZERO  # signed base units bought minus sold
+    fills: int = 0
+    last_price: Decimal | None = None
+
+    def add(self, side: Side, qty: Decimal, price: Decimal, fee: Decimal) -> None:
+        notional = qty * price
+        self.volume += notional
+        self.fees += fee
+        self.cash += notional if side is Side.SELL else -notional
+        self.qty += side.sign * qty
+        self.fills += 1
+        self.last_price = price
+
+    def pnl(self, mark: Decimal | None = None) -> Decimal:
+        """Cash flow plus what is still held at `mark` (the last fill price if none), minus fees."""
+        price = mark if mark is not None else self.last_price
+        held = self.qty * price if (self.qty and price is not None) else _ZERO
+        return self.cash + held - self.fees
+
+
+@dataclass
+class RunningMean:
+    count: int = 0
+    total: float = 0.0
+
+    def add(self, value: float) -> None:
+        self.count += 1
+        self.total += value
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+
+@dataclass(frozen=True)
+class StatsSnapshot:
+    """What the reporter shows and the summary document holds."""
+
+    cycles: int
+    legs: int
+    maker_venue: str
+    taker_venue: str
+    maker_volume: Decimal
+    taker_volume: Decimal
+    fees: dict[str, Decimal]
+    funding: Decimal
+    funding_known: bool
+    net_pnl: Decimal
+    cost_per_10k: Decimal | None
+    maker_orders: int
+    requotes: int
+    hedges: int
+    corrections: int
+    residual_closes: int
+    pauses: int
+    avg_fill_s: float | None
+    reaction_ms_p50: float | None
+    reaction_ms_p99: float | None
+    reaction_samples: int
+    maker_position: Decimal
+    taker_position: Decimal
+
+
+@dataclass
+class LoopStats:
+    maker_venue: str
+    taker_venue: str
+    cycles: int = 0
+    legs: int = 0
+    maker_orders: int = 0
+    requotes: int = 0
+    hedges: int = 0
+    corrections: int = 0
+    residual_closes: int = 0
+    pauses: int = 0
+    maker: VenueTally = field(default_factory=VenueTally)
+    taker: VenueTally = field(default_factory=VenueTally)
+    fill_time_s: RunningMean = field(default_factory=RunningMean)
+    reaction_ms: Reservoir = field(default_factory=Reservoir)
+
+    def tally(self, venue: str) -> VenueTally:
+        return self.maker if venue == self.maker_venue else self.taker
+
+    def snapshot(self) -> StatsSnapshot:
+        volume = self.maker.volume + self.taker.volume
+        net = self.maker.pnl() + self.taker.pnl()
+        return StatsSnapshot(
+            cycles=self.cycles,
+            legs=self.legs,
+            maker_venue=self.maker_venue,
+            taker_venue=self.taker_venue,
+            maker_volume=self.maker.volume,
+            taker_volume=self.taker.volume,
+            fees={self.maker_venue: self.maker.fees, self.taker_venue: self.taker.fees},
+            # Neither venue's adapter reports funding payments: counted as 0 and flagged as unknown.
+            funding=_ZERO,
+            funding_known=False,
+            net_pnl=net,
+            cost_per_10k=cost_per_10k(net, volume),
+            maker_orders=self.maker_orders,
+            requotes=self.requotes,
+            hedges=self.hedges,
+            corrections=self.corrections,
+            residual_closes=self.residual_closes,
+            pauses=self.pauses,
+            avg_fill_s=self.fill_time_s.mean,
+            reaction_ms_p50=self.reaction_ms.percentile(50),
+            reaction_ms_p99=self.reaction_ms.percentile(99),
+            reaction_samples=self.reaction_ms.count,
+            maker_position=self.maker.qty,
+            taker_position=self.taker.qty,
+        )
+
+
+def cost_per_10k(net_pnl: Decimal, volume: Decimal) -> Decimal | None:
+    """What the run cost (a loss is a positive cost) per 10,000 of traded volume; None before any volume."""
+    if volume <= 0:
+        return None
+    return -net_pnl / volume * 10_000

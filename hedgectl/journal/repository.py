@@ -1,0 +1,255 @@
+"""A small repository over the journal. Writes are synchronous and durable (WAL, synchronous=FULL):
+an order intent is on disk before the request that carries it leaves the process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from hedgectl.domain.types import Fill, Order, OrderRequest
+from hedgectl.errors import ConfigError
+from hedgectl.journal.migrations import migrate
+
+# Order row states, in the order they normally happen.
+INTENT = "intent"  # written, request not yet known to have reached the venue
+ACKED = "acked"  # the venue answered with an order id
+FAILED = "failed"  # the venue refused it: nothing was placed
+UNKNOWN = "unknown"  # outcome ambiguous: reconcile by client order id
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    id: str
+    command: str
+    mode: str
+    args: dict[str, Any]
+    pid: int | None
+    started_at: str
+    ended_at: str | None
+    status: str
+    exit_code: int | None
+    net_pnl: str | None
+    volume: str | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    client_order_id: str
+    run_id: str
+    venue: str
+    symbol: str
+    side: str
+    type: str
+    qty: str
+    price: str | None
+    reduce_only: bool
+    intent: str
+    state: str
+    venue_order_id: str | None
+    status: str | None
+    filled_qty: str | None
+    avg_price: str | None
+    fee: str | None
+    error: str | None
+    created_at: str
+    acked_at: str | None
+    updated_at: str
+
+
+class Journal:
+    """One process's connection to the journal database."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA busy_timeout=5000")
+            migrate(self._conn)
+        except (sqlite3.Error, OSError, RuntimeError) as exc:
+            raise ConfigError(f"cannot open the journal at {path}: {exc}") from None
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- runs ---------------------------------------------------------------------------------------
+    def start_run(self, command: str, mode: str, args: dict[str, Any] | None = None) -> str:
+        run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        self._conn.execute(
+            "INSERT INTO runs (id, command, mode, args, pid, started_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, command, mode, json.dumps(args or {}, default=str), os.getpid(), _now()),
+        )
+        return run_id
+
+    def end_run(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        exit_code: int,
+        net_pnl: Decimal | None = None,
+        volume: Decimal | None = None,
+        error: str | None = None,
+    ) -> None:
+        self._conn.execute(
+            "UPDATE runs SET ended_at=?, status=?, exit_code=?, net_pnl=?, volume=?, error=? WHERE id=?",
+            (_now(), status, exit_code, _dec(net_pnl), _dec(volume), error, run_id),
+        )
+
+    def run(self, run_id: str) -> RunRow | None:
+        row = self._conn.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        return _run_row(row) if row else None
+
+    def runs(self, limit: int = 50) -> list[RunRow]:
+        rows = self._conn.execute("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", (limit,))
+        return [_run_row(r) for r in rows]
+
+    def unfinished_runs(self, *, exclude: str | None = None) -> list[RunRow]:
+        """Runs that never recorded an end, or that hold order intents never acknowledged."""
+        rows = self._conn.execute(
+            "SELECT * FROM runs WHERE (ended_at IS NULL OR id IN "
+            "(SELECT run_id FROM orders WHERE state IN (?, ?))) AND id IS NOT ? ORDER BY started_at",
+            (INTENT, UNKNOWN, exclude),
+        )
+        return [_run_row(r) for r in rows]
+
+    def mark_run_recovered(self, run_id: str, note: str) -> None:
+        self._conn.execute(
+            "UPDATE runs SET ended_at=COALESCE(ended_at, ?), status=CASE WHEN ended_at IS NULL "
+            "THEN 'crashed' ELSE status END, error=COALESCE(error, ?) WHERE id=?",
+            (_now(), note, run_id),
+        )
+
+    # -- orders -------------------------------------------------------------------------------------
+    def record_intent(self, run_id: str, venue: str, request: OrderRequest, intent: str) -> None:
+        """Durably write what we are about to send, BEFORE sending it. A duplicate client id is refused."""
+        now = _now()
+        self._conn.execute(
+            "INSERT INTO orders (client_order_id, run_id, venue, symbol, side, type, qty, price, reduce_only, "
+            "intent, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                request.client_order_id,
+                run_id,
+                venue,
+                request.symbol,
+                request.side.value,
+                request.type.value,
+                str(request.qty),
+                _dec(request.price),
+                int(request.reduce_only),
+                intent,
+                INTENT,
+                now,
+                now,
+            ),
+        )
+
+    def record_order(self, client_order_id: str, order: Order) -> None:
+        """Record the venue's view of an order we journaled (ack or later update)."""
+        now = _now()
+        self._conn.execute(
+            "UPDATE orders SET state=?, venue_order_id=?, status=?, filled_qty=?, avg_price=?, fee=?, "
+            "acked_at=COALESCE(acked_at, ?), updated_at=? WHERE client_order_id=?",
+            (
+                ACKED,
+                order.order_id,
+                order.status.value,
+                str(order.filled_qty),
+                _dec(order.avg_price),
+                _dec(order.fee),
+                now,
+                now,
+                client_order_id,
+            ),
+        )
+
+    def record_failure(self, client_order_id: str, error: str, *, ambiguous: bool) -> None:
+        """The send failed: FAILED when nothing was placed, UNKNOWN when it may have been."""
+        self._conn.execute(
+            "UPDATE orders SET state=?, error=?, updated_at=? WHERE client_order_id=?",
+            (UNKNOWN if ambiguous else FAILED, error, _now(), client_order_id),
+        )
+
+    def order(self, client_order_id: str) -> OrderRow | None:
+        row = self._conn.execute("SELECT * FROM orders WHERE client_order_id=?", (client_order_id,)).fetchone()
+        return _order_row(row) if row else None
+
+    def orders(self, run_id: str) -> list[OrderRow]:
+        rows = self._conn.execute("SELECT * FROM orders WHERE run_id=? ORDER BY created_at", (run_id,))
+        return [_order_row(r) for r in rows]
+
+    def unacknowledged_orders(self) -> list[OrderRow]:
+        rows = self._conn.execute(
+            "SELECT * FROM orders WHERE state IN (?, ?) ORDER BY created_at", (INTENT, UNKNOWN)
+        )
+        return [_order_row(r) for r in rows]
+
+    # -- fills and events ---------------------------------------------------------------------------
+    def record_fill(self, run_id: str, fill: Fill) -> None:
+        """Record one of our fills; the same trade seen twice is stored once."""
+        self._conn.execute(
+            "INSERT OR IGNORE INTO fills (run_id, venue, symbol, order_id, client_order_id, trade_id, side, qty, "
+            "price, fee, fee_asset, is_maker, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                fill.venue,
+                fill.symbol,
+                fill.order_id,
+                fill.client_order_id,
+                fill.trade_id,
+                fill.side.value,
+                str(fill.qty),
+                str(fill.price),
+                str(fill.fee),
+                fill.fee_asset,
+                int(fill.is_maker),
+                fill.at.isoformat() if fill.at else None,
+            ),
+        )
+
+    def fills(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self._conn.execute("SELECT * FROM fills WHERE run_id=? ORDER BY id", (run_id,))
+        return [dict(r) for r in rows]
+
+    def event(self, run_id: str, kind: str, data: dict[str, Any] | None = None) -> None:
+        self._conn.execute(
+            "INSERT INTO events (run_id, at, kind, data) VALUES (?, ?, ?, ?)",
+            (run_id, _now(), kind, json.dumps(data or {}, default=str)),
+        )
+
+    def events(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self._conn.execute("SELECT at, kind, data FROM events WHERE run_id=? ORDER BY id", (run_id,))
+        return [{"at": r["at"], "kind": r["kind"], "data": json.loads(r["data"])} for r in rows]
+
+
+def _run_row(row: sqlite3.Row) -> RunRow:
+    data = dict(row)
+    data["args"] = json.loads(data["args"] or "{}")
+    return RunRow(**data)
+
+
+def _order_row(row: sqlite3.Row) -> OrderRow:
+    data = dict(row)
+    data["reduce_only"] = bool(data["reduce_only"])
+    return OrderRow(**data)

@@ -1,0 +1,179 @@
+"""One settings layer: environment, then `.env` (or --env-file), then defaults.
+
+Credential names are the ones users already have in their `.env` files. Secrets are SecretStr: their
+repr is masked and they are unwrapped only by an adapter's signing call.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hedgectl.domain.types import Mode
+from hedgectl.errors import ConfigError
+
+# Which settings fields hold each venue's credentials, keyed by the adapter's credential name.
+CREDENTIAL_FIELDS: dict[str, dict[str, str]] = {
+    "binance": {"api_key": "binance_api_key", "api_secret": "binance_api_secret"},
+    "okx": {"api_key": "okx_api_key", "api_secret": "okx_api_secret", "passphrase": "okx_passphrase"},
+    "backpack": {"api_key": "backpack_api_key", "api_secret": "backpack_api_secret"},
+    "aster": {
+        "api_key": "aster_api_key",
+        "api_secret": "aster_api_secret",
+        "user": "aster_user",
+        "signer": "aster_signer",
+        "private_key": "aster_private_key",
+    },
+}
+# The credential sets that make a venue usable (any one set suffices).
+REQUIRED_CREDENTIALS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "binance": (("api_key", "api_secret"),),
+    "okx": (("api_key", "api_secret", "passphrase"),),
+    "backpack": (("api_key", "api_secret"),),
+    "aster": (("user", "signer", "private_key"), ("api_key", "api_secret")),
+}
+
+_ENV_WORDS: dict[str, Mode] = {
+    "paper": Mode.PAPER,
+    "sim": Mode.PAPER,
+    "testnet": Mode.TESTNET,
+    "test": Mode.TESTNET,
+    "demo": Mode.TESTNET,
+    "sandbox": Mode.TESTNET,
+    "live": Mode.LIVE,
+    "mainnet": Mode.LIVE,
+    "prod": Mode.LIVE,
+    "production": Mode.LIVE,
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,
+    )
+
+    mode: Mode | None = Field(default=None, alias="HEDGECTL_MODE")
+    sim_url: str | None = Field(default=None, alias="HEDGECTL_SIM_URL")
+    sim_seed: int = Field(default=0, alias="HEDGECTL_SIM_SEED")
+    home: Path | None = Field(default=None, alias="HEDGECTL_HOME")
+    max_notional_usdt: Decimal = Field(default=Decimal(1000), alias="HEDGECTL_MAX_NOTIONAL_USDT", gt=0)
+    http_timeout_s: float = Field(default=10.0, alias="HEDGECTL_HTTP_TIMEOUT_S", gt=0, le=120)
+    recv_window_ms: int = Field(default=5000, alias="HEDGECTL_RECV_WINDOW_MS", ge=1000, le=60000)
+    market_cache_ttl_s: float = Field(default=3600.0, alias="HEDGECTL_MARKET_CACHE_TTL_S", ge=0)
+
+    binance_api_key: SecretStr | None = Field(default=None, alias="BINANCE_API_KEY")
+    binance_api_secret: SecretStr | None = Field(default=None, alias="BINANCE_API_SECRET")
+    binance_env: str | None = Field(default=None, alias="BINANCE_ENV")
+    okx_api_key: SecretStr | None = Field(default=None, alias="OKX_API_KEY")
+    okx_api_secret: SecretStr | None = Field(default=None, alias="OKX_API_SECRET")
+    okx_passphrase: SecretStr | None = Field(default=None, alias="OKX_PASSPHRASE")
+    okx_env: str | None = Field(default=None, alias="OKX_ENV")
+    backpack_api_key: SecretStr | None = Field(default=None, alias="BACKPACK_API_KEY")
+    backpack_api_secret: SecretStr | None = Field(default=None, alias="BACKPACK_API_SECRET")
+    aster_api_key: SecretStr | None = Field(default=None, alias="ASTER_API_KEY")
+    aster_api_secret: SecretStr | None = Field(default=None, alias="ASTER_API_SECRET")
+    aster_user: SecretStr | None = Field(default=None, alias="ASTER_USER")
+    aster_signer: SecretStr | None = Field(default=None, alias="ASTER_SIGNER")
+    aster_private_key: SecretStr | None = Field(default=None, alias="ASTER_PRIVATE_KEY")
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _parse_mode(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value == "":
+                return None
+            if value not in {m.value for m in Mode}:
+                raise ValueError("must be paper, testnet or live")
+        return value
+
+    @field_validator("binance_env", "okx_env", mode="before")
+    @classmethod
+    def _parse_venue_env(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value == "":
+                return None
+            if value not in _ENV_WORDS:
+                raise ValueError(f"must be one of {', '.join(sorted(_ENV_WORDS))}")
+        return value
+
+    @property
+    def effective_mode(self) -> Mode:
+        """HEDGECTL_MODE when set; else what BINANCE_ENV/OKX_ENV agree on if it is testnet; else paper.
+
+        A per-venue env that disagrees with an explicit mode is a config error, and `live` is never
+        inferred: it must be asked for with HEDGECTL_MODE=live (or --mode live).
+        """
+        venue_modes = {name: _ENV_WORDS[v] for name, v in (("BINANCE_ENV", self.binance_env), ("OKX_ENV", self.okx_env))
+                       if v is not None}
+        if self.mode is not None:
+            for name, venue_mode in venue_modes.items():
+                if venue_mode is not self.mode:
+                    raise ConfigError(
+                        f"{name}={venue_mode.value} disagrees with HEDGECTL_MODE={self.mode.value}; make them match"
+                    )
+            return self.mode
+        distinct = set(venue_modes.values())
+        if len(distinct) > 1:
+            raise ConfigError("BINANCE_ENV and OKX_ENV disagree; set HEDGECTL_MODE to choose the mode")
+        if distinct == {Mode.LIVE}:
+            raise ConfigError("the .env asks for live trading: set HEDGECTL_MODE=live explicitly to use real money")
+        return distinct.pop() if distinct else Mode.PAPER
+
+    def credentials(self, venue: str) -> dict[str, SecretStr]:
+        """The credentials set for one venue, keyed by the adapter's names; empty values are left out."""
+        out: dict[str, SecretStr] = {}
+        for key, field_name in CREDENTIAL_FIELDS[venue].items():
+            value = getattr(self, field_name)
+            if value is not None and value.get_secret_value().strip():
+                out[key] = SecretStr(value.get_secret_value().strip())
+        return out
+
+    def has_credentials(self, venue: str) -> bool:
+        creds = self.credentials(venue)
+        return any(all(k in creds for k in needed) for needed in REQUIRED_CREDENTIALS[venue])
+
+    def missing_credentials(self, venue: str) -> str:
+        """The env variable names a venue still needs, for an error message."""
+        alternatives = []
+        for needed in REQUIRED_CREDENTIALS[venue]:
+            names = [CREDENTIAL_FIELDS[venue][k].upper() for k in needed]
+            alternatives.append(" ".join(names))
+        return " or ".join(alternatives)
+
+    def state_dir(self) -> Path:
+        if self.home is not None:
+            return self.home.expanduser()
+        import platformdirs
+
+        return Path(platformdirs.user_state_dir("hedgectl"))
+
+
+def load_settings(env_file: Path | None = None, *, mode_override: str | None = None) -> Settings:
+    """Read settings once per process; any problem becomes a one-line ConfigError (no values echoed)."""
+    if env_file is not None and not env_file.is_file():
+        raise ConfigError(f"env file not found: {env_file}")
+    try:
+        settings = Settings(_env_file=env_file if env_file is not None else ".env")
+        if mode_override is not None:
+            parsed = Settings._parse_mode(mode_override)
+            settings = settings.model_copy(update={"mode": Mode(parsed) if parsed else None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        raise ConfigError(f"invalid setting {where}: {first.get('msg', 'invalid value')}") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise ConfigError(f"cannot read env file: {type(exc).__name__}") from None
+    except ValueError as exc:
+        raise ConfigError(f"invalid --mode: {exc}") from None
+    settings.effective_mode  # noqa: B018 - validate the mode combination now, not deep inside a command
+    return settings

@@ -1,0 +1,148 @@
+"""Per-venue paper accounts: wallet balance, positions, orders, fills and funding history."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from hedgectl.sim.instruments import DEFAULT_LEVERAGE, QUOTE_ASSET, START_BALANCE
+from hedgectl.sim.model import ZERO, Fill, FundingPayment, Order, Position
+
+HISTORY_LIMIT = 5000  # closed orders and fills kept per venue
+_ORDER_ID_BASE: dict[str, int] = {
+    "binance": 4_000_000_001,
+    "okx": 2_100_000_000_001,
+    "backpack": 11_000_000_001,
+    "aster": 9_000_000_001,
+}
+
+
+@dataclass(slots=True)
+class Account:
+    venue: str
+    asset: str
+    balance: Decimal
+    leverage: int
+    positions: dict[str, Position] = field(default_factory=dict)
+    open_orders: dict[int, Order] = field(default_factory=dict)
+    closed_orders: dict[int, Order] = field(default_factory=dict)
+    fills: deque[Fill] = field(default_factory=lambda: deque(maxlen=HISTORY_LIMIT))
+    funding: deque[FundingPayment] = field(default_factory=lambda: deque(maxlen=HISTORY_LIMIT))
+    next_order_id: int = 1
+    next_fill_id: int = 1
+    fees_paid: Decimal = ZERO
+
+    @classmethod
+    def fresh(cls, venue: str) -> Account:
+        return cls(
+            venue=venue,
+            asset=QUOTE_ASSET[venue],
+            balance=START_BALANCE[venue],
+            leverage=DEFAULT_LEVERAGE[venue],
+            next_order_id=_ORDER_ID_BASE.get(venue, 1),
+            next_fill_id=_ORDER_ID_BASE.get(venue, 1) // 10,
+        )
+
+    def new_order_id(self) -> int:
+        oid = self.next_order_id
+        self.next_order_id += 1
+        return oid
+
+    def new_fill_id(self) -> int:
+        fid = self.next_fill_id
+        self.next_fill_id += 1
+        return fid
+
+    def position(self, symbol: str, base: str) -> Position:
+        pos = self.positions.get(symbol)
+        if pos is None:
+            pos = self.positions[symbol] = Position(symbol=symbol, base=base)
+        return pos
+
+    def find_order(self, order_id: int | None, client_order_id: str | None) -> Order | None:
+        """Find by id, else by client id (the open order first, then the latest closed one)."""
+        if order_id is not None:
+            return self.open_orders.get(order_id) or self.closed_orders.get(order_id)
+        if client_order_id is None:
+            return None
+        for order in self.open_orders.values():
+            if order.client_order_id == client_order_id:
+                return order
+        for order in reversed(self.closed_orders.values()):
+            if order.client_order_id == client_order_id:
+                return order
+        return None
+
+    def close(self, order: Order) -> None:
+        self.open_orders.pop(order.order_id, None)
+        self.closed_orders[order.order_id] = order
+        while len(self.closed_orders) > HISTORY_LIMIT:
+            del self.closed_orders[next(iter(self.closed_orders))]
+
+    def all_orders(self) -> list[Order]:
+        return sorted([*self.closed_orders.values(), *self.open_orders.values()], key=lambda o: o.order_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "venue": self.venue,
+            "asset": self.asset,
+            "balance": str(self.balance),
+            "leverage": self.leverage,
+            "positions": [p.to_json() for p in self.positions.values()],
+            "orders": [o.to_json() for o in self.all_orders()],
+            "fills": [f.to_json() for f in self.fills],
+            "funding": [f.to_json() for f in self.funding],
+            "next_order_id": self.next_order_id,
+            "next_fill_id": self.next_fill_id,
+            "fees_paid": str(self.fees_paid),
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Account:
+        acct = cls(
+            venue=raw["venue"],
+            asset=raw["asset"],
+            balance=Decimal(raw["balance"]),
+            leverage=int(raw["leverage"]),
+            next_order_id=int(raw["next_order_id"]),
+            next_fill_id=int(raw["next_fill_id"]),
+            fees_paid=Decimal(raw.get("fees_paid", "0")),
+        )
+        for p in raw["positions"]:
+            pos = Position.from_json(p)
+            acct.positions[pos.symbol] = pos
+        for o in raw["orders"]:
+            order = Order.from_json(o)
+            if order.status.is_open:
+                acct.open_orders[order.order_id] = order
+            else:
+                acct.closed_orders[order.order_id] = order
+        acct.fills.extend(Fill.from_json(f) for f in raw["fills"])
+        acct.funding.extend(FundingPayment.from_json(f) for f in raw["funding"])
+        return acct
+
+
+@dataclass(slots=True)
+class FundingState:
+    rate: Decimal
+    next_ms: int
+    interval_ms: int
+    last_settled_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MarginView:
+    balance: Decimal
+    unrealized_pnl: Decimal
+    position_margin: Decimal
+    order_margin: Decimal
+
+    @property
+    def equity(self) -> Decimal:
+        return self.balance + self.unrealized_pnl
+
+    @property
+    def available(self) -> Decimal:
+        return self.equity - self.position_margin - self.order_margin

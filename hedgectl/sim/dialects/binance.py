@@ -1,0 +1,22 @@
+"""Binance USDⓈ-M futures under /binance: /fapi/v1|v2|v3, HMAC-SHA256 with X-MBX-APIKEY."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from hedgectl.sim import credentials
+from hedgectl.sim.dialects.base import Call
+from hedgectl.sim.dialects.binance_family import BinanceFamily
+
+
+class BinanceDialect(BinanceFamily):
+    venue = "binance"
+    prefix = "/binance"
+    versions: ClassVar[dict[str, tuple[int, ...]]] = {
+        "positionRisk": (2, 3),
+        "account": (2, 3),
+        "balance": (2, 3),
+    }
+
+    def authenticate(self, call: Call) -> None:
+        self.check_hmac(call, credentials.BINANCE_API_KEY, credentials.BINANCE_API_SECRET)

@@ -1,0 +1,489 @@
+"""Endpoints shared by the Binance USDⓈ-M dialect and its Aster clone; subclasses add authentication."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from aiohttp import web
+
+from hedgectl.sim.dialects import binance_errors as errors
+from hedgectl.sim.dialects import binance_wire as wire
+from hedgectl.sim.dialects.base import Call, Dialect, Problem, Reply, Route, json_response
+from hedgectl.sim.faults import Fault, FaultKind
+from hedgectl.sim.instruments import Instrument
+from hedgectl.sim.model import (
+    Order,
+    OrderRequest,
+    OrderType,
+    Reason,
+    Side,
+    SimError,
+    TimeInForce,
+)
+
+CLIENT_ID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
+MAX_RECV_WINDOW_MS = 60_000
+DEFAULT_RECV_WINDOW_MS = 5_000
+AHEAD_TOLERANCE_MS = 1_000
+
+# (method, endpoint below the version, op, handler attribute, auth label)
+Endpoint = tuple[str, str, str, str, str]
+ENDPOINTS: list[Endpoint] = [
+    ("GET", "ping", "ping", "ping", "none"),
+    ("GET", "time", "fetch_time", "server_time", "none"),
+    ("GET", "exchangeInfo", "load_markets", "exchange_info", "none"),
+    ("GET", "depth", "fetch_order_book", "depth", "none"),
+    ("GET", "ticker/24hr", "fetch_ticker", "ticker_24hr", "none"),
+    ("GET", "ticker/bookTicker", "fetch_bids_asks", "book_ticker", "none"),
+    ("GET", "ticker/price", "fetch_last_prices", "ticker_price", "none"),
+    ("GET", "premiumIndex", "fetch_funding_rate", "premium_index", "none"),
+    ("GET", "fundingInfo", "fetch_funding_interval", "funding_info", "none"),
+    ("GET", "fundingRate", "fetch_funding_rate_history", "funding_rate_history", "none"),
+    ("POST", "order", "create_order", "create_order", "signed"),
+    ("GET", "order", "fetch_order", "fetch_order", "signed"),
+    ("DELETE", "order", "cancel_order", "cancel_order", "signed"),
+    ("GET", "openOrder", "fetch_order", "fetch_open_order", "signed"),
+    ("GET", "openOrders", "fetch_open_orders", "open_orders", "signed"),
+    ("GET", "allOrders", "fetch_orders", "all_orders", "signed"),
+    ("DELETE", "allOpenOrders", "cancel_all_orders", "cancel_all", "signed"),
+    ("GET", "userTrades", "fetch_my_trades", "user_trades", "signed"),
+    ("GET", "income", "fetch_funding_history", "income", "signed"),
+    ("GET", "leverageBracket", "fetch_leverage_tiers", "leverage_bracket", "signed"),
+    ("GET", "commissionRate", "fetch_trading_fee", "commission_rate", "signed"),
+    ("POST", "leverage", "set_leverage", "set_leverage", "signed"),
+    ("POST", "marginType", "set_margin_mode", "set_margin_type", "signed"),
+    ("GET", "positionSide/dual", "fetch_position_mode", "get_position_mode", "signed"),
+    ("POST", "positionSide/dual", "set_position_mode", "set_position_mode", "signed"),
+    ("POST", "listenKey", "listen_key", "listen_key_new", "key"),
+    ("PUT", "listenKey", "listen_key", "listen_key_keepalive", "key"),
+    ("DELETE", "listenKey", "listen_key", "listen_key_close", "key"),
+    ("GET", "positionRisk", "fetch_positions", "position_risk", "signed"),
+    ("GET", "account", "fetch_balance", "account", "signed"),
+    ("GET", "balance", "fetch_balance", "balance", "signed"),
+]
+
+
+def version_of(path: str) -> int:
+    """The API version in a path like /fapi/v3/order (0 when absent)."""
+    match = re.search(r"/v(\d+)/", path)
+    return int(match.group(1)) if match else 0
+
+
+def strip_signature(part: str) -> str:
+    """Remove the `signature=` parameter from a raw query or form string, keeping the other bytes."""
+    if "signature=" not in part:
+        return part
+    return "&".join(p for p in part.split("&") if not p.startswith("signature="))
+
+
+class BinanceFamily(Dialect):
+    """Binance USDⓈ-M REST semantics; `versions` says which /fapi/vN serve which endpoint."""
+
+    api_root: ClassVar[str] = "/fapi"
+    versions: ClassVar[dict[str, tuple[int, ...]]] = {}
+    default_versions: ClassVar[tuple[int, ...]] = (1,)
+    time_in_force: ClassVar[list[str]] = ["GTC", "IOC", "FOK", "GTX", "GTD"]
+
+    def __init__(self, sim: Any) -> None:
+        super().__init__(sim)
+        self._listen_key = secrets.token_hex(32)
+
+    def routes(self) -> list[Route]:
+        out: list[Route] = []
+        for method, name, op, attr, auth in ENDPOINTS:
+            for version in self.versions.get(name, self.default_versions):
+                path = f"{self.api_root}/v{version}/{name}"
+                out.append(Route(method, path, op, getattr(self, attr), auth))
+        return out
+
+    # ---- errors --------------------------------------------------------------------------------
+
+    def render_sim_error(self, err: SimError, call: Call) -> web.StreamResponse:
+        return errors.sim_error(err, call.route.op)
+
+    def render_problem(self, problem: Problem, detail: str, call: Call | None) -> web.StreamResponse:
+        method = call.request.method if call else "GET"
+        path = call.request.path.removeprefix(self.prefix) if call else ""
+        return errors.problem(problem, detail, method, path)
+
+    def render_fault(self, kind: FaultKind, fault: Fault, call: Call) -> web.StreamResponse:
+        if kind is FaultKind.RATE_LIMIT:
+            return errors.rate_limited()
+        if kind is FaultKind.HTTP_500:
+            return errors.internal_error()
+        if fault.code is not None:
+            return errors.error(int(fault.code), fault.msg or "Rejected by simulator fault.")
+        return errors.rejected(call.route.op)
+
+    def client_order_id(self, call: Call) -> str | None:
+        op = call.route.op
+        if op == "create_order":
+            given = call.get("newClientOrderId")
+            if given is None:
+                # Binance names unnamed orders itself; decide now so the request log shows it.
+                given = call.extra["generated_client_id"] = f"sim{secrets.token_hex(11)}"
+            return given
+        if op in ("cancel_order", "fetch_order"):
+            return call.get("origClientOrderId")
+        return None
+
+    # ---- HMAC (Binance; Aster legacy V1) -------------------------------------------------------
+
+    def check_hmac(self, call: Call, api_key: str, api_secret: str) -> None:
+        """Binance's API-key, timestamp/recvWindow and HMAC-SHA256 rules."""
+        auth = call.route.auth
+        if auth == "none":
+            return
+        key = call.request.headers.get("X-MBX-APIKEY")
+        if not key:
+            raise Reply(errors.error(-2014, "API-key format invalid.", status=401))
+        if not hmac.compare_digest(key.encode(), api_key.encode()):
+            raise Reply(
+                errors.error(-2015, "Invalid API-key, IP, or permissions for action, request ip: 127.0.0.1", 401)
+            )
+        if auth != "signed":
+            return
+        ts_raw = call.get("timestamp")
+        if ts_raw is None or not ts_raw.isdigit():
+            raise Reply(errors.problem(Problem.MISSING_PARAMETER, "timestamp", "", ""))
+        recv_raw = call.get("recvWindow") or str(DEFAULT_RECV_WINDOW_MS)
+        if not recv_raw.isdigit():
+            raise Reply(errors.problem(Problem.MISSING_PARAMETER, "recvWindow", "", ""))
+        if int(recv_raw) > MAX_RECV_WINDOW_MS:
+            raise Reply(errors.error(-1131, "recvWindow must be less than 60000"))
+        now = int(time.time() * 1000)
+        stamp = int(ts_raw)
+        if stamp >= now + AHEAD_TOLERANCE_MS:
+            raise Reply(errors.error(-1021, "Timestamp for this request was 1000ms ahead of the server's time."))
+        if now - stamp > int(recv_raw):
+            raise Reply(errors.error(-1021, "Timestamp for this request is outside of the recvWindow."))
+        signature = call.get("signature")
+        if signature is None:
+            raise Reply(errors.problem(Problem.MISSING_PARAMETER, "signature", "", ""))
+        payload = strip_signature(call.query_string) + strip_signature(call.raw_body.decode("utf-8", "replace"))
+        expected = hmac.new(api_secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, signature.lower()):
+            raise Reply(errors.error(-1022, "Signature for this request is not valid."))
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    def _inst(self, call: Call) -> Instrument:
+        return self.engine.instrument(self.venue, call.require("symbol"))
+
+    def _opt_inst(self, call: Call) -> Instrument | None:
+        symbol = call.get("symbol")
+        return None if symbol is None else self.engine.instrument(self.venue, symbol)
+
+    def _find(self, call: Call, inst: Instrument) -> Order:
+        order_id = call.integer("orderId", required=False)
+        client_id = call.get("origClientOrderId")
+        if order_id is None and client_id is None:
+            raise Reply(
+                errors.error(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
+            )
+        order = self.engine.get_order(self.venue, order_id=order_id, client_order_id=client_id)
+        if order.symbol != inst.symbol:
+            raise SimError(Reason.ORDER_NOT_FOUND, str(order_id or client_id))
+        return order
+
+    @staticmethod
+    def _limit(call: Call, default: int, maximum: int) -> int:
+        value = call.integer("limit", required=False)
+        if value is None:
+            return default
+        return max(1, min(value, maximum))
+
+    @staticmethod
+    def _precise(inst_step: Decimal, value: Decimal) -> bool:
+        return wire.decimals(value) <= wire.decimals(inst_step)
+
+    # ---- public --------------------------------------------------------------------------------
+
+    def ping(self, call: Call) -> web.StreamResponse:
+        return json_response({})
+
+    def server_time(self, call: Call) -> web.StreamResponse:
+        return json_response({"serverTime": int(time.time() * 1000)})
+
+    def exchange_info(self, call: Call) -> web.StreamResponse:
+        return json_response(wire.exchange_info(self.engine, self.venue, tifs=self.time_in_force))
+
+    def depth(self, call: Call) -> web.StreamResponse:
+        return json_response(wire.depth(self.engine, self._inst(call), self._limit(call, 500, 1000)))
+
+    def _each(self, call: Call, render: Any) -> web.StreamResponse:
+        inst = self._opt_inst(call)
+        if inst is not None:
+            return json_response(render(inst))
+        return json_response([render(i) for i in self.engine.instruments[self.venue].values()])
+
+    def ticker_24hr(self, call: Call) -> web.StreamResponse:
+        return self._each(call, lambda inst: wire.ticker_24h(self.engine, inst))
+
+    def book_ticker(self, call: Call) -> web.StreamResponse:
+        return self._each(call, lambda inst: wire.book_ticker(self.engine, inst))
+
+    def ticker_price(self, call: Call) -> web.StreamResponse:
+        return self._each(
+            call,
+            lambda inst: {
+                "symbol": inst.symbol,
+                "price": wire.px(inst, self.engine.mark_price(self.venue, inst.symbol)),
+                "time": int(time.time() * 1000),
+            },
+        )
+
+    def premium_index(self, call: Call) -> web.StreamResponse:
+        return self._each(
+            call, lambda inst: wire.premium_index(self.engine, inst, self.engine.funding_state(self.venue, inst.symbol))
+        )
+
+    def funding_info(self, call: Call) -> web.StreamResponse:
+        # Binance lists only symbols whose interval or caps were adjusted (all ours are 8h).
+        return json_response([])
+
+    def funding_rate_history(self, call: Call) -> web.StreamResponse:
+        inst = self._inst(call)
+        state = self.engine.funding_state(self.venue, inst.symbol)
+        limit = self._limit(call, 100, 1000)
+        mark = self.engine.mark_price(self.venue, inst.symbol)
+        rows = [
+            {
+                "symbol": inst.symbol,
+                "fundingRate": wire.fmt8(state.rate),
+                "fundingTime": state.next_ms - k * state.interval_ms,
+                "markPrice": wire.fmt8(mark),
+            }
+            for k in range(min(limit, 30), 0, -1)
+        ]
+        return json_response(rows)
+
+    # ---- orders --------------------------------------------------------------------------------
+
+    def _order_request(self, call: Call, inst: Instrument) -> OrderRequest:
+        side_raw = call.require("side")
+        if side_raw not in ("BUY", "SELL"):
+            raise Reply(errors.error(-1117, "Invalid side."))
+        type_raw = call.require("type")
+        if type_raw in wire.CONDITIONAL_TYPES:
+            raise Reply(self.conditional_order_error())
+        if type_raw not in ("LIMIT", "MARKET"):
+            raise Reply(errors.error(-1116, "Invalid orderType."))
+        position_side = call.get("positionSide", "BOTH")
+        if position_side != "BOTH":
+            raise Reply(errors.error(-4061, "Order's position side does not match user's setting."))
+        if call.flag("closePosition"):
+            raise Reply(errors.error(-1106, "Parameter 'closePosition' sent when not required."))
+        quantity = call.decimal("quantity")
+        if not self._precise(inst.step_size, quantity):
+            raise Reply(errors.error(-1111, "Precision is over the maximum defined for this asset."))
+        price: Decimal | None = None
+        tif = TimeInForce.GTC
+        if type_raw == "LIMIT":
+            price = call.decimal("price")
+            if not self._precise(inst.tick_size, price):
+                raise Reply(errors.error(-1111, "Precision is over the maximum defined for this asset."))
+            tif_raw = call.require("timeInForce")
+            tif = self.parse_tif(tif_raw)
+        elif call.get("price") is not None:
+            raise Reply(errors.error(-1106, "Parameter 'price' sent when not required."))
+        elif call.get("timeInForce") is not None and call.get("timeInForce") not in self.time_in_force:
+            raise Reply(errors.error(-1115, "Invalid timeInForce."))
+        client_id = call.client_order_id
+        if client_id is None or not CLIENT_ID_RE.match(client_id):
+            raise Reply(errors.error(-4015, "Client order id is not valid."))
+        return OrderRequest(
+            symbol=inst.symbol,
+            side=Side.BUY if side_raw == "BUY" else Side.SELL,
+            type=OrderType.LIMIT if type_raw == "LIMIT" else OrderType.MARKET,
+            qty=quantity,
+            price=price,
+            tif=tif,
+            reduce_only=call.flag("reduceOnly"),
+            client_order_id=client_id,
+        )
+
+    def parse_tif(self, raw: str) -> TimeInForce:
+        if raw == "GTD":
+            return TimeInForce.GTC
+        tif = wire.TIF_FROM_WIRE.get(raw)
+        if tif is None:
+            raise Reply(errors.error(-1115, "Invalid timeInForce."))
+        return tif
+
+    def conditional_order_error(self) -> web.Response:
+        return errors.error(
+            -4120, "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead."
+        )
+
+    def create_order(self, call: Call) -> web.StreamResponse:
+        inst = self._inst(call)
+        req = self._order_request(call, inst)
+        resp_type = call.get("newOrderRespType", "ACK")
+        if resp_type not in ("ACK", "RESULT"):
+            raise Reply(errors.error(-1100, "Illegal characters found in parameter 'newOrderRespType'."))
+        order = call.place_order(req)
+        return json_response(wire.order_json(inst, order, ack=resp_type == "ACK"))
+
+    def fetch_order(self, call: Call) -> web.StreamResponse:
+        inst = self._inst(call)
+        return json_response(wire.order_json(inst, self._find(call, inst)))
+
+    def fetch_open_order(self, call: Call) -> web.StreamResponse:
+        inst = self._inst(call)
+        order = self._find(call, inst)
+        if not order.status.is_open:
+            raise SimError(Reason.ORDER_NOT_FOUND, str(order.order_id))
+        return json_response(wire.order_json(inst, order))
+
+    def cancel_order(self, call: Call) -> web.StreamResponse:
+        inst = self._inst(call)
+        order = self._find(call, inst)
+        self.engine.cancel_order(self.venue, order_id=order.order_id)
+        return json_response(wire.order_json(inst, order))
+
+    def cancel_all(self, call: Call) -> web.StreamResponse:
+        inst = self._inst(call)
+        self.engine.cancel_all(self.venue, inst.symbol)
+        return json_response({"code": 200, "msg": "The operation of cancel all open order is done."})
+
+    def open_orders(self, call: Call) -> web.StreamResponse:
+        inst = self._opt_inst(call)
+        orders = self.engine.open_orders(self.venue, None if inst is None else inst.symbol)
+        return json_response([wire.order_json(self.engine.instrument(self.venue, o.symbol), o) for o in orders])
+
+    def all_orders(self, call: Call) -> web.StreamResponse:
+        inst = self._inst(call)
+        from_id = call.integer("orderId", required=False) or 0
+        start = call.integer("startTime", required=False) or 0
+        end = call.integer("endTime", required=False) or 2**62
+        orders = [
+            o
+            for o in self.engine.account(self.venue).all_orders()
+            if o.symbol == inst.symbol and o.order_id >= from_id and start <= o.created_ms <= end
+        ]
+        limit = self._limit(call, 500, 1000)
+        return json_response([wire.order_json(inst, o) for o in orders[-limit:]])
+
+    # ---- account -------------------------------------------------------------------------------
+
+    def user_trades(self, call: Call) -> web.StreamResponse:
+        inst = self._inst(call)
+        order_id = call.integer("orderId", required=False)
+        from_id = call.integer("fromId", required=False) or 0
+        start = call.integer("startTime", required=False) or 0
+        end = call.integer("endTime", required=False) or 2**62
+        fills = [
+            f
+            for f in self.engine.fills(self.venue, inst.symbol, order_id)
+            if f.fill_id >= from_id and start <= f.time_ms <= end
+        ]
+        limit = self._limit(call, 500, 1000)
+        return json_response([wire.trade_json(inst, f) for f in fills[-limit:]])
+
+    def income(self, call: Call) -> web.StreamResponse:
+        inst = self._opt_inst(call)
+        wanted = call.get("incomeType")
+        acct = self.engine.account(self.venue)
+        rows: list[dict[str, Any]] = []
+        for pay in acct.funding:
+            if inst is None or pay.symbol == inst.symbol:
+                rows.append(self._income_row(pay.symbol, "FUNDING_FEE", pay.amount, pay.time_ms, pay.time_ms))
+        for fill in self.engine.fills(self.venue, None if inst is None else inst.symbol):
+            rows.append(self._income_row(fill.symbol, "COMMISSION", -fill.fee, fill.time_ms, fill.fill_id))
+            if fill.realized_pnl:
+                rows.append(
+                    self._income_row(fill.symbol, "REALIZED_PNL", fill.realized_pnl, fill.time_ms, fill.fill_id)
+                )
+        rows = [r for r in rows if wanted is None or r["incomeType"] == wanted]
+        rows.sort(key=lambda r: r["time"])
+        return json_response(rows[-self._limit(call, 100, 1000) :])
+
+    def _income_row(self, symbol: str, kind: str, amount: Decimal, stamp: int, tran: int) -> dict[str, Any]:
+        return {
+            "symbol": symbol,
+            "incomeType": kind,
+            "income": wire.fmt8(amount),
+            "asset": self.engine.account(self.venue).asset,
+            "info": "",
+            "time": stamp,
+            "tranId": tran,
+            "tradeId": "",
+        }
+
+    def leverage_bracket(self, call: Call) -> web.StreamResponse:
+        inst = self._opt_inst(call)
+        if inst is not None:
+            return json_response([wire.leverage_brackets(inst)])
+        return json_response([wire.leverage_brackets(i) for i in self.engine.instruments[self.venue].values()])
+
+    def commission_rate(self, call: Call) -> web.StreamResponse:
+        inst = self._inst(call)
+        return json_response(
+            {
+                "symbol": inst.symbol,
+                "makerCommissionRate": f"{inst.maker_fee:f}",
+                "takerCommissionRate": f"{inst.taker_fee:f}",
+            }
+        )
+
+    def set_leverage(self, call: Call) -> web.StreamResponse:
+        inst = self._inst(call)
+        leverage = call.integer("leverage")
+        if not 1 <= leverage <= inst.max_leverage:
+            raise Reply(errors.error(-4028, f"Leverage {leverage} is not valid"))
+        self.engine.account(self.venue).leverage = leverage
+        return json_response({"leverage": leverage, "maxNotionalValue": "5000000", "symbol": inst.symbol})
+
+    def set_margin_type(self, call: Call) -> web.StreamResponse:
+        self._inst(call)
+        mode = call.require("marginType")
+        if mode == "CROSSED":
+            raise Reply(errors.error(-4046, "No need to change margin type."))
+        if mode != "ISOLATED":
+            raise Reply(errors.error(-1100, "Illegal characters found in parameter 'marginType'."))
+        raise Reply(errors.error(-4047, "Margin type cannot be changed if there exists open orders."))
+
+    def get_position_mode(self, call: Call) -> web.StreamResponse:
+        return json_response({"dualSidePosition": False})
+
+    def set_position_mode(self, call: Call) -> web.StreamResponse:
+        if not call.flag("dualSidePosition"):
+            raise Reply(errors.error(-4059, "No need to change position side."))
+        raise Reply(errors.error(-4068, "The position side cannot be changed if there exists position."))
+
+    def listen_key_new(self, call: Call) -> web.StreamResponse:
+        return json_response({"listenKey": self._listen_key})
+
+    def listen_key_keepalive(self, call: Call) -> web.StreamResponse:
+        return json_response({"listenKey": self._listen_key})
+
+    def listen_key_close(self, call: Call) -> web.StreamResponse:
+        return json_response({})
+
+    def position_risk(self, call: Call) -> web.StreamResponse:
+        version = version_of(call.request.path)
+        inst = self._opt_inst(call)
+        if version >= 3:
+            # v3 lists only symbols with a position.
+            positions = [p for p in self.engine.positions(self.venue) if inst is None or p.symbol == inst.symbol]
+        else:
+            insts = [inst] if inst is not None else list(self.engine.instruments[self.venue].values())
+            positions = [self.engine.position(self.venue, i.symbol) for i in insts]
+        rows = [
+            wire.position_json(self.engine, self.engine.instrument(self.venue, p.symbol), p, version=version)
+            for p in positions
+        ]
+        return json_response(rows)
+
+    def account(self, call: Call) -> web.StreamResponse:
+        return json_response(wire.account_json(self.engine, self.venue))
+
+    def balance(self, call: Call) -> web.StreamResponse:
+        return json_response(wire.balance_rows(self.engine, self.venue))

@@ -1,0 +1,82 @@
+"""Run the simulator in-process: its own event loop in a daemon thread, on an ephemeral loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from types import TracebackType
+
+from hedgectl.sim.core import Simulator
+from hedgectl.sim.market import DEFAULT_TICK_MS
+from hedgectl.sim.server import Running, start
+
+START_TIMEOUT_S = 15.0
+
+
+class EmbeddedSimulator:
+    """`with EmbeddedSimulator(path) as sim: sim.url` — paper mode's venue when HEDGECTL_SIM_URL is unset.
+
+    The paper account is loaded from `state_path` at start (if it exists) and saved there at stop.
+    """
+
+    def __init__(
+        self,
+        state_path: Path | None,
+        seed: int = 0,
+        *,
+        tick_ms: int = DEFAULT_TICK_MS,
+        frozen: bool = False,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.state_path = state_path
+        self.seed = seed
+        self.tick_ms = tick_ms
+        self.frozen = frozen
+        self.host = host
+        self.url: str | None = None
+        self.sim: Simulator | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._running: Running | None = None
+
+    def start(self) -> str:
+        """Start serving; return the base URL (http://127.0.0.1:PORT)."""
+        if self.url is not None:
+            return self.url
+        self.sim = Simulator(self.seed, tick_ms=self.tick_ms, frozen=self.frozen, state_path=self.state_path)
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(target=loop.run_forever, name="hedgectl-sim", daemon=True)
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(start(self.sim, self.host, 0), loop)
+        self._running = future.result(timeout=START_TIMEOUT_S)
+        self.url = self._running.url
+        return self.url
+
+    def stop(self) -> None:
+        """Stop serving and persist the paper account (idempotent)."""
+        loop, running = self._loop, self._running
+        if loop is None:
+            return
+        try:
+            if running is not None:
+                asyncio.run_coroutine_threadsafe(running.stop(), loop).result(timeout=START_TIMEOUT_S)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            if self._thread is not None:
+                self._thread.join(timeout=START_TIMEOUT_S)
+            loop.close()
+            self._loop = self._thread = self._running = None
+            self.url = None
+            if self.sim is not None and self.state_path is not None:
+                self.sim.save()
+
+    def __enter__(self) -> EmbeddedSimulator:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,114 @@
+"""Assemble the simulator's aiohttp application and run it (foreground `serve` or `start`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from hedgectl.sim.control import Control
+from hedgectl.sim.core import Simulator
+from hedgectl.sim.dialects import load_dialects
+from hedgectl.sim.dialects.base import json_response
+from hedgectl.sim.market import DEFAULT_TICK_MS
+
+log = logging.getLogger("hedgectl.sim")
+
+SIM_KEY: web.AppKey[Simulator] = web.AppKey("simulator", Simulator)
+MAX_BODY_BYTES = 256 * 1024
+AUTOSAVE_S = 5.0
+
+
+@web.middleware
+async def _no_tracebacks(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Unknown paths get a JSON 404; an unexpected error a JSON 500 without details."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status >= 400:
+            return json_response({"ok": False, "error": exc.reason}, status=exc.status)
+        raise
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # never leak a stack trace to a client
+        log.exception("simulator: internal error on %s %s", request.method, request.path)
+        return json_response({"ok": False, "error": "internal error"}, status=500)
+
+
+def build_app(sim: Simulator) -> web.Application:
+    """The whole simulator: /_sim/ control API plus every venue dialect under its prefix."""
+    app = web.Application(middlewares=[_no_tracebacks], client_max_size=MAX_BODY_BYTES)
+    app[SIM_KEY] = sim
+    Control(sim).mount(app)
+    for dialect in load_dialects(sim):
+        dialect.mount(app)
+    return app
+
+
+@dataclass
+class Running:
+    """A started server: its runner, bound port and base URL."""
+
+    runner: web.AppRunner
+    sim: Simulator
+    port: int
+    host: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start(sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> Running:
+    """Start serving `sim` on host:port (0 = ephemeral) inside the running event loop."""
+    runner = web.AppRunner(build_app(sim), access_log=None, handle_signals=False, shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    server = site._server  # aiohttp has no public accessor for the bound port
+    sockets = getattr(server, "sockets", None) or []
+    bound = sockets[0].getsockname()[1] if sockets else port
+    return Running(runner, sim, int(bound), host)
+
+
+async def serve(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    seed: int = 0,
+    *,
+    state_path: Path | None = None,
+    tick_ms: int = DEFAULT_TICK_MS,
+    frozen: bool = False,
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve until SIGINT/SIGTERM; persist the paper account to `state_path` periodically and at exit."""
+    sim = Simulator(seed, tick_ms=tick_ms, frozen=frozen, state_path=state_path)
+    running = await start(sim, host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    if ready is not None:
+        ready(running.url)
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=AUTOSAVE_S)
+            if state_path is not None:
+                sim.save()
+    finally:
+        await running.stop()
+        if state_path is not None:
+            sim.save()

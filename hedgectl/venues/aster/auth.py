@@ -1,0 +1,171 @@
+"""Aster futures credentials and request signing, both generations. Pure: no clock, no I/O, no state.
+
+V1 (legacy API keys, `/fapi/v1`, `/fapi/v2`) is Binance's scheme: `timestamp` and `recvWindow` join the
+params, `signature = hex(HMAC-SHA256(secret, query + body))` goes last, and the key travels in
+`X-MBX-APIKEY`.
+
+V3 (API wallets, `/fapi/v3`) is an EIP-712 signature: the business params followed by `nonce` (µs),
+`user` and `signer` are urlencoded into one string `msg`, wrapped as typed data
+`Message{msg: string}` in the `AsterSignTransaction` domain (chain 1666), signed with the signer's
+secp256k1 key, and `signature=0x<r||s||v>` is appended last. No header carries a key.
+
+The string that is signed is the exact string that is sent (query for GET, form body otherwise), so
+parameter order and encoding never differ between the two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from pydantic import SecretStr
+
+from hedgectl.domain.types import Mode
+from hedgectl.errors import ConfigError
+from hedgectl.venues.config import VenueConfig
+
+Params = Sequence[tuple[str, str]]
+
+API_KEY_HEADER = "X-MBX-APIKEY"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+EIP712_DOMAIN: dict[str, Any] = {
+    "name": "AsterSignTransaction",
+    "version": "1",
+    "chainId": 1666,
+    "verifyingContract": "0x0000000000000000000000000000000000000000",
+}
+_EIP712_TYPES: dict[str, list[dict[str, str]]] = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+        {"name": "verifyingContract", "type": "address"},
+    ],
+    "Message": [{"name": "msg", "type": "string"}],
+}
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+# The characters JavaScript's encodeURIComponent leaves alone (what Aster's and ccxt's examples use).
+_SAFE = "~()*!.'-_"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedRequest:
+    """What goes on the wire: the encoded params (query or body, per method) and extra headers."""
+
+    params: str
+    headers: dict[str, str]
+
+
+def encode_params(params: Params) -> str:
+    """Urlencode params in the given order, the way the signature expects them on the wire."""
+    return "&".join(f"{quote(key, safe=_SAFE)}={quote(value, safe=_SAFE)}" for key, value in params)
+
+
+def hmac_signature(secret: str, query: str, body: str = "") -> str:
+    """Sign V1 params: hex HMAC-SHA256 over the query string followed directly by the body (no `&`)."""
+    return hmac.new(secret.encode(), (query + body).encode(), hashlib.sha256).hexdigest()
+
+
+def sign_v1(api_key: str, api_secret: str, params: Params, *, timestamp_ms: int, recv_window_ms: int) -> SignedRequest:
+    """Add recvWindow, timestamp and the HMAC signature to `params`; the key goes in X-MBX-APIKEY."""
+    payload = encode_params([*params, ("recvWindow", str(recv_window_ms)), ("timestamp", str(timestamp_ms))])
+    signature = hmac_signature(api_secret, payload)
+    return SignedRequest(params=f"{payload}&signature={signature}", headers={API_KEY_HEADER: api_key})
+
+
+def v3_message(params: Params, *, nonce_us: int, user: str, signer: str) -> str:
+    """The V3 `msg`: business params, then nonce, user and signer, urlencoded in that order."""
+    return encode_params([*params, ("nonce", str(nonce_us)), ("user", user), ("signer", signer)])
+
+
+def eip712_signature(private_key: str, msg: str) -> str:
+    """Sign `msg` as Aster's EIP-712 `Message{msg}`; return `0x` + hex(r || s || v), v in {1b, 1c}."""
+    typed = {"types": _EIP712_TYPES, "primaryType": "Message", "domain": EIP712_DOMAIN, "message": {"msg": msg}}
+    signed = Account.sign_message(encode_typed_data(full_message=typed), private_key=private_key)
+    return "0x" + bytes(signed.signature).hex()
+
+
+def sign_v3(params: Params, *, nonce_us: int, user: str, signer: str, private_key: str) -> SignedRequest:
+    """Append nonce, user, signer and the EIP-712 signature to `params`; no header is needed."""
+    msg = v3_message(params, nonce_us=nonce_us, user=user, signer=signer)
+    return SignedRequest(params=f"{msg}&signature={eip712_signature(private_key, msg)}", headers={})
+
+
+def is_address(text: str) -> bool:
+    """True for a 0x-prefixed 20-byte hex address (any letter case)."""
+    return bool(_ADDRESS.match(text))
+
+
+def address_of(private_key: str) -> str:
+    """The checksummed address a secp256k1 private key signs as. Raises ValueError for a malformed key.
+
+    The error never contains the key: eth_account's own message is dropped.
+    """
+    try:
+        return str(Account.from_key(private_key).address)
+    except Exception:  # noqa: BLE001 - any failure means the same thing, and its text may echo the key
+        raise ValueError("not a 32-byte hex secp256k1 private key") from None
+
+
+@dataclass(frozen=True)
+class V1Keys:
+    """Legacy API key + HMAC secret. SecretStr keeps them out of any repr."""
+
+    api_key: SecretStr
+    api_secret: SecretStr
+
+
+@dataclass(frozen=True)
+class V3Keys:
+    """API-wallet credentials: the main account `user`, the API wallet `signer` and the signer's key."""
+
+    user: str
+    signer: str
+    private_key: SecretStr
+
+
+Keys = V1Keys | V3Keys
+
+_V3_VARS = {"user": "ASTER_USER", "signer": "ASTER_SIGNER", "private_key": "ASTER_PRIVATE_KEY"}
+_V1_VARS = {"api_key": "ASTER_API_KEY", "api_secret": "ASTER_API_SECRET"}
+
+
+def keys_from_config(config: VenueConfig) -> Keys:
+    """Pick the auth scheme: V3 if user+signer+private_key are set, else V1 keys; refuse anything else."""
+    if config.has(*_V3_VARS):
+        user, signer = config.secret("user").strip(), config.secret("signer").strip()
+        for key, value in (("user", user), ("signer", signer)):
+            if not is_address(value):
+                raise ConfigError(f"aster: {_V3_VARS[key]} is not a 0x-prefixed 40-hex-digit address")
+        private_key = config.secret("private_key").strip()
+        try:
+            derived = address_of(private_key)
+        except ValueError:
+            raise ConfigError("aster: ASTER_PRIVATE_KEY is not a 32-byte hex secp256k1 key") from None
+        if derived.lower() != signer.lower():
+            raise ConfigError(
+                f"aster: ASTER_PRIVATE_KEY belongs to {derived}, not to ASTER_SIGNER {signer}; "
+                "use the API wallet's own private key"
+            )
+        return V3Keys(user=user, signer=signer, private_key=SecretStr(private_key))
+    if config.mode is Mode.TESTNET:
+        raise ConfigError(
+            "aster: the testnet only accepts API-wallet (V3) auth; set ASTER_USER, ASTER_SIGNER and "
+            "ASTER_PRIVATE_KEY from https://www.asterdex-testnet.com/en/api-wallet"
+        )
+    if config.has(*_V1_VARS):
+        return V1Keys(api_key=config.credentials["api_key"], api_secret=config.credentials["api_secret"])
+    missing_v3 = [var for key, var in _V3_VARS.items() if not config.has(key)]
+    missing_v1 = [var for key, var in _V1_VARS.items() if not config.has(key)]
+    raise ConfigError(
+        f"aster: missing credentials: set {', '.join(missing_v3)} (API wallet) "
+        f"or {', '.join(missing_v1)} (legacy API key)"
+    )

@@ -1,0 +1,370 @@
+"""Backpack's REST endpoints as they are on the wire: one method per route, JSON in, JSON out.
+
+Every foreign failure is translated here, once: httpx errors and Backpack's `{"code", "message"}` replies
+become hedgectl errors. GETs are retried with backoff; anything that changes state is never retried here.
+A request whose outcome is unknown (timeout after sending, dropped connection, 5xx) raises
+AmbiguousOrderState for a mutation and Unavailable for a read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from hedgectl.errors import (
+    AmbiguousOrderState,
+    AuthError,
+    BadResponse,
+    ConfigError,
+    InsufficientFunds,
+    OrderNotFound,
+    OrderRejected,
+    RateLimited,
+    SymbolNotListed,
+    Unavailable,
+    VenueError,
+)
+from hedgectl.venues.backpack import auth
+from hedgectl.venues.backpack.parse import decode_json, parse_error, parse_server_time
+from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.host_guard import ensure_allowed
+from hedgectl.venues.rate_limit import RateLimiter
+from hedgectl.venues.retry import retry_read
+from hedgectl.venues.time_offset import TimeOffset
+
+VENUE = "backpack"
+Sleep = Callable[[float], Awaitable[None]]
+Query = Mapping[str, str | int | bool]
+
+# ccxt assumes 20 requests/s for Backpack; the docs publish no figure.
+RATE_PER_S = 20.0
+BURST = 20
+
+_AUTH = {"INVALID_SIGNATURE", "UNAUTHORIZED", "FORBIDDEN", "ACCOUNT_DEACTIVATED"}
+_FUNDS = {"INSUFFICIENT_FUNDS", "INSUFFICIENT_MARGIN", "MAX_LEVERAGE_REACHED"}
+_REJECTED = {
+    "INVALID_ORDER",
+    "INVALID_PRICE",
+    "INVALID_QUANTITY",
+    "INVALID_CLIENT_REQUEST",
+    "POSITION_LIMIT",
+    "ORDER_LIMIT",
+    "ACCOUNT_LIQUIDATING",
+    "PRECONDITION_FAILED",
+}
+_SYMBOL = {"INVALID_MARKET", "INVALID_SYMBOL"}
+_DOWN = {"MAINTENANCE", "TRADING_PAUSED"}  # the venue said so: the request did not take effect
+_UNKNOWN_OUTCOME = {"SERVER_ERROR", "TIMEOUT"}
+_ORDER_ROUTES = {"/api/v1/order", "/api/v1/orders"}
+_MARKET_ROUTES = {"/api/v1/market", "/api/v1/ticker", "/api/v1/depth", "/api/v1/markPrices"}
+_DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
+
+
+def depth_limit(depth: int) -> int:
+    """The smallest limit Backpack accepts that covers `depth` levels."""
+    return next((limit for limit in _DEPTH_LIMITS if depth <= limit), _DEPTH_LIMITS[-1])
+
+
+def map_error(status: int, body: bytes, method: str, path: str) -> VenueError:
+    """Translate one non-2xx reply into the error taxonomy (most specific first)."""
+    parsed = parse_error(body)
+    mutation = method != "GET"
+    if parsed is None:
+        return _map_status_only(status, body, mutation)
+    code, message = parsed
+    text = message[:200] or f"HTTP {status}"
+    if code in _AUTH:
+        return AuthError(VENUE, text, code=code)
+    if code in _FUNDS:
+        return InsufficientFunds(VENUE, text, code=code)
+    if code in _SYMBOL:
+        return SymbolNotListed(VENUE, text, code=code)
+    if code in _REJECTED:
+        return OrderRejected(VENUE, text, code=code)
+    if code == "TOO_MANY_REQUESTS" or status == 429:
+        return RateLimited(VENUE, text, code=code)
+    if code == "RESOURCE_NOT_FOUND" or status == 404:
+        if path in _ORDER_ROUTES:
+            return OrderNotFound(VENUE, text, code=code)
+        if path in _MARKET_ROUTES:
+            return SymbolNotListed(VENUE, text, code=code)
+        return BadResponse(VENUE, f"{path} not found: {text}", code=code)
+    if code in _DOWN:
+        return Unavailable(VENUE, text, code=code)
+    if code in _UNKNOWN_OUTCOME or status >= 500:
+        if mutation:
+            return AmbiguousOrderState(VENUE, f"{method} {path} failed with HTTP {status}: {text}", code=code)
+        return Unavailable(VENUE, text, code=code)
+    if mutation and path in _ORDER_ROUTES:
+        return OrderRejected(VENUE, text, code=code)
+    return VenueError(VENUE, text, code=code)
+
+
+def _map_status_only(status: int, body: bytes, mutation: bool) -> VenueError:
+    # Plain-text or HTML error bodies (a proxy, a parse error): only unambiguous statuses say more than that.
+    snippet = " ".join(body.decode("utf-8", errors="replace").split())[:120]
+    if status in (401, 403):
+        return AuthError(VENUE, f"HTTP {status}: {snippet}")
+    if status == 429:
+        return RateLimited(VENUE, f"HTTP 429: {snippet}")
+    if status == 503 and not mutation:
+        return Unavailable(VENUE, f"HTTP 503: {snippet}")
+    if status >= 500:
+        if mutation:
+            return AmbiguousOrderState(VENUE, f"HTTP {status} after the request was sent: {snippet}")
+        return Unavailable(VENUE, f"HTTP {status}: {snippet}")
+    return BadResponse(VENUE, f"HTTP {status} with a reply that is not a Backpack error: {snippet!r}")
+
+
+class BackpackClient:
+    """Raw Backpack REST client: keep-alive, timeouts, host guard, rate limit, server-time offset, signing."""
+
+    def __init__(
+        self,
+        config: VenueConfig,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        limiter: RateLimiter | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._config = config
+        self._base = config.base_url.rstrip("/")
+        self._sleep = sleep
+        self._limiter = limiter or RateLimiter(RATE_PER_S, BURST)
+        self.offset = TimeOffset()
+        self._offset_measured = False
+        self._offset_lock = asyncio.Lock()
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(config.timeout_s),
+            headers={"User-Agent": "hedgectl", **config.headers},
+            event_hooks={"request": [self._guard]},
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The one keep-alive HTTP client (every request it sends passes the host guard)."""
+        return self._http
+
+    async def _guard(self, request: httpx.Request) -> None:
+        ensure_allowed(str(request.url), self._config.base_url, venue=VENUE)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- transport ------------------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: Mapping[str, object] | Sequence[Mapping[str, object]] | None = None,
+        signed: bool = False,
+        allow_404: bool = False,
+    ) -> httpx.Response | None:
+        headers: dict[str, str] = {}
+        content: bytes | None = None
+        if body is not None:
+            content = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+        if signed:
+            headers.update(await self._signature(method, path, query if body is None else body))
+        params = dict(sorted((query or {}).items()))
+        await self._limiter.acquire()
+        try:
+            response = await self._http.request(
+                method,
+                self._base + path,
+                params={k: auth.wire_value(v) for k, v in params.items()},
+                content=content,
+                headers=headers,
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # The request never left this machine: certainly not executed.
+            raise Unavailable(VENUE, f"cannot reach {self._base}: {type(exc).__name__}") from exc
+        except httpx.TransportError as exc:
+            if method == "GET":
+                raise Unavailable(VENUE, f"{method} {path} failed: {type(exc).__name__}") from exc
+            raise AmbiguousOrderState(
+                VENUE, f"{method} {path} sent but no reply ({type(exc).__name__}); the outcome is unknown"
+            ) from exc
+        if allow_404 and response.status_code == 404:
+            return None
+        if not 200 <= response.status_code < 300:
+            raise map_error(response.status_code, response.content, method, path)
+        return response
+
+    async def _signature(
+        self, method: str, path: str, params: Query | Mapping[str, object] | Sequence[Mapping[str, object]] | None
+    ) -> dict[str, str]:
+        instruction = auth.INSTRUCTIONS.get((method, path))
+        if instruction is None:
+            raise ConfigError(f"{VENUE}: no signing instruction for {method} {path}")
+        if not self._config.has("api_key", "api_secret"):
+            raise ConfigError(f"{VENUE}: api_key and api_secret are needed for {method} {path}")
+        await self._ensure_offset()
+        headers = auth.signed_headers(
+            self._config.secret("api_secret"),
+            instruction,
+            params,
+            self.offset.now_ms(),
+            self._config.recv_window_ms,
+        )
+        return headers
+
+    async def _ensure_offset(self) -> None:
+        if self._offset_measured:
+            return
+        async with self._offset_lock:
+            if not self._offset_measured:
+                await self.measure_offset()
+
+    async def measure_offset(self) -> int:
+        """Measure and store the venue clock offset (ms to add to ours)."""
+        offset = await self.offset.measure(self.get_time)
+        self._offset_measured = True
+        return offset
+
+    async def _json(self, method: str, path: str, *, on_404: object = None, **kwargs: Any) -> object:
+        response = await self._send(method, path, allow_404=on_404 is not None, **kwargs)
+        return on_404 if response is None else decode_json(response.content)
+
+    async def _get(
+        self, path: str, query: Query | None = None, *, signed: bool = False, on_404: object = None
+    ) -> object:
+        return await retry_read(
+            lambda: self._json("GET", path, query=query, signed=signed, on_404=on_404), sleep=self._sleep
+        )
+
+    # --- public ---------------------------------------------------------------------------------------
+
+    async def get_time(self) -> int:
+        """GET /api/v1/time: epoch ms as text/plain."""
+
+        async def once() -> int:
+            response = await self._send("GET", "/api/v1/time")
+            return parse_server_time(response.content if response is not None else b"")
+
+        return await retry_read(once, sleep=self._sleep)
+
+    async def get_markets(self) -> object:
+        """GET /api/v1/markets?marketType=PERP."""
+        return await self._get("/api/v1/markets", {"marketType": "PERP"})
+
+    async def get_market(self, symbol: str) -> object:
+        """GET /api/v1/market?symbol=."""
+        return await self._get("/api/v1/market", {"symbol": symbol})
+
+    async def get_ticker(self, symbol: str) -> object:
+        """GET /api/v1/ticker?symbol=."""
+        return await self._get("/api/v1/ticker", {"symbol": symbol})
+
+    async def get_depth(self, symbol: str, limit: int = 5) -> object:
+        """GET /api/v1/depth?symbol=&limit= (limit rounded up to one Backpack accepts)."""
+        return await self._get("/api/v1/depth", {"symbol": symbol, "limit": depth_limit(limit)})
+
+    async def get_mark_prices(self, symbol: str | None = None) -> object:
+        """GET /api/v1/markPrices[?symbol=]."""
+        return await self._get("/api/v1/markPrices", {"symbol": symbol} if symbol else None)
+
+    # --- orders ---------------------------------------------------------------------------------------
+
+    async def post_order(self, body: Mapping[str, object]) -> object:
+        """POST /api/v1/order (orderExecute). Never retried; an unreadable 2xx reply is AmbiguousOrderState."""
+        response = await self._send("POST", "/api/v1/order", body=body, signed=True)
+        try:
+            return decode_json(response.content if response is not None else b"")
+        except BadResponse as exc:
+            raise AmbiguousOrderState(VENUE, f"the order reply is unreadable: {exc.reason}") from exc
+
+    async def delete_order(self, symbol: str, *, order_id: str | None = None, client_id: int | None = None) -> object:
+        """DELETE /api/v1/order (orderCancel) by orderId or clientId."""
+        return await self._json("DELETE", "/api/v1/order", body=_one_id(symbol, order_id, client_id), signed=True)
+
+    async def get_order(self, symbol: str, *, order_id: str | None = None, client_id: int | None = None) -> object:
+        """GET /api/v1/order (orderQuery): a resting order; OrderNotFound (404) once it is not on the book."""
+        return await self._get("/api/v1/order", _one_id(symbol, order_id, client_id), signed=True)
+
+    async def get_open_orders(self, symbol: str | None = None) -> object:
+        """GET /api/v1/orders (orderQueryAll) for perps."""
+        query: dict[str, str] = {"marketType": "PERP"}
+        if symbol:
+            query["symbol"] = symbol
+        return await self._get("/api/v1/orders", query, signed=True)
+
+    async def delete_orders(self, symbol: str) -> object:
+        """DELETE /api/v1/orders (orderCancelAll) for one symbol."""
+        return await self._json("DELETE", "/api/v1/orders", body={"symbol": symbol}, signed=True)
+
+    async def get_order_history(
+        self, *, symbol: str | None = None, order_id: str | None = None, limit: int | None = None
+    ) -> object:
+        """GET /wapi/v1/history/orders (orderHistoryQueryAll): filled, cancelled and expired orders, newest first."""
+        query: dict[str, str | int] = {"marketType": "PERP", "sortDirection": "Desc"}
+        if symbol:
+            query["symbol"] = symbol
+        if order_id:
+            query["orderId"] = order_id
+        if limit:
+            query["limit"] = limit
+        return await self._get("/wapi/v1/history/orders", query, signed=True)
+
+    async def get_fills(
+        self,
+        *,
+        symbol: str | None = None,
+        order_id: str | None = None,
+        from_ms: int | None = None,
+        limit: int | None = None,
+    ) -> object:
+        """GET /wapi/v1/history/fills?fillType=User (fillHistoryQueryAll): our own fills only."""
+        query: dict[str, str | int] = {"fillType": "User", "marketType": "PERP"}
+        if symbol:
+            query["symbol"] = symbol
+        if order_id:
+            query["orderId"] = order_id
+        if from_ms is not None:
+            query["from"] = from_ms
+        if limit:
+            query["limit"] = limit
+        return await self._get("/wapi/v1/history/fills", query, signed=True)
+
+    # --- account --------------------------------------------------------------------------------------
+
+    async def get_positions(self, symbol: str | None = None) -> object:
+        """GET /api/v1/position (positionQuery); a 404 means no open position: []."""
+        query = {"symbol": symbol} if symbol else None
+        return await self._get("/api/v1/position", query, signed=True, on_404=[])
+
+    async def get_capital(self) -> object:
+        """GET /api/v1/capital (balanceQuery): spot-style balances per asset."""
+        return await self._get("/api/v1/capital", signed=True)
+
+    async def get_collateral(self) -> object:
+        """GET /api/v1/capital/collateral (collateralQuery): margin collateral and equity."""
+        return await self._get("/api/v1/capital/collateral", signed=True)
+
+    async def get_funding_history(self, *, symbol: str | None = None, limit: int | None = None) -> object:
+        """GET /wapi/v1/history/funding (fundingHistoryQueryAll): funding payments."""
+        query: dict[str, str | int] = {}
+        if symbol:
+            query["symbol"] = symbol
+        if limit:
+            query["limit"] = limit
+        return await self._get("/wapi/v1/history/funding", query or None, signed=True)
+
+
+def _one_id(symbol: str, order_id: str | None, client_id: int | None) -> dict[str, str | int]:
+    # Backpack takes exactly one of orderId / clientId.
+    if order_id is not None and client_id is None:
+        return {"symbol": symbol, "orderId": order_id}
+    if client_id is not None and order_id is None:
+        return {"symbol": symbol, "clientId": client_id}
+    raise ValueError("give exactly one of order_id and client_id")

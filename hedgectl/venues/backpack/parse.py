@@ -1,0 +1,506 @@
+"""Backpack wire replies -> domain values. Every Backpack quirk stops here.
+
+Quirks handled: sides `Bid`/`Ask`, types `Limit`/`Market`, CamelCase statuses, decimal strings, order
+`createdAt` as epoch ms in REST replies but an ISO string without a time zone (UTC) in history, depth
+timestamps in microseconds, depth sides whose sort order is not guaranteed, a text/plain server time.
+A missing or wrong-typed field raises BadResponse: a number we cannot trust is never returned.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from hedgectl.domain.ids import uint32_client_id
+from hedgectl.domain.types import (
+    Balance,
+    BookLevel,
+    Fill,
+    Market,
+    Order,
+    OrderBook,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Position,
+    Side,
+    TimeInForce,
+)
+from hedgectl.errors import BadResponse
+
+VENUE = "backpack"
+T = TypeVar("T")
+PERP = "PERP"
+
+_SIDES = {"Bid": Side.BUY, "Ask": Side.SELL}
+_TYPES = {"Limit": OrderType.LIMIT, "Market": OrderType.MARKET}
+_WIRE_SIDES = {Side.BUY: "Bid", Side.SELL: "Ask"}
+_WIRE_TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
+_STATUSES = {
+    "New": OrderStatus.NEW,
+    "PartiallyFilled": OrderStatus.PARTIALLY_FILLED,
+    "Filled": OrderStatus.FILLED,
+    "Cancelled": OrderStatus.CANCELED,
+    "Expired": OrderStatus.EXPIRED,
+    "TriggerPending": OrderStatus.NEW,
+    "TriggerFailed": OrderStatus.REJECTED,
+}
+
+
+def _bad(message: str) -> BadResponse:
+    return BadResponse(VENUE, message)
+
+
+# --- primitive readers -------------------------------------------------------------------------------
+
+
+def decode_json(body: str | bytes) -> object:
+    """Parse a reply body as JSON; an empty, truncated, HTML or plain-text body raises BadResponse."""
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    if not text.strip():
+        raise _bad("empty reply")
+    try:
+        return json.loads(text)
+    except ValueError:
+        snippet = " ".join(text.split())[:120]
+        raise _bad(f"reply is not JSON: {snippet!r}") from None
+
+
+def _obj(wire: object, what: str) -> Mapping[str, object]:
+    if not isinstance(wire, dict):
+        raise _bad(f"{what}: expected an object, got {type(wire).__name__}")
+    return wire
+
+
+def _list(wire: object, what: str) -> list[object]:
+    if not isinstance(wire, list):
+        raise _bad(f"{what}: expected a list, got {type(wire).__name__}")
+    return wire
+
+
+def _present(wire: Mapping[str, object], key: str, what: str) -> object:
+    if key not in wire or wire[key] is None:
+        raise _bad(f"{what}: missing field {key!r}")
+    return wire[key]
+
+
+def _to_decimal(value: object, key: str, what: str) -> Decimal:
+    # Decimals arrive as strings; integers are tolerated, floats and booleans are not (no silent rounding).
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _bad(f"{what}: field {key!r} is not a decimal string ({type(value).__name__})")
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation:
+        raise _bad(f"{what}: field {key!r} is not a number: {str(value)[:40]!r}") from None
+    if not number.is_finite():
+        raise _bad(f"{what}: field {key!r} is not finite")
+    return number
+
+
+def _dec(wire: Mapping[str, object], key: str, what: str) -> Decimal:
+    return _to_decimal(_present(wire, key, what), key, what)
+
+
+def _opt_dec(wire: Mapping[str, object], key: str, what: str) -> Decimal | None:
+    value = wire.get(key)
+    return None if value is None else _to_decimal(value, key, what)
+
+
+def _nonneg(wire: Mapping[str, object], key: str, what: str) -> Decimal:
+    number = _dec(wire, key, what)
+    if number < 0:
+        raise _bad(f"{what}: field {key!r} is negative")
+    return number
+
+
+def _positive(wire: Mapping[str, object], key: str, what: str) -> Decimal:
+    number = _dec(wire, key, what)
+    if number <= 0:
+        raise _bad(f"{what}: field {key!r} must be positive")
+    return number
+
+
+def _str(wire: Mapping[str, object], key: str, what: str) -> str:
+    value = _present(wire, key, what)
+    if not isinstance(value, str) or not value:
+        raise _bad(f"{what}: field {key!r} is not a non-empty string")
+    return value
+
+
+def _id(wire: Mapping[str, object], key: str, what: str) -> str:
+    value = _present(wire, key, what)
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        raise _bad(f"{what}: field {key!r} is not an id")
+    return str(value)
+
+
+def _int(value: object, key: str, what: str) -> int:
+    if isinstance(value, bool):
+        raise _bad(f"{what}: field {key!r} is not an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise _bad(f"{what}: field {key!r} is not an integer")
+
+
+def _opt_bool(wire: Mapping[str, object], key: str, what: str) -> bool:
+    value = wire.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _bad(f"{what}: field {key!r} is not a boolean")
+    return value
+
+
+def _enum(wire: Mapping[str, object], key: str, table: Mapping[str, T], what: str) -> T:
+    value = _present(wire, key, what)
+    if not isinstance(value, str) or value not in table:
+        raise _bad(f"{what}: unknown {key} {str(value)[:40]!r}")
+    return table[value]
+
+
+def _ms_time(value: object, key: str, what: str) -> datetime:
+    return datetime.fromtimestamp(_int(value, key, what) / 1000, tz=UTC)
+
+
+def _iso_or_ms_time(value: object, key: str, what: str) -> datetime:
+    """Epoch ms (REST order replies) or an ISO string without a zone, meaning UTC (history)."""
+    if isinstance(value, str) and not value.strip().isdigit():
+        try:
+            at = datetime.fromisoformat(value)
+        except ValueError:
+            raise _bad(f"{what}: field {key!r} is not a timestamp: {value[:40]!r}") from None
+        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return _ms_time(value, key, what)
+
+
+def _opt_time(wire: Mapping[str, object], key: str, what: str) -> datetime | None:
+    value = wire.get(key)
+    return None if value is None else _iso_or_ms_time(value, key, what)
+
+
+# --- server time, errors ------------------------------------------------------------------------------
+
+
+def parse_server_time(body: str | bytes) -> int:
+    """GET /api/v1/time answers a bare integer in text/plain: epoch milliseconds."""
+    text = (body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body).strip()
+    if not text.isdigit() or not 10**12 <= int(text) < 10**14:
+        raise _bad(f"server time is not epoch milliseconds: {text[:40]!r}")
+    return int(text)
+
+
+def parse_error(body: str | bytes) -> tuple[str, str] | None:
+    """The `{"code", "message"}` of an error reply, or None when the body is not that shape."""
+    try:
+        wire = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(wire, dict) or not isinstance(wire.get("code"), str):
+        return None
+    message = wire.get("message")
+    return wire["code"], message if isinstance(message, str) else ""
+
+
+# --- markets and prices -------------------------------------------------------------------------------
+
+
+def is_perp(wire: object) -> bool:
+    """True for a PERP market object (the list may hold other kinds when the filter is ignored)."""
+    return isinstance(wire, dict) and wire.get("marketType") == PERP
+
+
+def parse_market(wire: object) -> Market:
+    """One PERP market with its rules (base units; Backpack has no min notional)."""
+    what = "market"
+    market = _obj(wire, what)
+    venue_symbol = _str(market, "symbol", what)
+    what = f"market {venue_symbol[:40]}"
+    if market.get("marketType") != PERP:
+        raise _bad(f"{what}: not a perpetual")
+    base = _str(market, "baseSymbol", what)
+    filters = _obj(_present(market, "filters", what), f"{what} filters")
+    price = _obj(_present(filters, "price", what), f"{what} price filter")
+    quantity = _obj(_present(filters, "quantity", what), f"{what} quantity filter")
+    max_qty = _opt_dec(quantity, "maxQuantity", what)
+    return Market(
+        venue=VENUE,
+        symbol=base.upper(),
+        venue_symbol=venue_symbol,
+        base=base,
+        quote=_str(market, "quoteSymbol", what),
+        tick_size=_positive(price, "tickSize", what),
+        step_size=_positive(quantity, "stepSize", what),
+        min_qty=_nonneg(quantity, "minQuantity", what),
+        max_qty=max_qty if max_qty is not None and max_qty > 0 else None,
+    )
+
+
+def parse_funding_interval(wire: object) -> timedelta | None:
+    """The market's `fundingInterval` (milliseconds, number or string); None when absent."""
+    market = _obj(wire, "market")
+    value = market.get("fundingInterval")
+    if value is None:
+        return None
+    ms = _int(value, "fundingInterval", "market")
+    if ms <= 0:
+        raise _bad("market: fundingInterval must be positive")
+    return timedelta(milliseconds=ms)
+
+
+def parse_markets(wire: object) -> dict[str, tuple[Market, timedelta | None]]:
+    """GET /api/v1/markets -> PERP markets keyed by canonical base, with their funding intervals.
+
+    Other market types are skipped; when one base has several perps the USDC-quoted one wins.
+    """
+    markets: dict[str, tuple[Market, timedelta | None]] = {}
+    for row in _list(wire, "markets"):
+        if not is_perp(row):
+            continue
+        market = parse_market(row)
+        known = markets.get(market.symbol)
+        if known is None or (known[0].quote != "USDC" and market.quote == "USDC"):
+            markets[market.symbol] = (market, parse_funding_interval(row))
+    return markets
+
+
+def _levels(wire: object, side: str) -> list[BookLevel]:
+    levels = []
+    for row in _list(wire, f"depth {side}"):
+        if not isinstance(row, list) or len(row) < 2:
+            raise _bad(f"depth {side}: a level is not [price, quantity]")
+        price = _to_decimal(row[0], "price", f"depth {side}")
+        qty = _to_decimal(row[1], "quantity", f"depth {side}")
+        if price <= 0 or qty < 0:
+            raise _bad(f"depth {side}: a level has a non-positive price or negative quantity")
+        if qty > 0:
+            levels.append(BookLevel(price=price, qty=qty))
+    return levels
+
+
+def parse_depth(wire: object, symbol: str, depth: int) -> OrderBook:
+    """GET /api/v1/depth -> book, best first; both sides are re-sorted whatever order the venue used."""
+    book = _obj(wire, "depth")
+    bids = sorted(_levels(_present(book, "bids", "depth"), "bids"), key=lambda lv: lv.price, reverse=True)
+    asks = sorted(_levels(_present(book, "asks", "depth"), "asks"), key=lambda lv: lv.price)
+    stamp = book.get("timestamp")
+    at = None if stamp is None else datetime.fromtimestamp(_int(stamp, "timestamp", "depth") / 1e6, tz=UTC)
+    return OrderBook(venue=VENUE, symbol=symbol, bids=tuple(bids[:depth]), asks=tuple(asks[:depth]), at=at)
+
+
+def parse_last_price(wire: object) -> Decimal | None:
+    """GET /api/v1/ticker -> lastPrice (None for a market that has not traded)."""
+    ticker = _obj(wire, "ticker")
+    return _opt_dec(ticker, "lastPrice", "ticker")
+
+
+@dataclass(frozen=True, slots=True)
+class MarkInfo:
+    mark: Decimal
+    funding_rate: Decimal | None
+    next_funding_at: datetime | None
+
+
+def parse_mark_price(wire: object, venue_symbol: str) -> MarkInfo:
+    """GET /api/v1/markPrices (a list) -> mark, current funding rate, end of the funding interval."""
+    what = "markPrices"
+    for row in _list(wire, what):
+        entry = _obj(row, what)
+        if entry.get("symbol") != venue_symbol:
+            continue
+        nxt = entry.get("nextFundingTimestamp")
+        return MarkInfo(
+            mark=_positive(entry, "markPrice", what),
+            funding_rate=_opt_dec(entry, "fundingRate", what),
+            next_funding_at=None if nxt is None else _ms_time(nxt, "nextFundingTimestamp", what),
+        )
+    raise _bad(f"{what}: no entry for {venue_symbol}")
+
+
+# --- orders and fills ---------------------------------------------------------------------------------
+
+
+def wire_symbol(wire: object, what: str = "reply") -> str:
+    """The venue symbol of one order, fill or position object."""
+    return _str(_obj(wire, what), "symbol", what)
+
+
+def wire_client_id(wire: object) -> int | None:
+    """The uint32 `clientId` of an order object (None when it has none)."""
+    order = _obj(wire, "order")
+    value = order.get("clientId")
+    return None if value is None else _int(value, "clientId", "order")
+
+
+def wire_order_id(wire: object) -> str:
+    return _id(_obj(wire, "order"), "id", "order")
+
+
+def parse_order(wire: object, symbol: str, client_ids: Mapping[int, str] | None = None) -> Order:
+    """An order object (REST reply, open orders or history) -> Order.
+
+    `client_ids` maps the uint32 clientIds we derived back to our string ids; an unknown one is kept as
+    its decimal string.
+    """
+    order = _obj(wire, "order")
+    order_id = _id(order, "id", "order")
+    what = f"order {order_id[:40]}"
+    qty = _positive(order, "quantity", what)
+    filled = _nonneg(order, "executedQuantity", what)
+    if filled > qty:
+        raise _bad(f"{what}: executedQuantity {filled} exceeds quantity {qty}")
+    quote_filled = _opt_dec(order, "executedQuoteQuantity", what)
+    if quote_filled is not None and quote_filled < 0:
+        raise _bad(f"{what}: executedQuoteQuantity is negative")
+    avg = quote_filled / filled if filled > 0 and quote_filled is not None and quote_filled > 0 else None
+    price = _opt_dec(order, "price", what)
+    cid = wire_client_id(order)
+    client_order_id = None if cid is None else (client_ids or {}).get(cid, str(cid))
+    return Order(
+        venue=VENUE,
+        symbol=symbol,
+        order_id=order_id,
+        client_order_id=client_order_id,
+        side=_enum(order, "side", _SIDES, what),
+        type=_enum(order, "orderType", _TYPES, what),
+        status=_enum(order, "status", _STATUSES, what),
+        qty=qty,
+        filled_qty=filled,
+        avg_price=avg,
+        price=price if price is not None and price > 0 else None,
+        reduce_only=_opt_bool(order, "reduceOnly", what),
+        created_at=_opt_time(order, "createdAt", what),
+    )
+
+
+def expiry_reason(wire: object) -> str | None:
+    """Why an Expired order expired (`PostOnlyTaker`, `ImmediateOrCancel`, ...), when the reply says."""
+    value = _obj(wire, "order").get("expiryReason")
+    return value if isinstance(value, str) else None
+
+
+def parse_fill(wire: object, symbol: str, client_ids: Mapping[int, str] | None = None) -> Fill:
+    """GET /wapi/v1/history/fills item -> Fill (fee positive = paid, in feeSymbol)."""
+    fill = _obj(wire, "fill")
+    trade_id = _id(fill, "tradeId", "fill")
+    what = f"fill {trade_id[:40]}"
+    cid_value = fill.get("clientId")
+    cid = None if cid_value is None else _int(cid_value, "clientId", what)
+    is_maker = fill.get("isMaker")
+    if not isinstance(is_maker, bool):
+        raise _bad(f"{what}: field 'isMaker' is not a boolean")
+    return Fill(
+        venue=VENUE,
+        symbol=symbol,
+        order_id=_id(fill, "orderId", what),
+        trade_id=trade_id,
+        side=_enum(fill, "side", _SIDES, what),
+        qty=_positive(fill, "quantity", what),
+        price=_positive(fill, "price", what),
+        fee=_dec(fill, "fee", what),
+        fee_asset=_str(fill, "feeSymbol", what),
+        is_maker=is_maker,
+        client_order_id=None if cid is None else (client_ids or {}).get(cid, str(cid)),
+        at=_iso_or_ms_time(_present(fill, "timestamp", what), "timestamp", what),
+    )
+
+
+def with_fills(order: Order, fills: list[Fill]) -> Order:
+    """The order with average price and fee taken from its fills, when they account for every filled unit.
+
+    Fills that do not add up to the executed quantity (history lags the engine) leave the order as it was.
+    """
+    mine = [f for f in fills if f.order_id == order.order_id]
+    qty = sum((f.qty for f in mine), Decimal(0))
+    if not mine or qty != order.filled_qty:
+        return order
+    avg = sum((f.qty * f.price for f in mine), Decimal(0)) / qty
+    assets = {f.fee_asset for f in mine}
+    fee_asset = assets.pop() if len(assets) == 1 else None
+    fee = sum((f.fee for f in mine), Decimal(0)) if fee_asset is not None else None
+    return replace(order, avg_price=avg, fee=fee, fee_asset=fee_asset)
+
+
+# --- positions and balances ---------------------------------------------------------------------------
+
+
+def parse_position(wire: object, symbol: str) -> Position:
+    """GET /api/v1/position item -> Position with the signed `netQuantity` (not netExposureQuantity,
+    which counts open orders)."""
+    position = _obj(wire, "position")
+    what = f"position {symbol}"
+    entry = _opt_dec(position, "entryPrice", what)
+    mark = _opt_dec(position, "markPrice", what)
+    return Position(
+        venue=VENUE,
+        symbol=symbol,
+        qty=_dec(position, "netQuantity", what),
+        entry_price=entry if entry else None,
+        mark_price=mark if mark else None,
+        unrealized_pnl=_opt_dec(position, "pnlUnrealized", what),
+    )
+
+
+def parse_collateral(wire: object) -> list[Balance]:
+    """GET /api/v1/capital/collateral -> one Balance per collateral asset (free = availableQuantity)."""
+    what = "collateral"
+    account = _obj(wire, what)
+    balances = []
+    for row in _list(_present(account, "collateral", what), what):
+        entry = _obj(row, what)
+        asset = _str(entry, "symbol", what)
+        total = _dec(entry, "totalQuantity", f"{what} {asset}")
+        free = _dec(entry, "availableQuantity", f"{what} {asset}")
+        balances.append(Balance(asset=asset, total=total, free=free, used=max(total - free, Decimal(0))))
+    return balances
+
+
+def parse_capital(wire: object) -> list[Balance]:
+    """GET /api/v1/capital -> one Balance per asset (used = locked + staked)."""
+    what = "capital"
+    balances = []
+    for asset, row in _obj(wire, what).items():
+        entry = _obj(row, f"{what} {asset}")
+        free = _dec(entry, "available", f"{what} {asset}")
+        used = _dec(entry, "locked", f"{what} {asset}") + (_opt_dec(entry, "staked", f"{what} {asset}") or 0)
+        balances.append(Balance(asset=asset, total=free + used, free=free, used=used))
+    return balances
+
+
+# --- requests -----------------------------------------------------------------------------------------
+
+
+def wire_decimal(value: Decimal) -> str:
+    """A Decimal as Backpack reads it: plain notation, no exponent, no trailing zeros."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def to_wire_order(request: OrderRequest, market: Market) -> dict[str, object]:
+    """The POST /api/v1/order body for one request (validated by the caller against the market's rules).
+
+    The clientId is the uint32 derived from our string id; post-only is `postOnly: true` on a limit order.
+    """
+    body: dict[str, object] = {
+        "symbol": market.venue_symbol,
+        "side": _WIRE_SIDES[request.side],
+        "orderType": "Limit" if request.type is OrderType.LIMIT else "Market",
+        "quantity": wire_decimal(request.qty),
+        "clientId": uint32_client_id(request.client_order_id),
+    }
+    if request.type is OrderType.LIMIT:
+        if request.price is None:
+            raise ValueError("a limit order needs a price")
+        body["price"] = wire_decimal(request.price)
+    if request.time_in_force is TimeInForce.POST_ONLY:
+        body["postOnly"] = True
+    elif request.time_in_force is not None:
+        body["timeInForce"] = _WIRE_TIF[request.time_in_force]
+    if request.reduce_only:
+        body["reduceOnly"] = True
+    return body

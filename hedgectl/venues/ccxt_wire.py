@@ -1,0 +1,159 @@
+"""Shared wire helpers of the ccxt-backed adapters: strict field readers and the per-venue dialect protocol.
+
+Field readers turn a reply's values into Decimal/str/datetime or raise BadResponse naming the field, so a
+missing or garbled value is never taken for a number. Replies reach us already JSON-decoded by ccxt, with
+floats decoded as Decimal (see ccxt_venue), so no value ever passes through a binary float.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from hedgectl.clock import utc_from_ms
+from hedgectl.domain.types import Balance, Fill, Market, Order, OrderBook, OrderRequest, Position, Quote
+from hedgectl.errors import BadResponse, OrderRejected
+from hedgectl.venues.config import VenueConfig
+
+Wire = Mapping[str, Any]
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    if isinstance(value, Decimal | int | str):
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() else None
+    return None
+
+
+def dec(row: Wire, key: str, venue: str) -> Decimal:
+    """A required decimal field."""
+    number = _number(row.get(key))
+    if number is None:
+        raise BadResponse(venue, f"reply field {key!r} is missing or not a number: {str(row.get(key))[:40]!r}")
+    return number
+
+
+def opt_dec(row: Wire, key: str, venue: str) -> Decimal | None:
+    """An optional decimal field: None when absent or empty, BadResponse when present but not a number."""
+    value = row.get(key)
+    if value is None or value == "":
+        return None
+    return dec(row, key, venue)
+
+
+def text(row: Wire, key: str, venue: str) -> str:
+    """A required non-empty string field (ints, e.g. Binance order ids, are accepted and stringified)."""
+    value = row.get(key)
+    if isinstance(value, bool) or value is None or value == "" or not isinstance(value, str | int):
+        raise BadResponse(venue, f"reply field {key!r} is missing")
+    return str(value)
+
+
+def opt_text(row: Wire, key: str) -> str | None:
+    value = row.get(key)
+    return None if value is None or value == "" else str(value)
+
+
+def ms_time(row: Wire, key: str, venue: str) -> datetime | None:
+    """An optional epoch-milliseconds field as a UTC datetime (0 and "" count as absent)."""
+    number = opt_dec(row, key, venue)
+    return utc_from_ms(int(number)) if number else None
+
+
+def flag(row: Wire, key: str) -> bool:
+    """A boolean that venues send as true/false or "true"/"false"."""
+    value = row.get(key)
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def dict_rows(reply: Any, venue: str, what: str) -> list[Wire]:
+    """A reply that must be a list of objects."""
+    if not isinstance(reply, list) or not all(isinstance(r, Mapping) for r in reply):
+        raise BadResponse(venue, f"{what}: expected a list of objects")
+    return list(reply)
+
+
+def one_dict(reply: Any, venue: str, what: str) -> Wire:
+    if not isinstance(reply, Mapping):
+        raise BadResponse(venue, f"{what}: expected an object")
+    return reply
+
+
+def plain(value: Decimal) -> str:
+    """A decimal as venues want it on the wire: no exponent, no trailing zeros."""
+    text_value = format(value.normalize(), "f")
+    return text_value if "." not in text_value else text_value.rstrip("0").rstrip(".") or "0"
+
+
+def check_order_rules(market: Market, request: OrderRequest) -> None:
+    """Refuse, before sending, a quantity off the step (OKX: not whole lots of contracts) or a price off the tick."""
+    if request.qty <= 0:
+        raise OrderRejected(market.venue, f"{market.symbol}: quantity must be positive, got {request.qty}")
+    if request.qty % market.step_size != 0:
+        unit = f" ({market.step_size / market.contract_size} contracts of {market.contract_size})"
+        raise OrderRejected(
+            market.venue,
+            f"{market.symbol}: quantity {request.qty} is not a multiple of the step {market.step_size}"
+            + (unit if market.contract_size != 1 else ""),
+        )
+    if request.price is not None and (request.price <= 0 or request.price % market.tick_size != 0):
+        raise OrderRejected(
+            market.venue, f"{market.symbol}: price {request.price} is not a positive multiple of {market.tick_size}"
+        )
+
+
+class Dialect(Protocol):
+    """One venue's endpoints through ccxt's implicit (raw) API: wire dicts in, domain types out.
+
+    `ex` is the configured ccxt exchange. Methods make the requests named in their docstrings and raise
+    ccxt's exceptions untouched: the adapter maps them once, at its edge.
+    """
+
+    venue: str
+    ccxt_id: str
+    rate_per_s: float
+    burst: int
+    create_reply_is_complete: bool  # False: the create reply carries only ids; the adapter fetches the order
+    native_cancel_all: bool  # False: no cancel-all endpoint; the adapter cancels each open order
+
+    def configure(self, ex: Any, config: VenueConfig) -> None: ...
+    def credentials(self, config: VenueConfig) -> dict[str, str]: ...
+    async def server_time_ms(self, ex: Any) -> int: ...
+    async def markets(self, ex: Any) -> tuple[list[Market], dict[str, str]]: ...
+    async def quote(self, ex: Any, market: Market) -> Quote: ...
+    async def book(self, ex: Any, market: Market, depth: int) -> OrderBook: ...
+    async def create_order(self, ex: Any, market: Market, request: OrderRequest) -> Order: ...
+    async def fetch_order(
+        self, ex: Any, market: Market, order_id: str | None, client_order_id: str | None
+    ) -> Order: ...
+    async def cancel_order(
+        self, ex: Any, market: Market, order_id: str | None, client_order_id: str | None
+    ) -> Order: ...
+    async def open_orders(self, ex: Any, markets: Mapping[str, Market], market: Market | None) -> list[Order]: ...
+    async def cancel_all_symbol(self, ex: Any, market: Market) -> None: ...
+    async def positions(self, ex: Any, markets: Mapping[str, Market], market: Market | None) -> list[Position]: ...
+    async def balances(self, ex: Any) -> list[Balance]: ...
+    async def fills(self, ex: Any, market: Market, order_id: str | None, since: datetime | None) -> list[Fill]: ...
+
+
+def by_venue_symbol(markets: Mapping[str, Market]) -> dict[str, Market]:
+    return {m.venue_symbol: m for m in markets.values()}
+
+
+def sum_fills(fills: Sequence[Fill], quote: str) -> tuple[Decimal, Decimal | None, Decimal | None, str | None]:
+    """(filled qty, average price, fee, fee asset) of one order's fills; fees in several assets sum the quote's."""
+    qty = sum((f.qty for f in fills), Decimal(0))
+    if not qty:
+        return Decimal(0), None, None, None
+    avg = sum((f.qty * f.price for f in fills), Decimal(0)) / qty
+    assets = {f.fee_asset for f in fills}
+    asset = assets.pop() if len(assets) == 1 else quote
+    fee = sum((f.fee for f in fills if f.fee_asset == asset), Decimal(0))
+    return qty, avg, fee, asset

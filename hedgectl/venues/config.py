@@ -1,0 +1,51 @@
+"""Where each venue lives in each mode, and what an adapter is built from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from hedgectl.domain.types import Mode
+
+# REST bases of the real venues. `None`: the venue has no environment for that mode.
+LIVE_URLS: dict[str, str] = {
+    "binance": "https://fapi.binance.com",
+    "okx": "https://www.okx.com",
+    "backpack": "https://api.backpack.exchange",
+    "aster": "https://fapi.asterdex.com",
+}
+TESTNET_URLS: dict[str, str | None] = {
+    "binance": "https://demo-fapi.binance.com",  # futures demo trading (ccxt refuses the legacy testnet)
+    "okx": "https://www.okx.com",  # demo trading: same host, header x-simulated-trading: 1
+    "backpack": None,
+    "aster": "https://fapi.asterdex-testnet.com",  # API-wallet (V3) auth only
+}
+TESTNET_HEADERS: dict[str, dict[str, str]] = {"okx": {"x-simulated-trading": "1"}}
+
+
+@dataclass(frozen=True)
+class VenueConfig:
+    """Everything an adapter needs; credentials stay SecretStr until the signing call."""
+
+    name: str
+    mode: Mode
+    base_url: str  # REST base, e.g. https://fapi.binance.com or http://127.0.0.1:PORT/binance
+    credentials: dict[str, SecretStr] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # sent on every request (OKX demo header)
+    timeout_s: float = 10.0
+    recv_window_ms: int = 5000
+    cache_dir: Path | None = None  # market rules cache; None disables it
+    market_cache_ttl_s: float = 3600.0
+
+    def secret(self, key: str) -> str:
+        """The plain value of one credential, for signing only. Raises KeyError if absent."""
+        value = self.credentials[key]
+        return value.get_secret_value()
+
+    def has(self, *keys: str) -> bool:
+        return all(k in self.credentials and self.credentials[k].get_secret_value() for k in keys)
+
+    def __repr__(self) -> str:
+        return f"VenueConfig(name={self.name!r}, mode={self.mode.value!r}, base_url={self.base_url!r})"

@@ -1,0 +1,149 @@
+"""`hedgectl bootstrap` against the simulator, through the real adapters, as a real process."""
+
+from __future__ import annotations
+
+import json
+import signal
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Sim, eventually, hedgectl, journal_client_ids, spawn
+
+pytestmark = pytest.mark.e2e
+
+
+def _doc(proc: object) -> dict[str, object]:
+    out = proc.stdout  # type: ignore[attr-defined]
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1, out
+    return json.loads(lines[0])
+
+
+def _creates(sim: Sim) -> set[str]:
+    return {r["client_order_id"] for r in sim.requests("create_order") if r.get("client_order_id")}
+
+
+def test_happy_path_opens_holds_closes_flat_and_accounts(sim: Sim, isolated_env: Path) -> None:
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = _doc(proc)
+    assert doc["ok"] is True and doc["error"] is None
+    assert doc["mode"] == "paper" and doc["symbol"] == "BTC"
+    qty = Decimal(doc["qty"])
+    assert qty > 0 and Decimal(doc["notional"]) <= 300
+    legs = doc["legs"]
+    assert legs["binance"]["side"] == "buy" and legs["okx"]["side"] == "sell"
+    for venue in ("binance", "okx"):
+        assert Decimal(legs[venue]["open"]["qty"]) == qty
+        assert Decimal(legs[venue]["close"]["qty"]) == qty
+        assert Decimal(doc["pnl"][venue]["fees"]) > 0
+    pnl = doc["pnl"]
+    assert Decimal(pnl["net"]) == Decimal(pnl["gross"]) - Decimal(pnl["fees"]) + Decimal(pnl["funding"])
+    assert doc["exposure_after"] == {"binance": "0", "okx": "0"}
+    assert sim.all_flat()
+    # The journal holds every order the simulator saw.
+    assert _creates(sim) <= journal_client_ids(isolated_env)
+    assert len(_creates(sim)) == 4
+
+
+def test_human_output_shows_the_tables(sim: Sim) -> None:
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0")
+    assert proc.returncode == 0, proc.stderr
+    for fragment in ("Plan:", "Opened", "Closed", "PnL", "Balances before", "Balances after", "COMPLETED"):
+        assert fragment in proc.stdout
+
+
+@pytest.mark.parametrize("venue", ["binance", "okx"])
+@pytest.mark.parametrize("kind", ["reject", "http_500", "rate_limit"])
+def test_a_leg_refused_on_open_rolls_back_the_other_and_exits_1_flat(
+    sim: Sim, isolated_env: Path, venue: str, kind: str
+) -> None:
+    sim.fault(venue=venue, op="create_order", kind=kind, count=1)
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--json")
+    assert proc.returncode == 1, proc.stderr
+    doc = _doc(proc)
+    assert doc["ok"] is False
+    assert venue in doc["error"]
+    assert sim.all_flat()
+    assert _creates(sim) <= journal_client_ids(isolated_env)
+
+
+@pytest.mark.parametrize("kind", ["timeout", "accept_then_timeout", "disconnect"])
+def test_an_ambiguous_open_is_reconciled_and_ends_flat(sim: Sim, isolated_env: Path, kind: str) -> None:
+    sim.fault(venue="okx", op="create_order", kind=kind, count=1)
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--json")
+    doc = _doc(proc)
+    assert sim.all_flat()
+    assert proc.returncode in (0, 1), proc.stderr
+    if kind == "accept_then_timeout":
+        # The order was placed; found by client id, it is a normal leg and the cycle completes.
+        assert proc.returncode == 0, doc
+    assert _creates(sim) <= journal_client_ids(isolated_env)
+
+
+def test_a_partly_filled_leg_is_rolled_back(sim: Sim) -> None:
+    sim.fault(venue="binance", op="create_order", kind="partial_fill", fill_ratio="0.5", count=1)
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--json")
+    assert proc.returncode == 1, proc.stderr
+    assert "filled" in _doc(proc)["error"]
+    assert sim.all_flat()
+
+
+@pytest.mark.parametrize("kind", ["reject", "http_500", "rate_limit", "timeout"])
+def test_a_failed_close_is_escalated_until_flat(sim: Sim, kind: str) -> None:
+    sim.fault(venue="okx", op="create_order", kind=kind, count=1, after=1)
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = _doc(proc)
+    assert doc["exposure_after"] == {"binance": "0", "okx": "0"}
+    assert sim.all_flat()
+
+
+def test_a_price_spike_past_the_loss_limit_closes_early(sim: Sim) -> None:
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "30", "--json")
+    eventually(lambda: len(sim.requests("create_order")) >= 2)
+    book = sim.http.get("/binance/fapi/v1/ticker/bookTicker", params={"symbol": "BTCUSDT"}).json()
+    mid = (Decimal(book["bidPrice"]) + Decimal(book["askPrice"])) / 2
+    sim.post("/_sim/price", {"symbol": "BTC", "price": str(mid * Decimal("0.98")), "venue": "binance"})
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    doc = json.loads(out)
+    assert doc["closed_early"] is True
+    assert any("max-loss-pct" in w for w in doc["warnings"])
+    assert sim.all_flat()
+
+
+@pytest.mark.parametrize("phase", ["open", "hold", "close"])
+def test_sigint_flattens_and_exits_130(sim: Sim, phase: str) -> None:
+    if phase == "open":
+        sim.fault(venue="okx", op="create_order", kind="timeout", count=1)  # the short leg is still in flight
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "30" if phase == "hold" else "1", "--json")
+    eventually(lambda: len(sim.requests("create_order")) >= 2)
+    if phase == "close":
+        sim.post("/_sim/latency", {"venue": "okx", "ms": 1500})  # the short leg's close is in flight
+        eventually(lambda: len(sim.requests("create_order")) >= 3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert sim.all_flat(), err
+    assert proc.returncode == 130, err
+    assert json.loads(out)["interrupted"] is True
+
+
+def test_sigterm_is_treated_as_sigint(sim: Sim) -> None:
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "30", "--json")
+    eventually(lambda: len(sim.requests("create_order")) >= 2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert sim.all_flat()
+
+
+def test_a_venue_disconnecting_mid_hold_still_ends_flat(sim: Sim) -> None:
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "2", "--json")
+    eventually(lambda: len(sim.requests("create_order")) >= 2)
+    sim.fault(venue="okx", op="any", kind="disconnect", count=2)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert sim.all_flat()

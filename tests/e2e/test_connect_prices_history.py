@@ -1,0 +1,77 @@
+"""`connect`, `prices` and `history` in paper mode, against a real simulator."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from tests.e2e.conftest import Sim, hedgectl
+
+pytestmark = pytest.mark.e2e
+
+
+def test_connect_checks_all_four_venues(sim: Sim) -> None:
+    proc = hedgectl("connect", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["ok"] is True and doc["mode"] == "paper"
+    venues = {v["venue"]: v for v in doc["venues"]}
+    assert set(venues) == {"binance", "okx", "backpack", "aster"}
+    for v in venues.values():
+        assert v["auth_ok"] is True
+        assert v["rtt_ms_p50"] >= 0
+        assert abs(v["clock_skew_ms"]) < 2000
+        assert any(Decimal(b["total"]) > 0 for b in v["balances"])
+        assert v["host"].startswith(sim.url)
+
+
+def test_connect_human_table(sim: Sim) -> None:
+    proc = hedgectl("connect")
+    assert proc.returncode == 0, proc.stderr
+    assert "hedgectl connect (paper mode)" in proc.stdout
+    for venue in ("binance", "okx", "backpack", "aster"):
+        assert venue in proc.stdout
+
+
+def test_connect_reports_a_failing_venue_and_carries_on(sim: Sim) -> None:
+    sim.fault(venue="aster", op="any", kind="http_500", count=100)
+    proc = hedgectl("connect", "--json")
+    assert proc.returncode == 1
+    venues = {v["venue"]: v for v in json.loads(proc.stdout)["venues"]}
+    assert venues["aster"]["ok"] is False and venues["aster"]["error"]
+    assert venues["binance"]["ok"] is True
+
+
+def test_prices_for_btc_on_every_venue(sim: Sim) -> None:
+    proc = hedgectl("prices", "--symbol", "BTC", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert set(doc["venues"]) == {"binance", "okx", "backpack", "aster"}
+    for quote in doc["venues"].values():
+        bid, ask = Decimal(quote["bid"]), Decimal(quote["ask"])
+        assert 0 < bid < ask
+        assert Decimal(quote["mid"]) == (bid + ask) / 2
+        assert quote["funding_rate"] is not None and quote["next_funding_at"]
+    assert doc["best_cross_spread"]["buy"] != doc["best_cross_spread"]["sell"]
+
+
+def test_prices_human_table(sim: Sim) -> None:
+    proc = hedgectl("prices", "--symbol", "ETH")
+    assert proc.returncode == 0, proc.stderr
+    assert "ETH prices (paper mode)" in proc.stdout
+    assert "best cross spread" in proc.stdout
+
+
+def test_history_lists_a_bootstrap_and_shows_its_orders(sim: Sim) -> None:
+    run = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--json")
+    assert run.returncode == 0, run.stderr
+    listing = json.loads(hedgectl("history", "--json").stdout)
+    boot = next(r for r in listing["runs"] if r["command"] == "bootstrap")
+    assert boot["status"] == "ok" and boot["exit_code"] == 0 and boot["net_pnl"] is not None
+    shown = json.loads(hedgectl("history", "show", boot["id"], "--json").stdout)
+    intents = sorted(o["intent"] for o in shown["orders"])
+    assert intents == ["close", "close", "open", "open"]
+    assert all(o["state"] == "acked" for o in shown["orders"])
+    assert len(shown["fills"]) >= 4

@@ -1,0 +1,34 @@
+"""Small test helpers for the simulator suite."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+
+
+async def eventually(cond: Callable[[], bool | Awaitable[bool]], timeout: float = 5.0, interval: float = 0.01) -> None:
+    """Poll `cond` until it is true; fail with AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = cond()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+def binance_query(params: dict[str, str], secret: str, *, timestamp_ms: int | None = None) -> str:
+    """A Binance-signed query string (timestamp added, signature last), as the docs describe."""
+    import hashlib
+    import hmac
+    from urllib.parse import urlencode
+
+    full = {**params, "timestamp": str(timestamp_ms if timestamp_ms is not None else int(time.time() * 1000))}
+    payload = urlencode(full)
+    signature = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    return f"{payload}&signature={signature}"

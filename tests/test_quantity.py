@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hedgectl.domain.quantity import NoCommonQuantity, accepts, common_quantity
+from hedgectl.domain.rounding import common_step, floor_to_step
+from hedgectl.domain.symbols import canonical_symbol
+from hedgectl.domain.types import Market
+from hedgectl.errors import UsageError
+
+
+def _market(venue: str, step: str, min_qty: str, min_notional: str = "0", contract: str = "1") -> Market:
+    return Market(venue=venue, symbol="BTC", venue_symbol="X", base="BTC", quote="USDT", tick_size=Decimal("0.1"),
+                  step_size=Decimal(step), min_qty=Decimal(min_qty), min_notional=Decimal(min_notional),
+                  contract_size=Decimal(contract))
+
+
+BINANCE = _market("binance", "0.001", "0.001", "100")
+OKX = _market("okx", "0.0001", "0.0001", contract="0.01")  # lotSz 0.01 contracts x ctVal 0.01
+
+
+def test_seed_example_300_usdt_of_btc_at_96234() -> None:
+    plan = common_quantity([BINANCE, OKX], Decimal(300), Decimal("96234.5"))
+    assert plan.qty == Decimal("0.003")
+    assert plan.notional <= 300
+
+
+def test_no_common_quantity_says_why_with_numbers() -> None:
+    with pytest.raises(NoCommonQuantity, match=r"smallest quantity all accept is 0\.002"):
+        common_quantity([BINANCE, OKX], Decimal(100), Decimal("96000"))
+
+
+def test_common_step_is_the_lcm_of_steps() -> None:
+    assert common_step([Decimal("0.001"), Decimal("0.0001")]) == Decimal("0.001")
+    assert common_step([Decimal("0.04"), Decimal("0.06")]) == Decimal("0.12")
+    assert common_step([Decimal("1"), Decimal("0.1")]) == Decimal("1")
+
+
+steps = st.sampled_from(["0.001", "0.0001", "0.01", "0.1", "1", "10", "0.005", "0.04"]).map(Decimal)
+
+
+@given(
+    step_a=steps,
+    step_b=steps,
+    min_notional=st.sampled_from(["0", "5", "100"]).map(Decimal),
+    notional=st.decimals(min_value=1, max_value=100_000, places=2),
+    price=st.decimals(min_value=Decimal("0.01"), max_value=200_000, places=2),
+)
+def test_common_quantity_is_accepted_by_both_and_never_exceeds_the_notional(
+    step_a: Decimal, step_b: Decimal, min_notional: Decimal, notional: Decimal, price: Decimal
+) -> None:
+    a = _market("a", str(step_a), str(step_a), str(min_notional))
+    b = _market("b", str(step_b), str(step_b))
+    try:
+        plan = common_quantity([a, b], notional, price)
+    except NoCommonQuantity:
+        # Then even one common step (or the minimums) would exceed the notional.
+        smallest = common_step([step_a, step_b])
+        assert smallest * price > notional or min_notional > notional or not accepts(a, smallest, price)
+        return
+    assert accepts(a, plan.qty, price) and accepts(b, plan.qty, price)
+    assert plan.qty * price <= notional
+    # Largest: one more common step would exceed the notional.
+    assert (plan.qty + plan.step) * price > notional
+
+
+@given(value=st.decimals(min_value=0, max_value=10**9, places=8), step=steps)
+def test_floor_to_step_never_rounds_up_and_lands_on_the_grid(value: Decimal, step: Decimal) -> None:
+    rounded = floor_to_step(value, step)
+    assert rounded <= value
+    assert value - rounded < step
+    assert rounded % step == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "base"),
+    [("BTC", "BTC"), ("btc/usdt", "BTC"), ("BTC/USDT:USDT", "BTC"), ("BTCUSDT", "BTC"), ("BTC-USDT-SWAP", "BTC"),
+     ("ASTER_USDC_PERP", "ASTER"), ("aster", "ASTER"), ("ETHUSDC", "ETH")],
+)
+def test_symbols_users_type_map_to_the_base(text: str, base: str) -> None:
+    assert canonical_symbol(text) == base
+
+
+@pytest.mark.parametrize("text", ["", "  ", "BTC USDT", "B$C", "../etc"])
+def test_bad_symbols_are_usage_errors(text: str) -> None:
+    with pytest.raises(UsageError):
+        canonical_symbol(text)
