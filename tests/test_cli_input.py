@@ -50,7 +50,7 @@ def test_bad_flags_exit_2_with_one_line(args: list[str], fragment: str, capsys: 
 
 
 def test_bad_input_with_json_prints_one_json_error_document(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main(["bootstrap", "--notional", "-1", "--json"], capsys)
+    code, out, _err = run_main(["bootstrap", "--notional", "-1", "--json"], capsys)
     assert code == 2
     doc = json.loads(out)
     assert doc == {"ok": False, "error": doc["error"], "exit_code": 2}

@@ -62,7 +62,8 @@ def test_common_quantity_is_accepted_by_both_and_never_exceeds_the_notional(
         smallest = common_step([step_a, step_b])
         assert smallest * price > notional or min_notional > notional or not accepts(a, smallest, price)
         return
-    assert accepts(a, plan.qty, price) and accepts(b, plan.qty, price)
+    assert accepts(a, plan.qty, price)
+    assert accepts(b, plan.qty, price)
     assert plan.qty * price <= notional
     # Largest: one more common step would exceed the notional.
     assert (plan.qty + plan.step) * price > notional

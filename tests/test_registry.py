@@ -64,7 +64,7 @@ def test_unknown_venue_is_a_usage_error() -> None:
 
 def test_host_guard_refuses_any_other_origin() -> None:
     ensure_allowed("https://demo-fapi.binance.com/fapi/v1/order", "https://demo-fapi.binance.com", venue="binance")
-    with pytest.raises(ConfigError, match="refusing a request to https://fapi.binance.com"):
+    with pytest.raises(ConfigError, match=r"refusing a request to https://fapi\.binance\.com"):
         ensure_allowed("https://fapi.binance.com/fapi/v1/order", "https://demo-fapi.binance.com", venue="binance")
     with pytest.raises(ConfigError):
         ensure_allowed("http://127.0.0.1:9/okx/api/v5/x", "http://127.0.0.1:9/binance", venue="binance")

@@ -63,7 +63,9 @@ def test_invalid_mode_is_a_one_line_config_error(monkeypatch: pytest.MonkeyPatch
     assert "HEDGECTL_MODE" in str(info.value)
 
 
-def test_secrets_never_appear_in_repr_or_errors(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_secrets_never_appear_in_repr_or_errors(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv("BINANCE_API_SECRET", SENTINEL)
     monkeypatch.setenv("HEDGECTL_MAX_NOTIONAL_USDT", "not-a-number")
     with caplog.at_level(logging.DEBUG), pytest.raises(ConfigError) as info:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from hedgectl import __version__
-from hedgectl.cli import bootstrap_cmd, connect_cmd, flatten_cmd, history_cmd, prices_cmd, sim_cmd
+from hedgectl.cli import bootstrap_cmd, bp_aster_cmd, connect_cmd, flatten_cmd, history_cmd, prices_cmd, sim_cmd
 from hedgectl.cli.session import GlobalOptions
 from hedgectl.errors import HedgectlError
 
@@ -59,6 +59,7 @@ app.command("connect", help=connect_cmd.HELP)(connect_cmd.connect)
 app.command("prices", help=prices_cmd.HELP)(prices_cmd.prices)
 app.command("bootstrap", help=bootstrap_cmd.HELP)(bootstrap_cmd.bootstrap)
 app.command("flatten", help=flatten_cmd.HELP)(flatten_cmd.flatten)
+app.add_typer(bp_aster_cmd.bp_aster_app, name="bp-aster")
 app.add_typer(history_cmd.history_app, name="history")
 app.add_typer(sim_cmd.sim_app, name="sim")
 
@@ -88,12 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     except HedgectlError as exc:
         _report(str(exc), exc.exit_code)
         code = exc.exit_code
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         _report("aborted", 130)
         code = 130
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
+    except _click_exceptions() as exc:
+        code = _report_click_error(exc)
     except KeyboardInterrupt:
         _report("interrupted", 130)
         code = 130
@@ -103,6 +103,34 @@ def main(argv: list[str] | None = None) -> int:
         _report(f"internal error: {type(exc).__name__} (run with -v for details)", 1)
         code = 1
     sys.exit(code)
+
+
+def _click_exceptions() -> tuple[type[Exception], ...]:
+    """Click's exception base, from click and from the copy that newer typer versions vendor (typer._click)."""
+    import click
+
+    classes: list[type[Exception]] = [click.ClickException]
+    try:
+        from typer._click.exceptions import ClickException as VendoredClickException
+    except ImportError:  # older typer versions raise click's own classes
+        pass
+    else:
+        classes.append(VendoredClickException)
+    return tuple(classes)
+
+
+def _report_click_error(exc: Any) -> int:
+    """A usage error found by click (unknown option, bad value, missing command): one line, exit 2."""
+    code = int(getattr(exc, "exit_code", 2))
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        # The message is the help; typer's rich help has already printed itself and leaves it empty.
+        if exc.format_message():
+            exc.show()
+        return code
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    _report(f"{exc.format_message()}{hint}", code)
+    return code
 
 
 def _report(message: str, code: int) -> None:

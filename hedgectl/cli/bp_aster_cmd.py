@@ -47,30 +47,36 @@ def _decimal(name: str, text: str | None) -> Decimal | None:
 @bp_aster_app.command("loop", help=HELP)
 def loop(
     ctx: typer.Context,
-    qty: Annotated[str | None, typer.Option("--qty", help="Base quantity per leg (quantity). [default: 10]")] = None,
+    qty: Annotated[str | None, typer.Option("--qty", help="Base quantity per leg (quantity; default 10).")] = None,
     offset_pct: Annotated[
-        str | None, typer.Option("--offset-pct", help="Limit price distance from last, % (offset_percent). [default: 0.2]")
+        str | None,
+        typer.Option("--offset-pct", help="Limit price distance from last, % (offset_percent; default 0.2)."),
     ] = None,
     requote_after: Annotated[
         float | None,
-        typer.Option("--requote-after", help="Seconds before an unfilled order is re-quoted (first_wait_seconds). [default: 10]"),
+        typer.Option(
+            "--requote-after", help="Seconds before an unfilled order is re-quoted (first_wait_seconds; default 10)."
+        ),
     ] = None,
     between_legs: Annotated[
-        float | None, typer.Option("--between-legs", help="Seconds between leg 1 and leg 2 (between_legs_sleep). [default: 20]")
+        float | None,
+        typer.Option("--between-legs", help="Seconds between leg 1 and leg 2 (between_legs_sleep; default 20)."),
     ] = None,
     cycle_sleep: Annotated[
-        float | None, typer.Option("--cycle-sleep", help="Seconds between cycles (cycle_sleep). [default: 60]")
+        float | None, typer.Option("--cycle-sleep", help="Seconds between cycles (cycle_sleep; default 60).")
     ] = None,
     stop_before_funding: Annotated[
         float | None,
         typer.Option(
             "--stop-before-funding",
-            help="Do not start a leg this many minutes before either venue's funding (stop_before_funding_minutes). "
-            "[default: 5]",
+            help="Do not start a leg this many minutes before either venue's funding "
+            "(stop_before_funding_minutes; default 5).",
         ),
     ] = None,
-    symbol: Annotated[str | None, typer.Option("--symbol", "-s", help="Base asset. [default: ASTER]")] = None,
-    cycles: Annotated[int | None, typer.Option("--cycles", help="Stop after N cycles. [default: until stopped]")] = None,
+    symbol: Annotated[str | None, typer.Option("--symbol", "-s", help="Base asset (default ASTER).")] = None,
+    cycles: Annotated[
+        int | None, typer.Option("--cycles", help="Stop after N cycles (default: run until stopped).")
+    ] = None,
     maker: Annotated[str, typer.Option("--maker", help="Venue where the limit orders rest.")] = "backpack",
     taker: Annotated[str, typer.Option("--taker", help="Venue where fills are hedged with market orders.")] = "aster",
     config_file: Annotated[
@@ -83,11 +89,13 @@ def loop(
     live: Annotated[bool, typer.Option("--live", help="Confirm live mode (real money).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="JSON Lines: one event per line, then a summary.")] = False,
 ) -> None:
+    from hedgectl.cli import output
     from hedgectl.domain.symbols import canonical_symbol
     from hedgectl.engine.loop_config import OnExit, build_config, load_seed_file
     from hedgectl.errors import UsageError
     from hedgectl.venues.registry import parse_venue
 
+    output.set_json_mode(json_out)  # a bad flag or file is reported as a JSON document too
     if on_exit not in {o.value for o in OnExit}:
         raise UsageError(f"--on-exit must be flatten or keep-hedged, got {on_exit!r}")
     seed = load_seed_file(config_file) if config_file is not None else None
@@ -269,7 +277,13 @@ class _RichReporter:
             self._render.stdout_console().print(_stats_table(self._snapshot, None))
 
 
-_STYLES = {"hedge": "cyan", "cycle": "bold green", "pause": "yellow", "correction": "yellow", "residual_close": "yellow"}
+_STYLES = {
+    "hedge": "cyan",
+    "cycle": "bold green",
+    "pause": "yellow",
+    "correction": "yellow",
+    "residual_close": "yellow",
+}
 
 
 def _describe(event: LoopEvent) -> str | None:
@@ -294,9 +308,7 @@ def _describe(event: LoopEvent) -> str | None:
         return f"{where} {d['venue']} filled +{f(d['delta'])} (leg {f(d['leg_filled'])})"
     if kind == "hedge":
         reaction = f", {d['reaction_ms']:.1f} ms after the fill" if d.get("reaction_ms") is not None else ""
-        return (
-            f"{where} hedged on {d['venue']}: {d['side']} {f(d['filled'])} @ {f(d.get('avg_price'))}{reaction}"
-        )
+        return f"{where} hedged on {d['venue']}: {d['side']} {f(d['filled'])} @ {f(d.get('avg_price'))}{reaction}"
     if kind.endswith("_rejected"):
         return f"{where} {d['venue']} refused {kind.removesuffix('_rejected')} {d['side']} {f(d['qty'])}: {d['error']}"
     if kind == "correction":
@@ -314,7 +326,10 @@ def _describe(event: LoopEvent) -> str | None:
     if kind == "resume":
         return f"{where} resuming after {d['venue']} funding"
     if kind == "leg" and d.get("action") == "end":
-        return f"{where} leg done: maker {f(d['maker_filled'])}, hedged {f(d['hedged'])}, positions ok"
+        return (
+            f"{where} leg done: maker filled {f(d['maker_filled'])}, hedged {f(d['hedged'])}; positions "
+            f"{f(d['maker_position'])} / {f(d['taker_position'])}"
+        )
     if kind == "cycle":
         return f"[cycle {event.cycle}] done"
     if kind == "warning":
@@ -379,10 +394,10 @@ def _render_summary(result: LoopResult) -> None:
         render.warn(warning)
     if result.exit_code == 3:
         return  # the caller prints the exposure as an error
+    state = "flat" if result.config.on_exit.value == "flatten" else "exactly hedged"
     if result.interrupted:
-        state = "flat" if result.config.on_exit.value == "flatten" else "hedged"
         render.line(f"interrupted: both venues {state}", style="yellow")
     elif result.error:
-        render.error(f"loop stopped: {result.error}; both venues flat")
+        render.error(f"loop stopped: {result.error}; both venues {state}")
     else:
         render.line("BP-ASTER LOOP COMPLETED: both venues flat", style="bold green")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,6 +27,8 @@ def run_command(
     yes: bool = False,
 ) -> None:
     """Load settings, pass the live gate, open a journaled session and run `body` in it; exit with its code."""
+    import asyncio
+
     from hedgectl.cli import render
     from hedgectl.cli.session import confirm_live, load, open_session
 

@@ -69,8 +69,6 @@ def serve(
         asyncio.run(run_server(host, port, seed, state_path=state, tick_ms=tick_ms, frozen=frozen, ready=ready))
     except OSError as exc:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise ConfigError(f"cannot load the paper account: {exc}") from None
 
 
 @sim_app.command("creds")

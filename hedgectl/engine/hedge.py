@@ -7,6 +7,7 @@ symbol on both venues, until flat. The result says what happened; the caller map
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -321,10 +322,31 @@ async def _account(venues: tuple[Venue, Venue], dispatcher: Dispatcher, result: 
             result.warnings.append(f"{order.venue}: fills of {order.order_id} unavailable: {exc}")
             continue
         result.closed.append(LegOutcome(venue=order.venue, side=order.side, order=order, fills=fills))
+    incomplete = await _complete_fills(by_name, dispatcher, result.opened + result.closed)
     for venue in venues:
+        if venue.name in incomplete:
+            # A PnL without some of the fills would be a wrong number shown as a right one.
+            result.warnings.append(
+                f"{venue.name}: PnL unknown, the fills of order {incomplete[venue.name]} could not be read"
+            )
+            continue
         fills = [f for leg in result.opened + result.closed if leg.venue == venue.name for f in leg.fills]
         if fills:
             result.pnl[venue.name] = leg_pnl(fills)
+
+
+async def _complete_fills(by_name: dict[str, Venue], dispatcher: Dispatcher, legs: list[LegOutcome]) -> dict[str, str]:
+    """Re-read the fills of legs whose fills do not add up to their filled quantity (a read that failed earlier);
+    return the order ids per venue whose fills are still missing."""
+    missing: dict[str, str] = {}
+    for leg in legs:
+        if leg.order is None or sum((f.qty for f in leg.fills), Decimal(0)) == leg.order.filled_qty:
+            continue
+        with contextlib.suppress(HedgectlError):  # still unreadable: reported as missing below
+            leg.fills = await dispatcher.fills_of(by_name[leg.venue], leg.order)
+        if sum((f.qty for f in leg.fills), Decimal(0)) != leg.order.filled_qty:
+            missing[leg.venue] = leg.order.order_id
+    return missing
 
 
 def _avg_price(leg: LegOutcome) -> Decimal:

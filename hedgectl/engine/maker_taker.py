@@ -160,7 +160,7 @@ async def run_loop(
         interrupts.flattening = True
         await _exit(ctx, result)
     result.stats = stats.snapshot()
-    reporter.stats(result.stats)
+    ctx.show_stats()
     return result
 
 
@@ -176,7 +176,7 @@ async def _cycles(ctx: LoopContext) -> None:
             ctx.emit("leg", action="start", side=side)
             leg = await Leg(ctx, side).run()
             ctx.stats.legs += 1
-            maker_pos, taker_pos = await verify_hedged(ctx)
+            maker_pos, taker_pos = await verify_hedged(ctx, on_exit=ctx.stopping)
             ctx.emit(
                 "leg",
                 action="end",
@@ -199,7 +199,7 @@ async def _cycles(ctx: LoopContext) -> None:
                 raise Stopped
         ctx.stats.cycles += 1
         snapshot = ctx.stats.snapshot()
-        ctx.reporter.stats(snapshot)
+        ctx.show_stats()
         ctx.emit(
             "cycle",
             journal=True,
@@ -238,16 +238,16 @@ async def _funding_gate(ctx: LoopContext) -> None:
             seconds=round(pause.remaining_s(now), 3),
             funding_time_source="venue" if pause.from_venue else "fallback 00/08/16 UTC",
         )
-        ctx.reporter.stats(ctx.stats.snapshot())
+        ctx.show_stats()
         try:
             while (left := pause.remaining_s(ctx.clock.now())) > 0:
-                ctx.reporter.countdown(
+                ctx.countdown(
                     f"paused: {pause.venue} funding at {pause.funding_at:%H:%M:%S} UTC, "
                     f"resuming in {_mmss(left)} (Ctrl+C to stop)"
                 )
                 await ctx.pause(min(COUNTDOWN_TICK_S, left))
         finally:
-            ctx.reporter.countdown(None)
+            ctx.countdown(None)
         ctx.emit("resume", reason="funding", venue=pause.venue)
 
 
@@ -272,7 +272,7 @@ async def _exit(ctx: LoopContext, result: LoopResult) -> None:
                 lambda: ctx.maker.cancel_all_orders(config.symbol),
                 on_exit=True,
             )
-            maker_pos, taker_pos = await verify_hedged(ctx)
+            maker_pos, taker_pos = await verify_hedged(ctx, on_exit=True)
             result.positions_after = (maker_pos, taker_pos)
             if maker_pos + taker_pos != 0:
                 result.exposure = (

@@ -98,11 +98,26 @@ class LoopContext:
 
     # -- telling ------------------------------------------------------------------------------------
     def emit(self, kind: str, *, journal: bool = False, **data: Any) -> None:
-        self.reporter.event(LoopEvent(kind=kind, at=self.clock.now(), cycle=self.cycle, leg=self.leg, data=data))
+        event = LoopEvent(kind=kind, at=self.clock.now(), cycle=self.cycle, leg=self.leg, data=data)
+        self._tell(self.reporter.event, event)
         if journal:
             self.dispatcher.journal.event(
                 self.dispatcher.run_id, f"loop.{kind}", {"cycle": self.cycle, "leg": self.leg, **data}
             )
+
+    def show_stats(self) -> None:
+        self._tell(self.reporter.stats, self.stats.snapshot())
+
+    def countdown(self, text: str | None) -> None:
+        self._tell(self.reporter.countdown, text)
+
+    @staticmethod
+    def _tell(report: Callable[[Any], None], what: Any) -> None:
+        try:
+            report(what)
+        except Exception:
+            # Telling the user must never stop a loop that holds positions.
+            log.exception("reporting %s failed", type(what).__name__)
 
     def warn(self, text: str) -> None:
         log.debug("loop warning: %s", text)
@@ -144,7 +159,7 @@ class LoopContext:
             tally = self.stats.tally(venue.name)
             for fill in await self._fills(venue, order):
                 tally.add(fill.side, fill.qty, fill.price, fill.fee)
-        self.reporter.stats(self.stats.snapshot())
+        self.show_stats()
 
     async def _fills(self, venue: Venue, order: Order) -> list[Fill]:
         try:

@@ -1,9 +1,10 @@
 """Where the loop learns that a resting maker order filled: a feed of "this order changed" updates.
 
-The leg logic only consumes `FillFeed.updates(...)`: an async iterator of fresh `Order` snapshots, one each
-time the order's filled quantity grows or it reaches a final state, until a deadline or a stop. Polling
-(`PollingFeed`) is the source today; a private WebSocket order stream can replace it behind the same
-protocol without touching the leg logic.
+The leg logic only consumes `FillFeed.updates(...)`: an async iterator of `OrderUpdate`s (the order's
+cumulative state and when we learned it), one each time the order's filled quantity grows or it reaches a
+final state, until a deadline or a stop. Polling (`PollingFeed`) is the source today; a private WebSocket
+order stream (hedgectl.venues.streams: its OrderEvent carries the same order and its received_ns) can
+replace it behind the same protocol without touching the leg logic.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from hedgectl.domain.types import Order
@@ -24,8 +26,14 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 5.0
 
 
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    order: Order  # cumulative: status and filled quantity as of this update
+    seen_ns: int  # time.time_ns() when this process learned it (the start of the hedge reaction time)
+
+
 class FillFeed(Protocol):
-    def updates(self, venue: Venue, order: Order, *, until: float) -> AsyncGenerator[Order, None]:
+    def updates(self, venue: Venue, order: Order, *, until: float) -> AsyncGenerator[OrderUpdate, None]:
         """Yield `order` afresh whenever its filled quantity grows or it turns final; stop at `until`.
 
         `until` is a `time.monotonic()` deadline. The iterator also ends when the loop is asked to stop,
@@ -49,7 +57,7 @@ class PollingFeed:
         self._interval_s = interval_s
         self._on_error = on_error or (lambda _text: None)
 
-    async def updates(self, venue: Venue, order: Order, *, until: float) -> AsyncGenerator[Order, None]:
+    async def updates(self, venue: Venue, order: Order, *, until: float) -> AsyncGenerator[OrderUpdate, None]:
         seen = order.filled_qty
         delay = self._interval_s
         while not self._stop.is_set():
@@ -69,7 +77,7 @@ class PollingFeed:
             delay = self._interval_s
             if fresh.filled_qty > seen or fresh.status.is_final:
                 seen = max(seen, fresh.filled_qty)
-                yield fresh
+                yield OrderUpdate(order=fresh, seen_ns=time.time_ns())
                 if fresh.status.is_final:
                     return
 

@@ -261,9 +261,12 @@ async def _final(ctx: LoopContext, venue: Venue, order: Order) -> Order:
     return order
 
 
-async def verify_hedged(ctx: LoopContext) -> tuple[Decimal, Decimal]:
-    """Make maker + taker positions sum to zero (correcting up to a few rounds); return the positions."""
-    maker_pos, taker_pos = await read_positions(ctx)
+async def verify_hedged(ctx: LoopContext, *, on_exit: bool = False) -> tuple[Decimal, Decimal]:
+    """Make maker + taker positions sum to zero (correcting up to a few rounds); return the positions.
+
+    While the loop runs, position reads are retried until they succeed (a stop request ends the wait);
+    on the way out, a bounded number of times."""
+    maker_pos, taker_pos = await read_positions(ctx, on_exit=on_exit)
     for _ in range(INVARIANT_ROUNDS):
         mismatch = maker_pos + taker_pos
         if mismatch == 0:
@@ -277,7 +280,7 @@ async def verify_hedged(ctx: LoopContext) -> tuple[Decimal, Decimal]:
             mismatch=mismatch,
         )
         await _correct(ctx, mismatch, taker_pos, maker_pos)
-        maker_pos, taker_pos = await read_positions(ctx)
+        maker_pos, taker_pos = await read_positions(ctx, on_exit=on_exit)
     return maker_pos, taker_pos
 
 
@@ -298,11 +301,13 @@ async def _correct(ctx: LoopContext, mismatch: Decimal, taker_pos: Decimal, make
         ctx.warn(f"position mismatch of {left} {ctx.symbol} is too small for either venue to correct")
 
 
-async def read_positions(ctx: LoopContext) -> tuple[Decimal, Decimal]:
+async def read_positions(ctx: LoopContext, *, on_exit: bool = True) -> tuple[Decimal, Decimal]:
     """Signed positions in the loop's symbol on the maker and the taker, as the venues report them."""
 
     async def one(venue: Venue) -> Decimal:
-        positions = await ctx.read(f"{venue.name}: positions", lambda: venue.fetch_positions(ctx.symbol), on_exit=True)
+        positions = await ctx.read(
+            f"{venue.name}: positions", lambda: venue.fetch_positions(ctx.symbol), on_exit=on_exit
+        )
         return sum((p.qty for p in positions if p.symbol == ctx.symbol), _ZERO)
 
     maker_pos, taker_pos = await asyncio.gather(one(ctx.maker), one(ctx.taker), return_exceptions=True)

@@ -130,11 +130,17 @@ class Leg:
             sent = await ctx.dispatcher.place(ctx.maker, request, "maker")
         except AmbiguousOrderState as exc:
             ctx.warn(f"{ctx.maker.name}: maker order {request.client_order_id} outcome unknown ({exc}): reconciling")
-            return await ctx.read(
-                f"{ctx.maker.name}: reconciling {request.client_order_id}",
-                lambda: ctx.dispatcher.reconcile(ctx.maker, ctx.symbol, request.client_order_id),
-                on_exit=True,
-            )
+            try:
+                return await ctx.read(
+                    f"{ctx.maker.name}: reconciling {request.client_order_id}",
+                    lambda: ctx.dispatcher.reconcile(ctx.maker, ctx.symbol, request.client_order_id),
+                    on_exit=True,
+                )
+            except HedgectlError as again:
+                # Never post another order beside one that may rest unseen: stop (the exit step cancels all).
+                raise HedgectlError(
+                    f"{ctx.maker.name}: maker order {request.client_order_id} may or may not rest: {again}"
+                ) from again
         return sent.order
 
     async def _work(self, order: Order) -> None:
@@ -169,9 +175,9 @@ class Leg:
         if order.status.is_open:
             until = time.monotonic() + ctx.config.requote_after_s
             async with contextlib.aclosing(ctx.feed.updates(ctx.maker, order, until=until)) as updates:
-                async for fresh in updates:
-                    order = fresh
-                    await self._apply(fresh)
+                async for update in updates:
+                    order = update.order
+                    await self._apply(order, update.seen_ns)
         if order.status.is_open:
             order = await self._cancel(order)
         self._resting = None
@@ -190,13 +196,12 @@ class Leg:
         ctx.owe_account(ctx.maker, order)
         await ctx.settle_accounts()
 
-    async def _apply(self, order: Order) -> None:
-        """Hedge whatever the maker order filled since we last looked."""
+    async def _apply(self, order: Order, seen_ns: int | None = None) -> None:
+        """Hedge whatever the maker order filled since we last looked (`seen_ns`: when we learned it)."""
         delta = order.filled_qty - self._seen
         if delta > 0:
-            seen_ns = time.time_ns()
             self._seen = order.filled_qty
-            await self.hedger.on_maker_fill(delta, seen_ns, order)
+            await self.hedger.on_maker_fill(delta, seen_ns or time.time_ns(), order)
 
     async def _cancel(self, order: Order) -> Order:
         """Cancel the resting order and return its final state, applying any fill that raced the cancel."""

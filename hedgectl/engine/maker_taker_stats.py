@@ -174,4 +174,4 @@ def cost_per_10k(net_pnl: Decimal, volume: Decimal) -> Decimal | None:
     """What the run cost (a loss is a positive cost) per 10,000 of traded volume; None before any volume."""
     if volume <= 0:
         return None
-    return -net_pnl / volume * 10_000
+    return (-net_pnl / volume * 10_000).quantize(Decimal("0.0001"))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hedgectl.errors import ConfigError
 from hedgectl.sim.engine import Engine
 from hedgectl.sim.faults import FaultBook
 from hedgectl.sim.market import DEFAULT_TICK_MS
@@ -97,5 +98,12 @@ class Simulator:
         os.replace(tmp, target)
 
     def load(self, path: Path) -> None:
-        with path.open(encoding="utf-8") as fh:
-            self.engine.load_json(json.load(fh))
+        """Restore a saved paper account; an unreadable file is a ConfigError naming the fix."""
+        try:
+            with path.open(encoding="utf-8") as fh:
+                self.engine.load_json(json.load(fh))
+        except (OSError, ValueError, KeyError, TypeError, ArithmeticError) as exc:
+            self.engine.reset()
+            raise ConfigError(
+                f"the paper account in {path} is unreadable ({type(exc).__name__}); `hedgectl sim reset` clears it"
+            ) from None

@@ -31,6 +31,7 @@ from hedgectl.sim.model import (
     SimError,
     TimeInForce,
 )
+from hedgectl.sim.rules import check_order
 
 
 def now_ms() -> int:
@@ -161,6 +162,9 @@ class Engine:
         """Move the mid of `base` to `price` now (one venue or all); resting orders it crosses fill."""
         if price <= 0:
             raise SimError(Reason.PRICE_NOT_POSITIVE, str(price))
+        venues = VENUES if venue is None else (venue,)
+        if price > min(self.instrument_for_base(v, base).max_price for v in venues):
+            raise SimError(Reason.PRICE_ABOVE_MAX, str(price))
         self.sync()
         self.prices.set_mid(base, price, self._tick, venue)
         self.books.repriced()
@@ -193,7 +197,8 @@ class Engine:
         self.sync()
         acct = self.accounts[venue]
         inst = self.instrument(venue, req.symbol)
-        self._validate(acct, inst, req)
+        book = self.books.book(inst)
+        check_order(acct, inst, req, book, lambda: self.margin(venue).available)
         book = self.books.book(inst)
         if req.price is None:  # a market order (_validate guarantees limits carry a price)
             crosses = True
@@ -286,39 +291,6 @@ class Engine:
         return made
 
     # ---- internals -----------------------------------------------------------------------------
-
-    def _validate(self, acct: Account, inst: Instrument, req: OrderRequest) -> None:
-        if req.qty <= 0:
-            raise SimError(Reason.QTY_NOT_POSITIVE, str(req.qty))
-        if req.qty % inst.step_size:
-            raise SimError(Reason.QTY_STEP, str(req.qty), step=inst.step_size)
-        if req.qty < inst.min_qty:
-            raise SimError(Reason.QTY_BELOW_MIN, str(req.qty), min_qty=inst.min_qty)
-        if req.qty > inst.max_qty:
-            raise SimError(Reason.QTY_ABOVE_MAX, str(req.qty), max_qty=inst.max_qty)
-        if req.type is OrderType.LIMIT:
-            if req.price is None or req.price <= 0:
-                raise SimError(Reason.PRICE_NOT_POSITIVE, str(req.price))
-            if req.price % inst.tick_size:
-                raise SimError(Reason.PRICE_TICK, str(req.price), tick=inst.tick_size)
-        if req.client_order_id is not None and any(
-            o.client_order_id == req.client_order_id for o in acct.open_orders.values()
-        ):
-            raise SimError(Reason.DUPLICATE_CLIENT_ID, req.client_order_id)
-        book = self.books.book(inst)
-        ref_price = req.price if req.price is not None else (book.best_ask if req.side is Side.BUY else book.best_bid)
-        position = acct.position(inst.symbol, inst.base).qty
-        if req.reduce_only:
-            if position == 0 or (position > 0) == (req.side is Side.BUY):
-                raise SimError(Reason.REDUCE_ONLY_REJECTED, inst.symbol)
-            return
-        if inst.min_notional and req.qty * ref_price < inst.min_notional:
-            raise SimError(Reason.MIN_NOTIONAL, str(req.qty * ref_price), min_notional=inst.min_notional)
-        reducing = abs(position) if position and (position > 0) != (req.side is Side.BUY) else ZERO
-        opening = max(ZERO, req.qty - reducing)
-        need = opening * ref_price / acct.leverage + req.qty * ref_price * inst.taker_fee
-        if opening and need > self.margin(acct.venue).available:
-            raise SimError(Reason.INSUFFICIENT_MARGIN, str(need))
 
     @staticmethod
     def _crosses(order: Order, best_bid: Decimal, best_ask: Decimal) -> bool:

@@ -48,6 +48,11 @@ class Instrument:
     max_leverage: int
 
     @property
+    def max_price(self) -> Decimal:
+        """The PRICE_FILTER ceiling (ten million ticks)."""
+        return self.tick_size * 10_000_000
+
+    @property
     def venue_step(self) -> Decimal:
         """The size step in the venue's own order unit (contracts on OKX)."""
         return self.step_size / self.contract_value

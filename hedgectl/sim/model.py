@@ -57,6 +57,7 @@ class Reason(StrEnum):
     QTY_STEP = "qty_step"
     PRICE_NOT_POSITIVE = "price_not_positive"
     PRICE_TICK = "price_tick"
+    PRICE_ABOVE_MAX = "price_above_max"
     MIN_NOTIONAL = "min_notional"
     INSUFFICIENT_MARGIN = "insufficient_margin"
     REDUCE_ONLY_REJECTED = "reduce_only_rejected"

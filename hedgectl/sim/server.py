@@ -61,13 +61,29 @@ class Running:
     sim: Simulator
     port: int
     host: str
+    ticker: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     async def stop(self) -> None:
+        if self.ticker is not None:
+            self.ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.ticker
         await self.runner.cleanup()
+
+
+async def _tick(sim: Simulator) -> None:
+    """Advance the engine with the clock even when nobody asks, so fills (and their filled_ns)
+    happen when the price crosses, not when the next request arrives."""
+    while True:
+        try:
+            sim.engine.sync()
+        except Exception:  # keep ticking; the error is logged, never shown to clients
+            log.exception("simulator: engine tick failed")
+        await asyncio.sleep(sim.engine.clock.tick_ms / 1000)
 
 
 async def start(sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> Running:
@@ -79,7 +95,8 @@ async def start(sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> Runni
     server = site._server  # aiohttp has no public accessor for the bound port
     sockets = getattr(server, "sockets", None) or []
     bound = sockets[0].getsockname()[1] if sockets else port
-    return Running(runner, sim, int(bound), host)
+    ticker = asyncio.get_running_loop().create_task(_tick(sim), name="hedgectl-sim-tick")
+    return Running(runner, sim, int(bound), host, ticker)
 
 
 async def serve(

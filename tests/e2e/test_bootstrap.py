@@ -29,12 +29,16 @@ def test_happy_path_opens_holds_closes_flat_and_accounts(sim: Sim, isolated_env:
     proc = hedgectl("bootstrap", "--notional", "300", "--hold", "1", "--json")
     assert proc.returncode == 0, proc.stderr
     doc = _doc(proc)
-    assert doc["ok"] is True and doc["error"] is None
-    assert doc["mode"] == "paper" and doc["symbol"] == "BTC"
+    assert doc["ok"] is True
+    assert doc["error"] is None
+    assert doc["mode"] == "paper"
+    assert doc["symbol"] == "BTC"
     qty = Decimal(doc["qty"])
-    assert qty > 0 and Decimal(doc["notional"]) <= 300
+    assert qty > 0
+    assert Decimal(doc["notional"]) <= 300
     legs = doc["legs"]
-    assert legs["binance"]["side"] == "buy" and legs["okx"]["side"] == "sell"
+    assert legs["binance"]["side"] == "buy"
+    assert legs["okx"]["side"] == "sell"
     for venue in ("binance", "okx"):
         assert Decimal(legs[venue]["open"]["qty"]) == qty
         assert Decimal(legs[venue]["close"]["qty"]) == qty
@@ -144,6 +148,6 @@ def test_a_venue_disconnecting_mid_hold_still_ends_flat(sim: Sim) -> None:
     proc = spawn("bootstrap", "--notional", "300", "--hold", "2", "--json")
     eventually(lambda: len(sim.requests("create_order")) >= 2)
     sim.fault(venue="okx", op="any", kind="disconnect", count=2)
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert sim.all_flat()

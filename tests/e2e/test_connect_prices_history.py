@@ -16,7 +16,8 @@ def test_connect_checks_all_four_venues(sim: Sim) -> None:
     proc = hedgectl("connect", "--json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    assert doc["ok"] is True and doc["mode"] == "paper"
+    assert doc["ok"] is True
+    assert doc["mode"] == "paper"
     venues = {v["venue"]: v for v in doc["venues"]}
     assert set(venues) == {"binance", "okx", "backpack", "aster"}
     for v in venues.values():
@@ -40,7 +41,8 @@ def test_connect_reports_a_failing_venue_and_carries_on(sim: Sim) -> None:
     proc = hedgectl("connect", "--json")
     assert proc.returncode == 1
     venues = {v["venue"]: v for v in json.loads(proc.stdout)["venues"]}
-    assert venues["aster"]["ok"] is False and venues["aster"]["error"]
+    assert venues["aster"]["ok"] is False
+    assert venues["aster"]["error"]
     assert venues["binance"]["ok"] is True
 
 
@@ -53,7 +55,8 @@ def test_prices_for_btc_on_every_venue(sim: Sim) -> None:
         bid, ask = Decimal(quote["bid"]), Decimal(quote["ask"])
         assert 0 < bid < ask
         assert Decimal(quote["mid"]) == (bid + ask) / 2
-        assert quote["funding_rate"] is not None and quote["next_funding_at"]
+        assert quote["funding_rate"] is not None
+        assert quote["next_funding_at"]
     assert doc["best_cross_spread"]["buy"] != doc["best_cross_spread"]["sell"]
 
 
@@ -69,7 +72,9 @@ def test_history_lists_a_bootstrap_and_shows_its_orders(sim: Sim) -> None:
     assert run.returncode == 0, run.stderr
     listing = json.loads(hedgectl("history", "--json").stdout)
     boot = next(r for r in listing["runs"] if r["command"] == "bootstrap")
-    assert boot["status"] == "ok" and boot["exit_code"] == 0 and boot["net_pnl"] is not None
+    assert boot["status"] == "ok"
+    assert boot["exit_code"] == 0
+    assert boot["net_pnl"] is not None
     shown = json.loads(hedgectl("history", "show", boot["id"], "--json").stdout)
     intents = sorted(o["intent"] for o in shown["orders"])
     assert intents == ["close", "close", "open", "open"]

@@ -73,7 +73,13 @@ class Rig:
             self.before_loop()
         return await asyncio.wait_for(
             run_loop(
-                self.maker, self.taker, Dispatcher(self.journal, run_id), config, self.recorder, self.interrupts, checked
+                self.maker,
+                self.taker,
+                Dispatcher(self.journal, run_id),
+                config,
+                self.recorder,
+                self.interrupts,
+                checked,
             ),
             timeout=30,
         )

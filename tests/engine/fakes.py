@@ -158,7 +158,9 @@ class FakeVenue:
         )
 
     async def fetch_book(self, symbol: str, depth: int = 20) -> OrderBook:
-        return OrderBook(self.name, symbol, (BookLevel(self.bid, Decimal(10**6)),), (BookLevel(self.ask, Decimal(10**6)),))
+        return OrderBook(
+            self.name, symbol, (BookLevel(self.bid, Decimal(10**6)),), (BookLevel(self.ask, Decimal(10**6)),)
+        )
 
     async def place_order(self, request: OrderRequest) -> Order:
         fault = self._fault("place_order")

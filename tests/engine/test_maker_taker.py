@@ -10,6 +10,7 @@ import pytest
 from hedgectl.engine import maker_taker_funding
 from hedgectl.engine.loop_config import OnExit
 from hedgectl.engine.maker_taker import UnhedgedAtStart
+from hedgectl.engine.maker_taker_base import LoopEvent
 from hedgectl.errors import AmbiguousOrderState, OrderNotFound, OrderRejected, RateLimited, Unavailable, UsageError
 from tests.engine.conftest import Rig
 from tests.engine.fakes import FakeVenue
@@ -29,20 +30,27 @@ async def test_full_fills_hedge_each_leg_and_end_flat(rig: Rig) -> None:
     assert rig.taker_orders("hedge") == [("buy", D(10)), ("sell", D(10))] * 2
     stats = result.stats
     assert stats is not None
-    assert stats.cycles == 2 and stats.legs == 4 and stats.hedges == 4
-    assert stats.reaction_samples == 4 and stats.reaction_ms_p50 is not None
-    assert stats.maker_volume > D(40 * 1.19) and stats.taker_volume > D(40 * 1.19)
-    assert stats.fees["backpack"] > 0 and stats.fees["aster"] > 0
+    assert stats.cycles == 2
+    assert stats.legs == 4
+    assert stats.hedges == 4
+    assert stats.reaction_samples == 4
+    assert stats.reaction_ms_p50 is not None
+    assert stats.maker_volume > D(40 * 1.19)
+    assert stats.taker_volume > D(40 * 1.19)
+    assert stats.fees["backpack"] > 0
+    assert stats.fees["aster"] > 0
     # Maker sells above and buys below the market; both legs' fees are in the net.
-    maker_fills = [f for f in rig.maker.fills]
+    maker_fills = list(rig.maker.fills)
     sells = [f.price for f in maker_fills if f.side.value == "sell"]
     buys = [f.price for f in maker_fills if f.side.value == "buy"]
-    assert min(sells) > rig.maker.ask and max(buys) < rig.maker.bid
+    assert min(sells) > rig.maker.ask
+    assert max(buys) < rig.maker.bid
     assert stats.net_pnl == sum(
         (f.qty * f.price * (1 if f.side.value == "sell" else -1) - f.fee for f in [*rig.maker.fills, *rig.taker.fills]),
         D(0),
     )
-    assert stats.cost_per_10k == -stats.net_pnl / (stats.maker_volume + stats.taker_volume) * 10_000
+    expected_cost = -stats.net_pnl / (stats.maker_volume + stats.taker_volume) * 10_000
+    assert stats.cost_per_10k == expected_cost.quantize(D("0.0001"))
     assert len(rig.recorder.of("cycle")) == 2
 
 
@@ -65,7 +73,13 @@ async def test_partial_fills_are_hedged_as_they_happen_and_small_residuals_carri
     assert rig.taker_orders("hedge")[:2] == [("buy", D(5)), ("buy", D(5))]
     kinds = [(e.kind, e.data.get("delta") or e.data.get("qty")) for e in rig.recorder.events if e.leg == 1]
     fills_and_hedges = [k for k in kinds if k[0] in ("fill", "hedge")]
-    assert fills_and_hedges == [("fill", D(5)), ("hedge", D(5)), ("fill", D("2.5")), ("fill", D("2.5")), ("hedge", D(5))]
+    assert fills_and_hedges == [
+        ("fill", D(5)),
+        ("hedge", D(5)),
+        ("fill", D("2.5")),
+        ("fill", D("2.5")),
+        ("hedge", D(5)),
+    ]
     assert _flat(rig)
 
 
@@ -108,7 +122,8 @@ async def test_an_unfilled_order_is_requoted_at_the_new_price(rig: Rig) -> None:
     assert result.exit_code == 0, result.error
     placed = rig.recorder.of("order", action="placed")
     assert [p.data["price"] for p in placed[:2]] == [D("1.2024"), D("1.3026")]
-    assert result.stats is not None and result.stats.requotes >= 1
+    assert result.stats is not None
+    assert result.stats.requotes >= 1
     assert _flat(rig)
 
 
@@ -149,8 +164,10 @@ async def test_a_taker_that_keeps_rejecting_stops_the_loop_flat_with_exit_1(rig:
     rig.taker.fail("place_order", OrderRejected("aster", "refused"), count=50)
     result = await rig.run(cycles=None)
     assert result.exit_code == 1
-    assert result.error is not None and "refused" in result.error
-    assert result.final is not None and result.final.flat
+    assert result.error is not None
+    assert "refused" in result.error
+    assert result.final is not None
+    assert result.final.flat
     assert _flat(rig)
 
 
@@ -242,7 +259,8 @@ async def test_stop_after_a_partial_fill_hedges_it_then_flattens(rig: Rig) -> No
     result = await rig.run(cycles=None, requote_after_s=30)
     assert result.exit_code == 130
     assert rig.taker_orders("hedge") == [("buy", D(5))]
-    assert result.final is not None and result.final.flat
+    assert result.final is not None
+    assert result.final.flat
     assert {o.intent for r in rig.journal.runs() for o in rig.journal.orders(r.id)} >= {"maker", "hedge", "flatten"}
     assert _flat(rig)
 
@@ -253,7 +271,9 @@ async def test_a_residual_the_taker_cannot_take_is_closed_on_the_maker(rig: Rig)
     result = await rig.run(cycles=None, requote_after_s=30, on_exit=OnExit.KEEP_HEDGED)
     assert result.exit_code == 130
     closes = rig.recorder.of("residual_close")
-    assert closes and closes[0].data["qty"] == D(3) and closes[0].data["side"].value == "buy"
+    assert closes
+    assert closes[0].data["qty"] == D(3)
+    assert closes[0].data["side"].value == "buy"
     assert rig.taker_orders() == []
     assert _flat(rig)
 
@@ -263,7 +283,8 @@ async def test_keep_hedged_leaves_both_legs_open_and_hedged(rig: Rig) -> None:
     rig.stop_on("leg", action="end")
     result = await rig.run(cycles=None, on_exit=OnExit.KEEP_HEDGED)
     assert result.exit_code == 130
-    assert rig.maker.position == D(-10) and rig.taker.position == D(10)
+    assert rig.maker.position == D(-10)
+    assert rig.taker.position == D(10)
     assert result.positions_after == (D(-10), D(10))
     assert "flatten" not in {o.intent for r in rig.journal.runs() for o in rig.journal.orders(r.id)}
 
@@ -284,7 +305,8 @@ async def test_no_leg_starts_inside_the_funding_window(rig: Rig, monkeypatch: py
     result = await rig.run(stop_before_funding_min=5)
     assert result.exit_code == 0, result.error
     pause = rig.recorder.of("pause")[0]
-    assert pause.data["venue"] == "aster" and pause.data["funding_time_source"] == "venue"
+    assert pause.data["venue"] == "aster"
+    assert pause.data["funding_time_source"] == "venue"
     order_at = rig.recorder.of("order", action="placed")[0].at
     assert order_at >= pause.data["funding_at"]
     assert rig.recorder.countdowns[-1] is None
@@ -296,7 +318,8 @@ async def test_a_stop_during_a_funding_pause_exits_130_without_trading(rig: Rig)
     rig.stop_on("pause")
     result = await rig.run(stop_before_funding_min=5)
     assert result.exit_code == 130
-    assert not rig.maker.orders and not rig.taker.orders
+    assert not rig.maker.orders
+    assert not rig.taker.orders
 
 
 async def test_qty_below_the_takers_minimum_is_refused_before_trading(rig: Rig) -> None:
@@ -312,3 +335,19 @@ async def test_an_unhedged_pair_at_start_is_refused(rig: Rig) -> None:
     with pytest.raises(UnhedgedAtStart, match="not hedged"):
         await rig.run()
     assert not rig.maker.orders
+
+
+async def test_exposure_that_cannot_be_closed_exits_3_naming_it(rig: Rig) -> None:
+    rig.maker.autofill_default = D(1)
+
+    def halt_taker_then_stop(event: LoopEvent) -> None:
+        if event.kind == "leg" and event.data.get("action") == "end":
+            rig.taker.fail("place_order", OrderRejected("aster", "trading halted"), count=100)
+            rig.interrupts.stop.set()
+
+    rig.recorder.on_event = halt_taker_then_stop
+    result = await rig.run(cycles=None)
+    assert result.exit_code == 3
+    assert result.exposure is not None
+    assert "aster: ASTER +10" in result.exposure
+    assert rig.maker.position == 0  # the maker side was still closed

@@ -64,7 +64,9 @@ def test_the_seed_example_loads_as_it_is(tmp_path: Path) -> None:
 def test_flags_override_the_file(tmp_path: Path) -> None:
     seed = load_seed_file(_write(tmp_path, SEED_YAML))
     config = build_config({"qty": Decimal(20), "requote_after_s": 2.0, "cycles": 3, "offset_pct": None}, seed)
-    assert config.qty == Decimal(20) and config.requote_after_s == 2.0 and config.cycles == 3
+    assert config.qty == Decimal(20)
+    assert config.requote_after_s == 2.0
+    assert config.cycles == 3
     assert config.offset_pct == Decimal("0.2")  # not given on the command line: the file's value
 
 
@@ -72,7 +74,8 @@ def test_without_a_file_the_seed_defaults_apply() -> None:
     config = build_config({}, None)
     assert (config.qty, config.offset_pct, config.requote_after_s) == (Decimal(10), Decimal("0.2"), 10.0)
     assert (config.between_legs_s, config.cycle_sleep_s, config.stop_before_funding_min) == (20.0, 60.0, 5.0)
-    assert config.on_exit is OnExit.FLATTEN and config.cycles is None
+    assert config.on_exit is OnExit.FLATTEN
+    assert config.cycles is None
     assert (config.maker_venue, config.taker_venue, config.symbol) == ("backpack", "aster", "ASTER")
 
 
@@ -80,7 +83,10 @@ def test_without_a_file_the_seed_defaults_apply() -> None:
     ("edit", "fragment"),
     [
         (lambda t: t.replace("  cycle_sleep: 60", "  cycle_sleep: 60\n  leverage: 3"), "unknown key trade.leverage"),
-        (lambda t: t.replace("  cycle_sleep: 60                  # 每轮循环间隔秒数\n", ""), "missing key trade.cycle_sleep"),
+        (
+            lambda t: t.replace("  cycle_sleep: 60                  # 每轮循环间隔秒数\n", ""),
+            "missing key trade.cycle_sleep",
+        ),
         (lambda t: t.replace("  window: 5000", "  windwo: 5000"), "unknown key bp.windwo"),
         (lambda t: t + "extra:\n  a: 1\n", "unknown section 'extra'"),
         (lambda t: t[: t.index("trade:")], "missing section 'trade'"),
@@ -125,7 +131,8 @@ def test_credentials_are_kept_secret(tmp_path: Path) -> None:
     text = SEED_YAML.replace("YOUR_BP_SECRET_KEY_BASE64", SECRET).replace("YOUR_BP_PUBLIC_KEY_BASE64", "pub" + SECRET)
     seed = load_seed_file(_write(tmp_path, text))
     assert seed.credentials["backpack"]["api_secret"].get_secret_value() == SECRET
-    assert SECRET not in repr(seed) and SECRET not in str(seed)
+    assert SECRET not in repr(seed)
+    assert SECRET not in str(seed)
 
 
 def test_a_secret_of_the_wrong_type_is_refused_without_echoing_it(tmp_path: Path) -> None:

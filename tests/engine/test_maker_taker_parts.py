@@ -67,9 +67,7 @@ def test_fills_in_any_pieces_end_fully_hedged_with_every_hedge_valid(target_unit
 
 
 def _quote(last: str | None, bid: str = "1.1999", ask: str = "1.2001", **kw: object) -> Quote:
-    return Quote(
-        venue="backpack", symbol="ASTER", bid=D(bid), ask=D(ask), last=None if last is None else D(last), **kw
-    )  # type: ignore[arg-type]
+    return Quote(venue="backpack", symbol="ASTER", bid=D(bid), ask=D(ask), last=None if last is None else D(last), **kw)  # type: ignore[arg-type]
 
 
 def test_the_maker_price_moves_away_from_the_market_on_the_tick() -> None:
@@ -89,11 +87,13 @@ def test_fallback_funding_times_are_00_08_16_utc() -> None:
 def test_the_venues_own_funding_time_wins_and_a_stale_one_rolls_forward() -> None:
     now = datetime(2025, 3, 1, 10, 30, tzinfo=UTC)
     own = next_funding("backpack", _quote("1", next_funding_at=datetime(2025, 3, 1, 11, tzinfo=UTC)), now)
-    assert own.at == datetime(2025, 3, 1, 11, tzinfo=UTC) and own.from_venue
+    assert own.at == datetime(2025, 3, 1, 11, tzinfo=UTC)
+    assert own.from_venue
     stale = _quote("1", next_funding_at=datetime(2025, 3, 1, 10, tzinfo=UTC), funding_interval=timedelta(hours=1))
     assert next_funding("backpack", stale, now).at == datetime(2025, 3, 1, 11, tzinfo=UTC)
     unknown = next_funding("aster", _quote("1"), now)
-    assert unknown.at == datetime(2025, 3, 1, 16, tzinfo=UTC) and not unknown.from_venue
+    assert unknown.at == datetime(2025, 3, 1, 16, tzinfo=UTC)
+    assert not unknown.from_venue
 
 
 def test_a_leg_waits_when_either_venue_settles_inside_the_window() -> None:
@@ -103,7 +103,9 @@ def test_a_leg_waits_when_either_venue_settles_inside_the_window() -> None:
         next_funding("aster", _quote("1"), now),  # fallback: 08:00, 3 minutes away
     ]
     pause = funding_pause(times, now, timedelta(minutes=5))
-    assert pause is not None and pause.venue == "aster" and not pause.from_venue
+    assert pause is not None
+    assert pause.venue == "aster"
+    assert not pause.from_venue
     assert pause.resume_at > datetime(2025, 3, 1, 8, tzinfo=UTC)
     assert funding_pause(times, now, timedelta(minutes=2)) is None
     assert funding_pause(times, now, timedelta(0)) is None
@@ -113,13 +115,16 @@ def test_the_reservoir_stays_bounded_and_its_percentiles_are_right() -> None:
     small = Reservoir(capacity=1000)
     for v in range(1, 101):
         small.add(float(v))
-    assert small.percentile(50) == 50.0 and small.percentile(99) == 99.0
+    assert small.percentile(50) == 50.0
+    assert small.percentile(99) == 99.0
     big = Reservoir(capacity=64, seed=1)
     for v in range(100_000):
         big.add(float(v))
-    assert len(big) == 64 and big.count == 100_000
+    assert len(big) == 64
+    assert big.count == 100_000
     p50 = big.percentile(50)
-    assert p50 is not None and 20_000 < p50 < 80_000
+    assert p50 is not None
+    assert 20_000 < p50 < 80_000
     assert Reservoir().percentile(50) is None
 
 
@@ -139,6 +144,8 @@ def test_the_snapshot_reports_cost_per_10k_and_unknown_funding() -> None:
     stats.maker.add(Side.SELL, D(100), D(100), D(2))
     stats.taker.add(Side.BUY, D(100), D(100), D(3))
     snap = stats.snapshot()
-    assert snap.net_pnl == D(-5) and snap.cost_per_10k == cost_per_10k(D(-5), D(20_000)) == D("2.5")
+    assert snap.net_pnl == D(-5)
+    assert snap.cost_per_10k == cost_per_10k(D(-5), D(20_000)) == D("2.5")
     assert snap.fees == {"backpack": D(2), "aster": D(3)}
-    assert snap.funding == 0 and snap.funding_known is False
+    assert snap.funding == 0
+    assert snap.funding_known is False

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from hedgectl.sim import credentials
-from hedgectl.sim.dialects.binance_family import strip_signature
+from hedgectl.sim.dialects.binance_auth import strip_signature
 
 from .helpers import binance_query
 
@@ -109,6 +109,9 @@ async def test_order_parameter_rules(control: httpx.AsyncClient) -> None:
         ({"side": "BUY", "type": "MARKET", "quantity": "0.01", "positionSide": "LONG"}, -4061),
         ({"side": "BUY", "type": "MARKET", "quantity": "0.01", "newClientOrderId": "bad id!"}, -4015),
         ({"side": "BUY", "type": "MARKET", "quantity": "0.01", "price": "1"}, -1106),
+        ({"side": "BUY", "type": "MARKET", "quantity": "1e400"}, -4005),
+        ({"side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "9" * 40, "timeInForce": "GTC"}, -4016),
+        ({"side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": "1e400", "timeInForce": "GTC"}, -4016),
     ]
     for params, code in cases:
         r = await place(**params)

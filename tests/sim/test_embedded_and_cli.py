@@ -141,3 +141,12 @@ def test_sim_serve_reports_a_busy_port_in_one_line(tmp_path: Path) -> None:
     assert proc.stderr.strip().startswith("error: cannot listen on 127.0.0.1:")
     assert len(proc.stderr.strip().splitlines()) == 1
     assert time.monotonic() - started < 30
+
+
+def test_a_corrupt_paper_account_is_a_config_error_naming_the_fix(tmp_path: Path) -> None:
+    from hedgectl.errors import ConfigError
+
+    state = tmp_path / "broken.json"
+    state.write_text('{"version": 1, "accounts": {"binance": {"balance": "x"}}}')
+    with pytest.raises(ConfigError, match="hedgectl sim reset"):
+        EmbeddedSimulator(state).start()

@@ -212,3 +212,25 @@ def test_event_bus_publishes_order_lifecycle(engine: Engine) -> None:
     assert events[0] == ("binance", "new")
     assert ("binance", "fill") in events
     assert events[-2:] == [("binance", "new"), ("binance", "canceled")]
+
+
+async def test_live_clock_fills_resting_orders_without_requests() -> None:
+    from hedgectl.sim.core import Simulator
+    from hedgectl.sim.server import start
+
+    from .helpers import eventually
+
+    sim = Simulator(seed=2, tick_ms=5)  # live clock, fast ticks: a 0.02% move takes a few hundred ms
+    running = await start(sim)
+    try:
+        fills = []
+        sim.engine.bus.subscribe(lambda e: fills.append(e.fill) if e.fill is not None else None)
+        mid = sim.engine.book("okx", "ETH-USDT-SWAP").mid
+        for side, factor in ((Side.BUY, D("0.9998")), (Side.SELL, D("1.0002"))):
+            price = str((mid * factor).quantize(D("0.01")))
+            sim.engine.place_order("okx", limit("ETH-USDT-SWAP", side, "0.1", price))
+        await eventually(lambda: bool(fills), timeout=20)
+        assert fills[0].maker
+        assert fills[0].filled_ns > 0
+    finally:
+        await running.stop()

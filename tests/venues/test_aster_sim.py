@@ -18,8 +18,7 @@ from hedgectl.domain.ids import new_client_order_id
 from hedgectl.domain.types import Mode, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from hedgectl.errors import AuthError, OrderRejected, RateLimited, SymbolNotListed, Unavailable
 from hedgectl.sim import credentials
-from hedgectl.sim.core import Simulator
-from hedgectl.sim.server import Running, start
+from hedgectl.sim.server import Running
 from hedgectl.venues.aster import AsterVenue
 from hedgectl.venues.base import Venue
 from hedgectl.venues.config import VenueConfig
@@ -33,19 +32,8 @@ QTY = Decimal("0.010")
 
 
 @pytest.fixture
-async def sim_server() -> AsyncIterator[Running]:
-    """A simulator on 127.0.0.1:0 with frozen prices (they move only when a test says so)."""
-    running = await start(Simulator(11, frozen=True), "127.0.0.1", 0)
-    try:
-        yield running
-    finally:
-        await running.stop()
-
-
-@pytest.fixture
-async def control(sim_server: Running) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim_server.url, timeout=10.0) as client:
-        yield client
+def sim_seed() -> int:
+    return 11
 
 
 def _venue(sim: Running, keys: tuple[str, ...], creds: dict[str, str] | None = None) -> AsterVenue:

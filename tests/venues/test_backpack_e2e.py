@@ -23,8 +23,7 @@ from hedgectl.errors import (
     Unavailable,
 )
 from hedgectl.sim import credentials
-from hedgectl.sim.core import Simulator
-from hedgectl.sim.server import Running, start
+from hedgectl.sim.server import Running
 from hedgectl.venues.backpack import BackpackVenue
 from hedgectl.venues.backpack.auth import public_key_b64
 from hedgectl.venues.config import VenueConfig
@@ -36,18 +35,8 @@ TIMEOUT_S = 1.0
 
 
 @pytest.fixture
-async def sim() -> AsyncIterator[Running]:
-    running = await start(Simulator(7, frozen=True), "127.0.0.1", 0)
-    try:
-        yield running
-    finally:
-        await running.stop()
-
-
-@pytest.fixture
-async def control(sim: Running) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim.url, timeout=10.0) as client:
-        yield client
+def sim(sim_server: Running) -> Running:
+    return sim_server
 
 
 def config(sim: Running, **overrides: Any) -> VenueConfig:

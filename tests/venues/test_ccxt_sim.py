@@ -19,10 +19,9 @@ from pydantic import SecretStr
 from hedgectl.domain.ids import new_client_order_id
 from hedgectl.domain.types import Mode, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from hedgectl.errors import InsufficientFunds, OrderRejected, RateLimited, SymbolNotListed, Unavailable
-from hedgectl.sim.core import Simulator
 from hedgectl.sim.credentials import all_credentials
 from hedgectl.sim.instruments import build_instruments
-from hedgectl.sim.server import Running, start
+from hedgectl.sim.server import Running
 from hedgectl.venues import time_offset
 from hedgectl.venues.ccxt_venue import CcxtVenue
 from hedgectl.venues.config import VenueConfig
@@ -32,21 +31,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("name", ["binance", "okx"
 D = Decimal
 SEED = 7
 QTY = {"binance": D("0.010"), "okx": D("0.01")}  # whole steps on both (OKX: whole lots of contracts)
-
-
-@pytest.fixture
-async def sim_server() -> AsyncIterator[Running]:
-    running = await start(Simulator(SEED, frozen=True), "127.0.0.1", 0)
-    try:
-        yield running
-    finally:
-        await running.stop()
-
-
-@pytest.fixture
-async def control(sim_server: Running) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sim_server.url, timeout=10.0) as client:
-        yield client
 
 
 @pytest.fixture

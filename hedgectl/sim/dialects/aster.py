@@ -19,7 +19,8 @@ from aiohttp import web
 from hedgectl.sim import credentials
 from hedgectl.sim.dialects import binance_errors as errors
 from hedgectl.sim.dialects.base import Call, Problem, Reply, Route, json_response
-from hedgectl.sim.dialects.binance_family import BinanceFamily, strip_signature, version_of
+from hedgectl.sim.dialects.binance_auth import check_hmac, strip_signature
+from hedgectl.sim.dialects.binance_family import BinanceFamily, version_of
 
 DOMAIN: dict[str, Any] = {
     "name": "AsterSignTransaction",
@@ -113,7 +114,7 @@ class AsterDialect(BinanceFamily):
             return
         version = version_of(call.request.path)
         if version in (1, 2) or (version == 4 and "X-MBX-APIKEY" in call.request.headers):
-            self.check_hmac(call, credentials.ASTER_API_KEY, credentials.ASTER_API_SECRET)
+            check_hmac(call, credentials.ASTER_API_KEY, credentials.ASTER_API_SECRET)
         else:
             self._check_eip712(call)
 

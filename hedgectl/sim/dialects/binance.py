@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from hedgectl.sim import credentials
 from hedgectl.sim.dialects.base import Call
+from hedgectl.sim.dialects.binance_auth import check_hmac
 from hedgectl.sim.dialects.binance_family import BinanceFamily
 
 
@@ -19,4 +20,4 @@ class BinanceDialect(BinanceFamily):
     }
 
     def authenticate(self, call: Call) -> None:
-        self.check_hmac(call, credentials.BINANCE_API_KEY, credentials.BINANCE_API_SECRET)
+        check_hmac(call, credentials.BINANCE_API_KEY, credentials.BINANCE_API_SECRET)

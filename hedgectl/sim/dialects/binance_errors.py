@@ -21,6 +21,7 @@ _SIM_ERRORS: dict[Reason, tuple[int, str]] = {
     Reason.QTY_STEP: (-4023, "Quantity not increased by step size."),
     Reason.PRICE_NOT_POSITIVE: (-4001, "Price less than 0."),
     Reason.PRICE_TICK: (-4014, "Price not increased by tick size."),
+    Reason.PRICE_ABOVE_MAX: (-4016, "Price higher than max price."),
     Reason.INSUFFICIENT_MARGIN: (-2019, "Margin is insufficient."),
     Reason.REDUCE_ONLY_REJECTED: (-2022, "ReduceOnly Order is rejected."),
     Reason.POST_ONLY_WOULD_TAKE: (

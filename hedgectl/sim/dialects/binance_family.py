@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 import time
@@ -15,22 +13,15 @@ from aiohttp import web
 from hedgectl.sim.dialects import binance_errors as errors
 from hedgectl.sim.dialects import binance_wire as wire
 from hedgectl.sim.dialects.base import Call, Dialect, Problem, Reply, Route, json_response
+from hedgectl.sim.dialects.binance_orders import read_order
 from hedgectl.sim.faults import Fault, FaultKind
 from hedgectl.sim.instruments import Instrument
 from hedgectl.sim.model import (
     Order,
-    OrderRequest,
-    OrderType,
     Reason,
-    Side,
     SimError,
     TimeInForce,
 )
-
-CLIENT_ID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
-MAX_RECV_WINDOW_MS = 60_000
-DEFAULT_RECV_WINDOW_MS = 5_000
-AHEAD_TOLERANCE_MS = 1_000
 
 # (method, endpoint below the version, op, handler attribute, auth label)
 Endpoint = tuple[str, str, str, str, str]
@@ -73,13 +64,6 @@ def version_of(path: str) -> int:
     """The API version in a path like /fapi/v3/order (0 when absent)."""
     match = re.search(r"/v(\d+)/", path)
     return int(match.group(1)) if match else 0
-
-
-def strip_signature(part: str) -> str:
-    """Remove the `signature=` parameter from a raw query or form string, keeping the other bytes."""
-    if "signature=" not in part:
-        return part
-    return "&".join(p for p in part.split("&") if not p.startswith("signature="))
 
 
 class BinanceFamily(Dialect):
@@ -133,44 +117,6 @@ class BinanceFamily(Dialect):
             return call.get("origClientOrderId")
         return None
 
-    # ---- HMAC (Binance; Aster legacy V1) -------------------------------------------------------
-
-    def check_hmac(self, call: Call, api_key: str, api_secret: str) -> None:
-        """Binance's API-key, timestamp/recvWindow and HMAC-SHA256 rules."""
-        auth = call.route.auth
-        if auth == "none":
-            return
-        key = call.request.headers.get("X-MBX-APIKEY")
-        if not key:
-            raise Reply(errors.error(-2014, "API-key format invalid.", status=401))
-        if not hmac.compare_digest(key.encode(), api_key.encode()):
-            raise Reply(
-                errors.error(-2015, "Invalid API-key, IP, or permissions for action, request ip: 127.0.0.1", 401)
-            )
-        if auth != "signed":
-            return
-        ts_raw = call.get("timestamp")
-        if ts_raw is None or not ts_raw.isdigit():
-            raise Reply(errors.problem(Problem.MISSING_PARAMETER, "timestamp", "", ""))
-        recv_raw = call.get("recvWindow") or str(DEFAULT_RECV_WINDOW_MS)
-        if not recv_raw.isdigit():
-            raise Reply(errors.problem(Problem.MISSING_PARAMETER, "recvWindow", "", ""))
-        if int(recv_raw) > MAX_RECV_WINDOW_MS:
-            raise Reply(errors.error(-1131, "recvWindow must be less than 60000"))
-        now = int(time.time() * 1000)
-        stamp = int(ts_raw)
-        if stamp >= now + AHEAD_TOLERANCE_MS:
-            raise Reply(errors.error(-1021, "Timestamp for this request was 1000ms ahead of the server's time."))
-        if now - stamp > int(recv_raw):
-            raise Reply(errors.error(-1021, "Timestamp for this request is outside of the recvWindow."))
-        signature = call.get("signature")
-        if signature is None:
-            raise Reply(errors.problem(Problem.MISSING_PARAMETER, "signature", "", ""))
-        payload = strip_signature(call.query_string) + strip_signature(call.raw_body.decode("utf-8", "replace"))
-        expected = hmac.new(api_secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, signature.lower()):
-            raise Reply(errors.error(-1022, "Signature for this request is not valid."))
-
     # ---- helpers -------------------------------------------------------------------------------
 
     def _inst(self, call: Call) -> Instrument:
@@ -198,10 +144,6 @@ class BinanceFamily(Dialect):
         if value is None:
             return default
         return max(1, min(value, maximum))
-
-    @staticmethod
-    def _precise(inst_step: Decimal, value: Decimal) -> bool:
-        return wire.decimals(value) <= wire.decimals(inst_step)
 
     # ---- public --------------------------------------------------------------------------------
 
@@ -266,49 +208,6 @@ class BinanceFamily(Dialect):
 
     # ---- orders --------------------------------------------------------------------------------
 
-    def _order_request(self, call: Call, inst: Instrument) -> OrderRequest:
-        side_raw = call.require("side")
-        if side_raw not in ("BUY", "SELL"):
-            raise Reply(errors.error(-1117, "Invalid side."))
-        type_raw = call.require("type")
-        if type_raw in wire.CONDITIONAL_TYPES:
-            raise Reply(self.conditional_order_error())
-        if type_raw not in ("LIMIT", "MARKET"):
-            raise Reply(errors.error(-1116, "Invalid orderType."))
-        position_side = call.get("positionSide", "BOTH")
-        if position_side != "BOTH":
-            raise Reply(errors.error(-4061, "Order's position side does not match user's setting."))
-        if call.flag("closePosition"):
-            raise Reply(errors.error(-1106, "Parameter 'closePosition' sent when not required."))
-        quantity = call.decimal("quantity")
-        if not self._precise(inst.step_size, quantity):
-            raise Reply(errors.error(-1111, "Precision is over the maximum defined for this asset."))
-        price: Decimal | None = None
-        tif = TimeInForce.GTC
-        if type_raw == "LIMIT":
-            price = call.decimal("price")
-            if not self._precise(inst.tick_size, price):
-                raise Reply(errors.error(-1111, "Precision is over the maximum defined for this asset."))
-            tif_raw = call.require("timeInForce")
-            tif = self.parse_tif(tif_raw)
-        elif call.get("price") is not None:
-            raise Reply(errors.error(-1106, "Parameter 'price' sent when not required."))
-        elif call.get("timeInForce") is not None and call.get("timeInForce") not in self.time_in_force:
-            raise Reply(errors.error(-1115, "Invalid timeInForce."))
-        client_id = call.client_order_id
-        if client_id is None or not CLIENT_ID_RE.match(client_id):
-            raise Reply(errors.error(-4015, "Client order id is not valid."))
-        return OrderRequest(
-            symbol=inst.symbol,
-            side=Side.BUY if side_raw == "BUY" else Side.SELL,
-            type=OrderType.LIMIT if type_raw == "LIMIT" else OrderType.MARKET,
-            qty=quantity,
-            price=price,
-            tif=tif,
-            reduce_only=call.flag("reduceOnly"),
-            client_order_id=client_id,
-        )
-
     def parse_tif(self, raw: str) -> TimeInForce:
         if raw == "GTD":
             return TimeInForce.GTC
@@ -324,7 +223,13 @@ class BinanceFamily(Dialect):
 
     def create_order(self, call: Call) -> web.StreamResponse:
         inst = self._inst(call)
-        req = self._order_request(call, inst)
+        req = read_order(
+            call,
+            inst,
+            time_in_force=self.time_in_force,
+            parse_tif=self.parse_tif,
+            conditional_error=self.conditional_order_error,
+        )
         resp_type = call.get("newOrderRespType", "ACK")
         if resp_type not in ("ACK", "RESULT"):
             raise Reply(errors.error(-1100, "Illegal characters found in parameter 'newOrderRespType'."))

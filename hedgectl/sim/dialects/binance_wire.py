@@ -63,7 +63,7 @@ def symbol_info(inst: Instrument, *, tifs: list[str], min_notional: bool = True)
         {
             "filterType": "PRICE_FILTER",
             "minPrice": px(inst, tick),
-            "maxPrice": px(inst, tick * 10_000_000),
+            "maxPrice": px(inst, inst.max_price),
             "tickSize": str(tick),
         },
         {"filterType": "LOT_SIZE", "minQty": str(inst.min_qty), "maxQty": str(inst.max_qty), "stepSize": str(step)},
