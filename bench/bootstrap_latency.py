@@ -18,15 +18,13 @@ from pathlib import Path
 
 import httpx
 
+from bench.figures import Figure, table
+from bench.simlib import percentile
+
 LAT_LONG_MS, LAT_SHORT_MS = 50, 80
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def run(runs: int) -> None:
+async def _measure(runs: int) -> list[Figure]:
     from hedgectl.engine.dispatch import Dispatcher
     from hedgectl.engine.hedge import run_hedge_cycle
     from hedgectl.engine.hedge_plan import HedgeConfig
@@ -69,11 +67,17 @@ async def run(runs: int) -> None:
             skews.append(abs(creates[0]["received_ns"] - creates[1]["received_ns"]) / 1e6)
     await registry.aclose()
     sim.stop()
-    print(f"{'figure':<58} {'p50':>8} {'p99':>8}  target")
-    print(f"{'bootstrap open wall - slower venue latency (ms)':<58} {statistics.median(open_excess):8.2f} "
-          f"{pct(open_excess, 0.99):8.2f}  <= 5 ms p50")
-    print(f"{'skew of the two opens arriving at the simulator (ms)':<58} {statistics.median(skews):8.3f} "
-          f"{pct(skews, 0.99):8.3f}  <= 1 ms p50")
+    excess50, skew50 = statistics.median(open_excess), statistics.median(skews)
+    return [
+        Figure(f"bootstrap open phase wall - slower venue's latency ({LAT_LONG_MS} / {LAT_SHORT_MS} ms)", excess50,
+               percentile(open_excess, 0.99), "ms", "<= 5 ms p50", excess50 <= 5),
+        Figure("skew between the two open orders' arrival at the simulator", skew50, percentile(skews, 0.99), "ms",
+               "<= 1 ms p50", skew50 <= 1),
+    ]
+
+
+def measure(runs: int = 30) -> list[Figure]:
+    return asyncio.run(_measure(runs))
 
 
 def _requests(payload: object) -> list[dict[str, object]]:
@@ -85,7 +89,7 @@ def _requests(payload: object) -> list[dict[str, object]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=30)
-    asyncio.run(run(parser.parse_args().runs))
+    print(table(measure(parser.parse_args().runs)))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import statistics
 import time
 from datetime import datetime
 
+from bench.figures import Figure, table
 from bench.simlib import BenchSim, percentile, wait_for
 
 LATENCY_MS = 50
@@ -38,16 +39,14 @@ def _open_both(sim: BenchSim) -> None:
     proc.communicate(timeout=30)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=8)
-    args = parser.parse_args()
+def measure(runs: int = 8) -> list[Figure]:
+    """flatten: command start (and process spawn) -> both close orders at the simulator."""
     sim = BenchSim()
     from_spawn, from_start = [], []
     try:
         sim.latency("binance", LATENCY_MS)
         sim.latency("okx", LATENCY_MS)
-        for i in range(args.runs + 1):
+        for i in range(runs + 1):
             _open_both(sim)
             seen = len(sim.requests())
             t0 = time.time_ns()
@@ -60,10 +59,20 @@ def main() -> None:
             from_start.append((max(closes) - _run_started_ns(sim)) / 1e6)
     finally:
         sim.close()
-    print(f"flatten, command start -> both closes: p50 {statistics.median(from_start):.1f} ms, "
-          f"p99 {percentile(from_start, 0.99):.1f} ms (target <= 1 RTT + 50 ms = {2 * LATENCY_MS} ms)")
-    print(f"flatten, process spawn -> both closes: p50 {statistics.median(from_spawn):.1f} ms, "
-          f"p99 {percentile(from_spawn, 0.99):.1f} ms (includes Python start-up)")
+    start50 = statistics.median(from_start)
+    return [
+        Figure(f"flatten: command start -> both close orders ({LATENCY_MS} ms venues)", start50,
+               percentile(from_start, 0.99), "ms", f"<= 1 RTT + 50 ms ({2 * LATENCY_MS} ms)",
+               start50 <= 2 * LATENCY_MS),
+        Figure("flatten: process spawn -> both close orders (Python start-up included)", statistics.median(from_spawn),
+               percentile(from_spawn, 0.99), "ms", "reported", None),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=8)
+    print(table(measure(parser.parse_args().runs)))
 
 
 if __name__ == "__main__":

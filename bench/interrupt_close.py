@@ -11,21 +11,20 @@ import signal
 import statistics
 import time
 
+from bench.figures import Figure, table
 from bench.simlib import BenchSim, percentile, wait_for
 
 LATENCY_MS = 50
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=10)
-    args = parser.parse_args()
+def measure(runs: int = 10) -> list[Figure]:
+    """SIGINT during the hold -> the later of the two close orders at the simulator."""
     sim = BenchSim()
     figures = []
     try:
         sim.latency("binance", LATENCY_MS)
         sim.latency("okx", LATENCY_MS)
-        for _ in range(args.runs):
+        for _ in range(runs):
             seen = len(sim.requests())
             proc = sim.spawn("bootstrap", "--notional", "300", "--hold", "60", "--json")
             wait_for(lambda seen=seen: sum(r["op"] == "create_order" for r in sim.requests()[seen:]) >= 2)
@@ -39,9 +38,15 @@ def main() -> None:
                 figures.append((max(closes) - sent_ns) / 1e6)
     finally:
         sim.close()
-    print(f"Ctrl+C during hold -> both closes at the simulator: p50 {statistics.median(figures):.1f} ms, "
-          f"p99 {percentile(figures, 0.99):.1f} ms over {len(figures)} runs "
-          f"(target <= 1 RTT + 50 ms = {2 * LATENCY_MS} ms)")
+    p50 = statistics.median(figures)
+    return [Figure(f"Ctrl+C during hold -> both close orders at the simulator ({LATENCY_MS} ms venues)", p50,
+                   percentile(figures, 0.99), "ms", f"<= 1 RTT + 50 ms ({2 * LATENCY_MS} ms)", p50 <= 2 * LATENCY_MS)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=10)
+    print(table(measure(parser.parse_args().runs)))
 
 
 if __name__ == "__main__":

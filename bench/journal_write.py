@@ -12,9 +12,28 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from bench.figures import Figure, table
+from bench.simlib import percentile
 from hedgectl.domain.ids import new_client_order_id
 from hedgectl.domain.types import OrderRequest, OrderType, Side
 from hedgectl.journal import Journal
+
+
+def measure(writes: int = 2000, folder: Path | None = None) -> list[Figure]:
+    """p50/p99 of one durable intent write."""
+    journal = Journal((folder or Path(tempfile.mkdtemp())) / "journal.sqlite")
+    run = journal.start_run("bench", "paper")
+    times = []
+    for _ in range(writes):
+        request = OrderRequest(symbol="BTC", side=Side.BUY, type=OrderType.MARKET, qty=Decimal("0.003"),
+                               client_order_id=new_client_order_id())
+        t0 = time.perf_counter()
+        journal.record_intent(run, "binance", request, "open")
+        times.append((time.perf_counter() - t0) * 1000)
+    journal.close()
+    p99 = percentile(times, 0.99)
+    return [Figure("journal intent write (durable before send)", statistics.median(times), p99, "ms",
+                   "<= 1 ms p99", p99 <= 1.0)]
 
 
 def main() -> None:
@@ -22,20 +41,7 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=2000)
     parser.add_argument("--dir", type=Path, default=None, help="Where the journal lives (default: a temp dir).")
     args = parser.parse_args()
-    folder = args.dir or Path(tempfile.mkdtemp())
-    journal = Journal(folder / "journal.sqlite")
-    run = journal.start_run("bench", "paper")
-    times = []
-    for _ in range(args.writes):
-        request = OrderRequest(symbol="BTC", side=Side.BUY, type=OrderType.MARKET, qty=Decimal("0.003"),
-                               client_order_id=new_client_order_id())
-        t0 = time.perf_counter()
-        journal.record_intent(run, "binance", request, "open")
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    p99 = times[int(0.99 * len(times)) - 1]
-    print(f"journal intent write ({folder}): p50 {statistics.median(times):.3f} ms, p99 {p99:.3f} ms "
-          f"over {args.writes} writes (target <= 1 ms p99)")
+    print(table(measure(args.writes, args.dir)))
 
 
 if __name__ == "__main__":

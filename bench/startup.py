@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 
+from bench.figures import Figure, table
+
 BARE_APP = (
     "import typer\n"
     "app = typer.Typer()\n"
@@ -33,10 +35,19 @@ def wall(cmd: list[str], runs: int) -> list[float]:
     return times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=15)
-    args = parser.parse_args()
+def measure(runs: int = 15) -> list[Figure]:
+    """The --help wall-time ratios against a bare Typer app and against `import typer, rich`."""
+    medians = _medians(runs)
+    ours = medians["hedgectl --help"]
+    bare = ours / medians["bare Typer app --help"]
+    imports = ours / medians["import typer, rich"]
+    return [
+        Figure("`hedgectl --help` wall / a bare Typer app's `--help`", bare, None, "x", "<= 1.3", bare <= 1.3),
+        Figure("`hedgectl --help` wall / `import typer, rich`", imports, None, "x", "<= 1.3", imports <= 1.3),
+    ]
+
+
+def _medians(runs: int) -> dict[str, float]:
     py = sys.executable
     cases = {
         "import typer, rich": [py, "-c", "import typer, rich"],
@@ -44,12 +55,14 @@ def main() -> None:
         "hedgectl --help": [py, "-m", "hedgectl", "--help"],
     }
     wall(cases["hedgectl --help"], 2)  # warm the file cache and bytecode
-    medians = {name: statistics.median(wall(cmd, args.runs)) for name, cmd in cases.items()}
-    for name, ms in medians.items():
-        print(f"{name:<24} {ms:8.1f} ms (median of {args.runs})")
-    ours = medians["hedgectl --help"]
-    print(f"ratio vs import typer, rich:  {ours / medians['import typer, rich']:.2f} (target <= 1.3)")
-    print(f"ratio vs bare Typer --help:   {ours / medians['bare Typer app --help']:.2f} (target <= 1.3)")
+    return {name: statistics.median(wall(cmd, runs)) for name, cmd in cases.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    print(table(measure(args.runs)))
 
 
 if __name__ == "__main__":

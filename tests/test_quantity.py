@@ -90,3 +90,15 @@ def test_symbols_users_type_map_to_the_base(text: str, base: str) -> None:
 def test_bad_symbols_are_usage_errors(text: str) -> None:
     with pytest.raises(UsageError):
         canonical_symbol(text)
+
+
+def test_recent_client_ids_stay_bounded_and_keep_the_newest() -> None:
+    from hedgectl.domain.ids import RecentClientIds
+
+    ids = RecentClientIds(limit=3)
+    for n in range(10):
+        ids[n] = f"hc{n}"
+    assert list(ids) == [7, 8, 9]
+    ids[7] = "hc7"  # touched again: now the newest
+    ids[10] = "hc10"
+    assert list(ids) == [9, 7, 10]

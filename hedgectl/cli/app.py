@@ -81,18 +81,16 @@ def _configure_logging(verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn every failure into one line on stderr and a documented exit code."""
-    import click
-
     try:
         result = app(args=argv, prog_name="hedgectl", standalone_mode=False)
         code = result if isinstance(result, int) else 0
     except HedgectlError as exc:
         _report(str(exc), exc.exit_code)
         code = exc.exit_code
-    except (click.exceptions.Abort, typer.Abort):
+    except typer.Abort:
         _report("aborted", 130)
         code = 130
-    except _click_exceptions() as exc:
+    except typer.TyperException as exc:  # click's usage errors, as typer (which vendors click) raises them
         code = _report_click_error(exc)
     except KeyboardInterrupt:
         _report("interrupted", 130)
@@ -103,20 +101,6 @@ def main(argv: list[str] | None = None) -> int:
         _report(f"internal error: {type(exc).__name__} (run with -v for details)", 1)
         code = 1
     sys.exit(code)
-
-
-def _click_exceptions() -> tuple[type[Exception], ...]:
-    """Click's exception base, from click and from the copy that newer typer versions vendor (typer._click)."""
-    import click
-
-    classes: list[type[Exception]] = [click.ClickException]
-    try:
-        from typer._click.exceptions import ClickException as VendoredClickException
-    except ImportError:  # older typer versions raise click's own classes
-        pass
-    else:
-        classes.append(VendoredClickException)
-    return tuple(classes)
 
 
 def _report_click_error(exc: Any) -> int:

@@ -45,6 +45,7 @@ def flatten(
         from hedgectl.cli.session import unfinished_runs
         from hedgectl.engine.dispatch import Dispatcher
         from hedgectl.engine.flatten import flatten as flatten_venues
+        from hedgectl.engine.interrupts import Interrupts
         from hedgectl.engine.reconcile import positions_by_run, reconcile_intents
 
         scope = names or session.registry.configured()
@@ -62,13 +63,25 @@ def flatten(
                 render.line("nothing open: already flat")
             if not typer.confirm("Cancel these orders and close these positions?", default=False):
                 raise UsageError("flatten not confirmed")
-        report = await flatten_venues(
-            list(venues.values()), None if dry_run else dispatcher, symbol=base, rounds=rounds, dry_run=dry_run
-        )
+        # Ctrl+C or SIGTERM must not cut the kill switch short: it warns, the flatten finishes, then exit 130
+        # (a third Ctrl+C aborts, exit 3). Installed after the confirmation, which needs Ctrl+C to abort it.
+        interrupts = Interrupts(render.warn)
+        interrupts.flattening = True
+        if not dry_run:
+            interrupts.install()
+        try:
+            report = await flatten_venues(
+                list(venues.values()), None if dry_run else dispatcher, symbol=base, rounds=rounds, dry_run=dry_run
+            )
+        finally:
+            interrupts.uninstall()
         if report.flat and not dry_run and base is None and names is None:
             for run_id in crashed:
                 session.journal.mark_run_recovered(run_id, f"flattened by {session.run_id}")
         code = 0 if report.flat or dry_run else 3
+        if code == 0 and interrupts.requested:
+            code = 130
+            session.outcome.status = "interrupted"
         if json_out:
             output.emit_document(_document(session, report, labels, reconciled))
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 import re
 import uuid
 
@@ -22,3 +23,17 @@ def uint32_client_id(cid: str) -> int:
     """Backpack's clientId is a uint32: a stable, non-zero hash of our string id (no mapping table needed)."""
     value = int.from_bytes(hashlib.sha256(cid.encode()).digest()[:4], "big")
     return value or 1
+
+
+class RecentClientIds(OrderedDict[int, str]):
+    """uint32 -> our string id, for the most recent `limit` orders only (memory stays flat over days)."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __setitem__(self, key: int, value: str) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)

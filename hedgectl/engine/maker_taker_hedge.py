@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
 from hedgectl.domain.rounding import ceil_to_step, floor_to_step
 from hedgectl.domain.types import Market, Order, OrderRequest, OrderType, Side
@@ -86,22 +87,33 @@ class Hedger:
         self.book = book
 
     async def on_maker_fill(self, delta: Decimal, seen_ns: int, order: Order) -> None:
-        """The maker order `order` filled `delta` more: hedge what can be hedged, now."""
-        self.book.maker_filled += delta
-        self.ctx.emit(
-            "fill",
-            venue=self.ctx.maker.name,
-            order_id=order.order_id,
-            side=self.book.side,
-            delta=delta,
-            order_filled=order.filled_qty,
-            leg_filled=self.book.maker_filled,
-            price=order.price,
-        )
-        await self.hedge(final=False, seen_ns=seen_ns)
+        """The maker order `order` filled `delta` more: hedge what can be hedged, now.
 
-    async def hedge(self, *, final: bool, seen_ns: int | None = None) -> None:
-        """Send one taker order for what is hedgeable now (see `hedge_qty`)."""
+        The hedge is sent before anything is reported: telling the user costs time the position is naked."""
+        self.book.maker_filled += delta
+        fill: dict[str, Any] = {
+            "venue": self.ctx.maker.name,
+            "order_id": order.order_id,
+            "side": self.book.side,
+            "delta": delta,
+            "order_filled": order.filled_qty,
+            "leg_filled": self.book.maker_filled,
+            "price": order.price,
+        }
+        try:
+            hedge = await self._hedge_now(final=False, seen_ns=seen_ns)
+        finally:
+            self.ctx.emit("fill", **fill)
+        if hedge is not None:
+            self.ctx.emit("hedge", **hedge)
+
+    async def hedge(self, *, final: bool) -> None:
+        """Send one taker order for what is hedgeable now (see `hedge_qty`), and report it."""
+        hedge = await self._hedge_now(final=final, seen_ns=None)
+        if hedge is not None:
+            self.ctx.emit("hedge", **hedge)
+
+    async def _hedge_now(self, *, final: bool, seen_ns: int | None) -> dict[str, Any] | None:
         market = self.ctx.taker_market
         qty = hedge_qty(
             self.book.unhedged,
@@ -111,7 +123,7 @@ class Hedger:
             final=final,
         )
         if qty <= 0:
-            return
+            return None
         placed = await send_order(self.ctx, self.ctx.taker, self.book.side.opposite, qty, intent="hedge")
         order = placed.order
         self.book.hedged += order.filled_qty
@@ -120,18 +132,17 @@ class Hedger:
             reaction_ms = max(0.0, (placed.sent_ns - seen_ns) / 1e6)
             self.ctx.stats.reaction_ms.add(reaction_ms)
         self.ctx.stats.hedges += 1
-        self.ctx.emit(
-            "hedge",
-            venue=self.ctx.taker.name,
-            side=order.side,
-            qty=qty,
-            filled=order.filled_qty,
-            avg_price=order.avg_price,
-            order_id=order.order_id,
-            status=order.status,
-            reaction_ms=None if reaction_ms is None else round(reaction_ms, 3),
-            unhedged=self.book.unhedged,
-        )
+        return {
+            "venue": self.ctx.taker.name,
+            "side": order.side,
+            "qty": qty,
+            "filled": order.filled_qty,
+            "avg_price": order.avg_price,
+            "order_id": order.order_id,
+            "status": order.status,
+            "reaction_ms": None if reaction_ms is None else round(reaction_ms, 3),
+            "unhedged": self.book.unhedged,
+        }
 
     async def settle(self) -> None:
         """End of leg: hedge every residual the taker accepts; close the rest on the maker."""

@@ -180,6 +180,8 @@ class Leg:
                     await self._apply(order, update.seen_ns)
         if order.status.is_open:
             order = await self._cancel(order)
+        elif self._resting.client_order_id:
+            ctx.dispatcher.journal.record_order(self._resting.client_order_id, order)
         self._resting = None
         action = "filled" if order.status is OrderStatus.FILLED else "cancelled"
         ctx.emit(

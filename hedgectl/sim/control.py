@@ -14,6 +14,7 @@ from hedgectl.sim.dialects.base import json_response
 from hedgectl.sim.faults import FaultSpecError, parse_fault
 from hedgectl.sim.instruments import BASES, VENUES, Instrument
 from hedgectl.sim.model import SimError
+from hedgectl.sim.stream_hub import hub_of
 
 PREFIX = "/_sim"
 ControlHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -67,6 +68,9 @@ class Control:
             ("GET", "/clock", self.clock),
             ("POST", "/clock", self.set_clock),
             ("POST", "/save", self.save),
+            ("GET", "/streams", self.streams),
+            ("POST", "/streams", self.set_streams),
+            ("POST", "/streams/drop", self.drop_streams),
         ]
         for method, path, handler in routes:
             app.router.add_route(method, PREFIX + path, self._guard(handler))
@@ -275,3 +279,22 @@ class Control:
             raise ControlError("no state path configured")
         self.sim.save()
         return json_response({"ok": True})
+
+    async def streams(self, request: web.Request) -> web.StreamResponse:
+        hub = hub_of(self.sim)
+        return json_response({v: {"live": hub.count(v), "refused": hub.refusing(v)} for v in VENUES})
+
+    async def set_streams(self, request: web.Request) -> web.StreamResponse:
+        """{"venue", "refuse": bool}: refuse new private WebSocket connections (until set back to false)."""
+        body = await self._body(request)
+        venue = _venue(body.get("venue"))
+        refuse = body.get("refuse")
+        if not isinstance(refuse, bool):
+            raise ControlError("refuse must be true or false")
+        hub_of(self.sim).refuse(venue, refuse)
+        return json_response({"ok": True, "venue": venue, "refused": refuse})
+
+    async def drop_streams(self, request: web.Request) -> web.StreamResponse:
+        """{"venue"}: cut every live private WebSocket of the venue now (in-flight events are lost)."""
+        venue = _venue((await self._body(request)).get("venue"))
+        return json_response({"ok": True, "dropped": hub_of(self.sim).drop(venue)})

@@ -232,6 +232,9 @@ class Fill:
         )
 
 
+MONEY_QUANTUM = Decimal("1e-10")
+
+
 @dataclass(slots=True)
 class Position:
     symbol: str
@@ -247,12 +250,13 @@ class Position:
         realized = ZERO
         if self.qty == 0 or (self.qty > 0) == (signed > 0):
             total = abs(self.qty) + qty
-            self.entry_price = (abs(self.qty) * self.entry_price + qty * price) / total
+            # Venues keep money to a fixed precision: so does the simulator (sums stay exact).
+            self.entry_price = ((abs(self.qty) * self.entry_price + qty * price) / total).quantize(MONEY_QUANTUM)
             self.qty += signed
         else:
             closing = min(abs(self.qty), qty)
             direction = 1 if self.qty > 0 else -1
-            realized = closing * (price - self.entry_price) * direction
+            realized = (closing * (price - self.entry_price) * direction).quantize(MONEY_QUANTUM)
             opening = qty - closing
             self.qty += signed
             if opening > 0:

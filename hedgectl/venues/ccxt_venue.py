@@ -16,11 +16,11 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 import ccxt.async_support as ccxt_async
@@ -62,6 +62,10 @@ from hedgectl.venues.host_guard import ensure_allowed, origin
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
 from hedgectl.venues.rate_limit import RateLimiter
 from hedgectl.venues.retry import retry_read
+from hedgectl.venues.streams import OrderEvent
+
+if TYPE_CHECKING:
+    from hedgectl.venues.stream_supervisor import Connect, StateHook, SupervisorConfig
 from hedgectl.venues.time_offset import TimeOffset
 
 T = TypeVar("T")
@@ -421,6 +425,24 @@ class CcxtVenue:
         market = await self.market(symbol)
         await self._private()
         return await self._read("fills", lambda: self._dialect.fills(self._ex, market, order_id, since))
+
+    # ---- private order stream ------------------------------------------------------------------------
+
+    def stream_connector(self) -> Connect:
+        """The one-session connector the stream supervisor runs (hedgectl/venues/ccxt_stream.py)."""
+        from hedgectl.venues.ccxt_stream import connector
+
+        if not self._dialect.credentials(self._config):
+            raise ConfigError(f"{self.name}: no API credentials configured")
+        return connector(self._config, self._ex, self._once, self.load_markets, lambda: self.clock_offset_ms)
+
+    def order_events(
+        self, symbol: str | None = None, *, config: SupervisorConfig | None = None, on_state: StateHook | None = None
+    ) -> AsyncIterator[OrderEvent]:
+        """WS user data stream (POST/PUT /fapi/v1/listenKey) | WS /ws/v5/private `orders`; supervised."""
+        from hedgectl.venues.stream_supervisor import supervise
+
+        return supervise(self, self.stream_connector(), symbol, config=config, on_state=on_state)
 
     async def close(self) -> None:
         """Close ccxt's aiohttp session (keep-alive connections are reused until then)."""

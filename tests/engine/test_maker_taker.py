@@ -52,6 +52,8 @@ async def test_full_fills_hedge_each_leg_and_end_flat(rig: Rig) -> None:
     expected_cost = -stats.net_pnl / (stats.maker_volume + stats.taker_volume) * 10_000
     assert stats.cost_per_10k == expected_cost.quantize(D("0.0001"))
     assert len(rig.recorder.of("cycle")) == 2
+    makers = [o for r in rig.journal.runs() for o in rig.journal.orders(r.id) if o.intent == "maker"]
+    assert [(o.state, o.status, o.filled_qty) for o in makers] == [("acked", "filled", "10")] * 4
 
 
 async def test_sell_price_is_last_plus_offset_rounded_up_and_buy_is_rounded_down(rig: Rig) -> None:

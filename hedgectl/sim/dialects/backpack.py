@@ -20,6 +20,7 @@ from hedgectl.sim.dialects import backpack_errors, backpack_market, backpack_wir
 from hedgectl.sim.dialects.backpack_auth import INSTRUCTIONS, BackpackAuthError, BackpackKey, verify_backpack_request
 from hedgectl.sim.dialects.backpack_market import error, now_ms
 from hedgectl.sim.dialects.backpack_orders import BackpackRefusal, read_client_id, read_order
+from hedgectl.sim.dialects.backpack_stream import BackpackStreams
 from hedgectl.sim.dialects.base import Call, Dialect, Problem, Reply, Route, json_response
 from hedgectl.sim.faults import Fault, FaultKind
 from hedgectl.sim.instruments import Instrument
@@ -76,6 +77,9 @@ class BackpackDialect(Dialect):
             Route(get, "/api/v1/capital/collateral", "fetch_balance", self.collateral, SIGNED),
             Route(get, "/api/v1/account", "fetch_account", self.account, SIGNED),
         ]
+
+    def extra_routes(self) -> list[web.RouteDef]:
+        return BackpackStreams(self.sim, self.keys).routes()  # GET /backpack/ws: account.orderUpdate
 
     # ---- pipeline hooks ------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from hedgectl.sim.dialects.base import Call, Dialect, Problem, Reply, Route
 from hedgectl.sim.dialects.okx_auth import OkxAuthError, OkxKey, verify_okx_request
 from hedgectl.sim.dialects.okx_market import fail, now_ms, ok
 from hedgectl.sim.dialects.okx_orders import OkxRefusal, read_place_order
+from hedgectl.sim.dialects.okx_stream import OkxPrivateStream
 from hedgectl.sim.faults import Fault, FaultKind
 from hedgectl.sim.instruments import Instrument
 from hedgectl.sim.model import Fill, Order, Reason, SimError
@@ -36,6 +37,7 @@ class OkxDialect(Dialect):
         super().__init__(sim)
         key = OkxKey(credentials.OKX_API_KEY, credentials.OKX_API_SECRET, credentials.OKX_PASSPHRASE)
         self.keys: dict[str, OkxKey] = {key.api_key: key}
+        self.streams = OkxPrivateStream(self, self.keys)
 
     def routes(self) -> list[Route]:
         get, post = "GET", "POST"
@@ -63,6 +65,10 @@ class OkxDialect(Dialect):
             Route(post, API + "/account/set-leverage", "set_leverage", self.set_leverage, SIGNED),
             Route(get, API + "/asset/currencies", "fetch_currencies", self.currencies, SIGNED),
         ]
+
+    def extra_routes(self) -> list[web.RouteDef]:
+        """WS /okx/ws/v5/private (okx_stream.py)."""
+        return self.streams.routes()
 
     # ---- pipeline hooks ------------------------------------------------------------------------
 

@@ -58,6 +58,7 @@ V1_PATHS = {
     "positionRisk": "/fapi/v2/positionRisk",
     "balance": "/fapi/v2/balance",
     "userTrades": "/fapi/v1/userTrades",
+    "listenKey": "/fapi/v1/listenKey",
 }
 V3_PATHS = {name: "/fapi/v3/" + path.split("/", 3)[3] for name, path in V1_PATHS.items()}
 
@@ -296,6 +297,16 @@ class AsterClient:
         params.append(("limit", str(limit)))
         return await self._read("userTrades", params, signed=True, cost=5)
 
+    # --- user data stream (aster/stream.py) ----------------------------------------------------
+
+    async def post_listen_key(self) -> Any:
+        """POST /fapi/v1/listenKey (V1: API-key header only) or /fapi/v3/listenKey (V3: signed)"""
+        return await self._request("POST", "listenKey", [], signed=self.scheme == "v3", kind=Kind.READ)
+
+    async def put_listen_key(self) -> Any:
+        """PUT /fapi/v1/listenKey or /fapi/v3/listenKey: the key lives 60 more minutes"""
+        return await self._request("PUT", "listenKey", [], signed=self.scheme == "v3", kind=Kind.READ)
+
     # --- plumbing -----------------------------------------------------------------------------
 
     async def _read(self, name: str, params: Params, *, signed: bool = False, cost: float = 1) -> Any:
@@ -335,7 +346,10 @@ class AsterClient:
             await self._measure_offset(force=False)
         url = self._base + self._paths[name]
         ensure_allowed(url, self._config.base_url, venue=VENUE)
-        signed_request = self._sign(params) if signed else auth.SignedRequest(auth.encode_params(params), {})
+        if signed:
+            signed_request = self._sign(params)
+        else:
+            signed_request = auth.SignedRequest(auth.encode_params(params), self._key_header(name))
         headers = dict(signed_request.headers)
         body: str | None = None
         if self._in_body(method):
@@ -364,6 +378,12 @@ class AsterClient:
         if method == "POST":
             return True
         return method == "DELETE" and isinstance(self._keys, V3Keys)
+
+    def _key_header(self, name: str) -> dict[str, str]:
+        # USER_STREAM endpoints take a V1 key in its header, unsigned (V3 signs them like the rest).
+        if name == "listenKey" and not isinstance(self._keys, V3Keys):
+            return {auth.API_KEY_HEADER: self._keys.api_key.get_secret_value()}
+        return {}
 
     def _sign(self, params: Params) -> auth.SignedRequest:
         if isinstance(self._keys, V3Keys):

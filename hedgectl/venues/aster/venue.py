@@ -11,9 +11,10 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -37,6 +38,10 @@ from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.host_guard import origin
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
 from hedgectl.venues.retry import Sleep
+from hedgectl.venues.streams import OrderEvent
+
+if TYPE_CHECKING:
+    from hedgectl.venues.stream_supervisor import Connect, StateHook, SupervisorConfig
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +295,22 @@ class AsterVenue:
         start = ms_from_utc(since) if since is not None else None
         wire = await self._client.get_user_trades(market.venue_symbol, order_id=order_id, start_time_ms=start)
         return parse.parse_fills(wire, self._symbol_of)
+
+    # --- private order stream -----------------------------------------------------------------
+
+    def stream_connector(self) -> Connect:
+        """The one-session connector the stream supervisor runs (hedgectl/venues/aster/stream.py)."""
+        from hedgectl.venues.aster.stream import aster_stream
+
+        return aster_stream(self._config, self._client, self.load_markets).connect
+
+    def order_events(
+        self, symbol: str | None = None, *, config: SupervisorConfig | None = None, on_state: StateHook | None = None
+    ) -> AsyncIterator[OrderEvent]:
+        """WS <ws>/ws/<listenKey> (POST/PUT /fapi/v{1,3}/listenKey): ORDER_TRADE_UPDATE, supervised."""
+        from hedgectl.venues.stream_supervisor import supervise
+
+        return supervise(self, self.stream_connector(), symbol, config=config, on_state=on_state)
 
     async def close(self) -> None:
         """Close the keep-alive connection pool."""

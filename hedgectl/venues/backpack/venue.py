@@ -8,12 +8,12 @@ whose outcome is unknown is reconciled by its clientId (a uint32 derived from ou
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hedgectl.clock import SYSTEM_CLOCK, Clock, ms_from_utc, utc_from_ms
-from hedgectl.domain.ids import is_valid_client_order_id, uint32_client_id
+from hedgectl.domain.ids import RecentClientIds, is_valid_client_order_id, uint32_client_id
 from hedgectl.domain.rounding import is_multiple
 from hedgectl.domain.types import (
     Balance,
@@ -45,6 +45,10 @@ from hedgectl.venues.backpack.client import BackpackClient
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.host_guard import origin
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
+
+if TYPE_CHECKING:
+    from hedgectl.venues.stream_supervisor import StateHook, SupervisorConfig
+    from hedgectl.venues.streams import OrderEvent
 
 VENUE = "backpack"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -82,7 +86,7 @@ class BackpackVenue:
         if config.mode is Mode.TESTNET:
             raise ConfigError(f"{VENUE} has no test environment; use paper (the simulator) or live")
         _check_credentials(config)
-        self.mode = config.mode
+        self.mode: Mode = config.mode
         self.host = origin(config.base_url)
         self._config = config
         self._clock = clock
@@ -91,7 +95,7 @@ class BackpackVenue:
         self._canonical: dict[str, str] = {}
         self._funding_intervals: dict[str, timedelta | None] = {}
         # uint32 clientIds this process derived -> our string ids, so replies carry our ids back.
-        self._client_ids: dict[int, str] = {}
+        self._client_ids: dict[int, str] = RecentClientIds()
 
     def __repr__(self) -> str:
         return f"BackpackVenue(mode={self.mode.value!r}, host={self.host!r})"
@@ -370,6 +374,31 @@ class BackpackVenue:
             canonical = self._canonical[venue_symbol]
             cancelled.extend(parse.parse_order(row, canonical, self._client_ids) for row in _rows(wire, "cancel"))
         return cancelled
+
+    # --- order stream ---------------------------------------------------------------------------------
+
+    def order_events(
+        self,
+        symbol: str | None = None,
+        *,
+        config: SupervisorConfig | None = None,
+        on_state: StateHook | None = None,
+    ) -> AsyncIterator[OrderEvent]:
+        """Our order updates from the signed `account.orderUpdate` WebSocket, supervised: reconnects,
+        reconciles by REST and polls while it is down (hedgectl.venues.stream_supervisor)."""
+        # Imported here: commands that never stream do not load websockets.
+        from hedgectl.venues.backpack.stream import BackpackStream
+        from hedgectl.venues.stream_supervisor import supervise
+
+        stream = BackpackStream(
+            self._config,
+            markets=self.load_markets,
+            offset=self._client.offset,
+            measure_offset=self._client.measure_offset,
+            client_ids=self._client_ids,
+            symbol=symbol,
+        )
+        return supervise(self, stream.connect, symbol, config=config, on_state=on_state)
 
     # --- account --------------------------------------------------------------------------------------
 

@@ -1,0 +1,411 @@
+"""Supervised private order streams: one venue-agnostic loop that makes a WebSocket feed safe to trade on.
+
+A stream is a speed-up, never the only source of truth. The supervisor (re)connects with backoff and
+jitter; after every connect it reconciles by REST (open orders, fills since the last one seen) so nothing
+that happened while it was away is missed; while the stream is down it polls REST every
+`poll_interval_s` and says so (one warning per outage); and it drops duplicates, so each fill and each
+state change of an order reaches the consumer exactly once, whichever source saw it first.
+
+Plug-in interface (what a venue adds)
+-------------------------------------
+A venue plugs in with one function, its *connector*: an async generator that runs ONE WebSocket session
+and yields that session's order events::
+
+    async def connect(ready: Callable[[], None]) -> AsyncGenerator[OrderEvent, None]:
+        ensure_allowed(...)                      # the host guard checks the WS URL first
+        async with open_socket(url) as ws:       # connect, log in / sign, subscribe
+            await subscribe(ws)
+            ready()                              # from now on the venue pushes every change
+            async for raw in ws:
+                event = parse(raw)               # venue wire -> OrderEvent(source=STREAM), or None
+                if event is not None:
+                    yield event
+
+- Call `ready()` once the venue will push every later change: after the login/subscribe ack when the
+  venue sends one, right after sending the subscription when it sends none. REST reconciliation starts
+  only then, so nothing falls between the REST snapshot and the stream. Yielding an event implies ready.
+- Yield `OrderEvent(order, fill, EventSource.STREAM, received_ns=time.time_ns())`: `order` is the
+  cumulative state in domain terms (canonical symbol, our client order id), `fill` the execution the
+  message reports with its venue trade id (None for accepted/cancelled/expired messages).
+- End the session by returning or raising (any exception: it is logged, then the supervisor reconnects).
+  Raise AuthError when the venue refuses the login or subscription: the supervisor then waits the
+  maximum backoff between attempts and keeps polling. A ConfigError (the host guard refused the URL) ends
+  the whole stream: the consumer sees it. Raise (BadResponse) rather than skip a message
+  that cannot be parsed: the reconnect's REST reconciliation then recovers what it said.
+- Keep-alive is the connector's job (ping/pong, listenKey renewal): a dead connection must end the
+  session (e.g. pings with a timeout), or the supervisor cannot know it is blind.
+
+The REST side is the venue's own Venue protocol: `fetch_open_orders`, `fetch_fills(symbol, since=)` and
+`fetch_order`. A venue then offers the StreamingVenue protocol with::
+
+    def order_events(self, symbol: str | None = None) -> AsyncIterator[OrderEvent]:
+        return StreamSupervisor(self, self._stream.connect, symbol=symbol).events()
+
+Consumers act on the growth of `event.order.filled_qty` (cumulative); `event.fill` is the detail (price,
+fee, trade id) when known. Fills are read by symbol: with `symbol=None` the supervisor reads the fills
+of every symbol it has seen an order of (give the symbol when you can).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol, TypeVar
+
+from hedgectl.clock import SYSTEM_CLOCK, Clock
+from hedgectl.domain.types import Fill, Order
+from hedgectl.errors import AuthError, ConfigError, OrderNotFound, RateLimited, VenueError
+from hedgectl.venues.order_ledger import OrderLedger
+from hedgectl.venues.streams import EventSource, OrderEvent
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
+Ready = Callable[[], None]
+Connect = Callable[[Ready], AsyncGenerator[OrderEvent, None]]
+
+
+class OrderSource(Protocol):
+    """The part of the Venue protocol the supervisor reads by REST."""
+
+    name: str
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]: ...
+
+    async def fetch_order(
+        self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order: ...
+
+    async def fetch_fills(
+        self, symbol: str, *, order_id: str | None = None, since: datetime | None = None
+    ) -> list[Fill]: ...
+
+
+class StreamState(StrEnum):
+    CONNECTING = "connecting"  # first connection attempt in progress (nothing polled yet)
+    UP = "up"  # subscribed: the venue pushes changes
+    DOWN = "down"  # disconnected or refused: polling REST until the stream is back
+    CLOSED = "closed"
+
+
+StateHook = Callable[[StreamState, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorConfig:
+    poll_interval_s: float = 0.25  # REST polling period while the stream is down
+    backoff_initial_s: float = 0.1  # first reconnect delay (doubled per failure, with jitter)
+    backoff_max_s: float = 10.0
+    connect_grace_s: float = 1.0  # a connect slower than this starts the polling fallback
+    connect_timeout_s: float = 10.0  # a connect that is not ready by then is abandoned
+    stable_s: float = 30.0  # a session that lasted this long resets the backoff
+    lookback_s: float = 10.0  # REST fills are read from the last one seen minus this (clock skew, lag)
+    max_remembered: int = 10_000  # trade ids and orders remembered for deduplication (LRU)
+
+
+@dataclass(slots=True)
+class SupervisorStats:
+    connects: int = 0
+    disconnects: int = 0
+    polls: int = 0
+    reconciles: int = 0
+    emitted: int = 0
+    duplicates: int = 0  # events dropped: a trade id already delivered, no progress, or another symbol
+
+
+class StreamSupervisor:
+    """Turn one venue's connector into a gap-free, duplicate-free stream of OrderEvents."""
+
+    def __init__(
+        self,
+        venue: OrderSource,
+        connect: Connect,
+        *,
+        symbol: str | None = None,
+        config: SupervisorConfig | None = None,
+        on_state: StateHook | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._venue = venue
+        self._connect = connect
+        self._symbol = symbol.upper() if symbol else None
+        self._config = config or SupervisorConfig()
+        self._on_state = on_state
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self._queue: asyncio.Queue[OrderEvent | BaseException] = asyncio.Queue()
+        lookback = timedelta(seconds=self._config.lookback_s)
+        self._ledger = OrderLedger(
+            symbol=self._symbol, horizon=clock.now() - lookback, lookback=lookback, limit=self._config.max_remembered
+        )
+        self._up = asyncio.Event()
+        self._down = asyncio.Event()
+        self._started = False
+        self.state = StreamState.CONNECTING
+        self.stats = SupervisorStats()
+
+    @property
+    def venue_name(self) -> str:
+        return self._venue.name
+
+    @property
+    def horizon(self) -> datetime:
+        """Fills at or after this time are read by the next REST pass."""
+        return self._ledger.horizon
+
+    @property
+    def remembered(self) -> tuple[int, int]:
+        """How many (trade ids, orders) are remembered for deduplication (bounded by max_remembered)."""
+        return self._ledger.remembered
+
+    async def events(self) -> AsyncIterator[OrderEvent]:
+        """Yield order events until the consumer stops iterating; raise only on AuthError from REST."""
+        if self._started:
+            raise RuntimeError("a StreamSupervisor runs once: create one per consumer")
+        self._started = True
+        tasks = [
+            asyncio.create_task(self._run_stream(), name=f"{self._venue.name}-order-stream"),
+            asyncio.create_task(self._run_poller(), name=f"{self._venue.name}-order-poller"),
+        ]
+        try:
+            while True:
+                item = await self._queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            self._set_state(StreamState.CLOSED, "closed")
+
+    # --- state ----------------------------------------------------------------------------------------
+
+    def _set_state(self, state: StreamState, reason: str) -> None:
+        if state is self.state:
+            return
+        previous, self.state = self.state, state
+        if state is StreamState.UP:
+            self._down.clear()
+            self._up.set()
+            if previous is StreamState.DOWN:
+                log.info("%s: order stream back up", self._venue.name)
+        elif state is StreamState.DOWN:
+            self._up.clear()
+            self._down.set()
+            log.warning(
+                "%s: order stream down (%s); polling every %.2f s until it is back",
+                self._venue.name,
+                reason,
+                self._config.poll_interval_s,
+            )
+        else:
+            self._up.clear()
+            self._down.clear()
+        if self._on_state is not None:
+            self._on_state(state, reason)
+
+    def _fail(self, exc: BaseException) -> None:
+        self._queue.put_nowait(exc)
+
+    # --- the stream -----------------------------------------------------------------------------------
+
+    async def _run_stream(self) -> None:
+        attempt = 0
+        while True:
+            started = self._clock.monotonic()
+            refused = False
+            was_ready = False
+            try:
+                was_ready = await self._session()
+                reason = "closed by the venue"
+            except AuthError as exc:
+                refused = True
+                reason = f"refused: {exc}"
+            except ConfigError as exc:
+                self._fail(exc)  # e.g. the host guard refused the URL: say so, never retry it
+                return
+            except Exception as exc:  # noqa: BLE001 - any failure ends this session; the next one reconciles
+                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            self.stats.disconnects += 1
+            self._set_state(StreamState.DOWN, reason)
+            if was_ready and self._clock.monotonic() - started >= self._config.stable_s:
+                attempt = 0
+            await self._clock.sleep(self._config.backoff_max_s if refused else self._backoff(attempt))
+            attempt += 1
+
+    def _backoff(self, attempt: int) -> float:
+        cap = min(self._config.backoff_max_s, self._config.backoff_initial_s * 2 ** min(attempt, 30))
+        return self._rng.uniform(cap / 2, cap)
+
+    async def _session(self) -> bool:
+        """Run one connection: reconcile once it is ready, feed its events through; True if it got ready."""
+        loop = asyncio.get_running_loop()
+        ready = False
+        reconcile: asyncio.Task[None] | None = None
+
+        def slow() -> None:
+            if not ready:
+                self._set_state(StreamState.DOWN, "connecting is slow")
+
+        grace = loop.call_later(self._config.connect_grace_s, slow)
+        try:
+            async with asyncio.timeout(self._config.connect_timeout_s) as deadline:
+
+                def mark_ready() -> None:
+                    nonlocal ready, reconcile
+                    if ready:
+                        return
+                    ready = True
+                    deadline.reschedule(None)
+                    grace.cancel()
+                    self.stats.connects += 1
+                    self._set_state(StreamState.UP, "subscribed")
+                    reconcile = asyncio.create_task(self._reconcile_while_up())
+
+                async with contextlib.aclosing(self._connect(mark_ready)) as events:
+                    async for event in events:
+                        mark_ready()
+                        self._offer(event)
+        finally:
+            grace.cancel()
+            if reconcile is not None and not reconcile.done():
+                reconcile.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reconcile
+        return ready
+
+    async def _reconcile_while_up(self) -> None:
+        """REST reconciliation after a connect, retried (with backoff) until one pass succeeds."""
+        attempt = 0
+        while self.state is StreamState.UP:
+            try:
+                await self._rest_pass(EventSource.RECONCILE)
+            except AuthError as exc:
+                self._fail(exc)
+                return
+            except VenueError as exc:
+                log.warning("%s: reconciling orders after connect failed (%s); retrying", self._venue.name, exc)
+                await self._clock.sleep(self._backoff(attempt + (2 if isinstance(exc, RateLimited) else 0)))
+                attempt += 1
+                continue
+            self.stats.reconciles += 1
+            return
+
+    # --- polling --------------------------------------------------------------------------------------
+
+    async def _run_poller(self) -> None:
+        attempt = 0
+        while True:
+            await self._down.wait()
+            delay = self._config.poll_interval_s
+            try:
+                await self._rest_pass(EventSource.POLL)
+                self.stats.polls += 1
+                attempt = 0
+            except AuthError as exc:
+                self._fail(exc)
+                return
+            except VenueError as exc:
+                log.debug("%s: polling orders failed: %s", self._venue.name, exc)
+                attempt += 1
+                delay = max(delay, self._backoff(attempt + (2 if isinstance(exc, RateLimited) else 0)))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._up.wait(), timeout=delay)
+
+    # --- REST -----------------------------------------------------------------------------------------
+
+    async def _rest_pass(self, source: EventSource) -> None:
+        """Read open orders and recent fills; emit whatever the stream did not (the ledger decides)."""
+        ledger = self._ledger
+        started = self._clock.now()
+        symbols = ledger.symbols()
+        open_orders, fills = await _both(
+            self._venue.fetch_open_orders(self._symbol), self._read_fills(symbols, ledger.horizon)
+        )
+        snapshots = {o.order_id: o for o in open_orders if ledger.wanted(o)}
+        unread = ledger.symbols(o.symbol for o in snapshots.values()) - symbols
+        if unread:
+            fills = [*fills, *await self._read_fills(unread, ledger.horizon)]
+        new_fills = ledger.unseen(fills, started)
+        await self._read_orders(ledger.stale(snapshots, new_fills), snapshots)
+        for event in ledger.replay(snapshots, new_fills, source, time.time_ns()):
+            self._offer(event)
+        ledger.advance(started)
+
+    async def _read_fills(self, symbols: Iterable[str], since: datetime) -> list[Fill]:
+        batches = await _gather(*(self._venue.fetch_fills(s, since=since) for s in sorted(symbols)))
+        return [fill for batch in batches for fill in batch]
+
+    async def _read_orders(self, wanted: dict[str, str], into: dict[str, Order]) -> None:
+        """Read orders one by one (id -> symbol) into `into`; an order the venue does not know is skipped."""
+        if not wanted:
+            return
+        results = await asyncio.gather(
+            *(self._venue.fetch_order(symbol, order_id=order_id) for order_id, symbol in wanted.items()),
+            return_exceptions=True,
+        )
+        failure: BaseException | None = None
+        for result in results:
+            if isinstance(result, Order):
+                into[result.order_id] = result
+            elif not isinstance(result, OrderNotFound) and failure is None:
+                failure = result
+        if failure is not None:
+            raise failure
+
+    def _offer(self, event: OrderEvent) -> None:
+        """Hand `event` to the consumer unless the ledger has seen it (or it brings no progress)."""
+        if self._ledger.accept(event):
+            self.stats.emitted += 1
+            self._queue.put_nowait(event)
+        else:
+            self.stats.duplicates += 1
+
+
+def supervise(
+    venue: OrderSource,
+    connect: Connect,
+    symbol: str | None = None,
+    *,
+    config: SupervisorConfig | None = None,
+    on_state: StateHook | None = None,
+) -> AsyncIterator[OrderEvent]:
+    """The supervised order events of `venue` (what a StreamingVenue's `order_events` returns)."""
+    return StreamSupervisor(venue, connect, symbol=symbol, config=config, on_state=on_state).events()
+
+
+async def _gather(*calls: Awaitable[T]) -> list[T]:
+    """Run calls concurrently; raise the first failure only after all have finished (none left dangling)."""
+    values: list[T] = []
+    for result in await asyncio.gather(*calls, return_exceptions=True):
+        if isinstance(result, BaseException):
+            raise result
+        values.append(result)
+    return values
+
+
+async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Two different calls concurrently; the first failure is raised once both have finished."""
+    one, two = asyncio.ensure_future(first), asyncio.ensure_future(second)
+    try:
+        await asyncio.wait({one, two})
+    finally:
+        one.cancel()
+        two.cancel()
+    failures = [exc for exc in (one.exception(), two.exception()) if exc is not None]
+    if failures:
+        raise failures[0]
+    return one.result(), two.result()

@@ -1,0 +1,193 @@
+"""The ccxt adapter's parse functions (Binance, OKX) fed missing, wrong-typed and out-of-range fields.
+
+tests/venues/test_ccxt_parse.py checks the good replies and a few broken ones by hand; this walks every
+field of each reply with hypothesis. The rule: a BadResponse, or a domain value that is still true - never
+a garbled field read as a number, a negative size, a fill larger than its order, or a crash of another kind.
+"""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hedgectl.domain.types import Fill, Market, Order, Position
+from hedgectl.errors import BadResponse
+from hedgectl.venues import ccxt_binance, ccxt_okx
+
+BINANCE_MARKET: dict[str, Any] = {
+    "symbol": "BTCUSDT",
+    "baseAsset": "BTC",
+    "quoteAsset": "USDT",
+    "filters": [
+        {"filterType": "PRICE_FILTER", "tickSize": "0.10"},
+        {"filterType": "LOT_SIZE", "stepSize": "0.001", "maxQty": "1000", "minQty": "0.001"},
+        {"filterType": "MIN_NOTIONAL", "notional": "100"},
+    ],
+}
+OKX_MARKET: dict[str, Any] = {
+    "instId": "BTC-USDT-SWAP", "ctVal": "0.01", "ctValCcy": "BTC", "lotSz": "0.1", "minSz": "0.1", "tickSz": "0.1",
+    "maxLmtSz": "100000",
+}
+BINANCE_ORDER: dict[str, Any] = {
+    "orderId": 4081234567, "status": "PARTIALLY_FILLED", "clientOrderId": "hc1", "price": "95000.1",
+    "avgPrice": "95000.10000", "origQty": "0.010", "executedQty": "0.004", "type": "LIMIT", "origType": "LIMIT",
+    "reduceOnly": False, "side": "BUY", "time": 1700000000000, "updateTime": 1700000000123,
+}
+OKX_ORDER: dict[str, Any] = {
+    "ordId": "680800019749904384", "clOrdId": "hc1", "px": "95000.5", "sz": "25", "ordType": "limit",
+    "side": "sell", "state": "partially_filled", "accFillSz": "10", "avgPx": "95000.5", "fee": "-0.11875",
+    "feeCcy": "USDT", "reduceOnly": "false", "cTime": "1700000000000", "uTime": "1700000000100",
+}
+BINANCE_FILL: dict[str, Any] = {
+    "id": 698759, "orderId": 25851813, "side": "BUY", "price": "95000", "qty": "0.004", "commission": "0.152",
+    "commissionAsset": "USDT", "maker": False, "time": 1700000000000,
+}
+OKX_FILL: dict[str, Any] = {
+    "ordId": "1", "tradeId": "2", "side": "sell", "fillSz": "10", "fillPx": "95000.5", "fee": "-0.05",
+    "feeCcy": "USDT", "execType": "T", "clOrdId": "hc1", "fillTime": "1700000000000",
+}
+BINANCE_POSITION: dict[str, Any] = {
+    "symbol": "BTCUSDT", "positionAmt": "-0.010", "entryPrice": "95000.0", "markPrice": "95010",
+    "unRealizedProfit": "-0.1",
+}
+OKX_POSITION: dict[str, Any] = {"instId": "BTC-USDT-SWAP", "posSide": "net", "pos": "-30", "avgPx": "95000",
+                                "markPx": "95100", "upl": "-3"}
+
+
+def _binance_market() -> Market:
+    return ccxt_binance.parse_market(BINANCE_MARKET)
+
+
+def _okx_market() -> Market:
+    return ccxt_okx.parse_market(OKX_MARKET, "BTC")
+
+
+PARSERS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "binance market": (ccxt_binance.parse_market, BINANCE_MARKET),
+    "okx market": (lambda w: ccxt_okx.parse_market(w, "BTC"), OKX_MARKET),
+    "binance order": (lambda w: ccxt_binance.parse_order(w, _binance_market()), BINANCE_ORDER),
+    "okx order": (lambda w: ccxt_okx.parse_order(w, _okx_market()), OKX_ORDER),
+    "binance fill": (lambda w: ccxt_binance.parse_fill(w, _binance_market()), BINANCE_FILL),
+    "okx fill": (lambda w: ccxt_okx.parse_fill(w, _okx_market()), OKX_FILL),
+    "binance position": (lambda w: ccxt_binance.parse_position(w, _binance_market()), BINANCE_POSITION),
+    "okx position": (lambda w: ccxt_okx.parse_position(w, _okx_market()), OKX_POSITION),
+}
+
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.text(alphabet="abcxyz<>/ !-", min_size=1, max_size=10),
+    st.sampled_from(["", " ", "NaN", "-Infinity", "1e999999", "0x10", "1,5", "-0.5", "-1", "0", "1e30", "-1e30"]),
+    st.integers(min_value=-(10**30), max_value=10**30),
+)
+
+
+def _paths(wire: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key path in a reply, nested lists and objects included."""
+    out: list[tuple[Any, ...]] = []
+    items = wire.items() if isinstance(wire, dict) else enumerate(wire) if isinstance(wire, list) else []
+    for key, value in items:
+        out.append((*prefix, key))
+        out.extend(_paths(value, (*prefix, key)))
+    return out
+
+
+def _set(wire: Any, path: tuple[Any, ...], value: Any, *, delete: bool = False) -> Any:
+    broken = copy.deepcopy(wire)
+    node = broken
+    for key in path[:-1]:
+        node = node[key]
+    if delete:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return broken
+
+
+def assert_true_to_life(value: Any) -> None:
+    """What a parsed reply must satisfy whatever the venue sent."""
+    if isinstance(value, Market):
+        assert value.tick_size > 0 and value.step_size > 0
+        assert value.min_qty >= 0 and value.min_notional >= 0 and value.contract_size > 0
+        assert value.max_qty is None or value.max_qty >= value.min_qty
+    elif isinstance(value, Order):
+        assert value.qty > 0
+        assert 0 <= value.filled_qty <= value.qty
+        assert value.avg_price is None or value.avg_price > 0
+        assert value.price is None or value.price > 0
+        assert value.order_id
+    elif isinstance(value, Fill):
+        assert value.qty > 0 and value.price > 0
+        assert value.fee.is_finite()
+        assert value.order_id and value.trade_id
+    elif isinstance(value, Position):
+        assert value.qty.is_finite()
+        assert value.entry_price is None or value.entry_price > 0
+    else:  # pragma: no cover - every parser is listed above
+        raise AssertionError(type(value))
+
+
+@pytest.mark.parametrize("name", sorted(PARSERS))
+def test_the_good_replies_parse_true_to_life(name: str) -> None:
+    parser, good = PARSERS[name]
+    assert_true_to_life(parser(copy.deepcopy(good)))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(sorted(PARSERS)), data=st.data(), junk=JUNK, delete=st.booleans())
+def test_a_garbled_or_missing_field_is_a_bad_response_or_still_true(
+    name: str, data: st.DataObject, junk: Any, delete: bool
+) -> None:
+    parser, good = PARSERS[name]
+    path = data.draw(st.sampled_from(_paths(good)))
+    broken = _set(good, path, junk, delete=delete and not isinstance(path[-1], int))
+    try:
+        parsed = parser(broken)
+    except BadResponse:
+        return
+    assert_true_to_life(parsed)
+
+
+@settings(max_examples=100, deadline=None)
+@given(wire=st.one_of(st.none(), st.text(max_size=20), st.lists(st.none(), max_size=2), st.integers()))
+def test_a_reply_that_is_not_an_object_is_a_bad_response(wire: Any) -> None:
+    with pytest.raises(BadResponse):
+        ccxt_okx._data(wire, "orders")
+    with pytest.raises(BadResponse):
+        ccxt_okx._data({"code": "0", "data": wire}, "orders")
+
+
+@pytest.mark.parametrize("reply", [{"code": "0", "data": []}, {"code": "0"}, {"data": [None]}, {"data": ["x"]}])
+def test_an_okx_write_without_its_row_is_a_bad_response(reply: dict[str, Any]) -> None:
+    with pytest.raises(BadResponse):
+        ccxt_okx._first(reply, "order")
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "value"),
+    [
+        ("binance order", "executedQty", "0.011"),  # more than the order's 0.010
+        ("okx order", "accFillSz", "26"),  # more than the order's 25 contracts
+        ("binance order", "origQty", "-0.010"),
+        ("binance fill", "qty", "-0.004"),
+        ("okx fill", "fillPx", "0"),
+        ("binance order", "time", "1e30"),  # a timestamp no calendar has
+    ],
+)
+def test_numbers_that_cannot_be_true_are_bad_responses(name: str, field: str, value: str) -> None:
+    parser, good = PARSERS[name]
+    with pytest.raises(BadResponse):
+        parser({**good, field: value})
+
+
+def test_decimal_fields_keep_every_digit() -> None:
+    order = ccxt_binance.parse_order({**BINANCE_ORDER, "avgPrice": "95000.123456789123"}, _binance_market())
+    assert order.avg_price == Decimal("95000.123456789123")
