@@ -87,6 +87,9 @@ def loop(
     ] = "flatten",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts).")] = False,
     live: Annotated[bool, typer.Option("--live", help="Confirm live mode (real money).")] = False,
+    streams: Annotated[
+        bool, typer.Option("--streams/--no-streams", help="Take maker fills from the private order stream.")
+    ] = True,
     json_out: Annotated[bool, typer.Option("--json", help="JSON Lines: one event per line, then a summary.")] = False,
 ) -> None:
     from hedgectl.cli import output
@@ -115,7 +118,7 @@ def loop(
     config = build_config(flags, seed)
 
     async def body(session: Session) -> int:
-        return await _run(session, config, seed, json_out=json_out)
+        return await _run(session, config, seed, json_out=json_out, streams=streams)
 
     args = {
         "symbol": config.symbol,
@@ -134,11 +137,15 @@ def loop(
     run_command(ctx, "bp-aster loop", args, body, json_mode=json_out, live=live, yes=yes)
 
 
-async def _run(session: Session, config: LoopConfig, seed: SeedFile | None, *, json_out: bool) -> int:
+async def _run(
+    session: Session, config: LoopConfig, seed: SeedFile | None, *, json_out: bool, streams: bool = True
+) -> int:
     from hedgectl.cli import render
     from hedgectl.engine.dispatch import Dispatcher
     from hedgectl.engine.interrupts import Interrupts
     from hedgectl.engine.maker_taker import preflight, run_loop
+    from hedgectl.engine.maker_taker_feed import FillFeed, PollingFeed
+    from hedgectl.engine.stream_feed import StreamFeed
 
     if seed is not None:
         for warning in seed.warnings:
@@ -148,17 +155,29 @@ async def _run(session: Session, config: LoopConfig, seed: SeedFile | None, *, j
         session.registry.ensure_usable(name)
     maker = session.registry.venue(config.maker_venue)
     taker = session.registry.venue(config.taker_venue)
-    checked = await preflight(maker, taker, config, max_notional=session.settings.max_notional_usdt)
-    reporter: _JsonReporter | _RichReporter = _JsonReporter() if json_out else _RichReporter(session.mode, config)
     interrupts = Interrupts(render.warn)
-    interrupts.install()
+    polling = PollingFeed(interrupts.stop, interval_s=config.poll_interval_s, on_error=render.warn)
+    # Maker fills arrive on the venue's private order stream (polling only while it is down).
+    feed: FillFeed = StreamFeed(interrupts.stop, fallback=polling, on_error=render.warn) if streams else polling
+    if isinstance(feed, StreamFeed):
+        feed.warm(maker, config.symbol)
     try:
-        result = await run_loop(
-            maker, taker, Dispatcher(session.journal, session.run_id), config, reporter, interrupts, checked
+        checked = await preflight(maker, taker, config, max_notional=session.settings.max_notional_usdt)
+        reporter: _JsonReporter | _RichReporter = (
+            _JsonReporter() if json_out else _RichReporter(session.mode, config)
         )
+        interrupts.install()
+        try:
+            result = await run_loop(
+                maker, taker, Dispatcher(session.journal, session.run_id), config, reporter, interrupts, checked,
+                feed=feed,
+            )
+        finally:
+            interrupts.uninstall()
+            reporter.close()
     finally:
-        interrupts.uninstall()
-        reporter.close()
+        if isinstance(feed, StreamFeed):
+            await feed.aclose()
     code = result.exit_code
     session.outcome.status = {0: "ok", 1: "failed", 3: "exposure", 130: "interrupted"}.get(code, "failed")
     session.outcome.error = result.exposure if code == 3 else result.error

@@ -34,6 +34,10 @@ from hedgectl.venues.ccxt_wire import (
     Wire,
     by_venue_symbol,
     check_order_rules,
+    checked_fill,
+    checked_market,
+    checked_order,
+    checked_position,
     dec,
     dict_rows,
     flag,
@@ -270,7 +274,7 @@ def parse_market(row: Wire) -> Market:
     tick = dec(price, "tickSize", VENUE)
     if step <= 0 or tick <= 0:
         raise BadResponse(VENUE, f"{base}: step or tick is not positive")
-    return Market(
+    market = Market(
         venue=VENUE,
         symbol=base,
         venue_symbol=text(row, "symbol", VENUE),
@@ -282,6 +286,7 @@ def parse_market(row: Wire) -> Market:
         min_notional=min_notional,
         max_qty=opt_dec(lot, "maxQty", VENUE),
     )
+    return checked_market(market)
 
 
 def to_wire_order(market: Market, request: OrderRequest) -> dict[str, str]:
@@ -330,7 +335,7 @@ def parse_order(row: Wire, market: Market) -> Order:
     kind = str(row.get("origType") or row.get("type") or "")
     avg = opt_dec(row, "avgPrice", VENUE)
     price = opt_dec(row, "price", VENUE)
-    return Order(
+    order = Order(
         venue=VENUE,
         symbol=market.symbol,
         order_id=text(row, "orderId", VENUE),
@@ -346,11 +351,12 @@ def parse_order(row: Wire, market: Market) -> Order:
         created_at=ms_time(row, "time", VENUE) or ms_time(row, "updateTime", VENUE),
         updated_at=ms_time(row, "updateTime", VENUE),
     )
+    return checked_order(order)
 
 
 def parse_fill(row: Wire, market: Market) -> Fill:
     """One userTrades row; `commission` is positive when paid."""
-    return Fill(
+    fill = Fill(
         venue=VENUE,
         symbol=market.symbol,
         order_id=text(row, "orderId", VENUE),
@@ -363,11 +369,12 @@ def parse_fill(row: Wire, market: Market) -> Fill:
         is_maker=flag(row, "maker"),
         at=ms_time(row, "time", VENUE),
     )
+    return checked_fill(fill)
 
 
 def parse_position(row: Wire, market: Market) -> Position:
     """One positionRisk row; `positionAmt` is signed base units (one-way mode)."""
-    return Position(
+    position = Position(
         venue=VENUE,
         symbol=market.symbol,
         qty=dec(row, "positionAmt", VENUE),
@@ -375,3 +382,4 @@ def parse_position(row: Wire, market: Market) -> Position:
         mark_price=opt_dec(row, "markPrice", VENUE),
         unrealized_pnl=opt_dec(row, "unRealizedProfit", VENUE),
     )
+    return checked_position(position)

@@ -36,6 +36,10 @@ from hedgectl.venues.ccxt_wire import (
     Wire,
     by_venue_symbol,
     check_order_rules,
+    checked_fill,
+    checked_market,
+    checked_order,
+    checked_position,
     dec,
     dict_rows,
     flag,
@@ -258,7 +262,7 @@ def parse_market(row: Wire, base: str) -> Market:
     if row.get("ctValCcy", base) != base:
         raise BadResponse(VENUE, f"{row.get('instId')}: contract value is in {row.get('ctValCcy')}, not {base}")
     max_lots = opt_dec(row, "maxLmtSz", VENUE)
-    return Market(
+    market = Market(
         venue=VENUE,
         symbol=base,
         venue_symbol=text(row, "instId", VENUE),
@@ -270,6 +274,7 @@ def parse_market(row: Wire, base: str) -> Market:
         contract_size=ct_val,
         max_qty=(max_lots * ct_val).normalize() if max_lots else None,
     )
+    return checked_market(market)
 
 
 def to_contracts(market: Market, qty: Decimal) -> Decimal:
@@ -329,13 +334,13 @@ def parse_order(row: Wire, market: Market) -> Order:
     if status is None:
         raise BadResponse(VENUE, f"unknown order state {row.get('state')!r}")
     fee = opt_dec(row, "fee", VENUE)
-    return Order(
+    order = Order(
         venue=VENUE,
         symbol=market.symbol,
         order_id=text(row, "ordId", VENUE),
         client_order_id=opt_text(row, "clOrdId"),
         side=_side(row),
-        type=OrderType.MARKET if row.get("ordType") in _MARKET_TYPES else OrderType.LIMIT,
+        type=OrderType.MARKET if str(row.get("ordType")) in _MARKET_TYPES else OrderType.LIMIT,
         status=status,
         qty=dec(row, "sz", VENUE) * market.contract_size,
         filled_qty=(opt_dec(row, "accFillSz", VENUE) or Decimal(0)) * market.contract_size,
@@ -347,12 +352,13 @@ def parse_order(row: Wire, market: Market) -> Order:
         created_at=ms_time(row, "cTime", VENUE),
         updated_at=ms_time(row, "uTime", VENUE),
     )
+    return checked_order(order)
 
 
 def parse_fill(row: Wire, market: Market) -> Fill:
     """One fills row: fillSz in contracts, fee negative when paid, execType M = maker."""
     fee = dec(row, "fee", VENUE)
-    return Fill(
+    fill = Fill(
         venue=VENUE,
         symbol=market.symbol,
         order_id=text(row, "ordId", VENUE),
@@ -366,6 +372,7 @@ def parse_fill(row: Wire, market: Market) -> Fill:
         client_order_id=opt_text(row, "clOrdId"),
         at=ms_time(row, "fillTime", VENUE) or ms_time(row, "ts", VENUE),
     )
+    return checked_fill(fill)
 
 
 def parse_position(row: Wire, market: Market) -> Position:
@@ -375,7 +382,7 @@ def parse_position(row: Wire, market: Market) -> Position:
         contracts = -abs(contracts)
     elif row.get("posSide") == "long":
         contracts = abs(contracts)
-    return Position(
+    position = Position(
         venue=VENUE,
         symbol=market.symbol,
         qty=contracts * market.contract_size,
@@ -383,3 +390,4 @@ def parse_position(row: Wire, market: Market) -> Position:
         mark_price=opt_dec(row, "markPx", VENUE),
         unrealized_pnl=opt_dec(row, "upl", VENUE),
     )
+    return checked_position(position)

@@ -18,6 +18,8 @@ from hedgectl.errors import BadResponse, OrderRejected
 from hedgectl.venues.config import VenueConfig
 
 Wire = Mapping[str, Any]
+MAX_EPOCH_MS = 10**14  # the year 5138: any later "time" is a garbled field
+MAX_DIGITS = 30
 
 
 def _number(value: Any) -> Decimal | None:
@@ -28,7 +30,9 @@ def _number(value: Any) -> Decimal | None:
             number = Decimal(value)
         except InvalidOperation:
             return None
-        return number if number.is_finite() else None
+        # Nothing a venue sends is beyond 1e±30; such a "number" is garbage (and overflows the arithmetic).
+        sane = number.is_finite() and (not number or -MAX_DIGITS <= number.adjusted() < MAX_DIGITS)
+        return number if sane else None
     return None
 
 
@@ -64,7 +68,51 @@ def opt_text(row: Wire, key: str) -> str | None:
 def ms_time(row: Wire, key: str, venue: str) -> datetime | None:
     """An optional epoch-milliseconds field as a UTC datetime (0 and "" count as absent)."""
     number = opt_dec(row, key, venue)
-    return utc_from_ms(int(number)) if number else None
+    if not number:
+        return None
+    if not 0 < number < MAX_EPOCH_MS:  # checked before int(): int(Decimal("1e999999")) takes half a minute
+        raise BadResponse(venue, f"reply field {key!r} is not a time: {str(row.get(key))[:40]!r}")
+    return utc_from_ms(int(number))
+
+
+def checked_market(market: Market) -> Market:
+    """Refuse market rules no venue could have (a garbled reply read as numbers)."""
+    if market.tick_size <= 0 or market.step_size <= 0 or market.contract_size <= 0:
+        problem = "tick, step or contract size is not positive"
+    elif market.min_qty < 0 or market.min_notional < 0:
+        problem = "a minimum is negative"
+    elif market.max_qty is not None and market.max_qty < market.min_qty:
+        problem = "the maximum quantity is below the minimum"
+    else:
+        return market
+    raise BadResponse(market.venue, f"{market.venue_symbol}: {problem}")
+
+
+def checked_order(order: Order) -> Order:
+    """Refuse an order no venue could report: a size that is not positive, fills outside it, a negative price."""
+    if order.qty <= 0:
+        problem = f"size {order.qty} is not positive"
+    elif not 0 <= order.filled_qty <= order.qty:
+        problem = f"filled {order.filled_qty} of {order.qty}"
+    elif any(p is not None and p <= 0 for p in (order.price, order.avg_price)):
+        problem = "a price is not positive"
+    else:
+        return order
+    raise BadResponse(order.venue, f"order {order.order_id}: {problem}")
+
+
+def checked_fill(fill: Fill) -> Fill:
+    """Refuse a fill no venue could report: a size or price that is not positive."""
+    if fill.qty <= 0 or fill.price <= 0:
+        raise BadResponse(fill.venue, f"fill {fill.trade_id}: size {fill.qty} at {fill.price}")
+    return fill
+
+
+def checked_position(position: Position) -> Position:
+    """Refuse a position with a negative entry price (the quantity is signed, any value can be true)."""
+    if position.entry_price is not None and position.entry_price <= 0:
+        raise BadResponse(position.venue, f"{position.symbol}: entry price {position.entry_price}")
+    return position
 
 
 def flag(row: Wire, key: str) -> bool:

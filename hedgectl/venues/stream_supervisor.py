@@ -30,16 +30,21 @@ and yields that session's order events::
 - End the session by returning or raising (any exception: it is logged, then the supervisor reconnects).
   Raise AuthError when the venue refuses the login or subscription: the supervisor then waits the
   maximum backoff between attempts and keeps polling. A ConfigError (the host guard refused the URL) ends
-  the whole stream: the consumer sees it. Raise (BadResponse) rather than skip a message
-  that cannot be parsed: the reconnect's REST reconciliation then recovers what it said.
+  the whole stream: the consumer sees it. Raise (BadResponse) rather than skip a message that cannot be
+  parsed: the reconnect's REST reconciliation then recovers what it said.
 - Keep-alive is the connector's job (ping/pong, listenKey renewal): a dead connection must end the
   session (e.g. pings with a timeout), or the supervisor cannot know it is blind.
 
-The REST side is the venue's own Venue protocol: `fetch_open_orders`, `fetch_fills(symbol, since=)` and
-`fetch_order`. A venue then offers the StreamingVenue protocol with::
+The REST side is the venue adapter itself (`OrderSource`: `fetch_open_orders`, `fetch_fills(symbol,
+since=)`, `fetch_order`; OrderNotFound from fetch_order means "skip it"). A venue then offers the
+StreamingVenue protocol with (see BackpackVenue.order_events)::
 
-    def order_events(self, symbol: str | None = None) -> AsyncIterator[OrderEvent]:
-        return StreamSupervisor(self, self._stream.connect, symbol=symbol).events()
+    def order_events(self, symbol=None, *, config=None, on_state=None) -> AsyncIterator[OrderEvent]:
+        stream = MyVenueStream(self._config, ...)     # checks its URL with the host guard at construction
+        return supervise(self, stream.connect, symbol, config=config, on_state=on_state)
+
+`config` (SupervisorConfig) tunes polling and backoff; `on_state(state, reason)` is told UP/DOWN/CLOSED
+(the DOWN warning is also logged once per outage). Deduplication lives in hedgectl.venues.order_ledger.
 
 Consumers act on the growth of `event.order.filled_qty` (cumulative); `event.fill` is the detail (price,
 fee, trade id) when known. Fills are read by symbol: with `symbol=None` the supervisor reads the fills
@@ -169,7 +174,8 @@ class StreamSupervisor:
         return self._ledger.remembered
 
     async def events(self) -> AsyncIterator[OrderEvent]:
-        """Yield order events until the consumer stops iterating; raise only on AuthError from REST."""
+        """Yield order events until the consumer stops iterating; raise only what retrying cannot fix
+        (AuthError from REST, ConfigError from the connector)."""
         if self._started:
             raise RuntimeError("a StreamSupervisor runs once: create one per consumer")
         self._started = True

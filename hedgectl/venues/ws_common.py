@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -25,6 +26,9 @@ from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.host_guard import ensure_allowed, is_loopback
 
 MAX_FRAME_BYTES = 1 << 22
+# websockets logs request lines and every frame at DEBUG: listen keys, OKX's login (passphrase). Never below INFO.
+WS_LOGGER = logging.getLogger("hedgectl.venues.ws")
+WS_LOGGER.setLevel(logging.INFO)
 PING_INTERVAL_S = 20.0  # protocol pings; a connection that does not pong within PING_TIMEOUT_S is dead
 PING_TIMEOUT_S = 10.0
 
@@ -79,6 +83,7 @@ async def open_socket(
             compression=None,  # small frames: deflate costs latency and buys nothing
             user_agent_header="hedgectl",
             proxy=None if is_loopback(url) else True,
+            logger=WS_LOGGER,
         )
     except InvalidStatus as exc:
         raise Unavailable(venue, f"order stream refused the connection (HTTP {exc.response.status_code})") from exc

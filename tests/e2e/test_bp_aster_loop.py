@@ -204,7 +204,8 @@ def test_a_taker_reject_is_retried_and_the_loop_recovers(frozen_sim: Sim) -> Non
 
 def test_a_filled_order_that_404s_is_resolved_through_history(frozen_sim: Sim) -> None:
     # Backpack's GET /api/v1/order only knows resting orders: once filled, the adapter reads history.
-    loop = Loop("--qty", "10", "--cycles", "1", "--requote-after", "30", *FAST[2:])
+    # (Polling: with the order stream on, the fill is pushed and the order is never re-read.)
+    loop = Loop("--qty", "10", "--cycles", "1", "--requote-after", "30", "--no-streams", *FAST[2:])
     _fill_when_resting(frozen_sim)
     loop.wait_for("leg", action="end")
     _fill_when_resting(frozen_sim)
@@ -306,7 +307,7 @@ def test_sigterm_is_treated_as_sigint(frozen_sim: Sim) -> None:
 
 
 def test_a_maker_disconnect_is_survived(frozen_sim: Sim) -> None:
-    loop = Loop("--qty", "10", "--cycles", "1", "--requote-after", "30", *FAST[2:])
+    loop = Loop("--qty", "10", "--cycles", "1", "--requote-after", "30", "--no-streams", *FAST[2:])
     eventually(lambda: bool(_open_orders(frozen_sim)))
     frozen_sim.fault(venue="backpack", op="any", kind="disconnect", count=4)
     eventually(lambda: not frozen_sim.http.get("/_sim/faults").json()["faults"])  # every drop has happened
@@ -315,6 +316,23 @@ def test_a_maker_disconnect_is_survived(frozen_sim: Sim) -> None:
     _fill_when_resting(frozen_sim)
     assert loop.finish() == 0, loop.stderr
     assert loop.hedges() == [D(10), D(10)]
+    assert frozen_sim.all_flat()
+
+
+def test_a_maker_stream_dropped_mid_leg_still_hedges_the_fill_exactly_once(frozen_sim: Sim) -> None:
+    loop = Loop("--qty", "10", "--cycles", "1", "--requote-after", "30", *FAST[2:])
+    eventually(lambda: bool(_open_orders(frozen_sim)))
+    eventually(lambda: frozen_sim.http.get("/_sim/streams").json().get("backpack", {}).get("live", 0) > 0)
+    frozen_sim.post("/_sim/streams/drop", {"venue": "backpack"})
+    frozen_sim.post("/_sim/fill", {"venue": "backpack", "all": True, "ratio": "0.5"})
+    frozen_sim.post("/_sim/fill", {"venue": "backpack", "all": True, "ratio": "1"})
+    loop.wait_for("leg", action="end")
+    _fill_when_resting(frozen_sim)
+    assert loop.finish() == 0, loop.stderr
+    hedges = loop.hedges()
+    # Each unit the maker filled is hedged exactly once, whether the two fills arrive apart or together.
+    assert sum(hedges) == D(20)
+    assert hedges[-1] == D(10)
     assert frozen_sim.all_flat()
 
 

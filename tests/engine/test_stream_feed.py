@@ -164,9 +164,8 @@ async def test_a_failed_stream_falls_back_to_polling_from_the_last_state_seen() 
     assert "stream broke" in errors[0]
 
 
-@pytest.mark.e2e
-async def test_a_maker_fill_at_the_simulator_reaches_the_feed(sim_server: Running, control: httpx.AsyncClient) -> None:
-    venue = BackpackVenue(
+def sim_venue(sim_server: Running) -> BackpackVenue:
+    return BackpackVenue(
         VenueConfig(
             name="backpack",
             mode=Mode.PAPER,
@@ -178,19 +177,54 @@ async def test_a_maker_fill_at_the_simulator_reaches_the_feed(sim_server: Runnin
             timeout_s=2.0,
         )
     )
+
+
+async def resting_buy(venue: BackpackVenue) -> Order:
+    quote = await venue.fetch_quote("BTC")
+    price = (quote.bid * Decimal("0.98")).quantize(Decimal("0.1"))
+    return await venue.place_order(
+        OrderRequest("BTC", Side.BUY, OrderType.LIMIT, Decimal("0.01"), new_client_order_id(), price=price)
+    )
+
+
+async def sim_fill(control: httpx.AsyncClient, placed: Order, ratio: str = "1") -> None:
+    reply = await control.post("/_sim/fill", json={"venue": "backpack", "order_id": placed.order_id, "ratio": ratio})
+    assert reply.status_code == 200, reply.text
+
+
+@pytest.mark.e2e
+async def test_a_maker_fill_at_the_simulator_reaches_the_feed(sim_server: Running, control: httpx.AsyncClient) -> None:
+    venue = sim_venue(sim_server)
     try:
         async with feed_for() as (feed, _):
             feed.warm(venue, "BTC")
-            quote = await venue.fetch_quote("BTC")
-            price = (quote.bid * Decimal("0.98")).quantize(Decimal("0.1"))
-            placed = await venue.place_order(
-                OrderRequest("BTC", Side.BUY, OrderType.LIMIT, Decimal("0.01"), new_client_order_id(), price=price)
-            )
+            placed = await resting_buy(venue)
             task = asyncio.ensure_future(collect(feed.updates(venue, placed, until=soon())))
-            reply = await control.post("/_sim/fill", json={"venue": "backpack", "order_id": placed.order_id})
-            assert reply.status_code == 200
+            await sim_fill(control, placed)
             [update] = await asyncio.wait_for(task, STEP)
     finally:
         await venue.close()
     assert (update.order.status, update.order.filled_qty) == (OrderStatus.FILLED, Decimal("0.01"))
     assert update.order.client_order_id == placed.client_order_id
+
+
+@pytest.mark.e2e
+async def test_the_stream_cut_mid_leg_still_reports_each_fill_once(
+    sim_server: Running, control: httpx.AsyncClient
+) -> None:
+    venue = sim_venue(sim_server)
+    try:
+        async with feed_for() as (feed, _):
+            feed.warm(venue, "BTC")
+            placed = await resting_buy(venue)
+            updates = feed.updates(venue, placed, until=soon())
+            await sim_fill(control, placed, "0.5")
+            first = await asyncio.wait_for(anext(updates), STEP)
+            await control.post("/_sim/streams", json={"venue": "backpack", "refuse": True})
+            await control.post("/_sim/streams/drop", json={"venue": "backpack"})
+            await sim_fill(control, placed)  # the rest fills while the line is cut
+            rest = await asyncio.wait_for(collect(updates), STEP)
+    finally:
+        await venue.close()
+    assert [u.order.filled_qty for u in [first, *rest]] == [Decimal("0.005"), Decimal("0.01")]
+    assert rest[-1].order.status is OrderStatus.FILLED

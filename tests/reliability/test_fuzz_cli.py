@@ -25,7 +25,9 @@ from hedgectl.errors import UsageError
 
 EXAMPLES = int(os.environ.get("HEDGECTL_FUZZ_EXAMPLES", "60"))  # raise it for a deeper run
 FUZZ = settings(
-    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 CLOSED_PORT_URL = "http://127.0.0.1:9"
 
@@ -54,7 +56,8 @@ def assert_usage_error(code: int, out: str, err: str, *, json_mode: bool = False
     assert "Traceback" not in err + out
     assert code == 2, (code, err)
     lines = [line for line in err.strip().splitlines() if not line.startswith(SETTINGS_WARNINGS)]
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: "), err
     assert "internal error" not in err
     if json_mode:
         assert json.loads(out) == {"ok": False, "error": lines[0].removeprefix("error: "), "exit_code": 2}
@@ -164,7 +167,8 @@ def test_a_command_group_without_its_command_shows_help_and_exits_2(capsys: pyte
     code, out, err = run_main(["bp-aster"], capsys)
     assert code == 2
     assert "loop" in out + err
-    assert "internal error" not in err and "Traceback" not in err
+    assert "internal error" not in err
+    assert "Traceback" not in err
 
 
 # -- .env files ---------------------------------------------------------------------------------------
@@ -178,7 +182,9 @@ env_value = st.text(
     alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00\n\r/~\\"), max_size=16
 )
 env_line = st.one_of(
-    st.builds(lambda k, v, q: f"{k}={q}{v}{q}", st.sampled_from(SETTING_NAMES), env_value, st.sampled_from(["", "'", '"'])),
+    st.builds(
+        lambda k, v, q: f"{k}={q}{v}{q}", st.sampled_from(SETTING_NAMES), env_value, st.sampled_from(["", "'", '"'])
+    ),
     junk_text.map(lambda t: t.replace("\n", " ")),
     st.just("export HEDGECTL_MODE=paper"),
 )
@@ -190,7 +196,8 @@ def test_any_env_file_is_read_or_refused_in_one_line(lines: list[str], capsys: p
     """`history` reads the settings and the journal only: 0 when the file is fine, else 2 and one line."""
     Path(".env").write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, out, err = run_main(["history", "--json"], capsys)
-    assert "Traceback" not in err and "internal error" not in err, err
+    assert "Traceback" not in err, err
+    assert "internal error" not in err, err
     assert code in (0, 2), (code, err)
     if code == 2:
         assert_usage_error(code, out, err, json_mode=True)
@@ -203,8 +210,9 @@ def test_an_env_file_of_random_bytes_is_read_or_refused_in_one_line(
 ) -> None:
     assume(b"HEDGECTL_HOME" not in raw)
     Path(".env").write_bytes(raw)
-    code, out, err = run_main(["history", "--json"], capsys)
-    assert "Traceback" not in err and "internal error" not in err, err
+    code, _out, err = run_main(["history", "--json"], capsys)
+    assert "Traceback" not in err, err
+    assert "internal error" not in err, err
     assert code in (0, 2), (code, err)
 
 
@@ -212,7 +220,8 @@ def test_an_invalid_setting_is_named_without_echoing_its_value(capsys: pytest.Ca
     Path(".env").write_text("HEDGECTL_HTTP_TIMEOUT_S=s3cr3t-looking-value\n", encoding="utf-8")
     code, out, err = run_main(["history"], capsys)
     assert_usage_error(code, out, err)
-    assert "HEDGECTL_HTTP_TIMEOUT_S" in err and "s3cr3t-looking-value" not in err
+    assert "HEDGECTL_HTTP_TIMEOUT_S" in err
+    assert "s3cr3t-looking-value" not in err
 
 
 # -- bp-aster YAML ---------------------------------------------------------------------------------------

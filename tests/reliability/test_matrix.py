@@ -57,7 +57,8 @@ def test_the_table_counts_what_failed() -> None:
     bad = Outcome(Scenario("flatten", "close", "timeout", "okx"), exit_code=3, flat=False, gaps=["okx:hc1"])
     text = table([ok, bad])
     assert text.splitlines()[-1].split() == ["total", "2", "1", "1", "0", "1", "1"]
-    assert ok.ok and not bad.ok
+    assert ok.ok
+    assert not bad.ok
 
 
 # -- the judge itself must be able to fail ------------------------------------------------------------
@@ -73,7 +74,8 @@ def _row(venue: str, cid: str, intent: str = "close", run: str = "r1", state: st
 
 def test_audit_finds_an_order_the_journal_does_not_hold() -> None:
     ledger = audit([_create("okx", "hcA"), _create("okx", "hcB")], [_row("okx", "hcA")])
-    assert ledger.gaps == ["okx:hcB"] and not ledger.duplicates
+    assert ledger.gaps == ["okx:hcB"]
+    assert not ledger.duplicates
 
 
 def test_audit_maps_backpack_uint32_ids_and_okx_batches() -> None:
@@ -81,7 +83,8 @@ def test_audit_maps_backpack_uint32_ids_and_okx_batches() -> None:
 
     requests = [_create("backpack", str(uint32_client_id("hcA"))), _create("okx", "hcB,hcC")]
     ledger = audit(requests, [_row("backpack", "hcA"), _row("okx", "hcB"), _row("okx", "hcC")])
-    assert not ledger.gaps and not ledger.duplicates
+    assert not ledger.gaps
+    assert not ledger.duplicates
 
 
 def test_audit_allows_a_retry_of_the_same_id_but_not_two_orders_under_it() -> None:

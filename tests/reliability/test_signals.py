@@ -133,7 +133,8 @@ def test_kill_9_of_the_loop_with_both_legs_open_then_a_cold_flatten_ends_flat(r:
     assert "did not finish" in flat.stderr  # the crashed run is named
     doc = json.loads(flat.stdout)
     assert any(p["runs"] for v in doc["venues"].values() for p in v["positions_before"]), doc
-    assert not r.exposure() and not r.resting()
+    assert not r.exposure()
+    assert not r.resting()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

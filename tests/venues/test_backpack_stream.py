@@ -322,12 +322,14 @@ class Watched:
 
 
 @contextlib.asynccontextmanager
-async def watching(venue: BackpackVenue, states: list[StreamState] | None = None) -> AsyncIterator[Watched]:
+async def watching(
+    venue: BackpackVenue, states: list[StreamState] | None = None, symbol: str | None = "BTC"
+) -> AsyncIterator[Watched]:
     def hook(state: StreamState, _reason: str) -> None:
         if states is not None:
             states.append(state)
 
-    watched = Watched(venue.order_events("BTC", config=FAST, on_state=hook))
+    watched = Watched(venue.order_events(symbol, config=FAST, on_state=hook))
     try:
         yield watched
     finally:
@@ -358,10 +360,11 @@ async def sim_fill(control: httpx.AsyncClient, order: Order, ratio: str = "1") -
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize("symbol", ["BTC", None])
 async def test_a_fill_at_the_simulator_arrives_as_a_stream_event(
-    venue: BackpackVenue, sim_server: Running, control: httpx.AsyncClient
+    venue: BackpackVenue, sim_server: Running, control: httpx.AsyncClient, symbol: str | None
 ) -> None:
-    async with watching(venue) as events:
+    async with watching(venue, symbol=symbol) as events:
         await eventually(lambda: sim_server.sim.engine.bus.active)  # the SUBSCRIBE was accepted
         order = await resting_buy(venue)
         accepted = await events.next_for(order.order_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
@@ -542,3 +543,28 @@ async def test_the_listen_key_is_kept_alive_on_a_timer(sim_server: Running, cont
                 await pending
     finally:
         await venue.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("kind", ["binance", "okx"])
+async def test_no_secret_or_listen_key_reaches_the_logs_even_at_debug(
+    sim_server: Running, control: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, kind: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    venue = make_venue(sim_server, kind)
+    try:
+        async with watching(venue.order_events("BTC", config=FAST)) as events:
+            await eventually(lambda: stream_live(sim_server, venue.name))
+            order = await resting_buy(venue)
+            await events.next_for(order.order_id)
+    finally:
+        await venue.close()
+    secrets = [v for k, v in all_credentials()[kind].items() if k != "api_key"]
+    if kind == "binance":
+        secrets.append(await listen_key_of(control))
+    assert all(secret not in caplog.text for secret in secrets)
+
+
+async def listen_key_of(control: httpx.AsyncClient) -> str:
+    headers = {"X-MBX-APIKEY": all_credentials()["binance"]["api_key"]}
+    return str((await control.post("/binance/fapi/v1/listenKey", headers=headers)).json()["listenKey"])

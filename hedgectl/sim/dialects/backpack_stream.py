@@ -155,7 +155,7 @@ def render_order_update(event: EngineEvent) -> dict[str, Any] | None:
                 "l": fmt(fill.qty),
                 "L": fmt(fill.price),
                 "m": fill.maker,
-                "n": fmt(fill.fee) if fill.fee else "0",
+                "n": fmt(fill.fee),
                 "N": fill.fee_asset,
                 "T": fill.filled_ns // 1000,
             }

@@ -172,7 +172,7 @@ class UserDataStreams:
 
     async def _connect(self, request: web.Request, value: str) -> web.StreamResponse:
         key = self._key
-        if key is None or not key.alive or not secrets.compare_digest(value, key.value):
+        if key is None or not key.alive or not secrets.compare_digest(value.encode(), key.value.encode()):
             return json_response({"code": -1125, "msg": "This listenKey does not exist."}, status=400)
         engine = self._dialect.engine
         asset = engine.account(self._venue).asset

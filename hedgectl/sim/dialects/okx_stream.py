@@ -57,18 +57,17 @@ def verify_login(keys: Mapping[str, OkxKey], args: Any, now_s: float) -> OkxKey:
         raise LoginRefused("60002", '"OK-ACCESS-SIGN" can not be empty')
     if not passphrase:
         raise LoginRefused("60003", '"OK-ACCESS-PASSPHRASE" can not be empty')
-    try:
-        sent_s = float(stamp)
-    except ValueError:
-        raise LoginRefused("60004", "Invalid OK-ACCESS-TIMESTAMP") from None
-    if abs(now_s - sent_s) > LOGIN_WINDOW_S:
+    if not (stamp.isascii() and stamp.isdigit()):
+        raise LoginRefused("60004", "Invalid OK-ACCESS-TIMESTAMP")
+    if abs(now_s - int(stamp)) > LOGIN_WINDOW_S:
         raise LoginRefused("60006", "Timestamp request expired")
     key = keys.get(api_key)
     if key is None:
         raise LoginRefused("60005", "Invalid OK-ACCESS-KEY")
-    if not hmac.compare_digest(passphrase, key.passphrase):
+    if not hmac.compare_digest(passphrase.encode(), key.passphrase.encode()):
         raise LoginRefused("60024", "Wrong passphrase")
-    if not hmac.compare_digest(sign, okx_signature(key.api_secret, stamp, "GET", VERIFY_PATH)):
+    expected = okx_signature(key.api_secret, stamp, "GET", VERIFY_PATH)
+    if not hmac.compare_digest(sign.encode(), expected.encode()):
         raise LoginRefused("60007", "Invalid sign")
     return key
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ from hedgectl.sim.stream_hub import hub_of
 
 if TYPE_CHECKING:
     from hedgectl.sim.dialects.base import Dialect
+
+log = logging.getLogger("hedgectl.sim")
 
 MAX_FRAME_BYTES = 64 * 1024
 Render = Callable[[EngineEvent], list[str]]
@@ -111,9 +114,13 @@ async def serve(
         pump = asyncio.get_running_loop().create_task(sock.pump(), name=f"sim-{dialect.venue}-private-ws")
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:
-                result = on_text(sock, msg.data)
-                if result is not None:
-                    await result
+                try:
+                    result = on_text(sock, msg.data)
+                    if result is not None:
+                        await result
+                except Exception:  # the referee must not fall over: log it, end this connection only
+                    log.exception("simulator %s: private stream handler failed", dialect.venue)
+                    break
             elif msg.type is WSMsgType.ERROR or pump.done():
                 break
     finally:

@@ -98,6 +98,8 @@ def _to_decimal(value: object, key: str, what: str) -> Decimal:
         raise _bad(f"{what}: field {key!r} is not a number: {str(value)[:40]!r}") from None
     if not number.is_finite():
         raise _bad(f"{what}: field {key!r} is not finite")
+    if number and not -30 <= number.adjusted() < 30:  # garbage, and 1e-999999 overflows a division
+        raise _bad(f"{what}: field {key!r} is out of range: {str(value)[:40]!r}")
     return number
 
 
@@ -143,8 +145,10 @@ def _int(value: object, key: str, what: str) -> int:
         raise _bad(f"{what}: field {key!r} is not an integer")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    text = value.strip() if isinstance(value, str) else ""
+    # ASCII digits only ("²".isdigit() is true, int("²") raises) and not thousands of them (int() refuses).
+    if text.isascii() and text.isdigit() and len(text) <= 30:
+        return int(text)
     raise _bad(f"{what}: field {key!r} is not an integer")
 
 
@@ -165,7 +169,10 @@ def _enum(wire: Mapping[str, object], key: str, table: Mapping[str, T], what: st
 
 
 def _ms_time(value: object, key: str, what: str) -> datetime:
-    return datetime.fromtimestamp(_int(value, key, what) / 1000, tz=UTC)
+    ms = _int(value, key, what)
+    if not 0 <= ms < 10**14:  # beyond the year 5138 fromtimestamp overflows: a garbled field, not a time
+        raise _bad(f"{what}: field {key!r} is not an epoch-millisecond time")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def _iso_or_ms_time(value: object, key: str, what: str) -> datetime:

@@ -1,8 +1,10 @@
-"""The ccxt adapter's parse functions (Binance, OKX) fed missing, wrong-typed and out-of-range fields.
+"""Venue reply parsers fed missing, wrong-typed and out-of-range fields (the ccxt adapter's Binance/OKX
+parse functions in full; every adapter's timestamps).
 
-tests/venues/test_ccxt_parse.py checks the good replies and a few broken ones by hand; this walks every
-field of each reply with hypothesis. The rule: a BadResponse, or a domain value that is still true - never
-a garbled field read as a number, a negative size, a fill larger than its order, or a crash of another kind.
+tests/venues/test_ccxt_parse.py checks the good replies and a few broken ones by hand, and the Backpack and
+Aster parse tests already fuzz their fields; this walks every field of the ccxt replies with hypothesis.
+The rule: a BadResponse, or a domain value that is still true - never a garbled field read as a number,
+a negative size, a fill larger than its order, or a crash of another kind.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from hypothesis import strategies as st
 from hedgectl.domain.types import Fill, Market, Order, Position
 from hedgectl.errors import BadResponse
 from hedgectl.venues import ccxt_binance, ccxt_okx
+from hedgectl.venues.aster import parse as aster_parse
+from hedgectl.venues.backpack import parse as backpack_parse
 
 BINANCE_MARKET: dict[str, Any] = {
     "symbol": "BTCUSDT",
@@ -115,8 +119,11 @@ def _set(wire: Any, path: tuple[Any, ...], value: Any, *, delete: bool = False) 
 def assert_true_to_life(value: Any) -> None:
     """What a parsed reply must satisfy whatever the venue sent."""
     if isinstance(value, Market):
-        assert value.tick_size > 0 and value.step_size > 0
-        assert value.min_qty >= 0 and value.min_notional >= 0 and value.contract_size > 0
+        assert value.tick_size > 0
+        assert value.step_size > 0
+        assert value.min_qty >= 0
+        assert value.min_notional >= 0
+        assert value.contract_size > 0
         assert value.max_qty is None or value.max_qty >= value.min_qty
     elif isinstance(value, Order):
         assert value.qty > 0
@@ -125,9 +132,11 @@ def assert_true_to_life(value: Any) -> None:
         assert value.price is None or value.price > 0
         assert value.order_id
     elif isinstance(value, Fill):
-        assert value.qty > 0 and value.price > 0
+        assert value.qty > 0
+        assert value.price > 0
         assert value.fee.is_finite()
-        assert value.order_id and value.trade_id
+        assert value.order_id
+        assert value.trade_id
     elif isinstance(value, Position):
         assert value.qty.is_finite()
         assert value.entry_price is None or value.entry_price > 0
@@ -157,7 +166,7 @@ def test_a_garbled_or_missing_field_is_a_bad_response_or_still_true(
 
 
 @settings(max_examples=100, deadline=None)
-@given(wire=st.one_of(st.none(), st.text(max_size=20), st.lists(st.none(), max_size=2), st.integers()))
+@given(wire=st.one_of(st.none(), st.text(max_size=20), st.lists(st.none(), min_size=1, max_size=2), st.integers()))
 def test_a_reply_that_is_not_an_object_is_a_bad_response(wire: Any) -> None:
     with pytest.raises(BadResponse):
         ccxt_okx._data(wire, "orders")
@@ -191,3 +200,54 @@ def test_numbers_that_cannot_be_true_are_bad_responses(name: str, field: str, va
 def test_decimal_fields_keep_every_digit() -> None:
     order = ccxt_binance.parse_order({**BINANCE_ORDER, "avgPrice": "95000.123456789123"}, _binance_market())
     assert order.avg_price == Decimal("95000.123456789123")
+
+
+# -- timestamps, on every adapter ---------------------------------------------------------------------
+
+BACKPACK_ORDER: dict[str, Any] = {
+    "clientId": 123456789, "createdAt": 1753626206762, "executedQuantity": "0.4", "executedQuoteQuantity": "60.04",
+    "id": "4228978331", "orderType": "Limit", "postOnly": True, "price": "150.1", "quantity": "1",
+    "side": "Ask", "status": "PartiallyFilled", "symbol": "SOL_USDC_PERP", "timeInForce": "GTC",
+}
+ASTER_ORDER: dict[str, Any] = {
+    "orderId": 22542179, "symbol": "BTCUSDT", "status": "PARTIALLY_FILLED", "clientOrderId": "hc0123456789abcdef",
+    "price": "95000.0", "avgPrice": "94999.5", "origQty": "0.010", "executedQty": "0.004", "type": "LIMIT",
+    "origType": "LIMIT", "reduceOnly": False, "side": "SELL", "time": 1_700_000_000_000,
+    "updateTime": 1_700_000_000_500,
+}
+TIME_FIELDS: dict[str, tuple[Any, dict[str, Any], str]] = {
+    "binance": (PARSERS["binance order"][0], BINANCE_ORDER, "time"),
+    "okx": (PARSERS["okx order"][0], OKX_ORDER, "cTime"),
+    "backpack": (lambda w: backpack_parse.parse_order(w, "SOL"), BACKPACK_ORDER, "createdAt"),
+    "aster": (lambda w: aster_parse.parse_order(w, lambda s: s.removesuffix("USDT")), ASTER_ORDER, "time"),
+}
+TIMES = st.one_of(
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.integers(min_value=-(10**40), max_value=10**40).map(str),
+    st.text(alphabet="0123456789²١ .-e", min_size=1, max_size=40),
+    st.sampled_from(["9" * 5000, "1e999999", "-1", "0"]),
+)
+
+
+@settings(max_examples=300, deadline=2000)
+@given(venue=st.sampled_from(sorted(TIME_FIELDS)), value=TIMES)
+def test_any_timestamp_is_a_time_or_a_bad_response_and_quickly(venue: str, value: Any) -> None:
+    """Found here: Backpack raised OSError/ValueError on a huge or non-ASCII-digit time, ccxt's reader
+    OverflowError - and spent half a minute in int(Decimal("1e999999")) first (the deadline catches that)."""
+    parser, good, key = TIME_FIELDS[venue]
+    try:
+        order = parser({**good, key: value})
+    except BadResponse:
+        return
+    assert order.created_at is None or order.created_at.year < 5200
+
+
+@pytest.mark.parametrize("field", ["executedQuantity", "executedQuoteQuantity", "quantity", "price"])
+@pytest.mark.parametrize("value", ["1e-999999", "1e999999", "9" * 5000])
+def test_numbers_beyond_any_venue_are_bad_responses_not_arithmetic_errors(field: str, value: str) -> None:
+    """Found here: Backpack's average price divided by executedQuantity "1e-999999" raised decimal.Overflow;
+    ccxt's OKX market multiplied ctVal "1e999999" likewise."""
+    with pytest.raises(BadResponse):
+        backpack_parse.parse_order({**BACKPACK_ORDER, field: value}, "SOL")
+    with pytest.raises(BadResponse):
+        ccxt_okx.parse_market({**OKX_MARKET, "ctVal": value}, "BTC")
