@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,13 +22,21 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class BenchSim:
-    """An embedded simulator plus an httpx client for /_sim/; `env` runs hedgectl against it."""
+    """A simulator in its own process (`hedgectl sim serve`, so the bench's polling never competes with it for
+    the GIL), an httpx client for /_sim/, and `env` to run hedgectl against it."""
 
     def __init__(self, seed: int = 5) -> None:
-        from hedgectl.sim.embedded import EmbeddedSimulator
-
-        self._server = EmbeddedSimulator(None, seed=seed)
-        self.url = self._server.start().rstrip("/")
+        self._server = subprocess.Popen(
+            [sys.executable, "-m", "hedgectl", "sim", "serve", "--port", "0", "--seed", str(seed)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=dict(os.environ),
+        )
+        assert self._server.stdout is not None
+        line = self._server.stdout.readline()
+        match = re.search(r"listening on (\S+)", line)
+        if match is None:
+            self._server.kill()
+            raise RuntimeError(f"the simulator did not start: {line!r}")
+        self.url = match.group(1).rstrip("/")
         self.http = httpx.Client(base_url=self.url, timeout=30)
         self.home = Path(tempfile.mkdtemp())
         self.env = dict(os.environ, HEDGECTL_SIM_URL=self.url, HEDGECTL_HOME=str(self.home))
@@ -48,7 +58,8 @@ class BenchSim:
 
     def close(self) -> None:
         self.http.close()
-        self._server.stop()
+        self._server.send_signal(signal.SIGTERM)
+        self._server.communicate(timeout=30)
 
 
 def wait_for(cond: Callable[[], bool], timeout: float = 30.0) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 import re
 import uuid
+from collections import OrderedDict
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 
