@@ -81,6 +81,10 @@ def _configure_logging(verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn every failure into one line on stderr and a documented exit code."""
+    from hedgectl.cli import output as out
+
+    # A fresh invocation: main may run more than once in one process (tests, embedding).
+    out.STATE.json_mode = out.STATE.emitted = False
     try:
         result = app(args=argv, prog_name="hedgectl", standalone_mode=False)
         code = result if isinstance(result, int) else 0

@@ -38,7 +38,7 @@ def prices(
         for name in names:
             session.registry.ensure_usable(name)
         venues = [session.registry.venue(n) for n in names]
-        interrupts = Interrupts(render.warn)
+        interrupts = Interrupts(render.warn, first_message="interrupted: stopping")
         if watch:
             interrupts.install()
 

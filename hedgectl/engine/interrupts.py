@@ -16,7 +16,13 @@ ABORT_EXIT_CODE = 3
 
 
 class Interrupts:
-    def __init__(self, warn: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        warn: Callable[[str], None],
+        *,
+        first_message: str = "interrupted: stopping and flattening whatever is open (Ctrl+C again to see options)",
+    ) -> None:
+        self._first_message = first_message
         self.stop = asyncio.Event()
         self.count = 0
         self.flattening = False
@@ -41,7 +47,7 @@ class Interrupts:
     def _on_signal(self) -> None:
         self.count += 1
         if self.count == 1:
-            self._warn("interrupted: stopping and flattening whatever is open (Ctrl+C again to see options)")
+            self._warn(self._first_message)
             self.stop.set()
         elif self.count == 2:
             self._warn(

@@ -199,7 +199,7 @@ class BinanceDialect:
         params = {"symbol": market.venue_symbol} if market else {}
         known = by_venue_symbol(markets)
         rows = dict_rows(await ex.fapiPrivateGetOpenOrders(params), VENUE, "openOrders")
-        return [parse_order(r, known[str(r.get("symbol"))]) for r in rows if r.get("symbol") in known]
+        return [parse_order(r, known[str(r.get("symbol"))]) for r in rows if text(r, "symbol", VENUE) in known]
 
     async def cancel_all_symbol(self, ex: Any, market: Market) -> None:
         """DELETE /fapi/v1/allOpenOrders"""
@@ -210,7 +210,7 @@ class BinanceDialect:
         params = {"symbol": market.venue_symbol} if market else {}
         known = by_venue_symbol(markets)
         rows = dict_rows(await ex.fapiPrivateV3GetPositionRisk(params), VENUE, "positionRisk")
-        positions = [parse_position(r, known[str(r.get("symbol"))]) for r in rows if r.get("symbol") in known]
+        positions = [parse_position(r, known[str(r.get("symbol"))]) for r in rows if text(r, "symbol", VENUE) in known]
         return [p for p in positions if p.qty]
 
     async def balances(self, ex: Any) -> list[Balance]:

@@ -182,7 +182,7 @@ class OkxDialect:
         orders: list[Order] = []
         while True:
             rows = _data(await ex.privateGetTradeOrdersPending(dict(params)), "orders-pending")
-            orders += [parse_order(r, known[str(r.get("instId"))]) for r in rows if r.get("instId") in known]
+            orders += [parse_order(r, known[str(r.get("instId"))]) for r in rows if text(r, "instId", VENUE) in known]
             if len(rows) < PAGE:
                 return orders
             params["after"] = text(rows[-1], "ordId", VENUE)
@@ -195,7 +195,7 @@ class OkxDialect:
         known = by_venue_symbol(markets)
         params = {"instType": "SWAP", **({"instId": market.venue_symbol} if market else {})}
         rows = _data(await ex.privateGetAccountPositions(params), "positions")
-        positions = [parse_position(r, known[str(r.get("instId"))]) for r in rows if r.get("instId") in known]
+        positions = [parse_position(r, known[str(r.get("instId"))]) for r in rows if text(r, "instId", VENUE) in known]
         return [p for p in positions if p.qty]
 
     async def balances(self, ex: Any) -> list[Balance]:

@@ -61,8 +61,11 @@ def text(row: Wire, key: str, venue: str) -> str:
 
 
 def opt_text(row: Wire, key: str) -> str | None:
+    """An optional string field; anything but a string or an integer (a garbled value) counts as absent."""
     value = row.get(key)
-    return None if value is None or value == "" else str(value)
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        return None
+    return str(value)
 
 
 def ms_time(row: Wire, key: str, venue: str) -> datetime | None:

@@ -105,6 +105,8 @@ def _to_decimal(value: Any, where: str) -> Decimal:
         raise _bad(f"{where} is not a number") from None
     if not number.is_finite():
         raise _bad(f"{where} is not a finite number")
+    if number and not -30 <= number.adjusted() < 30:  # garbage, and 1e999999 overflows the arithmetic
+        raise _bad(f"{where} is out of range")
     return number
 
 
