@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from bench.figures import Figure, table
-from bench.simlib import percentile
+from bench.simlib import BenchSim, percentile
 
 LAT_LONG_MS, LAT_SHORT_MS = 50, 80
 
@@ -31,11 +31,10 @@ async def _measure(runs: int) -> list[Figure]:
     from hedgectl.engine.interrupts import Interrupts
     from hedgectl.journal import Journal
     from hedgectl.settings import load_settings
-    from hedgectl.sim.embedded import EmbeddedSimulator
     from hedgectl.venues.registry import Registry
 
-    sim = EmbeddedSimulator(None, seed=11)
-    url = sim.start().rstrip("/")
+    sim = BenchSim(seed=11)  # its own process: the client under test never competes with it for the GIL
+    url = sim.url
     home = Path(tempfile.mkdtemp())
     os.environ.update({"HEDGECTL_SIM_URL": url, "HEDGECTL_HOME": str(home)})
     registry = Registry(load_settings())
@@ -66,7 +65,7 @@ async def _measure(runs: int) -> list[Figure]:
             open_excess.append(result.open_ms - max(LAT_LONG_MS, LAT_SHORT_MS))
             skews.append(abs(creates[0]["received_ns"] - creates[1]["received_ns"]) / 1e6)
     await registry.aclose()
-    sim.stop()
+    sim.close()
     excess50, skew50 = statistics.median(open_excess), statistics.median(skews)
     return [
         Figure(f"bootstrap open phase wall - slower venue's latency ({LAT_LONG_MS} / {LAT_SHORT_MS} ms)", excess50,

@@ -169,7 +169,7 @@ async def _close(venue: Venue, dispatcher: Dispatcher, position: Position, inten
     )
     try:
         sent = await dispatcher.place(venue, request, intent)
-        report.closes.append(sent.order)
+        report.closes.append(await _settled(venue, dispatcher, sent.order))
     except AmbiguousOrderState as exc:
         report.errors.append(_describe(f"closing {position.symbol}", exc))
         try:
@@ -182,6 +182,16 @@ async def _close(venue: Venue, dispatcher: Dispatcher, position: Position, inten
     except VenueError as exc:
         report.errors.append(_describe(f"closing {position.symbol}", exc))
         await asyncio.sleep(0.2)
+
+
+async def _settled(venue: Venue, dispatcher: Dispatcher, order: Order) -> Order:
+    """The close as the venue reports it after the send: an ack (OKX's) carries only ids, not the fill."""
+    if order.status.is_final:
+        return order
+    try:
+        return await dispatcher.refresh(venue, order)
+    except HedgectlError:
+        return order  # the position re-read that follows says whether it closed
 
 
 def _describe(action: str, exc: BaseException) -> str:

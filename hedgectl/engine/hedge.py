@@ -27,6 +27,8 @@ from hedgectl.venues.base import Venue
 log = logging.getLogger(__name__)
 HOLD_POLL_S = 0.5
 CLOSE_FILL_WAIT_MS = 5000.0
+FILL_POLL_FIRST_S = 0.01  # a market order the ack left open is re-read after 10, 20, 40, 80, 100, 100... ms
+FILL_POLL_MAX_S = 0.1
 
 
 class HedgeReporter(Protocol):
@@ -206,10 +208,12 @@ async def _settle(
     leg.order, leg.latency_ms = sent.order, sent.ack_ms
     t0 = time.perf_counter() - sent.ack_ms / 1000
     deadline = t0 + max(max_latency_ms, sent.ack_ms) / 1000
+    delay = FILL_POLL_FIRST_S
     try:
         while leg.order.status.is_open and time.perf_counter() < deadline:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(min(delay, max(0.0, deadline - time.perf_counter())))
             leg.order = await dispatcher.refresh(venue, leg.order)
+            delay = min(delay * 2, FILL_POLL_MAX_S)
         if leg.order.status is OrderStatus.FILLED or leg.order.filled_qty == request.qty:
             leg.fill_ms = (time.perf_counter() - t0) * 1000
         leg.fills = await dispatcher.fills_of(venue, leg.order)

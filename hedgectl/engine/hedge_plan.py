@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from hedgectl.domain.quantity import common_quantity
 from hedgectl.domain.types import Balance, BookLevel, Market, OrderBook, Quote, Side
@@ -76,11 +78,15 @@ async def plan_hedge(
 ) -> tuple[HedgePlan, dict[str, list[Balance]]]:
     """Read markets, quotes, books and balances of both venues at once, and check everything."""
     config.check_caps()
-    (m_long, m_short), (q_long, q_short), (b_long, b_short), (bal_long, bal_short) = await asyncio.gather(
-        asyncio.gather(long_venue.market(config.symbol), short_venue.market(config.symbol)),
-        asyncio.gather(long_venue.fetch_quote(config.symbol), short_venue.fetch_quote(config.symbol)),
-        asyncio.gather(long_venue.fetch_book(config.symbol, 50), short_venue.fetch_book(config.symbol, 50)),
-        asyncio.gather(long_venue.fetch_balances(), short_venue.fetch_balances()),
+    m_long, m_short, q_long, q_short, b_long, b_short, bal_long, bal_short = await _all(
+        long_venue.market(config.symbol),
+        short_venue.market(config.symbol),
+        long_venue.fetch_quote(config.symbol),
+        short_venue.fetch_quote(config.symbol),
+        long_venue.fetch_book(config.symbol, 50),
+        short_venue.fetch_book(config.symbol, 50),
+        long_venue.fetch_balances(),
+        short_venue.fetch_balances(),
     )
     # Size against the dearer side so that neither leg's notional exceeds the target.
     reference = max(q_long.ask, q_short.bid)
@@ -101,6 +107,19 @@ async def plan_hedge(
     )
     _check(plan, config)
     return plan, {long_venue.name: bal_long, short_venue.name: bal_short}
+
+
+async def _all(*reads: Awaitable[Any]) -> list[Any]:
+    """asyncio.gather, except that the first failure cancels the other reads: none is left running (and
+    holding a connection) after the command has given up and closed its venues."""
+    tasks = [asyncio.ensure_future(r) for r in reads]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _leg(

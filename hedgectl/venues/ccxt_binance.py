@@ -86,7 +86,8 @@ class BinanceDialect:
     ccxt_id = "binanceusdm"
     rate_per_s = 20.0  # ccxt's rateLimit of 50 ms; Binance allows 2400 weight/min
     burst = 40
-    create_reply_is_complete = True
+    order_rate_per_s = 20.0  # orders have their own limits (ORDERS 300 per 10 s, 1200 per minute), no IP weight
+    order_burst = 100
     native_cancel_all = True
 
     def __init__(self) -> None:

@@ -73,7 +73,8 @@ class OkxDialect:
     ccxt_id = "okx"
     rate_per_s = 10.0  # ccxt's rateLimit of 110 ms; OKX allows 20 requests per 2 s on most public routes
     burst = 20
-    create_reply_is_complete = False  # POST /trade/order answers ordId/sCode only
+    order_rate_per_s = 30.0  # place/cancel have their own limit: 60 per 2 s per instrument
+    order_burst = 60
     native_cancel_all = False  # OKX has no cancel-all for ordinary orders
 
     def configure(self, ex: Any, config: VenueConfig) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -38,10 +39,8 @@ from hedgectl.domain.types import (
     OrderBook,
     OrderRequest,
     OrderStatus,
-    OrderType,
     Position,
     Quote,
-    TimeInForce,
 )
 from hedgectl.errors import (
     AmbiguousOrderState,
@@ -73,8 +72,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 DIALECTS: dict[str, Callable[[], Any]] = {"binance": BinanceDialect, "okx": OkxDialect}
 RECONCILE_DELAYS_S = (0.25, 0.5, 1.0)  # between client-id lookups after an ambiguous order POST
-SETTLE_DELAYS_S = (0.05, 0.1, 0.25)  # re-reads of a just-placed market/IOC order that is not final yet
 _FOREIGN = (CcxtBaseError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
+_SENDING_ORDER: contextvars.ContextVar[bool] = contextvars.ContextVar("hedgectl_sending_order", default=False)
 # ccxt logs every request's headers (API key, OKX passphrase) at DEBUG: its logger never goes below INFO.
 CCXT_LOGGER = logging.getLogger("hedgectl.venues.ccxt")
 CCXT_LOGGER.setLevel(logging.INFO)
@@ -137,6 +136,7 @@ class CcxtVenue:
         self._sleep = sleep
         self._secrets = tuple(v.get_secret_value() for v in config.credentials.values())
         self._limiter = RateLimiter(self._dialect.rate_per_s, self._dialect.burst)
+        self._order_limiter = RateLimiter(self._dialect.order_rate_per_s, self._dialect.order_burst)
         self._offset = TimeOffset()
         self._time_synced = False
         self._markets: dict[str, Market] | None = None
@@ -165,7 +165,7 @@ class CcxtVenue:
         self, url: str, method: str = "GET", headers: dict[str, str] | None = None, body: str | None = None
     ) -> Any:
         self.check_request(url, headers)
-        await self._limiter.acquire()
+        await (self._order_limiter if _SENDING_ORDER.get() else self._limiter).acquire()
         return await self._send(url, method, headers, body)
 
     # ---- error edge ---------------------------------------------------------------------------------
@@ -267,7 +267,7 @@ class CcxtVenue:
             raise OrderRejected(self.name, f"client order id {request.client_order_id!r} is not 1-32 letters/digits")
         await self._private()
         try:
-            order = await self._dialect.create_order(self._ex, market, request)
+            order = await self._create(market, request)
         except BadResponse as exc:  # the venue answered something unreadable: the order may exist
             return await self._reconcile(market, request, exc)
         except _FOREIGN as exc:
@@ -277,27 +277,15 @@ class CcxtVenue:
             if not mapped.unknown_outcome or not isinstance(mapped.error, VenueError):
                 raise mapped.error from exc
             return await self._reconcile(market, request, mapped.error)
-        if not self._dialect.create_reply_is_complete:
-            order = await self._settle(market, request, order)
-        return await self._with_fill_details(market, order)
+        return order  # the ack (OKX's carries only ids: NEW, nothing filled); fees are read with fetch_fills
 
-    async def _settle(self, market: Market, request: OrderRequest, ack: Order) -> Order:
-        """Read the state of an order whose create reply carried only its id (OKX)."""
-        immediate = request.type is OrderType.MARKET or request.time_in_force in (TimeInForce.IOC, TimeInForce.FOK)
+    async def _create(self, market: Market, request: OrderRequest) -> Order:
+        """The order POST, counted against the venue's order limit: reads never delay an order."""
+        sending = _SENDING_ORDER.set(True)
         try:
-            order = await self._fetch(market, ack.order_id, None)
-            for delay in SETTLE_DELAYS_S if immediate else ():
-                if order.status.is_final:
-                    break
-                await self._sleep(delay)
-                order = await self._fetch(market, ack.order_id, None)
-        except VenueError as exc:
-            raise AmbiguousOrderState(
-                self.name,
-                f"order {request.client_order_id} was placed (id {ack.order_id}) but its state could not be read: "
-                f"{exc.reason}; look it up by client order id",
-            ) from exc
-        return order
+            return await self._dialect.create_order(self._ex, market, request)
+        finally:
+            _SENDING_ORDER.reset(sending)
 
     async def _reconcile(self, market: Market, request: OrderRequest, cause: VenueError) -> Order:
         """After an ambiguous POST: look the order up by client id a few times; never resend it."""
@@ -313,7 +301,7 @@ class CcxtVenue:
             except VenueError:
                 last_said_not_found = False
             else:
-                return await self._with_fill_details(market, order)
+                return order
         if last_said_not_found:
             raise Unavailable(
                 self.name,

@@ -171,7 +171,9 @@ class Dialect(Protocol):
     ccxt_id: str
     rate_per_s: float
     burst: int
-    create_reply_is_complete: bool  # False: the create reply carries only ids; the adapter fetches the order
+    order_rate_per_s: float  # order POSTs: their own bucket, so reads never delay an order
+    order_burst: int
+    # create_order returns the venue's ack as is: OKX's carries only ids (NEW, nothing filled)
     native_cancel_all: bool  # False: no cancel-all endpoint; the adapter cancels each open order
 
     def configure(self, ex: Any, config: VenueConfig) -> None: ...

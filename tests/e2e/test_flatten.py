@@ -55,6 +55,8 @@ async def test_positions_and_open_orders_on_all_four_venues_are_flattened(sim: S
         assert doc["venues"][venue]["flat"] is True
         assert doc["venues"][venue]["positions_before"]
         assert doc["venues"][venue]["cancelled"]
+        # each close as the venue reports it after the send, not OKX's id-only ack
+        assert [c["status"] for c in doc["venues"][venue]["closes"]] == ["filled"]
     state = sim.state()
     assert sim.all_flat()
     assert all(not state[v]["open_orders"] for v in ALL_FOUR)

@@ -150,7 +150,7 @@ async def _open_positions(url: str, home: Path, sides: dict[str, str], qty: Deci
     from hedgectl.settings import Settings
     from hedgectl.venues.registry import Registry
 
-    settings = Settings(_env_file=None, HEDGECTL_SIM_URL=url, HEDGECTL_HOME=str(home))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, HEDGECTL_SIM_URL=url, HEDGECTL_HOME=str(home))
     registry = Registry(settings)
     try:
         for venue, side in sides.items():

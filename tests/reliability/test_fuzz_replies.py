@@ -15,7 +15,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -97,8 +97,11 @@ class _Loop:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
 
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
+    def run(self, aw: Awaitable[T]) -> T:
+        async def wrapped() -> T:
+            return await aw
+
+        return asyncio.run_coroutine_threadsafe(wrapped(), self.loop).result(timeout=60)
 
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -167,15 +170,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     venues = {v: _adapter(v, proxy.url) for v in VENUES}
     try:
         w = World(loop, proxy, venues, loop.run(_scene(venues)))
-        for venue in VENUES:
+        for name in VENUES:
             for read, call in READS.items():
                 proxy.seen.clear()
-                baseline = loop.run(call(venues[venue], w.resting[venue]))
-                w.reads[(venue, read)] = (sorted(set(proxy.seen)), to_jsonable(baseline))
+                baseline: Any = loop.run(call(venues[name], w.resting[name]))
+                w.reads[(name, read)] = (sorted(set(proxy.seen)), to_jsonable(baseline))
         yield w
     finally:
-        for venue in venues.values():
-            loop.run(venue.close())
+        for adapter in venues.values():
+            loop.run(adapter.close())
         loop.run(proxy.stop())
         loop.close()
         sim.stop()
@@ -296,7 +299,7 @@ def test_a_broken_reply_is_a_venue_error_never_a_different_number(
     target = data.draw(st.sampled_from(paths))
     world.proxy.target, world.proxy.mutate = target, mutation.rewrite
     try:
-        got = world.loop.run(READS[read](world.venues[venue], world.resting[venue]))
+        got: Any = world.loop.run(READS[read](world.venues[venue], world.resting[venue]))
     except HedgectlError as exc:
         failure: HedgectlError | None = exc
     else:

@@ -124,7 +124,9 @@ async def test_markets_quote_and_book_match_the_simulator(venue: AsterVenue, sim
 
 
 async def test_orders_positions_balances_and_fills_round_trip(venue: AsterVenue, control: httpx.AsyncClient) -> None:
-    bought = await venue.place_order(_market())
+    ack = await venue.place_order(_market())
+    assert (ack.status, ack.fee) == (OrderStatus.FILLED, None)  # the ack as is: fees are read on demand
+    bought = await venue.fetch_order("BTC", order_id=ack.order_id)
     assert bought.status is OrderStatus.FILLED
     assert bought.filled_qty == QTY
     assert bought.avg_price is not None
@@ -281,7 +283,9 @@ async def test_partial_fill_of_a_limit_order_leaves_the_rest_open(
     order = await venue.place_order(request)
     assert order.status is OrderStatus.PARTIALLY_FILLED
     assert order.filled_qty == QTY / 2
-    assert order.fee is not None
+    fills = await venue.fetch_fills("BTC", order_id=order.order_id)  # the fee of the filled half
+    assert sum(f.qty for f in fills) == QTY / 2
+    assert sum(f.fee for f in fills) > 0
     [still_open] = await venue.fetch_open_orders("BTC")
     assert still_open.remaining_qty == QTY / 2
     cancelled = await venue.cancel_order("BTC", order_id=order.order_id)

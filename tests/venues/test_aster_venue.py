@@ -390,15 +390,19 @@ async def test_every_request_carries_the_configured_timeout(
     assert route.called
 
 
-async def test_reduce_only_market_order_fill_comes_back_with_fees_from_user_trades(
+async def test_reduce_only_market_order_returns_at_the_ack_and_its_fees_come_from_user_trades(
     scheme: Scheme, mock: respx.MockRouter, venue: AsterVenue
 ) -> None:
     filled = _order("FILLED", type="MARKET", price="0", avgPrice="0", executedQty="0.010", reduceOnly=True)
     post = mock.post(scheme.path("order")).respond(json=filled)
+    mock.get(scheme.path("order")).respond(json=filled)
     trades = mock.get(scheme.path("userTrades")).respond(
         json=[_trade(1, "0.004", "95000", "0.152"), _trade(2, "0.006", "95010", "0.228")]
     )
-    order = await venue.place_order(OrderRequest("BTC", Side.BUY, OrderType.MARKET, Decimal("0.01"), CID, None, True))
+    ack = await venue.place_order(OrderRequest("BTC", Side.BUY, OrderType.MARKET, Decimal("0.01"), CID, None, True))
+    assert (ack.status, ack.fee) == (OrderStatus.FILLED, None)
+    assert not trades.called  # nothing but the POST on the hot path
+    order = await venue.fetch_order("BTC", order_id=ack.order_id)
     assert signed_params(post.calls[0].request, scheme) == [
         ("symbol", "BTCUSDT"),
         ("side", "BUY"),
@@ -423,10 +427,10 @@ async def test_reduce_only_market_order_fill_comes_back_with_fees_from_user_trad
 async def test_fills_not_yet_recorded_leave_the_fee_unknown_rather_than_wrong(mock: respx.MockRouter) -> None:
     mock.get("/fapi/v3/exchangeInfo").respond(json=EXCHANGE_INFO)
     mock.get("/fapi/v3/time").respond(json={"serverTime": int(time.time() * 1000) + SERVER_AHEAD_MS})
-    mock.post("/fapi/v3/order").respond(json=_order("FILLED", avgPrice="95000", executedQty="0.010"))
+    mock.get("/fapi/v3/order").respond(json=_order("FILLED", avgPrice="95000", executedQty="0.010"))
     mock.get("/fapi/v3/userTrades").respond(json=[_trade(1, "0.004", "95000", "0.152")])
     venue = _venue(V3)
-    order = await venue.place_order(MARKET)
+    order = await venue.fetch_order("BTC", client_order_id=CID)
     assert order.fee is None
     assert order.avg_price == Decimal(95000)
     await venue.close()

@@ -120,7 +120,8 @@ async def test_book_is_sorted_in_base_units(venue: CcxtVenue, name: str) -> None
 async def test_market_buy_fills_with_fee_and_opens_a_signed_base_position(
     venue: CcxtVenue, control: httpx.AsyncClient, name: str
 ) -> None:
-    placed = await venue.place_order(order(Side.BUY, QTY[name]))
+    ack = await venue.place_order(order(Side.BUY, QTY[name]))
+    placed = await venue.fetch_order("BTC", order_id=ack.order_id)  # the ack carries no fee: read it
     assert placed.status is OrderStatus.FILLED
     assert placed.filled_qty == QTY[name]
     assert placed.avg_price is not None
@@ -145,7 +146,8 @@ async def test_reduce_only_closes_and_cannot_open(venue: CcxtVenue, control: htt
     with pytest.raises(OrderRejected):
         await venue.place_order(order(Side.SELL, QTY[name], reduce_only=True))
     await venue.place_order(order(Side.BUY, QTY[name]))
-    closed = await venue.place_order(order(Side.SELL, QTY[name], reduce_only=True))
+    ack = await venue.place_order(order(Side.SELL, QTY[name], reduce_only=True))
+    closed = await venue.fetch_order("BTC", order_id=ack.order_id)
     assert closed.status is OrderStatus.FILLED
     assert closed.reduce_only
     assert await venue.fetch_positions() == []
@@ -292,8 +294,9 @@ async def test_accept_then_timeout_returns_the_order_found_by_client_id(
 ) -> None:
     await fault(control, name, "create_order", "accept_then_timeout")
     request = order(Side.BUY, QTY[name])
-    placed = await venue.place_order(request)
-    assert placed.client_order_id == request.client_order_id
+    found = await venue.place_order(request)
+    assert found.client_order_id == request.client_order_id
+    placed = await venue.fetch_order("BTC", order_id=found.order_id)
     assert placed.status is OrderStatus.FILLED
     assert placed.fee is not None
     assert placed.fee > 0
@@ -321,7 +324,8 @@ async def test_partial_fill_of_a_market_order_reports_what_filled(
     venue: CcxtVenue, control: httpx.AsyncClient, name: str
 ) -> None:
     await fault(control, name, "create_order", "partial_fill", fill_ratio="0.5")
-    placed = await venue.place_order(order(Side.BUY, QTY[name] * 2))
+    ack = await venue.place_order(order(Side.BUY, QTY[name] * 2))
+    placed = await venue.fetch_order("BTC", order_id=ack.order_id)
     assert placed.filled_qty == QTY[name]
     assert placed.status in (OrderStatus.EXPIRED, OrderStatus.CANCELED)
     assert placed.fee is not None
@@ -334,7 +338,8 @@ async def test_partial_fill_of_a_limit_order_leaves_the_rest_open(
 ) -> None:
     price = await resting_buy_price(venue)
     await fault(control, name, "create_order", "partial_fill", fill_ratio="0.5")
-    placed = await venue.place_order(order(Side.BUY, QTY[name] * 2, OrderType.LIMIT, price=price))
+    ack = await venue.place_order(order(Side.BUY, QTY[name] * 2, OrderType.LIMIT, price=price))
+    placed = await venue.fetch_order("BTC", order_id=ack.order_id)
     assert placed.status is OrderStatus.PARTIALLY_FILLED
     assert placed.filled_qty == QTY[name]
     assert placed.remaining_qty == QTY[name]

@@ -7,6 +7,7 @@ never reaches the script: that is what "no byte leaves" looks like here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from hedgectl.errors import (
     SymbolNotListed,
     Unavailable,
 )
+from hedgectl.venues.ccxt_okx import OkxDialect
 from hedgectl.venues.ccxt_venue import CcxtVenue
 from hedgectl.venues.config import VenueConfig
 
@@ -384,20 +386,19 @@ TRADES = [
 ]
 
 
-async def test_a_market_order_comes_back_with_its_fee_from_the_fills(script: Script) -> None:
+async def test_a_market_order_returns_at_the_ack_and_its_fee_is_read_from_the_fills(script: Script) -> None:
     script.on("POST", "/fapi/v1/order", FILLED)
+    script.on("GET", "/fapi/v1/order", FILLED)
     script.on("GET", "/fapi/v1/userTrades", TRADES)
     v = venue("binance")
     order = await v.place_order(buy())
-    assert (order.status, order.avg_price, order.fee, order.fee_asset) == (
-        OrderStatus.FILLED,
-        D("95000.0"),
-        D("0.095"),
-        "USDT",
-    )
+    assert (order.status, order.avg_price, order.fee) == (OrderStatus.FILLED, D("95000.0"), None)
+    assert script.count("GET", "/fapi/v1/userTrades") == 0  # nothing but the POST on the hot path
     post = next(s for s in script.sent if s.method == "POST")
     assert post.params["newClientOrderId"] == "hc0000000000000000000000000000ab"
     assert post.params["newOrderRespType"] == "RESULT"
+    fetched = await v.fetch_order("BTC", order_id=order.order_id)
+    assert (fetched.avg_price, fetched.fee, fetched.fee_asset) == (D("95000.0"), D("0.095"), "USDT")
     assert script.sent[-1].params["orderId"] == "77"
     await v.close()
 
@@ -411,8 +412,7 @@ async def test_a_timed_out_post_is_reconciled_by_client_id_and_never_resent(scri
     script.on("GET", "/fapi/v1/userTrades", TRADES)
     v = venue("binance")
     order = await v.place_order(buy())
-    assert order.order_id == "77"
-    assert order.fee == D("0.095")
+    assert (order.order_id, order.status) == ("77", OrderStatus.FILLED)
     assert script.count("POST", "/fapi/v1/order") == 1
     lookup = next(s for s in script.sent if s.method == "GET" and s.path.endswith("/fapi/v1/order"))
     assert lookup.params["origClientOrderId"] == "hc0000000000000000000000000000ab"
@@ -462,18 +462,41 @@ async def test_a_definitive_rejection_is_raised_without_a_lookup(script: Script)
     await v.close()
 
 
-async def test_okx_order_state_is_read_after_the_id_only_create_reply(script: Script) -> None:
+async def test_okx_place_order_returns_the_id_only_ack_and_the_state_is_read_on_demand(script: Script) -> None:
     cid = "hc0000000000000000000000000000ab"
     script.on("POST", "/api/v5/trade/order", {"code": "0", "data": [{"ordId": "9", "clOrdId": cid, "sCode": "0"}]})
     detail = {"ordId": "9", "clOrdId": cid, "instId": "BTC-USDT-SWAP", "side": "buy", "ordType": "market"}
     detail |= {"state": "filled", "sz": "2", "accFillSz": "2", "avgPx": "95000", "fee": "-0.095", "feeCcy": "USDT"}
     script.on("GET", "/api/v5/trade/order", {"code": "0", "data": [detail]})
     v = venue("okx")
-    order = await v.place_order(buy("0.02"))
-    assert (order.qty, order.filled_qty, order.fee) == (D("0.02"), D("0.02"), D("0.095"))
+    ack = await v.place_order(buy("0.02"))
+    assert (ack.order_id, ack.client_order_id, ack.status, ack.qty, ack.filled_qty) == (
+        "9",
+        cid,
+        OrderStatus.NEW,
+        D("0.02"),
+        D(0),
+    )
+    assert script.count("GET", "/api/v5/trade/order") == 0  # nothing but the POST on the hot path
     post = next(s for s in script.sent if s.method == "POST")
     assert '"sz":"2"' in (post.body or "")
+    order = await v.fetch_order("BTC", order_id=ack.order_id)
+    assert (order.qty, order.filled_qty, order.fee) == (D("0.02"), D("0.02"), D("0.095"))
     assert script.count("GET", "/api/v5/trade/fills-history") == 0
+    await v.close()
+
+
+async def test_an_order_is_not_delayed_by_an_exhausted_read_budget(
+    script: Script, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(OkxDialect, "rate_per_s", 0.001)  # an empty read bucket would take ~1000 s to refill
+    monkeypatch.setattr(OkxDialect, "burst", 2)  # spent on the server time and the instruments
+    ack = {"code": "0", "data": [{"ordId": "9", "clOrdId": "hc0000000000000000000000000000ab", "sCode": "0"}]}
+    script.on("POST", "/api/v5/trade/order", ack)
+    v = venue("okx")
+    order = await asyncio.wait_for(v.place_order(buy("0.02")), timeout=5)
+    assert order.order_id == "9"
+    assert script.count("GET", "/api/v5/public/time") + script.count("GET", "/api/v5/public/instruments") == 2
     await v.close()
 
 

@@ -430,6 +430,7 @@ async def test_a_duplicate_event_is_applied_once(
     async with watching(supervise(venue, twice(venue.stream_connector()), "BTC", config=FAST)) as events:
         await eventually(lambda: stream_live(sim_server, venue.name))
         order = await resting_buy(venue)
+        await events.next_for(order.order_id)  # NEW first: place_order returns at the ack, before the stream's event
         await sim_fill(control, venue, order, "0.5")
         await sim_fill(control, venue, order)
         await eventually(lambda: any(e.order.status is OrderStatus.FILLED for e in events.seen))

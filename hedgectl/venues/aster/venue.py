@@ -168,7 +168,7 @@ class AsterVenue:
             # An unreadable reply says nothing about whether the order exists: look it up.
             unknown = AmbiguousOrderState(VENUE, f"unreadable reply ({exc.reason})", code=exc.code)
             return await self._reconcile(market, request.client_order_id, unknown)
-        return await self._with_fees(market, order)
+        return order  # the ack as is: fees are read with fetch_fills, off the hot path
 
     async def _reconcile(self, market: Market, client_order_id: str, cause: AmbiguousOrderState) -> Order:
         """Find out whether an order whose POST got no usable reply exists; never resend it."""
@@ -186,7 +186,7 @@ class AsterVenue:
                 absent = False
                 continue
             log.info("aster: order %s confirmed by client id after: %s", client_order_id, cause.reason)
-            return await self._with_fees(market, order)
+            return order
         if absent:
             raise Unavailable(
                 VENUE, f"order {client_order_id} was not placed (no reply: {cause.reason}; the venue has no such order)"
