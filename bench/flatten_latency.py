@@ -3,7 +3,7 @@
 Two figures per run: from the process being spawned (Python start-up and imports included), and from the
 command's start as the journal records it (the run row's started_at: settings loaded, journal opened).
 Markets are cached (a first flatten warms the cache). Target: <= 1 RTT + 50 ms from the command's start.
-Run: python bench/flatten_latency.py [--runs 8]
+Run: python -m bench.flatten_latency [--runs 8]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Ctrl+C during the bootstrap hold -> both close orders at the simulator, with 50 ms on each venue.
 
 Figure: time from SIGINT to the later of the two close orders arriving (target <= 1 RTT + 50 ms = 100 ms).
-Run: python bench/interrupt_close.py [--runs 10]
+Run: python -m bench.interrupt_close [--runs 10]
 """
 
 from __future__ import annotations

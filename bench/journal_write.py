@@ -1,6 +1,6 @@
 """Journal intent write (durable before send: WAL + synchronous=FULL): p50 and p99 over many writes.
 
-Run: python bench/journal_write.py [--writes 2000] [--dir PATH]  (target: <= 1 ms p99)
+Run: python -m bench.journal_write [--writes 2000] [--dir PATH]  (target: <= 1 ms p99)
 """
 
 from __future__ import annotations

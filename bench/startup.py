@@ -1,6 +1,6 @@
 """Start-up cost of `hedgectl --help` against a bare `import typer, rich` and a bare Typer app's --help.
 
-Run: python bench/startup.py [--runs 15]. Prints medians and the ratios (target: <= 1.3).
+Run: python -m bench.startup [--runs 15]. Prints medians and the ratios (target: <= 1.3).
 """
 
 from __future__ import annotations

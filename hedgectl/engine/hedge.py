@@ -340,15 +340,20 @@ async def _account(venues: tuple[Venue, Venue], dispatcher: Dispatcher, result: 
 
 
 async def _complete_fills(by_name: dict[str, Venue], dispatcher: Dispatcher, legs: list[LegOutcome]) -> dict[str, str]:
-    """Re-read the fills of legs whose fills do not add up to their filled quantity (a read that failed earlier);
-    return the order ids per venue whose fills are still missing."""
+    """Re-read what an earlier failed read left stale - an order still shown open, fills that do not add up to
+    its filled quantity; return the order ids per venue whose fills are still not known."""
     missing: dict[str, str] = {}
     for leg in legs:
-        if leg.order is None or sum((f.qty for f in leg.fills), Decimal(0)) == leg.order.filled_qty:
+        if leg.order is None:
             continue
-        with contextlib.suppress(HedgectlError):  # still unreadable: reported as missing below
-            leg.fills = await dispatcher.fills_of(by_name[leg.venue], leg.order)
+        venue = by_name[leg.venue]
+        if leg.order.status.is_open:
+            with contextlib.suppress(HedgectlError):  # still unreadable: reported as missing below
+                leg.order = await dispatcher.refresh(venue, leg.order)
         if sum((f.qty for f in leg.fills), Decimal(0)) != leg.order.filled_qty:
+            with contextlib.suppress(HedgectlError):
+                leg.fills = await dispatcher.fills_of(venue, leg.order)
+        if leg.order.status.is_open or sum((f.qty for f in leg.fills), Decimal(0)) != leg.order.filled_qty:
             missing[leg.venue] = leg.order.order_id
     return missing
 

@@ -130,4 +130,7 @@ def test_a_fill_read_failing_right_after_the_open_does_not_corrupt_the_pnl(sim_r
     assert proc.returncode in (0, 1), err
     assert not r.exposure()
     assert pnl_problems(doc) == [], doc["pnl"]
-    assert Decimal(doc["pnl"]["backpack"]["gross"]).copy_abs() < Decimal(5)
+    if "backpack" in doc["pnl"]:
+        assert Decimal(doc["pnl"]["backpack"]["gross"]).copy_abs() < Decimal(5)
+    else:  # the fills stayed unreadable: no number rather than a wrong one, and said so
+        assert any("backpack: PnL unknown" in w for w in doc["warnings"]), doc["warnings"]
