@@ -15,8 +15,6 @@ import time
 from bench.figures import Figure, table
 from bench.simlib import BenchSim, percentile, wait_for
 
-FAR_MS = 2 * 3600 * 1000
-
 
 def _open_backpack_orders(sim: BenchSim) -> list[dict[str, object]]:
     return list(sim.http.get("/_sim/state").json()["venues"]["backpack"]["open_orders"])
@@ -25,11 +23,7 @@ def _open_backpack_orders(sim: BenchSim) -> list[dict[str, object]]:
 def _reactions(legs: int, *, streams: bool) -> list[float]:
     sim = BenchSim()
     try:
-        sim.http.post("/_sim/clock", json={"frozen": True}).raise_for_status()
-        later = int(time.time() * 1000) + FAR_MS
-        for venue in ("backpack", "aster"):
-            sim.http.post("/_sim/funding", json={"venue": venue, "symbol": "ASTER", "rate": "0.0001",
-                                                 "next_funding_ms": later}).raise_for_status()
+        sim.freeze_market()
         cycles = (legs + 1) // 2
         proc = sim.spawn("bp-aster", "loop", "--qty", "10", "--cycles", str(cycles), "--requote-after", "60",
                          "--between-legs", "0", "--cycle-sleep", "0", "--stop-before-funding", "0", "--json",

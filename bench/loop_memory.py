@@ -18,18 +18,12 @@ import psutil
 from bench.figures import Figure, table
 from bench.simlib import BenchSim
 
-FAR_MS = 2 * 3600 * 1000
-
 
 def measure(cycles: int = 1000) -> list[Figure]:
     sim = BenchSim()
     stop = threading.Event()
     try:
-        sim.http.post("/_sim/clock", json={"frozen": True}).raise_for_status()
-        later = int(time.time() * 1000) + FAR_MS
-        for venue in ("backpack", "aster"):
-            sim.http.post("/_sim/funding", json={"venue": venue, "symbol": "ASTER", "rate": "0.0001",
-                                                 "next_funding_ms": later}).raise_for_status()
+        sim.freeze_market()
 
         def filler() -> None:
             while not stop.is_set():

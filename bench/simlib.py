@@ -45,6 +45,14 @@ class BenchSim:
         payload = self.http.get("/_sim/requests").json()
         return list(payload["requests"] if isinstance(payload, dict) else payload)
 
+    def freeze_market(self, *, symbol: str = "ASTER", far_ms: int = 2 * 3600 * 1000) -> None:
+        """Stop the price walk (nothing fills by itself) and push funding far out (no funding pause)."""
+        self.http.post("/_sim/clock", json={"frozen": True}).raise_for_status()
+        later = int(time.time() * 1000) + far_ms
+        for venue in ("backpack", "aster"):
+            self.http.post("/_sim/funding", json={"venue": venue, "symbol": symbol, "rate": "0.0001",
+                                                  "next_funding_ms": later}).raise_for_status()
+
     def latency(self, venue: str, ms: int) -> None:
         self.http.post("/_sim/latency", json={"venue": venue, "ms": ms}).raise_for_status()
 

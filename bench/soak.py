@@ -33,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from reliability.rig import audit  # the fault matrix's ledger check
 
-FAR_MS = 2 * 3600 * 1000
 GROWTH_TARGET_MB = 10.0  # per process, warm point -> end
 SLOPE_TARGET_KB_PER_CYCLE = 5.0  # second half; a leak of a few objects a cycle shows here first
 SIM_BYTES_PER_REQUEST_TARGET = 1024  # one RequestRecord plus its share of the order book's history
@@ -67,11 +66,7 @@ def soak(cycles: int) -> tuple[list[Figure], list[str]]:
     problems: list[str] = []
     sim_ps = psutil.Process(sim._server.pid)  # the bench's own child process
     try:
-        sim.http.post("/_sim/clock", json={"frozen": True}).raise_for_status()
-        later = int(time.time() * 1000) + FAR_MS
-        for venue in ("backpack", "aster"):
-            sim.http.post("/_sim/funding", json={"venue": venue, "symbol": "ASTER", "rate": "0.0001",
-                                                 "next_funding_ms": later}).raise_for_status()
+        sim.freeze_market()
 
         def filler() -> None:
             while not stop.is_set():
