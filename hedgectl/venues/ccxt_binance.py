@@ -22,7 +22,6 @@ from hedgectl.domain.types import (
     Order,
     OrderBook,
     OrderRequest,
-    OrderStatus,
     OrderType,
     Position,
     Quote,
@@ -30,6 +29,7 @@ from hedgectl.domain.types import (
     TimeInForce,
 )
 from hedgectl.errors import BadResponse, OrderRejected
+from hedgectl.venues.binance_codes import ORDER_STATUS
 from hedgectl.venues.ccxt_wire import (
     Wire,
     by_venue_symbol,
@@ -63,15 +63,6 @@ URL_KEYS: dict[str, str] = {
 }
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 DEFAULT_FUNDING_INTERVAL = timedelta(hours=8)
-_STATUS = {
-    "NEW": OrderStatus.NEW,
-    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
-    "FILLED": OrderStatus.FILLED,
-    "CANCELED": OrderStatus.CANCELED,
-    "REJECTED": OrderStatus.REJECTED,
-    "EXPIRED": OrderStatus.EXPIRED,
-    "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,
-}
 _TIF = {
     None: "GTC",
     TimeInForce.GTC: "GTC",
@@ -330,7 +321,7 @@ def _side(row: Wire) -> Side:
 
 def parse_order(row: Wire, market: Market) -> Order:
     """An order object (POST/GET/DELETE /fapi/v1/order, openOrders)."""
-    status = _STATUS.get(str(row.get("status")))
+    status = ORDER_STATUS.get(str(row.get("status")))
     if status is None:
         raise BadResponse(VENUE, f"unknown order status {row.get('status')!r}")
     kind = str(row.get("origType") or row.get("type") or "")

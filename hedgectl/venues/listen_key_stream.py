@@ -18,26 +18,15 @@ from typing import Protocol
 
 from websockets.asyncio.client import ClientConnection
 
-from hedgectl.domain.types import Fill, Market, Order, OrderStatus, OrderType, Side
+from hedgectl.domain.types import Fill, Market, Order, OrderType, Side
 from hedgectl.errors import BadResponse, Unavailable
+from hedgectl.venues.binance_codes import ORDER_STATUS
 from hedgectl.venues.ccxt_wire import Wire, by_venue_symbol, dec, flag, ms_time, opt_dec, opt_text, text
 from hedgectl.venues.stream_supervisor import Ready
 from hedgectl.venues.streams import EventSource, OrderEvent
 from hedgectl.venues.ws_common import PING_INTERVAL_S, loads, open_socket, text_frames
 
 KEEPALIVE_S = 20 * 60.0  # a key lives 60 min after its last POST/PUT; ccxt renews every 20 min too
-_STATUS = {
-    "NEW": OrderStatus.NEW,
-    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
-    "FILLED": OrderStatus.FILLED,
-    "CANCELED": OrderStatus.CANCELED,
-    "REJECTED": OrderStatus.REJECTED,
-    "EXPIRED": OrderStatus.EXPIRED,
-    "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,
-    # liquidation orders the venue places in our name: working until their TRADE/EXPIRED update
-    "NEW_INSURANCE": OrderStatus.NEW,
-    "NEW_ADL": OrderStatus.NEW,
-}
 
 Markets = Callable[[], Awaitable[Mapping[str, Market]]]
 
@@ -62,7 +51,7 @@ def parse_order_trade_update(message: Wire, markets: Mapping[str, Market], venue
     market = markets.get(str(o.get("s")))
     if market is None:
         return None
-    status = _STATUS.get(str(o.get("X")))
+    status = ORDER_STATUS.get(str(o.get("X")))
     if status is None:
         raise BadResponse(venue, f"unknown order status {o.get('X')!r}")
     side = str(o.get("S", "")).lower()

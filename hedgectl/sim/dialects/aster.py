@@ -21,7 +21,6 @@ from hedgectl.sim.dialects import binance_errors as errors
 from hedgectl.sim.dialects.base import Call, Problem, Reply, Route, json_response
 from hedgectl.sim.dialects.binance_auth import check_hmac, strip_signature
 from hedgectl.sim.dialects.binance_family import BinanceFamily, version_of
-from hedgectl.sim.dialects.binance_stream import UserDataStreams
 
 DOMAIN: dict[str, Any] = {
     "name": "AsterSignTransaction",
@@ -60,7 +59,6 @@ class AsterDialect(BinanceFamily):
     def __init__(self, sim: Any) -> None:
         super().__init__(sim)
         self._nonces: dict[str, deque[int]] = {}
-        self.streams = UserDataStreams(self, split_path=False)
 
     def routes(self) -> list[Route]:
         spot = [
@@ -74,19 +72,6 @@ class AsterDialect(BinanceFamily):
         ]
         return super().routes() + spot
 
-    # ---- user data stream: /fapi/v1|v3/listenKey, WS /aster/ws/<key> (binance_stream.py) ---------
-
-    def extra_routes(self) -> list[web.RouteDef]:
-        return self.streams.routes()
-
-    def listen_key_new(self, call: Call) -> web.StreamResponse:
-        return self.streams.new_key(call)
-
-    def listen_key_keepalive(self, call: Call) -> web.StreamResponse:
-        return self.streams.keepalive(call)
-
-    def listen_key_close(self, call: Call) -> web.StreamResponse:
-        return self.streams.close_key(call)
 
     def spot_exchange_info(self, call: Call) -> web.StreamResponse:
         assets = sorted({i.base for i in self.engine.instruments[self.venue].values()} | {"USDT"})

@@ -14,6 +14,7 @@ from hedgectl.sim.dialects import binance_errors as errors
 from hedgectl.sim.dialects import binance_wire as wire
 from hedgectl.sim.dialects.base import Call, Dialect, Problem, Reply, Route, json_response
 from hedgectl.sim.dialects.binance_orders import read_order
+from hedgectl.sim.dialects.binance_stream import UserDataStreams
 from hedgectl.sim.faults import Fault, FaultKind
 from hedgectl.sim.instruments import Instrument
 from hedgectl.sim.model import (
@@ -73,10 +74,12 @@ class BinanceFamily(Dialect):
     versions: ClassVar[dict[str, tuple[int, ...]]] = {}
     default_versions: ClassVar[tuple[int, ...]] = (1,)
     time_in_force: ClassVar[list[str]] = ["GTC", "IOC", "FOK", "GTX", "GTD"]
+    # Binance serves the user-data WS under /private/ws?listenKey= as well as /ws/<key>; Aster only the latter.
+    stream_split_path: ClassVar[bool] = False
 
     def __init__(self, sim: Any) -> None:
         super().__init__(sim)
-        self._listen_key = secrets.token_hex(32)
+        self.streams = UserDataStreams(self, split_path=self.stream_split_path)
 
     def routes(self) -> list[Route]:
         out: list[Route] = []
@@ -363,14 +366,19 @@ class BinanceFamily(Dialect):
             raise Reply(errors.error(-4059, "No need to change position side."))
         raise Reply(errors.error(-4068, "The position side cannot be changed if there exists position."))
 
+    # ---- user data stream: listenKey REST + the private WS (binance_stream.py) ----------------------
+
+    def extra_routes(self) -> list[web.RouteDef]:
+        return self.streams.routes()
+
     def listen_key_new(self, call: Call) -> web.StreamResponse:
-        return json_response({"listenKey": self._listen_key})
+        return self.streams.new_key(call)
 
     def listen_key_keepalive(self, call: Call) -> web.StreamResponse:
-        return json_response({"listenKey": self._listen_key})
+        return self.streams.keepalive(call)
 
     def listen_key_close(self, call: Call) -> web.StreamResponse:
-        return json_response({})
+        return self.streams.close_key(call)
 
     def position_risk(self, call: Call) -> web.StreamResponse:
         version = version_of(call.request.path)

@@ -22,7 +22,6 @@ from hedgectl.domain.types import (
     Order,
     OrderBook,
     OrderRequest,
-    OrderStatus,
     OrderType,
     Position,
     Quote,
@@ -30,20 +29,12 @@ from hedgectl.domain.types import (
     TimeInForce,
 )
 from hedgectl.errors import BadResponse, UsageError
+from hedgectl.venues.binance_codes import ORDER_STATUS
 
 VENUE = "aster"
 QUOTE_ASSET = "USDT"
 DEFAULT_FUNDING_INTERVAL = timedelta(hours=8)
 
-_STATUSES = {
-    "NEW": OrderStatus.NEW,
-    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
-    "FILLED": OrderStatus.FILLED,
-    "CANCELED": OrderStatus.CANCELED,
-    "REJECTED": OrderStatus.REJECTED,
-    "EXPIRED": OrderStatus.EXPIRED,
-    "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,
-}
 _SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
 # Conditional orders placed by hand still show in open orders; they execute as a market or a limit order.
 _TYPES = {
@@ -322,7 +313,7 @@ def parse_order(wire: Any, symbol_of: Callable[[str], str]) -> Order:
     """One order object (`POST/GET/DELETE order`, `openOrders[]`) -> Order."""
     order = _obj(wire, "order")
     what = "order"
-    status = _STATUSES.get(_str(order, "status", what))
+    status = ORDER_STATUS.get(_str(order, "status", what))
     if status is None:
         raise _bad(f"order.status {order.get('status')!r} is unknown")
     qty = _dec(order, "origQty", what)

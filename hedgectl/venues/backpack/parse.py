@@ -40,7 +40,7 @@ _SIDES = {"Bid": Side.BUY, "Ask": Side.SELL}
 _TYPES = {"Limit": OrderType.LIMIT, "Market": OrderType.MARKET}
 _WIRE_SIDES = {Side.BUY: "Bid", Side.SELL: "Ask"}
 _WIRE_TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
-_STATUSES = {
+ORDER_STATUSES = {
     "New": OrderStatus.NEW,
     "PartiallyFilled": OrderStatus.PARTIALLY_FILLED,
     "Filled": OrderStatus.FILLED,
@@ -375,7 +375,7 @@ def parse_order(wire: object, symbol: str, client_ids: Mapping[int, str] | None 
         client_order_id=client_order_id,
         side=_enum(order, "side", _SIDES, what),
         type=_enum(order, "orderType", _TYPES, what),
-        status=_enum(order, "status", _STATUSES, what),
+        status=_enum(order, "status", ORDER_STATUSES, what),
         qty=qty,
         filled_qty=filled,
         avg_price=avg,

@@ -24,9 +24,10 @@ from typing import Any
 
 from websockets.asyncio.client import connect as ws_connect
 
-from hedgectl.domain.types import Fill, Market, Mode, Order, OrderStatus, OrderType, Side
+from hedgectl.domain.types import Fill, Market, Mode, Order, OrderType, Side
 from hedgectl.errors import AuthError, BadResponse, ConfigError
 from hedgectl.venues.backpack import auth
+from hedgectl.venues.backpack.parse import ORDER_STATUSES
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.host_guard import ensure_allowed, is_loopback
 from hedgectl.venues.streams import EventSource, OrderEvent
@@ -42,15 +43,6 @@ MAX_MESSAGE_BYTES = 1 << 20
 
 _SIDES = {"Bid": Side.BUY, "Ask": Side.SELL}
 _TYPES = {"LIMIT": OrderType.LIMIT, "MARKET": OrderType.MARKET}
-_STATUSES = {
-    "New": OrderStatus.NEW,
-    "PartiallyFilled": OrderStatus.PARTIALLY_FILLED,
-    "Filled": OrderStatus.FILLED,
-    "Cancelled": OrderStatus.CANCELED,
-    "Expired": OrderStatus.EXPIRED,
-    "TriggerPending": OrderStatus.NEW,
-    "TriggerFailed": OrderStatus.REJECTED,
-}
 ORDER_EVENTS = frozenset(
     {"orderAccepted", "orderCancelled", "orderExpired", "orderFill", "orderModified", "triggerPlaced", "triggerFailed"}
 )
@@ -201,7 +193,7 @@ def parse_order_update(
         client_order_id=client_order_id,
         side=side,
         type=_enum(data, "o", _TYPES),
-        status=_enum(data, "X", _STATUSES),
+        status=_enum(data, "X", ORDER_STATUSES),
         qty=qty,
         filled_qty=filled,
         avg_price=quote / filled if filled > 0 and quote else None,
