@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hedgectl.cli import output
 from hedgectl.cli.common import run_command
 from hedgectl.cli.session import Session
+
+if TYPE_CHECKING:
+    from hedgectl.engine.hedge_plan import HedgePlan
 
 HELP = (
     "Market-buy on one venue and market-sell on another at once, hold, close both at once, and report fills, "
@@ -47,6 +51,9 @@ def bootstrap(
     max_loss_pct: Annotated[
         str, typer.Option("--max-loss-pct", help="Close early when the loss passes this % of notional.")
     ] = "0.2",
+    streams: Annotated[
+        bool, typer.Option("--streams/--no-streams", help="Take fills from the private order streams (else poll).")
+    ] = True,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts).")] = False,
     live: Annotated[bool, typer.Option("--live", help="Confirm live mode (real money).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
@@ -95,10 +102,21 @@ def bootstrap(
                     f"long {long_name} / short {short_name}  {config.symbol}  notional {config.notional_usdt} USDT"
                 )
             result = await run_hedge_cycle(
-                long_venue, short_venue, Dispatcher(session.journal, session.run_id), config, reporter, interrupts
+                long_venue,
+                short_venue,
+                Dispatcher(session.journal, session.run_id),
+                config,
+                reporter,
+                interrupts,
+                streams=streams,
+                confirm=_plan_confirmation(session.confirm_live),
             )
         finally:
             interrupts.uninstall()
+        if result.declined:
+            from hedgectl.errors import ConfigError
+
+            raise ConfigError("live trading not confirmed")
         code = result.exit_code
         session.outcome.status = {0: "ok", 1: "failed", 3: "exposure", 130: "interrupted"}.get(code, "failed")
         session.outcome.net_pnl = result.total.net if result.pnl else None
@@ -114,9 +132,26 @@ def bootstrap(
             _render_summary(result)
         return code
 
-    run_command(
-        ctx, "bootstrap", {k: str(v) for k, v in config_args.items()}, body, json_mode=json_out, live=live, yes=yes
-    )
+    args = {**{k: str(v) for k, v in config_args.items()}, "streams": str(streams)}
+    # Live mode's typed confirmation is asked by the cycle, once the plan is made and shown (reads only, the
+    # venues and their order streams warm) and right before the open: see run_hedge_cycle.
+    run_command(ctx, "bootstrap", args, body, json_mode=json_out, live=live, yes=yes, confirm_in_body=True)
+
+
+def _plan_confirmation(
+    ask: Callable[[str], Awaitable[bool]] | None,
+) -> Callable[[HedgePlan], Awaitable[bool]] | None:
+    """The hedge cycle's confirmation: the session's typed live confirmation, asked about this plan."""
+    if ask is None:
+        return None
+
+    async def confirm(plan: HedgePlan) -> bool:
+        return await ask(
+            f"About to market-buy {plan.qty} {plan.symbol} on {plan.long.venue} and market-sell it on "
+            f"{plan.short.venue} (~{plan.notional:.2f} USDT per leg)."
+        )
+
+    return confirm
 
 
 def _volume(result: Any) -> Decimal:
@@ -135,6 +170,8 @@ def _leg_doc(leg: Any) -> dict[str, Any] | None:
         "fee": sum((f.fee for f in leg.fills), Decimal(0)) if leg.fills else (order.fee if order else None),
         "status": order.status if order else None,
         "latency_ms": round(leg.latency_ms, 3) if leg.latency_ms is not None else None,
+        "fill_ms": round(leg.fill_ms, 3) if leg.fill_ms is not None else None,
+        "fills_from": leg.fills_source,
         "error": leg.error,
     }
 

@@ -25,19 +25,30 @@ def run_command(
     json_mode: bool,
     live: bool = False,
     yes: bool = False,
+    confirm_in_body: bool = False,
 ) -> None:
-    """Load settings, pass the live gate, open a journaled session and run `body` in it; exit with its code."""
+    """Load settings, pass the live gate, open a journaled session and run `body` in it; exit with its code.
+
+    The live gate is decided before any connection. Its typed confirmation is asked here, unless
+    `confirm_in_body`: then `body` must ask it (`session.confirm_live`, set when one is owed) before its first
+    order - after planning, so that the user confirms what is about to be sent, on warm connections.
+    """
     import asyncio
 
     from hedgectl.cli import render
-    from hedgectl.cli.session import confirm_live, load, open_session
+    from hedgectl.cli.session import LiveGate, confirm_live, deferred_confirmation, live_gate, load, open_session
 
     output.set_json_mode(json_mode)
     settings = load(options(ctx))
-    live_confirmed = confirm_live(settings, live=live, yes=yes, ask=typer.prompt)
+    if confirm_in_body:
+        gate = live_gate(settings, live=live, yes=yes)
+    else:
+        gate = LiveGate(live=confirm_live(settings, live=live, yes=yes, ask=typer.prompt), ask=False)
 
     async def main() -> int:
-        async with open_session(settings, command, args, live_confirmed=live_confirmed, warn=render.warn) as s:
+        async with open_session(settings, command, args, live_confirmed=gate.live, warn=render.warn) as s:
+            if gate.ask and confirm_in_body:
+                s.confirm_live = deferred_confirmation(typer.prompt)
             code = await body(s)
             s.outcome.exit_code = code
             if code != 0 and s.outcome.status == "ok":

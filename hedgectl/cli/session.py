@@ -1,16 +1,25 @@
-"""One command invocation: settings, the live-mode gate, the journal run, the venue registry."""
+"""One command invocation: settings, the live-mode gate, the journal run, the venue registry.
+
+The live gate is decided before any connection (`live_gate`): not live, refused (HEDGECTL_MODE=live without
+--live, or no terminal without --yes), confirmed (--yes), or a typed confirmation owed. Most commands ask it
+at once (`confirm_live`); a command that can plan first (bootstrap) asks it from its body with
+`Session.confirm_live`, after every read and before the first order.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import typer
 
 from hedgectl.errors import ConfigError, HedgectlError
 
@@ -20,6 +29,7 @@ if TYPE_CHECKING:
     from hedgectl.venues.registry import Registry
 
 log = logging.getLogger("hedgectl")
+LIVE_PROMPT = "This will trade REAL MONEY. Type 'live' to continue"
 
 
 @dataclass
@@ -47,6 +57,9 @@ class Session:
     registry: Registry
     run_id: str
     outcome: Outcome = field(default_factory=Outcome)
+    # The typed live confirmation still owed, asked with a summary of what is about to be sent; True to go
+    # ahead. None: nothing to ask (not live, --yes, or already asked before the session opened).
+    confirm_live: Callable[[str], Awaitable[bool]] | None = None
 
     @property
     def mode(self) -> str:
@@ -61,25 +74,82 @@ def load(options: GlobalOptions) -> Settings:
     return settings
 
 
-def confirm_live(settings: Settings, *, live: bool, yes: bool, ask: Any) -> bool:
-    """The live-mode gate: returns True when live trading was explicitly confirmed; raises otherwise."""
+@dataclass(frozen=True)
+class LiveGate:
+    """The live-mode gate's decision, made before any connection."""
+
+    live: bool  # real money, and --live was given: the registry may build live venues
+    ask: bool  # the typed confirmation is still owed (a terminal, no --yes)
+
+
+def live_gate(settings: Settings, *, live: bool, yes: bool) -> LiveGate:
+    """Decide the live gate without asking anything; raise ConfigError when live mode is not allowed."""
     from hedgectl.domain.types import Mode
 
     mode = settings.effective_mode
     if mode is not Mode.LIVE:
         if live:
             log.warning("--live ignored: the mode is %s (set HEDGECTL_MODE=live for real money)", mode.value)
-        return False
+        return LiveGate(live=False, ask=False)
     if not live:
         raise ConfigError("HEDGECTL_MODE=live trades real money: add --live to this command to confirm")
     if yes:
-        return True
+        return LiveGate(live=True, ask=False)
     if not sys.stdin.isatty():
         raise ConfigError("live mode without a terminal needs --yes as well as --live")
-    answer = ask("This will trade REAL MONEY. Type 'live' to continue")
-    if str(answer).strip().lower() != "live":
+    return LiveGate(live=True, ask=True)
+
+
+def typed_confirmation(ask: Callable[[str], Any], text: str = LIVE_PROMPT) -> bool:
+    """Ask for the word 'live'; True only if it was typed."""
+    return str(ask(text)).strip().lower() == "live"
+
+
+def confirm_live(settings: Settings, *, live: bool, yes: bool, ask: Any) -> bool:
+    """The live-mode gate, asked now: returns True when live trading was explicitly confirmed; raises otherwise."""
+    gate = live_gate(settings, live=live, yes=yes)
+    if gate.ask and not typed_confirmation(ask):
         raise ConfigError("live trading not confirmed")
-    return True
+    return gate.live
+
+
+def deferred_confirmation(ask: Callable[[str], Any]) -> Callable[[str], Awaitable[bool]]:
+    """The typed confirmation as a coroutine, for a command that asks it after planning.
+
+    `ask` blocks on the terminal, so it runs in a daemon thread: the event loop keeps the venues' connections
+    and order streams alive meanwhile, and a Ctrl+C (which the command turns into a stop) can abandon the
+    question without the process waiting for a line that will never come.
+    """
+    import asyncio  # not at the top: `hedgectl --help` must not pay for it
+    import threading
+
+    async def confirm(summary: str) -> bool:
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[bool] = loop.create_future()
+
+        def deliver(value: bool | BaseException) -> None:
+            if answer.done():
+                return
+            if isinstance(value, BaseException):
+                answer.set_exception(value)
+            else:
+                answer.set_result(value)
+
+        def run() -> None:
+            value: bool | BaseException
+            try:
+                value = typed_confirmation(ask, f"{summary}\n{LIVE_PROMPT}")
+            except (EOFError, KeyboardInterrupt, typer.Abort):  # end of input: not confirmed
+                value = False
+            except Exception as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+                value = exc
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits for the answer any more
+                loop.call_soon_threadsafe(deliver, value)
+
+        threading.Thread(target=run, name="hedgectl-live-confirmation", daemon=True).start()
+        return await answer
+
+    return confirm
 
 
 def unfinished_runs(journal: Journal, *, exclude: str | None = None) -> list[RunRow]:

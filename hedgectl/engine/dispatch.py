@@ -1,19 +1,30 @@
-"""Journaled order dispatch: every intent is on disk before its request leaves, and every answer after."""
+"""Journaled order dispatch: every intent is on disk before its request leaves, and every answer after.
+
+The legs of a hedge go out through `send_journaled_many`: every leg is built and signed (prepared) before any
+is sent, then all are sent at once, so nothing but the HTTP clients' own send paths lies between the legs'
+socket writes (building and signing a request costs a few hundred µs a leg; see hedgectl.venues.base.PreparedOrder).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hedgectl.domain.ids import new_client_order_id
 from hedgectl.domain.types import Fill, Order, OrderRequest
-from hedgectl.errors import AmbiguousOrderState, OrderNotFound, VenueError
+from hedgectl.errors import AmbiguousOrderState, HedgectlError, OrderNotFound, Unavailable, VenueError
 from hedgectl.journal import Journal
-from hedgectl.venues.base import Venue
+from hedgectl.venues.base import PreparedOrder, Venue
 
 log = logging.getLogger(__name__)
+
+# A leg prepared longer ago than this by the time every leg is ready (another leg's preparation had to load
+# markets or measure a clock) is signed again before anything is sent; its I/O is done by then, so that takes
+# microseconds. Venues accept a signature for seconds only (recvWindow / X-Window 5 s by default, OKX 30 s).
+RESIGN_AFTER_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,18 +57,92 @@ class Dispatcher:
         t0 = time.perf_counter()
         try:
             order = await venue.place_order(request)
-        except AmbiguousOrderState as exc:
-            self.journal.record_failure(request.client_order_id, str(exc), ambiguous=True)
-            raise
-        except VenueError as exc:
-            self.journal.record_failure(request.client_order_id, str(exc), ambiguous=False)
-            raise
-        except asyncio.CancelledError:
-            self.journal.record_failure(request.client_order_id, "cancelled while in flight", ambiguous=True)
+        except BaseException as exc:
+            self._journal_send_failure(request.client_order_id, exc)
             raise
         ack_ms = (time.perf_counter() - t0) * 1000
         self.journal.record_order(request.client_order_id, order)
         return Sent(order=order, sent_ns=sent_ns, ack_ms=ack_ms)
+
+    async def send_journaled_many(self, pairs: Sequence[tuple[Venue, OrderRequest]]) -> list[Sent | BaseException]:
+        """Send requests whose intents are already journaled, every one built and signed before any is sent.
+
+        Every leg is prepared first, concurrently (market rules, clock offsets, rate-limit tokens, signatures);
+        a leg that waited more than RESIGN_AFTER_S for the others is signed again. Then all sends start in one
+        asyncio.gather. Outcomes come back in order: a Sent, or the exception, journaled as send_journaled
+        journals it (ambiguous only for AmbiguousOrderState and a cancel in flight).
+
+        If any leg cannot be prepared, none is sent: that leg's outcome is its own error, every other leg's an
+        Unavailable saying it was held back, and all are journaled as failed, not ambiguous (no request left).
+        The caller then has nothing to unwind: for an open no naked leg, for a close the hedge stays whole
+        (both positions still offset each other) for the flatten that follows to close.
+        """
+        legs = list(pairs)
+        try:
+            outcomes = await self._prepare_all(legs)
+        except asyncio.CancelledError:
+            for _, request in legs:
+                self.journal.record_failure(request.client_order_id, "cancelled before sending", ambiguous=False)
+            raise
+        ready = [o for o in outcomes if isinstance(o, PreparedOrder)]
+        if len(ready) < len(legs):
+            return self._hold_back(legs, outcomes)
+        return list(await asyncio.gather(*(self._send_prepared(p) for p in ready), return_exceptions=True))
+
+    async def _prepare_all(self, legs: list[tuple[Venue, OrderRequest]]) -> list[PreparedOrder | BaseException]:
+        """Prepare every leg concurrently; sign again any leg that went stale waiting for the others."""
+        outcomes = list(await asyncio.gather(*(v.prepare_order(r) for v, r in legs), return_exceptions=True))
+        if any(isinstance(o, BaseException) for o in outcomes):
+            return outcomes
+        stale = [i for i, o in enumerate(outcomes) if isinstance(o, PreparedOrder) and o.age_s > RESIGN_AFTER_S]
+        again = await asyncio.gather(*(legs[i][0].prepare_order(legs[i][1]) for i in stale), return_exceptions=True)
+        for i, outcome in zip(stale, again, strict=True):
+            outcomes[i] = outcome
+        return outcomes
+
+    def _hold_back(
+        self, legs: list[tuple[Venue, OrderRequest]], outcomes: list[PreparedOrder | BaseException]
+    ) -> list[Sent | BaseException]:
+        """No leg is sent: journal each as failed (nothing left the process) and say why."""
+        failed = sorted({v.name for (v, _), o in zip(legs, outcomes, strict=True) if isinstance(o, BaseException)})
+        results: list[Sent | BaseException] = []
+        for (venue, request), outcome in zip(legs, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                error: BaseException = outcome
+                # Only our own errors' text is known to be free of secrets.
+                reason = f"not sent: {outcome if isinstance(outcome, HedgectlError) else type(outcome).__name__}"
+            else:
+                error = Unavailable(
+                    venue.name,
+                    f"order {request.client_order_id} was not sent: the {' and '.join(failed)} leg could not be "
+                    "prepared, so no leg was sent",
+                )
+                reason = str(error)
+            self.journal.record_failure(request.client_order_id, reason, ambiguous=False)
+            results.append(error)
+        return results
+
+    async def _send_prepared(self, prepared: PreparedOrder) -> Sent:
+        """Send one prepared order and journal its answer (the intent is already on disk)."""
+        sent_ns = time.time_ns()
+        t0 = time.perf_counter()
+        try:
+            order = await prepared.send()
+        except BaseException as exc:
+            self._journal_send_failure(prepared.request.client_order_id, exc)
+            raise
+        ack_ms = (time.perf_counter() - t0) * 1000
+        self.journal.record_order(prepared.request.client_order_id, order)
+        return Sent(order=order, sent_ns=sent_ns, ack_ms=ack_ms)
+
+    def _journal_send_failure(self, client_order_id: str, exc: BaseException) -> None:
+        """A send that failed: ambiguous when the order may exist, failed when the venue certainly has none."""
+        if isinstance(exc, AmbiguousOrderState):
+            self.journal.record_failure(client_order_id, str(exc), ambiguous=True)
+        elif isinstance(exc, VenueError):
+            self.journal.record_failure(client_order_id, str(exc), ambiguous=False)
+        elif isinstance(exc, asyncio.CancelledError):
+            self.journal.record_failure(client_order_id, "cancelled while in flight", ambiguous=True)
 
     async def refresh(self, venue: Venue, order: Order) -> Order:
         """Re-read an order from the venue and journal the new state."""

@@ -2,6 +2,11 @@
 
 Any failure, an interrupt or a loss limit leads to the same place: the flatten engine, scoped to the
 symbol on both venues, until flat. The result says what happened; the caller maps it to an exit code.
+
+Everything that can be done before the first order is: markets, server-time offsets, balances, books and
+both venues' private order streams are read or opened while planning, before the user is asked (`confirm`,
+live mode) and before the open, so the orders' fills are pushed rather than polled. An answer that took
+longer than REPLAN_AFTER_S re-plans on a fresh book (and asks again if the quantity changed).
 """
 
 from __future__ import annotations
@@ -10,25 +15,33 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from hedgectl.domain.pnl import LegPnl, bps_of, leg_pnl
-from hedgectl.domain.types import Balance, Fill, Order, OrderRequest, OrderStatus, OrderType, Side
+from hedgectl.domain.types import Balance, Order, OrderRequest, OrderType
 from hedgectl.engine.dispatch import Dispatcher, Sent
 from hedgectl.engine.flatten import FlattenReport, flatten
 from hedgectl.engine.hedge_plan import HedgeConfig, HedgePlan, plan_hedge
+from hedgectl.engine.hedge_settle import LegOutcome, settle
 from hedgectl.engine.interrupts import Interrupts
+from hedgectl.engine.order_streams import OrderStreams
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import Venue
 
+__all__ = ["HedgeReporter", "HedgeResult", "LegOutcome", "run_hedge_cycle"]
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 HOLD_POLL_S = 0.5
 CLOSE_FILL_WAIT_MS = 5000.0
-FILL_POLL_FIRST_S = 0.01  # a market order the ack left open is re-read after 10, 20, 40, 80, 100, 100... ms
-FILL_POLL_MAX_S = 0.1
+STREAM_WARM_S = 3.0  # how long planning waits for the order streams to be up (then: polling until they are)
+REPLAN_AFTER_S = 5.0  # a confirmation that took longer than this re-plans on a fresh book before opening
+
+# Asked with the plan before the first order is sent; True to go ahead (live mode's typed confirmation).
+Confirm = Callable[[HedgePlan], Awaitable[bool]]
 
 
 class HedgeReporter(Protocol):
@@ -40,21 +53,6 @@ class HedgeReporter(Protocol):
     def fills(self, title: str, legs: Sequence[LegOutcome]) -> None: ...
     def hold_tick(self, remaining_s: float, upnl: dict[str, Decimal], total: Decimal) -> None: ...
     def warning(self, text: str) -> None: ...
-
-
-@dataclass
-class LegOutcome:
-    venue: str
-    side: Side
-    order: Order | None = None
-    latency_ms: float | None = None  # request sent -> answer received
-    fill_ms: float | None = None  # request sent -> fully filled known
-    fills: list[Fill] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def filled_qty(self) -> Decimal:
-        return self.order.filled_qty if self.order else Decimal(0)
 
 
 @dataclass
@@ -75,6 +73,7 @@ class HedgeResult:
     error: str | None = None
     interrupted: bool = False
     closed_early: bool = False
+    declined: bool = False  # the confirmation was refused: nothing was sent
 
     @property
     def flat(self) -> bool:
@@ -86,6 +85,8 @@ class HedgeResult:
 
     @property
     def exit_code(self) -> int:
+        if self.declined:
+            return 2
         if not self.flat:
             return 3
         if self.interrupted:
@@ -112,23 +113,43 @@ async def run_hedge_cycle(
     config: HedgeConfig,
     reporter: HedgeReporter,
     interrupts: Interrupts,
+    *,
+    streams: bool = True,
+    confirm: Confirm | None = None,
 ) -> HedgeResult:
-    """Plan, open, hold, close, verify and account; every failure path ends in flatten."""
+    """Plan, (confirm,) open, hold, close, verify and account; every failure path ends in flatten.
+
+    `streams`: take fills from the venues' private order streams when they arrive first (polling stays the
+    fallback). `confirm`: asked with the plan, after every read and before the first order.
+    """
     result = HedgeResult(config=config)
     venues = (long_venue, short_venue)
+    order_streams = OrderStreams() if streams else None
     opened_anything = False
     try:
         reporter.phase("Checking venues and planning")
+        if order_streams is not None:
+            for venue in venues:
+                order_streams.warm(venue, config.symbol)  # connects while the plan is read
+            for name, why in order_streams.unavailable.items():
+                _warn(reporter, result, f"{name}: no order stream ({why}); fills are confirmed by polling")
         plan, result.balances_before = await plan_hedge(long_venue, short_venue, config)
         result.plan = plan
         reporter.balances("Balances before", result.balances_before)
         reporter.plan(plan)
+        if order_streams is not None:
+            await _streams_up(order_streams, reporter, interrupts, result)
+        if confirm is not None and not interrupts.requested:
+            confirmed = await _confirm(long_venue, short_venue, config, plan, confirm, reporter, interrupts, result)
+            if confirmed is None:
+                return result
+            plan = confirmed
         if interrupts.requested:
             result.interrupted = True
             return result
         reporter.phase("Opening both legs (market)")
         opened_anything = True
-        result.opened = await _open(long_venue, short_venue, dispatcher, plan, config, result)
+        result.opened = await _open(long_venue, short_venue, dispatcher, plan, config, result, order_streams)
         reporter.fills("Opened", result.opened)
         failed = [leg for leg in result.opened if leg.error or leg.filled_qty != plan.qty]
         if failed:
@@ -140,7 +161,7 @@ async def run_hedge_cycle(
             await _hold(long_venue, short_venue, plan, config, reporter, interrupts, result)
         result.interrupted = interrupts.requested
         reporter.phase("Closing both legs (reduce-only market)")
-        result.closed = await _close(venues, dispatcher, result.opened, result)
+        result.closed = await _close(venues, dispatcher, result.opened, result, order_streams)
         reporter.fills("Closed", result.closed)
     except HedgectlError as exc:
         result.error = str(exc)
@@ -149,9 +170,77 @@ async def run_hedge_cycle(
         result.error = f"unexpected {type(exc).__name__}: {exc}"
     finally:
         result.interrupted = result.interrupted or interrupts.requested
-        if opened_anything:
-            await _finish(venues, dispatcher, config, reporter, interrupts, result)
+        try:
+            if opened_anything:
+                await _finish(venues, dispatcher, config, reporter, interrupts, result)
+        finally:
+            if order_streams is not None:
+                await order_streams.aclose()  # however the cycle ended: no task or socket outlives it
     return result
+
+
+async def _streams_up(
+    streams: OrderStreams, reporter: HedgeReporter, interrupts: Interrupts, result: HedgeResult
+) -> None:
+    """Wait (briefly) for both order streams to be up; a late one is covered by polling, and said so."""
+    waited = await _unless_stopped(streams.wait_up(STREAM_WARM_S), interrupts)
+    for name in waited.result() if waited is not None else ():
+        _warn(reporter, result, f"{name}: order stream not up after {STREAM_WARM_S:g} s; polling meanwhile")
+
+
+def _warn(reporter: HedgeReporter, result: HedgeResult, text: str) -> None:
+    result.warnings.append(text)
+    reporter.warning(text)
+
+
+async def _confirm(
+    long_venue: Venue,
+    short_venue: Venue,
+    config: HedgeConfig,
+    plan: HedgePlan,
+    confirm: Confirm,
+    reporter: HedgeReporter,
+    interrupts: Interrupts,
+    result: HedgeResult,
+) -> HedgePlan | None:
+    """Ask about the plan; after a slow answer re-plan on a fresh book, and ask again if the quantity changed.
+    Returns the plan to open, or None (declined: result.declined; interrupted: result.interrupted)."""
+    while True:
+        asked = time.monotonic()
+        answer = await _unless_stopped(confirm(plan), interrupts)
+        if answer is None:
+            result.interrupted = True
+            return None
+        if not answer.result():
+            result.declined = True
+            result.error = "live trading not confirmed"
+            return None
+        took = time.monotonic() - asked
+        if took <= REPLAN_AFTER_S:
+            return plan
+        reporter.phase(f"Re-planning on fresh prices (the answer took {took:.0f} s)")
+        fresh, result.balances_before = await plan_hedge(long_venue, short_venue, config)
+        result.plan = fresh
+        if fresh.qty == plan.qty:
+            return fresh
+        reporter.plan(fresh)
+        reporter.warning(f"the quantity changed from {plan.qty} to {fresh.qty} {fresh.symbol}: confirm again")
+        plan = fresh
+
+
+async def _unless_stopped(awaitable: Awaitable[T], interrupts: Interrupts) -> asyncio.Future[T] | None:
+    """Await `awaitable` unless a stop is requested first: its finished task, or None (it was cancelled)."""
+    task = asyncio.ensure_future(awaitable)
+    stopping = asyncio.ensure_future(interrupts.stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    return None if task.cancelled() else task
 
 
 async def _open(
@@ -161,6 +250,7 @@ async def _open(
     plan: HedgePlan,
     config: HedgeConfig,
     result: HedgeResult,
+    streams: OrderStreams | None,
 ) -> list[LegOutcome]:
     requests = [
         OrderRequest(
@@ -172,14 +262,12 @@ async def _open(
     for venue, request in zip((long_venue, short_venue), requests, strict=True):
         dispatcher.journal.record_intent(dispatcher.run_id, venue.name, request, "open")
     t0 = time.perf_counter()
-    sends = await asyncio.gather(
-        *(dispatcher.send_journaled(v, r) for v, r in zip((long_venue, short_venue), requests, strict=True)),
-        return_exceptions=True,
-    )
+    # Both legs are built and signed before either is sent (see Dispatcher.send_journaled_many).
+    sends = await dispatcher.send_journaled_many(list(zip((long_venue, short_venue), requests, strict=True)))
     result.open_ms = (time.perf_counter() - t0) * 1000
     legs = await asyncio.gather(
         *(
-            _settle(venue, dispatcher, request, sent, config.max_order_latency_ms)
+            settle(venue, dispatcher, request, sent, config.max_order_latency_ms, streams)
             for venue, request, sent in zip((long_venue, short_venue), requests, sends, strict=True)
         )
     )
@@ -193,33 +281,6 @@ async def _open(
                 f"--max-latency-ms {config.max_order_latency_ms:g}"
             )
     return list(legs)
-
-
-async def _settle(
-    venue: Venue, dispatcher: Dispatcher, request: OrderRequest, sent: Sent | BaseException, max_latency_ms: float
-) -> LegOutcome:
-    """Turn a send outcome into a leg: wait (up to the latency limit) for a market order to report filled."""
-    leg = LegOutcome(venue=venue.name, side=request.side)
-    if isinstance(sent, BaseException):
-        if not isinstance(sent, HedgectlError):
-            raise sent
-        leg.error = str(sent)
-        return leg
-    leg.order, leg.latency_ms = sent.order, sent.ack_ms
-    t0 = time.perf_counter() - sent.ack_ms / 1000
-    deadline = t0 + max(max_latency_ms, sent.ack_ms) / 1000
-    delay = FILL_POLL_FIRST_S
-    try:
-        while leg.order.status.is_open and time.perf_counter() < deadline:
-            await asyncio.sleep(min(delay, max(0.0, deadline - time.perf_counter())))
-            leg.order = await dispatcher.refresh(venue, leg.order)
-            delay = min(delay * 2, FILL_POLL_MAX_S)
-        if leg.order.status is OrderStatus.FILLED or leg.order.filled_qty == request.qty:
-            leg.fill_ms = (time.perf_counter() - t0) * 1000
-        leg.fills = await dispatcher.fills_of(venue, leg.order)
-    except HedgectlError as exc:
-        leg.error = f"could not confirm the fill: {exc}"
-    return leg
 
 
 async def _hold(
@@ -263,7 +324,11 @@ async def _hold(
 
 
 async def _close(
-    venues: tuple[Venue, Venue], dispatcher: Dispatcher, opened: list[LegOutcome], result: HedgeResult
+    venues: tuple[Venue, Venue],
+    dispatcher: Dispatcher,
+    opened: list[LegOutcome],
+    result: HedgeResult,
+    streams: OrderStreams | None,
 ) -> list[LegOutcome]:
     by_name = {v.name: v for v in venues}
     requests = []
@@ -281,10 +346,10 @@ async def _close(
         dispatcher.journal.record_intent(dispatcher.run_id, leg.venue, request, "close")
         requests.append((by_name[leg.venue], request))
     t0 = time.perf_counter()
-    sends = await asyncio.gather(*(dispatcher.send_journaled(v, r) for v, r in requests), return_exceptions=True)
+    sends = await dispatcher.send_journaled_many(requests)
     result.close_ms = (time.perf_counter() - t0) * 1000
     legs = await asyncio.gather(
-        *(_settle(v, dispatcher, r, s, CLOSE_FILL_WAIT_MS) for (v, r), s in zip(requests, sends, strict=True))
+        *(settle(v, dispatcher, r, s, CLOSE_FILL_WAIT_MS, streams) for (v, r), s in zip(requests, sends, strict=True))
     )
     return list(legs)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
@@ -212,6 +213,9 @@ class Control:
             all_orders=all_orders,
             ratio=ratio,
         )
+        # Let the private-stream pumps write the fills' events before this answer is built and written:
+        # a venue pushes an execution as it happens, not after it has finished answering someone else.
+        await asyncio.sleep(0)
         return json_response({"ok": True, "fills": [f.to_json() for f in fills]})
 
     async def funding(self, request: web.Request) -> web.StreamResponse:

@@ -6,10 +6,19 @@ exactly once, at their edge. Nothing above `venues/` sees a ccxt or httpx except
 Order placement is never blindly retried: on a timeout or dropped connection after the request may have
 reached the venue, the adapter looks the order up by client order id; if it still cannot tell, it raises
 AmbiguousOrderState. Reads (GETs) are retried with backoff and jitter on Unavailable / RateLimited.
+
+Placing an order has two halves, so that the legs of a hedge can all be built and signed before any of
+them is sent (hedgectl.engine.dispatch.Dispatcher.send_journaled_many): `prepare_order` does everything
+that may wait or fail locally (market rules, validation, server-time offset, rate-limit token, signing)
+and sends no order; `PreparedOrder.send` is the one HTTP exchange and what follows it (ack parsing, error
+mapping, reconciliation by client order id). `place_order` is exactly the two in a row.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -26,6 +35,53 @@ from hedgectl.domain.types import (
 )
 
 VENUE_IDS: tuple[str, ...] = ("binance", "okx", "backpack", "aster")
+
+
+@dataclass(frozen=True, slots=True)
+class WireRequest:
+    """An HTTP request exactly as it will be written: method, signed URL, headers and body.
+
+    Headers carry API keys (and OKX's passphrase), so they are left out of the repr.
+    """
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(repr=False)
+    body: bytes | None = field(repr=False)
+
+
+class PreparedOrder:
+    """One order request, built and signed, that has not left the process: `send()` writes it, once.
+
+    Send it at once and never keep one: the signature carries the time it was made (Binance's and Aster V1's
+    timestamp + recvWindow, Backpack's X-Timestamp + X-Window, OKX's 30 s, Aster V3's nonce), so a prepared
+    order goes stale within seconds, and its rate-limit token was taken when it was prepared. A second
+    `send()` raises: a resend is a new order with a new client order id, never the same request again.
+    """
+
+    __slots__ = ("_send", "_sent", "prepared_at", "request", "wire")
+
+    def __init__(self, request: OrderRequest, wire: WireRequest, send: Callable[[], Awaitable[Order]]) -> None:
+        self.request = request
+        self.wire = wire
+        self.prepared_at = time.monotonic()
+        self._send = send
+        self._sent = False
+
+    def __repr__(self) -> str:
+        return f"PreparedOrder({self.request.client_order_id!r}, {self.wire!r})"
+
+    @property
+    def age_s(self) -> float:
+        """Seconds since it was signed."""
+        return time.monotonic() - self.prepared_at
+
+    async def send(self) -> Order:
+        """Send the request once and return the acknowledged order (same errors and reconciliation as place_order)."""
+        if self._sent:
+            raise RuntimeError(f"order {self.request.client_order_id} was already sent; it is never sent twice")
+        self._sent = True
+        return await self._send()
 
 
 @runtime_checkable
@@ -52,8 +108,12 @@ class Venue(Protocol):
         """Order book levels in base units, best first."""
         ...
 
+    async def prepare_order(self, request: OrderRequest) -> PreparedOrder:
+        """Build and sign one order request without sending it (any I/O it needs - markets, clock - happens here)."""
+        ...
+
     async def place_order(self, request: OrderRequest) -> Order:
-        """Send one order. Never blindly retried; reconciles by client order id on an ambiguous outcome."""
+        """Send one order (prepare_order, then send). Never blindly retried; reconciles by client order id."""
         ...
 
     async def cancel_order(

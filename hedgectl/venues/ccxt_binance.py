@@ -79,6 +79,7 @@ class BinanceDialect:
     burst = 40
     order_rate_per_s = 20.0  # orders have their own limits (ORDERS 300 per 10 s, 1200 per minute), no IP weight
     order_burst = 100
+    order_endpoint = "fapiPrivatePostOrder"  # POST /fapi/v1/order
     native_cancel_all = True
 
     def __init__(self) -> None:
@@ -171,9 +172,12 @@ class BinanceDialect:
             at=ms_time(reply, "T", VENUE) or ms_time(reply, "E", VENUE),
         )
 
-    async def create_order(self, ex: Any, market: Market, request: OrderRequest) -> Order:
-        """POST /fapi/v1/order"""
-        reply = await ex.fapiPrivatePostOrder(to_wire_order(market, request))
+    def order_params(self, market: Market, request: OrderRequest) -> dict[str, Any]:
+        """POST /fapi/v1/order parameters"""
+        return dict(to_wire_order(market, request))
+
+    def parse_order_ack(self, reply: Any, market: Market, request: OrderRequest) -> Order:
+        """POST /fapi/v1/order reply (newOrderRespType=RESULT: a market order's is already final)"""
         return parse_order(one_dict(reply, VENUE, "order"), market)
 
     async def fetch_order(self, ex: Any, market: Market, order_id: str | None, client_order_id: str | None) -> Order:

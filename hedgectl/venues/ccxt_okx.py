@@ -75,6 +75,7 @@ class OkxDialect:
     burst = 20
     order_rate_per_s = 30.0  # place/cancel have their own limit: 60 per 2 s per instrument
     order_burst = 60
+    order_endpoint = "privatePostTradeOrder"  # POST /api/v5/trade/order
     native_cancel_all = False  # OKX has no cancel-all for ordinary orders
 
     def configure(self, ex: Any, config: VenueConfig) -> None:
@@ -148,9 +149,13 @@ class OkxDialect:
             at=ms_time(reply, "ts", VENUE),
         )
 
-    async def create_order(self, ex: Any, market: Market, request: OrderRequest) -> Order:
-        """POST /api/v5/trade/order; returns the acknowledged order (ids only, state to be fetched)."""
-        ack = _ack(await ex.privatePostTradeOrder(to_wire_order(market, request)), "trade/order")
+    def order_params(self, market: Market, request: OrderRequest) -> dict[str, Any]:
+        """POST /api/v5/trade/order body"""
+        return to_wire_order(market, request)
+
+    def parse_order_ack(self, reply: Any, market: Market, request: OrderRequest) -> Order:
+        """POST /api/v5/trade/order reply: the acknowledged order (ids only, state to be fetched)."""
+        ack = _ack(reply, "trade/order")
         return Order(
             venue=VENUE,
             symbol=market.symbol,

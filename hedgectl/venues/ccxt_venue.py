@@ -6,6 +6,10 @@ adapter adds what is common: one configured ccxt instance per venue, a host guar
 rate limiter instead of ccxt's throttler, server-time sync, read retries, reconciliation of ambiguous order
 POSTs by client order id, fill details, the market cache, and the single translation of ccxt errors.
 
+An order POST is split where ccxt's own `fetch2` splits it: `prepare_order` signs it through the implicit
+endpoint's route (`ex.sign(path, api, method, params)`), guards it and takes its rate-limit token;
+`PreparedOrder.send` hands the signed request to ccxt's `fetch` (one HTTP exchange) and parses the ack.
+
 ccxt's unified methods are deliberately not used: they load every market (and, with keys set, make
 signed calls to production currency endpoints) before the first request, which defeats the market cache.
 """
@@ -14,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -52,6 +55,7 @@ from hedgectl.errors import (
     Unavailable,
     VenueError,
 )
+from hedgectl.venues.base import PreparedOrder, WireRequest
 from hedgectl.venues.ccxt_binance import BinanceDialect
 from hedgectl.venues.ccxt_errors import Mapped, map_ccxt_error
 from hedgectl.venues.ccxt_okx import OkxDialect
@@ -73,7 +77,6 @@ Sleep = Callable[[float], Awaitable[None]]
 DIALECTS: dict[str, Callable[[], Any]] = {"binance": BinanceDialect, "okx": OkxDialect}
 RECONCILE_DELAYS_S = (0.25, 0.5, 1.0)  # between client-id lookups after an ambiguous order POST
 _FOREIGN = (CcxtBaseError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
-_SENDING_ORDER: contextvars.ContextVar[bool] = contextvars.ContextVar("hedgectl_sending_order", default=False)
 # ccxt logs every request's headers (API key, OKX passphrase) at DEBUG: its logger never goes below INFO.
 CCXT_LOGGER = logging.getLogger("hedgectl.venues.ccxt")
 CCXT_LOGGER.setLevel(logging.INFO)
@@ -111,6 +114,17 @@ def build_exchange(config: VenueConfig, dialect: Dialect) -> Any:
     return ex
 
 
+def implicit_route(ex: Any, name: str) -> tuple[str, Any, str]:
+    """(path, api, method) of one ccxt implicit-API method, as ccxt itself declares it (an `Entry` in its abstract
+    class; the MRO is walked because ccxt's camelCase aliasing may shadow the Entry with its bound function)."""
+    for klass in type(ex).__mro__:
+        entry = vars(klass).get(name)
+        path, api, method = (getattr(entry, attr, None) for attr in ("path", "api", "method"))
+        if isinstance(path, str) and isinstance(method, str) and api is not None:
+            return path, api, method
+    raise ConfigError(f"ccxt {ccxt_async.__version__}: {name} is not declared as an implicit endpoint")
+
+
 class CcxtVenue:
     """hedgectl's Venue for `binance` (ccxt binanceusdm) and `okx` (ccxt okx), built from one VenueConfig.
 
@@ -144,6 +158,7 @@ class CcxtVenue:
         self._broken: dict[str, str] = {}
         self._markets_lock = asyncio.Lock()
         self._ex = build_exchange(config, self._dialect)
+        self._order_route = implicit_route(self._ex, self._dialect.order_endpoint)
         self._send = self._ex.fetch
         self._ex.fetch = self._guarded_fetch
 
@@ -165,7 +180,7 @@ class CcxtVenue:
         self, url: str, method: str = "GET", headers: dict[str, str] | None = None, body: str | None = None
     ) -> Any:
         self.check_request(url, headers)
-        await (self._order_limiter if _SENDING_ORDER.get() else self._limiter).acquire()
+        await self._limiter.acquire()
         return await self._send(url, method, headers, body)
 
     # ---- error edge ---------------------------------------------------------------------------------
@@ -260,14 +275,40 @@ class CcxtVenue:
 
     # ---- orders -------------------------------------------------------------------------------------
 
-    async def place_order(self, request: OrderRequest) -> Order:
-        """POST /fapi/v1/order | POST /api/v5/trade/order; never resent: an unknown outcome is looked up by id."""
+    async def prepare_order(self, request: OrderRequest) -> PreparedOrder:
+        """Sign POST /fapi/v1/order | POST /api/v5/trade/order with ccxt's own signing, guard it; send nothing.
+
+        The order bucket's token is taken here, so reads never delay an order and sending never waits.
+        """
         market = await self.market(request.symbol)
         if not is_valid_client_order_id(request.client_order_id):
             raise OrderRejected(self.name, f"client order id {request.client_order_id!r} is not 1-32 letters/digits")
         await self._private()
+        params = self._dialect.order_params(market, request)
+        path, api, method = self._order_route
         try:
-            order = await self._create(market, request)
+            signed = self._ex.sign(path, api, method, params)
+            headers = self._ex.prepare_request_headers(signed["headers"])  # what ccxt's fetch adds, added once here
+        except _FOREIGN as exc:
+            raise self._map(exc, "sign order").error from exc
+        url, body = signed["url"], signed["body"]
+        self.check_request(url, headers)
+        await self._order_limiter.acquire()
+        wire = WireRequest(signed["method"], url, dict(headers), body.encode() if body else None)
+        exchange = (url, wire.method, headers, body)
+        return PreparedOrder(request, wire, lambda: self._send_order(market, request, exchange))
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        """POST /fapi/v1/order | POST /api/v5/trade/order; never resent: an unknown outcome is looked up by id."""
+        return await (await self.prepare_order(request)).send()
+
+    async def _send_order(
+        self, market: Market, request: OrderRequest, signed: tuple[str, str, dict[str, str], str | None]
+    ) -> Order:
+        """The prepared order POST through ccxt's fetch: one exchange, its ack, or a lookup by client order id."""
+        try:
+            reply = await self._send(*signed)
+            return self._dialect.parse_order_ack(reply, market, request)
         except BadResponse as exc:  # the venue answered something unreadable: the order may exist
             return await self._reconcile(market, request, exc)
         except _FOREIGN as exc:
@@ -277,15 +318,6 @@ class CcxtVenue:
             if not mapped.unknown_outcome or not isinstance(mapped.error, VenueError):
                 raise mapped.error from exc
             return await self._reconcile(market, request, mapped.error)
-        return order  # the ack (OKX's carries only ids: NEW, nothing filled); fees are read with fetch_fills
-
-    async def _create(self, market: Market, request: OrderRequest) -> Order:
-        """The order POST, counted against the venue's order limit: reads never delay an order."""
-        sending = _SENDING_ORDER.set(True)
-        try:
-            return await self._dialect.create_order(self._ex, market, request)
-        finally:
-            _SENDING_ORDER.reset(sending)
 
     async def _reconcile(self, market: Market, request: OrderRequest, cause: VenueError) -> Order:
         """After an ambiguous POST: look the order up by client id a few times; never resend it."""

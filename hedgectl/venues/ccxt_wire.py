@@ -173,7 +173,9 @@ class Dialect(Protocol):
     burst: int
     order_rate_per_s: float  # order POSTs: their own bucket, so reads never delay an order
     order_burst: int
-    # create_order returns the venue's ack as is: OKX's carries only ids (NEW, nothing filled)
+    # The ccxt implicit-API method of the order POST: the adapter signs through its route (ex.sign) when it
+    # prepares an order and sends the signed request later, so both legs of a hedge are signed before either leaves.
+    order_endpoint: str
     native_cancel_all: bool  # False: no cancel-all endpoint; the adapter cancels each open order
 
     def configure(self, ex: Any, config: VenueConfig) -> None: ...
@@ -182,7 +184,14 @@ class Dialect(Protocol):
     async def markets(self, ex: Any) -> tuple[list[Market], dict[str, str]]: ...
     async def quote(self, ex: Any, market: Market) -> Quote: ...
     async def book(self, ex: Any, market: Market, depth: int) -> OrderBook: ...
-    async def create_order(self, ex: Any, market: Market, request: OrderRequest) -> Order: ...
+    def order_params(self, market: Market, request: OrderRequest) -> dict[str, Any]:
+        """The order POST's parameters; OrderRejected for what the venue would refuse."""
+        ...
+
+    def parse_order_ack(self, reply: Any, market: Market, request: OrderRequest) -> Order:
+        """The order POST's reply as is (OKX's carries only ids: NEW, nothing filled); raises its per-order error."""
+        ...
+
     async def fetch_order(
         self, ex: Any, market: Market, order_id: str | None, client_order_id: str | None
     ) -> Order: ...

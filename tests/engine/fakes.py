@@ -31,6 +31,7 @@ from hedgectl.domain.types import (
     TimeInForce,
 )
 from hedgectl.errors import OrderNotFound, OrderRejected, VenueError
+from hedgectl.venues.base import PreparedOrder, WireRequest
 
 _ids = itertools.count(1)
 
@@ -161,6 +162,14 @@ class FakeVenue:
         return OrderBook(
             self.name, symbol, (BookLevel(self.bid, Decimal(10**6)),), (BookLevel(self.ask, Decimal(10**6)),)
         )
+
+    async def prepare_order(self, request: OrderRequest) -> PreparedOrder:
+        """Nothing to sign here; a `prepare_order` fault fails it, and `send()` is place_order."""
+        fault = self._fault("prepare_order")
+        if fault:
+            raise fault.exc
+        wire = WireRequest("POST", f"fake://{self.name}/order", {}, None)
+        return PreparedOrder(request, wire, lambda: self.place_order(request))
 
     async def place_order(self, request: OrderRequest) -> Order:
         fault = self._fault("place_order")

@@ -224,8 +224,10 @@ class Mutation:
     def plausible(self) -> bool:
         """A different true-looking reply rather than a broken one: an id, name or enum replaced by another
         string ("USDC" -> "abc"), or a flag by the other flag."""
-        if isinstance(self.value, bool) and isinstance(self.was, bool):
-            return True
+        if isinstance(self.value, bool) and (
+            isinstance(self.was, bool) or (isinstance(self.was, str) and self.was.lower() in ("true", "false"))
+        ):
+            return True  # OKX sends its flags as "true"/"false": a JSON boolean there is the other flag, not junk
         return isinstance(self.value, str) and isinstance(self.key, str) and bool(_NAME_KEYS.search(self.key))
 
 

@@ -121,8 +121,9 @@ def test_a_fill_read_failing_right_after_the_open_does_not_corrupt_the_pnl(sim_r
     r = sim_rig
     r.post("/_sim/latency", {"venue": "backpack", "ms": 400})  # time to arm the fault behind the open
     proc = r.spawn("bootstrap", "--notional", "300", "--hold", "0", "--long", "backpack", "--short", "aster",
-                   "--max-slippage-bps", "50", "--json")
-    eventually(lambda: any(q["venue"] == "backpack" for q in r.requests("create_order")))
+                   "--max-slippage-bps", "50", "--json", "--no-streams")  # streams would bring the fills
+    # Armed once the simulator has answered the create (it logs a request before choosing its fault).
+    eventually(lambda: any(q["venue"] == "backpack" and q["status"] for q in r.requests("create_order")))
     r.fault(venue="backpack", op="any", kind="reject", count=1)  # the next backpack request: the open's fills
     r.post("/_sim/latency", {"venue": "backpack", "ms": 0})
     out, err = proc.communicate(timeout=60)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import subprocess
+import sys
 from urllib.parse import parse_qsl
 
 import ccxt
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from hedgectl.domain.types import Mode
@@ -162,6 +167,98 @@ def test_v3_signing_agrees_with_ccxt_aster_on_a_whole_request(method: str) -> No
     # ccxt puts nonce/user/signer first; Aster's doc puts them last. Both are signed as sent.
     assert msg == auth.encode_params(parse_qsl(msg))
     assert auth.eip712_signature(PRIVATE_KEY, msg).lower() == ccxt_signature.lower()
+
+
+# --- V3 signer vs. eth_account (the reference implementation it replaced) --------------------
+
+CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_EIP712_TYPES = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+        {"name": "verifyingContract", "type": "address"},
+    ],
+    "Message": [{"name": "msg", "type": "string"}],
+}
+# Every spelling eth_account accepts for a 32-byte key and address_of/eip712_signature must accept too.
+_KEY_SPELLINGS = [lambda k: f"0x{k:064x}", lambda k: f"{k:064x}", lambda k: f"0x{k:064X}", lambda k: f"0X{k:064x}"]
+private_keys = st.builds(
+    lambda k, spell: spell(k), st.integers(min_value=1, max_value=CURVE_ORDER - 1), st.sampled_from(_KEY_SPELLINGS)
+)
+messages = st.one_of(
+    st.text(),
+    st.text(alphabet="&=%+ ?#;:/,", max_size=30),
+    st.text(min_size=500, max_size=5000),
+    st.from_regex(r"(\w{1,12}=[^&]{0,20}&){0,12}nonce=\d{16}", fullmatch=True),
+)
+
+
+def _eth_account_signature(private_key: str, msg: str) -> str:
+    typed = {"types": _EIP712_TYPES, "primaryType": "Message", "domain": auth.EIP712_DOMAIN, "message": {"msg": msg}}
+    signed = Account.sign_message(encode_typed_data(full_message=typed), private_key=private_key)
+    return "0x" + bytes(signed.signature).hex()
+
+
+@settings(max_examples=300, deadline=None)
+@given(private_key=private_keys, msg=messages)
+@example(private_key=PRIVATE_KEY, msg="")
+@example(private_key=PRIVATE_KEY, msg="&")
+@example(private_key=PRIVATE_KEY, msg="=")
+@example(private_key=PRIVATE_KEY, msg="x" * 100_000)
+@example(private_key=PRIVATE_KEY, msg="qty=1&note=über 🚀 中文\u0000")
+@example(private_key=f"0x{1:064x}", msg=DOC_MSG)
+@example(private_key=f"0x{CURVE_ORDER - 1:064x}", msg=DOC_MSG)
+def test_v3_signature_is_eth_accounts_byte_for_byte(private_key: str, msg: str) -> None:
+    assert auth.eip712_signature(private_key, msg) == _eth_account_signature(private_key, msg)
+
+
+@settings(max_examples=200, deadline=None)
+@given(private_key=private_keys)
+@example(private_key=PRIVATE_KEY)
+def test_address_of_is_eth_accounts_checksummed_address(private_key: str) -> None:
+    assert auth.address_of(private_key) == Account.from_key(private_key).address
+
+
+def test_v3_signatures_carry_both_recovery_ids_as_27_and_28() -> None:
+    vs = {auth.eip712_signature(PRIVATE_KEY, f"nonce={n}")[-2:] for n in range(32)}
+    assert vs == {"1b", "1c"}
+
+
+@pytest.mark.parametrize(
+    "bad_key",
+    [
+        "",
+        "0x",
+        "0x1234",
+        "0x" + "ab" * 31 + "a",  # 63 digits
+        "0x" + "ab" * 32 + "a",  # 65 digits
+        "ab" * 33,
+        "0x" + "zz" * 32,
+        "0x" + "ab" * 31 + "g1",
+        " 0x" + "ab" * 32,
+        "0x" + "١" * 64,  # Arabic-Indic digits, which int(..., 16) would accept
+        "0x" + "00" * 32,
+        f"0x{CURVE_ORDER:064x}",
+        f"0x{CURVE_ORDER + 1:064x}",
+        "0x" + "ff" * 32,
+    ],
+)
+def test_a_malformed_key_raises_value_error_without_the_key_in_it(bad_key: str) -> None:
+    for call in (lambda: auth.address_of(bad_key), lambda: auth.eip712_signature(bad_key, DOC_MSG)):
+        with pytest.raises(ValueError, match=r"^not a 32-byte hex secp256k1 private key$") as caught:
+            call()
+        if bad_key.removeprefix("0x"):
+            assert bad_key.removeprefix("0x") not in str(caught.value)
+            assert bad_key.removeprefix("0x") not in repr(caught.value)
+        assert caught.value.__cause__ is None
+        assert caught.value.__suppress_context__
+
+
+def test_importing_aster_auth_does_not_import_eth_account() -> None:
+    code = "import sys, json, hedgectl.venues.aster.auth; print(json.dumps('eth_account' in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) is False
 
 
 def test_encode_params_escapes_like_encode_uri_component() -> None:

@@ -7,6 +7,10 @@ V3 (API wallet, EIP-712, `/fapi/v3/*`) when user, signer and private key are con
 Reads go through `retry_read`. Writes never do: a write whose outcome is unknown (timeout after the
 request left, dropped connection, HTTP 5xx, an "execution status unknown" code) raises
 AmbiguousOrderState so the adapter can look the order up by client order id.
+
+Every request is prepared (rate-limit tokens, clock offset, signature, the httpx.Request itself) before it
+is sent, so an order can be prepared ahead (`prepare_order_post`) and its send (`send_order_post`) is
+httpx's `send` alone: nothing is parsed, merged or signed between the two legs' socket writes.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from enum import StrEnum
 from json import JSONDecodeError
 from typing import Any
@@ -93,6 +98,20 @@ class NonceSource:
 
 
 PROCESS_NONCES = NonceSource()
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCall:
+    """One request, built and signed but not sent, with what it takes to sign it again (after a clock refusal)."""
+
+    method: str
+    name: str
+    params: Params
+    signed: bool
+    kind: Kind
+    cost: float
+    order: bool
+    http: httpx.Request
 
 
 class _ClockRejected(Exception):
@@ -242,12 +261,23 @@ class AsterClient:
 
     # --- signed -------------------------------------------------------------------------------
 
-    async def post_order(self, params: Params) -> Any:
-        """POST /fapi/v{1,3}/order — an unknown outcome raises AmbiguousOrderState, never a resend.
+    async def prepare_order_post(self, params: Params) -> PreparedCall:
+        """Take the rate-limit tokens, sign and build POST /fapi/v{1,3}/order; nothing is sent.
 
-        The one resend is after -1021/-4225, a refusal that proves the order was not accepted.
+        The signature carries a timestamp (V1, recvWindow) or a nonce (V3): send it at once, never keep it.
         """
-        return await self._request("POST", "order", params, signed=True, kind=Kind.WRITE, order=True)
+        return await self._prepare("POST", "order", params, signed=True, kind=Kind.WRITE, order=True)
+
+    async def send_order_post(self, call: PreparedCall) -> Any:
+        """Send a prepared POST /fapi/v{1,3}/order — an unknown outcome raises AmbiguousOrderState, never a resend.
+
+        The one resend is after -1021/-4225 (signed anew), a refusal that proves the order was not accepted.
+        """
+        return await self._complete(call)
+
+    async def post_order(self, params: Params) -> Any:
+        """POST /fapi/v{1,3}/order: prepare_order_post, then send_order_post."""
+        return await self.send_order_post(await self.prepare_order_post(params))
 
     async def get_order(self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None) -> Any:
         """GET /fapi/v{1,3}/order"""
@@ -326,19 +356,28 @@ class AsterClient:
         cost: float = 1,
         order: bool = False,
     ) -> Any:
+        call = await self._prepare(method, name, params, signed=signed, kind=kind, cost=cost, order=order)
+        return await self._complete(call)
+
+    async def _complete(self, call: PreparedCall) -> Any:
+        """Send a prepared call; after -1021 / -4225, sign it anew and send it once more."""
         try:
-            return await self._send(method, name, params, signed=signed, kind=kind, cost=cost, order=order)
+            return await self._exchange(call)
         except _ClockRejected:
             # -1021 / -4225 mean the venue refused before acting, so resending (re-signed) is safe.
             await self._measure_offset(force=True)
+        again = await self._prepare(
+            call.method, call.name, call.params, signed=call.signed, kind=call.kind, cost=call.cost, order=call.order
+        )
         try:
-            return await self._send(method, name, params, signed=signed, kind=kind, cost=cost, order=order)
+            return await self._exchange(again)
         except _ClockRejected as exc:
-            raise map_error(400, exc.code, exc.msg, kind) from None
+            raise map_error(400, exc.code, exc.msg, call.kind) from None
 
-    async def _send(
-        self, method: str, name: str, params: Params, *, signed: bool, kind: Kind, cost: float, order: bool
-    ) -> Any:
+    async def _prepare(
+        self, method: str, name: str, params: Params, *, signed: bool, kind: Kind, cost: float = 1, order: bool = False
+    ) -> PreparedCall:
+        """Rate-limit tokens, clock offset, host guard, signature and the httpx.Request; nothing is sent."""
         await self._weight.acquire(cost)
         if order:
             await self._order_rate.acquire()
@@ -357,20 +396,25 @@ class AsterClient:
             headers["Content-Type"] = auth.FORM_CONTENT_TYPE
         elif signed_request.params:
             url = f"{url}?{signed_request.params}"
+        request = self._http.build_request(method, url, content=body, headers=headers, timeout=self._timeout)
+        return PreparedCall(method, name, params, signed, kind, cost, order, request)
+
+    async def _exchange(self, call: PreparedCall) -> Any:
+        """One HTTP exchange of a prepared call, its reply decoded or its failure mapped."""
         try:
-            response = await self._http.request(method, url, content=body, headers=headers, timeout=self._timeout)
+            response = await self._http.send(call.http)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # The request never left: nothing can have happened at the venue.
             raise Unavailable(VENUE, f"cannot connect ({type(exc).__name__})") from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            if kind is Kind.WRITE:
+            if call.kind is Kind.WRITE:
                 raise AmbiguousOrderState(
-                    VENUE, f"no reply to {method} {self._paths[name]} ({type(exc).__name__})"
+                    VENUE, f"no reply to {call.method} {self._paths[call.name]} ({type(exc).__name__})"
                 ) from exc
             raise Unavailable(VENUE, f"no reply ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
             raise BadResponse(VENUE, f"unusable reply ({type(exc).__name__})") from exc
-        return decode_response(response, kind)
+        return decode_response(response, call.kind)
 
     def _in_body(self, method: str) -> bool:
         # V3 puts POST and DELETE params in a form body (Aster's V3 doc, ccxt); V1 follows Binance,

@@ -33,7 +33,8 @@ from hedgectl.errors import (
 )
 from hedgectl.venues.aster import parse
 from hedgectl.venues.aster.auth import keys_from_config
-from hedgectl.venues.aster.client import AsterClient
+from hedgectl.venues.aster.client import AsterClient, PreparedCall
+from hedgectl.venues.base import PreparedOrder, WireRequest
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.host_guard import origin
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
@@ -156,12 +157,22 @@ class AsterVenue:
 
     # --- orders -------------------------------------------------------------------------------
 
-    async def place_order(self, request: OrderRequest) -> Order:
-        """POST /fapi/v{1,3}/order once; on an unknown outcome, GET order by origClientOrderId."""
+    async def prepare_order(self, request: OrderRequest) -> PreparedOrder:
+        """Sign and build POST /fapi/v{1,3}/order (rate-limit tokens and clock offset taken here); nothing is sent."""
         market = await self.market(request.symbol)
         params = parse.to_wire_order(market.venue_symbol, request)
+        call = await self._client.prepare_order_post(params)
+        wire = WireRequest(call.http.method, str(call.http.url), dict(call.http.headers), call.http.content or None)
+        return PreparedOrder(request, wire, lambda: self._send_order(market, request, call))
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        """POST /fapi/v{1,3}/order once; on an unknown outcome, GET order by origClientOrderId."""
+        return await (await self.prepare_order(request)).send()
+
+    async def _send_order(self, market: Market, request: OrderRequest, call: PreparedCall) -> Order:
+        """Send the prepared POST once; parse its ack, or look the order up by client id if the outcome is unknown."""
         try:
-            order = parse.parse_order(await self._client.post_order(params), self._symbol_of)
+            order = parse.parse_order(await self._client.send_order_post(call), self._symbol_of)
         except AmbiguousOrderState as exc:
             return await self._reconcile(market, request.client_order_id, exc)
         except BadResponse as exc:

@@ -4,6 +4,11 @@ Every foreign failure is translated here, once: httpx errors and Backpack's `{"c
 become hedgectl errors. GETs are retried with backoff; anything that changes state is never retried here.
 A request whose outcome is unknown (timeout after sending, dropped connection, 5xx) raises
 AmbiguousOrderState for a mutation and Unavailable for a read.
+
+Every request is built (URL, headers, signature) into an httpx.Request before its rate-limit token is taken
+and before it is sent, so an order can be prepared ahead (`prepare_order_post`) and its send
+(`send_order_post`) is httpx's `send` alone: no URL parsing, header merging or signing between the two
+legs' socket writes.
 """
 
 from __future__ import annotations
@@ -59,7 +64,8 @@ _REJECTED = {
 _SYMBOL = {"INVALID_MARKET", "INVALID_SYMBOL"}
 _DOWN = {"MAINTENANCE", "TRADING_PAUSED"}  # the venue said so: the request did not take effect
 _UNKNOWN_OUTCOME = {"SERVER_ERROR", "TIMEOUT"}
-_ORDER_ROUTES = {"/api/v1/order", "/api/v1/orders"}
+ORDER_PATH = "/api/v1/order"
+_ORDER_ROUTES = {ORDER_PATH, "/api/v1/orders"}
 _MARKET_ROUTES = {"/api/v1/market", "/api/v1/ticker", "/api/v1/depth", "/api/v1/markPrices"}
 _DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 
@@ -159,6 +165,34 @@ class BackpackClient:
 
     # --- transport ------------------------------------------------------------------------------------
 
+    async def _build(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: Mapping[str, object] | Sequence[Mapping[str, object]] | None = None,
+        signed: bool = False,
+    ) -> httpx.Request:
+        """The request as it will be sent (signed when asked, with its rate-limit token taken); nothing is sent."""
+        headers: dict[str, str] = {}
+        content: bytes | None = None
+        if body is not None:
+            content = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+        if signed:
+            headers.update(await self._signature(method, path, query if body is None else body))
+        params = dict(sorted((query or {}).items()))
+        request = self._http.build_request(
+            method,
+            self._base + path,
+            params={k: auth.wire_value(v) for k, v in params.items()},
+            content=content,
+            headers=headers,
+        )
+        await self._limiter.acquire()
+        return request
+
     async def _send(
         self,
         method: str,
@@ -169,23 +203,14 @@ class BackpackClient:
         signed: bool = False,
         allow_404: bool = False,
     ) -> httpx.Response | None:
-        headers: dict[str, str] = {}
-        content: bytes | None = None
-        if body is not None:
-            content = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-            headers["Content-Type"] = "application/json"
-        if signed:
-            headers.update(await self._signature(method, path, query if body is None else body))
-        params = dict(sorted((query or {}).items()))
-        await self._limiter.acquire()
+        request = await self._build(method, path, query=query, body=body, signed=signed)
+        return await self._exchange(request, path, allow_404=allow_404)
+
+    async def _exchange(self, request: httpx.Request, path: str, *, allow_404: bool = False) -> httpx.Response | None:
+        """Send one built request, once; map what comes back (or does not) into the error taxonomy."""
+        method = request.method
         try:
-            response = await self._http.request(
-                method,
-                self._base + path,
-                params={k: auth.wire_value(v) for k, v in params.items()},
-                content=content,
-                headers=headers,
-            )
+            response = await self._http.send(request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # The request never left this machine: certainly not executed.
             raise Unavailable(VENUE, f"cannot reach {self._base}: {type(exc).__name__}") from exc
@@ -276,13 +301,26 @@ class BackpackClient:
 
     # --- orders ---------------------------------------------------------------------------------------
 
-    async def post_order(self, body: Mapping[str, object]) -> object:
-        """POST /api/v1/order (orderExecute). Never retried; an unreadable 2xx reply is AmbiguousOrderState."""
-        response = await self._send("POST", "/api/v1/order", body=body, signed=True)
+    async def prepare_order_post(self, body: Mapping[str, object]) -> httpx.Request:
+        """Build and sign POST /api/v1/order (orderExecute) and take its rate-limit token; nothing is sent.
+
+        The signature is good for X-Window ms after X-Timestamp: send it at once (send_order_post), never keep it.
+        """
+        request = await self._build("POST", ORDER_PATH, body=body, signed=True)
+        await self._guard(request)  # here too, so a refused request fails before any leg of a hedge is sent
+        return request
+
+    async def send_order_post(self, request: httpx.Request) -> object:
+        """Send a prepared POST /api/v1/order once. Never retried; an unreadable 2xx reply is AmbiguousOrderState."""
+        response = await self._exchange(request, ORDER_PATH)
         try:
             return decode_json(response.content if response is not None else b"")
         except BadResponse as exc:
             raise AmbiguousOrderState(VENUE, f"the order reply is unreadable: {exc.reason}") from exc
+
+    async def post_order(self, body: Mapping[str, object]) -> object:
+        """POST /api/v1/order (orderExecute): prepare_order_post then send_order_post."""
+        return await self.send_order_post(await self.prepare_order_post(body))
 
     async def delete_order(self, symbol: str, *, order_id: str | None = None, client_id: int | None = None) -> object:
         """DELETE /api/v1/order (orderCancel) by orderId or clientId."""

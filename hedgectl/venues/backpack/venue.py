@@ -42,11 +42,14 @@ from hedgectl.errors import (
 from hedgectl.venues.backpack import parse
 from hedgectl.venues.backpack.auth import KeyFormatError, check_keypair
 from hedgectl.venues.backpack.client import BackpackClient
+from hedgectl.venues.base import PreparedOrder, WireRequest
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.host_guard import origin
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
 
 if TYPE_CHECKING:
+    import httpx
+
     from hedgectl.venues.stream_supervisor import StateHook, SupervisorConfig
     from hedgectl.venues.streams import OrderEvent
 
@@ -185,21 +188,37 @@ class BackpackVenue:
 
     # --- orders ---------------------------------------------------------------------------------------
 
+    async def prepare_order(self, request: OrderRequest) -> PreparedOrder:
+        """Validate, build and sign POST /api/v1/order (orderExecute); nothing is sent."""
+        market = await self.market(request.symbol)
+        _validate(request, market)
+        body = parse.to_wire_order(request, market)
+        client_id = uint32_client_id(request.client_order_id)
+        self._client_ids[client_id] = request.client_order_id
+        http_request = await self._client.prepare_order_post(body)
+        # Backpack refuses a request it receives later than X-Timestamp + X-Window: past that, absent is absent.
+        window_ends = self._clock.monotonic() + self._config.recv_window_ms / 1000
+        wire = WireRequest(
+            http_request.method, str(http_request.url), dict(http_request.headers), http_request.content or None
+        )
+        return PreparedOrder(
+            request, wire, lambda: self._send_order(market, request, client_id, window_ends, http_request)
+        )
+
     async def place_order(self, request: OrderRequest) -> Order:
         """POST /api/v1/order. Never resent: an unknown outcome is reconciled by clientId.
 
         A post-only order that would take comes back as an Order in status EXPIRED (Backpack's
         `PostOnlyTaker`), not as an error.
         """
-        market = await self.market(request.symbol)
-        _validate(request, market)
-        body = parse.to_wire_order(request, market)
-        client_id = uint32_client_id(request.client_order_id)
-        self._client_ids[client_id] = request.client_order_id
-        # Backpack refuses a request it receives later than X-Timestamp + X-Window: past that, absent is absent.
-        window_ends = self._clock.monotonic() + self._config.recv_window_ms / 1000
+        return await (await self.prepare_order(request)).send()
+
+    async def _send_order(
+        self, market: Market, request: OrderRequest, client_id: int, window_ends: float, http_request: httpx.Request
+    ) -> Order:
+        """Send the prepared POST once; parse its ack, or reconcile by clientId when the outcome is unknown."""
         try:
-            wire = await self._client.post_order(body)
+            wire = await self._client.send_order_post(http_request)
         except AmbiguousOrderState as exc:
             return await self._reconcile_placement(market, request, client_id, window_ends, exc)
         try:

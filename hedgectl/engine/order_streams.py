@@ -1,0 +1,245 @@
+"""Venues' private order streams as the engine uses them: one background pump per (venue, symbol).
+
+A pump reads the venue's supervised `order_events` (which reconnects, reconciles by REST and polls while its
+socket is down) and routes each event by order id to whoever listens for that order. It remembers recent
+orders - their latest event and every fill seen, by trade id - so an event pushed before anyone listens (a
+fill can arrive before the order's own ack) is not lost. It also keeps the stream's state when the venue
+reports it (all four adapters do), so a caller can wait for the streams to be up before trading.
+
+Two consumers: StreamFeed (the bp-aster loop's fill feed) and the bootstrap cycle's fill confirmation
+(`OrderWatch`). Use: `streams = OrderStreams()`, `streams.warm(venue, symbol)` well before the first order,
+`await streams.wait_up(timeout_s)`, then `streams.watch(venue, order)` per order, and `await streams.aclose()`
+however the run ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from hedgectl.domain.types import Fill, Order
+from hedgectl.errors import HedgectlError
+from hedgectl.venues.base import Venue
+from hedgectl.venues.stream_supervisor import StreamState
+from hedgectl.venues.streams import OrderEvent, StreamingVenue
+
+REMEMBERED_ORDERS = 1024
+
+Listener = Callable[[OrderEvent | None], None]  # None: the stream failed for good (see OrderPump.failure)
+
+
+@dataclass
+class SeenOrder:
+    """What a stream has said about one order: its latest event and its fills (trade id -> fill)."""
+
+    latest: OrderEvent
+    fills: dict[str, Fill] = field(default_factory=dict)
+
+
+class OrderPump:
+    """Reads one venue's supervised order stream for one symbol and routes its events by order id."""
+
+    def __init__(self, venue: StreamingVenue, symbol: str, remember: int = REMEMBERED_ORDERS) -> None:
+        self.venue_name = venue.name
+        self.symbol = symbol
+        self.failure: BaseException | None = None
+        reports = _reports_state(venue)
+        self.state: StreamState | None = StreamState.CONNECTING if reports else None  # None: cannot say
+        self.seen: OrderedDict[str, SeenOrder] = OrderedDict()
+        self._remember = remember
+        self._listeners: dict[str, set[Listener]] = {}
+        self._state_listeners: set[Callable[[], None]] = set()
+        self._up = asyncio.Event()
+        events = (
+            venue.order_events(symbol, on_state=self._on_state)  # type: ignore[call-arg]
+            if reports
+            else venue.order_events(symbol)
+        )
+        self.task = asyncio.create_task(self._run(events), name=f"hedgectl-order-pump-{venue.name}")
+
+    @property
+    def up(self) -> bool:
+        """The venue pushes every change now (False while connecting, down, failed, or when it cannot say)."""
+        return self.failure is None and self.state is StreamState.UP
+
+    def _on_state(self, state: StreamState, _reason: str) -> None:
+        self.state = state
+        if state is StreamState.UP:
+            self._up.set()
+        else:
+            self._up.clear()
+        for notify in list(self._state_listeners):
+            notify()
+
+    async def _run(self, events: AsyncIterator[OrderEvent]) -> None:
+        try:
+            async for event in events:
+                self._record(event)
+                for listener in list(self._listeners.get(event.order.order_id, ())):
+                    listener(event)
+        except Exception as exc:  # noqa: BLE001 - reported to every listener, which falls back to polling
+            self.failure = exc
+            self._up.clear()
+            for listeners in list(self._listeners.values()):
+                for listener in list(listeners):
+                    listener(None)
+            for notify in list(self._state_listeners):
+                notify()
+
+    def _record(self, event: OrderEvent) -> None:
+        order_id = event.order.order_id
+        seen = self.seen.get(order_id)
+        if seen is None:
+            seen = self.seen[order_id] = SeenOrder(event)
+        else:
+            seen.latest = event
+            self.seen.move_to_end(order_id)
+        if event.fill is not None:
+            seen.fills.setdefault(event.fill.trade_id, event.fill)
+        while len(self.seen) > self._remember:
+            self.seen.popitem(last=False)
+
+    def listen(self, order_id: str, listener: Listener) -> Callable[[], None]:
+        """Call `listener` with each later event of `order_id` (None if the stream fails); returns the undo."""
+        self._listeners.setdefault(order_id, set()).add(listener)
+
+        def stop() -> None:
+            listeners = self._listeners.get(order_id)
+            if listeners is not None:
+                listeners.discard(listener)
+                if not listeners:
+                    del self._listeners[order_id]
+
+        return stop
+
+    def on_state(self, notify: Callable[[], None]) -> Callable[[], None]:
+        """Call `notify` whenever the stream's state changes or it fails; returns the undo."""
+        self._state_listeners.add(notify)
+        return lambda: self._state_listeners.discard(notify)
+
+    async def wait_up(self, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for the stream to be up; True if it is."""
+        if self.state is None or self.failure is not None:
+            return False
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._up.wait(), timeout=max(0.0, timeout_s))
+        return self.up
+
+    async def aclose(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+class OrderWatch:
+    """One order as its venue's stream reports it: the latest state, the fills seen, and a wake-up on change.
+
+    Also woken when the stream goes down or fails, so a waiter can switch to polling at once.
+    """
+
+    def __init__(self, pump: OrderPump, order_id: str) -> None:
+        self._pump = pump
+        self.order_id = order_id
+        self.latest: Order | None = None
+        self.fills: dict[str, Fill] = {}
+        self._changed = asyncio.Event()
+        seen = pump.seen.get(order_id)
+        if seen is not None:
+            self.latest = seen.latest.order
+            self.fills = dict(seen.fills)
+            self._changed.set()
+        self._undo = (pump.listen(order_id, self._on_event), pump.on_state(self._changed.set))
+
+    @property
+    def up(self) -> bool:
+        return self._pump.up
+
+    def _on_event(self, event: OrderEvent | None) -> None:
+        if event is not None:
+            self.latest = event.order
+            if event.fill is not None:
+                self.fills.setdefault(event.fill.trade_id, event.fill)
+        self._changed.set()
+
+    def fills_for(self, order: Order) -> list[Fill] | None:
+        """The stream's fills of `order` if they account for exactly its filled quantity, else None."""
+        fills = [f for f in self.fills.values() if f.order_id == order.order_id]
+        if sum((f.qty for f in fills), Decimal(0)) != order.filled_qty:
+            return None
+        return fills
+
+    async def changed(self, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for an event of this order or a change of the stream's state."""
+        if not self._changed.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=max(0.0, timeout_s))
+        woke = self._changed.is_set()
+        self._changed.clear()
+        return woke
+
+    def close(self) -> None:
+        for undo in self._undo:
+            undo()
+
+
+class OrderStreams:
+    """The order streams one run uses: a pump per (venue, symbol), opened on first use, closed together."""
+
+    def __init__(self, *, remember: int = REMEMBERED_ORDERS) -> None:
+        self._remember = remember
+        self._pumps: dict[tuple[str, str], OrderPump] = {}
+        self.unavailable: dict[str, str] = {}  # venue -> why its stream could not even be set up
+
+    def pump(self, venue: Venue, symbol: str) -> OrderPump | None:
+        """`venue`'s pump for `symbol`, opening its stream now; None when the venue has no stream (or it cannot
+        be set up: no credentials for it, no stream in this mode - see `unavailable`; REST still serves)."""
+        if not isinstance(venue, StreamingVenue) or venue.name in self.unavailable:
+            return None
+        key = (venue.name, symbol.upper())
+        pump = self._pumps.get(key)
+        if pump is None:
+            try:
+                pump = self._pumps[key] = OrderPump(venue, symbol, self._remember)
+            except HedgectlError as exc:
+                self.unavailable[venue.name] = str(exc)
+                return None
+        return pump
+
+    def warm(self, venue: Venue, symbol: str) -> bool:
+        """Open `venue`'s order stream for `symbol` now; False when the venue has no stream."""
+        return self.pump(venue, symbol) is not None
+
+    def watch(self, venue: Venue, order: Order) -> OrderWatch | None:
+        """Follow `order` on its venue's stream (close the watch when done); None when the venue has none."""
+        pump = self.pump(venue, order.symbol)
+        return None if pump is None else OrderWatch(pump, order.order_id)
+
+    async def wait_up(self, timeout_s: float) -> list[str]:
+        """Wait (together, up to `timeout_s`) for every stream that reports its state to be up; return the
+        names of the venues whose stream is not up by then."""
+        pumps = [p for p in self._pumps.values() if p.state is not None]
+        deadline = time.monotonic() + timeout_s
+        ups = await asyncio.gather(*(p.wait_up(deadline - time.monotonic()) for p in pumps))
+        return [p.venue_name for p, up in zip(pumps, ups, strict=True) if not up]
+
+    async def aclose(self) -> None:
+        """Close every stream (cancelling its pump, which closes the supervised stream and its socket)."""
+        pumps, self._pumps = list(self._pumps.values()), {}
+        for pump in pumps:
+            await pump.aclose()
+
+
+def _reports_state(venue: StreamingVenue) -> bool:
+    """Whether `order_events` takes the supervisor's `on_state` hook (every adapter's does; the
+    StreamingVenue protocol, kept minimal for test doubles, does not promise it)."""
+    try:
+        parameters = inspect.signature(venue.order_events).parameters
+    except (TypeError, ValueError):
+        return False
+    return "on_state" in parameters

@@ -1,0 +1,191 @@
+"""Dispatcher.send_journaled_many: every leg prepared before any is sent, all or none, journaled like one send."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from hedgectl.domain.ids import new_client_order_id
+from hedgectl.domain.types import Order, OrderRequest, OrderStatus, OrderType, Side
+from hedgectl.engine import dispatch
+from hedgectl.engine.dispatch import Dispatcher, Sent
+from hedgectl.errors import AmbiguousOrderState, OrderRejected, SymbolNotListed, Unavailable
+from hedgectl.journal import Journal
+from hedgectl.journal.repository import ACKED, FAILED, UNKNOWN
+from hedgectl.venues.base import PreparedOrder
+from tests.engine.fakes import FakeVenue
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    j = Journal(tmp_path / "journal.sqlite")
+    yield j
+    j.close()
+
+
+@pytest.fixture
+def dispatcher(journal: Journal) -> Dispatcher:
+    return Dispatcher(journal, journal.start_run("test", "paper"))
+
+
+def legs(dispatcher: Dispatcher, *venues: FakeVenue) -> list[tuple[FakeVenue, OrderRequest]]:
+    """One market buy per venue, its intent journaled (as the caller does before sending)."""
+    pairs = []
+    for venue in venues:
+        request = OrderRequest("X", Side.BUY, OrderType.MARKET, Decimal(1), new_client_order_id())
+        dispatcher.journal.record_intent(dispatcher.run_id, venue.name, request, "open")
+        pairs.append((venue, request))
+    return pairs
+
+
+def state(journal: Journal, request: OrderRequest) -> str:
+    row = journal.order(request.client_order_id)
+    assert row is not None
+    return row.state
+
+
+def trace(venue: FakeVenue, log: list[str], *, prepare_delay_s: float = 0.0) -> None:
+    """Log the venue's prepares and sends in one shared list (a delay makes its preparation slow)."""
+    prepare = venue.prepare_order
+
+    async def traced(request: OrderRequest) -> PreparedOrder:
+        log.append(f"prepare {venue.name}")
+        if prepare_delay_s:
+            await asyncio.sleep(prepare_delay_s)
+        prepared = await prepare(request)
+
+        async def send() -> Order:
+            log.append(f"send {venue.name}")
+            return await prepared.send()
+
+        return PreparedOrder(request, prepared.wire, send)
+
+    venue.prepare_order = traced  # type: ignore[method-assign]
+
+
+async def test_every_leg_is_prepared_before_any_is_sent(dispatcher: Dispatcher) -> None:
+    a, b = FakeVenue("backpack"), FakeVenue("aster")
+    log: list[str] = []
+    trace(a, log, prepare_delay_s=0.01)  # the first leg is the slow one to prepare
+    trace(b, log)
+    outcomes = await dispatcher.send_journaled_many(legs(dispatcher, a, b))
+    assert log == ["prepare backpack", "prepare aster", "send backpack", "send aster"]
+    assert all(isinstance(o, Sent) and o.order.status is OrderStatus.FILLED for o in outcomes)
+    assert a.position == b.position == 1
+
+
+async def test_outcomes_are_journaled_in_order(dispatcher: Dispatcher, journal: Journal) -> None:
+    pairs = legs(dispatcher, FakeVenue("backpack"), FakeVenue("aster"))
+    outcomes = await dispatcher.send_journaled_many(pairs)
+    for (venue, request), outcome in zip(pairs, outcomes, strict=True):
+        assert isinstance(outcome, Sent)
+        assert outcome.order.venue == venue.name
+        assert outcome.order.client_order_id == request.client_order_id
+        assert state(journal, request) == ACKED
+
+
+async def test_one_leg_that_cannot_be_prepared_sends_none(dispatcher: Dispatcher, journal: Journal) -> None:
+    a, b = FakeVenue("backpack"), FakeVenue("aster")
+    b.fail("prepare_order", SymbolNotListed("aster", "no perpetual for X"))
+    (_, request_a), (_, request_b) = pairs = legs(dispatcher, a, b)
+    held_back, refused = await dispatcher.send_journaled_many(pairs)
+    assert isinstance(refused, SymbolNotListed)
+    assert isinstance(held_back, Unavailable)
+    assert "not sent" in str(held_back)
+    assert "aster leg could not be prepared" in str(held_back)
+    assert not a.orders
+    assert not b.orders
+    assert a.position == b.position == 0
+    assert state(journal, request_a) == state(journal, request_b) == FAILED  # nothing left: nothing ambiguous
+
+
+async def test_a_failed_send_does_not_stop_the_other_leg(dispatcher: Dispatcher, journal: Journal) -> None:
+    a, b = FakeVenue("backpack"), FakeVenue("aster")
+    b.fail("place_order", OrderRejected("aster", "reduce-only order would not reduce"))
+    (_, request_a), (_, request_b) = pairs = legs(dispatcher, a, b)
+    sent, rejected = await dispatcher.send_journaled_many(pairs)
+    assert isinstance(sent, Sent)
+    assert isinstance(rejected, OrderRejected)
+    assert a.position == 1
+    assert (state(journal, request_a), state(journal, request_b)) == (ACKED, FAILED)
+
+
+async def test_a_send_whose_outcome_stays_unknown_is_journaled_ambiguous_and_sent_once(
+    dispatcher: Dispatcher, journal: Journal
+) -> None:
+    a, b = FakeVenue("backpack"), FakeVenue("aster")
+    b.fail("place_order", AmbiguousOrderState("aster", "no reply; lookups by client id failed"), takes_effect=True)
+    (_, _), (_, request_b) = pairs = legs(dispatcher, a, b)
+    _, unknown = await dispatcher.send_journaled_many(pairs)
+    assert isinstance(unknown, AmbiguousOrderState)
+    assert state(journal, request_b) == UNKNOWN
+    assert len(b.orders) == 1  # it did land, once: the journal says to reconcile it, nothing resent it
+
+
+async def test_a_leg_that_waited_too_long_for_the_others_is_signed_again(
+    dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatch, "RESIGN_AFTER_S", 0.02)
+    a, b = FakeVenue("backpack"), FakeVenue("aster")
+    log: list[str] = []
+    trace(a, log)
+    trace(b, log, prepare_delay_s=0.05)  # e.g. the aster leg had to load its markets first
+    outcomes = await dispatcher.send_journaled_many(legs(dispatcher, a, b))
+    assert log == ["prepare backpack", "prepare aster", "prepare backpack", "send backpack", "send aster"]
+    assert all(isinstance(o, Sent) for o in outcomes)
+    assert len(a.orders) == len(b.orders) == 1
+
+
+async def test_cancelled_while_preparing_sends_nothing_and_journals_failed(
+    dispatcher: Dispatcher, journal: Journal
+) -> None:
+    a, b = FakeVenue("backpack"), FakeVenue("aster")
+    log: list[str] = []
+    trace(b, log, prepare_delay_s=10)
+    pairs = legs(dispatcher, a, b)
+    task = asyncio.create_task(dispatcher.send_journaled_many(pairs))
+    while log != ["prepare aster"]:
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not a.orders
+    assert not b.orders
+    assert [state(journal, r) for _, r in pairs] == [FAILED, FAILED]
+
+
+async def test_cancelled_in_flight_is_journaled_ambiguous(dispatcher: Dispatcher, journal: Journal) -> None:
+    a = FakeVenue("backpack")
+    started = asyncio.Event()
+    place = a.place_order
+
+    async def slow_place(request: OrderRequest) -> Order:
+        started.set()
+        await asyncio.sleep(10)
+        return await place(request)
+
+    a.place_order = slow_place  # type: ignore[method-assign]
+    pairs = legs(dispatcher, a)
+    task = asyncio.create_task(dispatcher.send_journaled_many(pairs))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert state(journal, pairs[0][1]) == UNKNOWN
+
+
+async def test_a_prepared_order_is_never_sent_twice() -> None:
+    venue = FakeVenue("backpack")
+    prepared = await venue.prepare_order(OrderRequest("X", Side.BUY, OrderType.MARKET, Decimal(1), "abc123"))
+    await prepared.send()
+    with pytest.raises(RuntimeError, match="never sent twice"):
+        await prepared.send()
+    assert len(venue.orders) == 1
+
+
+async def test_no_legs_is_no_outcomes(dispatcher: Dispatcher) -> None:
+    assert await dispatcher.send_journaled_many([]) == []
