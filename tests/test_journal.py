@@ -85,5 +85,5 @@ def test_schema_is_migrated_once_and_reopens(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
     Journal(path).close()
     journal = Journal(path)
-    assert journal._conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert journal._conn.execute("PRAGMA user_version").fetchone()[0] == 2
     assert journal._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -72,6 +72,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX events_run ON events(run_id);
     """,
+    # 2: scratch space for pre-sizing the write-ahead log once per open (Journal._reserve_wal); always empty
+    "CREATE TABLE wal_reserve (b BLOB);",
 )
 
 

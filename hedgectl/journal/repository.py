@@ -24,6 +24,14 @@ ACKED = "acked"  # the venue answered with an order id
 FAILED = "failed"  # the venue refused it: nothing was placed
 UNKNOWN = "unknown"  # outcome ambiguous: reconcile by client order id
 
+# Every commit ends with an fdatasync of the write-ahead log. While that file grows, the sync must also commit
+# its new size to the filesystem's own journal, which doubles an intent write's cost here (fresh log: 0.35 ms
+# p50 / 1 ms p99; a log rewritten in place: 0.15 / 0.3 ms). So each open pre-sizes the log to WAL_RESERVE_BYTES
+# (about 5 ms, once), and checkpoints run every WAL_CHECKPOINT_PAGES pages, before the log outgrows the reserve,
+# so that SQLite rewrites it from the start instead of appending.
+WAL_RESERVE_BYTES = 1 << 20
+WAL_CHECKPOINT_PAGES = 200
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
@@ -86,9 +94,29 @@ class Journal:
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute("PRAGMA busy_timeout=5000")
+            self._conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
             migrate(self._conn)
+            self._reserve_wal()
         except (sqlite3.Error, OSError, RuntimeError) as exc:
             raise ConfigError(f"cannot open the journal at {path}: {exc}") from None
+
+    def _reserve_wal(self) -> None:
+        """Grow the write-ahead log to WAL_RESERVE_BYTES (unless it is that big already, e.g. another process
+        has it open) with one throwaway row, then checkpoint so the next commit rewrites it from the start."""
+        try:
+            if Path(f"{self.path}-wal").stat().st_size >= WAL_RESERVE_BYTES:
+                return
+        except FileNotFoundError:
+            pass
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.execute("INSERT INTO wal_reserve (b) VALUES (zeroblob(?))", (WAL_RESERVE_BYTES,))
+            self._conn.execute("DELETE FROM wal_reserve")
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for another process's readers
 
     def close(self) -> None:
         self._conn.close()

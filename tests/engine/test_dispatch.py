@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -18,13 +16,6 @@ from hedgectl.journal import Journal
 from hedgectl.journal.repository import ACKED, FAILED, UNKNOWN
 from hedgectl.venues.base import PreparedOrder
 from tests.engine.fakes import FakeVenue
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    j = Journal(tmp_path / "journal.sqlite")
-    yield j
-    j.close()
 
 
 @pytest.fixture

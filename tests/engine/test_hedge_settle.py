@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -87,13 +86,6 @@ def order(request: OrderRequest, status: OrderStatus = OrderStatus.NEW, filled: 
 
 def fill(trade_id: str, qty: Decimal, price: str = "95000", fee: str = "0.07") -> Fill:
     return Fill("fake", "BTC", "77", trade_id, Side.BUY, qty, Decimal(price), Decimal(fee), "USDT")
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    j = Journal(tmp_path / "journal.sqlite")
-    yield j
-    j.close()
 
 
 @pytest.fixture
