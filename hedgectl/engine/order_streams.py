@@ -4,7 +4,7 @@ A pump reads the venue's supervised `order_events` (which reconnects, reconciles
 socket is down) and routes each event by order id to whoever listens for that order. It remembers recent
 orders - their latest event and every fill seen, by trade id - so an event pushed before anyone listens (a
 fill can arrive before the order's own ack) is not lost. It also keeps the stream's state when the venue
-reports it (all four adapters do), so a caller can wait for the streams to be up before trading.
+reports it (`on_state`), so a caller can wait for the streams to be up before trading.
 
 Two consumers: StreamFeed (the bp-aster loop's fill feed) and the bootstrap cycle's fill confirmation
 (`OrderWatch`). Use: `streams = OrderStreams()`, `streams.warm(venue, symbol)` well before the first order,
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -49,23 +48,18 @@ class OrderPump:
         self.venue_name = venue.name
         self.symbol = symbol
         self.failure: BaseException | None = None
-        reports = _reports_state(venue)
-        self.state: StreamState | None = StreamState.CONNECTING if reports else None  # None: cannot say
+        self.state = StreamState.CONNECTING
         self.seen: OrderedDict[str, SeenOrder] = OrderedDict()
         self._remember = remember
         self._listeners: dict[str, set[Listener]] = {}
         self._state_listeners: set[Callable[[], None]] = set()
         self._up = asyncio.Event()
-        events = (
-            venue.order_events(symbol, on_state=self._on_state)  # type: ignore[call-arg]
-            if reports
-            else venue.order_events(symbol)
-        )
+        events = venue.order_events(symbol, on_state=self._on_state)
         self.task = asyncio.create_task(self._run(events), name=f"hedgectl-order-pump-{venue.name}")
 
     @property
     def up(self) -> bool:
-        """The venue pushes every change now (False while connecting, down, failed, or when it cannot say)."""
+        """The venue pushes every change now (False while connecting, down or failed)."""
         return self.failure is None and self.state is StreamState.UP
 
     def _on_state(self, state: StreamState, _reason: str) -> None:
@@ -125,7 +119,7 @@ class OrderPump:
 
     async def wait_up(self, timeout_s: float) -> bool:
         """Wait up to `timeout_s` for the stream to be up; True if it is."""
-        if self.state is None or self.failure is not None:
+        if self.failure is not None:
             return False
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._up.wait(), timeout=max(0.0, timeout_s))
@@ -221,9 +215,9 @@ class OrderStreams:
         return None if pump is None else OrderWatch(pump, order.order_id)
 
     async def wait_up(self, timeout_s: float) -> list[str]:
-        """Wait (together, up to `timeout_s`) for every stream that reports its state to be up; return the
-        names of the venues whose stream is not up by then."""
-        pumps = [p for p in self._pumps.values() if p.state is not None]
+        """Wait (together, up to `timeout_s`) for every stream to be up; return the names of the venues whose
+        stream is not up by then."""
+        pumps = list(self._pumps.values())
         deadline = time.monotonic() + timeout_s
         ups = await asyncio.gather(*(p.wait_up(deadline - time.monotonic()) for p in pumps))
         return [p.venue_name for p, up in zip(pumps, ups, strict=True) if not up]
@@ -233,13 +227,3 @@ class OrderStreams:
         pumps, self._pumps = list(self._pumps.values()), {}
         for pump in pumps:
             await pump.aclose()
-
-
-def _reports_state(venue: StreamingVenue) -> bool:
-    """Whether `order_events` takes the supervisor's `on_state` hook (every adapter's does; the
-    StreamingVenue protocol, kept minimal for test doubles, does not promise it)."""
-    try:
-        parameters = inspect.signature(venue.order_events).parameters
-    except (TypeError, ValueError):
-        return False
-    return "on_state" in parameters

@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from hedgectl.domain.types import Fill, Order
+
+if TYPE_CHECKING:
+    from hedgectl.venues.stream_supervisor import StateHook
 
 
 class EventSource(StrEnum):
@@ -38,6 +41,9 @@ class StreamingVenue(Protocol):
 
     name: str
 
-    def order_events(self, symbol: str | None = None) -> AsyncIterator[OrderEvent]:
-        """Yield our order events (supervised: reconnects, reconciles, falls back to polling) until closed."""
+    def order_events(
+        self, symbol: str | None = None, *, on_state: StateHook | None = None
+    ) -> AsyncIterator[OrderEvent]:
+        """Yield our order events (supervised: reconnects, reconciles, falls back to polling) until closed;
+        `on_state` hears every change of the stream's state (connecting, up, down, closed) with its reason."""
         ...

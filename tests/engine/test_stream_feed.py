@@ -22,6 +22,7 @@ from hedgectl.sim.server import Running
 from hedgectl.venues.backpack import BackpackVenue
 from hedgectl.venues.base import Venue
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.stream_supervisor import StateHook, StreamState
 from hedgectl.venues.streams import EventSource, OrderEvent
 
 STEP = 5.0
@@ -56,8 +57,12 @@ class StreamingFake:
     def fail(self) -> None:
         self.queue.put_nowait(RuntimeError("stream broke"))
 
-    async def order_events(self, symbol: str | None = None) -> AsyncGenerator[OrderEvent, None]:
+    async def order_events(
+        self, symbol: str | None = None, *, on_state: StateHook | None = None
+    ) -> AsyncGenerator[OrderEvent, None]:
         self.opened.append(symbol)
+        if on_state is not None:
+            on_state(StreamState.UP, "subscribed")
         while True:
             item = await self.queue.get()
             if isinstance(item, Exception):
