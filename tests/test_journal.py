@@ -10,6 +10,7 @@ import pytest
 
 from hedgectl.domain.types import Order, OrderRequest, OrderStatus, OrderType, Side
 from hedgectl.journal import Journal
+from hedgectl.journal.repository import WAL_RESERVE_BYTES
 
 
 def _request(cid: str = "hcabc") -> OrderRequest:
@@ -87,3 +88,35 @@ def test_schema_is_migrated_once_and_reopens(tmp_path: Path) -> None:
     journal = Journal(path)
     assert journal._conn.execute("PRAGMA user_version").fetchone()[0] == 2
     assert journal._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_only_the_intent_commit_syncs_the_log_and_the_log_is_presized(tmp_path: Path) -> None:
+    """An intent commits with synchronous=FULL (the WAL is fsynced, and with it every row written before);
+    every other write commits with NORMAL (on disk at the next intent or checkpoint). The log is pre-sized so
+    that the intent's fsync does not also have to commit a growing file's size."""
+    journal = Journal(tmp_path / "j.sqlite")
+    assert Path(f"{tmp_path / 'j.sqlite'}-wal").stat().st_size >= WAL_RESERVE_BYTES
+    run_id = journal.start_run("bootstrap", "paper")
+    statements: list[str] = []
+    journal._conn.set_trace_callback(statements.append)
+    request = _request()
+    journal.record_intent(run_id, "binance", request, "open")
+    journal.record_failure(request.client_order_id, "refused", ambiguous=False)
+    journal._conn.set_trace_callback(None)
+    kinds = [
+        "FULL" if s == "PRAGMA synchronous=FULL" else "NORMAL" if s == "PRAGMA synchronous=NORMAL"
+        else "intent" if s.startswith("INSERT INTO orders") else "update" if s.startswith("UPDATE orders") else s
+        for s in statements
+    ]
+    assert kinds == ["FULL", "intent", "NORMAL", "update"]
+    assert journal._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL between intents
+
+
+def test_a_refused_intent_still_leaves_the_connection_in_normal_mode(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    run_id = journal.start_run("bootstrap", "paper")
+    request = _request()
+    journal.record_intent(run_id, "binance", request, "open")
+    with pytest.raises(sqlite3.IntegrityError):
+        journal.record_intent(run_id, "binance", request, "open")
+    assert journal._conn.execute("PRAGMA synchronous").fetchone()[0] == 1
