@@ -73,6 +73,22 @@ def spawn(*args: str) -> subprocess.Popen[str]:
     )
 
 
+def orders_placed(proc: subprocess.Popen[str], sim: Sim, count: int, timeout: float = 30.0) -> None:
+    """Wait until the simulator has `count` create_order requests; if the command exits (or the wait times out)
+    first, kill it and fail with what it said - never leave it running into the next test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(sim.requests("create_order")) >= count:
+            return
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(f"the command exited ({proc.returncode}) before placing {count} orders: {err}{out}")
+        time.sleep(0.05)
+    proc.kill()
+    out, err = proc.communicate()
+    raise AssertionError(f"fewer than {count} orders after {timeout:g} s: {err}{out}")
+
+
 def eventually(cond: Callable[[], bool], timeout: float = 20.0, interval: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Sim, eventually, hedgectl, journal_client_ids, spawn
+from tests.e2e.conftest import Sim, eventually, hedgectl, journal_client_ids, orders_placed, spawn
 
 pytestmark = pytest.mark.e2e
 
@@ -107,7 +107,7 @@ def test_a_failed_close_is_escalated_until_flat(sim: Sim, kind: str) -> None:
 
 def test_a_price_spike_past_the_loss_limit_closes_early(sim: Sim) -> None:
     proc = spawn("bootstrap", "--notional", "300", "--hold", "30", "--json")
-    eventually(lambda: len(sim.requests("create_order")) >= 2)
+    orders_placed(proc, sim, 2)
     book = sim.http.get("/binance/fapi/v1/ticker/bookTicker", params={"symbol": "BTCUSDT"}).json()
     mid = (Decimal(book["bidPrice"]) + Decimal(book["askPrice"])) / 2
     sim.post("/_sim/price", {"symbol": "BTC", "price": str(mid * Decimal("0.98")), "venue": "binance"})

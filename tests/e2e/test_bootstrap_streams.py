@@ -18,7 +18,7 @@ from tests.e2e.bootstrap_rig import (
     ops,
     until,
 )
-from tests.e2e.conftest import Sim, eventually, hedgectl, spawn
+from tests.e2e.conftest import Sim, hedgectl, orders_placed, spawn
 
 pytestmark = pytest.mark.e2e
 
@@ -117,7 +117,7 @@ async def test_streams_cut_before_the_open_fall_back_to_polling_flat_and_exact(s
 def test_a_stream_dropped_mid_hold_still_ends_flat_with_exact_pnl(sim: Sim, refuse: bool) -> None:
     before = account(sim)
     proc = spawn("bootstrap", "--notional", "300", "--hold", "2", "--json")
-    eventually(lambda: len(sim.requests("create_order")) >= 2)
+    orders_placed(proc, sim, 2)
     for venue in VENUES:
         sim.post("/_sim/streams", {"venue": venue, "refuse": refuse})
         sim.post("/_sim/streams/drop", {"venue": venue})
