@@ -7,6 +7,7 @@ import hmac
 import json
 import subprocess
 import sys
+from typing import Any
 from urllib.parse import parse_qsl
 
 import ccxt
@@ -131,21 +132,7 @@ def test_sign_v3_appends_the_signature_last_and_sends_no_key_header() -> None:
 
 def test_v3_signature_recovers_to_the_signer_address() -> None:
     signature = auth.eip712_signature(PRIVATE_KEY, "symbol=BTCUSDT&nonce=1")
-    typed = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Message": [{"name": "msg", "type": "string"}],
-        },
-        "primaryType": "Message",
-        "domain": auth.EIP712_DOMAIN,
-        "message": {"msg": "symbol=BTCUSDT&nonce=1"},
-    }
-    assert Account.recover_message(encode_typed_data(full_message=typed), signature=signature) == SIGNER
+    assert Account.recover_message(_typed("symbol=BTCUSDT&nonce=1"), signature=signature) == SIGNER
 
 
 def test_v3_signature_agrees_with_ccxt_signing_the_documented_message() -> None:
@@ -182,6 +169,14 @@ _EIP712_TYPES = {
     "Message": [{"name": "msg", "type": "string"}],
 }
 # Every spelling eth_account accepts for a 32-byte key and address_of/eip712_signature must accept too.
+def _typed(msg: str) -> Any:
+    """Aster's EIP-712 message, encoded by eth_account (the reference implementation)."""
+    return encode_typed_data(
+        full_message={"types": _EIP712_TYPES, "primaryType": "Message", "domain": auth.EIP712_DOMAIN,
+                      "message": {"msg": msg}}
+    )
+
+
 _KEY_SPELLINGS = [lambda k: f"0x{k:064x}", lambda k: f"{k:064x}", lambda k: f"0x{k:064X}", lambda k: f"0X{k:064x}"]
 private_keys = st.builds(
     lambda k, spell: spell(k), st.integers(min_value=1, max_value=CURVE_ORDER - 1), st.sampled_from(_KEY_SPELLINGS)
@@ -195,8 +190,7 @@ messages = st.one_of(
 
 
 def _eth_account_signature(private_key: str, msg: str) -> str:
-    typed = {"types": _EIP712_TYPES, "primaryType": "Message", "domain": auth.EIP712_DOMAIN, "message": {"msg": msg}}
-    signed = Account.sign_message(encode_typed_data(full_message=typed), private_key=private_key)
+    signed = Account.sign_message(_typed(msg), private_key=private_key)
     return "0x" + bytes(signed.signature).hex()
 
 
