@@ -15,7 +15,16 @@ from typing import Annotated, Any
 import typer
 
 from hedgectl import __version__
-from hedgectl.cli import bootstrap_cmd, bp_aster_cmd, connect_cmd, flatten_cmd, history_cmd, prices_cmd, sim_cmd
+from hedgectl.cli import (
+    bootstrap_cmd,
+    bp_aster_cmd,
+    connect_cmd,
+    flatten_cmd,
+    history_cmd,
+    positions_cmd,
+    prices_cmd,
+    sim_cmd,
+)
 from hedgectl.cli.session import GlobalOptions
 from hedgectl.errors import HedgectlError
 
@@ -57,6 +66,7 @@ def root(
 
 app.command("connect", help=connect_cmd.HELP)(connect_cmd.connect)
 app.command("prices", help=prices_cmd.HELP)(prices_cmd.prices)
+app.command("positions", help=positions_cmd.HELP)(positions_cmd.positions)
 app.command("bootstrap", help=bootstrap_cmd.HELP)(bootstrap_cmd.bootstrap)
 app.command("flatten", help=flatten_cmd.HELP)(flatten_cmd.flatten)
 app.add_typer(bp_aster_cmd.bp_aster_app, name="bp-aster")

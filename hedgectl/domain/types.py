@@ -187,6 +187,11 @@ class Position:
     entry_price: Decimal | None = None
     mark_price: Decimal | None = None
     unrealized_pnl: Decimal | None = None
+    # What the venue reports about risk, None where it does not say (Binance's v3 positionRisk has no leverage
+    # or margin mode; Backpack's position has no leverage). A liquidation price the venue sends as 0 or "" is None.
+    liquidation_price: Decimal | None = None
+    leverage: Decimal | None = None
+    margin_mode: str | None = None  # "cross" | "isolated"
 
     @property
     def side(self) -> Side | None:

@@ -151,6 +151,14 @@ class Engine:
         )
         return MarginView(acct.balance, upnl, pos_margin, order_margin)
 
+    def liquidation_price(self, venue: str, pos: Position, maint_rate: Decimal = Decimal("0.004")) -> Decimal:
+        """Cross margin: the mark at which the account's equity, less maintenance on `pos`, is gone (0: none)."""
+        if not pos.qty:
+            return ZERO
+        mark = self.mark_price(venue, pos.symbol)
+        maint = abs(pos.qty * mark) * maint_rate
+        return max(ZERO, mark - (self.margin(venue).equity - maint) / pos.qty)
+
     def funding_state(self, venue: str, symbol: str) -> FundingState:
         self.sync()
         self.instrument(venue, symbol)

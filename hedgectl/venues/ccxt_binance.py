@@ -377,5 +377,8 @@ def parse_position(row: Wire, market: Market) -> Position:
         entry_price=opt_dec(row, "entryPrice", VENUE) or None,
         mark_price=opt_dec(row, "markPrice", VENUE),
         unrealized_pnl=opt_dec(row, "unRealizedProfit", VENUE),
+        liquidation_price=opt_dec(row, "liquidationPrice", VENUE) or None,
+        leverage=opt_dec(row, "leverage", VENUE),  # v2 only
+        margin_mode=opt_text(row, "marginType"),  # v2 only
     )
     return checked_position(position)

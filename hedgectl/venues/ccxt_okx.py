@@ -395,5 +395,8 @@ def parse_position(row: Wire, market: Market) -> Position:
         entry_price=opt_dec(row, "avgPx", VENUE) or None,
         mark_price=opt_dec(row, "markPx", VENUE),
         unrealized_pnl=opt_dec(row, "upl", VENUE),
+        liquidation_price=opt_dec(row, "liqPx", VENUE) or None,
+        leverage=opt_dec(row, "lever", VENUE),
+        margin_mode=opt_text(row, "mgnMode"),
     )
     return checked_position(position)

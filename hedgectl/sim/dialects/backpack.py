@@ -283,7 +283,9 @@ class BackpackDialect(Dialect):
             inst = self._instruments[pos.symbol]
             mark = self.engine.mark_price(self.venue, pos.symbol)
             resting = self.engine.open_orders(self.venue, pos.symbol)
-            rows.append(backpack_wire.render_position(pos, inst, mark, resting))
+            rows.append(
+                backpack_wire.render_position(pos, inst, mark, resting, self.engine.liquidation_price(self.venue, pos))
+            )
         return json_response(rows)
 
     def capital(self, call: Call) -> web.StreamResponse:

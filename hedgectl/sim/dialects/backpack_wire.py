@@ -277,9 +277,10 @@ def render_funding_payment(payment: FundingPayment) -> dict[str, Any]:
 
 
 def render_position(
-    position: Position, inst: Instrument, mark: Decimal, open_orders: Sequence[Order]
+    position: Position, inst: Instrument, mark: Decimal, open_orders: Sequence[Order], liq: Decimal = ZERO
 ) -> dict[str, Any]:
-    """GET /api/v1/position entry; `netExposureQuantity` counts the symbol's open orders too."""
+    """GET /api/v1/position entry; `netExposureQuantity` counts the symbol's open orders too; a liquidation
+    price of "0" means none."""
     net = position.qty
     bids = sum((o.remaining for o in open_orders if o.side is Side.BUY and not o.reduce_only), ZERO)
     asks = sum((o.remaining for o in open_orders if o.side is Side.SELL and not o.reduce_only), ZERO)
@@ -290,7 +291,7 @@ def render_position(
         "cumulativeFundingPayment": "0",
         "cumulativeInterest": "0",
         "entryPrice": fmt(position.entry_price),
-        "estLiquidationPrice": "0",
+        "estLiquidationPrice": fmt(liq.quantize(inst.tick_size)) if liq > 0 else "0",
         "imf": fmt(IMF),
         "imfFunction": IMF_FUNCTION,
         "markPrice": fmt(mark),

@@ -251,15 +251,11 @@ def position_json(engine: Engine, inst: Instrument, pos: Position, *, version: i
     venue = inst.venue
     mark = engine.mark_price(venue, inst.symbol)
     acct = engine.account(venue)
-    margin = engine.margin(venue)
     notional = pos.qty * mark
     upnl = pos.qty * (mark - pos.entry_price) if pos.qty else ZERO
     initial = abs(notional) / acct.leverage
     maint = abs(notional) * Decimal("0.004")
-    liq = ZERO
-    if pos.qty:
-        # Cross margin: the price at which the whole equity (less maintenance) is lost on this position.
-        liq = max(ZERO, mark - (margin.equity - maint) / pos.qty)
+    liq = engine.liquidation_price(venue, pos)
     row: dict[str, Any] = {
         "symbol": inst.symbol,
         "positionSide": "BOTH",
@@ -282,7 +278,8 @@ def position_json(engine: Engine, inst: Instrument, pos: Position, *, version: i
         "askNotional": "0",
         "updateTime": pos.updated_ms,
     }
-    if version < 3:
+    # Binance dropped leverage and margin type from positionRisk in v3; Aster's v3 still sends them.
+    if version < 3 or venue == "aster":
         row.update(
             {
                 "leverage": str(acct.leverage),

@@ -322,7 +322,12 @@ class OkxDialect(Dialect):
         now = now_ms()
         rows = [
             okx_trade_wire.render_position(
-                pos, self._instruments[pos.symbol], self.engine.mark_price(self.venue, pos.symbol), lever, now
+                pos,
+                self._instruments[pos.symbol],
+                self.engine.mark_price(self.venue, pos.symbol),
+                lever,
+                now,
+                self.engine.liquidation_price(self.venue, pos),
             )
             for pos in self.engine.positions(self.venue)
             if wanted is None or pos.symbol in wanted

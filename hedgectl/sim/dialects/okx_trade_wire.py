@@ -152,8 +152,10 @@ def render_fill(fill: Fill, inst: Instrument) -> dict[str, Any]:
     }
 
 
-def render_position(position: Position, inst: Instrument, mark: Decimal, lever: int, ts_ms: int) -> dict[str, Any]:
-    """GET /api/v5/account/positions entry in net mode: `pos` is signed, in contracts."""
+def render_position(
+    position: Position, inst: Instrument, mark: Decimal, lever: int, ts_ms: int, liq: Decimal = ZERO
+) -> dict[str, Any]:
+    """GET /api/v5/account/positions entry in net mode: `pos` is signed, in contracts; `liqPx` "" when none."""
     notional = abs(position.qty) * mark
     upl = (mark - position.entry_price) * position.qty
     imr = notional / lever
@@ -177,7 +179,7 @@ def render_position(position: Position, inst: Instrument, mark: Decimal, lever: 
         "lever": str(lever),
         "liab": "",
         "liabCcy": "",
-        "liqPx": "",
+        "liqPx": fmt(liq.quantize(Decimal("0.1"))) if liq > 0 else "",
         "margin": "",
         "markPx": fmt(mark),
         "mgnMode": "cross",

@@ -391,9 +391,20 @@ def parse_positions(wire: Any, symbol_of: Callable[[str], str]) -> list[Position
                 entry_price=entry_price if entry_price else None,
                 mark_price=_opt_dec(entry, "markPrice", what),
                 unrealized_pnl=_opt_dec(entry, "unRealizedProfit", what),
+                liquidation_price=_opt_dec(entry, "liquidationPrice", what) or None,
+                leverage=_opt_dec(entry, "leverage", what),
+                margin_mode=_margin_mode(entry, what),
             )
         )
     return positions
+
+
+def _margin_mode(entry: Mapping[str, Any], what: str) -> str | None:
+    """positionRisk `marginType`: "cross" or "isolated" (V1 also sends "CROSSED"/"ISOLATED" elsewhere)."""
+    if entry.get("marginType") is None:
+        return None
+    mode = _str(entry, "marginType", what).lower()
+    return "cross" if mode == "crossed" else mode
 
 
 def parse_balances(wire: Any) -> list[Balance]:

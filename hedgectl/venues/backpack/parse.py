@@ -450,6 +450,7 @@ def parse_position(wire: object, symbol: str) -> Position:
         entry_price=entry if entry else None,
         mark_price=mark if mark else None,
         unrealized_pnl=_opt_dec(position, "pnlUnrealized", what),
+        liquidation_price=_opt_dec(position, "estLiquidationPrice", what) or None,
     )
 
 
