@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -88,6 +88,9 @@ async def plan_hedge(
         long_venue.fetch_balances(),
         short_venue.fetch_balances(),
     )
+    # The quote and the book are two reads, and prices move between them: the plan shows, sizes and checks
+    # against the book it walks, so the expected price always lies within the bid/ask it is shown with.
+    q_long, q_short = _top_of_book(q_long, b_long), _top_of_book(q_short, b_short)
     # Size against the dearer side so that neither leg's notional exceeds the target.
     reference = max(q_long.ask, q_short.bid)
     sizing = common_quantity([m_long, m_short], config.notional_usdt, reference)
@@ -120,6 +123,13 @@ async def _all(*reads: Awaitable[Any]) -> list[Any]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+def _top_of_book(quote: Quote, book: OrderBook) -> Quote:
+    """`quote` (mark, funding) with its bid/ask taken from `book`; unchanged if a side of the book is empty."""
+    if not book.bids or not book.asks:
+        return quote
+    return replace(quote, bid=book.bids[0].price, ask=book.asks[0].price)
 
 
 def _leg(
