@@ -231,12 +231,27 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
+HOLD_LINE_LEGEND = (
+    "unrealised PnL at the current marks; net = that, less the opening fees paid and the closing fees "
+    "estimated at the opening fills' rate"
+)
+
+
+def hold_line(remaining_s: float, mark: Any) -> str:
+    """The live hold line: time left, unrealised PnL per venue at its mark, and what closing now would net."""
+    return (
+        f"{remaining_s:5.1f} s left  uPnL "
+        + "  ".join(f"{v} {p:+.4f}" for v, p in mark.upnl.items())
+        + f"  fees paid {mark.fees_paid:.4f}  est. close fees {mark.est_close_fees:.4f}  net if closed {mark.net:+.4f}"
+    )
+
+
 class _SilentReporter:
     def phase(self, title: str) -> None: ...
     def balances(self, title: str, balances: Any) -> None: ...
     def plan(self, plan: Any) -> None: ...
     def fills(self, title: str, legs: Any) -> None: ...
-    def hold_tick(self, remaining_s: float, upnl: Any, total: Any) -> None: ...
+    def hold_tick(self, remaining_s: float, mark: Any) -> None: ...
     def warning(self, text: str) -> None: ...
 
 
@@ -308,14 +323,12 @@ class _RichReporter:
             right=["qty", "avg price", "fee", "latency ms"],
         )
 
-    def hold_tick(self, remaining_s: float, upnl: dict[str, Decimal], total: Decimal) -> None:
+    def hold_tick(self, remaining_s: float, mark: Any) -> None:
         from hedgectl.cli import render
 
-        text = (
-            f"{remaining_s:5.1f} s left  "
-            + "  ".join(f"{v} {p:+.4f}" for v, p in upnl.items())
-            + f"  total (after fees) {total:+.4f}"
-        )
+        if self._live is None:
+            render.line(HOLD_LINE_LEGEND)
+        text = hold_line(remaining_s, mark)
         if self._live is None:
             self._cm = render.live_text(text)
             self._live = self._cm.__enter__()

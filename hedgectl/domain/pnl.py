@@ -43,3 +43,32 @@ def unrealized_pnl(qty: Decimal, entry_price: Decimal, mark: Decimal) -> Decimal
 def bps_of(value: Decimal, notional: Decimal) -> Decimal:
     """`value` in basis points of `notional` (0 when the notional is 0)."""
     return value / notional * 10_000 if notional else Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldMark:
+    """An open hedge valued at the current marks: what closing it now would net, fees both ways included."""
+
+    upnl: dict[str, Decimal]  # per venue: (mark - entry) x signed qty
+    fees_paid: Decimal  # the opening fills' fees
+    est_close_fees: Decimal  # per venue: |qty| x mark x the fee rate its opening fills were charged
+
+    @property
+    def net(self) -> Decimal:
+        return sum(self.upnl.values(), Decimal(0)) - self.fees_paid - self.est_close_fees
+
+
+def hold_mark(
+    opened: dict[str, tuple[Decimal, Decimal, Decimal]], marks: dict[str, Decimal]
+) -> HoldMark:
+    """Value open legs at `marks`. `opened`: venue -> (signed qty, entry price, fees paid opening it)."""
+    upnl: dict[str, Decimal] = {}
+    paid = close = Decimal(0)
+    for venue, (qty, entry, fee) in opened.items():
+        mark = marks[venue]
+        upnl[venue] = unrealized_pnl(qty, entry, mark)
+        paid += fee
+        opening_notional = abs(qty) * entry
+        if opening_notional:
+            close += abs(qty) * mark * fee / opening_notional
+    return HoldMark(upnl=upnl, fees_paid=paid, est_close_fees=close)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
-from hedgectl.domain.pnl import LegPnl, bps_of, leg_pnl
+from hedgectl.domain.pnl import HoldMark, LegPnl, bps_of, hold_mark, leg_pnl
 from hedgectl.domain.types import Balance, Order, OrderRequest, OrderType
 from hedgectl.engine.dispatch import Dispatcher, Sent
 from hedgectl.engine.flatten import FlattenReport, flatten
@@ -51,7 +51,7 @@ class HedgeReporter(Protocol):
     def balances(self, title: str, balances: dict[str, list[Balance]]) -> None: ...
     def plan(self, plan: HedgePlan) -> None: ...
     def fills(self, title: str, legs: Sequence[LegOutcome]) -> None: ...
-    def hold_tick(self, remaining_s: float, upnl: dict[str, Decimal], total: Decimal) -> None: ...
+    def hold_tick(self, remaining_s: float, mark: HoldMark) -> None: ...
     def warning(self, text: str) -> None: ...
 
 
@@ -292,9 +292,11 @@ async def _hold(
     interrupts: Interrupts,
     result: HedgeResult,
 ) -> None:
-    entries = {leg.venue: (leg.side.sign * leg.filled_qty, _avg_price(leg)) for leg in result.opened}
+    opened = {
+        leg.venue: (leg.side.sign * leg.filled_qty, _avg_price(leg), _fees_paid(leg))
+        for leg in result.opened
+    }
     loss_limit = plan.notional * config.max_acceptable_loss_pct / 100
-    fees = sum((f.fee for leg in result.opened for f in leg.fills), Decimal(0))
     start = time.monotonic()
     end = start + config.max_position_duration_seconds
     while end - time.monotonic() > 0:
@@ -304,13 +306,11 @@ async def _hold(
             reporter.warning(f"price update failed during the hold: {exc}")
             quotes = None
         if quotes is not None:
-            upnl = {}
-            for quote in quotes:
-                qty, entry = entries[quote.venue]
-                exit_price = quote.bid if qty > 0 else quote.ask
-                upnl[quote.venue] = (exit_price - entry) * qty
-            total = sum(upnl.values(), Decimal(0)) - fees
-            reporter.hold_tick(max(0.0, end - time.monotonic()), upnl, total)
+            # Valued at the marks (what the venues' unrealised PnL uses), net of the fees paid and of closing
+            # fees estimated at the rate the opening fills were charged.
+            mark = hold_mark(opened, {q.venue: q.mark if q.mark is not None else q.mid for q in quotes})
+            total = mark.net
+            reporter.hold_tick(max(0.0, end - time.monotonic()), mark)
             if total < -loss_limit:
                 result.closed_early = True
                 result.warnings.append(
@@ -421,6 +421,13 @@ async def _complete_fills(by_name: dict[str, Venue], dispatcher: Dispatcher, leg
         if leg.order.status.is_open or sum((f.qty for f in leg.fills), Decimal(0)) != leg.order.filled_qty:
             missing[leg.venue] = leg.order.order_id
     return missing
+
+
+def _fees_paid(leg: LegOutcome) -> Decimal:
+    """The leg's fees: its fills', else what the order reply said, else none known."""
+    if leg.fills:
+        return sum((f.fee for f in leg.fills), Decimal(0))
+    return leg.order.fee if leg.order is not None and leg.order.fee is not None else Decimal(0)
 
 
 def _avg_price(leg: LegOutcome) -> Decimal:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from hedgectl.domain.pnl import HoldMark
 from hedgectl.domain.types import Balance
 from hedgectl.engine.dispatch import Dispatcher
 from hedgectl.engine.hedge import HedgeResult, LegOutcome, run_hedge_cycle
@@ -31,6 +32,7 @@ class Recorder:
     phases: list[str] = field(default_factory=list)
     plans: list[HedgePlan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    marks: list[HoldMark] = field(default_factory=list)
 
     def phase(self, title: str) -> None:
         self.phases.append(title)
@@ -44,8 +46,8 @@ class Recorder:
     def fills(self, title: str, legs: Sequence[LegOutcome]) -> None:
         return None
 
-    def hold_tick(self, remaining_s: float, upnl: dict[str, Decimal], total: Decimal) -> None:
-        return None
+    def hold_tick(self, remaining_s: float, mark: HoldMark) -> None:
+        self.marks.append(mark)
 
     def warning(self, text: str) -> None:
         self.warnings.append(text)

@@ -1,0 +1,58 @@
+"""Bootstrap's figures against the simulator's own books: the hold line, the notional base, latency fields."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hedgectl.cli.bootstrap_cmd import hold_line
+from hedgectl.domain.pnl import HoldMark
+from hedgectl.engine.hedge_plan import HedgePlan
+from tests.e2e.bootstrap_rig import VENUES, Recorder, account, cycle_rig
+from tests.e2e.conftest import Sim
+
+pytestmark = pytest.mark.e2e
+
+
+class _StateAtTick(Recorder):
+    """Records, with each hold tick, the simulator's state at that moment."""
+
+    def __init__(self, sim: Sim) -> None:
+        super().__init__()
+        self.sim = sim
+        self.states: list[dict[str, Any]] = []
+
+    def hold_tick(self, remaining_s: float, mark: HoldMark) -> None:
+        super().hold_tick(remaining_s, mark)
+        self.states.append(self.sim.state())
+
+
+async def test_hold_line_values_the_legs_at_the_marks_net_of_fees_paid_and_estimated_closing_fees(
+    sim: Sim, isolated_env: Path
+) -> None:
+    async def confirm(plan: HedgePlan) -> bool:
+        sim.post("/_sim/clock", {"frozen": True})  # the marks stand still from here: exact comparison
+        return True
+
+    before = account(sim)
+    async with cycle_rig(sim, isolated_env) as rig:
+        rig.reporter = reporter = _StateAtTick(sim)
+        result = await rig.run(hold_s=0.6, confirm=confirm)
+    assert result.ok, result.error
+    mark, state = reporter.marks[0], reporter.states[0]
+    est_close = Decimal(0)
+    for venue in VENUES:
+        [pos] = state[venue]["positions"]
+        qty, entry, price = Decimal(pos["qty"]), Decimal(pos["entry_price"]), Decimal(pos["mark_price"])
+        assert mark.upnl[venue] == (price - entry) * qty
+        paid = Decimal(state[venue]["fees_paid"]) - before[venue][1]
+        est_close += abs(qty) * price * paid / (abs(qty) * entry)
+    assert mark.fees_paid == sum(Decimal(state[v]["fees_paid"]) - before[v][1] for v in VENUES)
+    assert mark.est_close_fees == est_close > 0
+    assert mark.net == sum(mark.upnl.values()) - mark.fees_paid - est_close
+    text = hold_line(1.0, mark)
+    assert f"net if closed {mark.net:+.4f}" in text
+    assert f"est. close fees {est_close:.4f}" in text
