@@ -99,7 +99,8 @@ def bootstrap(
             if not json_out:
                 render.heading(f"hedgectl bootstrap ({session.mode} mode)")
                 render.line(
-                    f"long {long_name} / short {short_name}  {config.symbol}  notional {config.notional_usdt} USDT"
+                    f"long {long_name} / short {short_name}  {config.symbol}  "
+                    f"target notional {config.notional_usdt} USDT per leg"
                 )
             result = await run_hedge_cycle(
                 long_venue,
@@ -169,8 +170,8 @@ def _leg_doc(leg: Any) -> dict[str, Any] | None:
         "avg_price": order.avg_price if order else None,
         "fee": sum((f.fee for f in leg.fills), Decimal(0)) if leg.fills else (order.fee if order else None),
         "status": order.status if order else None,
-        "latency_ms": round(leg.latency_ms, 3) if leg.latency_ms is not None else None,
-        "fill_ms": round(leg.fill_ms, 3) if leg.fill_ms is not None else None,
+        "ack_ms": _round(leg.latency_ms),  # request sent -> acknowledged
+        "fill_ms": _round(leg.fill_ms),  # request sent -> fully filled known
         "fills_from": leg.fills_source,
         "error": leg.error,
     }
@@ -199,12 +200,14 @@ def _document(mode: str, result: Any) -> dict[str, Any]:
         "mode": mode,
         "symbol": cfg.symbol,
         "qty": plan.qty if plan else None,
-        "notional": plan.notional if plan else None,
+        "notional_target": cfg.notional_usdt,
+        "notional": plan.notional if plan else None,  # the plan's estimate: qty x reference price
+        "notional_opened": result.opened_notional,  # the bps base: opening fills' value per leg
         "legs": legs,
         "latency_ms": {
-            "open": _round(result.open_ms),
-            "close": _round(result.close_ms),
-            "skew": _round(result.skew_ms),
+            "open_phase": _round(result.open_ms),  # both open orders built -> both acknowledged
+            "close_phase": _round(result.close_ms),  # both close orders built -> both acknowledged
+            "open_skew": _round(result.skew_ms),  # between the two open requests leaving
         },
         "pnl": {
             **{
@@ -215,6 +218,7 @@ def _document(mode: str, result: Any) -> dict[str, Any]:
             "funding": total.funding,
             "net": total.net,
             "net_bps": result.net_bps.quantize(Decimal("0.01")),
+            "bps_base": "notional_opened",
         },
         "balances_before": {v: {b.asset: b.total for b in bs} for v, bs in result.balances_before.items()},
         "balances_after": {v: {b.asset: b.total for b in bs} for v, bs in result.balances_after.items()},
@@ -313,15 +317,17 @@ class _RichReporter:
                     fee,
                     o.order_id if o else None,
                     f"{leg.latency_ms:.1f}" if leg.latency_ms is not None else None,
+                    f"{leg.fill_ms:.1f}" if leg.fill_ms is not None else None,
                     leg.error or (o.status.value if o else "-"),
                 ]
             )
         render.table(
             title,
-            ["venue", "side", "qty", "avg price", "fee", "order id", "latency ms", "status"],
+            ["venue", "side", "qty", "avg price", "fee", "order id", "ack ms", "fill ms", "status"],
             rows,
-            right=["qty", "avg price", "fee", "latency ms"],
+            right=["qty", "avg price", "fee", "ack ms", "fill ms"],
         )
+        render.line("ack ms: request sent -> acknowledged; fill ms: request sent -> fully filled known")
 
     def hold_tick(self, remaining_s: float, mark: Any) -> None:
         from hedgectl.cli import render
@@ -354,18 +360,21 @@ def _render_summary(result: Any) -> None:
         total = result.total
         rows.append(["total", total.gross, total.fees, total.funding, total.net])
         render.table(
-            f"PnL (net {result.net_bps:.2f} bps of notional)",
+            f"PnL (net {result.net_bps:.2f} bps of {result.opened_notional:.2f} USDT opened per leg)",
             ["venue", "gross", "fees", "funding", "net"],
             [[r[0], *(render.fmt(x, 4) for x in r[1:])] for r in rows],
             right=["gross", "fees", "funding", "net"],
         )
     lat = [
-        f"open {result.open_ms:.1f} ms" if result.open_ms is not None else None,
-        f"close {result.close_ms:.1f} ms" if result.close_ms is not None else None,
-        f"skew {result.skew_ms:.3f} ms" if result.skew_ms is not None else None,
+        f"open phase {result.open_ms:.1f} ms" if result.open_ms is not None else None,
+        f"close phase {result.close_ms:.1f} ms" if result.close_ms is not None else None,
+        f"open skew {result.skew_ms:.3f} ms" if result.skew_ms is not None else None,
     ]
     if any(lat):
-        render.line("latency: " + ", ".join(x for x in lat if x))
+        render.line(
+            "latency: " + ", ".join(x for x in lat if x) + " (phase: both orders built -> both acknowledged; "
+            "skew: between the two requests leaving)"
+        )
     for warning in result.warnings:
         render.warn(warning)
     if not result.flat and result.final is not None:

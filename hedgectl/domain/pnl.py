@@ -35,6 +35,13 @@ def leg_pnl(fills: Iterable[Fill], funding: Decimal = Decimal(0)) -> LegPnl:
     return LegPnl(gross=gross, fees=fees, funding=funding)
 
 
+def opened_notional_per_leg(fills: Iterable[Fill]) -> Decimal:
+    """The bps base of a hedge: the value of its opening fills (qty x price) averaged over its legs (venues)."""
+    fills = list(fills)
+    legs = {f.venue for f in fills}
+    return sum((f.qty * f.price for f in fills), Decimal(0)) / len(legs) if legs else Decimal(0)
+
+
 def unrealized_pnl(qty: Decimal, entry_price: Decimal, mark: Decimal) -> Decimal:
     """Unrealized PnL of a signed position at `mark`."""
     return (mark - entry_price) * qty

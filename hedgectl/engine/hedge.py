@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
-from hedgectl.domain.pnl import HoldMark, LegPnl, bps_of, hold_mark, leg_pnl
+from hedgectl.domain.pnl import HoldMark, LegPnl, bps_of, hold_mark, leg_pnl, opened_notional_per_leg
 from hedgectl.domain.types import Balance, Order, OrderRequest, OrderType
 from hedgectl.engine.dispatch import Dispatcher, Sent
 from hedgectl.engine.flatten import FlattenReport, flatten
@@ -62,6 +62,9 @@ class HedgeResult:
     opened: list[LegOutcome] = field(default_factory=list)
     closed: list[LegOutcome] = field(default_factory=list)
     extra_closes: list[Order] = field(default_factory=list)
+    # Latency, as reported (README "Latency figures"): open/close phase = both orders built and signed ->
+    # both acknowledged; skew = between the two open requests leaving. Per leg: LegOutcome.latency_ms (sent ->
+    # acknowledged) and fill_ms (sent -> fully filled known).
     open_ms: float | None = None
     close_ms: float | None = None
     skew_ms: float | None = None
@@ -102,8 +105,14 @@ class HedgeResult:
         )
 
     @property
+    def opened_notional(self) -> Decimal:
+        """The bps base: the opening fills' value per leg (not the target notional, nor the plan's estimate)."""
+        return opened_notional_per_leg(f for leg in self.opened for f in leg.fills)
+
+    @property
     def net_bps(self) -> Decimal:
-        return bps_of(self.total.net, self.plan.notional) if self.plan else Decimal(0)
+        """Net PnL in bps of `opened_notional`."""
+        return bps_of(self.total.net, self.opened_notional)
 
 
 async def run_hedge_cycle(

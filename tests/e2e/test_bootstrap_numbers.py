@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from hedgectl.cli.bootstrap_cmd import hold_line
 from hedgectl.domain.pnl import HoldMark
 from hedgectl.engine.hedge_plan import HedgePlan
 from tests.e2e.bootstrap_rig import VENUES, Recorder, account, cycle_rig
-from tests.e2e.conftest import Sim
+from tests.e2e.conftest import Sim, hedgectl
 
 pytestmark = pytest.mark.e2e
 
@@ -56,3 +57,32 @@ async def test_hold_line_values_the_legs_at_the_marks_net_of_fees_paid_and_estim
     text = hold_line(1.0, mark)
     assert f"net if closed {mark.net:+.4f}" in text
     assert f"est. close fees {est_close:.4f}" in text
+
+
+def test_net_bps_is_taken_on_the_opened_notional_and_latency_fields_are_named_with_units(sim: Sim) -> None:
+    proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    opened = Decimal(0)
+    for venue in VENUES:
+        leg = doc["legs"][venue]["open"]
+        opened += Decimal(leg["qty"]) * Decimal(leg["avg_price"])
+        assert leg["ack_ms"] > 0
+        assert leg["fill_ms"] > 0
+        assert "latency_ms" not in leg
+    assert Decimal(doc["notional_opened"]) == opened / 2
+    assert Decimal(doc["notional_target"]) == 300
+    assert doc["pnl"]["bps_base"] == "notional_opened"
+    net = Decimal(doc["pnl"]["net"])
+    assert Decimal(doc["pnl"]["net_bps"]) == (net / (opened / 2) * 10_000).quantize(Decimal("0.01"))
+    assert set(doc["latency_ms"]) == {"open_phase", "close_phase", "open_skew"}
+    assert doc["latency_ms"]["open_phase"] > 0
+
+
+def test_screen_names_the_bps_base_and_defines_every_latency(sim: Sim) -> None:
+    proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert "target notional 300 USDT per leg" in proc.stdout
+    assert "USDT opened per leg)" in proc.stdout
+    assert "ack ms: request sent -> acknowledged; fill ms: request sent -> fully filled known" in proc.stdout
+    assert "phase: both orders built -> both acknowledged" in proc.stdout
