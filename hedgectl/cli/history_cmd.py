@@ -19,45 +19,131 @@ def _open_journal(ctx: typer.Context) -> Any:
     return Journal(settings.state_dir() / "journal.sqlite")
 
 
+def _when(option: str, value: str | None) -> Any:
+    """--since/--until: an ISO date or date-time, UTC unless it says otherwise."""
+    from datetime import UTC, datetime
+
+    from hedgectl.errors import UsageError
+
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"{option} {value!r} is not a date or date-time (e.g. 2026-12-01 or 2026-12-01T08:00)"
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _plain(value: Any) -> Any:
+    """A journaled number in plain notation (older journals stored str(Decimal): "1E+1")."""
+    from decimal import Decimal, InvalidOperation
+
+    if value is None or isinstance(value, Decimal):
+        return value
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return value
+
+
+def _fees_text(fees: dict[str, Any]) -> str | None:
+    from hedgectl.cli import render
+
+    return ", ".join(f"{render.fmt(v)} {asset}" for asset, v in sorted(fees.items())) or None
+
+
 @history_app.callback()
 def history(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs, newest first.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs to list, newest first.")] = 20,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only runs started at or after this UTC date/time (ISO).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only runs started before this UTC date/time (ISO).")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
-    """List recent runs: id, command, started, ended, status, net PnL, volume."""
+    """List recent runs (id, command, started, ended, status, net PnL, fees, volume) and their totals over the
+    period (all runs in --since/--until, not only the listed ones)."""
     if ctx.invoked_subcommand is not None:
         return
+    from decimal import Decimal
+
     from hedgectl.cli import output, render
 
     output.set_json_mode(json_out)
+    start, end = _when("--since", since), _when("--until", until)
     journal = _open_journal(ctx)
     try:
-        runs = journal.runs(limit)
+        period = journal.runs(None, since=start, until=end)
+        fees = journal.fees_by_run([r.id for r in period])
     finally:
         journal.close()
+    runs = period[:limit]
+    total_fees: dict[str, Decimal] = {}
+    for per_asset in fees.values():
+        for asset, fee in per_asset.items():
+            total_fees[asset] = total_fees.get(asset, Decimal(0)) + fee
+    totals = {
+        "runs": len(period),
+        "since": start,
+        "until": end,
+        "net_pnl": sum((Decimal(r.net_pnl) for r in period if r.net_pnl), Decimal(0)),
+        "fees": total_fees,
+        "volume": sum((Decimal(r.volume) for r in period if r.volume), Decimal(0)),
+    }
     if json_out:
-        output.emit_document({"ok": True, "runs": runs})
+        output.emit_document(
+            {"ok": True, "runs": [{**_run_doc(r), "fees": fees.get(r.id, {})} for r in runs], "totals": totals}
+        )
         return
-    render.table(
-        "hedgectl runs",
-        ["run", "command", "mode", "started", "ended", "status", "exit", "net pnl", "volume"],
+    rows: list[list[Any]] = [
         [
-            [
-                r.id,
-                r.command,
-                r.mode,
-                r.started_at[:19],
-                (r.ended_at or "")[:19] or None,
-                r.status,
-                r.exit_code,
-                r.net_pnl,
-                r.volume,
-            ]
-            for r in runs
-        ],
+            r.id,
+            r.command,
+            r.mode,
+            r.started_at[:19],
+            (r.ended_at or "")[11:19] or None,
+            r.status,
+            r.exit_code,
+            _plain(r.net_pnl),
+            _fees_text(fees.get(r.id, {})),
+            _plain(r.volume),
+        ]
+        for r in runs
+    ]
+    period_text = f"{start.isoformat() if start else 'first run'} .. {end.isoformat() if end else 'now'}"
+    rows.append(
+        [
+            f"total ({len(period)} runs)",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            totals["net_pnl"],
+            _fees_text(total_fees),
+            totals["volume"],
+        ]
+    )
+    render.table(
+        f"hedgectl runs ({period_text})",
+        ["run", "command", "mode", "started", "ended", "status", "exit", "net pnl", "fees", "volume"],
+        rows,
         right=["exit", "net pnl", "volume"],
     )
+
+
+def _run_doc(run: Any) -> dict[str, Any]:
+    import dataclasses
+
+    doc = dataclasses.asdict(run)
+    doc["net_pnl"], doc["volume"] = _plain(run.net_pnl), _plain(run.volume)
+    return doc
 
 
 @history_app.command("show")
@@ -66,7 +152,7 @@ def show(
     run_id: Annotated[str, typer.Argument(help="A run id from `hedgectl history`.")],
     json_out: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
-    """Show one run: its orders, fills and PnL."""
+    """Show one run: its orders, fills and PnL (gross, fees, net per venue, from the recorded fills)."""
     from hedgectl.cli import output, render
     from hedgectl.errors import UsageError
 
@@ -79,12 +165,28 @@ def show(
         orders, fills, events = journal.orders(run_id), journal.fills(run_id), journal.events(run_id)
     finally:
         journal.close()
+    breakdown = run_pnl(orders, fills)
+    order_fees = _order_fees(orders, fills)
     if json_out:
-        output.emit_document({"ok": True, "run": run, "orders": orders, "fills": fills, "events": events})
+        output.emit_document(
+            {
+                "ok": True,
+                "run": _run_doc(run),
+                "orders": [{**dataclasses_asdict(o), "fee": order_fees.get(o.client_order_id)} for o in orders],
+                "fills": [{k: _plain(v) if k in ("qty", "price", "fee") else v for k, v in f.items()} for f in fills],
+                "pnl": breakdown,
+                "events": events,
+            }
+        )
         return
+    ended = (
+        f"exit {run.exit_code}"
+        if run.exit_code is not None
+        else ("still running" if run.ended_at is None else "no exit code recorded")
+    )
     render.line(
-        f"run {run.id}: {run.command} ({run.mode}) {run.status}, exit {run.exit_code}, "
-        f"net pnl {run.net_pnl or '-'}, volume {run.volume or '-'}"
+        f"run {run.id}: {run.command} ({run.mode}) {run.status}, {ended}, "
+        f"net pnl {render.fmt(_plain(run.net_pnl))}, volume {render.fmt(_plain(run.volume))}"
     )
     if run.error:
         render.line(f"error: {run.error}")
@@ -111,24 +213,115 @@ def show(
                 o.symbol,
                 o.side,
                 o.type,
-                o.qty,
+                _plain(o.qty),
                 o.intent,
                 o.state,
                 o.status,
-                o.filled_qty,
-                o.avg_price,
-                o.fee,
+                _plain(o.filled_qty),
+                _plain(o.avg_price),
+                _fees_text(order_fees.get(o.client_order_id, {})),
             ]
             for o in orders
         ],
-        right=["qty", "filled", "avg price", "fee"],
+        right=["qty", "filled", "avg price"],
     )
     render.table(
         "fills",
         ["venue", "symbol", "order", "side", "qty", "price", "fee", "asset", "at"],
         [
-            [f["venue"], f["symbol"], f["order_id"], f["side"], f["qty"], f["price"], f["fee"], f["fee_asset"], f["at"]]
+            [
+                f["venue"],
+                f["symbol"],
+                f["order_id"],
+                f["side"],
+                _plain(f["qty"]),
+                _plain(f["price"]),
+                _plain(f["fee"]),
+                f["fee_asset"],
+                f["at"],
+            ]
             for f in fills
         ],
         right=["qty", "price", "fee"],
     )
+    if breakdown["venues"]:
+        rows = [
+            [v, p["asset"], render.fmt(p["gross"], 4), render.fmt(p["fees"], 4), render.fmt(p["net"], 4)]
+            for v, p in breakdown["venues"].items()
+        ]
+        base = breakdown["notional_opened"]
+        title = "PnL from the recorded fills"
+        if base:
+            title += f" (net {breakdown['net_bps']} bps of {render.fmt(base, 2)} opened per leg)"
+        render.table(title, ["venue", "asset", "gross", "fees", "net"], rows, right=["gross", "fees", "net"])
+
+
+def dataclasses_asdict(row: Any) -> dict[str, Any]:
+    import dataclasses
+
+    doc = dataclasses.asdict(row)
+    return {k: _plain(v) if k in ("qty", "filled_qty", "avg_price", "price") else v for k, v in doc.items()}
+
+
+def _order_fees(orders: list[Any], fills: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """client order id -> fee asset -> fees, from the order's recorded fills (the ack alone rarely has them)."""
+    from decimal import Decimal
+
+    by_venue_order = {(o.venue, o.venue_order_id): o.client_order_id for o in orders if o.venue_order_id}
+    out: dict[str, dict[str, Any]] = {}
+    for f in fills:
+        cid = f["client_order_id"] or by_venue_order.get((f["venue"], f["order_id"]))
+        if cid is None:
+            continue
+        per_asset = out.setdefault(cid, {})
+        per_asset[f["fee_asset"]] = per_asset.get(f["fee_asset"], Decimal(0)) + Decimal(f["fee"])
+    for o in orders:  # no fill recorded: what the venue's reply said, if anything (asset unknown here)
+        if o.client_order_id not in out and o.fee is not None:
+            out[o.client_order_id] = {"": Decimal(o.fee)}
+    return out
+
+
+def run_pnl(orders: list[Any], fills: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per venue gross, fees and net of a run's recorded fills, and net bps of the opened notional per leg."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    from hedgectl.domain.pnl import bps_of, leg_pnl, opened_notional_per_leg
+    from hedgectl.domain.types import Fill, Side
+
+    def to_fill(f: dict[str, Any]) -> Fill:
+        return Fill(
+            venue=f["venue"],
+            symbol=f["symbol"],
+            order_id=f["order_id"],
+            trade_id=f["trade_id"],
+            side=Side(f["side"]),
+            qty=Decimal(f["qty"]),
+            price=Decimal(f["price"]),
+            fee=Decimal(f["fee"]),
+            fee_asset=f["fee_asset"],
+            client_order_id=f["client_order_id"],
+            at=datetime.fromisoformat(f["at"]) if f["at"] else None,
+        )
+
+    all_fills = [to_fill(f) for f in fills]
+    venues: dict[str, Any] = {}
+    total = Decimal(0)
+    for venue in sorted({f.venue for f in all_fills}):
+        mine = [f for f in all_fills if f.venue == venue]
+        pnl = leg_pnl(mine)
+        venues[venue] = {
+            "asset": ", ".join(sorted({f.fee_asset for f in mine})),
+            "gross": pnl.gross,
+            "fees": pnl.fees,
+            "net": pnl.net,
+        }
+        total += pnl.net
+    opening = {(o.venue, o.venue_order_id) for o in orders if o.intent == "open" and o.venue_order_id}
+    base = opened_notional_per_leg(f for f in all_fills if (f.venue, f.order_id) in opening)
+    return {
+        "venues": venues,
+        "net": total,
+        "notional_opened": base,
+        "net_bps": bps_of(total, base).quantize(Decimal("0.01")) if base else None,
+    }

@@ -43,7 +43,8 @@ def _now() -> str:
 
 
 def _dec(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    """A Decimal as stored: plain notation ("10", never "1E+1"), so that whatever reads it shows it as is."""
+    return None if value is None else format(value, "f")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +155,33 @@ class Journal:
         row = self._conn.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
         return _run_row(row) if row else None
 
-    def runs(self, limit: int = 50) -> list[RunRow]:
-        rows = self._conn.execute("SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", (limit,))
+    def runs(
+        self, limit: int | None = 50, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[RunRow]:
+        """Runs started in [since, until), newest first; `limit` None: all of them."""
+        rows = self._conn.execute(
+            "SELECT * FROM runs WHERE started_at >= ? AND started_at < ? ORDER BY started_at DESC, id DESC LIMIT ?",
+            (
+                since.astimezone(UTC).isoformat(timespec="microseconds") if since else "",
+                until.astimezone(UTC).isoformat(timespec="microseconds") if until else "\uffff",
+                -1 if limit is None else limit,
+            ),
+        )
         return [_run_row(r) for r in rows]
+
+    def fees_by_run(self, run_ids: list[str]) -> dict[str, dict[str, Decimal]]:
+        """run id -> fee asset -> fees paid (from the recorded fills)."""
+        out: dict[str, dict[str, Decimal]] = {}
+        for chunk in (run_ids[i : i + 500] for i in range(0, len(run_ids), 500)):
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT run_id, fee_asset, fee FROM fills WHERE run_id IN ({marks})",  # noqa: S608 - placeholders only
+                chunk,
+            )
+            for r in rows:
+                per_asset = out.setdefault(r["run_id"], {})
+                per_asset[r["fee_asset"]] = per_asset.get(r["fee_asset"], Decimal(0)) + Decimal(r["fee"])
+        return out
 
     def unfinished_runs(self, *, exclude: str | None = None) -> list[RunRow]:
         """Runs that never recorded an end, or that hold order intents never acknowledged."""
@@ -195,7 +220,7 @@ class Journal:
                 request.symbol,
                 request.side.value,
                 request.type.value,
-                str(request.qty),
+                format(request.qty, "f"),
                 _dec(request.price),
                 int(request.reduce_only),
                 intent,
@@ -215,7 +240,7 @@ class Journal:
                 ACKED,
                 order.order_id,
                 order.status.value,
-                str(order.filled_qty),
+                format(order.filled_qty, "f"),
                 _dec(order.avg_price),
                 _dec(order.fee),
                 now,
@@ -259,9 +284,9 @@ class Journal:
                 fill.client_order_id,
                 fill.trade_id,
                 fill.side.value,
-                str(fill.qty),
-                str(fill.price),
-                str(fill.fee),
+                format(fill.qty, "f"),
+                format(fill.price, "f"),
+                format(fill.fee, "f"),
                 fill.fee_asset,
                 int(fill.is_maker),
                 fill.at.isoformat() if fill.at else None,
