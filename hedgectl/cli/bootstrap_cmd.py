@@ -97,7 +97,7 @@ def bootstrap(
         interrupts.install()
         try:
             if not json_out:
-                render.heading(f"hedgectl bootstrap ({session.mode} mode)")
+                render.heading(f"hedgectl bootstrap ({session.mode} mode, run {session.run_id})")
                 render.line(
                     f"long {long_name} / short {short_name}  {config.symbol}  "
                     f"target notional {config.notional_usdt} USDT per leg"
@@ -126,7 +126,7 @@ def bootstrap(
         if json_out:
             from hedgectl.cli import output
 
-            output.emit_document(_document(session.mode, result))
+            output.emit_document({"run_id": session.run_id, **_document(session.mode, result)})
             if not result.flat and result.final is not None:
                 render.error(f"EXPOSURE REMAINS: {result.final.describe_exposure()} - run `hedgectl flatten --all`")
         else:

@@ -187,9 +187,10 @@ async def _run(
     if json_out:
         from hedgectl.cli import output
 
-        output.emit_document(_summary(session.mode, result))
+        output.emit_document({**_summary(session.mode, result), "run_id": session.run_id})
     else:
         _render_summary(result)
+        render.line(f"run {session.run_id} (`hedgectl history show {session.run_id}`)")
     if code == 3:
         render.error(f"EXPOSURE REMAINS: {result.exposure} - run `hedgectl flatten --all`")
     return code

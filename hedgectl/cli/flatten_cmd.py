@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -71,13 +72,22 @@ def flatten(
             interrupts.install()
         try:
             report = await flatten_venues(
-                list(venues.values()), None if dry_run else dispatcher, symbol=base, rounds=rounds, dry_run=dry_run
+                list(venues.values()),
+                None if dry_run else dispatcher,
+                symbol=base,
+                rounds=rounds,
+                dry_run=dry_run,
+                account=True,
             )
         finally:
             interrupts.uninstall()
         if report.flat and not dry_run and base is None and names is None:
             for run_id in crashed:
                 session.journal.mark_run_recovered(run_id, f"flattened by {session.run_id}")
+        totals = _totals(report)
+        if totals["realised"]:
+            session.outcome.net_pnl = sum(totals["realised"].values(), Decimal(0))
+            session.outcome.volume = totals["volume"]
         code = 0 if report.flat or dry_run else 3
         if code == 0 and interrupts.requested:
             code = 130
@@ -86,6 +96,8 @@ def flatten(
             output.emit_document(_document(session, report, labels, reconciled))
         else:
             _render(report, labels, title="dry run: would cancel and close" if dry_run else "flatten")
+            _render_accounts(report, totals)
+            render.line(f"run {session.run_id}")
         if code == 3:
             render.error(f"exposure remains: {report.describe_exposure()}")
         if code == 3:
@@ -108,6 +120,7 @@ def _document(session: Session, report: Any, labels: dict[tuple[str, str], list[
     return {
         "ok": report.flat,
         "mode": session.mode,
+        "run_id": session.run_id,
         "dry_run": report.dry_run,
         "venues": {
             v.venue: {
@@ -121,10 +134,7 @@ def _document(session: Session, report: Any, labels: dict[tuple[str, str], list[
                     for o in v.open_orders_before
                 ],
                 "cancelled": [o.order_id for o in v.cancelled],
-                "closes": [
-                    {"symbol": o.symbol, "order_id": o.order_id, "side": o.side, "qty": o.qty, "status": o.status}
-                    for o in v.closes
-                ],
+                "closes": [_close_doc(o, v) for o in v.closes],
                 "positions_after": None
                 if v.positions_after is None
                 else [{"symbol": p.symbol, "qty": p.qty} for p in v.positions_after],
@@ -133,6 +143,7 @@ def _document(session: Session, report: Any, labels: dict[tuple[str, str], list[
             for v in report.venues
         },
         "exposure_after": report.exposure(),
+        "totals": _totals(report),
         "reconciled": [
             {
                 "client_order_id": r.client_order_id,
@@ -144,6 +155,70 @@ def _document(session: Session, report: Any, labels: dict[tuple[str, str], list[
             for r in reconciled
         ],
     }
+
+
+def _close_doc(order: Any, v: Any) -> dict[str, Any]:
+    acct = next((a for a in v.accounts if a.order.order_id == order.order_id), None)
+    doc = {"symbol": order.symbol, "order_id": order.order_id, "side": order.side, "qty": order.qty}
+    doc["status"] = order.status
+    if acct is not None:
+        doc |= {
+            "filled_qty": acct.qty,
+            "price": acct.price,
+            "fees": acct.fees,
+            "fee_asset": acct.fee_asset,
+            "entry_price": acct.position.entry_price,
+            "mark_price": acct.position.mark_price,
+            "realised": acct.realised,
+            "cost_vs_mark": acct.cost_vs_mark,
+        }
+    return doc
+
+
+def _totals(report: Any) -> dict[str, Any]:
+    """Per settlement asset: closing fees, realised PnL and cost vs mark; volume (qty x price, all assets)."""
+    fees: dict[str, Decimal] = {}
+    realised: dict[str, Decimal] = {}
+    cost: dict[str, Decimal] = {}
+    volume = Decimal(0)
+    for v in report.venues:
+        for a in v.accounts:
+            asset = a.fee_asset or "?"
+            fees[asset] = fees.get(asset, Decimal(0)) + a.fees
+            if a.realised is not None:
+                realised[asset] = realised.get(asset, Decimal(0)) + a.realised
+            if a.cost_vs_mark is not None:
+                cost[asset] = cost.get(asset, Decimal(0)) + a.cost_vs_mark
+            if a.price is not None:
+                volume += a.qty * a.price
+    return {"fees": fees, "realised": realised, "cost_vs_mark": cost, "volume": volume}
+
+
+def _render_accounts(report: Any, totals: dict[str, Any]) -> None:
+    from hedgectl.cli import render
+
+    rows = [
+        [v.venue, a.order.symbol, a.order.side.value, a.qty, a.price, a.position.entry_price, a.position.mark_price,
+         f"{render.fmt(a.fees)} {a.fee_asset or ''}", a.realised, a.cost_vs_mark]
+        for v in report.venues
+        for a in v.accounts
+    ]  # fmt: skip
+    if not rows:
+        return
+    render.table(
+        "closes (realised = (fill - entry) x qty - fee; cost vs mark = (mark - fill) x qty + fee)",
+        ["venue", "symbol", "side", "qty", "fill price", "entry", "mark", "fee", "realised", "cost vs mark"],
+        rows,
+        right=["qty", "fill price", "entry", "mark", "realised", "cost vs mark"],
+    )
+
+    def per_asset(values: dict[str, Decimal]) -> str:
+        return ", ".join(f"{render.fmt(x)} {asset}" for asset, x in sorted(values.items())) or "-"
+
+    render.line(
+        f"total: realised {per_asset(totals['realised'])}; fees {per_asset(totals['fees'])}; "
+        f"cost vs mark {per_asset(totals['cost_vs_mark'])}"
+    )
 
 
 def _render(report: Any, labels: dict[tuple[str, str], list[str]], *, title: str) -> None:

@@ -12,12 +12,56 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from hedgectl.domain.types import Order, OrderRequest, OrderType, Position
+from hedgectl.domain.types import Fill, Order, OrderRequest, OrderType, Position
 from hedgectl.engine.dispatch import Dispatcher
 from hedgectl.errors import AmbiguousOrderState, HedgectlError, VenueError
 from hedgectl.venues.base import Venue
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class CloseAccount:
+    """One closing order's fills, and what closing cost against the position it closed (quote units).
+
+    realised = (fill VWAP - entry) x the signed quantity closed, less the closing fees; cost vs mark =
+    (mark - fill VWAP) x signed qty + fees: what the close gave up against the mark read just before it.
+    """
+
+    position: Position
+    order: Order
+    fills: list[Fill]
+
+    @property
+    def qty(self) -> Decimal:
+        return sum((f.qty for f in self.fills), Decimal(0))
+
+    @property
+    def price(self) -> Decimal | None:
+        qty = self.qty
+        return sum((f.qty * f.price for f in self.fills), Decimal(0)) / qty if qty else None
+
+    @property
+    def fees(self) -> Decimal:
+        return sum((f.fee for f in self.fills), Decimal(0))
+
+    @property
+    def fee_asset(self) -> str | None:
+        assets = {f.fee_asset for f in self.fills}
+        return assets.pop() if len(assets) == 1 else None
+
+    def _signed(self) -> Decimal:
+        return self.qty if self.position.qty > 0 else -self.qty
+
+    @property
+    def realised(self) -> Decimal | None:
+        price, entry = self.price, self.position.entry_price
+        return None if price is None or entry is None else (price - entry) * self._signed() - self.fees
+
+    @property
+    def cost_vs_mark(self) -> Decimal | None:
+        price, mark = self.price, self.position.mark_price
+        return None if price is None or mark is None else (mark - price) * self._signed() + self.fees
 
 
 @dataclass
@@ -29,6 +73,7 @@ class VenueFlatten:
     open_orders_before: list[Order] = field(default_factory=list)
     cancelled: list[Order] = field(default_factory=list)
     closes: list[Order] = field(default_factory=list)
+    accounts: list[CloseAccount] = field(default_factory=list)  # with `account=True`: each close's fills
     positions_after: list[Position] | None = None  # None: could not be read
     errors: list[str] = field(default_factory=list)
 
@@ -75,14 +120,25 @@ async def flatten(
     retry_delay_s: float = 0.5,
     dry_run: bool = False,
     intent: str = "flatten",
+    account: bool = False,
 ) -> FlattenReport:
-    """Flatten every venue concurrently; a venue that fails is reported and the others still flattened."""
+    """Flatten every venue concurrently; a venue that fails is reported and the others still flattened.
+
+    `account`: also read (and journal) each close's fills, for its price, fees and cost (`VenueFlatten.accounts`);
+    off where only being flat matters (rollbacks, Ctrl+C), since it is one more read per close."""
     if dispatcher is None and not dry_run:
         raise ValueError("a dispatcher is needed unless dry_run")
     results = await asyncio.gather(
         *(
             _flatten_venue(
-                v, dispatcher, symbol=symbol, rounds=rounds, delay_s=retry_delay_s, dry_run=dry_run, intent=intent
+                v,
+                dispatcher,
+                symbol=symbol,
+                rounds=rounds,
+                delay_s=retry_delay_s,
+                dry_run=dry_run,
+                intent=intent,
+                account=account,
             )
             for v in venues
         )
@@ -99,6 +155,7 @@ async def _flatten_venue(
     delay_s: float,
     dry_run: bool,
     intent: str,
+    account: bool = False,
 ) -> VenueFlatten:
     report = VenueFlatten(venue=venue.name)
     # Cancel and read at once: a fill racing the cancel shows up in the re-read of the next round.
@@ -141,7 +198,7 @@ async def _flatten_venue(
         if not current:
             report.positions_after = []
             return report
-        await asyncio.gather(*(_close(venue, dispatcher, p, intent, report) for p in current))
+        await asyncio.gather(*(_close(venue, dispatcher, p, intent, report, account) for p in current))
         current = None
     report.positions_after = await _read_positions(venue, symbol, report)
     return report
@@ -155,7 +212,9 @@ async def _read_positions(venue: Venue, symbol: str | None, report: VenueFlatten
         return None
 
 
-async def _close(venue: Venue, dispatcher: Dispatcher, position: Position, intent: str, report: VenueFlatten) -> None:
+async def _close(
+    venue: Venue, dispatcher: Dispatcher, position: Position, intent: str, report: VenueFlatten, account: bool
+) -> None:
     side = position.side
     if side is None:
         return
@@ -169,7 +228,10 @@ async def _close(venue: Venue, dispatcher: Dispatcher, position: Position, inten
     )
     try:
         sent = await dispatcher.place(venue, request, intent)
-        report.closes.append(await _settled(venue, dispatcher, sent.order))
+        closed = await _settled(venue, dispatcher, sent.order)
+        report.closes.append(closed)
+        if account and closed.filled_qty > 0:
+            report.accounts.append(CloseAccount(position, closed, await _fills(venue, dispatcher, closed, report)))
     except AmbiguousOrderState as exc:
         report.errors.append(_describe(f"closing {position.symbol}", exc))
         try:
@@ -192,6 +254,15 @@ async def _settled(venue: Venue, dispatcher: Dispatcher, order: Order) -> Order:
         return await dispatcher.refresh(venue, order)
     except HedgectlError:
         return order  # the position re-read that follows says whether it closed
+
+
+async def _fills(venue: Venue, dispatcher: Dispatcher, order: Order, report: VenueFlatten) -> list[Fill]:
+    """The close's fills (journaled); none if they cannot be read: the close itself stands."""
+    try:
+        return await dispatcher.fills_of(venue, order)
+    except HedgectlError as exc:
+        report.errors.append(_describe(f"reading the fills of {order.order_id}", exc))
+        return []
 
 
 def _describe(action: str, exc: BaseException) -> str:
