@@ -211,8 +211,11 @@ def _document(mode: str, result: Any) -> dict[str, Any]:
         },
         "pnl": {
             **{
-                v: {"gross": p.gross, "fees": p.fees, "funding": p.funding, "net": p.net} for v, p in result.pnl.items()
+                v: {"asset": result.pnl_asset(v), "gross": p.gross, "fees": p.fees, "funding": p.funding, "net": p.net}
+                for v, p in result.pnl.items()
             },
+            "asset": "USDT",  # the totals below, converted as `conversion` says
+            "conversion": result.conversion,
             "gross": total.gross,
             "fees": total.fees,
             "funding": total.funding,
@@ -247,6 +250,7 @@ def hold_line(remaining_s: float, mark: Any) -> str:
         f"{remaining_s:5.1f} s left  uPnL "
         + "  ".join(f"{v} {p:+.4f}" for v, p in mark.upnl.items())
         + f"  fees paid {mark.fees_paid:.4f}  est. close fees {mark.est_close_fees:.4f}  net if closed {mark.net:+.4f}"
+        + (f" USDT ({mark.conversion})" if mark.conversion else "")
     )
 
 
@@ -356,15 +360,17 @@ def _render_summary(result: Any) -> None:
     from hedgectl.cli import render
 
     if result.pnl:
-        rows = [[v, p.gross, p.fees, p.funding, p.net] for v, p in result.pnl.items()]
+        rows = [[v, result.pnl_asset(v), p.gross, p.fees, p.funding, p.net] for v, p in result.pnl.items()]
         total = result.total
-        rows.append(["total", total.gross, total.fees, total.funding, total.net])
+        rows.append(["total", "USDT", total.gross, total.fees, total.funding, total.net])
         render.table(
-            f"PnL (net {result.net_bps:.2f} bps of {result.opened_notional:.2f} USDT opened per leg)",
-            ["venue", "gross", "fees", "funding", "net"],
-            [[r[0], *(render.fmt(x, 4) for x in r[1:])] for r in rows],
+            f"PnL (net {result.net_bps:.2f} bps of {result.opened_notional:.2f} opened per leg)",
+            ["venue", "asset", "gross", "fees", "funding", "net"],
+            [[r[0], r[1], *(render.fmt(x, 4) for x in r[2:])] for r in rows],
             right=["gross", "fees", "funding", "net"],
         )
+        if result.conversion:
+            render.line(f"total in USDT: {result.conversion}")
     lat = [
         f"open phase {result.open_ms:.1f} ms" if result.open_ms is not None else None,
         f"close phase {result.close_ms:.1f} ms" if result.close_ms is not None else None,

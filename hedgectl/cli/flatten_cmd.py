@@ -44,6 +44,7 @@ def flatten(
     async def body(session: Session) -> int:
         from hedgectl.cli import output, render
         from hedgectl.cli.session import unfinished_runs
+        from hedgectl.domain.pnl import sum_in_report_asset
         from hedgectl.engine.dispatch import Dispatcher
         from hedgectl.engine.flatten import flatten as flatten_venues
         from hedgectl.engine.interrupts import Interrupts
@@ -85,8 +86,8 @@ def flatten(
             for run_id in crashed:
                 session.journal.mark_run_recovered(run_id, f"flattened by {session.run_id}")
         totals = _totals(report)
-        if totals["realised"]:
-            session.outcome.net_pnl = sum(totals["realised"].values(), Decimal(0))
+        if totals["realised"] and "?" not in totals["realised"]:  # "?": fills in mixed assets, no one figure
+            session.outcome.net_pnl = sum_in_report_asset((v, a) for a, v in totals["realised"].items())
             session.outcome.volume = totals["volume"]
         code = 0 if report.flat or dry_run else 3
         if code == 0 and interrupts.requested:
@@ -196,6 +197,7 @@ def _totals(report: Any) -> dict[str, Any]:
 
 def _render_accounts(report: Any, totals: dict[str, Any]) -> None:
     from hedgectl.cli import render
+    from hedgectl.domain.pnl import conversion_note
 
     rows = [
         [v.venue, a.order.symbol, a.order.side.value, a.qty, a.price, a.position.entry_price, a.position.mark_price,
@@ -217,7 +219,8 @@ def _render_accounts(report: Any, totals: dict[str, Any]) -> None:
 
     render.line(
         f"total: realised {per_asset(totals['realised'])}; fees {per_asset(totals['fees'])}; "
-        f"cost vs mark {per_asset(totals['cost_vs_mark'])}"
+        f"cost vs mark {per_asset(totals['cost_vs_mark'])} (per currency; history records the realised sum in "
+        "USDT, " + (conversion_note(totals["realised"]) or "nothing to convert") + ")"
     )
 
 

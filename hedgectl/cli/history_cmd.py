@@ -131,7 +131,7 @@ def history(
         ]
     )
     render.table(
-        f"hedgectl runs ({period_text})",
+        f"hedgectl runs ({period_text}; net pnl in USDT, fees per currency)",
         ["run", "command", "mode", "started", "ended", "status", "exit", "net pnl", "fees", "volume"],
         rows,
         right=["exit", "net pnl", "volume"],

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from hedgectl.domain.types import Fill, Side
@@ -42,6 +42,36 @@ def opened_notional_per_leg(fills: Iterable[Fill]) -> Decimal:
     return sum((f.qty * f.price for f in fills), Decimal(0)) / len(legs) if legs else Decimal(0)
 
 
+# Sums over venues that settle in different stablecoins (Backpack: USDC, the others: USDT) are reported in USDT,
+# converting at these rates; wherever such a sum is shown, `conversion_note` says so. USDC is counted at par:
+# none of the venues' APIs used here quotes USDC/USDT, and a rate that cannot be read is stated, not hidden.
+REPORT_ASSET = "USDT"
+USDT_PER_UNIT: Mapping[str, Decimal] = {"USDT": Decimal(1), "USDC": Decimal(1)}
+
+
+def in_report_asset(amount: Decimal, asset: str) -> Decimal:
+    """`amount` of `asset` in USDT at the stated rate (an unknown asset is an error, never silently 1:1)."""
+    rate = USDT_PER_UNIT.get(asset)
+    if rate is None:
+        raise ValueError(f"no stated rate from {asset} to {REPORT_ASSET}")
+    return amount * rate
+
+
+def sum_in_report_asset(amounts: Iterable[tuple[Decimal, str]]) -> Decimal:
+    """Sum (amount, asset) pairs in USDT at the stated rates."""
+    return sum((in_report_asset(amount, asset) for amount, asset in amounts), Decimal(0))
+
+
+def conversion_note(assets: Iterable[str]) -> str | None:
+    """How a sum over these assets was converted ("USDC counted at 1 USDC = 1 USDT"), None if nothing was."""
+    others = sorted({a for a in assets if a != REPORT_ASSET})
+    if not others:
+        return None
+    return "; ".join(
+        f"{a} converted at 1 {a} = {USDT_PER_UNIT[a]} {REPORT_ASSET}" for a in others if a in USDT_PER_UNIT
+    )
+
+
 def unrealized_pnl(qty: Decimal, entry_price: Decimal, mark: Decimal) -> Decimal:
     """Unrealized PnL of a signed position at `mark`."""
     return (mark - entry_price) * qty
@@ -54,28 +84,41 @@ def bps_of(value: Decimal, notional: Decimal) -> Decimal:
 
 @dataclass(frozen=True, slots=True)
 class HoldMark:
-    """An open hedge valued at the current marks: what closing it now would net, fees both ways included."""
+    """An open hedge valued at the current marks: what closing it now would net, fees both ways included.
+
+    `upnl` is per venue in its own asset (`assets`); the fees and `net` are in USDT (see `conversion`)."""
 
     upnl: dict[str, Decimal]  # per venue: (mark - entry) x signed qty
     fees_paid: Decimal  # the opening fills' fees
     est_close_fees: Decimal  # per venue: |qty| x mark x the fee rate its opening fills were charged
+    assets: dict[str, str] = field(default_factory=dict)  # venue -> its settlement asset (USDT when absent)
 
     @property
     def net(self) -> Decimal:
-        return sum(self.upnl.values(), Decimal(0)) - self.fees_paid - self.est_close_fees
+        upnl = sum_in_report_asset((p, self.assets.get(v, REPORT_ASSET)) for v, p in self.upnl.items())
+        return upnl - self.fees_paid - self.est_close_fees
+
+    @property
+    def conversion(self) -> str | None:
+        return conversion_note(self.assets.values())
 
 
 def hold_mark(
-    opened: dict[str, tuple[Decimal, Decimal, Decimal]], marks: dict[str, Decimal]
+    opened: dict[str, tuple[Decimal, Decimal, Decimal]],
+    marks: dict[str, Decimal],
+    assets: dict[str, str] | None = None,
 ) -> HoldMark:
-    """Value open legs at `marks`. `opened`: venue -> (signed qty, entry price, fees paid opening it)."""
+    """Value open legs at `marks`. `opened`: venue -> (signed qty, entry price, fees paid opening it), each in
+    the venue's asset (`assets`, USDT when absent); fees are summed in USDT."""
+    assets = assets or {}
     upnl: dict[str, Decimal] = {}
     paid = close = Decimal(0)
     for venue, (qty, entry, fee) in opened.items():
+        asset = assets.get(venue, REPORT_ASSET)
         mark = marks[venue]
         upnl[venue] = unrealized_pnl(qty, entry, mark)
-        paid += fee
+        paid += in_report_asset(fee, asset)
         opening_notional = abs(qty) * entry
         if opening_notional:
-            close += abs(qty) * mark * fee / opening_notional
-    return HoldMark(upnl=upnl, fees_paid=paid, est_close_fees=close)
+            close += in_report_asset(abs(qty) * mark * fee / opening_notional, asset)
+    return HoldMark(upnl=upnl, fees_paid=paid, est_close_fees=close, assets=dict(assets))

@@ -20,7 +20,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
-from hedgectl.domain.pnl import HoldMark, LegPnl, bps_of, hold_mark, leg_pnl, opened_notional_per_leg
+from hedgectl.domain.pnl import (
+    REPORT_ASSET,
+    HoldMark,
+    LegPnl,
+    bps_of,
+    conversion_note,
+    hold_mark,
+    leg_pnl,
+    opened_notional_per_leg,
+    sum_in_report_asset,
+)
 from hedgectl.domain.types import Balance, Order, OrderRequest, OrderType
 from hedgectl.engine.dispatch import Dispatcher, Sent
 from hedgectl.engine.flatten import FlattenReport, flatten
@@ -96,13 +106,24 @@ class HedgeResult:
             return 130
         return 0 if self.error is None else 1
 
+    def pnl_asset(self, venue: str) -> str:
+        """The asset a venue's PnL and fees are in: its market's settlement asset (USDT, or USDC on Backpack)."""
+        legs = self.plan.legs if self.plan else ()
+        return next((leg.market.quote for leg in legs if leg.venue == venue), REPORT_ASSET)
+
+    @property
+    def conversion(self) -> str | None:
+        """How `total` converted the legs' assets to USDT (None: nothing to convert)."""
+        return conversion_note(self.pnl_asset(v) for v in self.pnl)
+
     @property
     def total(self) -> LegPnl:
-        return LegPnl(
-            gross=sum((p.gross for p in self.pnl.values()), Decimal(0)),
-            fees=sum((p.fees for p in self.pnl.values()), Decimal(0)),
-            funding=sum((p.funding for p in self.pnl.values()), Decimal(0)),
-        )
+        """The legs' PnL summed in USDT (see `conversion`)."""
+
+        def total_of(part: str) -> Decimal:
+            return sum_in_report_asset((getattr(p, part), self.pnl_asset(v)) for v, p in self.pnl.items())
+
+        return LegPnl(gross=total_of("gross"), fees=total_of("fees"), funding=total_of("funding"))
 
     @property
     def opened_notional(self) -> Decimal:
@@ -317,7 +338,8 @@ async def _hold(
         if quotes is not None:
             # Valued at the marks (what the venues' unrealised PnL uses), net of the fees paid and of closing
             # fees estimated at the rate the opening fills were charged.
-            mark = hold_mark(opened, {q.venue: q.mark if q.mark is not None else q.mid for q in quotes})
+            marks = {q.venue: q.mark if q.mark is not None else q.mid for q in quotes}
+            mark = hold_mark(opened, marks, {v: result.pnl_asset(v) for v in opened})
             total = mark.net
             reporter.hold_tick(max(0.0, end - time.monotonic()), mark)
             if total < -loss_limit:

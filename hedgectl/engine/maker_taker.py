@@ -121,7 +121,12 @@ async def run_loop(
     clock: Clock = SYSTEM_CLOCK,
 ) -> LoopResult:
     """Run cycles until --cycles, a stop or a fatal error; then leave the pair as --on-exit says."""
-    stats = LoopStats(maker_venue=maker.name, taker_venue=taker.name)
+    stats = LoopStats(
+        maker_venue=maker.name,
+        taker_venue=taker.name,
+        maker_asset=checked.maker_market.quote,
+        taker_asset=checked.taker_market.quote,
+    )
     ctx = LoopContext(
         maker=maker,
         taker=taker,

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from hedgectl.domain.pnl import REPORT_ASSET, conversion_note, sum_in_report_asset
 from hedgectl.domain.types import Side
 
 RESERVOIR_SIZE = 2048
@@ -103,7 +104,7 @@ class StatsSnapshot:
     fees: dict[str, Decimal]
     funding: Decimal
     funding_known: bool
-    net_pnl: Decimal
+    net_pnl: Decimal  # in USDT: the two venues' PnL converted as `pnl_conversion` says
     cost_per_10k: Decimal | None
     maker_orders: int
     requotes: int
@@ -117,12 +118,16 @@ class StatsSnapshot:
     reaction_samples: int
     maker_position: Decimal
     taker_position: Decimal
+    fee_assets: dict[str, str] = field(default_factory=dict)  # venue -> the asset its fees and PnL are in
+    pnl_conversion: str | None = None  # how net_pnl converted them to USDT (None: nothing to convert)
 
 
 @dataclass
 class LoopStats:
     maker_venue: str
     taker_venue: str
+    maker_asset: str = REPORT_ASSET  # the settlement asset of each venue's market (Backpack: USDC)
+    taker_asset: str = REPORT_ASSET
     cycles: int = 0
     legs: int = 0
     maker_orders: int = 0
@@ -141,7 +146,7 @@ class LoopStats:
 
     def snapshot(self) -> StatsSnapshot:
         volume = self.maker.volume + self.taker.volume
-        net = self.maker.pnl() + self.taker.pnl()
+        net = sum_in_report_asset(((self.maker.pnl(), self.maker_asset), (self.taker.pnl(), self.taker_asset)))
         return StatsSnapshot(
             cycles=self.cycles,
             legs=self.legs,
@@ -167,6 +172,8 @@ class LoopStats:
             reaction_samples=self.reaction_ms.count,
             maker_position=self.maker.qty,
             taker_position=self.taker.qty,
+            fee_assets={self.maker_venue: self.maker_asset, self.taker_venue: self.taker_asset},
+            pnl_conversion=conversion_note((self.maker_asset, self.taker_asset)),
         )
 
 

@@ -33,6 +33,9 @@ from hedgectl.sim.model import (
 )
 from hedgectl.sim.rules import check_order
 
+# The precision a venue charges (and reports) fees in; a venue not listed charges them unrounded.
+FEE_QUANTUM: dict[str, Decimal] = {"binance": Decimal("1e-8"), "aster": Decimal("1e-8")}
+
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
@@ -332,6 +335,10 @@ class Engine:
         stamp_ns = time.time_ns()
         stamp = stamp_ns // 1_000_000
         fee = qty * price * (inst.maker_fee if maker else inst.taker_fee)
+        quantum = FEE_QUANTUM.get(inst.venue)
+        if quantum is not None:
+            # Binance and Aster report a commission to 8 places and charge exactly what they report.
+            fee = fee.quantize(quantum)
         realized = pos.apply(order.side, qty, price)
         pos.updated_ms = stamp
         acct.balance += realized - fee

@@ -83,6 +83,34 @@ def test_screen_names_the_bps_base_and_defines_every_latency(sim: Sim) -> None:
     proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0")
     assert proc.returncode == 0, proc.stderr
     assert "target notional 300 USDT per leg" in proc.stdout
-    assert "USDT opened per leg)" in proc.stdout
+    assert "opened per leg)" in proc.stdout
     assert "ack ms: request sent -> acknowledged; fill ms: request sent -> fully filled known" in proc.stdout
     assert "phase: both orders built -> both acknowledged" in proc.stdout
+
+
+def test_usdc_and_usdt_legs_are_summed_at_a_stated_rate_and_reconcile_with_the_simulator(sim: Sim) -> None:
+    def money() -> dict[str, tuple[str, Decimal, Decimal]]:
+        state = sim.state()
+        return {
+            v: (asset, Decimal(bal), Decimal(state[v]["fees_paid"]))
+            for v in ("backpack", "aster")
+            for asset, bal in state[v]["balances"].items()
+        }
+
+    before = money()
+    proc = hedgectl(
+        "bootstrap", "--long", "backpack", "--short", "aster", "--notional", "300", "--max-slippage-bps", "50",
+        "--hold", "0", "--json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    after = money()
+    pnl = doc["pnl"]
+    for venue, asset in (("backpack", "USDC"), ("aster", "USDT")):
+        assert pnl[venue]["asset"] == after[venue][0] == asset
+        assert Decimal(pnl[venue]["fees"]) == after[venue][2] - before[venue][2]
+        assert Decimal(pnl[venue]["net"]) == after[venue][1] - before[venue][1]
+    assert pnl["asset"] == "USDT"
+    assert pnl["conversion"] == "USDC converted at 1 USDC = 1 USDT"
+    assert Decimal(pnl["fees"]) == Decimal(pnl["backpack"]["fees"]) + Decimal(pnl["aster"]["fees"])
+    assert Decimal(pnl["net"]) == sum(after[v][1] - before[v][1] for v in ("backpack", "aster"))
