@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     from hedgectl.cli import output as out
 
     # A fresh invocation: main may run more than once in one process (tests, embedding).
-    out.STATE.json_mode = out.STATE.emitted = False
+    out.STATE.json_mode = out.STATE.emitted = out.STATE.live = False
     try:
         result = app(args=argv, prog_name="hedgectl", standalone_mode=False)
         code = result if isinstance(result, int) else 0

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hedgectl.cli.common import options
+from hedgectl.cli.common import announce_read_only, options
 
 history_app = typer.Typer(help="Runs recorded in the journal.", no_args_is_help=False, invoke_without_command=True)
 
@@ -16,6 +16,7 @@ def _open_journal(ctx: typer.Context) -> Any:
     from hedgectl.journal import Journal
 
     settings = load(options(ctx))
+    announce_read_only(settings)
     return Journal(settings.state_dir() / "journal.sqlite")
 
 

@@ -164,13 +164,19 @@ def unfinished_runs(journal: Journal, *, exclude: str | None = None) -> list[Run
 
 @asynccontextmanager
 async def open_session(
-    settings: Settings, command: str, args: dict[str, Any], *, live_confirmed: bool, warn: Any
+    settings: Settings,
+    command: str,
+    args: dict[str, Any],
+    *,
+    live_confirmed: bool,
+    warn: Any,
+    read_only: bool = False,
 ) -> AsyncIterator[Session]:
     """Open the journal, record the run, build the registry; close all and end the run however it ends."""
     from hedgectl.journal import Journal
     from hedgectl.venues.registry import Registry
 
-    registry = Registry(settings, live_confirmed=live_confirmed)
+    registry = Registry(settings, live_confirmed=live_confirmed, read_only=read_only)
     journal = Journal(settings.state_dir() / "journal.sqlite")
     for run in unfinished_runs(journal):
         pending = [o for o in journal.orders(run.id) if o.state in ("intent", "unknown")]
