@@ -6,6 +6,7 @@ repr is masked and they are unwrapped only by an adapter's signing call.
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,22 @@ class Settings(BaseSettings):
         import platformdirs
 
         return Path(platformdirs.user_state_dir("hedgectl"))
+
+    def ensure_state_dir(self) -> Path:
+        """The state directory, created when missing; a ConfigError naming it when it is not a writable directory."""
+        home = self.state_dir()
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+            problem = None if os.access(home, os.W_OK | os.X_OK) else "not writable"
+        except OSError as exc:
+            problem = exc.strerror or type(exc).__name__
+        if problem is not None:
+            where = "HEDGECTL_HOME" if self.home is not None else "the state directory (HEDGECTL_HOME)"
+            raise ConfigError(
+                f"{where} {home} is unusable ({problem.lower()}): make it a writable directory, "
+                "or set HEDGECTL_HOME to one"
+            )
+        return home
 
 
 def load_settings(env_file: Path | None = None, *, mode_override: str | None = None) -> Settings:

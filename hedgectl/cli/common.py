@@ -30,6 +30,7 @@ def run_command(
     yes: bool = False,
     confirm_in_body: bool = False,
     read_only: bool = False,
+    needs_journal: bool = True,
 ) -> None:
     """Load settings, pass the live gate, open a journaled session and run `body` in it; exit with its code.
 
@@ -57,7 +58,10 @@ def run_command(
 
     async def main() -> int:
         async with open_session(
-            settings, command, args, live_confirmed=gate.live, read_only=read_only, warn=render.warn
+            settings, command, args, live_confirmed=gate.live,
+            read_only=read_only,
+            needs_journal=needs_journal,
+            warn=render.warn,
         ) as s:
             if gate.ask and confirm_in_body:
                 s.confirm_live = deferred_confirmation(typer.prompt)

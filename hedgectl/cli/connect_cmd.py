@@ -62,7 +62,7 @@ def connect(
             )
         return 0 if ok else 1
 
-    run_command(ctx, "connect", {"venue": venue}, body, json_mode=json_out, read_only=True)
+    run_command(ctx, "connect", {"venue": venue}, body, json_mode=json_out, read_only=True, needs_journal=False)
 
 
 def raise_no_venues(session: Session) -> None:

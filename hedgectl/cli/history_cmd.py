@@ -12,12 +12,11 @@ history_app = typer.Typer(help="Runs recorded in the journal.", no_args_is_help=
 
 
 def _open_journal(ctx: typer.Context) -> Any:
-    from hedgectl.cli.session import load
-    from hedgectl.journal import Journal
+    from hedgectl.cli.session import load, open_journal
 
     settings = load(options(ctx))
     announce_read_only(settings)
-    return Journal(settings.state_dir() / "journal.sqlite")
+    return open_journal(settings)
 
 
 @history_app.callback()

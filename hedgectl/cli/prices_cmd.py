@@ -65,7 +65,7 @@ def prices(
         return 0
 
     args = {"symbol": base, "venue": venue, "watch": watch}
-    run_command(ctx, "prices", args, body, json_mode=json_out, read_only=True)
+    run_command(ctx, "prices", args, body, json_mode=json_out, read_only=True, needs_journal=False)
 
 
 def _document(mode: str, snap: dict[str, Any]) -> dict[str, Any]:

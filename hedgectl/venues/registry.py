@@ -49,6 +49,7 @@ class Registry:
     settings: Settings
     live_confirmed: bool = False
     read_only: bool = False  # a read-only command: venues refuse every order operation; live needs no --live
+    persist: bool = True  # save the paper account back to HEDGECTL_HOME (False: the home is not writable)
     _venues: dict[str, Venue] = field(default_factory=dict)
     _sim: Any = None
     _sim_url: str | None = None
@@ -130,7 +131,7 @@ class Registry:
                 from hedgectl.sim.embedded import EmbeddedSimulator
 
                 state_path: Path = self.settings.state_dir() / "paper" / "sim-state.json"
-                self._sim = EmbeddedSimulator(state_path, seed=self.settings.sim_seed)
+                self._sim = EmbeddedSimulator(state_path, seed=self.settings.sim_seed, persist=self.persist)
                 self._sim_url = str(self._sim.start()).rstrip("/")
         return self._sim_url
 
