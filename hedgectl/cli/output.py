@@ -47,6 +47,7 @@ class _State:
     json_mode = False
     emitted = False
     live = False  # live mode (a read-only command): every JSON document says so with "live": true
+    secrets: frozenset[str] = frozenset()  # credential values of this invocation, masked in every log line
 
 
 STATE = _State()

@@ -67,10 +67,15 @@ class Session:
 
 
 def load(options: GlobalOptions) -> Settings:
-    from hedgectl.settings import load_settings
+    from hedgectl.cli import output
+    from hedgectl.settings import CREDENTIAL_FIELDS, load_settings, misspelled_settings
 
     settings = load_settings(options.env_file, mode_override=options.mode)
+    values = (getattr(settings, f) for fields in CREDENTIAL_FIELDS.values() for f in fields.values())
+    output.STATE.secrets = frozenset(v.get_secret_value().strip() for v in values if v is not None)
     _warn_if_env_file_is_readable_by_others(options.env_file or Path(".env"))
+    for warning in misspelled_settings(options.env_file):
+        log.warning("%s", warning)
     return settings
 
 
