@@ -6,6 +6,7 @@ repr is masked and they are unwrapped only by an adapter's signing call.
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,22 @@ class Settings(BaseSettings):
 
         return Path(platformdirs.user_state_dir("hedgectl"))
 
+    def ensure_state_dir(self) -> Path:
+        """The state directory, created when missing; a ConfigError naming it when it is not a writable directory."""
+        home = self.state_dir()
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+            problem = None if os.access(home, os.W_OK | os.X_OK) else "not writable"
+        except OSError as exc:
+            problem = exc.strerror or type(exc).__name__
+        if problem is not None:
+            where = "HEDGECTL_HOME" if self.home is not None else "the state directory (HEDGECTL_HOME)"
+            raise ConfigError(
+                f"{where} {home} is unusable ({problem.lower()}): make it a writable directory, "
+                "or set HEDGECTL_HOME to one"
+            )
+        return home
+
 
 def load_settings(env_file: Path | None = None, *, mode_override: str | None = None) -> Settings:
     """Read settings once per process; any problem becomes a one-line ConfigError (no values echoed)."""
@@ -175,5 +192,53 @@ def load_settings(env_file: Path | None = None, *, mode_override: str | None = N
         raise ConfigError(f"cannot read env file: {type(exc).__name__}") from None
     except ValueError as exc:
         raise ConfigError(f"invalid --mode: {exc}") from None
-    settings.effective_mode  # noqa: B018 - validate the mode combination now, not deep inside a command
+    if settings.effective_mode is not Mode.PAPER:  # paper mode never uses them
+        _refuse_short_credentials(settings)
     return settings
+
+
+# Real keys are 32-88 characters; OKX passphrases are chosen by the user (at least 8 when created today).
+# Anything shorter is a placeholder or a typo - and masking it in messages would mangle ordinary words.
+MIN_CREDENTIAL_LEN = 16
+MIN_PASSPHRASE_LEN = 6
+
+
+def _refuse_short_credentials(settings: Settings) -> None:
+    for fields in CREDENTIAL_FIELDS.values():
+        for key, field_name in fields.items():
+            value: SecretStr | None = getattr(settings, field_name)
+            length = len(value.get_secret_value().strip()) if value is not None else 0
+            minimum = MIN_PASSPHRASE_LEN if key == "passphrase" else MIN_CREDENTIAL_LEN
+            if 0 < length < minimum:
+                raise ConfigError(
+                    f"{field_name.upper()} is too short to be a real credential ({length} characters, "
+                    f"at least {minimum} expected): check it in the environment or .env"
+                )
+
+
+def misspelled_settings(env_file: Path | None = None) -> list[str]:
+    """One warning per HEDGECTL_* name (environment or env file) that is no setting, with the closest known name."""
+    import difflib
+
+    known = sorted(
+        f.alias for f in Settings.model_fields.values() if f.alias is not None and f.alias.startswith("HEDGECTL_")
+    )
+    found = {name: "the environment" for name in os.environ if name.upper().startswith("HEDGECTL_")}
+    path = env_file if env_file is not None else Path(".env")
+    try:
+        if path.is_file():
+            from dotenv import dotenv_values
+
+            for name in dotenv_values(path):
+                if name.upper().startswith("HEDGECTL_"):
+                    found.setdefault(name, str(path))
+    except (OSError, UnicodeDecodeError):
+        pass  # load_settings has said what is wrong with the file
+    warnings = []
+    for name, where in sorted(found.items()):
+        if name.upper() in known:
+            continue
+        close = difflib.get_close_matches(name.upper(), known, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(known)}"
+        warnings.append(f"{name} (in {where}) is not a hedgectl setting: {hint}")
+    return warnings

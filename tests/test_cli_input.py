@@ -84,7 +84,7 @@ def test_live_without_the_live_flag_exits_2_before_any_network(capsys: pytest.Ca
 
 
 def test_live_without_a_terminal_needs_yes(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_main(["--mode", "live", "flatten", "--all", "--live", "--dry-run"], capsys)
+    code, _, err = run_main(["--mode", "live", "bootstrap", "--live"], capsys)
     assert code == 2
     assert "needs --yes" in err
 

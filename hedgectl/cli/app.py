@@ -80,7 +80,7 @@ def _configure_logging(verbose: bool) -> None:
     global _verbose
     _verbose = verbose
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s" if verbose else "%(message)s"))
+    handler.setFormatter(_MaskingFormatter("%(levelname)s %(name)s: %(message)s" if verbose else "%(message)s"))
     root_logger = logging.getLogger()
     root_logger.handlers[:] = [handler]
     root_logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -89,16 +89,44 @@ def _configure_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+VERBOSE_FLAGS = ("-v", "--verbose")
+
+
+def hoist_verbose(argv: list[str]) -> list[str]:
+    """Accept -v/--verbose after the subcommand too: click only parses it before, as the root's option."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    flags = [a for a in argv[:end] if a in VERBOSE_FLAGS]
+    if not flags:
+        return argv
+    return [flags[0], *(a for a in argv[:end] if a not in VERBOSE_FLAGS), *argv[end:]]
+
+
+class _MaskingFormatter(logging.Formatter):
+    """Masks this invocation's credential values (and URL query strings) in every log line, tracebacks included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from hedgectl.cli import output
+        from hedgectl.venues.transport_errors import scrub
+
+        return scrub(super().format(record), tuple(output.STATE.secrets))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn every failure into one line on stderr and a documented exit code."""
     from hedgectl.cli import output as out
 
     # A fresh invocation: main may run more than once in one process (tests, embedding).
-    out.STATE.json_mode = out.STATE.emitted = False
+    out.STATE.json_mode = out.STATE.emitted = out.STATE.live = False
+    out.STATE.secrets = frozenset()
     try:
-        result = app(args=argv, prog_name="hedgectl", standalone_mode=False)
+        args = hoist_verbose(sys.argv[1:] if argv is None else argv)
+        result = app(args=args, prog_name="hedgectl", standalone_mode=False)
         code = result if isinstance(result, int) else 0
     except HedgectlError as exc:
+        if _verbose and (exc.__cause__ is not None or exc.__context__ is not None):
+            from hedgectl.venues.transport_errors import exception_chain
+
+            logging.getLogger("hedgectl").debug("caused by: %s", exception_chain(exc))
         _report(str(exc), exc.exit_code)
         code = exc.exit_code
     except typer.Abort:

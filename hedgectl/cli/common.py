@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from hedgectl.cli import output
 from hedgectl.cli.session import GlobalOptions, Session
+
+if TYPE_CHECKING:
+    from hedgectl.settings import Settings
 
 
 def options(ctx: typer.Context) -> GlobalOptions:
@@ -26,12 +29,17 @@ def run_command(
     live: bool = False,
     yes: bool = False,
     confirm_in_body: bool = False,
+    read_only: bool = False,
+    needs_journal: bool = True,
 ) -> None:
     """Load settings, pass the live gate, open a journaled session and run `body` in it; exit with its code.
 
     The live gate is decided before any connection. Its typed confirmation is asked here, unless
     `confirm_in_body`: then `body` must ask it (`session.confirm_live`, set when one is owed) before its first
     order - after planning, so that the user confirms what is about to be sent, on warm connections.
+
+    A `read_only` command has no gate: it runs in live mode without --live, under the LIVE banner, and its
+    venues refuse every order operation (registry.ReadOnlyVenue).
     """
     import asyncio
 
@@ -40,13 +48,21 @@ def run_command(
 
     output.set_json_mode(json_mode)
     settings = load(options(ctx))
-    if confirm_in_body:
+    if read_only:
+        announce_read_only(settings)
+        gate = LiveGate(live=False, ask=False)
+    elif confirm_in_body:
         gate = live_gate(settings, live=live, yes=yes)
     else:
         gate = LiveGate(live=confirm_live(settings, live=live, yes=yes, ask=typer.prompt), ask=False)
 
     async def main() -> int:
-        async with open_session(settings, command, args, live_confirmed=gate.live, warn=render.warn) as s:
+        async with open_session(
+            settings, command, args, live_confirmed=gate.live,
+            read_only=read_only,
+            needs_journal=needs_journal,
+            warn=render.warn,
+        ) as s:
             if gate.ask and confirm_in_body:
                 s.confirm_live = deferred_confirmation(typer.prompt)
             code = await body(s)
@@ -57,3 +73,14 @@ def run_command(
 
     code = asyncio.run(main())
     raise typer.Exit(code)
+
+
+def announce_read_only(settings: Settings) -> None:
+    """In live mode, show that this read-only command reads real-money accounts (stderr, and "live" in --json)."""
+    from hedgectl.domain.types import Mode
+
+    if settings.effective_mode is Mode.LIVE:
+        from hedgectl.cli import render
+
+        output.STATE.live = True
+        render.live_banner("mode: real-money accounts, read only - this command sends no orders")

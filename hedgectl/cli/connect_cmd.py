@@ -19,7 +19,8 @@ def connect(
 ) -> None:
     async def body(session: Session) -> int:
         from hedgectl.cli import output, render
-        from hedgectl.engine.survey import check_venues
+        from hedgectl.engine.survey import ConnectResult, check_venues
+        from hedgectl.errors import ConfigError
         from hedgectl.venues.registry import parse_venue
 
         names = [parse_venue(v) for v in venue] if venue else session.registry.configured()
@@ -27,7 +28,17 @@ def connect(
             raise_no_venues(session)
         for name in names:
             session.registry.ensure_usable(name)
-        results = await check_venues([session.registry.venue(n) for n in names])
+        # A key that cannot be right (bad base64, not an address) is that venue's auth status, not a stop.
+        refused: dict[str, ConnectResult] = {}
+        venues = []
+        for name in names:
+            try:
+                venues.append(session.registry.venue(name))
+            except ConfigError as exc:
+                host = session.registry.venue_config(name).base_url
+                refused[name] = ConnectResult(name, session.mode, host, auth_ok=False, error=f"keys refused: {exc}")
+        checked = {r.venue: r for r in await check_venues(venues)}
+        results = [refused.get(n) or checked[n] for n in names]
         ok = all(r.ok for r in results)
         if json_out:
             output.emit_document({"ok": ok, "mode": session.mode, "venues": results})
@@ -51,7 +62,7 @@ def connect(
             )
         return 0 if ok else 1
 
-    run_command(ctx, "connect", {"venue": venue}, body, json_mode=json_out)
+    run_command(ctx, "connect", {"venue": venue}, body, json_mode=json_out, read_only=True, needs_journal=False)
 
 
 def raise_no_venues(session: Session) -> None:

@@ -114,6 +114,7 @@ def flatten(
         json_mode=json_out,
         live=live,
         yes=yes,
+        read_only=dry_run,
     )
 
 

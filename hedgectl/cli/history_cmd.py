@@ -6,17 +6,17 @@ from typing import Annotated, Any
 
 import typer
 
-from hedgectl.cli.common import options
+from hedgectl.cli.common import announce_read_only, options
 
 history_app = typer.Typer(help="Runs recorded in the journal.", no_args_is_help=False, invoke_without_command=True)
 
 
 def _open_journal(ctx: typer.Context) -> Any:
-    from hedgectl.cli.session import load
-    from hedgectl.journal import Journal
+    from hedgectl.cli.session import load, open_journal
 
     settings = load(options(ctx))
-    return Journal(settings.state_dir() / "journal.sqlite")
+    announce_read_only(settings)
+    return open_journal(settings)
 
 
 def _when(option: str, value: str | None) -> Any:

@@ -46,6 +46,8 @@ def emit(document: Any) -> None:
 class _State:
     json_mode = False
     emitted = False
+    live = False  # live mode (a read-only command): every JSON document says so with "live": true
+    secrets: frozenset[str] = frozenset()  # credential values of this invocation, masked in every log line
 
 
 STATE = _State()
@@ -58,4 +60,6 @@ def set_json_mode(enabled: bool) -> None:
 def emit_document(document: Any) -> None:
     """Emit the command's one JSON document (or one JSON Lines event) and remember that we did."""
     STATE.emitted = True
+    if STATE.live and isinstance(document, dict):
+        document = {**document, "live": True}
     emit(document)

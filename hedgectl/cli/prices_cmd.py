@@ -64,7 +64,8 @@ def prices(
                 await interrupts.sleep(interval)
         return 0
 
-    run_command(ctx, "prices", {"symbol": base, "venue": venue, "watch": watch}, body, json_mode=json_out)
+    args = {"symbol": base, "venue": venue, "watch": watch}
+    run_command(ctx, "prices", args, body, json_mode=json_out, read_only=True, needs_journal=False)
 
 
 def _document(mode: str, snap: dict[str, Any]) -> dict[str, Any]:

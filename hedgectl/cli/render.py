@@ -63,6 +63,11 @@ def warn(text: str) -> None:
     stderr_console().print(Text(f"warning: {text}", style="yellow"))
 
 
+def live_banner(text: str) -> None:
+    """The LIVE banner a read-only command shows in live mode (stderr, so stdout stays one document)."""
+    stderr_console().print(Text(f"LIVE {text}", style="bold white on red"))
+
+
 def error(text: str) -> None:
     stderr_console().print(Text(f"error: {text}", style="bold red"), soft_wrap=True)
 

@@ -67,10 +67,15 @@ class Session:
 
 
 def load(options: GlobalOptions) -> Settings:
-    from hedgectl.settings import load_settings
+    from hedgectl.cli import output
+    from hedgectl.settings import CREDENTIAL_FIELDS, load_settings, misspelled_settings
 
     settings = load_settings(options.env_file, mode_override=options.mode)
+    values = (getattr(settings, f) for fields in CREDENTIAL_FIELDS.values() for f in fields.values())
+    output.STATE.secrets = frozenset(v.get_secret_value().strip() for v in values if v is not None)
     _warn_if_env_file_is_readable_by_others(options.env_file or Path(".env"))
+    for warning in misspelled_settings(options.env_file):
+        log.warning("%s", warning)
     return settings
 
 
@@ -164,14 +169,38 @@ def unfinished_runs(journal: Journal, *, exclude: str | None = None) -> list[Run
 
 @asynccontextmanager
 async def open_session(
-    settings: Settings, command: str, args: dict[str, Any], *, live_confirmed: bool, warn: Any
+    settings: Settings,
+    command: str,
+    args: dict[str, Any],
+    *,
+    live_confirmed: bool,
+    warn: Any,
+    read_only: bool = False,
+    needs_journal: bool = True,
 ) -> AsyncIterator[Session]:
-    """Open the journal, record the run, build the registry; close all and end the run however it ends."""
+    """Open the journal, record the run, build the registry; close all and end the run however it ends.
+
+    Without `needs_journal`, an unusable HEDGECTL_HOME is a warning instead of a ConfigError.
+    """
     from hedgectl.journal import Journal
     from hedgectl.venues.registry import Registry
 
-    registry = Registry(settings, live_confirmed=live_confirmed)
-    journal = Journal(settings.state_dir() / "journal.sqlite")
+    try:
+        journal = open_journal(settings)
+        persist = True
+    except ConfigError as exc:
+        if needs_journal:
+            raise
+        # A command that needs no journal still runs; its run is kept in memory only (and so is the paper
+        # account, which is read from the unusable home if it can be, never written back).
+        warn(f"{exc}; this run is not recorded")
+        journal = Journal(Path(":memory:"))
+        persist = False
+    try:
+        registry = Registry(settings, live_confirmed=live_confirmed, read_only=read_only, persist=persist)
+    except BaseException:
+        journal.close()
+        raise
     for run in unfinished_runs(journal):
         pending = [o for o in journal.orders(run.id) if o.state in ("intent", "unknown")]
         detail = f" with {len(pending)} unacknowledged order(s)" if pending else ""
@@ -195,6 +224,13 @@ async def open_session(
                 run_id, status=o.status, exit_code=o.exit_code, net_pnl=o.net_pnl, volume=o.volume, error=o.error
             )
             journal.close()
+
+
+def open_journal(settings: Settings) -> Journal:
+    """The journal in HEDGECTL_HOME (created when missing); a ConfigError naming the directory if unusable."""
+    from hedgectl.journal import Journal
+
+    return Journal(settings.ensure_state_dir() / "journal.sqlite")
 
 
 def _alive(pid: int) -> bool:

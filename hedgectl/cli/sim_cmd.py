@@ -6,7 +6,6 @@ Thin and lazy: aiohttp, eth_account and the simulator are imported inside the co
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -26,16 +25,6 @@ sim_app = typer.Typer(
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def _paper_state_path(ctx: typer.Context) -> Path:
-    """Where paper mode keeps the simulator's account (the registry uses the same path)."""
-    from hedgectl.settings import load_settings
-
-    options = ctx.obj
-    env_file = getattr(options, "env_file", None)
-    settings = load_settings(env_file)
-    return settings.state_dir() / "paper" / "sim-state.json"
-
-
 @sim_app.command("serve")
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to bind (loopback by default).")] = "127.0.0.1",
@@ -47,6 +36,9 @@ def serve(
     tick_ms: Annotated[int, typer.Option("--tick-ms", help="Milliseconds per price tick.")] = 250,
     frozen: Annotated[
         bool, typer.Option("--frozen", help="Start with the price clock frozen (move it via POST /_sim/clock).")
+    ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help='When ready, print one JSON line {"ok", "url", "seed"} on stdout.')
     ] = False,
 ) -> None:
     """Serve the simulator until SIGINT/SIGTERM."""
@@ -61,7 +53,14 @@ def serve(
     if host not in LOOPBACK:
         sys.stderr.write(f"warning: the simulator accepts fixed public credentials; it is reachable on {host}\n")
 
+    from hedgectl.cli import output
+
+    output.set_json_mode(json_out)
+
     def ready(url: str) -> None:
+        if json_out:
+            output.emit_document({"ok": True, "url": url, "seed": seed})
+            return
         sys.stdout.write(f"hedgectl simulator listening on {url} (seed {seed}); Ctrl+C to stop\n")
         sys.stdout.flush()
 
@@ -76,11 +75,13 @@ def creds(
     json_out: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
     """Print the fixed credentials the simulator accepts (they guard nothing real)."""
+    from hedgectl.cli import output
     from hedgectl.sim.credentials import all_credentials
 
+    output.set_json_mode(json_out)
     data = all_credentials()
     if json_out:
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        output.emit_document(data)
         return
     for venue, fields in data.items():
         for name, value in fields.items():
@@ -93,11 +94,39 @@ def reset(
     state: Annotated[
         Path | None, typer.Option("--state", help="Reset this file instead of paper mode's account.")
     ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
-    """Forget the persisted paper account (balances, positions, orders)."""
-    path = state or _paper_state_path(ctx)
-    if path.exists():
+    """Clear the paper account: the running simulator's (HEDGECTL_SIM_URL) or the one saved in HEDGECTL_HOME."""
+    from hedgectl.cli import output
+    from hedgectl.settings import load_settings
+
+    output.set_json_mode(json_out)
+    settings = load_settings(getattr(ctx.obj, "env_file", None))
+    if state is None and settings.sim_url:
+        from hedgectl.sim.remote import reset_remote
+
+        url = settings.sim_url.rstrip("/")
+        reset_remote(url, timeout_s=settings.http_timeout_s)
+        _done(json_out, f"simulator at {url} reset (fresh accounts and prices)", target="simulator", where=url)
+        return
+    path = state or settings.state_dir() / "paper" / "sim-state.json"
+    try:
         path.unlink()
-        sys.stdout.write(f"paper account reset ({path})\n")
+    except FileNotFoundError:
+        _done(json_out, "paper account already fresh", target="file", where=str(path), removed=False)
+        return
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot remove the paper account {path} ({(exc.strerror or type(exc).__name__).lower()}): "
+            f"make {path.parent} writable, or set HEDGECTL_HOME to a writable directory"
+        ) from None
+    _done(json_out, f"paper account reset ({path})", target="file", where=str(path), removed=True)
+
+
+def _done(json_out: bool, text: str, **fields: object) -> None:
+    from hedgectl.cli import output
+
+    if json_out:
+        output.emit_document({"ok": True, **fields})
     else:
-        sys.stdout.write("paper account already fresh\n")
+        sys.stdout.write(text + "\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import statistics
 import time
 from collections.abc import Sequence
@@ -13,6 +14,9 @@ from decimal import Decimal
 from hedgectl.domain.types import Balance, Quote
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import Venue
+from hedgectl.venues.transport_errors import exception_chain
+
+log = logging.getLogger("hedgectl")
 
 
 @dataclass
@@ -43,12 +47,14 @@ async def check_venue(venue: Venue, *, pings: int = 3) -> ConnectResult:
         result.rtt_ms_p50 = statistics.median(rtts)
         result.clock_skew_ms = statistics.median(skews)
     except HedgectlError as exc:
+        log.debug("%s: server time failed: %s", venue.name, exception_chain(exc))
         result.error = f"unreachable: {exc}"
         return result
     try:
         result.balances = await venue.fetch_balances()
         result.auth_ok = True
     except HedgectlError as exc:
+        log.debug("%s: balances failed: %s", venue.name, exception_chain(exc))
         result.auth_ok = False
         result.error = f"auth/balances failed: {exc}"
         return result
@@ -87,6 +93,7 @@ async def fetch_prices(venues: Sequence[Venue], symbol: str) -> list[PriceRow]:
         try:
             return PriceRow(venue=venue.name, quote=await venue.fetch_quote(symbol))
         except HedgectlError as exc:
+            log.debug("%s: quote failed: %s", venue.name, exception_chain(exc))
             return PriceRow(venue=venue.name, quote=None, error=str(exc))
 
     return list(await asyncio.gather(*(one(v) for v in venues)))

@@ -28,8 +28,10 @@ class EmbeddedSimulator:
         tick_ms: int = DEFAULT_TICK_MS,
         frozen: bool = False,
         host: str = "127.0.0.1",
+        persist: bool = True,
     ) -> None:
         self.state_path = state_path
+        self.persist = persist  # False: load the account from state_path if it is there, never write it
         self.seed = seed
         self.tick_ms = tick_ms
         self.frozen = frozen
@@ -69,7 +71,7 @@ class EmbeddedSimulator:
             loop.close()
             self._loop = self._thread = self._running = None
             self.url = None
-            if self.sim is not None and self.state_path is not None:
+            if self.sim is not None and self.state_path is not None and self.persist:
                 self.sim.save()
 
     def __enter__(self) -> EmbeddedSimulator:

@@ -38,6 +38,8 @@ from hedgectl.errors import (
     Unavailable,
     VenueError,
 )
+from hedgectl.venues.transport_errors import causes, describe_transport
+from hedgectl.venues.transport_errors import scrub as scrub_secrets
 
 CCXT_ERRORS_MODULE = "ccxt.base.errors"
 _MAX_TEXT = 200
@@ -133,7 +135,6 @@ VENUE_CODE_RULES: dict[str, dict[str, Rule]] = {
     },
 }
 
-_QUERY = re.compile(r"(https?://[^\s?#]+)[?#]\S*")
 _SPACE = re.compile(r"\s+")
 
 
@@ -180,11 +181,7 @@ def _text(value: Any) -> str | None:
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
     """One short line with URL query strings removed and any credential value masked."""
-    cleaned = _QUERY.sub(r"\1", text)
-    for secret in secrets:
-        if secret:
-            cleaned = cleaned.replace(secret, "***")
-    cleaned = _SPACE.sub(" ", cleaned).strip()
+    cleaned = _SPACE.sub(" ", scrub_secrets(text, secrets)).strip()
     return cleaned if len(cleaned) <= _MAX_TEXT else cleaned[: _MAX_TEXT - 1] + "…"
 
 
@@ -194,6 +191,13 @@ def _transport_rule(exc: BaseException) -> Rule | None:
     if any(isinstance(c, aiohttp.ClientError | asyncio.TimeoutError | OSError) for c in causes):
         return _UNKNOWN
     return None
+
+
+def _below_ccxt(exc: BaseException) -> bool:
+    """True when the chain holds a transport failure from under ccxt (aiohttp, a socket, a timeout)."""
+    return any(
+        isinstance(e, aiohttp.ClientError | asyncio.TimeoutError | OSError) for e in list(causes(exc))[1:]
+    ) or isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError)
 
 
 def map_ccxt_error(exc: BaseException, venue: str, *, secrets: tuple[str, ...] = (), context: str = "") -> Mapped:
@@ -208,6 +212,8 @@ def map_ccxt_error(exc: BaseException, venue: str, *, secrets: tuple[str, ...] =
         rule = _transport_rule(exc)
     rule = rule or class_rule or _OTHER
     text = scrub(text if text is not None else _strip_exchange_id(raw), secrets) or type(exc).__name__
+    if rule.error is Unavailable and _below_ccxt(exc):
+        text = f"{text}: {describe_transport(exc)}"
     prefix = f"{context}: " if context else ""
     if issubclass(rule.error, VenueError):
         error: HedgectlError = rule.error(venue, prefix + text, code=code)

@@ -3,7 +3,8 @@
 paper:   every venue points at the simulator over loopback (embedded unless HEDGECTL_SIM_URL is set),
          with the simulator's credentials; no keys, no network.
 testnet: only the venues' test environments; a venue without one is refused with a clear message.
-live:    refused unless the command was given --live (the CLI adds a typed confirmation on a TTY).
+live:    refused unless the command was given --live (the CLI adds a typed confirmation on a TTY), or the
+         registry is read-only: then every venue is a ReadOnlyVenue, which refuses any order operation.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hedgectl.errors import ConfigError, UsageError
 from hedgectl.venues.base import VENUE_IDS, Venue
 from hedgectl.venues.config import LIVE_URLS, TESTNET_HEADERS, TESTNET_URLS, VenueConfig
 from hedgectl.venues.host_guard import is_loopback
+from hedgectl.venues.read_only import ReadOnlyVenue
 
 if TYPE_CHECKING:
     from hedgectl.settings import Settings
@@ -46,13 +48,15 @@ def parse_venue(name: str) -> str:
 class Registry:
     settings: Settings
     live_confirmed: bool = False
+    read_only: bool = False  # a read-only command: venues refuse every order operation; live needs no --live
+    persist: bool = True  # save the paper account back to HEDGECTL_HOME (False: the home is not writable)
     _venues: dict[str, Venue] = field(default_factory=dict)
     _sim: Any = None
     _sim_url: str | None = None
 
     def __post_init__(self) -> None:
         self.mode = self.settings.effective_mode
-        if self.mode is Mode.LIVE and not self.live_confirmed:
+        if self.mode is Mode.LIVE and not self.live_confirmed and not self.read_only:
             raise ConfigError("live mode trades real money: pass --live to confirm (and --yes in scripts)")
 
     # -- what exists --------------------------------------------------------------------------------
@@ -109,7 +113,8 @@ class Registry:
         if venue not in self._venues:
             module_name, class_name = ADAPTERS[venue]
             adapter_class = getattr(importlib.import_module(module_name), class_name)
-            self._venues[venue] = adapter_class(self.venue_config(venue))
+            adapter: Venue = adapter_class(self.venue_config(venue))
+            self._venues[venue] = ReadOnlyVenue(adapter) if self.read_only else adapter
         return self._venues[venue]
 
     def sim_url(self) -> str:
@@ -126,7 +131,7 @@ class Registry:
                 from hedgectl.sim.embedded import EmbeddedSimulator
 
                 state_path: Path = self.settings.state_dir() / "paper" / "sim-state.json"
-                self._sim = EmbeddedSimulator(state_path, seed=self.settings.sim_seed)
+                self._sim = EmbeddedSimulator(state_path, seed=self.settings.sim_seed, persist=self.persist)
                 self._sim_url = str(self._sim.start()).rstrip("/")
         return self._sim_url
 

@@ -8,6 +8,7 @@ refuses any production host. `live` without `--live` must stop before any connec
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from pathlib import Path
 from typing import Any
@@ -133,8 +134,6 @@ def test_live_mode_is_refused_by_the_registry_without_confirmation() -> None:
         ["--mode", "live", "bootstrap", "--yes"],
         ["--mode", "live", "bootstrap", "--yes", "--json"],
         ["--mode", "live", "flatten", "--all", "--yes"],
-        ["--mode", "live", "connect"],
-        ["--mode", "live", "prices"],
         ["--mode", "live", "bp-aster", "loop", "--yes"],
         ["--mode", "mainnet", "bootstrap", "--yes"],
     ],
@@ -155,6 +154,70 @@ def test_live_without_the_live_flag_exits_2_before_any_network_call(
     assert "--live" in err or "live" in err
     assert tap.requests == []
     assert no_sockets == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--mode", "live", "connect", "--json"],
+        ["--mode", "live", "prices", "--json"],
+        ["--mode", "live", "flatten", "--all", "--dry-run", "--json"],
+    ],
+    ids=lambda a: " ".join(a),
+)
+def test_read_only_commands_run_in_live_mode_without_the_live_flag_and_send_only_reads(
+    argv: list[str], tap: Tap, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {**SENTINELS, **ADDRESSES}.items():
+        monkeypatch.setenv(name, value)
+    render.use_consoles(None, None)
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    out, err = capsys.readouterr()
+    output.STATE.json_mode = output.STATE.emitted = False
+    assert info.value.code != 2, err
+    assert "LIVE" in err
+    assert json.loads(out)["live"] is True
+    assert tap.requests, "nothing was read: the command did not run"
+    assert {r.host for r in tap.requests} <= PRODUCTION_HOSTS
+    orders = [r for r in tap.requests if r.method in ("POST", "DELETE") and "order" in r.url.lower()]
+    assert orders == []
+
+
+def test_connect_reports_malformed_keys_as_that_venues_auth_status(
+    tap: Tap, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BACKPACK_API_KEY", "this is not base64!")
+    monkeypatch.setenv("BACKPACK_API_SECRET", "neither is this one!")
+    monkeypatch.setenv("ASTER_USER", "0x" + "z" * 40)
+    monkeypatch.setenv("ASTER_SIGNER", ADDRESSES["ASTER_SIGNER"])
+    monkeypatch.setenv("ASTER_PRIVATE_KEY", SENTINELS["ASTER_PRIVATE_KEY"])
+    render.use_consoles(None, None)
+    with pytest.raises(SystemExit) as info:
+        main(["--mode", "live", "connect", "--json", "--venue", "backpack", "--venue", "aster"])
+    out, err = capsys.readouterr()
+    output.STATE.json_mode = output.STATE.emitted = False
+    assert info.value.code == 1, err
+    assert "venues" in json.loads(out), out
+    venues = {v["venue"]: v for v in json.loads(out)["venues"]}
+    assert venues["backpack"]["auth_ok"] is False
+    assert "base64" in venues["backpack"]["error"]
+    assert venues["aster"]["auth_ok"] is False
+    assert "ASTER_USER" in venues["aster"]["error"]
+    assert tap.requests == []
+
+
+async def test_a_read_only_registry_refuses_order_operations_before_any_request(tap: Tap) -> None:
+    registry = Registry(_settings("live"), read_only=True)
+    try:
+        venue = registry.venue("binance")
+        with pytest.raises(ConfigError, match="read-only"):
+            await venue.cancel_all_orders()
+        with pytest.raises(ConfigError, match="read-only"):
+            await venue.cancel_order("BTC", order_id="1")
+    finally:
+        await registry.aclose()
+    assert tap.requests == []
 
 
 def test_live_set_in_the_environment_is_refused_the_same_way(

@@ -92,6 +92,44 @@ def test_sim_reset_targets_paper_modes_state_under_hedgectl_home(isolated_env: P
     assert not paper.exists()
 
 
+def test_sim_reset_resets_the_running_simulator_named_by_sim_url(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hedgectl.cli.app import app
+
+    with EmbeddedSimulator(None) as sim:
+        assert sim.url is not None
+        buy(sim.url, "0.002")
+        monkeypatch.setenv("HEDGECTL_SIM_URL", sim.url)
+        result = CliRunner().invoke(app, ["sim", "reset", "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == {"ok": True, "target": "simulator", "where": sim.url}
+        assert positions(sim.url) == []
+
+
+def test_sim_reset_of_an_unreachable_simulator_fails_in_one_line(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with EmbeddedSimulator(None) as gone:
+        url = gone.url
+    assert url is not None
+    env = {**os.environ, "HEDGECTL_SIM_URL": url}
+    proc = subprocess.run(
+        [sys.executable, "-m", "hedgectl", "sim", "reset"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: cannot reach the simulator at")
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_sim_reset_json_on_a_saved_account(tmp_path: Path) -> None:
+    state = tmp_path / "custom.json"
+    state.write_text("{}")
+    result = CliRunner().invoke(sim_app, ["reset", "--state", str(state), "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {"ok": True, "target": "file", "where": str(state), "removed": True}
+
+
 def test_cli_module_does_not_import_the_simulator() -> None:
     code = (
         "import sys, hedgectl.cli.sim_cmd;"
@@ -124,6 +162,27 @@ def test_sim_serve_runs_until_sigterm_and_saves(tmp_path: Path) -> None:
                 proc.kill()
                 proc.wait()
     assert json.loads(state.read_text())["accounts"]["binance"]["positions"][0]["qty"] == "0.002"
+
+
+@pytest.mark.e2e
+def test_sim_serve_json_prints_one_line_with_its_url_when_ready() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "hedgectl", "sim", "serve", "--port", "0", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            ready = json.loads(proc.stdout.readline())
+            assert ready["ok"] is True
+            assert httpx.get(f"{ready['url']}/_sim/health").json() == {"ok": True}
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=15) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def test_sim_serve_reports_a_busy_port_in_one_line(tmp_path: Path) -> None:

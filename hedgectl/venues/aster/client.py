@@ -45,6 +45,7 @@ from hedgectl.venues.host_guard import ensure_allowed
 from hedgectl.venues.rate_limit import RateLimiter
 from hedgectl.venues.retry import Sleep, retry_read
 from hedgectl.venues.time_offset import TimeOffset
+from hedgectl.venues.transport_errors import describe_transport
 
 VENUE = "aster"
 Params = list[tuple[str, str]]
@@ -405,13 +406,12 @@ class AsterClient:
             response = await self._http.send(call.http)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # The request never left: nothing can have happened at the venue.
-            raise Unavailable(VENUE, f"cannot connect ({type(exc).__name__})") from exc
+            raise Unavailable(VENUE, f"cannot connect to {self._base}: {describe_transport(exc)}") from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            what = f"no reply to {call.method} {self._paths[call.name]} ({describe_transport(exc)})"
             if call.kind is Kind.WRITE:
-                raise AmbiguousOrderState(
-                    VENUE, f"no reply to {call.method} {self._paths[call.name]} ({type(exc).__name__})"
-                ) from exc
-            raise Unavailable(VENUE, f"no reply ({type(exc).__name__})") from exc
+                raise AmbiguousOrderState(VENUE, what) from exc
+            raise Unavailable(VENUE, what) from exc
         except httpx.HTTPError as exc:
             raise BadResponse(VENUE, f"unusable reply ({type(exc).__name__})") from exc
         return decode_response(response, call.kind)

@@ -40,6 +40,7 @@ from hedgectl.venues.host_guard import ensure_allowed
 from hedgectl.venues.rate_limit import RateLimiter
 from hedgectl.venues.retry import retry_read
 from hedgectl.venues.time_offset import TimeOffset
+from hedgectl.venues.transport_errors import describe_transport
 
 VENUE = "backpack"
 Sleep = Callable[[float], Awaitable[None]]
@@ -213,12 +214,12 @@ class BackpackClient:
             response = await self._http.send(request)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # The request never left this machine: certainly not executed.
-            raise Unavailable(VENUE, f"cannot reach {self._base}: {type(exc).__name__}") from exc
+            raise Unavailable(VENUE, f"cannot reach {self._base}: {describe_transport(exc)}") from exc
         except httpx.TransportError as exc:
             if method == "GET":
-                raise Unavailable(VENUE, f"{method} {path} failed: {type(exc).__name__}") from exc
+                raise Unavailable(VENUE, f"{method} {path} failed: {describe_transport(exc)}") from exc
             raise AmbiguousOrderState(
-                VENUE, f"{method} {path} sent but no reply ({type(exc).__name__}); the outcome is unknown"
+                VENUE, f"{method} {path} sent but no reply ({describe_transport(exc)}); the outcome is unknown"
             ) from exc
         if allow_404 and response.status_code == 404:
             return None
