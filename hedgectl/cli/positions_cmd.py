@@ -13,7 +13,7 @@ HELP = (
     "Show every venue's open positions (size, side, entry, mark, unrealised PnL, liquidation price, margin mode "
     "and leverage where the venue reports them) and open orders, and the net exposure per base asset. Read-only."
 )
-# Read-only: sends no order, so like `connect` it takes no --live and passes none to run_command.
+# Read-only: sends no order, so like `connect` it takes no --live and runs in live mode under the LIVE banner.
 
 
 def positions(
@@ -46,7 +46,9 @@ def positions(
             _render(session, report)
         return 0 if report.ok else 1
 
-    run_command(ctx, "positions", {"venue": names or "all", "symbol": base}, body, json_mode=json_out)
+    run_command(
+        ctx, "positions", {"venue": names or "all", "symbol": base}, body, json_mode=json_out, read_only=True
+    )
 
 
 def _document(session: Session, report: Any) -> dict[str, Any]:

@@ -161,6 +161,7 @@ def test_live_without_the_live_flag_exits_2_before_any_network_call(
     [
         ["--mode", "live", "connect", "--json"],
         ["--mode", "live", "prices", "--json"],
+        ["--mode", "live", "positions", "--json"],
         ["--mode", "live", "flatten", "--all", "--dry-run", "--json"],
     ],
     ids=lambda a: " ".join(a),
