@@ -30,7 +30,7 @@ from hedgectl.venues.backpack import auth
 from hedgectl.venues.backpack.parse import ORDER_STATUSES
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.host_guard import ensure_allowed, is_loopback
-from hedgectl.venues.kit.wire import WireReader, is_none
+from hedgectl.venues.kit.wire import WireReader, is_none, to_number
 from hedgectl.venues.streams import EventSource, OrderEvent
 from hedgectl.venues.time_offset import TimeOffset
 
@@ -140,9 +140,13 @@ def parse_order_update(
     order_id = _r.ident(data, "i", _WHAT)
     # A trigger order's update says q "0" and carries its size in Y (trigger quantity).
     qty = _r.nonneg(data, "q", _WHAT)
-    if not qty and data.get("Y") is not None:
-        qty = _r.positive(data, "Y", _WHAT)
     filled = _r.nonneg(data, "z", _WHAT)
+    if not qty and data.get("Y") is not None:
+        if to_number(data["Y"]) is None and not filled:
+            # A trigger order sized as a share of the position ("80%"): not one of ours (we place none), and
+            # nothing executed, so there is no base quantity to report and nothing to track.
+            return None
+        qty = _r.positive(data, "Y", _WHAT)
     if filled > qty:
         raise _bad(f"order {order_id[:40]}: executed {filled} exceeds quantity {qty}")
     quote = _r.opt_dec(data, "Z", _WHAT)
