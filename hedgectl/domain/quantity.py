@@ -21,29 +21,50 @@ class QuantityPlan:
     notional: Decimal  # qty x reference price
 
 
-def accepts(market: Market, qty: Decimal, price: Decimal) -> bool:
+def max_order_qty(market: Market, *, market_order: bool) -> Decimal | None:
+    """The largest quantity one order may have (a market order's cap is often far below a limit order's)."""
+    caps = [c for c in (market.max_qty, market.max_market_qty if market_order else None) if c is not None]
+    return min(caps) if caps else None
+
+
+def accepts(market: Market, qty: Decimal, price: Decimal, *, market_order: bool = False) -> bool:
     """True when `market` takes an order of `qty` at about `price` (step, min qty, min notional, max)."""
     if qty <= 0 or qty % market.step_size != 0 or qty < market.min_qty:
         return False
-    if market.max_qty is not None and qty > market.max_qty:
+    cap = max_order_qty(market, market_order=market_order)
+    if cap is not None and qty > cap:
         return False
     return qty * price >= market.min_notional
 
 
-def common_quantity(markets: list[Market], notional: Decimal, price: Decimal) -> QuantityPlan:
-    """The largest quantity every market accepts exactly whose notional at `price` is <= `notional`."""
+def common_quantity(
+    markets: list[Market], notional: Decimal, price: Decimal, *, market_orders: bool = True
+) -> QuantityPlan:
+    """The largest quantity every market accepts exactly whose notional at `price` is <= `notional`.
+
+    With `market_orders` (the hedge's legs are market orders) each venue's market-order cap applies: a
+    quantity above it is refused here, before any order goes out, rather than by the venue after the
+    other leg filled.
+    """
     if notional <= 0:
         raise UsageError("notional must be positive")
     if price <= 0:
         raise UsageError("price must be positive")
     step = common_step([m.step_size for m in markets])
     qty = floor_to_step(notional / price, step)
-    if qty > 0 and all(accepts(m, qty, price) for m in markets):
+    if qty > 0 and all(accepts(m, qty, price, market_order=market_orders) for m in markets):
         return QuantityPlan(qty=qty, step=step, notional=qty * price)
+    over = [
+        (m, cap) for m in markets if (cap := max_order_qty(m, market_order=market_orders)) is not None and qty > cap
+    ]
+    if over:
+        caps = ", ".join(
+            f"{m.venue} takes at most {cap} {m.symbol} per {'market ' if market_orders else ''}order" for m, cap in over
+        )
+        raise NoCommonQuantity(f"quantity {qty} for {notional} at price {price} is above a venue's cap: {caps}")
     needed = _smallest_accepted(markets, step, price)
     venues = ", ".join(
-        f"{m.venue} step {m.step_size} min {m.min_qty}"
-        + (f" min notional {m.min_notional}" if m.min_notional else "")
+        f"{m.venue} step {m.step_size} min {m.min_qty}" + (f" min notional {m.min_notional}" if m.min_notional else "")
         for m in markets
     )
     raise NoCommonQuantity(

@@ -78,7 +78,8 @@ class Market:
     min_qty: Decimal  # base units (OKX: minSz * ctVal)
     min_notional: Decimal = Decimal(0)  # quote units; 0 when the venue has none
     contract_size: Decimal = Decimal(1)  # base units per wire unit (OKX ctVal); 1 elsewhere
-    max_qty: Decimal | None = None
+    max_qty: Decimal | None = None  # per order (limit orders; market orders too unless max_market_qty says less)
+    max_market_qty: Decimal | None = None  # per market order (Binance/Aster MARKET_LOT_SIZE, OKX maxMktSz)
     maker_fee_rate: Decimal | None = None
     taker_fee_rate: Decimal | None = None
 

@@ -83,7 +83,7 @@ async def preflight(maker: Venue, taker: Venue, config: LoopConfig, *, max_notio
     )
     price = reference_price(quote)
     for market in (maker_market, taker_market):
-        if not accepts(market, config.qty, price):
+        if not accepts(market, config.qty, price, market_order=market is taker_market):
             minimum = min_order_qty(market, price)
             raise UsageError(
                 f"--qty {config.qty} is not a quantity {market.venue} takes for {symbol}: step {market.step_size}, "

@@ -29,7 +29,7 @@ from hedgectl.domain.types import (
     TimeInForce,
 )
 from hedgectl.errors import BadResponse, OrderRejected
-from hedgectl.venues.binance_codes import ORDER_STATUS
+from hedgectl.venues.binance_codes import ORDER_STATUS, ORDER_TYPE, lot_rules
 from hedgectl.venues.ccxt_wire import (
     Wire,
     by_venue_symbol,
@@ -49,9 +49,11 @@ from hedgectl.venues.ccxt_wire import (
     text,
 )
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.kit.wire import WireReader
 
 VENUE = "binance"
 QUOTE = "USDT"
+_R = WireReader(VENUE)
 # ccxt api-key name -> path under the REST base; every other key is dropped so ccxt cannot reach sapi/spot.
 URL_KEYS: dict[str, str] = {
     "fapiPublic": "/fapi/v1",
@@ -252,35 +254,23 @@ def _levels(raw: Any, depth: int) -> tuple[BookLevel, ...]:
     return tuple(levels)
 
 
-def _filters(row: Wire) -> dict[str, Wire]:
-    return {str(f.get("filterType")): f for f in dict_rows(row.get("filters"), VENUE, "filters")}
-
-
 def parse_market(row: Wire) -> Market:
-    """One exchangeInfo symbol: PRICE_FILTER tick, LOT_SIZE step/min/max, MIN_NOTIONAL notional."""
-    filters = _filters(row)
-    price = filters.get("PRICE_FILTER")
-    lot = filters.get("LOT_SIZE")
-    if price is None or lot is None:
-        raise BadResponse(VENUE, f"{row.get('symbol')}: PRICE_FILTER or LOT_SIZE filter missing")
-    notional = filters.get("MIN_NOTIONAL", {})
-    min_notional = opt_dec(notional, "notional", VENUE) or opt_dec(notional, "minNotional", VENUE) or Decimal(0)
+    """One exchangeInfo symbol: PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE, MIN_NOTIONAL (the family's reading)."""
+    symbol = text(row, "symbol", VENUE)
+    rules = lot_rules(row, _R, f"market {symbol[:40]}")
     base = text(row, "baseAsset", VENUE)
-    step = dec(lot, "stepSize", VENUE)
-    tick = dec(price, "tickSize", VENUE)
-    if step <= 0 or tick <= 0:
-        raise BadResponse(VENUE, f"{base}: step or tick is not positive")
     market = Market(
         venue=VENUE,
         symbol=base,
-        venue_symbol=text(row, "symbol", VENUE),
+        venue_symbol=symbol,
         base=base,
         quote=text(row, "quoteAsset", VENUE),
-        tick_size=tick,
-        step_size=step,
-        min_qty=dec(lot, "minQty", VENUE),
-        min_notional=min_notional,
-        max_qty=opt_dec(lot, "maxQty", VENUE),
+        tick_size=rules.tick,
+        step_size=rules.step,
+        min_qty=rules.min_qty,
+        min_notional=rules.min_notional,
+        max_qty=rules.max_qty,
+        max_market_qty=rules.max_market_qty,
     )
     return checked_market(market)
 
@@ -328,7 +318,7 @@ def parse_order(row: Wire, market: Market) -> Order:
     status = ORDER_STATUS.get(str(row.get("status")))
     if status is None:
         raise BadResponse(VENUE, f"unknown order status {row.get('status')!r}")
-    kind = str(row.get("origType") or row.get("type") or "")
+    kind = _R.enum(row, "type", ORDER_TYPE, "order")
     avg = opt_dec(row, "avgPrice", VENUE)
     price = opt_dec(row, "price", VENUE)
     order = Order(
@@ -337,13 +327,13 @@ def parse_order(row: Wire, market: Market) -> Order:
         order_id=text(row, "orderId", VENUE),
         client_order_id=opt_text(row, "clientOrderId"),
         side=_side(row),
-        type=OrderType.MARKET if kind == "MARKET" else OrderType.LIMIT,
+        type=kind,
         status=status,
         qty=dec(row, "origQty", VENUE),
         filled_qty=dec(row, "executedQty", VENUE),
         avg_price=avg or None,  # "0.00000" until something fills
         price=price or None,  # "0" on market orders
-        reduce_only=flag(row, "reduceOnly"),
+        reduce_only=flag(row, "reduceOnly", VENUE),
         created_at=ms_time(row, "time", VENUE) or ms_time(row, "updateTime", VENUE),
         updated_at=ms_time(row, "updateTime", VENUE),
     )
@@ -362,7 +352,7 @@ def parse_fill(row: Wire, market: Market) -> Fill:
         price=dec(row, "price", VENUE),
         fee=dec(row, "commission", VENUE),
         fee_asset=text(row, "commissionAsset", VENUE),
-        is_maker=flag(row, "maker"),
+        is_maker=flag(row, "maker", VENUE),
         at=ms_time(row, "time", VENUE),
     )
     return checked_fill(fill)

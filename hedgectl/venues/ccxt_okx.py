@@ -259,7 +259,7 @@ def _levels(raw: Any, depth: int, market: Market) -> tuple[BookLevel, ...]:
 
 
 def parse_market(row: Wire, base: str) -> Market:
-    """One instrument: base-unit rules from lotSz × ctVal and minSz × ctVal; contract_size = ctVal."""
+    """One instrument: base-unit rules from lotSz, minSz, maxLmtSz, maxMktSz (× ctVal); contract_size = ctVal."""
     ct_val = dec(row, "ctVal", VENUE)
     lot = dec(row, "lotSz", VENUE)
     tick = dec(row, "tickSz", VENUE)
@@ -268,6 +268,7 @@ def parse_market(row: Wire, base: str) -> Market:
     if row.get("ctValCcy", base) != base:
         raise BadResponse(VENUE, f"{row.get('instId')}: contract value is in {row.get('ctValCcy')}, not {base}")
     max_lots = opt_dec(row, "maxLmtSz", VENUE)
+    max_market_lots = opt_dec(row, "maxMktSz", VENUE)  # market orders: far below maxLmtSz (12,000 vs 1e8)
     market = Market(
         venue=VENUE,
         symbol=base,
@@ -279,6 +280,7 @@ def parse_market(row: Wire, base: str) -> Market:
         min_qty=(dec(row, "minSz", VENUE) * ct_val).normalize(),
         contract_size=ct_val,
         max_qty=(max_lots * ct_val).normalize() if max_lots else None,
+        max_market_qty=(max_market_lots * ct_val).normalize() if max_market_lots else None,
     )
     return checked_market(market)
 
@@ -354,7 +356,7 @@ def parse_order(row: Wire, market: Market) -> Order:
         price=opt_dec(row, "px", VENUE) or None,
         fee=-fee if fee is not None else None,
         fee_asset=opt_text(row, "feeCcy"),
-        reduce_only=flag(row, "reduceOnly"),
+        reduce_only=flag(row, "reduceOnly", VENUE),
         created_at=ms_time(row, "cTime", VENUE),
         updated_at=ms_time(row, "uTime", VENUE),
     )

@@ -28,7 +28,6 @@ import hmac
 import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
@@ -122,11 +121,12 @@ def parse_okx_order_push(row: Wire, markets: Mapping[str, Market], seen: Ordered
     trade_id = opt_text(row, "tradeId")
     size = opt_dec(row, "fillSz", "okx")
     key = f"{order.order_id}:{trade_id}"
-    if trade_id and size and key not in seen:
+    fee = opt_dec(row, "fillFee", "okx")
+    # No fillFee, no Fill: the fee is read from fills-history then, never guessed as 0.
+    if trade_id and size and fee is not None and key not in seen:
         seen[key] = None
         while len(seen) > REMEMBERED_TRADES:
             seen.popitem(last=False)
-        fee = opt_dec(row, "fillFee", "okx") or Decimal(0)
         fill = Fill(
             venue="okx",
             symbol=market.symbol,

@@ -1,81 +1,50 @@
 """Shared wire helpers of the ccxt-backed adapters: strict field readers and the per-venue dialect protocol.
 
-Field readers turn a reply's values into Decimal/str/datetime or raise BadResponse naming the field, so a
-missing or garbled value is never taken for a number. Replies reach us already JSON-decoded by ccxt, with
-floats decoded as Decimal (see ccxt_venue), so no value ever passes through a binary float.
+The field readers are the kit's (`venues/kit/wire.py`), bound to the venue here for the ccxt dialects.
+Replies reach us already JSON-decoded by ccxt, with floats decoded as Decimal (see ccxt_venue).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Protocol
 
-from hedgectl.clock import utc_from_ms
-from hedgectl.domain.types import Balance, Fill, Market, Order, OrderBook, OrderRequest, Position, Quote
+from hedgectl.domain.quantity import max_order_qty
+from hedgectl.domain.types import Balance, Fill, Market, Order, OrderBook, OrderRequest, OrderType, Position, Quote
 from hedgectl.errors import BadResponse, OrderRejected
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.kit.wire import Wire as Wire
+from hedgectl.venues.kit.wire import WireReader
+from hedgectl.venues.kit.wire import plain as plain
 
-Wire = Mapping[str, Any]
-MAX_EPOCH_MS = 10**14  # the year 5138: any later "time" is a garbled field
-MAX_DIGITS = 30
 
-
-def _number(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or value is None or value == "":
-        return None
-    if isinstance(value, Decimal | int | str):
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            return None
-        # Nothing a venue sends is beyond 1e±30; such a "number" is garbage (and overflows the arithmetic).
-        sane = number.is_finite() and (not number or -MAX_DIGITS <= number.adjusted() < MAX_DIGITS)
-        return number if sane else None
-    return None
+def _reader(venue: str) -> WireReader:
+    return WireReader(venue)
 
 
 def dec(row: Wire, key: str, venue: str) -> Decimal:
-    """A required decimal field."""
-    number = _number(row.get(key))
-    if number is None:
-        raise BadResponse(venue, f"reply field {key!r} is missing or not a number: {str(row.get(key))[:40]!r}")
-    return number
+    """A required decimal field (a JSON number or a numeric string)."""
+    return _reader(venue).dec(row, key)
 
 
 def opt_dec(row: Wire, key: str, venue: str) -> Decimal | None:
-    """An optional decimal field: None when absent or empty, BadResponse when present but not a number."""
-    value = row.get(key)
-    if value is None or value == "":
-        return None
-    return dec(row, key, venue)
+    """An optional decimal field: None when absent, null or empty, BadResponse when present but not a number."""
+    return _reader(venue).opt_dec(row, key)
 
 
 def text(row: Wire, key: str, venue: str) -> str:
-    """A required non-empty string field (ints, e.g. Binance order ids, are accepted and stringified)."""
-    value = row.get(key)
-    if isinstance(value, bool) or value is None or value == "" or not isinstance(value, str | int):
-        raise BadResponse(venue, f"reply field {key!r} is missing")
-    return str(value)
+    """A required id or name (ints, e.g. Binance order ids, are accepted and stringified)."""
+    return _reader(venue).ident(row, key)
 
 
-def opt_text(row: Wire, key: str) -> str | None:
-    """An optional string field; anything but a string or an integer (a garbled value) counts as absent."""
-    value = row.get(key)
-    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-        return None
-    return str(value)
+opt_text = WireReader.opt_text
 
 
 def ms_time(row: Wire, key: str, venue: str) -> datetime | None:
     """An optional epoch-milliseconds field as a UTC datetime (0 and "" count as absent)."""
-    number = opt_dec(row, key, venue)
-    if not number:
-        return None
-    if not 0 < number < MAX_EPOCH_MS:  # checked before int(): int(Decimal("1e999999")) takes half a minute
-        raise BadResponse(venue, f"reply field {key!r} is not a time: {str(row.get(key))[:40]!r}")
-    return utc_from_ms(int(number))
+    return _reader(venue).opt_ms(row, key)
 
 
 def checked_market(market: Market) -> Market:
@@ -118,29 +87,18 @@ def checked_position(position: Position) -> Position:
     return position
 
 
-def flag(row: Wire, key: str) -> bool:
-    """A boolean that venues send as true/false or "true"/"false"."""
-    value = row.get(key)
-    return value is True or (isinstance(value, str) and value.lower() == "true")
+def flag(row: Wire, key: str, venue: str) -> bool:
+    """A boolean that venues send as true/false or "true"/"false" (absent: False)."""
+    return _reader(venue).flag(row, key)
 
 
 def dict_rows(reply: Any, venue: str, what: str) -> list[Wire]:
     """A reply that must be a list of objects."""
-    if not isinstance(reply, list) or not all(isinstance(r, Mapping) for r in reply):
-        raise BadResponse(venue, f"{what}: expected a list of objects")
-    return list(reply)
+    return _reader(venue).rows(reply, what)
 
 
 def one_dict(reply: Any, venue: str, what: str) -> Wire:
-    if not isinstance(reply, Mapping):
-        raise BadResponse(venue, f"{what}: expected an object")
-    return reply
-
-
-def plain(value: Decimal) -> str:
-    """A decimal as venues want it on the wire: no exponent, no trailing zeros."""
-    text_value = format(value.normalize(), "f")
-    return text_value if "." not in text_value else text_value.rstrip("0").rstrip(".") or "0"
+    return _reader(venue).obj(reply, what)
 
 
 def check_order_rules(market: Market, request: OrderRequest) -> None:
@@ -153,6 +111,11 @@ def check_order_rules(market: Market, request: OrderRequest) -> None:
             market.venue,
             f"{market.symbol}: quantity {request.qty} is not a multiple of the step {market.step_size}"
             + (unit if market.contract_size != 1 else ""),
+        )
+    cap = max_order_qty(market, market_order=request.type is OrderType.MARKET)
+    if cap is not None and request.qty > cap:
+        raise OrderRejected(
+            market.venue, f"{market.symbol}: quantity {request.qty} is above the {request.type.value} order cap {cap}"
         )
     if request.price is not None and (request.price <= 0 or request.price % market.tick_size != 0):
         raise OrderRejected(

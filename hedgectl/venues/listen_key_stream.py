@@ -13,15 +13,15 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection
 
-from hedgectl.domain.types import Fill, Market, Order, OrderType, Side
-from hedgectl.errors import BadResponse, Unavailable
-from hedgectl.venues.binance_codes import ORDER_STATUS
-from hedgectl.venues.ccxt_wire import Wire, by_venue_symbol, dec, flag, ms_time, opt_dec, opt_text, text
+from hedgectl.domain.types import Fill, Market, Order, Side
+from hedgectl.errors import Unavailable
+from hedgectl.venues.binance_codes import ORDER_STATUS, ORDER_TYPE
+from hedgectl.venues.ccxt_wire import by_venue_symbol
+from hedgectl.venues.kit.wire import Wire, WireReader
 from hedgectl.venues.stream_supervisor import Ready
 from hedgectl.venues.streams import EventSource, OrderEvent
 from hedgectl.venues.ws_common import PING_INTERVAL_S, loads, open_socket, text_frames
@@ -43,51 +43,64 @@ class ListenKeys(Protocol):
         ...
 
 
+def unwrap(message: Any) -> Any:
+    """The event of a frame: bare, or inside the combined-stream envelope `{"stream": ..., "data": {...}}`.
+
+    Binance's `/private/ws?listenKey=` endpoint may deliver either form (ccxt accepts both), so do we.
+    """
+    if isinstance(message, Mapping) and "e" not in message and isinstance(message.get("data"), Mapping):
+        return message["data"]
+    return message
+
+
 def parse_order_trade_update(message: Wire, markets: Mapping[str, Market], venue: str) -> OrderEvent | None:
-    """One ORDER_TRADE_UPDATE as an OrderEvent; None for a symbol outside `markets` (venue symbol -> Market)."""
-    o = message.get("o")
-    if not isinstance(o, Mapping):
-        raise BadResponse(venue, "ORDER_TRADE_UPDATE without its order object")
+    """One ORDER_TRADE_UPDATE as an OrderEvent; None for a symbol outside `markets` (venue symbol -> Market).
+
+    A TRADE without its commission (`n`: "will not push if no commission") carries no Fill: the fee is
+    read from the fills endpoint then, never guessed as 0.
+    """
+    r = WireReader(venue)
+    o = r.obj(message.get("o"), "ORDER_TRADE_UPDATE.o")
     market = markets.get(str(o.get("s")))
     if market is None:
         return None
-    status = ORDER_STATUS.get(str(o.get("X")))
-    if status is None:
-        raise BadResponse(venue, f"unknown order status {o.get('X')!r}")
-    side = str(o.get("S", "")).lower()
-    if side not in ("buy", "sell"):
-        raise BadResponse(venue, f"unknown side {o.get('S')!r}")
-    at = ms_time(o, "T", venue) or ms_time(message, "T", venue) or ms_time(message, "E", venue)
+    what = "ORDER_TRADE_UPDATE.o"
+    status = r.enum(o, "X", ORDER_STATUS, what)
+    side = r.enum(o, "S", {"BUY": Side.BUY, "SELL": Side.SELL}, what)
+    # `ot` is the type as placed (a triggered STOP_MARKET reports o=MARKET); portfolio-margin events lack `ot`.
+    kind = r.enum(o, "ot" if o.get("ot") else "o", ORDER_TYPE, what)
+    at = r.opt_ms(o, "T", what) or r.opt_ms(message, "T", "event") or r.opt_ms(message, "E", "event")
     order = Order(
         venue=venue,
         symbol=market.symbol,
-        order_id=text(o, "i", venue),
-        client_order_id=opt_text(o, "c"),
-        side=Side(side),
-        type=OrderType.MARKET if (o.get("ot") or o.get("o")) == "MARKET" else OrderType.LIMIT,
+        order_id=r.ident(o, "i", what),
+        client_order_id=r.opt_text(o, "c"),
+        side=side,
+        type=kind,
         status=status,
-        qty=dec(o, "q", venue),
-        filled_qty=dec(o, "z", venue),
-        avg_price=opt_dec(o, "ap", venue) or None,  # "0" until something fills
-        price=opt_dec(o, "p", venue) or None,  # "0" on market orders
-        reduce_only=flag(o, "R"),
+        qty=r.dec(o, "q", what),
+        filled_qty=r.dec(o, "z", what),
+        avg_price=r.opt_dec(o, "ap", what) or None,  # "0" until something fills
+        price=r.opt_dec(o, "p", what) or None,  # "0" on market orders
+        reduce_only=r.flag(o, "R", what),
         created_at=at if o.get("x") == "NEW" else None,
         updated_at=at,
     )
     fill = None
-    last_qty = opt_dec(o, "l", venue)
-    if o.get("x") == "TRADE" and last_qty:
+    last_qty = r.opt_dec(o, "l", what)
+    fee = r.opt_dec(o, "n", what)
+    if o.get("x") == "TRADE" and last_qty and fee is not None:
         fill = Fill(
             venue=venue,
             symbol=market.symbol,
             order_id=order.order_id,
-            trade_id=text(o, "t", venue),
+            trade_id=r.ident(o, "t", what),
             side=order.side,
             qty=last_qty,
-            price=dec(o, "L", venue),
-            fee=opt_dec(o, "n", venue) or Decimal(0),
-            fee_asset=opt_text(o, "N") or market.quote,
-            is_maker=flag(o, "m"),
+            price=r.dec(o, "L", what),
+            fee=fee,
+            fee_asset=r.text(o, "N", what),
+            is_maker=r.flag(o, "m", what),
             client_order_id=order.client_order_id,
             at=at,
         )
@@ -131,7 +144,7 @@ class UserDataStream:
             try:
                 async with contextlib.aclosing(text_frames(ws, self.venue)) as frames:
                     async for frame in frames:
-                        message = loads(frame)
+                        message = unwrap(loads(frame))
                         kind = message.get("e") if isinstance(message, Mapping) else None
                         if kind == "ORDER_TRADE_UPDATE":
                             event = parse_order_trade_update(message, markets, self.venue)

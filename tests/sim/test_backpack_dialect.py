@@ -89,7 +89,7 @@ async def test_unknown_symbol_is_invalid_symbol_or_market(client: BackpackClient
 async def test_markets_filter_by_type(client: BackpackClient) -> None:
     perps = (await client.http.get("/backpack/api/v1/markets", params={"marketType": "PERP"})).json()
     assert {m["symbol"] for m in perps} == {"BTC_USDC_PERP", "ETH_USDC_PERP", "SOL_USDC_PERP", "ASTER_USDC_PERP"}
-    assert all(m["fundingInterval"] == 3_600_000 and m["orderBookState"] == "Open" for m in perps)
+    assert all(m["fundingInterval"] == "3600000" and m["orderBookState"] == "Open" for m in perps)
     spot = (await client.http.get("/backpack/api/v1/markets", params={"marketType": "SPOT"})).json()
     assert spot == []
 

@@ -153,14 +153,14 @@ def test_markets_keep_only_trading_usdt_perpetuals_with_rules_both_order_types_a
             _market_row("ASTERUSDT", "ASTER"),
         ]
     }
-    markets = parse.parse_markets(info)
+    markets, _ = parse.parse_markets(info)
     assert sorted(markets) == ["ASTER", "BTC"]
     btc = markets["BTC"]
     assert (btc.venue_symbol, btc.base, btc.quote) == ("BTCUSDT", "BTC", "USDT")
     assert btc.tick_size == Decimal("0.10")
     assert btc.step_size == Decimal("0.001")
     assert btc.min_qty == Decimal("0.002")  # the market-order minimum is the stricter one
-    assert btc.max_qty == Decimal("50")
+    assert (btc.max_qty, btc.max_market_qty) == (Decimal("100"), Decimal("50"))  # LOT_SIZE, MARKET_LOT_SIZE
     assert btc.min_notional == Decimal("5")
 
 

@@ -207,7 +207,10 @@ def test_an_error_reply_is_a_refusal() -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("z", "3"), ("l", "0"), ("q", 1.5), ("m", "yes"), ("X", "Weird"), ("E", "soon"), ("i", None), ("L", "-1")],
+    [
+        ("z", "3"), ("l", "0"), ("q", "1,5"), ("q", [1]), ("m", "yes"), ("X", "Weird"), ("E", "soon"), ("i", None),
+        ("L", "-1"),
+    ],
 )
 def test_untrustworthy_numbers_are_refused_not_guessed(key: str, value: object) -> None:
     data = {**DOC_PARTIAL_FILL["data"], key: value}

@@ -100,14 +100,12 @@ def render_market(inst: Instrument) -> dict[str, Any]:
         },
         "imfFunction": IMF_FUNCTION,
         "mmfFunction": MMF_FUNCTION,
-        "fundingInterval": inst.funding_interval_ms,
+        "fundingInterval": str(inst.funding_interval_ms),  # a string for PERP rows on the real venue
         "fundingRateUpperBound": "100",
         "fundingRateLowerBound": "-100",
         "openInterestLimit": fmt(inst.max_qty * 10),
         "orderBookState": "Open",
         "createdAt": CREATED_AT,
-        "visible": True,
-        "positionLimitWeight": None,
     }
 
 
@@ -213,7 +211,7 @@ def render_order(order: Order) -> dict[str, Any]:
         "price": fmt(order.price) if order.price is not None else None,
         "quantity": fmt(order.qty),
         "quoteQuantity": fmt(order.qty * order.price) if order.price is not None else None,
-        "reduceOnly": order.reduce_only,
+        "reduceOnly": True if order.reduce_only else None,  # null, not false, on the real venue
         "relatedOrderId": None,
         "selfTradePrevention": "RejectTaker",
         "side": wire_side(order.side),
@@ -230,7 +228,10 @@ def render_order(order: Order) -> dict[str, Any]:
         "triggerBy": None,
         "triggerPrice": None,
         "triggerQuantity": None,
+        "triggeredAt": None,
     }
+    if not is_limit:  # the real market-order reply has neither a price nor postOnly
+        del body["price"], body["postOnly"]
     if order.status is OrderStatus.EXPIRED:
         body["expiryReason"] = expiry_reason(order)
     return body
@@ -239,6 +240,9 @@ def render_order(order: Order) -> dict[str, Any]:
 def render_history_order(order: Order) -> dict[str, Any]:
     """GET /wapi/v1/history/orders row: the order with `createdAt` as ISO and its expiry reason."""
     body = render_order(order)
+    # History rows carry no reduceOnly, relatedOrderId or triggeredAt (a recorded row; ccxt's parser agrees).
+    for key in ("reduceOnly", "relatedOrderId", "triggeredAt"):
+        del body[key]
     body["createdAt"] = iso(order.created_ms)
     body["expiryReason"] = expiry_reason(order)
     body["systemOrderType"] = None

@@ -14,6 +14,12 @@ class BinanceDialect(BinanceFamily):
     venue = "binance"
     prefix = "/binance"
     stream_split_path: ClassVar[bool] = True
+    # Recorded replies: bookTicker `time`, positionRisk `updateTime`, premiumIndex times as strings or numbers.
+    varying_numbers: ClassVar[dict[str, frozenset[str]]] = {
+        "book_ticker": frozenset({"time"}),
+        "position_risk": frozenset({"updateTime"}),
+        "premium_index": frozenset({"nextFundingTime", "time"}),
+    }
     versions: ClassVar[dict[str, tuple[int, ...]]] = {
         "positionRisk": (2, 3),
         "account": (2, 3),

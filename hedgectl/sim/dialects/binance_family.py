@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+import json
+import random
 import re
 import secrets
 import time
@@ -61,6 +64,18 @@ ENDPOINTS: list[Endpoint] = [
 ]
 
 
+def vary_numbers(payload: Any, fields: frozenset[str]) -> Any:
+    """`payload` with the integer values of `fields` (at any depth) sent as strings, as the real venue may."""
+    if isinstance(payload, list):
+        return [vary_numbers(item, fields) for item in payload]
+    if isinstance(payload, dict):
+        return {
+            k: str(v) if k in fields and isinstance(v, int) and not isinstance(v, bool) else vary_numbers(v, fields)
+            for k, v in payload.items()
+        }
+    return payload
+
+
 def version_of(path: str) -> int:
     """The API version in a path like /fapi/v3/order (0 when absent)."""
     match = re.search(r"/v(\d+)/", path)
@@ -76,18 +91,40 @@ class BinanceFamily(Dialect):
     time_in_force: ClassVar[list[str]] = ["GTC", "IOC", "FOK", "GTX", "GTD"]
     # Binance serves the user-data WS under /private/ws?listenKey= as well as /ws/<key>; Aster only the latter.
     stream_split_path: ClassVar[bool] = False
+    # Types the real venue uses (recorded replies): Binance sends 200 and 0, Aster "200" and "-10000".
+    cancel_all_code: ClassVar[int | str] = 200
+    auto_asset_exchange: ClassVar[int | str] = 0
+    # Integer fields the real venue sends as a JSON number in one reply and as a string in another, per endpoint
+    # handler: each reply flips a seeded coin, so clients see both representations (see `vary_numbers`).
+    varying_numbers: ClassVar[dict[str, frozenset[str]]] = {}
 
     def __init__(self, sim: Any) -> None:
         super().__init__(sim)
         self.streams = UserDataStreams(self, split_path=self.stream_split_path)
+        self._wire_rng = random.Random(f"{self.engine.seed}:wire:{self.venue}")
 
     def routes(self) -> list[Route]:
         out: list[Route] = []
         for method, name, op, attr, auth in ENDPOINTS:
             for version in self.versions.get(name, self.default_versions):
                 path = f"{self.api_root}/v{version}/{name}"
-                out.append(Route(method, path, op, getattr(self, attr), auth))
+                out.append(Route(method, path, op, self._varied(attr, getattr(self, attr)), auth))
         return out
+
+    def _varied(self, attr: str, handler: Any) -> Any:
+        fields = self.varying_numbers.get(attr)
+        if not fields:
+            return handler
+
+        async def varied(call: Call) -> web.StreamResponse:
+            reply: web.StreamResponse = handler(call)
+            if inspect.isawaitable(reply):
+                reply = await reply
+            if isinstance(reply, web.Response) and reply.status == 200 and reply.text and self._wire_rng.random() < 0.5:
+                return json_response(vary_numbers(json.loads(reply.text), fields))
+            return reply
+
+        return varied
 
     # ---- errors --------------------------------------------------------------------------------
 
@@ -157,7 +194,10 @@ class BinanceFamily(Dialect):
         return json_response({"serverTime": int(time.time() * 1000)})
 
     def exchange_info(self, call: Call) -> web.StreamResponse:
-        return json_response(wire.exchange_info(self.engine, self.venue, tifs=self.time_in_force))
+        info = wire.exchange_info(
+            self.engine, self.venue, tifs=self.time_in_force, auto_asset_exchange=self.auto_asset_exchange
+        )
+        return json_response(info)
 
     def depth(self, call: Call) -> web.StreamResponse:
         return json_response(wire.depth(self.engine, self._inst(call), self._limit(call, 500, 1000)))
@@ -237,7 +277,7 @@ class BinanceFamily(Dialect):
         if resp_type not in ("ACK", "RESULT"):
             raise Reply(errors.error(-1100, "Illegal characters found in parameter 'newOrderRespType'."))
         order = call.place_order(req)
-        return json_response(wire.order_json(inst, order, ack=resp_type == "ACK"))
+        return json_response(wire.order_json(inst, order, ack=resp_type == "ACK", reply="place"))
 
     def fetch_order(self, call: Call) -> web.StreamResponse:
         inst = self._inst(call)
@@ -254,12 +294,12 @@ class BinanceFamily(Dialect):
         inst = self._inst(call)
         order = self._find(call, inst)
         self.engine.cancel_order(self.venue, order_id=order.order_id)
-        return json_response(wire.order_json(inst, order))
+        return json_response(wire.order_json(inst, order, reply="cancel"))
 
     def cancel_all(self, call: Call) -> web.StreamResponse:
         inst = self._inst(call)
         self.engine.cancel_all(self.venue, inst.symbol)
-        return json_response({"code": 200, "msg": "The operation of cancel all open order is done."})
+        return json_response({"code": self.cancel_all_code, "msg": "The operation of cancel all open order is done."})
 
     def open_orders(self, call: Call) -> web.StreamResponse:
         inst = self._opt_inst(call)
@@ -321,7 +361,7 @@ class BinanceFamily(Dialect):
             "asset": self.engine.account(self.venue).asset,
             "info": "",
             "time": stamp,
-            "tranId": tran,
+            "tranId": str(tran),  # a string on the real venue (tradeId too)
             "tradeId": "",
         }
 

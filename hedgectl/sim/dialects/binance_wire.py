@@ -108,7 +108,9 @@ def symbol_info(inst: Instrument, *, tifs: list[str], min_notional: bool = True)
     }
 
 
-def exchange_info(engine: Engine, venue: str, *, tifs: list[str]) -> dict[str, Any]:
+def exchange_info(
+    engine: Engine, venue: str, *, tifs: list[str], auto_asset_exchange: int | str = 0
+) -> dict[str, Any]:
     insts = engine.instruments[venue].values()
     quote = next(iter(insts)).quote
     return {
@@ -121,7 +123,7 @@ def exchange_info(engine: Engine, venue: str, *, tifs: list[str]) -> dict[str, A
             {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
         ],
         "exchangeFilters": [],
-        "assets": [{"asset": quote, "marginAvailable": True, "autoAssetExchange": "-10000"}],
+        "assets": [{"asset": quote, "marginAvailable": True, "autoAssetExchange": auto_asset_exchange}],
         "symbols": [symbol_info(i, tifs=tifs) for i in insts],
     }
 
@@ -194,12 +196,16 @@ def premium_index(engine: Engine, inst: Instrument, funding: FundingState) -> di
 # ---- account data --------------------------------------------------------------------------------
 
 
-def order_json(inst: Instrument, order: Order, *, ack: bool = False) -> dict[str, Any]:
-    """The order object; `ack` renders it as at acceptance (newOrderRespType=ACK)."""
+def order_json(inst: Instrument, order: Order, *, ack: bool = False, reply: str = "query") -> dict[str, Any]:
+    """The order object; `ack` renders it as at acceptance (newOrderRespType=ACK).
+
+    `reply` is the endpoint it answers, whose real shape differs: "place" (POST /order) has no `time`,
+    "cancel" (DELETE /order) neither `time` nor `avgPrice`; "query" (GET /order, openOrders) has both.
+    """
     filled = ZERO if ack else order.filled_qty
     status = "NEW" if ack else STATUS_TO_WIRE[order.status]
     wire_type = "LIMIT" if order.type is OrderType.LIMIT else "MARKET"
-    return {
+    row: dict[str, Any] = {
         "orderId": order.order_id,
         "symbol": order.symbol,
         "status": status,
@@ -226,6 +232,11 @@ def order_json(inst: Instrument, order: Order, *, ack: bool = False) -> dict[str
         "time": order.created_ms,
         "updateTime": order.created_ms if ack else order.updated_ms,
     }
+    if reply != "query":
+        del row["time"]
+    if reply == "cancel":
+        del row["avgPrice"]
+    return row
 
 
 def trade_json(inst: Instrument, fill: Fill) -> dict[str, Any]:
@@ -273,7 +284,7 @@ def position_json(engine: Engine, inst: Instrument, pos: Position, *, version: i
         "maintMargin": fmt8(maint),
         "positionInitialMargin": fmt8(initial),
         "openOrderInitialMargin": "0",
-        "adl": 1 if pos.qty else 0,
+        "adl": "1" if pos.qty else "0",  # a string on the real venue
         "bidNotional": "0",
         "askNotional": "0",
         "updateTime": pos.updated_ms,

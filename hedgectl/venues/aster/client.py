@@ -16,9 +16,11 @@ httpx's `send` alone: nothing is parsed, merged or signed between the two legs' 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from json import JSONDecodeError
 from typing import Any
@@ -42,6 +44,7 @@ from hedgectl.venues.aster.auth import Keys, V3Keys
 from hedgectl.venues.aster.parse import parse_server_time_ms
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.host_guard import ensure_allowed
+from hedgectl.venues.kit.wire import error_code
 from hedgectl.venues.rate_limit import RateLimiter
 from hedgectl.venues.retry import Sleep, retry_read
 from hedgectl.venues.time_offset import TimeOffset
@@ -125,10 +128,11 @@ class _ClockRejected(Exception):
 
 
 def _venue_message(payload: Any) -> tuple[int | None, str]:
-    if isinstance(payload, dict):
-        code, msg = payload.get("code"), payload.get("msg")
-        if isinstance(code, int) and not isinstance(code, bool):
-            return code, (msg if isinstance(msg, str) else "")[:200]
+    # Aster sends `code` as a number or a string ({"code": "-2011"}); both map the same way.
+    code = error_code(payload)
+    if code is not None:
+        msg = payload.get("msg")
+        return code, (msg if isinstance(msg, str) else "")[:200]
     return None, ""
 
 
@@ -173,7 +177,7 @@ def decode_response(response: httpx.Response, kind: Kind) -> Any:
     """Return the JSON of a successful reply; raise the mapped error for anything else."""
     status = response.status_code
     try:
-        payload = response.json()
+        payload = json.loads(response.content, parse_float=Decimal)  # no figure passes through a float
     except (JSONDecodeError, UnicodeDecodeError):
         payload = None
     code, msg = _venue_message(payload)

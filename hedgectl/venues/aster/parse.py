@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from hedgectl.clock import utc_from_ms
@@ -29,117 +29,43 @@ from hedgectl.domain.types import (
     TimeInForce,
 )
 from hedgectl.errors import BadResponse, UsageError
-from hedgectl.venues.binance_codes import ORDER_STATUS
+from hedgectl.venues.binance_codes import ORDER_STATUS, ORDER_TYPE, lot_rules
+from hedgectl.venues.kit.wire import WireReader, error_code
 
 VENUE = "aster"
 QUOTE_ASSET = "USDT"
 DEFAULT_FUNDING_INTERVAL = timedelta(hours=8)
 
 _SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
-# Conditional orders placed by hand still show in open orders; they execute as a market or a limit order.
-_TYPES = {
-    "LIMIT": OrderType.LIMIT,
-    "MARKET": OrderType.MARKET,
-    "STOP": OrderType.LIMIT,
-    "TAKE_PROFIT": OrderType.LIMIT,
-    "STOP_MARKET": OrderType.MARKET,
-    "TAKE_PROFIT_MARKET": OrderType.MARKET,
-    "TRAILING_STOP_MARKET": OrderType.MARKET,
-}
 _NAME = re.compile(r"^[A-Z0-9]{1,40}$")  # symbols and asset codes
 _WIRE_TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK", TimeInForce.POST_ONLY: "GTX"}
 
 
-def _bad(what: str) -> BadResponse:
-    return BadResponse(VENUE, f"unexpected reply: {what}")
-
-
-def _obj(wire: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(wire, dict):
-        raise _bad(f"{what} is not an object")
-    return wire
-
-
-def _list(wire: Any, what: str) -> list[Any]:
-    if not isinstance(wire, list):
-        raise _bad(f"{what} is not a list")
-    return wire
-
-
-def _field(wire: Mapping[str, Any], key: str, what: str) -> Any:
-    if key not in wire or wire[key] is None:
-        raise _bad(f"{what} has no {key!r}")
-    return wire[key]
+_r = WireReader(VENUE)
+_bad = _r.bad
+_obj = _r.obj
+_list = _r.seq
+_field = _r.field
+_dec = _r.dec
+_opt_dec = _r.opt_dec
+_int = _r.int_field
+_ms = _r.ms
+_opt_ms = _r.opt_ms
 
 
 def _str(wire: Mapping[str, Any], key: str, what: str) -> str:
-    value = _field(wire, key, what)
-    if not isinstance(value, str) or not value:
-        raise _bad(f"{what}.{key} is not a non-empty string")
-    return value
+    return _r.text(wire, key, what)
 
 
 def _name(wire: Mapping[str, Any], key: str, what: str) -> str:
-    value = _str(wire, key, what)
+    value = _r.text(wire, key, what)
     if not _NAME.match(value):
         raise _bad(f"{what}.{key} is not a symbol or asset code")
     return value
 
 
-def _to_decimal(value: Any, where: str) -> Decimal:
-    # Aster sends decimals as strings; ints are accepted, floats are not (they are already rounded).
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _bad(f"{where} is not a decimal string")
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise _bad(f"{where} is not a number") from None
-    if not number.is_finite():
-        raise _bad(f"{where} is not a finite number")
-    if number and not -30 <= number.adjusted() < 30:  # garbage, and 1e999999 overflows the arithmetic
-        raise _bad(f"{where} is out of range")
-    return number
-
-
-def _dec(wire: Mapping[str, Any], key: str, what: str) -> Decimal:
-    return _to_decimal(_field(wire, key, what), f"{what}.{key}")
-
-
-def _opt_dec(wire: Mapping[str, Any], key: str, what: str) -> Decimal | None:
-    if wire.get(key) is None:
-        return None
-    return _dec(wire, key, what)
-
-
-def _int(wire: Mapping[str, Any], key: str, what: str) -> int:
-    value = _field(wire, key, what)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(f"{what}.{key} is not an integer")
-    return value
-
-
-def _ms(wire: Mapping[str, Any], key: str, what: str) -> datetime:
-    value = _int(wire, key, what)
-    if not 0 <= value < 10**14:
-        raise _bad(f"{what}.{key} is not an epoch-millisecond time")
-    return utc_from_ms(value)
-
-
-def _opt_ms(wire: Mapping[str, Any], key: str, what: str) -> datetime | None:
-    if wire.get(key) is None:
-        return None
-    return _ms(wire, key, what)
-
-
 def _bool(wire: Mapping[str, Any], key: str, what: str, default: bool) -> bool:
-    value = wire.get(key)
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    if value in ("true", "false"):
-        return bool(value == "true")
-    raise _bad(f"{what}.{key} is not a boolean")
+    return _r.flag(wire, key, what, default=default)
 
 
 def _side(wire: Mapping[str, Any], what: str) -> Side:
@@ -150,10 +76,11 @@ def _side(wire: Mapping[str, Any], what: str) -> Side:
 
 
 def _id(wire: Mapping[str, Any], key: str, what: str) -> str:
-    value = _field(wire, key, what)
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    # Aster sends ids as JSON integers or, in 2026 replies, as strings: 123 and "123" are the same order.
+    value = _r.ident(wire, key, what)
+    if not value.isascii() or not value.isdigit():
         raise _bad(f"{what}.{key} is not a numeric id")
-    return str(value)
+    return value
 
 
 def parse_server_time(wire: Any) -> datetime:
@@ -163,52 +90,16 @@ def parse_server_time(wire: Any) -> datetime:
 
 def parse_server_time_ms(wire: Any) -> int:
     """`GET /fapi/v1/time` -> epoch milliseconds (for the time offset)."""
-    parse_server_time(wire)
-    return int(wire["serverTime"])
-
-
-def _filters(row: Mapping[str, Any], what: str) -> dict[str, Mapping[str, Any]]:
-    found: dict[str, Mapping[str, Any]] = {}
-    for item in _list(_field(row, "filters", what), f"{what}.filters"):
-        entry = _obj(item, f"{what}.filters[]")
-        found[_str(entry, "filterType", f"{what}.filters[]")] = entry
-    return found
-
-
-def _coarser(a: Decimal, b: Decimal) -> Decimal:
-    # The larger step satisfies both filters whenever one step divides the other (always, in practice).
-    big, small = max(a, b), min(a, b)
-    if small > 0 and big % small != 0:
-        raise _bad(f"step sizes {a} and {b} do not nest")
-    return big
+    parse_server_time(wire)  # refuses what is not a time
+    return _r.int_field(wire, "serverTime", "time")
 
 
 def parse_market(row: Any) -> Market:
-    """One `exchangeInfo.symbols[]` row -> Market (rules from PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE, MIN_NOTIONAL)."""
+    """One `exchangeInfo.symbols[]` row -> Market (the Binance family's filter reading, `binance_codes.lot_rules`)."""
     wire = _obj(row, "exchangeInfo.symbols[]")
     venue_symbol = _name(wire, "symbol", "exchangeInfo.symbols[]")
     what = f"market {venue_symbol}"
-    filters = _filters(wire, what)
-    if "PRICE_FILTER" not in filters or "LOT_SIZE" not in filters:
-        raise _bad(f"{what} lacks PRICE_FILTER or LOT_SIZE")
-    price_filter, lot = filters["PRICE_FILTER"], filters["LOT_SIZE"]
-    tick = _dec(price_filter, "tickSize", f"{what} PRICE_FILTER")
-    step = _dec(lot, "stepSize", f"{what} LOT_SIZE")
-    min_qty = _dec(lot, "minQty", f"{what} LOT_SIZE")
-    max_qty = _opt_dec(lot, "maxQty", f"{what} LOT_SIZE")
-    # Market orders obey MARKET_LOT_SIZE too: keep rules that both order types accept.
-    if "MARKET_LOT_SIZE" in filters:
-        market_lot = filters["MARKET_LOT_SIZE"]
-        step = _coarser(step, _dec(market_lot, "stepSize", f"{what} MARKET_LOT_SIZE"))
-        min_qty = max(min_qty, _dec(market_lot, "minQty", f"{what} MARKET_LOT_SIZE"))
-        market_max = _opt_dec(market_lot, "maxQty", f"{what} MARKET_LOT_SIZE")
-        if market_max is not None and market_max > 0:
-            max_qty = market_max if max_qty is None else min(max_qty, market_max)
-    min_notional = Decimal(0)
-    if "MIN_NOTIONAL" in filters:
-        min_notional = _dec(filters["MIN_NOTIONAL"], "notional", f"{what} MIN_NOTIONAL")
-    if tick <= 0 or step <= 0 or min_qty < 0 or min_notional < 0:
-        raise _bad(f"{what} has non-positive tick or step")
+    rules = lot_rules(wire, _r, what)
     base = _name(wire, "baseAsset", what)
     return Market(
         venue=VENUE,
@@ -216,27 +107,36 @@ def parse_market(row: Any) -> Market:
         venue_symbol=venue_symbol,
         base=base,
         quote=_name(wire, "quoteAsset", what),
-        tick_size=tick,
-        step_size=step,
-        min_qty=min_qty,
-        min_notional=min_notional,
-        max_qty=max_qty if max_qty else None,
+        tick_size=rules.tick,
+        step_size=rules.step,
+        min_qty=rules.min_qty,
+        min_notional=rules.min_notional,
+        max_qty=rules.max_qty,
+        max_market_qty=rules.max_market_qty,
     )
 
 
-def parse_markets(wire: Any) -> dict[str, Market]:
-    """`GET exchangeInfo` -> USDT-margined perpetuals that are TRADING, keyed by canonical base."""
+def parse_markets(wire: Any) -> tuple[dict[str, Market], dict[str, str]]:
+    """`GET exchangeInfo` -> (USDT-margined TRADING perpetuals keyed by canonical base, unreadable bases -> why).
+
+    One row we cannot read is set aside (that symbol is refused for trading, saying why), never the venue.
+    """
     info = _obj(wire, "exchangeInfo")
     markets: dict[str, Market] = {}
+    broken: dict[str, str] = {}
     for row in _list(_field(info, "symbols", "exchangeInfo"), "exchangeInfo.symbols"):
         entry = _obj(row, "exchangeInfo.symbols[]")
         if entry.get("contractType") != "PERPETUAL" or entry.get("status") != "TRADING":
             continue
         if entry.get("quoteAsset") != QUOTE_ASSET:
             continue
-        market = parse_market(entry)
+        try:
+            market = parse_market(entry)
+        except BadResponse as exc:
+            broken[str(entry.get("baseAsset"))[:40]] = exc.reason
+            continue
         markets[market.symbol] = market
-    return markets
+    return markets, broken
 
 
 def _levels(rows: Any, what: str) -> tuple[BookLevel, ...]:
@@ -244,7 +144,7 @@ def _levels(rows: Any, what: str) -> tuple[BookLevel, ...]:
     for row in _list(rows, what):
         if not isinstance(row, list) or len(row) < 2:
             raise _bad(f"{what} level is not [price, qty]")
-        levels.append(BookLevel(price=_to_decimal(row[0], f"{what} price"), qty=_to_decimal(row[1], f"{what} qty")))
+        levels.append(BookLevel(price=_r.number(row[0], f"{what} price"), qty=_r.number(row[1], f"{what} qty")))
     return tuple(levels)
 
 
@@ -303,10 +203,7 @@ def parse_quote(
 
 
 def _order_type(wire: Mapping[str, Any], what: str) -> OrderType:
-    kind = _TYPES.get(_str(wire, "type", what))
-    if kind is None:
-        raise _bad(f"{what}.type {wire.get('type')!r} is unknown")
-    return kind
+    return _r.enum(wire, "type", ORDER_TYPE, what)
 
 
 def parse_order(wire: Any, symbol_of: Callable[[str], str]) -> Order:
@@ -426,7 +323,7 @@ def parse_balances(wire: Any) -> list[Balance]:
 def parse_ack(wire: Any) -> None:
     """`DELETE allOpenOrders` -> nothing; anything but `{"code": 200, ...}` is a bad reply."""
     reply = _obj(wire, "allOpenOrders")
-    if reply.get("code") not in (200, "200"):
+    if error_code(reply) != 200:  # 200 or "200"
         raise _bad("allOpenOrders did not confirm")
 
 

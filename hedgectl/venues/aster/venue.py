@@ -35,6 +35,7 @@ from hedgectl.venues.aster import parse
 from hedgectl.venues.aster.auth import keys_from_config
 from hedgectl.venues.aster.client import AsterClient, PreparedCall
 from hedgectl.venues.base import PreparedOrder, WireRequest
+from hedgectl.venues.ccxt_wire import check_order_rules
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.host_guard import origin
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
@@ -73,6 +74,7 @@ class AsterVenue:
         self._sleep = sleep
         self._reconcile_delays_s = tuple(reconcile_delays_s) or (0.0,)
         self._markets: dict[str, Market] | None = None
+        self._broken: dict[str, str] = {}
         self._canonical: dict[str, str] = {}
         self._markets_lock = asyncio.Lock()
         self._funding: dict[str, timedelta] = {}
@@ -96,7 +98,7 @@ class AsterVenue:
             cfg = self._config
             markets = None if reload else load_markets_cache(cfg.cache_dir, VENUE, cfg.base_url, cfg.market_cache_ttl_s)
             if markets is None:
-                markets = parse.parse_markets(await self._client.get_exchange_info())
+                markets, self._broken = parse.parse_markets(await self._client.get_exchange_info())
                 save_markets_cache(cfg.cache_dir, VENUE, cfg.base_url, markets)
             self._markets = markets
             self._canonical = {m.venue_symbol: m.symbol for m in markets.values()}
@@ -107,6 +109,8 @@ class AsterVenue:
         base = canonical_symbol(symbol)
         markets = await self.load_markets()
         if base not in markets:
+            if base in self._broken:  # one odd row: this symbol is refused, the venue's others still trade
+                raise BadResponse(VENUE, f"{base}: market rules unreadable: {self._broken[base]}")
             raise SymbolNotListed(VENUE, f"no trading USDT perpetual for {base}")
         return markets[base]
 
@@ -160,6 +164,7 @@ class AsterVenue:
     async def prepare_order(self, request: OrderRequest) -> PreparedOrder:
         """Sign and build POST /fapi/v{1,3}/order (rate-limit tokens and clock offset taken here); nothing is sent."""
         market = await self.market(request.symbol)
+        check_order_rules(market, request)  # step, tick, and the market-order cap (MARKET_LOT_SIZE) before sending
         params = parse.to_wire_order(market.venue_symbol, request)
         call = await self._client.prepare_order_post(params)
         wire = WireRequest(call.http.method, str(call.http.url), dict(call.http.headers), call.http.content or None)

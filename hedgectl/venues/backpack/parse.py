@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TypeVar
 
 from hedgectl.domain.ids import uint32_client_id
@@ -30,7 +30,8 @@ from hedgectl.domain.types import (
     Side,
     TimeInForce,
 )
-from hedgectl.errors import BadResponse
+from hedgectl.venues.kit.wire import WireReader
+from hedgectl.venues.kit.wire import decode_json as wire_json
 
 VENUE = "backpack"
 T = TypeVar("T")
@@ -47,148 +48,43 @@ ORDER_STATUSES = {
     "Cancelled": OrderStatus.CANCELED,
     "Expired": OrderStatus.EXPIRED,
     "TriggerPending": OrderStatus.NEW,
+    "Triggered": OrderStatus.NEW,  # a trigger order that fired: now working as an ordinary order
     "TriggerFailed": OrderStatus.REJECTED,
 }
+# Why an Expired order expired, when it means the venue refused it outright (nothing could fill).
+REFUSAL_REASONS = {"PostOnlyMode": "the market is in post-only mode: orders that would take are refused"}
 
 
-def _bad(message: str) -> BadResponse:
-    return BadResponse(VENUE, message)
-
-
-# --- primitive readers -------------------------------------------------------------------------------
+_r = WireReader(VENUE)
+_bad = _r.bad
+_obj = _r.obj
+_list = _r.seq
+_present = _r.field
+_dec = _r.dec
+_opt_dec = _r.opt_dec
+_nonneg = _r.nonneg
+_positive = _r.positive
+_str = _r.text
+_id = _r.ident
+_enum = _r.enum
+_opt_time = _r.opt_iso_or_ms
 
 
 def decode_json(body: str | bytes) -> object:
-    """Parse a reply body as JSON; an empty, truncated, HTML or plain-text body raises BadResponse."""
-    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
-    if not text.strip():
-        raise _bad("empty reply")
-    try:
-        return json.loads(text)
-    except ValueError:
-        snippet = " ".join(text.split())[:120]
-        raise _bad(f"reply is not JSON: {snippet!r}") from None
-
-
-def _obj(wire: object, what: str) -> Mapping[str, object]:
-    if not isinstance(wire, dict):
-        raise _bad(f"{what}: expected an object, got {type(wire).__name__}")
-    return wire
-
-
-def _list(wire: object, what: str) -> list[object]:
-    if not isinstance(wire, list):
-        raise _bad(f"{what}: expected a list, got {type(wire).__name__}")
-    return wire
-
-
-def _present(wire: Mapping[str, object], key: str, what: str) -> object:
-    if key not in wire or wire[key] is None:
-        raise _bad(f"{what}: missing field {key!r}")
-    return wire[key]
-
-
-def _to_decimal(value: object, key: str, what: str) -> Decimal:
-    # Decimals arrive as strings; integers are tolerated, floats and booleans are not (no silent rounding).
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _bad(f"{what}: field {key!r} is not a decimal string ({type(value).__name__})")
-    try:
-        number = Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation:
-        raise _bad(f"{what}: field {key!r} is not a number: {str(value)[:40]!r}") from None
-    if not number.is_finite():
-        raise _bad(f"{what}: field {key!r} is not finite")
-    if number and not -30 <= number.adjusted() < 30:  # garbage, and 1e-999999 overflows a division
-        raise _bad(f"{what}: field {key!r} is out of range: {str(value)[:40]!r}")
-    return number
-
-
-def _dec(wire: Mapping[str, object], key: str, what: str) -> Decimal:
-    return _to_decimal(_present(wire, key, what), key, what)
-
-
-def _opt_dec(wire: Mapping[str, object], key: str, what: str) -> Decimal | None:
-    value = wire.get(key)
-    return None if value is None else _to_decimal(value, key, what)
-
-
-def _nonneg(wire: Mapping[str, object], key: str, what: str) -> Decimal:
-    number = _dec(wire, key, what)
-    if number < 0:
-        raise _bad(f"{what}: field {key!r} is negative")
-    return number
-
-
-def _positive(wire: Mapping[str, object], key: str, what: str) -> Decimal:
-    number = _dec(wire, key, what)
-    if number <= 0:
-        raise _bad(f"{what}: field {key!r} must be positive")
-    return number
-
-
-def _str(wire: Mapping[str, object], key: str, what: str) -> str:
-    value = _present(wire, key, what)
-    if not isinstance(value, str) or not value:
-        raise _bad(f"{what}: field {key!r} is not a non-empty string")
-    return value
-
-
-def _id(wire: Mapping[str, object], key: str, what: str) -> str:
-    value = _present(wire, key, what)
-    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-        raise _bad(f"{what}: field {key!r} is not an id")
-    return str(value)
+    """Parse a reply body as JSON (floats as Decimal); an empty, truncated, HTML or text body raises BadResponse."""
+    return wire_json(body, VENUE)
 
 
 def _int(value: object, key: str, what: str) -> int:
-    if isinstance(value, bool):
-        raise _bad(f"{what}: field {key!r} is not an integer")
-    if isinstance(value, int):
-        return value
-    text = value.strip() if isinstance(value, str) else ""
-    # ASCII digits only ("²".isdigit() is true, int("²") raises) and not thousands of them (int() refuses).
-    if text.isascii() and text.isdigit() and len(text) <= 30:
-        return int(text)
-    raise _bad(f"{what}: field {key!r} is not an integer")
+    return _r.integer(value, f"{what}.{key}")
 
 
 def _opt_bool(wire: Mapping[str, object], key: str, what: str) -> bool:
-    value = wire.get(key)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise _bad(f"{what}: field {key!r} is not a boolean")
-    return value
-
-
-def _enum(wire: Mapping[str, object], key: str, table: Mapping[str, T], what: str) -> T:
-    value = _present(wire, key, what)
-    if not isinstance(value, str) or value not in table:
-        raise _bad(f"{what}: unknown {key} {str(value)[:40]!r}")
-    return table[value]
+    return _r.flag(wire, key, what)
 
 
 def _ms_time(value: object, key: str, what: str) -> datetime:
-    ms = _int(value, key, what)
-    if not 0 <= ms < 10**14:  # beyond the year 5138 fromtimestamp overflows: a garbled field, not a time
-        raise _bad(f"{what}: field {key!r} is not an epoch-millisecond time")
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
-def _iso_or_ms_time(value: object, key: str, what: str) -> datetime:
-    """Epoch ms (REST order replies) or an ISO string without a zone, meaning UTC (history)."""
-    if isinstance(value, str) and not value.strip().isdigit():
-        try:
-            at = datetime.fromisoformat(value)
-        except ValueError:
-            raise _bad(f"{what}: field {key!r} is not a timestamp: {value[:40]!r}") from None
-        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    return _ms_time(value, key, what)
-
-
-def _opt_time(wire: Mapping[str, object], key: str, what: str) -> datetime | None:
-    value = wire.get(key)
-    return None if value is None else _iso_or_ms_time(value, key, what)
+    return _r.epoch(value, f"{what}.{key}")
 
 
 # --- server time, errors ------------------------------------------------------------------------------
@@ -281,8 +177,8 @@ def _levels(wire: object, side: str) -> list[BookLevel]:
     for row in _list(wire, f"depth {side}"):
         if not isinstance(row, list) or len(row) < 2:
             raise _bad(f"depth {side}: a level is not [price, quantity]")
-        price = _to_decimal(row[0], "price", f"depth {side}")
-        qty = _to_decimal(row[1], "quantity", f"depth {side}")
+        price = _r.number(row[0], f"depth {side} price")
+        qty = _r.number(row[1], f"depth {side} quantity")
         if price <= 0 or qty < 0:
             raise _bad(f"depth {side}: a level has a non-positive price or negative quantity")
         if qty > 0:
@@ -357,7 +253,9 @@ def parse_order(wire: object, symbol: str, client_ids: Mapping[int, str] | None 
     order = _obj(wire, "order")
     order_id = _id(order, "id", "order")
     what = f"order {order_id[:40]}"
-    qty = _positive(order, "quantity", what)
+    # Trigger orders (stop loss, take profit) carry `quantity: null` and their size in `triggerQuantity`.
+    qty_key = "quantity" if order.get("quantity") is not None else "triggerQuantity"
+    qty = _positive(order, qty_key, what)
     filled = _nonneg(order, "executedQuantity", what)
     if filled > qty:
         raise _bad(f"{what}: executedQuantity {filled} exceeds quantity {qty}")
@@ -386,21 +284,36 @@ def parse_order(wire: object, symbol: str, client_ids: Mapping[int, str] | None 
 
 
 def expiry_reason(wire: object) -> str | None:
-    """Why an Expired order expired (`PostOnlyTaker`, `ImmediateOrCancel`, ...), when the reply says."""
+    """Why an Expired order expired (`PostOnlyTaker`, `ImmediateOrCancel`, `PostOnlyMode`, ...), when it says."""
     value = _obj(wire, "order").get("expiryReason")
     return value if isinstance(value, str) else None
+
+
+def refusal(order: Order, wire: object) -> str | None:
+    """What to tell the user when an order came back Expired, unfilled, for a reason that is a refusal.
+
+    `PostOnlyMode` (the market takes only post-only orders for now) is the venue saying no, not a race
+    lost like `PostOnlyTaker`: the caller reports it as a rejection.
+    """
+    if order.status is not OrderStatus.EXPIRED or order.filled_qty:
+        return None
+    return REFUSAL_REASONS.get(expiry_reason(wire) or "")
 
 
 def parse_fill(wire: object, symbol: str, client_ids: Mapping[int, str] | None = None) -> Fill:
     """GET /wapi/v1/history/fills item -> Fill (fee positive = paid, in feeSymbol)."""
     fill = _obj(wire, "fill")
-    trade_id = _id(fill, "tradeId", "fill")
+    # System fills (liquidation, ADL, settlement) have `tradeId: null`: identify them by what they are, so
+    # the same fill read twice is still one fill.
+    trade_id = _r.opt_ident(fill, "tradeId", "fill") or "system:" + ":".join(
+        str(fill.get(key))[:40] for key in ("orderId", "timestamp", "quantity", "price")
+    )
     what = f"fill {trade_id[:40]}"
     cid_value = fill.get("clientId")
     cid = None if cid_value is None else _int(cid_value, "clientId", what)
-    is_maker = fill.get("isMaker")
-    if not isinstance(is_maker, bool):
-        raise _bad(f"{what}: field 'isMaker' is not a boolean")
+    if fill.get("isMaker") is None:
+        raise _bad(f"{what}: field 'isMaker' is missing")
+    is_maker = _r.flag(fill, "isMaker", what)
     return Fill(
         venue=VENUE,
         symbol=symbol,
@@ -413,7 +326,7 @@ def parse_fill(wire: object, symbol: str, client_ids: Mapping[int, str] | None =
         fee_asset=_str(fill, "feeSymbol", what),
         is_maker=is_maker,
         client_order_id=None if cid is None else (client_ids or {}).get(cid, str(cid)),
-        at=_iso_or_ms_time(_present(fill, "timestamp", what), "timestamp", what),
+        at=_r.iso_or_ms(fill, "timestamp", what),
     )
 
 

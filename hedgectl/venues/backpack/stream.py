@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from websockets.asyncio.client import connect as ws_connect
@@ -30,6 +30,7 @@ from hedgectl.venues.backpack import auth
 from hedgectl.venues.backpack.parse import ORDER_STATUSES
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.host_guard import ensure_allowed, is_loopback
+from hedgectl.venues.kit.wire import WireReader, is_none, to_number
 from hedgectl.venues.streams import EventSource, OrderEvent
 from hedgectl.venues.time_offset import TimeOffset
 
@@ -93,61 +94,24 @@ def order_stream_name(venue_symbol: str | None) -> str:
 # --- parsing (pure) ---------------------------------------------------------------------------------------
 
 
+_r = WireReader(f"{VENUE}")
+_WHAT = "order stream"
+
+
 def _bad(message: str) -> BadResponse:
     return BadResponse(VENUE, f"order stream: {message}")
 
 
-def _field(data: Mapping[str, Any], key: str) -> Any:
-    value = data.get(key)
-    if value is None:
-        raise _bad(f"missing field {key!r}")
-    return value
-
-
-def _decimal(data: Mapping[str, Any], key: str) -> Decimal:
-    value = _field(data, key)
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _bad(f"field {key!r} is not a decimal string")
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise _bad(f"field {key!r} is not a number: {str(value)[:40]!r}") from None
-    if not number.is_finite() or number < 0:
-        raise _bad(f"field {key!r} is not a non-negative number")
-    return number
-
-
-def _opt_decimal(data: Mapping[str, Any], key: str) -> Decimal | None:
-    return None if data.get(key) is None else _decimal(data, key)
-
-
-def _id(data: Mapping[str, Any], key: str) -> str:
-    value = _field(data, key)
-    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-        raise _bad(f"field {key!r} is not an id")
-    return str(value)
-
-
 def _micros(data: Mapping[str, Any], key: str) -> datetime | None:
+    # Event and engine times are epoch microseconds, numbers or (as ccxt's recordings show) strings.
     value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
-        raise _bad(f"field {key!r} is not a microsecond timestamp")
-    return datetime.fromtimestamp(int(value) / 1_000_000, tz=UTC)
-
-
-def _enum(data: Mapping[str, Any], key: str, table: Mapping[str, Any]) -> Any:
-    value = _field(data, key)
-    if not isinstance(value, str) or value not in table:
-        raise _bad(f"unknown {key} {str(value)[:40]!r}")
-    return table[value]
+    return None if is_none(value) else _r.epoch(value, f"{_WHAT}.{key}", per_second=1_000_000)
 
 
 def decode_message(raw: str | bytes) -> dict[str, Any]:
     """One WebSocket text frame as a JSON object; an error reply raises AuthError (the venue refused us)."""
     try:
-        message = json.loads(raw)
+        message = json.loads(raw, parse_float=Decimal)
     except ValueError:
         raise _bad("a message is not JSON") from None
     if not isinstance(message, dict):
@@ -173,52 +137,59 @@ def parse_order_update(
     symbol = canonical.get(str(data.get("s")))
     if symbol is None:
         return None
-    order_id = _id(data, "i")
-    qty = _decimal(data, "q")
-    filled = _decimal(data, "z")
+    order_id = _r.ident(data, "i", _WHAT)
+    # A trigger order's update says q "0" and carries its size in Y (trigger quantity).
+    qty = _r.nonneg(data, "q", _WHAT)
+    filled = _r.nonneg(data, "z", _WHAT)
+    if not qty and data.get("Y") is not None:
+        if to_number(data["Y"]) is None and not filled:
+            # A trigger order sized as a share of the position ("80%"): not one of ours (we place none), and
+            # nothing executed, so there is no base quantity to report and nothing to track.
+            return None
+        qty = _r.positive(data, "Y", _WHAT)
     if filled > qty:
         raise _bad(f"order {order_id[:40]}: executed {filled} exceeds quantity {qty}")
-    quote = _opt_decimal(data, "Z")
+    quote = _r.opt_dec(data, "Z", _WHAT)
     client_order_id = None
     if data.get("c") is not None:
-        text = _id(data, "c")
+        text = _r.ident(data, "c", _WHAT)
         client_order_id = (client_ids or {}).get(int(text), text) if text.isdigit() else text
-    price = _opt_decimal(data, "p")
+    price = _r.opt_dec(data, "p", _WHAT)
     at = _micros(data, "E")
-    side = _enum(data, "S", _SIDES)
+    side = _r.enum(data, "S", _SIDES, _WHAT)
     order = Order(
         venue=VENUE,
         symbol=symbol,
         order_id=order_id,
         client_order_id=client_order_id,
         side=side,
-        type=_enum(data, "o", _TYPES),
-        status=_enum(data, "X", ORDER_STATUSES),
+        type=_r.enum(data, "o", _TYPES, _WHAT),
+        status=_r.enum(data, "X", ORDER_STATUSES, _WHAT),
         qty=qty,
         filled_qty=filled,
         avg_price=quote / filled if filled > 0 and quote else None,
         price=price if price else None,
-        reduce_only=data.get("r") is True,
+        reduce_only=_r.flag(data, "r", _WHAT),
         updated_at=at,
     )
     fill = None
     if data.get("e") == "orderFill":
-        maker = data.get("m")
-        if not isinstance(maker, bool):
-            raise _bad("field 'm' is not a boolean")
-        fill_qty = _decimal(data, "l")
+        if data.get("m") is None:
+            raise _bad("field 'm' is missing")
+        maker = _r.flag(data, "m", _WHAT)
+        fill_qty = _r.dec(data, "l", _WHAT)
         if fill_qty <= 0 or fill_qty > filled:
             raise _bad(f"order {order_id[:40]}: fill quantity {fill_qty} is not within (0, {filled}]")
         fill = Fill(
             venue=VENUE,
             symbol=symbol,
             order_id=order_id,
-            trade_id=_id(data, "t"),
+            trade_id=_r.ident(data, "t", _WHAT),
             side=side,
             qty=fill_qty,
-            price=_decimal(data, "L"),
-            fee=_decimal(data, "n"),
-            fee_asset=str(_field(data, "N")),
+            price=_r.positive(data, "L", _WHAT),
+            fee=_r.dec(data, "n", _WHAT),  # negative: a maker rebate
+            fee_asset=_r.text(data, "N", _WHAT),
             is_maker=maker,
             client_order_id=client_order_id,
             at=_micros(data, "T") or at,

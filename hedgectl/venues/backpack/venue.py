@@ -222,9 +222,13 @@ class BackpackVenue:
         except AmbiguousOrderState as exc:
             return await self._reconcile_placement(market, request, client_id, window_ends, exc)
         try:
-            return parse.parse_order(wire, market.symbol, self._client_ids)
+            order = parse.parse_order(wire, market.symbol, self._client_ids)
         except BadResponse as exc:
             return await self._reconcile_placement(market, request, client_id, window_ends, exc)
+        refused = parse.refusal(order, wire)
+        if refused is not None:
+            raise OrderRejected(VENUE, f"{market.symbol}: {refused}")
+        return order
 
     async def _reconcile_placement(
         self, market: Market, request: OrderRequest, client_id: int, window_ends: float, cause: VenueError
