@@ -164,31 +164,50 @@ async def _run(
     if isinstance(feed, StreamFeed):
         feed.warm(maker, config.symbol)
     streams_open = isinstance(feed, StreamFeed)
+    # Installed from the start-up check until the outcome is printed: a Ctrl+C while checking, while the
+    # streams close or while the summary is written is handled like any other, never a KeyboardInterrupt.
+    interrupts.install()
     try:
         checked = await preflight(maker, taker, config, max_notional=session.settings.max_notional_usdt)
+        if interrupts.requested:
+            return _interrupted_before_start(session, config, json_out=json_out)
         reporter: _JsonReporter | _RichReporter = (
             _JsonReporter() if json_out else _RichReporter(session.mode, config)
         )
-        # Installed until the outcome is printed: a second Ctrl+C while the streams close or the summary is
-        # written warns like any other, instead of raising KeyboardInterrupt past the summary.
-        interrupts.install()
         try:
-            try:
-                result = await run_loop(
-                    maker, taker, Dispatcher(session.journal, session.run_id), config, reporter, interrupts,
-                    checked, feed=feed,
-                )
-            finally:
-                reporter.close()
-            if isinstance(feed, StreamFeed):
-                streams_open = False
+            result = await run_loop(
+                maker, taker, Dispatcher(session.journal, session.run_id), config, reporter, interrupts, checked,
+                feed=feed,
+            )
+        finally:
+            reporter.close()
+        if isinstance(feed, StreamFeed):
+            streams_open = False
+            await feed.aclose()
+        return _report(session, result, json_out=json_out)
+    finally:
+        try:
+            if streams_open and isinstance(feed, StreamFeed):
                 await feed.aclose()
-            return _report(session, result, json_out=json_out)
         finally:
             interrupts.uninstall()
-    finally:
-        if streams_open and isinstance(feed, StreamFeed):
-            await feed.aclose()
+
+
+def _interrupted_before_start(session: Session, config: LoopConfig, *, json_out: bool) -> int:
+    """Ctrl+C during the start-up check: nothing was sent, nothing is left to do."""
+    from hedgectl.cli import render
+    from hedgectl.engine.maker_taker import LoopResult
+
+    message = "interrupted before the loop started: nothing was sent"
+    session.outcome.status = "interrupted"
+    session.outcome.error = message
+    if json_out:
+        from hedgectl.cli import output
+
+        output.emit_document(_summary(session.mode, LoopResult(config=config, interrupted=True, error=message)))
+    else:
+        render.line(message, style="yellow")
+    return 130
 
 
 def _interrupts(config: LoopConfig, warn: Callable[[str], None]) -> Interrupts:

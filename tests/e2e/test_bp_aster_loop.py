@@ -542,3 +542,16 @@ def test_the_example_config_file_runs_a_cycle_through_the_cli(frozen_sim: Sim) -
     assert loop.summary["qty"] == "10"
     assert "ignored" not in loop.stderr  # the example's hosts and windows are hedgectl's own
     assert frozen_sim.all_flat()
+
+
+def test_ctrl_c_twice_during_the_start_up_check_exits_130_having_sent_nothing(frozen_sim: Sim) -> None:
+    frozen_sim.post("/_sim/latency", {"venue": "aster", "ms": 1500})  # the check's reads take a while
+    loop = Loop("--qty", "10", *FAST)
+    eventually(lambda: any(r["venue"] == "aster" for r in frozen_sim.requests()))
+    loop.interrupt()
+    loop.interrupt()
+    assert loop.finish() == 130, loop.stderr
+    assert loop.summary["interrupted"] is True
+    assert loop.summary["error"] == "interrupted before the loop started: nothing was sent"
+    assert "Traceback" not in loop.stderr
+    assert not frozen_sim.requests("create_order")
