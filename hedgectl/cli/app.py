@@ -142,6 +142,13 @@ def main(argv: list[str] | None = None) -> int:
             logging.getLogger("hedgectl").exception("internal error")
         _report(f"internal error: {type(exc).__name__} (run with -v for details)", 1)
         code = 1
+    if argv is None:  # this process's own command line (tests call main in-process with argv)
+        import signal
+
+        # The command is over, its outcome printed and journaled: a late Ctrl+C or SIGTERM while the
+        # interpreter shuts down must not turn the exit code into a death by signal.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sys.exit(code)
 
 

@@ -94,6 +94,8 @@ def bootstrap(
         long_venue, short_venue = session.registry.venue(long_name), session.registry.venue(short_name)
         reporter: Any = _SilentReporter() if json_out else _RichReporter()
         interrupts = Interrupts(render.warn)
+        # Installed until the outcome is printed: a second Ctrl+C after the closes must not raise
+        # KeyboardInterrupt past the summary (the final "interrupted: ..." line is always printed).
         interrupts.install()
         try:
             if not json_out:
@@ -112,26 +114,26 @@ def bootstrap(
                 streams=streams,
                 confirm=_plan_confirmation(session.confirm_live),
             )
+            if result.declined:
+                from hedgectl.errors import ConfigError
+
+                raise ConfigError("live trading not confirmed")
+            code = result.exit_code
+            session.outcome.status = {0: "ok", 1: "failed", 3: "exposure", 130: "interrupted"}.get(code, "failed")
+            session.outcome.net_pnl = result.total.net if result.pnl else None
+            session.outcome.volume = _volume(result)
+            session.outcome.error = result.error
+            if json_out:
+                from hedgectl.cli import output
+
+                output.emit_document({"run_id": session.run_id, **_document(session.mode, result)})
+                if not result.flat and result.final is not None:
+                    render.error(f"EXPOSURE REMAINS: {result.final.describe_exposure()} - run `hedgectl flatten --all`")
+            else:
+                _render_summary(result)
+            return code
         finally:
             interrupts.uninstall()
-        if result.declined:
-            from hedgectl.errors import ConfigError
-
-            raise ConfigError("live trading not confirmed")
-        code = result.exit_code
-        session.outcome.status = {0: "ok", 1: "failed", 3: "exposure", 130: "interrupted"}.get(code, "failed")
-        session.outcome.net_pnl = result.total.net if result.pnl else None
-        session.outcome.volume = _volume(result)
-        session.outcome.error = result.error
-        if json_out:
-            from hedgectl.cli import output
-
-            output.emit_document({"run_id": session.run_id, **_document(session.mode, result)})
-            if not result.flat and result.final is not None:
-                render.error(f"EXPOSURE REMAINS: {result.final.describe_exposure()} - run `hedgectl flatten --all`")
-        else:
-            _render_summary(result)
-        return code
 
     args = {**{k: str(v) for k, v in config_args.items()}, "streams": str(streams)}
     # Live mode's typed confirmation is asked by the cycle, once the plan is made and shown (reads only, the

@@ -12,6 +12,9 @@ from hedgectl.cli.common import run_command
 from hedgectl.cli.session import Session
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from hedgectl.engine.interrupts import Interrupts
     from hedgectl.engine.loop_config import LoopConfig, SeedFile
     from hedgectl.engine.maker_taker import LoopResult
     from hedgectl.engine.maker_taker_base import LoopEvent
@@ -142,7 +145,6 @@ async def _run(
 ) -> int:
     from hedgectl.cli import render
     from hedgectl.engine.dispatch import Dispatcher
-    from hedgectl.engine.interrupts import Interrupts
     from hedgectl.engine.maker_taker import preflight, run_loop
     from hedgectl.engine.maker_taker_feed import FillFeed, PollingFeed
     from hedgectl.engine.stream_feed import StreamFeed
@@ -155,29 +157,83 @@ async def _run(
         session.registry.ensure_usable(name)
     maker = session.registry.venue(config.maker_venue)
     taker = session.registry.venue(config.taker_venue)
-    interrupts = Interrupts(render.warn)
+    interrupts = _interrupts(config, render.warn)
     polling = PollingFeed(interrupts.stop, interval_s=config.poll_interval_s, on_error=render.warn)
     # Maker fills arrive on the venue's private order stream (polling only while it is down).
     feed: FillFeed = StreamFeed(interrupts.stop, fallback=polling, on_error=render.warn) if streams else polling
     if isinstance(feed, StreamFeed):
         feed.warm(maker, config.symbol)
+    streams_open = isinstance(feed, StreamFeed)
+    # Installed from the start-up check until the outcome is printed: a Ctrl+C while checking, while the
+    # streams close or while the summary is written is handled like any other, never a KeyboardInterrupt.
+    interrupts.install()
     try:
         checked = await preflight(maker, taker, config, max_notional=session.settings.max_notional_usdt)
+        if interrupts.requested:
+            return _interrupted_before_start(session, config, json_out=json_out)
         reporter: _JsonReporter | _RichReporter = (
             _JsonReporter() if json_out else _RichReporter(session.mode, config)
         )
-        interrupts.install()
         try:
             result = await run_loop(
                 maker, taker, Dispatcher(session.journal, session.run_id), config, reporter, interrupts, checked,
                 feed=feed,
             )
         finally:
-            interrupts.uninstall()
             reporter.close()
-    finally:
         if isinstance(feed, StreamFeed):
+            streams_open = False
             await feed.aclose()
+        return _report(session, result, json_out=json_out)
+    finally:
+        try:
+            if streams_open and isinstance(feed, StreamFeed):
+                await feed.aclose()
+        finally:
+            interrupts.uninstall()
+
+
+def _interrupted_before_start(session: Session, config: LoopConfig, *, json_out: bool) -> int:
+    """Ctrl+C during the start-up check: nothing was sent, nothing is left to do."""
+    from hedgectl.cli import render
+    from hedgectl.engine.maker_taker import LoopResult
+
+    message = "interrupted before the loop started: nothing was sent"
+    session.outcome.status = "interrupted"
+    session.outcome.error = message
+    if json_out:
+        from hedgectl.cli import output
+
+        output.emit_document(_summary(session.mode, LoopResult(config=config, interrupted=True, error=message)))
+    else:
+        render.line(message, style="yellow")
+    return 130
+
+
+def _interrupts(config: LoopConfig, warn: Callable[[str], None]) -> Interrupts:
+    """Ctrl+C's messages say what this loop does on stop (--on-exit) and what pressing again does."""
+    from hedgectl.engine.interrupts import Interrupts
+    from hedgectl.engine.loop_config import OnExit
+
+    if config.on_exit is OnExit.FLATTEN:
+        doing, then = "stopping and flattening both venues", "then flattening both venues"
+    else:
+        doing = "stopping and keeping the pair hedged"
+        then = "then keeping the pair hedged as it is (--on-exit keep-hedged: no flatten)"
+    return Interrupts(
+        warn,
+        first_message=(
+            f"interrupted: cancelling the resting order, hedging what filled, {then} "
+            "(Ctrl+C twice more aborts at once, and positions may then remain open)"
+        ),
+        doing=doing,
+    )
+
+
+def _report(session: Session, result: LoopResult, *, json_out: bool) -> int:
+    """Record the outcome in the session, print the summary (or the JSON one), return the exit code."""
+    from hedgectl.cli import render
+
     code = result.exit_code
     session.outcome.status = {0: "ok", 1: "failed", 3: "exposure", 130: "interrupted"}.get(code, "failed")
     session.outcome.error = result.exposure if code == 3 else result.error
@@ -343,6 +399,13 @@ def _describe(event: LoopEvent) -> str | None:
             f"{where} pausing {d['seconds']:.0f} s: {d['venue']} funding at {d['funding_at']:%H:%M:%S} UTC "
             f"({d['funding_time_source']})"
         )
+    if kind == "wait":
+        # A re-quote wait is only counted down: a line per resting order would drown the fills.
+        if d["reason"] == "between_legs":
+            return f"{where} waiting {d['seconds']:g} s before leg 2"
+        if d["reason"] == "cycle_sleep":
+            return f"{where} waiting {d['seconds']:g} s before the next cycle"
+        return None
     if kind == "resume":
         return f"{where} resuming after {d['venue']} funding"
     if kind == "leg" and d.get("action") == "end":
@@ -379,8 +442,9 @@ def _stats_table(snapshot: StatsSnapshot, status: str | None) -> Any:
         ["corrections / residual closes / pauses", f"{s.corrections} / {s.residual_closes} / {s.pauses}"],
         ["positions (maker / taker)", f"{f(s.maker_position)} / {f(s.taker_position)}"],
     ]
-    title = "bp-aster loop stats" + (f" - {status}" if status else "")
-    return render.make_table(title, ["metric", "value"], rows, right=["value"])
+    table = render.make_table("bp-aster loop stats", ["metric", "value"], rows, right=["value"])
+    # The countdown of the current wait (funding pause, re-quote, between legs/cycles): one line under the table.
+    return render.with_line(table, f"{status} (Ctrl+C to stop)" if status else None)
 
 
 def _summary(mode: str, result: LoopResult) -> dict[str, Any]:

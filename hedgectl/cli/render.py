@@ -9,13 +9,14 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
 _stdout: Console | None = None
 _stderr: Console | None = None
+_live: Live | None = None  # the live display on stdout, while one runs
 
 
 def stdout_console() -> Console:
@@ -60,7 +61,7 @@ def heading(text: str) -> None:
 
 
 def warn(text: str) -> None:
-    stderr_console().print(Text(f"warning: {text}", style="yellow"))
+    _to_stderr(Text(f"warning: {text}", style="yellow"))
 
 
 def live_banner(text: str) -> None:
@@ -69,7 +70,17 @@ def live_banner(text: str) -> None:
 
 
 def error(text: str) -> None:
-    stderr_console().print(Text(f"error: {text}", style="bold red"), soft_wrap=True)
+    _to_stderr(Text(f"error: {text}", style="bold red"))
+
+
+def _to_stderr(text: Text) -> None:
+    live, console = _live, stderr_console()
+    if live is not None and console.is_terminal:
+        # Written straight to the terminal, a line under a live display is erased by its next refresh:
+        # print it above the display instead (the same terminal).
+        live.console.print(text, soft_wrap=True)
+    else:
+        console.print(text, soft_wrap=True)
 
 
 Rows = Sequence[Sequence[Any]]
@@ -93,13 +104,28 @@ def live_text(initial: str) -> Iterator[Any]:
 @contextmanager
 def live_table(build: Any) -> Iterator[Any]:
     """A table re-rendered in place; yields `update(renderable_args)` that rebuilds it via `build(args)`."""
+    global _live
     console = stdout_console()
-    with Live(console=console, refresh_per_second=4, transient=False, auto_refresh=False) as live:
+    # No redirection of sys.stdout/sys.stderr: warnings go through `_to_stderr`, which knows about the display.
+    live = Live(
+        console=console, refresh_per_second=4, transient=False, auto_refresh=False, redirect_stdout=False,
+        redirect_stderr=False,
+    )  # fmt: skip
+    with live:
 
         def update(args: Any) -> None:
             live.update(build(args), refresh=True)
 
-        yield update
+        _live = live if console.is_terminal else None
+        try:
+            yield update
+        finally:
+            _live = None
+
+
+def with_line(renderable: Any, text: str | None, style: str = "yellow") -> Any:
+    """`renderable` with a line under it (a countdown), or alone when `text` is None."""
+    return renderable if text is None else Group(renderable, Text(text, style=style))
 
 
 def make_table(title: str | None, columns: Sequence[str], rows: Rows, *, right: Sequence[str] = ()) -> Table:

@@ -20,9 +20,14 @@ class Interrupts:
         self,
         warn: Callable[[str], None],
         *,
-        first_message: str = "interrupted: stopping and flattening whatever is open (Ctrl+C again to see options)",
+        first_message: str = (
+            "interrupted: stopping and flattening whatever is open "
+            "(Ctrl+C twice more aborts at once, and positions may then remain open)"
+        ),
+        doing: str = "flattening",
     ) -> None:
         self._first_message = first_message
+        self._doing = doing  # what the second press interrupts ("still <doing>: ...")
         self.stop = asyncio.Event()
         self.count = 0
         self.flattening = False
@@ -51,7 +56,8 @@ class Interrupts:
             self.stop.set()
         elif self.count == 2:
             self._warn(
-                "still flattening: interrupting now may LEAVE EXPOSURE OPEN. Press Ctrl+C a third time to abort anyway"
+                f"still {self._doing}: interrupting now may LEAVE EXPOSURE OPEN. "
+                "Press Ctrl+C a third time to abort anyway"
             )
         else:
             sys.stderr.write("aborted by the user: positions may remain open; run `hedgectl flatten --all`\n")

@@ -14,6 +14,7 @@ updates), maker_taker_funding (funding gate), maker_taker_stats (constant-memory
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,9 +27,9 @@ from hedgectl.engine.dispatch import Dispatcher
 from hedgectl.engine.flatten import FlattenReport, flatten
 from hedgectl.engine.interrupts import Interrupts
 from hedgectl.engine.loop_config import LoopConfig, OnExit
-from hedgectl.engine.maker_taker_base import LoopContext, LoopReporter, Stopped
+from hedgectl.engine.maker_taker_base import COUNTDOWN_TICK_S, LoopContext, LoopReporter, Stopped
 from hedgectl.engine.maker_taker_feed import FillFeed, PollingFeed
-from hedgectl.engine.maker_taker_funding import funding_pause, next_funding
+from hedgectl.engine.maker_taker_funding import FundingPause, funding_pause, next_funding
 from hedgectl.engine.maker_taker_hedge import min_order_qty, read_positions, verify_hedged
 from hedgectl.engine.maker_taker_leg import Leg, reference_price
 from hedgectl.engine.maker_taker_stats import LoopStats, StatsSnapshot
@@ -36,7 +37,6 @@ from hedgectl.errors import HedgectlError, UsageError
 from hedgectl.venues.base import Venue
 
 log = logging.getLogger(__name__)
-COUNTDOWN_TICK_S = 1.0
 LEGS: tuple[tuple[int, Side], ...] = ((1, Side.SELL), (2, Side.BUY))
 
 
@@ -175,7 +175,9 @@ async def _cycles(ctx: LoopContext) -> None:
         ctx.cycle += 1
         for leg_no, side in LEGS:
             if leg_no == 2:
-                await ctx.pause(config.between_legs_s)
+                await ctx.wait(
+                    "between_legs", config.between_legs_s, lambda left: f"between legs: leg 2 starts in {left}"
+                )
             await _funding_gate(ctx)
             ctx.leg = leg_no
             ctx.emit("leg", action="start", side=side)
@@ -204,7 +206,6 @@ async def _cycles(ctx: LoopContext) -> None:
                 raise Stopped
         ctx.stats.cycles += 1
         snapshot = ctx.stats.snapshot()
-        ctx.show_stats()
         ctx.emit(
             "cycle",
             journal=True,
@@ -214,7 +215,9 @@ async def _cycles(ctx: LoopContext) -> None:
             net_pnl=snapshot.net_pnl,
         )
         if config.cycles is None or ctx.cycle < config.cycles:
-            await ctx.pause(config.cycle_sleep_s)
+            await ctx.wait(
+                "cycle_sleep", config.cycle_sleep_s, lambda left: f"cycle {ctx.cycle} done: next cycle in {left}"
+            )
 
 
 async def _funding_gate(ctx: LoopContext) -> None:
@@ -243,17 +246,20 @@ async def _funding_gate(ctx: LoopContext) -> None:
             seconds=round(pause.remaining_s(now), 3),
             funding_time_source="venue" if pause.from_venue else "fallback 00/08/16 UTC",
         )
-        ctx.show_stats()
-        try:
+        async with ctx.waiting(
+            "funding",
+            pause.remaining_s(now),
+            functools.partial(_funding_label, pause),
+            venue=pause.venue,
+        ):
+            # Until the venue's funding time by the wall clock, whatever the countdown's own ticks say.
             while (left := pause.remaining_s(ctx.clock.now())) > 0:
-                ctx.countdown(
-                    f"paused: {pause.venue} funding at {pause.funding_at:%H:%M:%S} UTC, "
-                    f"resuming in {_mmss(left)} (Ctrl+C to stop)"
-                )
                 await ctx.pause(min(COUNTDOWN_TICK_S, left))
-        finally:
-            ctx.countdown(None)
         ctx.emit("resume", reason="funding", venue=pause.venue)
+
+
+def _funding_label(pause: FundingPause, left: str) -> str:
+    return f"paused: {pause.venue} funding at {pause.funding_at:%H:%M:%S} UTC, resuming in {left}"
 
 
 async def _exit(ctx: LoopContext, result: LoopResult) -> None:
@@ -308,8 +314,3 @@ async def _describe_positions(ctx: LoopContext, result: LoopResult) -> None:
         return
     result.positions_after = (maker_pos, taker_pos)
     result.exposure = f"{ctx.symbol}: {ctx.maker.name} {maker_pos:+f}, {ctx.taker.name} {taker_pos:+f}"
-
-
-def _mmss(seconds: float) -> str:
-    s = int(seconds + 0.999)
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

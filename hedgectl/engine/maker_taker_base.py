@@ -9,8 +9,9 @@ placement is never retried here: the callers decide, after reconciling by client
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -34,6 +35,7 @@ BACKOFF_START_S = 0.5
 BACKOFF_MAX_S = 30.0
 RATE_LIMIT_MIN_S = 2.0
 EXIT_ATTEMPTS = 6  # bounded retries on the way out (about half a minute in all)
+COUNTDOWN_TICK_S = 1.0
 
 
 class Stopped(Exception):
@@ -57,8 +59,14 @@ class LoopReporter(Protocol):
     def event(self, event: LoopEvent) -> None: ...
     def stats(self, snapshot: StatsSnapshot) -> None: ...
     def countdown(self, text: str | None) -> None:
-        """Show `text` as a line updated in place (a pause's countdown); None ends it."""
+        """Show `text` as a line updated in place (a wait's countdown); None ends it."""
         ...
+
+
+def mmss(seconds: float) -> str:
+    """A countdown's time left, rounded up to the second: 0:09, 12:00, 1:00:00."""
+    s = int(seconds + 0.999)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 def backoff_s(attempt: int, exc: BaseException) -> float:
@@ -98,7 +106,10 @@ class LoopContext:
 
     # -- telling ------------------------------------------------------------------------------------
     def emit(self, kind: str, *, journal: bool = False, **data: Any) -> None:
+        """Report an event, with the stats as they are once it happened (callers update the stats first)."""
         event = LoopEvent(kind=kind, at=self.clock.now(), cycle=self.cycle, leg=self.leg, data=data)
+        # The stats go first, so the table never shows the state before the event its line reports.
+        self.show_stats()
         self._tell(self.reporter.event, event)
         if journal:
             self.dispatcher.journal.event(
@@ -128,6 +139,41 @@ class LoopContext:
         """Wait; raise Stopped if a stop is requested meanwhile (or already was)."""
         if self.stopping or (seconds > 0 and await self.interrupts.sleep(seconds)):
             raise Stopped
+
+    async def wait(self, reason: str, seconds: float, label: Callable[[str], str]) -> None:
+        """A wait the user should see (between legs, between cycles): reported and counted down; Stopped ends it."""
+        if seconds <= 0 or self.stopping:
+            await self.pause(0)
+            return
+        async with self.waiting(reason, seconds, label):
+            await self.pause(seconds)
+
+    @contextlib.asynccontextmanager
+    async def waiting(
+        self, reason: str, seconds: float, label: Callable[[str], str], **data: Any
+    ) -> AsyncIterator[None]:
+        """Report a "wait" event (its reason and length), and count it down while the body runs.
+
+        The one countdown of the loop: `label(time left)` is shown as a line updated every second (the
+        reporter's countdown; nothing in JSON mode), and cleared when the body ends, however it ends."""
+        self.emit("wait", reason=reason, seconds=round(seconds, 3), **data)
+        end = self.clock.monotonic() + seconds
+
+        async def tick() -> None:
+            while True:
+                left = max(0.0, end - self.clock.monotonic())
+                self.countdown(label(mmss(left)))
+                if left <= 0:
+                    return
+                await self.clock.sleep(min(COUNTDOWN_TICK_S, left))
+
+        ticker = asyncio.create_task(tick())
+        try:
+            yield
+        finally:
+            # Suspended at its sleep (or not started), the ticker cannot tell anything after this cancel.
+            ticker.cancel()
+            self.countdown(None)
 
     async def read(self, what: str, call: Callable[[], Awaitable[T]], *, on_exit: bool = False) -> T:
         """Run an idempotent call, retrying transient failures (bounded when `on_exit`)."""

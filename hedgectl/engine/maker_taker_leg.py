@@ -173,8 +173,18 @@ class Leg:
         )
         await self._apply(order)
         if order.status.is_open:
-            until = time.monotonic() + ctx.config.requote_after_s
-            async with contextlib.aclosing(ctx.feed.updates(ctx.maker, order, until=until)) as updates:
+            wait_s = ctx.config.requote_after_s
+            until = time.monotonic() + wait_s
+            resting = f"{ctx.maker.name} {order.side} {order.qty} @ {order.price} resting"
+            async with (
+                ctx.waiting(
+                    "requote",
+                    wait_s,
+                    lambda left: f"leg {ctx.leg}: {resting}, re-quoting in {left} unless filled",
+                    order_id=order.order_id,
+                ),
+                contextlib.aclosing(ctx.feed.updates(ctx.maker, order, until=until)) as updates,
+            ):
                 async for update in updates:
                     order = update.order
                     await self._apply(order, update.seen_ns)

@@ -27,10 +27,12 @@ class Reservoir:
         self.capacity = capacity
         self.count = 0
         self._values: list[float] = []
+        self._sorted: list[float] | None = None  # cached until the next add (the table reads it per event)
         self._rng = random.Random(seed)  # noqa: S311 - sampling, not security
 
     def add(self, value: float) -> None:
         self.count += 1
+        self._sorted = None
         if len(self._values) < self.capacity:
             self._values.append(value)
             return
@@ -45,7 +47,9 @@ class Reservoir:
         """The nearest-rank percentile of the sample (None when empty)."""
         if not self._values:
             return None
-        ordered = sorted(self._values)
+        if self._sorted is None:
+            self._sorted = sorted(self._values)
+        ordered = self._sorted
         rank = max(1, math.ceil(pct / 100 * len(ordered)))
         return ordered[min(rank, len(ordered)) - 1]
 

@@ -7,9 +7,16 @@ from /_sim/state.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
+import re
 import signal
+import struct
 import subprocess
+import sys
+import termios
 import threading
 import time
 from decimal import Decimal
@@ -387,3 +394,164 @@ def test_a_config_file_with_an_unknown_key_exits_2(frozen_sim: Sim, tmp_path: Pa
     assert proc.returncode == 2
     assert "unknown key trade.turbo" in proc.stderr
     assert json.loads(proc.stdout)["ok"] is False
+
+
+def test_every_wait_is_a_json_event_with_its_reason_and_length(frozen_sim: Sim) -> None:
+    loop = Loop(
+        "--qty", "10", "--cycles", "2", "--requote-after", "30", "--between-legs", "0.2", "--cycle-sleep", "0.3",
+        "--stop-before-funding", "0",
+    )  # fmt: skip
+    for leg in range(1, 5):
+        _fill_when_resting(frozen_sim)
+        loop.wait_for("leg", count=leg, action="end")
+    assert loop.finish() == 0, loop.stderr
+    waits = [(e["reason"], e["seconds"], e["cycle"], e["leg"]) for e in loop.events("wait")]
+    assert [w for w in waits if w[0] == "requote"] == [("requote", 30.0, c, leg) for c in (1, 2) for leg in (1, 2)]
+    assert [w for w in waits if w[0] != "requote"] == [
+        ("between_legs", 0.2, 1, None),
+        ("cycle_sleep", 0.3, 1, None),
+        ("between_legs", 0.2, 2, None),
+    ]
+    placed = loop.events("order", action="placed")
+    assert [e["order_id"] for e in loop.events("wait", reason="requote")] == [e["order_id"] for e in placed]
+
+
+@pytest.mark.parametrize("on_exit", ["flatten", "keep-hedged"])
+def test_a_second_sigint_while_stopping_still_ends_with_the_outcome(frozen_sim: Sim, on_exit: str) -> None:
+    loop = Loop("--qty", "10", "--requote-after", "30", "--between-legs", "60", "--on-exit", on_exit)
+    _fill_when_resting(frozen_sim)
+    loop.wait_for("leg", action="end")  # both legs open and hedged: the exit step has work to do
+    loop.interrupt()
+    loop.wait_for("exit")
+    loop.interrupt()  # the second press, while the command finishes
+    assert loop.finish() == 130, loop.stderr
+    assert loop.summary["interrupted"] is True
+    assert "Traceback" not in loop.stderr
+    assert _hedged_exactly(frozen_sim)
+    if on_exit == "flatten":
+        assert "then flattening both venues" in loop.stderr
+        assert frozen_sim.all_flat()
+    else:
+        assert "keeping the pair hedged" in loop.stderr
+        assert "flattening" not in loop.stderr
+    assert "Ctrl+C twice more aborts at once" in loop.stderr
+
+
+class Terminal:
+    """The CLI on a pseudo-terminal (Rich's live table and countdowns), its screen output collected as it comes."""
+
+    ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
+
+    def __init__(self, *args: str) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, 140, 0, 0))
+        env = {**os.environ, "TERM": "xterm", "NO_COLOR": "1"}
+        env.pop("COLUMNS", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hedgectl", *args], stdin=slave, stdout=slave, stderr=slave, env=env,
+            close_fds=True,
+        )  # fmt: skip
+        os.close(slave)
+        self._master = master
+        self._chunks: list[bytes] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self._master, 65536)
+            except OSError:  # EIO: the process closed the terminal
+                return
+            if not chunk:
+                return
+            self._chunks.append(chunk)
+
+    @property
+    def text(self) -> str:
+        return self.ANSI.sub("", b"".join(list(self._chunks)).decode("utf-8", errors="replace"))
+
+    def wait_for(self, pattern: str, count: int = 1, timeout: float = 30) -> None:
+        eventually(lambda: len(re.findall(pattern, self.text)) >= count or self.proc.poll() is not None, timeout)
+        assert len(re.findall(pattern, self.text)) >= count, f"no {pattern!r} x{count}: {self.text[-3000:]}"
+
+    def finish(self, timeout: float = 60) -> int:
+        try:
+            code = self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self._reader.join(timeout=5)
+            os.close(self._master)
+        return code
+
+
+def test_on_a_terminal_every_wait_counts_down_and_the_table_shows_each_event(frozen_sim: Sim) -> None:
+    term = Terminal(
+        "bp-aster", "loop", "--qty", "10", "--cycles", "1", "--requote-after", "1", "--between-legs", "2",
+        "--cycle-sleep", "0", "--stop-before-funding", "0",
+    )  # fmt: skip
+    term.wait_for(r"\[cycle 1 leg 1\] backpack sell 10 @ \S+ posted", count=2)  # re-quoted at least once
+    _fill_when_resting(frozen_sim)
+    term.wait_for(r"\[cycle 1 leg 2\] backpack buy 10 @ \S+ posted")
+    _fill_when_resting(frozen_sim)
+    assert term.finish() == 0, term.text[-3000:]
+    text = term.text
+    requote = r"leg 1: backpack sell 10 @ \S+ resting, re-quoting in 0:01 unless filled \(Ctrl\+C to stop\)"
+    assert re.search(requote, text)
+    assert "between legs: leg 2 starts in 0:02 (Ctrl+C to stop)" in text
+    assert "[cycle 1] waiting 2 s before leg 2" in text
+    # The table already shows each event when its line is printed, not one event later.
+    leg_two = text.index("[cycle 1 leg 2]")
+    assert re.search(r"cycles \(legs\)\s*│\s*0 \(1\)", text[:leg_two]), "leg 1's end not in the table before leg 2"
+    posted = len(re.findall(r"\[cycle 1 leg 1\] backpack sell 10 @ \S+ posted", text))
+    leg_two_fill = text.index("[cycle 1 leg 2] backpack filled")
+    assert re.search(rf"maker orders / requotes\s*│\s*{posted + 1} / {posted - 1}\s*│", text[:leg_two_fill]), (
+        "leg 2's order not counted when it was posted"
+    )
+    assert "BP-ASTER LOOP COMPLETED" in text
+    assert frozen_sim.all_flat()
+
+
+def test_on_a_terminal_a_double_ctrl_c_still_prints_the_final_line(frozen_sim: Sim) -> None:
+    term = Terminal("bp-aster", "loop", "--qty", "10", "--requote-after", "30", "--between-legs", "60")
+    _fill_when_resting(frozen_sim)
+    term.wait_for(r"\[cycle 1 leg 1\] leg done")
+    term.proc.send_signal(signal.SIGINT)
+    term.wait_for(r"on exit \(flatten\): done")
+    term.proc.send_signal(signal.SIGINT)
+    assert term.finish() == 130, term.text[-3000:]
+    text = term.text
+    assert "interrupted: cancelling the resting order, hedging what filled, then flattening both venues" in text
+    assert "interrupted: both venues flat" in text
+    assert "Traceback" not in text
+    assert frozen_sim.all_flat()
+
+
+def test_the_example_config_file_runs_a_cycle_through_the_cli(frozen_sim: Sim) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "hedge_futures.example.yaml"
+    # Only the waits are shortened on the command line; quantity and offset come from the file.
+    loop = Loop("--config", str(example), "--cycles", "1", *FAST)
+    placed = loop.wait_for("order", action="placed")
+    assert D(placed["qty"]) == 10
+    _fill_when_resting(frozen_sim)
+    loop.wait_for("leg", action="end")
+    _fill_when_resting(frozen_sim)
+    assert loop.finish() == 0, loop.stderr
+    assert loop.summary["qty"] == "10"
+    assert "ignored" not in loop.stderr  # the example's hosts and windows are hedgectl's own
+    assert frozen_sim.all_flat()
+
+
+def test_ctrl_c_twice_during_the_start_up_check_exits_130_having_sent_nothing(frozen_sim: Sim) -> None:
+    frozen_sim.post("/_sim/latency", {"venue": "aster", "ms": 1500})  # the check's reads take a while
+    loop = Loop("--qty", "10", *FAST)
+    eventually(lambda: any(r["venue"] == "aster" for r in frozen_sim.requests()))
+    loop.interrupt()
+    loop.interrupt()
+    assert loop.finish() == 130, loop.stderr
+    assert loop.summary["interrupted"] is True
+    assert loop.summary["error"] == "interrupted before the loop started: nothing was sent"
+    assert "Traceback" not in loop.stderr
+    assert not frozen_sim.requests("create_order")

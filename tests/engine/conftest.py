@@ -40,9 +40,11 @@ class Recorder:
     snapshots: list[StatsSnapshot] = field(default_factory=list)
     countdowns: list[str | None] = field(default_factory=list)
     on_event: Callable[[LoopEvent], None] | None = None
+    stats_at: list[StatsSnapshot | None] = field(default_factory=list)  # the table as shown with each event
 
     def event(self, event: LoopEvent) -> None:
         self.events.append(event)
+        self.stats_at.append(self.snapshots[-1] if self.snapshots else None)
         if self.on_event is not None:
             self.on_event(event)
 
@@ -54,6 +56,12 @@ class Recorder:
 
     def of(self, kind: str, **match: Any) -> list[LoopEvent]:
         return [e for e in self.events if e.kind == kind and all(e.data.get(k) == v for k, v in match.items())]
+
+    def shown_with(self, event: LoopEvent) -> StatsSnapshot:
+        """The stats the reporter had been given when it was told `event`."""
+        snapshot = self.stats_at[next(i for i, e in enumerate(self.events) if e is event)]
+        assert snapshot is not None, f"no stats shown before {event.kind}"
+        return snapshot
 
 
 @dataclass

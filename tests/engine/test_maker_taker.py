@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -353,3 +355,82 @@ async def test_exposure_that_cannot_be_closed_exits_3_naming_it(rig: Rig) -> Non
     assert result.exposure is not None
     assert "aster: ASTER +10" in result.exposure
     assert rig.maker.position == 0  # the maker side was still closed
+
+
+async def test_the_stats_shown_with_each_event_already_include_it(rig: Rig) -> None:
+    def fill_later(venue: FakeVenue, _order_id: str) -> None:
+        venue.autofill_default = D(1)  # the first order is re-quoted, the next ones fill at the first look
+
+    rig.maker.on_cancel = fill_later
+    result = await rig.run(cycles=1)
+    assert result.exit_code == 0, result.error
+    first, second = rig.recorder.of("order", action="placed")[:2]
+    assert rig.recorder.shown_with(first).maker_orders == 1
+    shown = rig.recorder.shown_with(second)
+    assert (shown.maker_orders, shown.requotes) == (2, 1)
+    hedge = rig.recorder.of("hedge")[0]
+    assert rig.recorder.shown_with(hedge).hedges == 1
+    leg_one = rig.recorder.of("leg", action="end")[0]
+    shown = rig.recorder.shown_with(leg_one)
+    assert (shown.legs, shown.cycles, shown.maker_position) == (1, 0, D(-10))
+    assert shown.avg_fill_s is not None
+    assert rig.recorder.shown_with(rig.recorder.of("cycle")[0]).cycles == 1
+
+
+async def test_every_wait_is_reported_with_its_reason_and_length_and_counted_down(rig: Rig) -> None:
+    rig.maker.autofill_default = D(1)
+    result = await rig.run(cycles=2, requote_after_s=5, between_legs_s=0.01, cycle_sleep_s=0.02)
+    assert result.exit_code == 0, result.error
+    waits = [(e.data["reason"], e.data["seconds"]) for e in rig.recorder.of("wait")]
+    assert waits.count(("requote", 5.0)) == len(rig.recorder.of("order", action="placed")) == 4
+    assert waits.count(("between_legs", 0.01)) == 2
+    assert waits.count(("cycle_sleep", 0.02)) == 1  # none after the last cycle
+    shown = [c for c in rig.recorder.countdowns if c is not None]
+    requote = [c for c in shown if c.startswith("leg 1: backpack sell 10 @ ")]
+    assert requote
+    assert requote[0].endswith("resting, re-quoting in 0:05 unless filled")
+    assert "between legs: leg 2 starts in 0:01" in shown
+    assert "cycle 1 done: next cycle in 0:01" in shown
+    assert rig.recorder.countdowns[-1] is None
+
+
+async def test_a_countdown_ticks_each_second_of_the_injected_clock() -> None:
+    from types import SimpleNamespace
+
+    from hedgectl.engine.interrupts import Interrupts
+    from hedgectl.engine.maker_taker_base import LoopContext
+    from hedgectl.engine.maker_taker_stats import LoopStats
+    from tests.engine.conftest import FAST, Recorder
+
+    class SteppedClock:
+        """Time moves only when the countdown sleeps."""
+
+        def __init__(self) -> None:
+            self.t = 1000.0
+
+        def now(self) -> datetime:
+            return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=self.t)
+
+        def monotonic(self) -> float:
+            return self.t
+
+        async def sleep(self, seconds: float) -> None:
+            self.t += seconds
+            await asyncio.sleep(0)
+
+    recorder = Recorder()
+    unused: Any = SimpleNamespace()
+    ctx = LoopContext(
+        maker=unused, taker=unused, maker_market=unused, taker_market=unused, dispatcher=unused, config=FAST,
+        reporter=recorder, interrupts=Interrupts(lambda _t: None), clock=SteppedClock(), feed=unused,
+        stats=LoopStats(maker_venue="backpack", taker_venue="aster"),
+    )  # fmt: skip
+
+    async def until_zero() -> None:
+        while "left 0:00" not in recorder.countdowns:
+            await asyncio.sleep(0)
+
+    async with ctx.waiting("between_legs", 2.5, lambda left: f"left {left}"):
+        await asyncio.wait_for(until_zero(), timeout=5)
+    assert recorder.countdowns == ["left 0:03", "left 0:02", "left 0:01", "left 0:00", None]
+    assert [(e.kind, e.data) for e in recorder.events] == [("wait", {"reason": "between_legs", "seconds": 2.5})]

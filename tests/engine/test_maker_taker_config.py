@@ -150,3 +150,33 @@ def test_an_unofficial_base_url_or_window_is_reported(tmp_path: Path) -> None:
     seed = load_seed_file(_write(tmp_path, text))
     assert any("aster.base_url" in w for w in seed.warnings)
     assert any("bp.window" in w for w in seed.warnings)
+
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "hedge_futures.example.yaml"
+
+
+def test_the_repos_example_file_holds_every_key_with_the_seeds_defaults_and_no_real_keys() -> None:
+    import yaml
+
+    from hedgectl.engine.loop_config import _SCHEMA
+
+    document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    assert {section: set(body) for section, body in document.items()} == {s: set(k) for s, k in _SCHEMA.items()}
+    seed = load_seed_file(EXAMPLE)  # the real --config parser
+    assert build_config({}, seed) == LoopConfig()
+    assert seed.credentials == {}  # YOUR_... placeholders count as absent
+    assert seed.warnings == ()
+    secrets = [v for s, keys in _SCHEMA.items() for k, (_, secret) in keys.items() if secret for v in [document[s][k]]]
+    assert secrets
+    assert all(str(v).startswith("YOUR_") for v in secrets)
+
+
+def test_the_readme_documents_every_key_of_the_config_file() -> None:
+    from hedgectl.engine.loop_config import _SCHEMA
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### The bp-aster `--config` file") :]
+    missing = [f"{s}.{k}" for s, keys in _SCHEMA.items() for k in keys if f"`{s}.{k}`" not in section]
+    assert not missing
+    assert "examples/hedge_futures.example.yaml" in section

@@ -153,3 +153,20 @@ def test_a_signal_during_flatten_lets_it_finish_flat_then_exits_130(r: Rig, rng:
     assert all(v["flat"] for v in doc["venues"].values())
     assert "interrupted" in err
     assert [o for o in r.journal_orders() if o["state"] in ("intent", "unknown")] == []  # nothing left unresolved
+
+
+@pytest.mark.parametrize("second_at", ["closing", "after_the_closes"])
+def test_a_second_sigint_while_a_bootstrap_closes_still_prints_the_outcome(r: Rig, second_at: str) -> None:
+    human = [a for a in BOOTSTRAP if a != "--json"]
+    if second_at == "closing":
+        r.fault(venue="aster", op="create_order", kind="accept_then_timeout", count=1, after=1)  # its close is held
+    proc = r.spawn(*human, "--hold", "30")
+    eventually(lambda: len(_creates(r)) >= 2, timeout=30)
+    proc.send_signal(signal.SIGINT)
+    eventually(lambda: len(_creates(r)) >= 4, timeout=30)  # both closes sent
+    if second_at == "after_the_closes":
+        eventually(lambda: not r.exposure(), timeout=30)
+    proc.send_signal(signal.SIGINT)
+    out, err = _finish(r, proc, 0.0)
+    assert "interrupted: both venues are flat" in out, err
+    assert "Ctrl+C twice more aborts at once" in err
