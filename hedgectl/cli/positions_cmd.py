@@ -57,6 +57,7 @@ def _document(session: Session, report: Any) -> dict[str, Any]:
         "venues": {
             v.venue: {
                 "error": v.error,
+                "listed": not v.not_listed,
                 "positions": [
                     {
                         "symbol": p.symbol,
@@ -113,7 +114,7 @@ def _render(session: Session, report: Any) -> None:
                  p.liquidation_price, margin or None]
             )  # fmt: skip
         if not v.positions:
-            rows.append([v.venue, "flat", "-", "-", "-", "-", "-", "-", "-"])
+            rows.append([v.venue, "not listed" if v.not_listed else "flat", "-", "-", "-", "-", "-", "-", "-"])
     render.table(
         f"positions ({session.mode} mode)",
         ["venue", "symbol", "side", "size", "entry", "mark", "unrealised PnL", "liq. price", "margin"],
