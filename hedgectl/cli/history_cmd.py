@@ -172,7 +172,7 @@ def show(
             {
                 "ok": True,
                 "run": _run_doc(run),
-                "orders": [{**dataclasses_asdict(o), "fee": order_fees.get(o.client_order_id)} for o in orders],
+                "orders": [{**_order_doc(o), "fee": order_fees.get(o.client_order_id)} for o in orders],
                 "fills": [{k: _plain(v) if k in ("qty", "price", "fee") else v for k, v in f.items()} for f in fills],
                 "pnl": breakdown,
                 "events": events,
@@ -258,7 +258,7 @@ def show(
         render.table(title, ["venue", "asset", "gross", "fees", "net"], rows, right=["gross", "fees", "net"])
 
 
-def dataclasses_asdict(row: Any) -> dict[str, Any]:
+def _order_doc(row: Any) -> dict[str, Any]:
     import dataclasses
 
     doc = dataclasses.asdict(row)
