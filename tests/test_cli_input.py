@@ -121,7 +121,11 @@ def test_help_does_not_import_ccxt_or_the_simulator() -> None:
 def test_history_of_an_empty_journal_is_empty_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_main(["history", "--json"], capsys)
     assert code == 0
-    assert json.loads(out) == {"ok": True, "runs": []}
+    assert json.loads(out) == {
+        "ok": True,
+        "runs": [],
+        "totals": {"runs": 0, "since": None, "until": None, "net_pnl": "0", "fees": {}, "volume": "0"},
+    }
 
 
 def test_history_show_of_an_unknown_run_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -172,7 +172,7 @@ def show(
             {
                 "ok": True,
                 "run": _run_doc(run),
-                "orders": [{**dataclasses_asdict(o), "fee": order_fees.get(o.client_order_id)} for o in orders],
+                "orders": [{**_order_doc(o), "fee": order_fees.get(o.client_order_id)} for o in orders],
                 "fills": [{k: _plain(v) if k in ("qty", "price", "fee") else v for k, v in f.items()} for f in fills],
                 "pnl": breakdown,
                 "events": events,
@@ -251,12 +251,14 @@ def show(
         ]
         base = breakdown["notional_opened"]
         title = "PnL from the recorded fills"
+        if breakdown["net"] is None:
+            title += " (fees only: opened in another run)"
         if base:
             title += f" (net {breakdown['net_bps']} bps of {render.fmt(base, 2)} opened per leg)"
         render.table(title, ["venue", "asset", "gross", "fees", "net"], rows, right=["gross", "fees", "net"])
 
 
-def dataclasses_asdict(row: Any) -> dict[str, Any]:
+def _order_doc(row: Any) -> dict[str, Any]:
     import dataclasses
 
     doc = dataclasses.asdict(row)
@@ -306,22 +308,28 @@ def run_pnl(orders: list[Any], fills: list[dict[str, Any]]) -> dict[str, Any]:
 
     all_fills = [to_fill(f) for f in fills]
     venues: dict[str, Any] = {}
-    total = Decimal(0)
+    total: Decimal | None = Decimal(0)
     for venue in sorted({f.venue for f in all_fills}):
         mine = [f for f in all_fills if f.venue == venue]
         pnl = leg_pnl(mine)
+        # Fills that open and close within the run: their cash flow is the PnL. Otherwise (a flatten closing
+        # what an earlier run opened) it is not, and only the fees are shown here; the run's own figure stands.
+        closed_in_run = sum((f.side.sign * f.qty for f in mine), Decimal(0)) == 0
         venues[venue] = {
             "asset": ", ".join(sorted({f.fee_asset for f in mine})),
-            "gross": pnl.gross,
+            "gross": pnl.gross if closed_in_run else None,
             "fees": pnl.fees,
-            "net": pnl.net,
+            "net": pnl.net if closed_in_run else None,
         }
-        total += pnl.net
+        if closed_in_run and total is not None:
+            total += pnl.net
+        else:
+            total = None
     opening = {(o.venue, o.venue_order_id) for o in orders if o.intent == "open" and o.venue_order_id}
     base = opened_notional_per_leg(f for f in all_fills if (f.venue, f.order_id) in opening)
     return {
         "venues": venues,
         "net": total,
         "notional_opened": base,
-        "net_bps": bps_of(total, base).quantize(Decimal("0.01")) if base else None,
+        "net_bps": bps_of(total, base).quantize(Decimal("0.01")) if base and total is not None else None,
     }

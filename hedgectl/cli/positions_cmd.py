@@ -59,6 +59,7 @@ def _document(session: Session, report: Any) -> dict[str, Any]:
         "venues": {
             v.venue: {
                 "error": v.error,
+                "listed": not v.not_listed,
                 "positions": [
                     {
                         "symbol": p.symbol,
@@ -103,36 +104,28 @@ def _render(session: Session, report: Any) -> None:
     rows = []
     for v in report.venues:
         if v.error is not None:
-            rows.append([v.venue, "-", "-", "-", "-", "-", "-", "-", "-", f"error: {v.error}"])
+            rows.append([v.venue, "unreadable", "-", "-", "-", "-", "-", "-", "-"])
             continue
         for p in v.positions:
-            pnl = (
-                None if p.unrealized_pnl is None else f"{render.fmt(p.unrealized_pnl)} {v.pnl_asset.get(p.symbol, '')}"
-            )
+            asset = v.pnl_asset.get(p.symbol, "")
+            pnl = None if p.unrealized_pnl is None else f"{render.fmt(p.unrealized_pnl)} {asset}"
             margin = " ".join(x for x in (p.margin_mode, f"{render.fmt(p.leverage)}x" if p.leverage else None) if x)
             side = "long" if p.qty > 0 else "short"
             rows.append(
-                [
-                    v.venue,
-                    p.symbol,
-                    side,
-                    render.fmt(abs(p.qty)),
-                    p.entry_price,
-                    p.mark_price,
-                    pnl,
-                    p.liquidation_price,
-                    margin or None,
-                    "-",
-                ]
-            )
+                [v.venue, p.symbol, side, render.fmt(abs(p.qty)), p.entry_price, p.mark_price, pnl,
+                 p.liquidation_price, margin or None]
+            )  # fmt: skip
         if not v.positions:
-            rows.append([v.venue, "flat", "-", "-", "-", "-", "-", "-", "-", "-"])
+            rows.append([v.venue, "not listed" if v.not_listed else "flat", "-", "-", "-", "-", "-", "-", "-"])
     render.table(
         f"positions ({session.mode} mode)",
-        ["venue", "symbol", "side", "size", "entry", "mark", "unrealised PnL", "liq. price", "margin", "note"],
+        ["venue", "symbol", "side", "size", "entry", "mark", "unrealised PnL", "liq. price", "margin"],
         rows,
         right=["size", "entry", "mark", "unrealised PnL", "liq. price"],
     )
+    for v in report.venues:
+        if v.error is not None:
+            render.error(f"{v.venue}: could not be read: {v.error}")
     orders = [
         [v.venue, o.symbol, o.side.value, o.type.value, o.qty, o.filled_qty, o.price, o.order_id]
         for v in report.venues
@@ -150,7 +143,7 @@ def _render(session: Session, report: Any) -> None:
     exposure = report.net_exposure()
     if exposure:
         render.table(
-            "net exposure per base asset (sum of signed positions across venues; 0 = hedged)",
+            "net exposure per base asset (0 = hedged)",
             ["asset", "net qty", "by venue"],
             [
                 [

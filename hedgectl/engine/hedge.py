@@ -338,10 +338,14 @@ async def _hold(
         if quotes is not None:
             # Valued at the marks (what the venues' unrealised PnL uses), net of the fees paid and of closing
             # fees estimated at the rate the opening fills were charged.
+            assets = {v: result.pnl_asset(v) for v in opened}
             marks = {q.venue: q.mark if q.mark is not None else q.mid for q in quotes}
-            mark = hold_mark(opened, marks, {v: result.pnl_asset(v) for v in opened})
-            total = mark.net
-            reporter.hold_tick(max(0.0, end - time.monotonic()), mark)
+            reporter.hold_tick(max(0.0, end - time.monotonic()), hold_mark(opened, marks, assets))
+            # The loss guard keeps the seed's rule: the legs closed at the touch (bid/ask), less the fees paid.
+            # The closing fees are not counted here: at the default 0.2 % they alone would trip it at once.
+            exits = {q.venue: q.bid if opened[q.venue][0] > 0 else q.ask for q in quotes}
+            at_touch = hold_mark(opened, exits, assets)
+            total = at_touch.net + at_touch.est_close_fees
             if total < -loss_limit:
                 result.closed_early = True
                 result.warnings.append(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from hedgectl.domain.types import Order, Position
-from hedgectl.errors import HedgectlError
+from hedgectl.errors import HedgectlError, SymbolNotListed, UsageError
 from hedgectl.venues.base import Venue
 
 
@@ -21,6 +21,7 @@ class VenuePositions:
     open_orders: list[Order] = field(default_factory=list)
     pnl_asset: dict[str, str] = field(default_factory=dict)  # symbol -> the asset its PnL is in (USDT, USDC)
     error: str | None = None
+    not_listed: bool = False  # the venue has no perpetual for the symbol asked about: nothing can be open there
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ async def read_venue_positions(venue: Venue, symbol: str | None = None) -> Venue
         positions, orders = await asyncio.gather(venue.fetch_positions(symbol), venue.fetch_open_orders(symbol))
         for p in positions:
             out.pnl_asset[p.symbol] = (await venue.market(p.symbol)).quote
+    except SymbolNotListed:
+        out.not_listed = True
+        return out
     except HedgectlError as exc:
         out.error = str(exc)
         return out
@@ -68,5 +72,9 @@ async def read_venue_positions(venue: Venue, symbol: str | None = None) -> Venue
 
 
 async def read_positions(venues: Sequence[Venue], symbol: str | None = None) -> PositionsReport:
-    """Read every venue at once; a venue that fails is reported as such, the others still are."""
-    return PositionsReport(list(await asyncio.gather(*(read_venue_positions(v, symbol) for v in venues))))
+    """Read every venue at once; a venue that fails is reported as such, the others still are. A symbol that no
+    venue lists is a usage error (a typo, not an empty account)."""
+    report = PositionsReport(list(await asyncio.gather(*(read_venue_positions(v, symbol) for v in venues))))
+    if symbol is not None and report.venues and all(v.not_listed for v in report.venues):
+        raise UsageError(f"no venue lists a perpetual for {symbol}: {', '.join(v.venue for v in report.venues)}")
+    return report

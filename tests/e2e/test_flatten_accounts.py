@@ -61,3 +61,14 @@ async def test_flatten_screen_shows_the_closes_and_the_run(sim: Sim) -> None:
     assert "fill price" in proc.stdout
     assert "total: realised" in proc.stdout
     assert "run " in proc.stdout
+
+
+async def test_history_show_of_a_flatten_gives_fees_not_a_cash_flow_posing_as_pnl(sim: Sim) -> None:
+    await _open_positions({"okx": ALL_FOUR["okx"]})
+    doc = json.loads(hedgectl("flatten", "--venue", "okx", "--yes", "--json").stdout)
+    shown = json.loads(hedgectl("history", "show", doc["run_id"], "--json").stdout)
+    okx = shown["pnl"]["venues"]["okx"]
+    assert okx["gross"] is None
+    assert okx["net"] is None
+    assert Decimal(okx["fees"]) == Decimal(doc["totals"]["fees"]["USDT"])
+    assert Decimal(shown["run"]["net_pnl"]) == Decimal(doc["totals"]["realised"]["USDT"])

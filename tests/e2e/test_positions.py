@@ -83,3 +83,13 @@ def test_positions_on_a_flat_account_and_a_bad_venue(sim: Sim) -> None:
     assert bad.returncode == 2
     assert bad.stderr.startswith("error:")
     assert "Traceback" not in bad.stderr
+
+
+def test_a_symbol_no_venue_lists_is_a_usage_error(sim: Sim) -> None:
+    proc = hedgectl("positions", "--symbol", "XYZ")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: no venue lists a perpetual for XYZ")
+    assert "Traceback" not in proc.stderr
+    some = hedgectl("positions", "--symbol", "BTC", "--json")
+    assert some.returncode == 0, some.stderr
+    assert all(v["listed"] for v in json.loads(some.stdout)["venues"].values())
