@@ -58,18 +58,24 @@ def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sim]:
     server.stop()
 
 
+def cli_env() -> dict[str, str]:
+    """The test's environment for a CLI subprocess, at the width a piped command renders (xdist workers set
+    COLUMNS=80, which would wrap the tables' headers differently from a plain `pytest` run)."""
+    return {**os.environ, "COLUMNS": "140"}
+
+
 def hedgectl(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess with the test's environment."""
     return subprocess.run(
         [sys.executable, "-m", "hedgectl", *args],
-        capture_output=True, text=True, timeout=timeout, env=dict(os.environ), check=False,
+        capture_output=True, text=True, timeout=timeout, env=cli_env(), check=False,
     )
 
 
 def spawn(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "hedgectl", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
     )
 
 
