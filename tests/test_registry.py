@@ -31,7 +31,7 @@ def test_testnet_uses_only_test_endpoints(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("HEDGECTL_MODE", "testnet")
     for name in ("BINANCE_API_KEY", "BINANCE_API_SECRET", "OKX_API_KEY", "OKX_API_SECRET", "OKX_PASSPHRASE",
                  "ASTER_USER", "ASTER_SIGNER", "ASTER_PRIVATE_KEY", "BACKPACK_API_KEY", "BACKPACK_API_SECRET"):
-        monkeypatch.setenv(name, "x")
+        monkeypatch.setenv(name, "x" * 40)  # placeholders long enough to pass as keys
     registry = Registry(load_settings())
     assert registry.configured() == ["binance", "okx", "aster"]
     assert registry.venue_config("binance").base_url == "https://demo-fapi.binance.com"

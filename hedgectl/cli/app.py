@@ -34,7 +34,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     out.STATE.secrets = frozenset()
     try:
         args = hoist_verbose(sys.argv[1:] if argv is None else argv)
+        # Known before click parses anything, so that a bad flag is reported as a JSON document too.
+        out.STATE.json_mode = "--json" in args[: args.index("--")] if "--" in args else "--json" in args
         result = app(args=args, prog_name="hedgectl", standalone_mode=False)
         code = result if isinstance(result, int) else 0
     except HedgectlError as exc:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hedgectl.cli import output
-from hedgectl.cli.common import run_command
+from hedgectl.cli.common import require_listed, run_command
+from hedgectl.cli.params import decimal_option
 from hedgectl.cli.session import Session
 
 if TYPE_CHECKING:
@@ -21,36 +22,34 @@ HELP = (
 )
 
 
-def _decimal(name: str, text: str, *, positive: bool = True) -> Decimal:
+def _positive(name: str, value: Decimal) -> Decimal:
     from hedgectl.errors import UsageError
 
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise UsageError(f"{name} must be a number, got {text!r}") from None
-    if not value.is_finite() or (positive and value <= 0):
-        raise UsageError(f"{name} must be a positive number, got {text!r}")
+    if value <= 0:
+        raise UsageError(f"{name} must be a positive number, got {value}")
     return value
 
 
 def bootstrap(
     ctx: typer.Context,
-    notional: Annotated[str, typer.Option("--notional", help="Notional per leg in USDT (notional_usdt).")] = "300",
+    notional: Annotated[
+        Decimal, decimal_option("--notional", help="Notional per leg in USDT (notional_usdt).")
+    ] = Decimal(300),
     hold: Annotated[
-        str, typer.Option("--hold", help="Seconds to hold both legs (max_position_duration_seconds).")
-    ] = "10",
+        Decimal, decimal_option("--hold", help="Seconds to hold both legs (max_position_duration_seconds).")
+    ] = Decimal(10),
     symbol: Annotated[str, typer.Option("--symbol", "-s", help="BTC, BTC/USDT, ETH, SOL ...")] = "BTC/USDT",
     long: Annotated[str, typer.Option("--long", help="Venue that buys (goes long).")] = "binance",
     short: Annotated[str, typer.Option("--short", help="Venue that sells (goes short).")] = "okx",
     max_slippage_bps: Annotated[
-        str, typer.Option("--max-slippage-bps", help="Refuse if spread or book slippage exceeds this.")
-    ] = "5",
+        Decimal, decimal_option("--max-slippage-bps", help="Refuse if spread or book slippage exceeds this.")
+    ] = Decimal(5),
     max_latency_ms: Annotated[
-        str, typer.Option("--max-latency-ms", help="A leg unfilled after this is rolled back.")
-    ] = "800",
+        Decimal, decimal_option("--max-latency-ms", help="A leg unfilled after this is rolled back.")
+    ] = Decimal(800),
     max_loss_pct: Annotated[
-        str, typer.Option("--max-loss-pct", help="Close early when the loss passes this % of notional.")
-    ] = "0.2",
+        Decimal, decimal_option("--max-loss-pct", help="Close early when the loss passes this % of notional.")
+    ] = Decimal("0.2"),
     streams: Annotated[
         bool, typer.Option("--streams/--no-streams", help="Take fills from the private order streams (else poll).")
     ] = True,
@@ -67,16 +66,16 @@ def bootstrap(
     long_name, short_name = parse_venue(long), parse_venue(short)
     if long_name == short_name:
         raise UsageError("--long and --short must be two different venues")
-    hold_s = _decimal("--hold", hold, positive=False)
+    hold_s = hold
     if hold_s < 0 or hold_s > 86_400:
         raise UsageError("--hold must be between 0 and 86400 seconds")
     config_args: dict[str, Any] = {
         "symbol": canonical_symbol(symbol),
-        "notional_usdt": _decimal("--notional", notional),
-        "max_slippage_bps": _decimal("--max-slippage-bps", max_slippage_bps),
+        "notional_usdt": _positive("--notional", notional),
+        "max_slippage_bps": _positive("--max-slippage-bps", max_slippage_bps),
         "max_position_duration_seconds": float(hold_s),
-        "max_order_latency_ms": float(_decimal("--max-latency-ms", max_latency_ms)),
-        "max_acceptable_loss_pct": _decimal("--max-loss-pct", max_loss_pct),
+        "max_order_latency_ms": float(_positive("--max-latency-ms", max_latency_ms)),
+        "max_acceptable_loss_pct": _positive("--max-loss-pct", max_loss_pct),
         "long_venue": long_name,
         "short_venue": short_name,
     }
@@ -92,6 +91,7 @@ def bootstrap(
         for name in (long_name, short_name):
             session.registry.ensure_usable(name)
         long_venue, short_venue = session.registry.venue(long_name), session.registry.venue(short_name)
+        await require_listed([long_venue, short_venue], config.symbol, everywhere=True)
         reporter: Any = _SilentReporter() if json_out else _RichReporter()
         interrupts = Interrupts(render.warn)
         # Installed until the outcome is printed: a second Ctrl+C after the closes must not raise

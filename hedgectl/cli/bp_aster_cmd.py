@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hedgectl.cli.common import run_command
+from hedgectl.cli.params import decimal_option
 from hedgectl.cli.session import Session
 
 if TYPE_CHECKING:
@@ -33,27 +34,15 @@ HELP = (
 )
 
 
-def _decimal(name: str, text: str | None) -> Decimal | None:
-    from hedgectl.errors import UsageError
-
-    if text is None:
-        return None
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise UsageError(f"{name} must be a number, got {text!r}") from None
-    if not value.is_finite():
-        raise UsageError(f"{name} must be a finite number, got {text!r}")
-    return value
-
-
 @bp_aster_app.command("loop", help=HELP)
 def loop(
     ctx: typer.Context,
-    qty: Annotated[str | None, typer.Option("--qty", help="Base quantity per leg (quantity; default 10).")] = None,
+    qty: Annotated[
+        Decimal | None, decimal_option("--qty", help="Base quantity per leg (quantity; default 10).")
+    ] = None,
     offset_pct: Annotated[
-        str | None,
-        typer.Option("--offset-pct", help="Limit price distance from last, % (offset_percent; default 0.2)."),
+        Decimal | None,
+        decimal_option("--offset-pct", help="Limit price distance from last, % (offset_percent; default 0.2)."),
     ] = None,
     requote_after: Annotated[
         float | None,
@@ -107,8 +96,8 @@ def loop(
     seed = load_seed_file(config_file) if config_file is not None else None
     flags: dict[str, Any] = {
         "symbol": canonical_symbol(symbol) if symbol is not None else None,
-        "qty": _decimal("--qty", qty),
-        "offset_pct": _decimal("--offset-pct", offset_pct),
+        "qty": qty,
+        "offset_pct": offset_pct,
         "requote_after_s": requote_after,
         "between_legs_s": between_legs,
         "cycle_sleep_s": cycle_sleep,

@@ -11,7 +11,10 @@ from hedgectl.cli import output
 from hedgectl.cli.session import GlobalOptions, Session
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from hedgectl.settings import Settings
+    from hedgectl.venues.base import Venue
 
 
 def options(ctx: typer.Context) -> GlobalOptions:
@@ -84,3 +87,19 @@ def announce_read_only(settings: Settings) -> None:
 
         output.STATE.live = True
         render.live_banner("mode: real-money accounts, read only - this command sends no orders")
+
+
+async def require_listed(venues: Sequence[Venue], symbol: str, *, everywhere: bool) -> None:
+    """An unknown symbol is a usage error (exit 2), like an unknown venue; asked before anything is sent.
+
+    `everywhere`: every venue must list it (a trade's legs); else one venue listing it is enough (a survey).
+    Other failures (a venue down) are left to the command, which reports them its own way.
+    """
+    import asyncio
+
+    from hedgectl.errors import SymbolNotListed, UsageError
+
+    answers = await asyncio.gather(*(v.market(symbol) for v in venues), return_exceptions=True)
+    missing = [v.name for v, answer in zip(venues, answers, strict=True) if isinstance(answer, SymbolNotListed)]
+    if missing and (everywhere or len(missing) == len(venues)):
+        raise UsageError(f"unknown symbol {symbol!r}: not listed on {', '.join(missing)}")

@@ -20,7 +20,7 @@ def connect(
     async def body(session: Session) -> int:
         from hedgectl.cli import output, render
         from hedgectl.engine.survey import ConnectResult, check_venues
-        from hedgectl.errors import ConfigError
+        from hedgectl.errors import AuthError, ConfigError
         from hedgectl.venues.registry import parse_venue
 
         names = [parse_venue(v) for v in venue] if venue else session.registry.configured()
@@ -34,7 +34,7 @@ def connect(
         for name in names:
             try:
                 venues.append(session.registry.venue(name))
-            except ConfigError as exc:
+            except (ConfigError, AuthError) as exc:
                 host = session.registry.venue_config(name).base_url
                 refused[name] = ConnectResult(name, session.mode, host, auth_ok=False, error=f"keys refused: {exc}")
         checked = {r.venue: r for r in await check_venues(venues)}

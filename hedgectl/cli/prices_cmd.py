@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from hedgectl.cli import output
-from hedgectl.cli.common import run_command
+from hedgectl.cli.common import require_listed, run_command
 from hedgectl.cli.session import Session
 
 _BPS = Decimal("0.01")
@@ -38,6 +38,7 @@ def prices(
         for name in names:
             session.registry.ensure_usable(name)
         venues = [session.registry.venue(n) for n in names]
+        await require_listed(venues, base, everywhere=False)
         interrupts = Interrupts(render.warn, first_message="interrupted: stopping")
         if watch:
             interrupts.install()

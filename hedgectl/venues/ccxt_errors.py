@@ -200,7 +200,14 @@ def _below_ccxt(exc: BaseException) -> bool:
     ) or isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError)
 
 
-def map_ccxt_error(exc: BaseException, venue: str, *, secrets: tuple[str, ...] = (), context: str = "") -> Mapped:
+def map_ccxt_error(
+    exc: BaseException,
+    venue: str,
+    *,
+    secrets: tuple[str, ...] = (),
+    context: str = "",
+    http_status: int | None = None,
+) -> Mapped:
     """Translate one foreign exception; the caller raises `.error from exc`. HedgectlErrors pass through."""
     if isinstance(exc, HedgectlError):
         return Mapped(exc, unknown_outcome=False, clock_skew=False)
@@ -214,6 +221,8 @@ def map_ccxt_error(exc: BaseException, venue: str, *, secrets: tuple[str, ...] =
     text = scrub(text if text is not None else _strip_exchange_id(raw), secrets) or type(exc).__name__
     if rule.error is Unavailable and _below_ccxt(exc):
         text = f"{text}: {describe_transport(exc)}"
+    elif http_status is not None and http_status >= 400:
+        text = f"HTTP {http_status}: {text}"
     prefix = f"{context}: " if context else ""
     if issubclass(rule.error, VenueError):
         error: HedgectlError = rule.error(venue, prefix + text, code=code)

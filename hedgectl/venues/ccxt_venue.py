@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -125,6 +126,10 @@ def implicit_route(ex: Any, name: str) -> tuple[str, Any, str]:
     raise ConfigError(f"ccxt {ccxt_async.__version__}: {name} is not declared as an implicit endpoint")
 
 
+# The HTTP status of this task's last ccxt request (set by ccxt's on_rest_response hook, read when mapping an
+# error); a context variable because concurrent requests share one ccxt exchange.
+_HTTP_STATUS: ContextVar[int | None] = ContextVar("hedgectl_ccxt_http_status", default=None)
+
 class CcxtVenue:
     """hedgectl's Venue for `binance` (ccxt binanceusdm) and `okx` (ccxt okx), built from one VenueConfig.
 
@@ -161,6 +166,8 @@ class CcxtVenue:
         self._order_route = implicit_route(self._ex, self._dialect.order_endpoint)
         self._send = self._ex.fetch
         self._ex.fetch = self._guarded_fetch
+        self._on_rest_response = self._ex.on_rest_response
+        self._ex.on_rest_response = self._note_status
 
     def __repr__(self) -> str:
         return f"CcxtVenue(name={self.name!r}, mode={self.mode.value!r}, host={self.host!r})"
@@ -180,13 +187,21 @@ class CcxtVenue:
         self, url: str, method: str = "GET", headers: dict[str, str] | None = None, body: str | None = None
     ) -> Any:
         self.check_request(url, headers)
+        _HTTP_STATUS.set(None)
         await self._limiter.acquire()
         return await self._send(url, method, headers, body)
+
+    def _note_status(self, code: Any, reason: Any, *rest: Any) -> Any:
+        """ccxt's response hook: keep the HTTP status for the error message (ccxt's own messages omit it)."""
+        _HTTP_STATUS.set(code if isinstance(code, int) else None)
+        return self._on_rest_response(code, reason, *rest)
 
     # ---- error edge ---------------------------------------------------------------------------------
 
     def _map(self, exc: BaseException, context: str) -> Mapped:
-        return map_ccxt_error(exc, self.name, secrets=self._secrets, context=context)
+        return map_ccxt_error(
+            exc, self.name, secrets=self._secrets, context=context, http_status=_HTTP_STATUS.get()
+        )
 
     async def _once(self, context: str, call: Callable[[], Awaitable[T]]) -> T:
         """One request; a refused timestamp resyncs the clock and is retried once."""

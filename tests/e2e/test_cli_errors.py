@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tests.e2e.conftest import hedgectl
+from tests.e2e.conftest import Sim, hedgectl
 
 pytestmark = pytest.mark.e2e
 
@@ -58,3 +58,13 @@ def test_a_credential_too_short_to_be_real_is_refused_by_name(monkeypatch: pytes
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: OKX_API_KEY is too short to be a real credential")
     assert json.loads(proc.stdout)["exit_code"] == 2
+
+
+def test_an_http_error_names_its_status_and_the_venue_code_on_every_venue(sim: Sim) -> None:
+    for venue in ("binance", "okx", "backpack", "aster"):
+        sim.fault(venue=venue, op="any", kind="http_500", count=100)
+    proc = hedgectl("connect", "--json")
+    assert proc.returncode == 1, proc.stderr
+    for row in json.loads(proc.stdout)["venues"]:
+        assert "HTTP 500: " in row["error"], row
+        assert "(code " in row["error"], row

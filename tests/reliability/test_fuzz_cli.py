@@ -139,8 +139,11 @@ def test_an_unknown_option_anywhere_is_one_line_and_exit_2(
 ) -> None:
     """Before the fix in cli/app.py every click usage error was `internal error: NoSuchOption`, exit 1."""
     bogus = f"--zz{unknown}"
-    code, out, err = run_main([*command, *noise, bogus], capsys)
-    assert_usage_error(code, out, err)
+    argv = [*command, *noise, bogus]
+    code, out, err = run_main(argv, capsys)
+    # --json anywhere before `--` asks for the error as a JSON document too
+    before_dashes = argv[: argv.index("--")] if "--" in argv else argv
+    assert_usage_error(code, out, err, json_mode="--json" in before_dashes)
 
 
 @pytest.mark.parametrize(

@@ -208,6 +208,25 @@ def test_connect_reports_malformed_keys_as_that_venues_auth_status(
     assert tap.requests == []
 
 
+def test_connect_reports_a_backpack_key_pair_that_does_not_match_as_its_auth_status(
+    tap: Tap, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    monkeypatch.setenv("BACKPACK_API_KEY", SENTINELS["BACKPACK_API_KEY"])
+    monkeypatch.setenv("BACKPACK_API_SECRET", base64.b64encode(b"another-seed-of-thirty-two-bytes").decode())
+    render.use_consoles(None, None)
+    with pytest.raises(SystemExit) as info:
+        main(["--mode", "live", "connect", "--json", "--venue", "backpack"])
+    out, err = capsys.readouterr()
+    output.STATE.json_mode = output.STATE.emitted = False
+    assert info.value.code == 1, err
+    (backpack,) = json.loads(out)["venues"]
+    assert backpack["auth_ok"] is False
+    assert "does not match" in backpack["error"]
+    assert tap.requests == []
+
+
 async def test_a_read_only_registry_refuses_order_operations_before_any_request(tap: Tap) -> None:
     registry = Registry(_settings("live"), read_only=True)
     try:

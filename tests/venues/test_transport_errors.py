@@ -156,3 +156,11 @@ def test_masking_never_mangles_ordinary_text() -> None:
     url = "https://www.okx.com/api/v5/public/time"
     assert scrub(url, ("x",)) == url
     assert scrub("key=abcdefghijklmnop here", ("abcdefghijklmnop",)) == "key=*** here"
+
+
+async def test_an_http_error_names_its_status_and_the_venue_code() -> None:
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as mock:
+        mock.get(UNRESOLVABLE + "/api/v1/time").respond(503, json={"code": "SERVICE_UNAVAILABLE", "message": "down"})
+        message = await _backpack_error(UNRESOLVABLE)
+    assert "HTTP 503: down" in message
+    assert "(code SERVICE_UNAVAILABLE)" in message

@@ -138,7 +138,7 @@ def _venue_message(payload: Any) -> tuple[int | None, str]:
 
 def map_error(status: int, code: int | None, msg: str, kind: Kind) -> VenueError:
     """Translate one Aster error reply ({"code": -XXXX, "msg"} and/or an HTTP status) into the taxonomy."""
-    text = msg or f"HTTP {status}"
+    text = f"HTTP {status}: {msg}" if msg else f"HTTP {status}"
     code_text = str(code) if code is not None else None
     if status == 418:
         return RateLimited(VENUE, f"IP banned for exceeding rate limits: {text}", code=code_text)

@@ -83,7 +83,7 @@ def map_error(status: int, body: bytes, method: str, path: str) -> VenueError:
     if parsed is None:
         return _map_status_only(status, body, mutation)
     code, message = parsed
-    text = message[:200] or f"HTTP {status}"
+    text = f"HTTP {status}: {message[:200]}" if message else f"HTTP {status}"
     if code in _AUTH:
         return AuthError(VENUE, text, code=code)
     if code in _FUNDS:
