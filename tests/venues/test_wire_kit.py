@@ -246,3 +246,13 @@ def test_a_backpack_stream_trigger_update_is_read_with_its_trigger_size_and_stri
     assert event is not None
     assert event.order.qty == D("20.03")
     assert event.order.updated_at is not None
+
+
+def test_one_unreadable_backpack_market_refuses_only_its_symbol() -> None:
+    good = {"symbol": "SOL_USDC_PERP", "baseSymbol": "SOL", "quoteSymbol": "USDC", "marketType": "PERP",
+            "fundingInterval": "28800000", "filters": {"price": {"tickSize": "0.01"},
+            "quantity": {"stepSize": "0.01", "minQuantity": "0.01"}}}  # fmt: skip
+    odd = {**good, "symbol": "ETH_USDC_PERP", "baseSymbol": "ETH", "filters": {"price": {}, "quantity": {}}}
+    broken: dict[str, str] = {}
+    assert list(backpack.parse_markets([good, odd], broken)) == ["SOL"]
+    assert list(broken) == ["ETH"]
