@@ -59,9 +59,10 @@ def common_quantity(
     ]
     if over:
         caps = ", ".join(
-            f"{m.venue} takes at most {cap} {m.symbol} per {'market ' if market_orders else ''}order" for m, cap in over
+            f"{m.venue} takes at most {cap:f} {m.symbol} per {'market ' if market_orders else ''}order"
+            for m, cap in over
         )
-        raise NoCommonQuantity(f"quantity {qty} for {notional} at price {price} is above a venue's cap: {caps}")
+        raise NoCommonQuantity(f"quantity {qty:f} for {notional:f} at price {price:f} is above a venue's cap: {caps}")
     needed = _smallest_accepted(markets, step, price)
     venues = ", ".join(
         f"{m.venue} step {m.step_size} min {m.min_qty}" + (f" min notional {m.min_notional}" if m.min_notional else "")

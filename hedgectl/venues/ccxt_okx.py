@@ -51,9 +51,11 @@ from hedgectl.venues.ccxt_wire import (
     text,
 )
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.kit.wire import WireReader
 
 VENUE = "okx"
 QUOTE = "USDT"
+_R = WireReader(VENUE)
 PAGE = 100
 _STATUS = {
     "live": OrderStatus.NEW,
@@ -65,7 +67,17 @@ _STATUS = {
 }
 _ORD_TYPE = {None: "limit", TimeInForce.GTC: "limit", TimeInForce.IOC: "ioc", TimeInForce.FOK: "fok"}
 _ORD_TYPE[TimeInForce.POST_ONLY] = "post_only"
-_MARKET_TYPES = frozenset({"market", "optimal_limit_ioc"})
+# Every ordType an order object may carry; an unknown one is an error, never taken for a limit order.
+_ORDER_TYPES = {
+    "market": OrderType.MARKET,
+    "optimal_limit_ioc": OrderType.MARKET,
+    "limit": OrderType.LIMIT,
+    "post_only": OrderType.LIMIT,
+    "fok": OrderType.LIMIT,
+    "ioc": OrderType.LIMIT,
+    "mmp": OrderType.LIMIT,
+    "mmp_and_post_only": OrderType.LIMIT,
+}
 
 
 class OkxDialect:
@@ -348,10 +360,10 @@ def parse_order(row: Wire, market: Market) -> Order:
         order_id=text(row, "ordId", VENUE),
         client_order_id=opt_text(row, "clOrdId"),
         side=_side(row),
-        type=OrderType.MARKET if str(row.get("ordType")) in _MARKET_TYPES else OrderType.LIMIT,
+        type=_R.enum(row, "ordType", _ORDER_TYPES, "order"),
         status=status,
         qty=dec(row, "sz", VENUE) * market.contract_size,
-        filled_qty=(opt_dec(row, "accFillSz", VENUE) or Decimal(0)) * market.contract_size,
+        filled_qty=dec(row, "accFillSz", VENUE) * market.contract_size,
         avg_price=opt_dec(row, "avgPx", VENUE) or None,
         price=opt_dec(row, "px", VENUE) or None,
         fee=-fee if fee is not None else None,

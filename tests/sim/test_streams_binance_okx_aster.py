@@ -188,8 +188,8 @@ async def test_aster_v1_and_v3_listen_keys_feed_the_same_stream(
     async with http.ws_connect(ws_url(sim_server, f"/aster/ws/{v1}")) as ws:
         order = await place_limit(control, "/aster", credentials.ASTER_API_SECRET, ASTER_KEY)
         new = await next_event(ws, "NEW")
-        assert (new["o"]["i"], new["o"]["s"]) == (order["orderId"], "BTCUSDT")
-        await control.post("/_sim/fill", json={"venue": "aster", "order_id": order["orderId"]})
+        assert (new["o"]["i"], new["o"]["s"]) == (int(order["orderId"]), "BTCUSDT")  # the POST may say "9000000001"
+        await control.post("/_sim/fill", json={"venue": "aster", "order_id": int(order["orderId"])})
         fill = (await next_event(ws, "TRADE"))["o"]
         assert (fill["X"], fill["l"], fill["z"], fill["L"]) == ("FILLED", "0.010", "0.010", "50000.0")
 

@@ -262,7 +262,7 @@ def test_okx_order_sizes_are_converted_and_fee_is_positive_when_paid() -> None:
     [("live", OrderStatus.NEW), ("partially_filled", OrderStatus.PARTIALLY_FILLED), ("canceled", OrderStatus.CANCELED)],
 )
 def test_okx_order_states(state: str, status: OrderStatus) -> None:
-    row = {"ordId": "1", "sz": "1", "side": "buy", "state": state, "ordType": "post_only", "px": "1"}
+    row = {"ordId": "1", "sz": "1", "side": "buy", "state": state, "ordType": "post_only", "px": "1", "accFillSz": "0"}
     assert ccxt_okx.parse_order(row, okx_btc()).status is status
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -269,7 +270,7 @@ def _okx_orders(response: Any) -> None:
 
 
 def _okx_ws_orders(response: Any) -> None:
-    events = ccxt_stream.parse_okx_frame(json.dumps(response), by_venue(OKX_MARKETS), ccxt_stream.OrderedDict())
+    events = ccxt_stream.parse_okx_frame(json.dumps(response), by_venue(OKX_MARKETS), OrderedDict())
     assert events
     for event, row in zip(events, response["data"], strict=True):
         assert (event.fill is not None) == bool(row["tradeId"])

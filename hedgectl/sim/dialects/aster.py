@@ -57,17 +57,12 @@ class AsterDialect(BinanceFamily):
     time_in_force: ClassVar[list[str]] = ["GTC", "IOC", "FOK", "GTX", "HIDDEN"]
     cancel_all_code: ClassVar[int | str] = "200"
     auto_asset_exchange: ClassVar[int | str] = "-10000"
-    # Recorded 2026 replies: ids and times as strings in order replies, the balance, exchangeInfo.
-    _ORDER_NUMBERS = frozenset({"orderId", "time", "updateTime"})
+    # Recorded 2026 replies: ids and times as strings in the order POST, the balance, exchangeInfo (other
+    # order replies were recorded with numbers only, so they keep numbers).
     varying_numbers: ClassVar[dict[str, frozenset[str]]] = {
-        "create_order": _ORDER_NUMBERS,
-        "fetch_order": _ORDER_NUMBERS,
-        "cancel_order": _ORDER_NUMBERS,
-        "open_orders": _ORDER_NUMBERS,
-        "all_orders": _ORDER_NUMBERS,
+        "create_order": frozenset({"orderId", "time", "updateTime"}),
         "balance": frozenset({"updateTime"}),
         "exchange_info": frozenset({"serverTime"}),
-        "server_time": frozenset({"serverTime"}),
     }
 
     def __init__(self, sim: Any) -> None:

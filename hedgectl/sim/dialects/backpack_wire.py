@@ -230,7 +230,9 @@ def render_order(order: Order) -> dict[str, Any]:
         "triggerQuantity": None,
         "triggeredAt": None,
     }
-    if not is_limit:  # the real market-order reply has neither a price nor postOnly
+    if is_limit:  # quoteQuantity shows on market orders only (a recorded open limit order has none)
+        del body["quoteQuantity"]
+    else:  # the real market-order reply has neither a price nor postOnly
         del body["price"], body["postOnly"]
     if order.status is OrderStatus.EXPIRED:
         body["expiryReason"] = expiry_reason(order)

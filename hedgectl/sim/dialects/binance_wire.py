@@ -108,9 +108,7 @@ def symbol_info(inst: Instrument, *, tifs: list[str], min_notional: bool = True)
     }
 
 
-def exchange_info(
-    engine: Engine, venue: str, *, tifs: list[str], auto_asset_exchange: int | str = 0
-) -> dict[str, Any]:
+def exchange_info(engine: Engine, venue: str, *, tifs: list[str], auto_asset_exchange: int | str = 0) -> dict[str, Any]:
     insts = engine.instruments[venue].values()
     quote = next(iter(insts)).quote
     return {
@@ -168,15 +166,17 @@ def ticker_24h(engine: Engine, inst: Instrument) -> dict[str, Any]:
 
 def book_ticker(engine: Engine, inst: Instrument) -> dict[str, Any]:
     book = engine.book(inst.venue, inst.symbol)
-    return {
+    row: dict[str, Any] = {
         "symbol": inst.symbol,
         "bidPrice": px(inst, book.best_bid),
         "bidQty": qty(inst, book.bids[0].qty),
         "askPrice": px(inst, book.best_ask),
         "askQty": qty(inst, book.asks[0].qty),
         "time": int(time.time() * 1000),
-        "lastUpdateId": book.tick + 1,
     }
+    if inst.venue != "aster":  # Aster's bookTicker has no lastUpdateId
+        row["lastUpdateId"] = book.tick + 1
+    return row
 
 
 def premium_index(engine: Engine, inst: Instrument, funding: FundingState) -> dict[str, Any]:
@@ -232,7 +232,12 @@ def order_json(inst: Instrument, order: Order, *, ack: bool = False, reply: str 
         "time": order.created_ms,
         "updateTime": order.created_ms if ack else order.updated_ms,
     }
-    if reply != "query":
+    if inst.venue == "aster":  # Binance's later order fields; Aster's order objects have none of them
+        for key in ("priceMatch", "selfTradePreventionMode", "goodTillDate"):
+            del row[key]
+    if reply == "query":
+        del row["cumQty"]  # GET /order and openOrders carry no cumQty; POST and DELETE do
+    else:
         del row["time"]
     if reply == "cancel":
         del row["avgPrice"]
@@ -299,7 +304,18 @@ def position_json(engine: Engine, inst: Instrument, pos: Position, *, version: i
                 "isAutoAddMargin": "false",
             }
         )
+    # Aster's positionRisk row (its docs; `notional` too, which ccxt's aster parser reads): none of Binance's
+    # later margin fields.
+    if venue == "aster":
+        row = {k: v for k, v in row.items() if k in ASTER_POSITION_FIELDS}
     return row
+
+
+ASTER_POSITION_FIELDS = frozenset(
+    {"symbol", "positionAmt", "entryPrice", "markPrice", "unRealizedProfit", "liquidationPrice", "leverage",
+     "maxNotionalValue", "marginType", "isolatedMargin", "isAutoAddMargin", "positionSide", "updateTime",
+     "notional"}
+)  # fmt: skip
 
 
 def balance_rows(engine: Engine, venue: str) -> list[dict[str, Any]]:

@@ -211,6 +211,11 @@ class OkxDialect(Dialect):
         return ok([self._render_order(order, inst)])
 
     def _cancel(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        entry = self._cancel_entry(item)
+        entry.pop("tag", None)  # a cancel's reply entry has no tag (the place reply's has)
+        return entry
+
+    def _cancel_entry(self, item: Mapping[str, Any]) -> dict[str, Any]:
         inst = self._instruments.get(str(item.get("instId") or ""))
         if inst is None:
             if not item.get("instId"):

@@ -86,7 +86,7 @@ def books(call: Call) -> web.StreamResponse:
     if not 1 <= depth <= 400:
         return fail(*okx_errors.param_error("sz"), status=400)
     book = call.engine.book(call.venue, inst.symbol)
-    return ok([okx_wire.render_books(inst, book.bids, book.asks, depth, now_ms(), book.tick)])
+    return ok([okx_wire.render_books(inst, book.bids, book.asks, depth, now_ms())])
 
 
 def mark_price(call: Call) -> web.StreamResponse:

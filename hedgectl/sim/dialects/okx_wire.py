@@ -130,14 +130,13 @@ def _book_side(inst: Instrument, levels: Iterable[Level]) -> list[list[str]]:
 
 
 def render_books(
-    inst: Instrument, bids: Sequence[Level], asks: Sequence[Level], depth: int, ts_ms: int, seq_id: int
+    inst: Instrument, bids: Sequence[Level], asks: Sequence[Level], depth: int, ts_ms: int
 ) -> dict[str, Any]:
-    """GET /api/v5/market/books entry: best first on both sides, sizes in contracts."""
+    """GET /api/v5/market/books entry: best first on both sides, sizes in contracts (no seqId: that is the WS's)."""
     return {
         "asks": _book_side(inst, asks[:depth]),
         "bids": _book_side(inst, bids[:depth]),
         "ts": str(ts_ms),
-        "seqId": seq_id,
     }
 
 

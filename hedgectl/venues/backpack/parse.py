@@ -30,6 +30,7 @@ from hedgectl.domain.types import (
     Side,
     TimeInForce,
 )
+from hedgectl.errors import BadResponse
 from hedgectl.venues.kit.wire import WireReader
 from hedgectl.venues.kit.wire import decode_json as wire_json
 
@@ -156,19 +157,28 @@ def parse_funding_interval(wire: object) -> timedelta | None:
     return timedelta(milliseconds=ms)
 
 
-def parse_markets(wire: object) -> dict[str, tuple[Market, timedelta | None]]:
+def parse_markets(
+    wire: object, broken: dict[str, str] | None = None
+) -> dict[str, tuple[Market, timedelta | None]]:
     """GET /api/v1/markets -> PERP markets keyed by canonical base, with their funding intervals.
 
-    Other market types are skipped; when one base has several perps the USDC-quoted one wins.
+    Other market types are skipped; when one base has several perps the USDC-quoted one wins. A row we cannot
+    read is set aside (into `broken`: base -> why), never the whole venue.
     """
     markets: dict[str, tuple[Market, timedelta | None]] = {}
     for row in _list(wire, "markets"):
         if not is_perp(row):
             continue
-        market = parse_market(row)
+        try:
+            market, interval = parse_market(row), parse_funding_interval(row)
+        except BadResponse as exc:
+            if broken is not None:
+                base = row.get("baseSymbol") if isinstance(row, dict) else None
+                broken[str(base).upper()[:40]] = exc.reason
+            continue
         known = markets.get(market.symbol)
         if known is None or (known[0].quote != "USDC" and market.quote == "USDC"):
-            markets[market.symbol] = (market, parse_funding_interval(row))
+            markets[market.symbol] = (market, interval)
     return markets
 
 

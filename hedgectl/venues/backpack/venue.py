@@ -95,6 +95,7 @@ class BackpackVenue:
         self._clock = clock
         self._client = BackpackClient(config, sleep=clock.sleep)
         self._markets: dict[str, Market] | None = None
+        self._broken: dict[str, str] = {}  # base -> why its market row could not be read
         self._canonical: dict[str, str] = {}
         self._funding_intervals: dict[str, timedelta | None] = {}
         # uint32 clientIds this process derived -> our string ids, so replies carry our ids back.
@@ -125,7 +126,8 @@ class BackpackVenue:
         if cached is not None:
             self._set_markets(cached)
             return cached
-        parsed = parse.parse_markets(await self._client.get_markets())
+        self._broken = {}
+        parsed = parse.parse_markets(await self._client.get_markets(), self._broken)
         markets = {symbol: market for symbol, (market, _) in parsed.items()}
         self._funding_intervals.update({m.venue_symbol: interval for m, interval in parsed.values()})
         self._set_markets(markets)
@@ -140,6 +142,8 @@ class BackpackVenue:
         """One perp by canonical base; SymbolNotListed when Backpack has none."""
         markets = await self.load_markets()
         market = markets.get(symbol.upper())
+        if market is None and symbol.upper() in self._broken:  # one odd row: only this symbol is refused
+            raise BadResponse(VENUE, f"{symbol.upper()}: market rules unreadable: {self._broken[symbol.upper()]}")
         if market is None:
             raise SymbolNotListed(VENUE, f"no perpetual for {symbol} (looked for {symbol.upper()}_USDC_PERP)")
         return market
