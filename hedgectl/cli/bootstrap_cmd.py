@@ -93,7 +93,8 @@ def bootstrap(
             session.registry.ensure_usable(name)
         long_venue, short_venue = session.registry.venue(long_name), session.registry.venue(short_name)
         reporter: Any = _SilentReporter() if json_out else _RichReporter()
-        interrupts = Interrupts(render.warn)
+        # A third Ctrl+C says "positions may remain open" (exit 3) only once an order intent is journaled.
+        interrupts = Interrupts(render.warn, anything_sent=lambda: bool(session.journal.orders(session.run_id)))
         interrupts.install()
         try:
             if not json_out:

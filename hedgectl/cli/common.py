@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 import typer
 
 from hedgectl.cli import output
 from hedgectl.cli.session import GlobalOptions, Session
+
+T = TypeVar("T")
 
 
 def options(ctx: typer.Context) -> GlobalOptions:
@@ -33,7 +35,6 @@ def run_command(
     `confirm_in_body`: then `body` must ask it (`session.confirm_live`, set when one is owed) before its first
     order - after planning, so that the user confirms what is about to be sent, on warm connections.
     """
-    import asyncio
 
     from hedgectl.cli import render
     from hedgectl.cli.session import LiveGate, confirm_live, deferred_confirmation, live_gate, load, open_session
@@ -55,5 +56,35 @@ def run_command(
                 s.outcome.status = "failed"
             return code
 
-    code = asyncio.run(main())
+    code = run_bounded(main())
     raise typer.Exit(code)
+
+
+def run_bounded(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run`, with a bounded end: tasks still running when `main` returns (or fails) are cancelled and
+    get STOP_TIMEOUT_S to end, then are abandoned; asyncio.run would wait for them forever."""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        try:
+            loop.run_until_complete(_wind_down(loop))
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+
+async def _wind_down(loop: Any) -> None:
+    import asyncio
+    import contextlib
+
+    from hedgectl.aio import STOP_TIMEOUT_S, stop_tasks, within
+
+    await stop_tasks(asyncio.all_tasks(loop), what="leftover task")
+    with contextlib.suppress(TimeoutError):
+        await within(loop.shutdown_asyncgens(), STOP_TIMEOUT_S)
+    with contextlib.suppress(TimeoutError):
+        await within(loop.shutdown_default_executor(), STOP_TIMEOUT_S)
