@@ -36,8 +36,12 @@ def test_a_refused_plan_exits_1_with_its_reason_every_time(sim: Sim) -> None:
     assert sim.requests("create_order") == []
 
 
-def test_sigterm_while_planning_exits_130_promptly_and_nothing_is_left_unfinished(sim: Sim) -> None:
-    sim.fault(venue="okx", op="any", kind="timeout", count=1000)  # planning waits on OKX's (held) replies
+def test_sigterm_while_planning_exits_130_promptly_and_nothing_is_left_unfinished(
+    sim: Sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Planning waits on OKX's replies, held longer than the bound: a stop must not wait for them.
+    monkeypatch.setenv("HEDGECTL_HTTP_TIMEOUT_S", str(BOUND_S * 2))
+    sim.fault(venue="okx", op="any", kind="timeout", count=1000)
     proc = spawn("bootstrap", "--notional", "300", "--hold", "0", "--yes")
     try:
         eventually(lambda: any(r["venue"] == "okx" for r in sim.requests()) or proc.poll() is not None, timeout=60)
