@@ -17,7 +17,7 @@ from .conftest import eventually
 
 pytestmark = pytest.mark.e2e
 
-HOLDING = ["bootstrap", "--notional", "300", "--hold", "120", "--max-slippage-bps", "50", "--yes"]
+HOLDING = ["bootstrap", "--notional", "300", "--hold", "120", "--yes"]
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -46,7 +46,7 @@ def test_a_second_command_on_a_busy_paper_account_waits_then_fails_and_nothing_i
         eventually(lambda: len(_acked(home)) >= 2 or first.poll() is not None, timeout=60)
         assert first.poll() is None, first.communicate()
         second = subprocess.run(
-            [*cli, "bootstrap", "--notional", "300", "--hold", "0", "--max-slippage-bps", "50", "--yes"],
+            [*cli, "bootstrap", "--notional", "300", "--hold", "0", "--yes"],
             capture_output=True, text=True, env=env, timeout=60, check=False,
         )
         assert second.returncode == 2, second.stderr
