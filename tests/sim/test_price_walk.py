@@ -37,3 +37,17 @@ def test_a_maker_quote_0_2_pct_away_on_aster_is_reached_within_a_minute_most_of_
         if max(path) >= mid * Decimal("1.002") or min(path) <= mid * Decimal("0.998"):
             reached += 1
     assert reached >= len(starts) * 0.8, f"{reached} of {len(starts)} minutes reached 0.2 %"
+
+
+def test_every_venue_pair_read_one_tick_apart_stays_inside_the_default_guard() -> None:
+    # `bootstrap --long backpack --short aster` (any two venues) must not be refused by the venues' basis.
+    prices = PriceProcess(seed=1, tick_ms=DEFAULT_TICK_MS)
+    venues = ("binance", "okx", "backpack", "aster")
+    worst = max(
+        _cross_bps(prices.mid(a, "BTC", tick), prices.mid(b, "BTC", tick + 1))
+        for tick in range(0, TICKS, 7)
+        for a in venues
+        for b in venues
+        if a != b
+    )
+    assert worst < DEFAULT_GUARD_BPS, f"a pair read one tick apart reached {worst:.2f} bps"
