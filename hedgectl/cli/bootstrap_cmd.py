@@ -93,9 +93,10 @@ def bootstrap(
         long_venue, short_venue = session.registry.venue(long_name), session.registry.venue(short_name)
         await require_listed([long_venue, short_venue], config.symbol, everywhere=True)
         reporter: Any = _SilentReporter() if json_out else _RichReporter()
-        interrupts = Interrupts(render.warn)
         # Installed until the outcome is printed: a second Ctrl+C after the closes must not raise
         # KeyboardInterrupt past the summary (the final "interrupted: ..." line is always printed).
+        # A third Ctrl+C says "positions may remain open" (exit 3) only once an order intent is journaled.
+        interrupts = Interrupts(render.warn, anything_sent=lambda: bool(session.journal.orders(session.run_id)))
         interrupts.install()
         try:
             if not json_out:

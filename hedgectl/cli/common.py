@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
     from hedgectl.settings import Settings
     from hedgectl.venues.base import Venue
+
+T = TypeVar("T")
 
 
 def options(ctx: typer.Context) -> GlobalOptions:
@@ -44,7 +46,6 @@ def run_command(
     A `read_only` command has no gate: it runs in live mode without --live, under the LIVE banner, and its
     venues refuse every order operation (registry.ReadOnlyVenue).
     """
-    import asyncio
 
     from hedgectl.cli import render
     from hedgectl.cli.session import LiveGate, confirm_live, deferred_confirmation, live_gate, load, open_session
@@ -74,7 +75,7 @@ def run_command(
                 s.outcome.status = "failed"
             return code
 
-    code = asyncio.run(main())
+    code = run_bounded(main())
     raise typer.Exit(code)
 
 
@@ -103,3 +104,33 @@ async def require_listed(venues: Sequence[Venue], symbol: str, *, everywhere: bo
     missing = [v.name for v, answer in zip(venues, answers, strict=True) if isinstance(answer, SymbolNotListed)]
     if missing and (everywhere or len(missing) == len(venues)):
         raise UsageError(f"unknown symbol {symbol!r}: not listed on {', '.join(missing)}")
+
+
+def run_bounded(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run`, with a bounded end: tasks still running when `main` returns (or fails) are cancelled and
+    get STOP_TIMEOUT_S to end, then are abandoned; asyncio.run would wait for them forever."""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        try:
+            loop.run_until_complete(_wind_down(loop))
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+
+async def _wind_down(loop: Any) -> None:
+    import asyncio
+    import contextlib
+
+    from hedgectl.aio import STOP_TIMEOUT_S, stop_tasks, within
+
+    await stop_tasks(asyncio.all_tasks(loop), what="leftover task")
+    with contextlib.suppress(TimeoutError):
+        await within(loop.shutdown_asyncgens(), STOP_TIMEOUT_S)
+    with contextlib.suppress(TimeoutError):
+        await within(loop.shutdown_default_executor(), STOP_TIMEOUT_S)

@@ -158,11 +158,14 @@ def deferred_confirmation(ask: Callable[[str], Any]) -> Callable[[str], Awaitabl
 
 
 def unfinished_runs(journal: Journal, *, exclude: str | None = None) -> list[RunRow]:
-    """Runs that crashed (no end and their process is gone) or left order intents unacknowledged."""
+    """Runs that crashed (no end and their process is gone) after journaling an order, or left order intents
+    unacknowledged."""
     out = []
     for run in journal.unfinished_runs(exclude=exclude):
         if run.ended_at is None and run.pid is not None and _alive(run.pid) and run.pid != os.getpid():
             continue  # still running in another process
+        if not journal.orders(run.id):
+            continue  # it never journaled an order intent, so it sent nothing: nothing can have been left open
         out.append(run)
     return out
 

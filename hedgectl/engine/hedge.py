@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
+from hedgectl.aio import stop_tasks
 from hedgectl.domain.pnl import (
     REPORT_ASSET,
     HoldMark,
@@ -163,7 +164,11 @@ async def run_hedge_cycle(
                 order_streams.warm(venue, config.symbol)  # connects while the plan is read
             for name, why in order_streams.unavailable.items():
                 _warn(reporter, result, f"{name}: no order stream ({why}); fills are confirmed by polling")
-        plan, result.balances_before = await plan_hedge(long_venue, short_venue, config)
+        planned = await _unless_stopped(plan_hedge(long_venue, short_venue, config), interrupts)
+        if planned is None:
+            result.interrupted = True
+            return result
+        plan, result.balances_before = planned.result()
         result.plan = plan
         reporter.balances("Balances before", result.balances_before)
         reporter.plan(plan)
@@ -266,11 +271,8 @@ async def _unless_stopped(awaitable: Awaitable[T], interrupts: Interrupts) -> as
         await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         stopping.cancel()
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-    return None if task.cancelled() else task
+        await stop_tasks([task], what="planning step")
+    return task if task.done() and not task.cancelled() else None
 
 
 async def _open(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+from hedgectl.aio import stop_tasks
 from hedgectl.domain.quantity import common_quantity
 from hedgectl.domain.types import Balance, BookLevel, Market, OrderBook, Quote, Side
 from hedgectl.errors import UsageError
@@ -119,9 +120,7 @@ async def _all(*reads: Awaitable[Any]) -> list[Any]:
     try:
         return await asyncio.gather(*tasks)
     except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(tasks, what="plan read")  # bounded: a read that will not stop is abandoned
         raise
 
 

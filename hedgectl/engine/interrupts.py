@@ -1,7 +1,8 @@
 """Ctrl+C and SIGTERM as a request to stop safely, not as an exception thrown into in-flight orders.
 
 The first signal sets `stop` (the engine flattens and exits 130). A second one, while flattening, warns
-that exposure may remain and asks for a third; the third aborts at once (exit 3, exposure unknown).
+that exposure may remain and asks for a third; the third aborts at once: exit 3 (exposure unknown) once an
+order may have been sent, exit 130 while `anything_sent` says nothing was.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import signal
 import sys
 from collections.abc import Callable
 
+from hedgectl.aio import wait_event
+
 ABORT_EXIT_CODE = 3
+INTERRUPTED_EXIT_CODE = 130
 
 
 class Interrupts:
@@ -25,9 +29,11 @@ class Interrupts:
             "(Ctrl+C twice more aborts at once, and positions may then remain open)"
         ),
         doing: str = "flattening",
+        anything_sent: Callable[[], bool] = lambda: True,
     ) -> None:
         self._first_message = first_message
         self._doing = doing  # what the second press interrupts ("still <doing>: ...")
+        self._anything_sent = anything_sent  # asked at the third signal; the default assumes the worst
         self.stop = asyncio.Event()
         self.count = 0
         self.flattening = False
@@ -59,6 +65,10 @@ class Interrupts:
                 f"still {self._doing}: interrupting now may LEAVE EXPOSURE OPEN. "
                 "Press Ctrl+C a third time to abort anyway"
             )
+        elif not self._anything_sent():
+            sys.stderr.write("aborted by the user: no order was sent\n")
+            sys.stderr.flush()
+            os._exit(INTERRUPTED_EXIT_CODE)
         else:
             sys.stderr.write("aborted by the user: positions may remain open; run `hedgectl flatten --all`\n")
             sys.stderr.flush()
@@ -70,8 +80,4 @@ class Interrupts:
 
     async def sleep(self, seconds: float) -> bool:
         """Sleep up to `seconds`; return True if a stop was requested meanwhile."""
-        try:
-            await asyncio.wait_for(self.stop.wait(), timeout=max(0.0, seconds))
-        except TimeoutError:
-            return False
-        return True
+        return await wait_event(self.stop, seconds)

@@ -10,13 +10,13 @@ replace it behind the same protocol without touching the leg logic.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from hedgectl.aio import wait_event
 from hedgectl.domain.types import Order
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import Venue
@@ -83,6 +83,4 @@ class PollingFeed:
 
     async def _wait(self, seconds: float) -> bool:
         """Sleep up to `seconds`; True if a stop was requested meanwhile."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), timeout=max(0.0, seconds))
-        return self._stop.is_set()
+        return await wait_event(self._stop, seconds)

@@ -15,13 +15,13 @@ however the run ends.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from hedgectl.aio import stop_tasks, wait_event
 from hedgectl.domain.types import Fill, Order
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import Venue
@@ -121,14 +121,13 @@ class OrderPump:
         """Wait up to `timeout_s` for the stream to be up; True if it is."""
         if self.failure is not None:
             return False
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._up.wait(), timeout=max(0.0, timeout_s))
+        await wait_event(self._up, timeout_s)
         return self.up
 
     async def aclose(self) -> None:
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
+        """Stop the pump (and its supervised stream), waiting a bounded time; a pump that will not stop is
+        abandoned."""
+        await stop_tasks([self.task], what=f"{self.venue_name} order pump")
 
 
 class OrderWatch:
@@ -170,10 +169,7 @@ class OrderWatch:
 
     async def changed(self, timeout_s: float) -> bool:
         """Wait up to `timeout_s` for an event of this order or a change of the stream's state."""
-        if not self._changed.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=max(0.0, timeout_s))
-        woke = self._changed.is_set()
+        woke = await wait_event(self._changed, timeout_s)
         self._changed.clear()
         return woke
 
@@ -225,5 +221,4 @@ class OrderStreams:
     async def aclose(self) -> None:
         """Close every stream (cancelling its pump, which closes the supervised stream and its socket)."""
         pumps, self._pumps = list(self._pumps.values()), {}
-        for pump in pumps:
-            await pump.aclose()
+        await stop_tasks([p.task for p in pumps], what="order pump")

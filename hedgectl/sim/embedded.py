@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from pathlib import Path
 from types import TracebackType
 
+from hedgectl.sim.account_lock import LOCK_WAIT_S, AccountLock
 from hedgectl.sim.core import Simulator
 from hedgectl.sim.market import DEFAULT_TICK_MS
 from hedgectl.sim.server import Running, start
 
 START_TIMEOUT_S = 15.0
 
+log = logging.getLogger("hedgectl.sim")
+
 
 class EmbeddedSimulator:
     """`with EmbeddedSimulator(path) as sim: sim.url` — paper mode's venue when HEDGECTL_SIM_URL is unset.
 
-    The paper account is loaded from `state_path` at start (if it exists) and saved there at stop.
+    The paper account is loaded from `state_path` at start (if it exists) and saved there at stop; it is
+    locked meanwhile (sim/account_lock.py), so a second process waits for it rather than losing updates.
+    A simulator that does not persist (a read-only command's) neither takes nor waits for the lock.
     """
 
     def __init__(
@@ -29,6 +35,7 @@ class EmbeddedSimulator:
         frozen: bool = False,
         host: str = "127.0.0.1",
         persist: bool = True,
+        lock_wait_s: float = LOCK_WAIT_S,
     ) -> None:
         self.state_path = state_path
         self.persist = persist  # False: load the account from state_path if it is there, never write it
@@ -41,11 +48,28 @@ class EmbeddedSimulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._running: Running | None = None
+        self._lock = AccountLock(state_path, wait_s=lock_wait_s) if state_path is not None else None
 
     def start(self) -> str:
         """Start serving; return the base URL (http://127.0.0.1:PORT)."""
         if self.url is not None:
             return self.url
+        if self._lock is not None and self.persist:
+            self._lock.acquire()  # before loading: the account read must be the one this process saves back
+        elif self._lock is not None and (owner := self._lock.holder()) is not None:
+            # A reader never waits for the account: it is saved atomically, so the last save is whole.
+            log.warning(
+                "the paper account is in use by another hedgectl command%s: showing it as that command last "
+                "saved it, not as it is now",
+                owner,
+            )
+        try:
+            return self._start()
+        except BaseException:
+            self._release()
+            raise
+
+    def _start(self) -> str:
         self.sim = Simulator(self.seed, tick_ms=self.tick_ms, frozen=self.frozen, state_path=self.state_path)
         loop = asyncio.new_event_loop()
         self._loop = loop
@@ -60,6 +84,7 @@ class EmbeddedSimulator:
         """Stop serving and persist the paper account (idempotent)."""
         loop, running = self._loop, self._running
         if loop is None:
+            self._release()
             return
         try:
             if running is not None:
@@ -71,8 +96,15 @@ class EmbeddedSimulator:
             loop.close()
             self._loop = self._thread = self._running = None
             self.url = None
-            if self.sim is not None and self.state_path is not None and self.persist:
-                self.sim.save()
+            try:
+                if self.sim is not None and self.state_path is not None and self.persist:
+                    self.sim.save()
+            finally:
+                self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
 
     def __enter__(self) -> EmbeddedSimulator:
         self.start()

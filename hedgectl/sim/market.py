@@ -23,15 +23,19 @@ START_PRICE: dict[str, Decimal] = {
     "SOL": Decimal("180"),
     "ASTER": Decimal("1.2"),
 }
-# Volatility per sqrt(second). Deliberately far above real markets (~280%/yr for BTC) so that a
-# resting order 0.2% away fills within tens of seconds of simulated time.
-VOL_PER_SQRT_S: dict[str, float] = {"BTC": 5e-4, "ETH": 6e-4, "SOL": 7e-4, "ASTER": 9e-4}
-# Venue basis over the common mid and full spread, both in fractions of the mid.
+# Volatility per sqrt(second). ASTER, the bp-aster loop's symbol, is deliberately far above real markets
+# (~500%/yr) so that a resting order 0.2% away fills within tens of seconds of simulated time. BTC, ETH and
+# SOL, bootstrap's, move like real ones (~65-110%/yr): a plan reads the two venues' books concurrently, and
+# on a loaded machine those reads can straddle a tick; at ASTER's pace one tick (250 ms) moves the mid by
+# ~4.5 bps, enough to push the cross-venue spread past bootstrap's default 5 bps guard and refuse at random.
+VOL_PER_SQRT_S: dict[str, float] = {"BTC": 1.2e-4, "ETH": 1.5e-4, "SOL": 2e-4, "ASTER": 9e-4}
+# Venue basis over the common mid and full spread, both in fractions of the mid. Any two venues differ by at
+# most 2 bps: well inside bootstrap's default 5 bps cross-venue guard, so every pair can be planned by default.
 BASIS: dict[str, Decimal] = {
     "binance": Decimal("0"),
     "okx": Decimal("0.0001"),
-    "backpack": Decimal("-0.0002"),
-    "aster": Decimal("0.0003"),
+    "backpack": Decimal("-0.00008"),
+    "aster": Decimal("0.00012"),
 }
 SPREAD: dict[str, Decimal] = {
     "binance": Decimal("0.00002"),

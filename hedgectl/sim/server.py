@@ -23,13 +23,14 @@ log = logging.getLogger("hedgectl.sim")
 SIM_KEY: web.AppKey[Simulator] = web.AppKey("simulator", Simulator)
 MAX_BODY_BYTES = 256 * 1024
 AUTOSAVE_S = 5.0
+CLIENT_GONE = 499  # nginx's "client closed request": never seen by the client, only by the access log
 
 
 @web.middleware
 async def _no_tracebacks(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Unknown paths get a JSON 404; an unexpected error a JSON 500 without details."""
+    """Unknown paths get a JSON 404; an unexpected error a JSON 500 without details; a client gone, a debug line."""
     try:
         return await handler(request)
     except web.HTTPException as exc:
@@ -38,6 +39,11 @@ async def _no_tracebacks(
         raise
     except asyncio.CancelledError:
         raise
+    except ConnectionError as exc:
+        # A client that hangs up mid-request or mid-handshake (a command closing its order streams as it
+        # exits) is normal. aiohttp drops whatever is answered on a closing transport without a word.
+        log.debug("simulator: client went away during %s %s (%s)", request.method, request.path, exc)
+        return web.Response(status=CLIENT_GONE)
     except Exception:  # never leak a stack trace to a client
         log.exception("simulator: internal error on %s %s", request.method, request.path)
         return json_response({"ok": False, "error": "internal error"}, status=500)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection
 
+from hedgectl.aio import stop_tasks
 from hedgectl.domain.types import Fill, Market, Order, Side
 from hedgectl.errors import Unavailable
 from hedgectl.venues.binance_codes import ORDER_STATUS, ORDER_TYPE
@@ -155,9 +156,7 @@ class UserDataStream:
                 if failures:
                     raise failures[0]
             finally:
-                keeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await keeper
+                await stop_tasks([keeper], what=f"{self.venue} listen-key keeper")
 
     async def _keep_alive(self, key: str, ws: ClientConnection, failures: list[Exception]) -> None:
         """PUT the key on a timer; if the venue refuses, close the socket: the session ends and restarts."""

@@ -131,7 +131,9 @@ class Registry:
                 from hedgectl.sim.embedded import EmbeddedSimulator
 
                 state_path: Path = self.settings.state_dir() / "paper" / "sim-state.json"
-                self._sim = EmbeddedSimulator(state_path, seed=self.settings.sim_seed, persist=self.persist)
+                self._sim = EmbeddedSimulator(
+                    state_path, seed=self.settings.sim_seed, persist=self.persist and not self.read_only
+                )
                 self._sim_url = str(self._sim.start()).rstrip("/")
         return self._sim_url
 

@@ -64,6 +64,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
+from hedgectl.aio import stop_tasks, wait_event
 from hedgectl.clock import SYSTEM_CLOCK, Clock
 from hedgectl.domain.types import Fill, Order
 from hedgectl.errors import AuthError, ConfigError, OrderNotFound, RateLimited, VenueError
@@ -190,11 +191,8 @@ class StreamSupervisor:
                     raise item
                 yield item
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            # Bounded: a session that will not end (a close that never completes) is abandoned, not awaited.
+            await stop_tasks(tasks, what=f"{self._venue.name} order stream")
             self._set_state(StreamState.CLOSED, "closed")
 
     # --- state ----------------------------------------------------------------------------------------
@@ -287,10 +285,8 @@ class StreamSupervisor:
                         self._offer(event)
         finally:
             grace.cancel()
-            if reconcile is not None and not reconcile.done():
-                reconcile.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reconcile
+            if reconcile is not None:
+                await stop_tasks([reconcile], what=f"{self._venue.name} reconciliation")
         return ready
 
     async def _reconcile_while_up(self) -> None:
@@ -328,8 +324,7 @@ class StreamSupervisor:
                 log.debug("%s: polling orders failed: %s", self._venue.name, exc)
                 attempt += 1
                 delay = max(delay, self._backoff(attempt + (2 if isinstance(exc, RateLimited) else 0)))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._up.wait(), timeout=delay)
+            await wait_event(self._up, delay)
 
     # --- REST -----------------------------------------------------------------------------------------
 

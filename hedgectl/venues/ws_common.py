@@ -7,7 +7,6 @@ URLs carry listen keys.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
@@ -20,6 +19,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosedOK, InvalidStatus, WebSocketException
 
+from hedgectl.aio import within
 from hedgectl.domain.types import Mode
 from hedgectl.errors import ConfigError, Unavailable
 from hedgectl.venues.config import VenueConfig
@@ -112,7 +112,7 @@ async def text_frames(
     while True:
         timeout = None if idle_s is None else (pong_timeout_s if waited else idle_s)
         try:
-            frame = await asyncio.wait_for(ws.recv(), timeout) if timeout is not None else await ws.recv()
+            frame = await within(ws.recv(), timeout)
         except TimeoutError:
             if waited or ping is None:
                 raise Unavailable(venue, "order stream went silent") from None

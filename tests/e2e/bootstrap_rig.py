@@ -63,9 +63,7 @@ class CycleRig:
     interrupts: Interrupts = field(default_factory=lambda: Interrupts(lambda _text: None))
 
     async def run(self, hold_s: float = 0.0, **kwargs: Any) -> HedgeResult:
-        # The simulator's walk can move the venues a few bps apart between the plan's two book reads on a loaded
-        # machine; these tests are not about the slippage guard.
-        config = HedgeConfig(max_position_duration_seconds=hold_s, max_slippage_bps=Decimal(50))
+        config = HedgeConfig(max_position_duration_seconds=hold_s)
         dispatcher = Dispatcher(self.journal, self.run_id)
         long_v, short_v = self.registry.venue("binance"), self.registry.venue("okx")
         return await asyncio.wait_for(

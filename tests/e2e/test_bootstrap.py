@@ -26,7 +26,7 @@ def _creates(sim: Sim) -> set[str]:
 
 
 def test_happy_path_opens_holds_closes_flat_and_accounts(sim: Sim, isolated_env: Path) -> None:
-    proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "1", "--json")
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "1", "--json")
     assert proc.returncode == 0, proc.stderr
     doc = _doc(proc)
     assert doc["ok"] is True
@@ -53,7 +53,7 @@ def test_happy_path_opens_holds_closes_flat_and_accounts(sim: Sim, isolated_env:
 
 
 def test_human_output_shows_the_tables(sim: Sim) -> None:
-    proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0")
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0")
     assert proc.returncode == 0, proc.stderr
     for fragment in ("Plan:", "Opened", "Closed", "PnL", "Balances before", "Balances after", "COMPLETED"):
         assert fragment in proc.stdout
@@ -65,7 +65,7 @@ def test_a_leg_refused_on_open_rolls_back_the_other_and_exits_1_flat(
     sim: Sim, isolated_env: Path, venue: str, kind: str
 ) -> None:
     sim.fault(venue=venue, op="create_order", kind=kind, count=1)
-    proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0", "--json")
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--json")
     assert proc.returncode == 1, proc.stderr
     doc = _doc(proc)
     assert doc["ok"] is False
@@ -77,7 +77,7 @@ def test_a_leg_refused_on_open_rolls_back_the_other_and_exits_1_flat(
 @pytest.mark.parametrize("kind", ["timeout", "accept_then_timeout", "disconnect"])
 def test_an_ambiguous_open_is_reconciled_and_ends_flat(sim: Sim, isolated_env: Path, kind: str) -> None:
     sim.fault(venue="okx", op="create_order", kind=kind, count=1)
-    proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0", "--json")
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--json")
     doc = _doc(proc)
     assert sim.all_flat()
     assert proc.returncode in (0, 1), proc.stderr
@@ -89,7 +89,7 @@ def test_an_ambiguous_open_is_reconciled_and_ends_flat(sim: Sim, isolated_env: P
 
 def test_a_partly_filled_leg_is_rolled_back(sim: Sim) -> None:
     sim.fault(venue="binance", op="create_order", kind="partial_fill", fill_ratio="0.5", count=1)
-    proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0", "--json")
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--json")
     assert proc.returncode == 1, proc.stderr
     assert "filled" in _doc(proc)["error"]
     assert sim.all_flat()
@@ -98,7 +98,7 @@ def test_a_partly_filled_leg_is_rolled_back(sim: Sim) -> None:
 @pytest.mark.parametrize("kind", ["reject", "http_500", "rate_limit", "timeout"])
 def test_a_failed_close_is_escalated_until_flat(sim: Sim, kind: str) -> None:
     sim.fault(venue="okx", op="create_order", kind=kind, count=1, after=1)
-    proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0", "--json")
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--json")
     assert proc.returncode == 0, proc.stderr
     doc = _doc(proc)
     assert doc["exposure_after"] == {"binance": "0", "okx": "0"}
@@ -106,7 +106,7 @@ def test_a_failed_close_is_escalated_until_flat(sim: Sim, kind: str) -> None:
 
 
 def test_a_price_spike_past_the_loss_limit_closes_early(sim: Sim) -> None:
-    proc = spawn("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "30", "--json")
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "30", "--json")
     orders_placed(proc, sim, 2)
     book = sim.http.get("/binance/fapi/v1/ticker/bookTicker", params={"symbol": "BTCUSDT"}).json()
     mid = (Decimal(book["bidPrice"]) + Decimal(book["askPrice"])) / 2
@@ -123,8 +123,7 @@ def test_a_price_spike_past_the_loss_limit_closes_early(sim: Sim) -> None:
 def test_sigint_flattens_and_exits_130(sim: Sim, phase: str) -> None:
     if phase == "open":
         sim.fault(venue="okx", op="create_order", kind="timeout", count=1)  # the short leg is still in flight
-    proc = spawn("bootstrap", "--notional", "300", "--max-slippage-bps", "50",
-                 "--hold", "30" if phase == "hold" else "1", "--json")
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "30" if phase == "hold" else "1", "--json")
     eventually(lambda: len(sim.requests("create_order")) >= 2)
     if phase == "close":
         sim.post("/_sim/latency", {"venue": "okx", "ms": 1500})  # the short leg's close is in flight
@@ -137,7 +136,7 @@ def test_sigint_flattens_and_exits_130(sim: Sim, phase: str) -> None:
 
 
 def test_sigterm_is_treated_as_sigint(sim: Sim) -> None:
-    proc = spawn("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "30", "--json")
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "30", "--json")
     eventually(lambda: len(sim.requests("create_order")) >= 2)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
@@ -146,7 +145,7 @@ def test_sigterm_is_treated_as_sigint(sim: Sim) -> None:
 
 
 def test_a_venue_disconnecting_mid_hold_still_ends_flat(sim: Sim) -> None:
-    proc = spawn("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "2", "--json")
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "2", "--json")
     eventually(lambda: len(sim.requests("create_order")) >= 2)
     sim.fault(venue="okx", op="any", kind="disconnect", count=2)
     _out, err = proc.communicate(timeout=60)

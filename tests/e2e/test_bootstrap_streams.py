@@ -67,7 +67,7 @@ async def test_open_and_close_fills_are_pushed_and_no_order_or_fill_is_read_by_r
 
 def test_the_cli_takes_fills_from_the_streams_by_default(sim: Sim) -> None:
     before = account(sim)
-    proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0", "--json")
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--json")
     assert proc.returncode == 0, proc.stderr
     doc = _doc(proc)
     assert [leg["fills_from"] for leg in _legs(doc)] == ["stream"] * 4
@@ -78,8 +78,7 @@ def test_the_cli_takes_fills_from_the_streams_by_default(sim: Sim) -> None:
 
 def test_no_streams_confirms_fills_by_polling(sim: Sim) -> None:
     before = account(sim)
-    proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0", "--no-streams",
-                    "--json")
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--no-streams", "--json")
     assert proc.returncode == 0, proc.stderr
     doc = _doc(proc)
     assert [leg["fills_from"] for leg in _legs(doc)] == ["rest"] * 4
@@ -117,7 +116,7 @@ async def test_streams_cut_before_the_open_fall_back_to_polling_flat_and_exact(s
 @pytest.mark.parametrize("refuse", [True, False], ids=["stays-down", "reconnects"])
 def test_a_stream_dropped_mid_hold_still_ends_flat_with_exact_pnl(sim: Sim, refuse: bool) -> None:
     before = account(sim)
-    proc = spawn("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "2", "--json")
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "2", "--json")
     orders_placed(proc, sim, 2)
     for venue in VENUES:
         sim.post("/_sim/streams", {"venue": venue, "refuse": refuse})

@@ -68,7 +68,7 @@ def test_prices_human_table(sim: Sim) -> None:
 
 
 def test_history_lists_a_bootstrap_and_shows_its_orders(sim: Sim) -> None:
-    run = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0", "--json")
+    run = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--json")
     assert run.returncode == 0, run.stderr
     listing = json.loads(hedgectl("history", "--json").stdout)
     boot = next(r for r in listing["runs"] if r["command"] == "bootstrap")

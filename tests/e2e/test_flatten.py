@@ -104,7 +104,7 @@ async def test_a_venue_down_is_reported_and_the_others_still_flattened(sim: Sim)
 
 
 def test_kill_9_of_a_running_bootstrap_then_flatten_from_a_new_process(sim: Sim, isolated_env: Path) -> None:
-    proc = spawn("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "60", "--json")
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "60", "--json")
     eventually(lambda: len(sim.requests("create_order")) >= 2)
     eventually(lambda: bool(sim.positions("binance")) and bool(sim.positions("okx")))
     proc.send_signal(signal.SIGKILL)

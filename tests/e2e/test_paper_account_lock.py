@@ -1,0 +1,95 @@
+"""Two commands at once on one paper account (no HEDGECTL_SIM_URL): the second waits a bounded time, saying
+so, then fails in one line; nothing either did is lost from the saved account."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import eventually
+
+pytestmark = pytest.mark.e2e
+
+HOLDING = ["bootstrap", "--notional", "300", "--hold", "120", "--yes"]
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "HEDGECTL_SIM_URL"}  # each command embeds its simulator
+    return {**env, "HEDGECTL_HOME": str(home)}
+
+
+def _acked(home: Path) -> list[tuple[str, str]]:
+    if not (home / "journal.sqlite").exists():
+        return []
+    conn = sqlite3.connect(home / "journal.sqlite")
+    try:
+        return list(conn.execute("SELECT venue, client_order_id FROM orders WHERE state != 'intent'"))
+    except sqlite3.OperationalError:  # the schema is still being created
+        return []
+    finally:
+        conn.close()
+
+
+def test_a_second_command_on_a_busy_paper_account_waits_then_fails_and_nothing_is_lost(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = _env(home)
+    cli = [sys.executable, "-m", "hedgectl"]
+    first = subprocess.Popen([*cli, *HOLDING], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        eventually(lambda: len(_acked(home)) >= 2 or first.poll() is not None, timeout=60)
+        assert first.poll() is None, first.communicate()
+        second = subprocess.run(
+            [*cli, "bootstrap", "--notional", "300", "--hold", "0", "--yes"],
+            capture_output=True, text=True, env=env, timeout=60, check=False,
+        )
+        assert second.returncode == 2, second.stderr
+        assert "in use by another hedgectl command" in second.stderr
+        assert "waiting up to" in second.stderr  # said while it waited, not only at the end
+        assert second.stderr.strip().splitlines()[-1].startswith("error: the paper account")
+        assert "Traceback" not in second.stderr
+        first.send_signal(signal.SIGINT)
+        _, err = first.communicate(timeout=60)
+        assert first.returncode == 130, err
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+    saved = json.loads((home / "paper" / "sim-state.json").read_text())["accounts"]
+    kept = {(venue, o.get("client_order_id")) for venue, account in saved.items() for o in account["orders"]}
+    journaled = set(_acked(home))
+    assert len(journaled) == 4  # the first command's open and close legs; the second sent nothing
+    assert journaled <= kept, sorted(journaled - kept)
+
+
+def test_read_only_commands_do_not_wait_for_a_busy_paper_account_and_say_what_they_show(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = _env(home)
+    cli = [sys.executable, "-m", "hedgectl"]
+    first = subprocess.Popen([*cli, *HOLDING], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        eventually(lambda: len(_acked(home)) >= 2 or first.poll() is not None, timeout=60)
+        assert first.poll() is None, first.communicate()
+        for argv in (["positions", "--json"], ["flatten", "--all", "--dry-run", "--json"], ["prices", "--json"]):
+            reader = subprocess.run([*cli, *argv], capture_output=True, text=True, env=env, timeout=60, check=False)
+            assert reader.returncode == 0, (argv, reader.stderr)
+            assert "waiting up to" not in reader.stderr
+            assert "in use by another hedgectl command" in reader.stderr  # says its view is the last save
+            json.loads(reader.stdout)
+        first.send_signal(signal.SIGINT)
+        _, err = first.communicate(timeout=60)
+        assert first.returncode == 130, err
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+    # the readers wrote nothing back: the first command's save holds all four of its orders
+    saved = json.loads((home / "paper" / "sim-state.json").read_text())["accounts"]
+    kept = {(venue, o.get("client_order_id")) for venue, account in saved.items() for o in account["orders"]}
+    assert set(_acked(home)) <= kept
