@@ -30,9 +30,18 @@ class RequestRecord:
     client_order_id: str | None = None
     status: int | None = None
     fault: str | None = None
+    # An order request as the dialect parsed it (None for other requests or one refused before parsing).
+    side: str | None = None
+    qty: str | None = None
+    reduce_only: bool | None = None
+    position_side: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "side": self.side,
+            "qty": self.qty,
+            "reduce_only": self.reduce_only,
+            "position_side": self.position_side,
             "venue": self.venue,
             "method": self.method,
             "path": self.path,

@@ -341,7 +341,7 @@ class OkxDialect(Dialect):
         return ok([data])
 
     def config(self, call: Call) -> web.StreamResponse:
-        return ok([okx_trade_wire.render_account_config()])
+        return ok([okx_trade_wire.render_account_config(self.engine.account(self.venue).position_mode)])
 
     def set_leverage(self, call: Call) -> web.StreamResponse:
         lever = call.integer("lever")
