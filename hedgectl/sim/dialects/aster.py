@@ -55,6 +55,7 @@ class AsterDialect(BinanceFamily):
         "account": (3, 4),
     }
     time_in_force: ClassVar[list[str]] = ["GTC", "IOC", "FOK", "GTX", "HIDDEN"]
+    position_risk_v3_from: ClassVar[int] = 99  # never: Aster's v3 positionRisk has v2's shape
 
     def __init__(self, sim: Any) -> None:
         super().__init__(sim)

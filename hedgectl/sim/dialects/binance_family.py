@@ -78,6 +78,9 @@ class BinanceFamily(Dialect):
     time_in_force: ClassVar[list[str]] = ["GTC", "IOC", "FOK", "GTX", "GTD"]
     # Binance serves the user-data WS under /private/ws?listenKey= as well as /ws/<key>; Aster only the latter.
     stream_split_path: ClassVar[bool] = False
+    # From which version positionRisk lists only symbols with a position and drops leverage/marginType
+    # (Binance v3; Aster's v3 still has every row and both fields, as its v3 docs example shows).
+    position_risk_v3_from: ClassVar[int] = 3
 
     def __init__(self, sim: Any) -> None:
         super().__init__(sim)
@@ -394,6 +397,10 @@ class BinanceFamily(Dialect):
 
     def position_risk(self, call: Call) -> web.StreamResponse:
         version = version_of(call.request.path)
+        if version >= self.position_risk_v3_from:
+            version = 3
+        elif version >= 3:
+            version = 2
         inst = self._opt_inst(call)
         if version >= 3:
             # v3 lists only symbols with a position.

@@ -64,6 +64,7 @@ V1_PATHS = {
     "balance": "/fapi/v2/balance",
     "userTrades": "/fapi/v1/userTrades",
     "listenKey": "/fapi/v1/listenKey",
+    "positionSide/dual": "/fapi/v1/positionSide/dual",
 }
 V3_PATHS = {name: "/fapi/v3/" + path.split("/", 3)[3] for name, path in V1_PATHS.items()}
 
@@ -310,6 +311,10 @@ class AsterClient:
         """GET /fapi/v2/positionRisk (V1) or /fapi/v3/positionRisk (V3)"""
         params = [("symbol", symbol)] if symbol else []
         return await self._read("positionRisk", params, signed=True, cost=5)
+
+    async def get_position_mode(self) -> Any:
+        """GET /fapi/v1/positionSide/dual (V1) or /fapi/v3/positionSide/dual (V3)"""
+        return await self._read("positionSide/dual", [], signed=True, cost=30)
 
     async def get_balance(self) -> Any:
         """GET /fapi/v2/balance (V1) or /fapi/v3/balance (V3)"""

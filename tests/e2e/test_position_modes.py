@@ -1,0 +1,112 @@
+"""Accounts in hedge (Binance/Aster dualSidePosition) and long/short (OKX) mode: the real CLI against the simulator.
+
+Each case ends flat with exit 0, and the simulator's request log shows every order carrying the position
+side its mode needs (and, on Binance/Aster, no reduceOnly, which hedge mode refuses).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hedgectl.domain.ids import new_client_order_id
+from hedgectl.domain.types import OrderRequest, OrderType, Side
+from hedgectl.settings import load_settings
+from hedgectl.venues.registry import Registry
+from tests.e2e.conftest import Sim, hedgectl, journal_client_ids
+from tests.e2e.test_bp_aster_loop import FAST, Loop, _fill_when_resting, frozen_sim  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.e2e
+
+
+def hedge_mode(sim: Sim, *venues: str) -> None:
+    for venue in venues:
+        sim.post("/_sim/account", {"venue": venue, "position_mode": "hedge"})
+
+
+def order_records(sim: Sim, venue: str) -> list[dict[str, Any]]:
+    return [r for r in sim.requests("create_order") if r["venue"] == venue and r["status"] == 200]
+
+
+def sides_of_account(sim: Sim, venue: str) -> list[tuple[str, str]]:
+    return sorted((p["position_side"], p["qty"]) for p in sim.state()[venue]["positions"])
+
+
+async def _open_both_sides(venues: tuple[str, ...], qty: str = "0.002") -> None:
+    """A long and a short on each venue, through the real adapters (a hedge-mode account holds both)."""
+    registry = Registry(load_settings())
+    try:
+        for venue in venues:
+            adapter = registry.venue(venue)
+            for side in (Side.BUY, Side.SELL):
+                request = OrderRequest(
+                    symbol="BTC", side=side, type=OrderType.MARKET, qty=Decimal(qty),
+                    client_order_id=new_client_order_id(),
+                )
+                await adapter.place_order(request)
+    finally:
+        await registry.aclose()
+
+
+async def test_flatten_closes_each_side_of_hedge_mode_accounts(sim: Sim) -> None:
+    venues = ("binance", "okx", "aster")
+    hedge_mode(sim, *venues)
+    await _open_both_sides(venues)
+    for venue in venues:
+        assert sides_of_account(sim, venue) == [("long", "0.002"), ("short", "-0.002")]
+    proc = hedgectl("flatten", "--all", "--yes", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["ok"] is True
+    assert sim.all_flat()
+    for venue in venues:
+        assert len(doc["venues"][venue]["closes"]) == 2
+        records = order_records(sim, venue)
+        # opens: buy long, sell short; closes: sell long, buy short - never a one-way order
+        assert sorted((r["side"], r["position_side"]) for r in records) == [
+            ("buy", "long"), ("buy", "short"), ("sell", "long"), ("sell", "short"),
+        ]
+        if venue != "okx":
+            assert not any(r["reduce_only"] for r in records)
+
+
+def test_bootstrap_opens_and_closes_on_hedge_mode_accounts(sim: Sim, isolated_env: Path) -> None:
+    hedge_mode(sim, "binance", "okx")
+    proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert doc["ok"] is True
+    assert doc["exposure_after"] == {"binance": "0", "okx": "0"}
+    assert sim.all_flat()
+    binance = [(r["side"], r["position_side"], r["reduce_only"]) for r in order_records(sim, "binance")]
+    okx = [(r["side"], r["position_side"]) for r in order_records(sim, "okx")]
+    assert binance == [("buy", "long", False), ("sell", "long", False)]
+    assert okx == [("sell", "short"), ("buy", "short")]
+    logged = {r["client_order_id"] for r in sim.requests("create_order")}
+    assert logged <= journal_client_ids(isolated_env)
+
+
+def test_one_way_accounts_still_send_reduce_only_closes(sim: Sim) -> None:
+    proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0", "--json")
+    assert proc.returncode == 0, proc.stderr
+    for venue in ("binance", "okx"):
+        records = order_records(sim, venue)
+        assert [(r["position_side"], r["reduce_only"]) for r in records] == [("both", False), ("both", True)]
+
+
+def test_bp_aster_loop_on_a_hedge_mode_aster_account_ends_flat(frozen_sim: Sim) -> None:  # noqa: F811
+    hedge_mode(frozen_sim, "aster")
+    loop = Loop("--qty", "10", "--cycles", "1", *FAST)
+    for leg in (1, 2):
+        _fill_when_resting(frozen_sim)
+        loop.wait_for("leg", count=leg, action="end")
+    assert loop.finish() == 0, loop.stderr
+    assert loop.summary["flat"] is True
+    assert frozen_sim.all_flat()
+    hedges = [(r["side"], r["position_side"]) for r in order_records(frozen_sim, "aster")]
+    # leg 1 opens the long; leg 2's hedge closes it instead of opening a short next to it
+    assert hedges == [("buy", "long"), ("sell", "long")]
