@@ -110,3 +110,19 @@ def test_bp_aster_loop_on_a_hedge_mode_aster_account_ends_flat(frozen_sim: Sim) 
     hedges = [(r["side"], r["position_side"]) for r in order_records(frozen_sim, "aster")]
     # leg 1 opens the long; leg 2's hedge closes it instead of opening a short next to it
     assert hedges == [("buy", "long"), ("sell", "long")]
+
+
+def test_connect_shows_position_mode_margin_mode_and_leverage(sim: Sim) -> None:
+    hedge_mode(sim, "binance", "okx")
+    proc = hedgectl("connect", "--json")
+    assert proc.returncode == 0, proc.stderr
+    venues = {v["venue"]: v for v in json.loads(proc.stdout)["venues"]}
+    leverage = {venue: str(sim.state()[venue]["leverage"]) for venue in venues}
+    for venue, mode in (("binance", "hedge"), ("okx", "hedge"), ("aster", "one_way")):
+        account = venues[venue]["account"]
+        assert (account["position_mode"], account["margin_mode"]) == (mode, "cross")
+        assert Decimal(account["leverage"]) == Decimal(leverage[venue])
+    assert venues["backpack"]["account"] is None
+    table = hedgectl("connect")
+    assert table.returncode == 0, table.stderr
+    assert f"hedge, cross, {leverage['binance']}x" in table.stdout
