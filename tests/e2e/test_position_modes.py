@@ -16,9 +16,11 @@ import pytest
 from hedgectl.domain.ids import new_client_order_id
 from hedgectl.domain.types import OrderRequest, OrderType, Side
 from hedgectl.settings import load_settings
+from hedgectl.sim import credentials
 from hedgectl.venues.registry import Registry
 from tests.e2e.conftest import Sim, hedgectl, journal_client_ids
 from tests.e2e.test_bp_aster_loop import FAST, Loop, _fill_when_resting, frozen_sim  # noqa: F401 - fixture
+from tests.sim.helpers import binance_query
 
 pytestmark = pytest.mark.e2e
 
@@ -126,3 +128,22 @@ def test_connect_shows_position_mode_margin_mode_and_leverage(sim: Sim) -> None:
     table = hedgectl("connect")
     assert table.returncode == 0, table.stderr
     assert f"hedge, cross, {leverage['binance']}x" in table.stdout
+
+
+def test_a_plan_whose_margin_the_account_cannot_post_is_refused_before_any_order(
+    sim: Sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 20,000 notional: 4,000 at the old assumed 5x, but 20,000 at this account's 1x against 10,000 free.
+    monkeypatch.setenv("HEDGECTL_MAX_NOTIONAL_USDT", "50000")
+    query = binance_query({"symbol": "BTCUSDT", "leverage": "1"}, credentials.BINANCE_API_SECRET)
+    headers = {"X-MBX-APIKEY": credentials.BINANCE_API_KEY, "Content-Type": "application/x-www-form-urlencoded"}
+    sim.http.post("/binance/fapi/v1/leverage", content=query, headers=headers).raise_for_status()
+    proc = hedgectl("bootstrap", "--notional", "20000", "--max-slippage-bps", "5000", "--hold", "0")
+    assert proc.returncode == 1, proc.stderr
+    message = proc.stderr.strip()
+    assert "binance" in message
+    assert "margin needed" in message
+    assert "at 1x" in message
+    assert "Traceback" not in proc.stderr
+    assert not sim.requests("create_order")
+    assert sim.all_flat()
