@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from hedgectl.clock import ms_from_utc
 from hedgectl.domain.types import (
@@ -88,6 +89,8 @@ class OkxDialect:
         else:
             if config.mode is Mode.TESTNET:
                 ex.set_sandbox_mode(True)  # adds x-simulated-trading: 1 to every request
+            # OKX_HOST: ccxt fills `https://{hostname}`; the host guard holds every request to the same origin.
+            ex.hostname = urlsplit(config.base_url).hostname
             ex.urls["api"] = {"rest": ex.urls["api"]["rest"]}
         ex.options["fetchMarkets"] = {"types": ["swap"]}
         ex.options["createOrder"] = "privatePostTradeOrder"

@@ -19,7 +19,14 @@ from pydantic import SecretStr
 from hedgectl.domain.types import Mode
 from hedgectl.errors import ConfigError, UsageError
 from hedgectl.venues.base import VENUE_IDS, Venue
-from hedgectl.venues.config import LIVE_URLS, TESTNET_HEADERS, TESTNET_URLS, VenueConfig
+from hedgectl.venues.config import (
+    LIVE_URLS,
+    OKX_WS_HOSTS,
+    TESTNET_HEADERS,
+    TESTNET_URLS,
+    VenueConfig,
+    okx_rest_url,
+)
 from hedgectl.venues.host_guard import is_loopback
 
 if TYPE_CHECKING:
@@ -91,6 +98,11 @@ class Registry:
         else:
             base = LIVE_URLS[venue]
             credentials = self.settings.credentials(venue)
+        ws_url = None
+        if venue == "okx" and self.mode is not Mode.PAPER:
+            # OKX_HOST: the regional domain (REST, host guard) and its stream hosts; demo trading uses the same.
+            base = okx_rest_url(self.settings.okx_host)
+            ws_url = OKX_WS_HOSTS[self.settings.okx_host][self.mode]
         return VenueConfig(
             name=venue,
             mode=self.mode,
@@ -101,6 +113,7 @@ class Registry:
             recv_window_ms=self.settings.recv_window_ms,
             cache_dir=self.settings.state_dir() / "cache",
             market_cache_ttl_s=self.settings.market_cache_ttl_s,
+            ws_url=ws_url,
         )
 
     def venue(self, name: str) -> Venue:
