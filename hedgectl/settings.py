@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     aster_user: SecretStr | None = Field(default=None, alias="ASTER_USER")
     aster_signer: SecretStr | None = Field(default=None, alias="ASTER_SIGNER")
     aster_private_key: SecretStr | None = Field(default=None, alias="ASTER_PRIVATE_KEY")
+    aster_chain_id: int | None = Field(default=None, alias="ASTER_CHAIN_ID", gt=0, lt=2**63)
 
     @field_validator("mode", mode="before")
     @classmethod
@@ -106,6 +107,13 @@ class Settings(BaseSettings):
                 return None
             if value not in _ENV_WORDS:
                 raise ValueError(f"must be one of {', '.join(sorted(_ENV_WORDS))}")
+        return value
+
+    @field_validator("aster_chain_id", mode="before")
+    @classmethod
+    def _parse_chain_id(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip() == "":
+            return None
         return value
 
     @field_validator("okx_host", mode="before")

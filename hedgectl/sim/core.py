@@ -79,8 +79,11 @@ class Simulator:
         tick_ms: int = DEFAULT_TICK_MS,
         frozen: bool = False,
         state_path: Path | None = None,
+        aster_chain_id: int = 1666,
     ) -> None:
         self.engine = Engine(seed, tick_ms=tick_ms, frozen=frozen)
+        # The EIP-712 chain id the Aster dialect verifies V3 signatures on: 1666 as mainnet, 714 as the testnet.
+        self.aster_chain_id = aster_chain_id
         self.faults = FaultBook()
         self.requests = RequestLog()
         self.latency_ms: dict[str, int] = {}

@@ -55,6 +55,8 @@ class VenueConfig:
     market_cache_ttl_s: float = 3600.0
     # The private WebSocket base where it is not the mode's documented default (OKX's regional hosts).
     ws_url: str | None = None
+    # Aster V3's EIP-712 chain id when ASTER_CHAIN_ID overrides the mode's (testnet 714, otherwise 1666).
+    chain_id: int | None = None
 
     def secret(self, key: str) -> str:
         """The plain value of one credential, for signing only. Raises KeyError if absent."""

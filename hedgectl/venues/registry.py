@@ -114,6 +114,8 @@ class Registry:
             cache_dir=self.settings.state_dir() / "cache",
             market_cache_ttl_s=self.settings.market_cache_ttl_s,
             ws_url=ws_url,
+            # Paper: the simulator stands in for mainnet, whatever ASTER_CHAIN_ID says for the real venue.
+            chain_id=self.settings.aster_chain_id if venue == "aster" and self.mode is not Mode.PAPER else None,
         )
 
     def venue(self, name: str) -> Venue:

@@ -442,6 +442,7 @@ class AsterClient:
                 user=self._keys.user,
                 signer=self._keys.signer,
                 private_key=self._keys.private_key.get_secret_value(),
+                chain_id=self._keys.chain_id,
             )
         return auth.sign_v1(
             self._keys.api_key.get_secret_value(),
