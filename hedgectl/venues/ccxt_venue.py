@@ -79,6 +79,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 DIALECTS: dict[str, Callable[[], Any]] = {"binance": BinanceDialect, "okx": OkxDialect}
 RECONCILE_DELAYS_S = (0.25, 0.5, 1.0)  # between client-id lookups after an ambiguous order POST
+# "The position side does not fit the account's mode" (Binance -4061, OKX 51000 posSide): the cached mode is stale.
+POSITION_SIDE_REFUSALS = frozenset({"-4061", "51000"})
 # Set while a request belongs to an order's path (the position-mode read before the first order).
 _ORDER_PATH: ContextVar[bool] = ContextVar("hedgectl_ccxt_order_path", default=False)
 _FOREIGN = (CcxtBaseError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
@@ -346,6 +348,9 @@ class CcxtVenue:
             mapped = self._map(exc, "create order")
             if mapped.clock_skew:
                 await self.sync_time()
+            if isinstance(mapped.error, VenueError) and mapped.error.code in POSITION_SIDE_REFUSALS:
+                # The account's mode changed since it was read: the next order reads it again.
+                self._position_mode = None
             if not mapped.unknown_outcome or not isinstance(mapped.error, VenueError):
                 raise mapped.error from exc
             return await self._reconcile(market, request, mapped.error)

@@ -191,6 +191,10 @@ class AsterVenue:
             # An unreadable reply says nothing about whether the order exists: look it up.
             unknown = AmbiguousOrderState(VENUE, f"unreadable reply ({exc.reason})", code=exc.code)
             return await self._reconcile(market, request.client_order_id, unknown)
+        except VenueError as exc:
+            if exc.code == "-4061":  # the account's mode changed since it was read: read it again next time
+                self._position_mode = None
+            raise
         return order  # the ack as is: fees are read with fetch_fills, off the hot path
 
     async def _reconcile(self, market: Market, client_order_id: str, cause: AmbiguousOrderState) -> Order:
