@@ -364,6 +364,7 @@ class Engine:
             realized_pnl=realized,
             time_ms=stamp,
             filled_ns=stamp_ns,
+            position_side=order.position_side,
         )
         acct.fills.append(fill)
         if order.status is OrderStatus.FILLED:

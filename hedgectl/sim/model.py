@@ -218,6 +218,7 @@ class Fill:
     realized_pnl: Decimal
     time_ms: int
     filled_ns: int
+    position_side: PosSide = PosSide.BOTH  # the side of a hedge-mode account its order acted on
 
     @property
     def quote_qty(self) -> Decimal:
@@ -240,6 +241,7 @@ class Fill:
             "realized_pnl": str(self.realized_pnl),
             "time_ms": self.time_ms,
             "filled_ns": self.filled_ns,
+            "position_side": self.position_side.value,
         }
 
     @classmethod
@@ -260,6 +262,7 @@ class Fill:
             realized_pnl=Decimal(raw["realized_pnl"]),
             time_ms=int(raw["time_ms"]),
             filled_ns=int(raw["filled_ns"]),
+            position_side=PosSide(raw.get("position_side", "both")),
         )
 
 

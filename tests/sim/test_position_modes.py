@@ -65,6 +65,10 @@ async def test_binance_hedge_mode_holds_both_sides_and_closes_each(control: http
     state = (await control.get("/_sim/state")).json()["venues"]["binance"]
     assert state["positions"] == []
     assert state["position_mode"] == "hedge"
+    trades = (await binance(control, "GET", "/fapi/v1/userTrades", symbol="BTCUSDT")).json()
+    assert sorted((t["side"], t["positionSide"]) for t in trades) == [
+        ("BUY", "LONG"), ("BUY", "SHORT"), ("SELL", "LONG"), ("SELL", "SHORT"),
+    ]
 
 
 async def test_binance_one_way_refuses_a_position_side(control: httpx.AsyncClient) -> None:
@@ -96,3 +100,5 @@ async def test_okx_long_short_mode_needs_pos_side_and_reports_positive_pos_per_s
     closed = await okx.post("/trade/order", {**order, "side": "buy", "posSide": "short", "clOrdId": "c1"})
     assert closed.json()["data"][0]["sCode"] == "0"
     assert (await okx.get("/account/positions")).json()["data"] == []
+    fills = (await okx.get("/trade/fills", "instType=SWAP")).json()["data"]
+    assert sorted((f["side"], f["posSide"]) for f in fills) == [("buy", "short"), ("sell", "short")]

@@ -242,7 +242,7 @@ def trade_json(inst: Instrument, fill: Fill) -> dict[str, Any]:
         "quoteQty": fmt8(fill.quote_qty),
         "realizedPnl": fmt8(fill.realized_pnl),
         "side": "BUY" if fill.side is Side.BUY else "SELL",
-        "positionSide": "BOTH",
+        "positionSide": POSITION_SIDE_TO_WIRE[fill.position_side],
         "symbol": fill.symbol,
         "time": fill.time_ms,
     }

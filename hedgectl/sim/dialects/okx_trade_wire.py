@@ -145,7 +145,7 @@ def render_fill(fill: Fill, inst: Instrument) -> dict[str, Any]:
         "fillFwdPx": "",
         "fillMarkPx": "",
         "side": fill.side.value,
-        "posSide": "net",
+        "posSide": POS_SIDE_TO_WIRE[fill.position_side],
         "execType": "M" if fill.maker else "T",
         "feeCcy": fill.fee_asset,
         "fee": fmt(-fill.fee),
