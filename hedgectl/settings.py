@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hedgectl.domain.types import Mode
 from hedgectl.errors import ConfigError
+from hedgectl.venues.config import OKX_HOSTS
 
 # Which settings fields hold each venue's credentials, keyed by the adapter's credential name.
 CREDENTIAL_FIELDS: dict[str, dict[str, str]] = {
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
     okx_api_secret: SecretStr | None = Field(default=None, alias="OKX_API_SECRET")
     okx_passphrase: SecretStr | None = Field(default=None, alias="OKX_PASSPHRASE")
     okx_env: str | None = Field(default=None, alias="OKX_ENV")
+    okx_host: str = Field(default="www", alias="OKX_HOST")  # www | eea | my (OKX's regional domains)
     backpack_api_key: SecretStr | None = Field(default=None, alias="BACKPACK_API_KEY")
     backpack_api_secret: SecretStr | None = Field(default=None, alias="BACKPACK_API_SECRET")
     aster_api_key: SecretStr | None = Field(default=None, alias="ASTER_API_KEY")
@@ -84,6 +86,7 @@ class Settings(BaseSettings):
     aster_user: SecretStr | None = Field(default=None, alias="ASTER_USER")
     aster_signer: SecretStr | None = Field(default=None, alias="ASTER_SIGNER")
     aster_private_key: SecretStr | None = Field(default=None, alias="ASTER_PRIVATE_KEY")
+    aster_chain_id: int | None = Field(default=None, alias="ASTER_CHAIN_ID", gt=0, lt=2**63)
 
     @field_validator("mode", mode="before")
     @classmethod
@@ -105,6 +108,27 @@ class Settings(BaseSettings):
                 return None
             if value not in _ENV_WORDS:
                 raise ValueError(f"must be one of {', '.join(sorted(_ENV_WORDS))}")
+        return value
+
+    @field_validator("aster_chain_id", mode="before")
+    @classmethod
+    def _parse_chain_id(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip() == "":
+            return None
+        return value
+
+    @field_validator("okx_host", mode="before")
+    @classmethod
+    def _parse_okx_host(cls, value: Any) -> Any:
+        if value is None:
+            return "www"
+        if isinstance(value, str):
+            word = value.strip().lower().removesuffix(".okx.com")
+            if word == "":
+                return "www"
+            if word not in OKX_HOSTS:
+                raise ValueError(f"must be one of {', '.join(OKX_HOSTS)} (OKX's own domains)")
+            return word
         return value
 
     @property

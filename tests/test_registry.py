@@ -68,3 +68,42 @@ def test_host_guard_refuses_any_other_origin() -> None:
         ensure_allowed("https://fapi.binance.com/fapi/v1/order", "https://demo-fapi.binance.com", venue="binance")
     with pytest.raises(ConfigError):
         ensure_allowed("http://127.0.0.1:9/okx/api/v5/x", "http://127.0.0.1:9/binance", venue="binance")
+
+
+OKX_KEYS = ("OKX_API_KEY", "OKX_API_SECRET", "OKX_PASSPHRASE")
+
+
+@pytest.mark.parametrize(
+    ("word", "rest", "live_ws", "demo_ws"),
+    [
+        ("www", "https://www.okx.com", "wss://ws.okx.com:8443", "wss://wspap.okx.com:8443"),
+        ("EEA", "https://eea.okx.com", "wss://wseea.okx.com:8443", "wss://wseeapap.okx.com:8443"),
+        ("my.okx.com", "https://my.okx.com", "wss://wseea.okx.com:8443", "wss://wseeapap.okx.com:8443"),
+    ],
+)
+def test_okx_host_picks_the_regional_domain_for_rest_streams_and_the_host_guard(
+    monkeypatch: pytest.MonkeyPatch, word: str, rest: str, live_ws: str, demo_ws: str
+) -> None:
+    from hedgectl.venues.ccxt_venue import CcxtVenue
+
+    for name in OKX_KEYS:
+        monkeypatch.setenv(name, "x")
+    monkeypatch.setenv("OKX_HOST", word)
+    for mode, ws in (("live", live_ws), ("testnet", demo_ws)):
+        monkeypatch.setenv("HEDGECTL_MODE", mode)
+        config = Registry(load_settings(), live_confirmed=True).venue_config("okx")
+        assert (config.base_url, config.ws_url) == (rest, ws)
+        venue = CcxtVenue(config)
+        signed = venue._ex.sign("public/time", "public", "GET", {})
+        venue.check_request(signed["url"], signed["headers"])  # the regional host passes the guard
+        assert signed["url"].startswith(rest + "/api/v5/")
+        with pytest.raises(ConfigError):
+            venue.check_request("https://www.okx.com/api/v5/public/time" if word != "www" else
+                                "https://eea.okx.com/api/v5/public/time", signed["headers"])
+
+
+@pytest.mark.parametrize("bad", ["us", "okx.com.evil.example", "app", "https://eea.okx.com"])
+def test_okx_host_is_restricted_to_okx_own_domains(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
+    monkeypatch.setenv("OKX_HOST", bad)
+    with pytest.raises(ConfigError, match="OKX_HOST"):
+        load_settings()

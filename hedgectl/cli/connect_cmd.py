@@ -8,8 +8,12 @@ import typer
 
 from hedgectl.cli.common import run_command
 from hedgectl.cli.session import Session
+from hedgectl.domain.types import AccountConfig
 
-HELP = "Check every configured venue: reachable, keys valid, clock skew, mode, balances."
+HELP = (
+    "Check every configured venue: reachable, keys valid, clock skew, mode, balances, and the account's "
+    "position mode, margin mode and leverage (BTC's, where the venue sets them per symbol)."
+)
 
 
 def connect(
@@ -45,7 +49,7 @@ def connect(
         else:
             render.table(
                 f"hedgectl connect ({session.mode} mode)",
-                ["venue", "host", "rtt p50 ms", "clock skew ms", "auth", "balances", "status"],
+                ["venue", "host", "rtt p50 ms", "clock skew ms", "auth", "balances", "account", "status"],
                 [
                     [
                         r.venue,
@@ -54,6 +58,7 @@ def connect(
                         f"{r.clock_skew_ms:+.0f}" if r.clock_skew_ms is not None else None,
                         {True: "ok", False: "FAILED", None: "-"}[r.auth_ok],
                         ", ".join(f"{b.asset} {render.fmt(b.total, 2)}" for b in r.balances if b.total) or "-",
+                        describe_account(r.account),
                         "ok" if r.ok else r.error,
                     ]
                     for r in results
@@ -63,6 +68,15 @@ def connect(
         return 0 if ok else 1
 
     run_command(ctx, "connect", {"venue": venue}, body, json_mode=json_out, read_only=True, needs_journal=False)
+
+
+def describe_account(account: AccountConfig | None) -> str:
+    """ "hedge, cross, 20x": position mode, margin mode and leverage ("-" where the venue has none)."""
+    if account is None:
+        return "-"
+    parts = [account.position_mode.value.replace("_", "-"), account.margin_mode or "margin ?"]
+    parts.append(f"{account.leverage.normalize():f}x" if account.leverage is not None else "leverage ?")
+    return ", ".join(parts)
 
 
 def raise_no_venues(session: Session) -> None:

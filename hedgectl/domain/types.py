@@ -18,6 +18,23 @@ class Mode(StrEnum):
     LIVE = "live"
 
 
+class PositionMode(StrEnum):
+    """How an account holds positions: one net position per symbol, or a long and a short side (hedge).
+
+    Binance/Aster call hedge mode `dualSidePosition`, OKX `long_short_mode`; Backpack has one-way only.
+    """
+
+    ONE_WAY = "one_way"
+    HEDGE = "hedge"
+
+
+class PositionSide(StrEnum):
+    """The side of a hedge-mode account an order acts on."""
+
+    LONG = "long"
+    SHORT = "short"
+
+
 class Side(StrEnum):
     BUY = "buy"
     SELL = "sell"
@@ -137,6 +154,11 @@ class OrderRequest:
     reduce_only: bool = False
     time_in_force: TimeInForce | None = None  # None: the venue default (GTC for limits, IOC-like for market)
 
+    @property
+    def position_side(self) -> PositionSide:
+        """The side it acts on in hedge mode: a buy opens the long and a reduce-only buy closes the short."""
+        return PositionSide.LONG if (self.side is Side.BUY) != self.reduce_only else PositionSide.SHORT
+
 
 @dataclass(frozen=True, slots=True)
 class Order:
@@ -193,6 +215,12 @@ class Position:
     liquidation_price: Decimal | None = None
     leverage: Decimal | None = None
     margin_mode: str | None = None  # "cross" | "isolated"
+    position_side: PositionSide | None = None  # hedge mode: which side of the account it is; None: net
+
+    @property
+    def label(self) -> str:
+        """The symbol, with the hedge-mode side when it has one ("BTC long")."""
+        return self.symbol if self.position_side is None else f"{self.symbol} {self.position_side.value}"
 
     @property
     def side(self) -> Side | None:
@@ -209,6 +237,16 @@ class Balance:
     total: Decimal
     free: Decimal
     used: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    """How the account trades: position mode, margin mode and leverage (None where the venue does not say)."""
+
+    venue: str
+    position_mode: PositionMode
+    margin_mode: str | None = None  # "cross" | "isolated"
+    leverage: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

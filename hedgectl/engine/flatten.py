@@ -85,7 +85,7 @@ class VenueFlatten:
     def exposure(self) -> dict[str, Decimal]:
         """Signed open quantity per symbol after flattening (the last known one if it could not be re-read)."""
         positions = self.positions_after if self.positions_after is not None else self.positions_before
-        return {p.symbol: p.qty for p in positions}
+        return {p.label: p.qty for p in positions}
 
 
 @dataclass

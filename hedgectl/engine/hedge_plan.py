@@ -10,12 +10,14 @@ from typing import Any
 
 from hedgectl.aio import stop_tasks
 from hedgectl.domain.quantity import common_quantity
-from hedgectl.domain.types import Balance, BookLevel, Market, OrderBook, Quote, Side
+from hedgectl.domain.types import AccountConfig, Balance, BookLevel, Market, OrderBook, Quote, Side
 from hedgectl.errors import UsageError
-from hedgectl.venues.base import Venue
+from hedgectl.venues.base import AccountConfigured, Venue
 
-# Margin assumed per unit of notional when checking balances: 1/5 = 5x leverage or more.
-ASSUMED_MARGIN_FRACTION = Decimal("0.2")
+# Leverage assumed when the venue does not report one (Backpack): margin = notional / 5.
+ASSUMED_LEVERAGE = Decimal(5)
+# Taker fee rate assumed when the market does not carry one (higher than every venue's base tier).
+ASSUMED_TAKER_FEE_RATE = Decimal("0.001")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,19 @@ class LegPlan:
     slippage_bps: Decimal  # expected price vs. the best level
     balance_free: Decimal
     balance_asset: str
+    account: AccountConfig | None = None  # position mode, margin mode, leverage (venues that have them)
+
+    @property
+    def leverage(self) -> Decimal:
+        """The account's leverage for the symbol, or ASSUMED_LEVERAGE where the venue does not say."""
+        if self.account is not None and self.account.leverage is not None and self.account.leverage > 0:
+            return self.account.leverage
+        return ASSUMED_LEVERAGE
+
+    def margin_needed(self, notional: Decimal) -> Decimal:
+        """Initial margin at the account's leverage plus the taker fees of the open and the close."""
+        rate = self.market.taker_fee_rate if self.market.taker_fee_rate is not None else ASSUMED_TAKER_FEE_RATE
+        return notional / self.leverage + 2 * notional * rate
 
 
 @dataclass(frozen=True)
@@ -79,7 +94,9 @@ async def plan_hedge(
 ) -> tuple[HedgePlan, dict[str, list[Balance]]]:
     """Read markets, quotes, books and balances of both venues at once, and check everything."""
     config.check_caps()
-    m_long, m_short, q_long, q_short, b_long, b_short, bal_long, bal_short = await _all(
+    # The account configuration is read here, off the order path: the position mode every order needs is
+    # then cached, and the margin check uses each account's real leverage.
+    m_long, m_short, q_long, q_short, b_long, b_short, bal_long, bal_short, acct_long, acct_short = await _all(
         long_venue.market(config.symbol),
         short_venue.market(config.symbol),
         long_venue.fetch_quote(config.symbol),
@@ -88,6 +105,8 @@ async def plan_hedge(
         short_venue.fetch_book(config.symbol, 50),
         long_venue.fetch_balances(),
         short_venue.fetch_balances(),
+        _account_config(long_venue, config.symbol),
+        _account_config(short_venue, config.symbol),
     )
     # The quote and the book are two reads, and prices move between them: the plan shows, sizes and checks
     # against the book it walks, so the expected price always lies within the bid/ask it is shown with.
@@ -98,8 +117,8 @@ async def plan_hedge(
     qty = sizing.qty
     mid_long, mid_short = q_long.mid, q_short.mid
     cross_bps = abs(mid_long - mid_short) / ((mid_long + mid_short) / 2) * 10_000
-    long_leg = _leg(long_venue.name, Side.BUY, m_long, q_long, b_long, qty, bal_long)
-    short_leg = _leg(short_venue.name, Side.SELL, m_short, q_short, b_short, qty, bal_short)
+    long_leg = _leg(long_venue.name, Side.BUY, m_long, q_long, b_long, qty, bal_long, acct_long)
+    short_leg = _leg(short_venue.name, Side.SELL, m_short, q_short, b_short, qty, bal_short, acct_short)
     plan = HedgePlan(
         symbol=config.symbol,
         qty=qty,
@@ -111,6 +130,13 @@ async def plan_hedge(
     )
     _check(plan, config)
     return plan, {long_venue.name: bal_long, short_venue.name: bal_short}
+
+
+async def _account_config(venue: Venue, symbol: str) -> AccountConfig | None:
+    """Position mode, margin mode and leverage, where the venue has them (None for Backpack)."""
+    if isinstance(venue, AccountConfigured):
+        return await venue.fetch_account_config(symbol)
+    return None
 
 
 async def _all(*reads: Awaitable[Any]) -> list[Any]:
@@ -132,7 +158,14 @@ def _top_of_book(quote: Quote, book: OrderBook) -> Quote:
 
 
 def _leg(
-    venue: str, side: Side, market: Market, quote: Quote, book: OrderBook, qty: Decimal, balances: list[Balance]
+    venue: str,
+    side: Side,
+    market: Market,
+    quote: Quote,
+    book: OrderBook,
+    qty: Decimal,
+    balances: list[Balance],
+    account: AccountConfig | None = None,
 ) -> LegPlan:
     levels = book.asks if side is Side.BUY else book.bids
     vwap = walk_book(levels, qty)
@@ -150,6 +183,7 @@ def _leg(
         slippage_bps=slippage,
         balance_free=balance.free if balance else Decimal(0),
         balance_asset=market.quote,
+        account=account,
     )
 
 
@@ -179,9 +213,9 @@ def _check(plan: HedgePlan, config: HedgeConfig) -> None:
                 f"{leg.venue}: estimated slippage {leg.slippage_bps:.2f} bps for {plan.qty} exceeds "
                 f"--max-slippage-bps {limit}"
             )
-        needed = plan.notional * ASSUMED_MARGIN_FRACTION
+        needed = leg.margin_needed(plan.notional)
         if leg.balance_free < needed:
             raise PlanRefused(
-                f"{leg.venue}: free {leg.balance_asset} {leg.balance_free} is below the {needed:.2f} "
-                f"margin needed for {plan.notional:.2f} notional"
+                f"{leg.venue}: free {leg.balance_asset} {leg.balance_free:.2f} is below the {needed:.2f} "
+                f"margin needed for {plan.notional:.2f} notional at {leg.leverage.normalize():f}x (fees included)"
             )

@@ -140,6 +140,7 @@ async def run_loop(
         feed=feed or PollingFeed(interrupts.stop, interval_s=config.poll_interval_s),
         stats=stats,
         ref_price=checked.price,
+        taker_position=checked.taker_position,
     )
     result = LoopResult(config=config)
     if checked.maker_position or checked.taker_position:
@@ -184,6 +185,7 @@ async def _cycles(ctx: LoopContext) -> None:
             leg = await Leg(ctx, side).run()
             ctx.stats.legs += 1
             maker_pos, taker_pos = await verify_hedged(ctx, on_exit=ctx.stopping)
+            ctx.taker_position = taker_pos
             ctx.emit(
                 "leg",
                 action="end",

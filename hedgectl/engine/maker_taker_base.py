@@ -89,6 +89,9 @@ class LoopContext:
     feed: FillFeed
     stats: LoopStats
     ref_price: Decimal = Decimal(0)  # the last maker reference price seen (for notional minimums)
+    # The taker's signed position when the leg started (as last read): a hedge that shrinks it is sent
+    # reduce-only, so on a hedge-mode account it closes the open side instead of opening the other one.
+    taker_position: Decimal = Decimal(0)
     cycle: int = 0
     leg: int | None = None
     _unaccounted: list[tuple[Venue, Order]] = field(default_factory=list)

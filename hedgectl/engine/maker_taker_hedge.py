@@ -124,7 +124,10 @@ class Hedger:
         )
         if qty <= 0:
             return None
-        placed = await send_order(self.ctx, self.ctx.taker, self.book.side.opposite, qty, intent="hedge")
+        side = self.book.side.opposite
+        held = self.ctx.taker_position + self.book.hedged * side.sign  # as this leg's hedges have moved it
+        reduces = held != 0 and side.sign * held < 0 and qty <= abs(held)
+        placed = await send_order(self.ctx, self.ctx.taker, side, qty, intent="hedge", reduce_only=reduces)
         order = placed.order
         self.book.hedged += order.filled_qty
         reaction_ms = None

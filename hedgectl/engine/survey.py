@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from hedgectl.domain.types import Balance, Quote
+from hedgectl.domain.types import AccountConfig, Balance, Quote
 from hedgectl.errors import HedgectlError
-from hedgectl.venues.base import Venue
+from hedgectl.venues.base import AccountConfigured, Venue
 from hedgectl.venues.transport_errors import exception_chain
 
 log = logging.getLogger("hedgectl")
@@ -29,11 +29,13 @@ class ConnectResult:
     clock_skew_ms: float | None = None
     auth_ok: bool | None = None
     balances: list[Balance] = field(default_factory=list)
+    account: AccountConfig | None = None  # position mode, margin mode, leverage (venues that have them)
     error: str | None = None
 
 
 async def check_venue(venue: Venue, *, pings: int = 3) -> ConnectResult:
-    """Ping the venue's clock a few times (RTT p50, skew), then read balances (auth)."""
+    """Ping the venue's clock a few times (RTT p50, skew), then read balances (auth) and the account's
+    position mode, margin mode and leverage (Binance, OKX, Aster)."""
     result = ConnectResult(venue=venue.name, mode=venue.mode.value, host=venue.host)
     try:
         rtts: list[float] = []
@@ -58,6 +60,12 @@ async def check_venue(venue: Venue, *, pings: int = 3) -> ConnectResult:
         result.auth_ok = False
         result.error = f"auth/balances failed: {exc}"
         return result
+    if isinstance(venue, AccountConfigured):
+        try:
+            result.account = await venue.fetch_account_config()
+        except HedgectlError as exc:
+            result.error = f"account configuration unreadable: {exc}"
+            return result
     result.ok = True
     return result
 

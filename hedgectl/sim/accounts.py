@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from hedgectl.sim.instruments import DEFAULT_LEVERAGE, QUOTE_ASSET, START_BALANCE
-from hedgectl.sim.model import ZERO, Fill, FundingPayment, Order, Position
+from hedgectl.sim.model import ZERO, Fill, FundingPayment, Order, Position, PositionMode, PosSide, position_key
 
 HISTORY_LIMIT = 5000  # closed orders and fills kept per venue
 _ORDER_ID_BASE: dict[str, int] = {
@@ -33,6 +33,7 @@ class Account:
     next_order_id: int = 1
     next_fill_id: int = 1
     fees_paid: Decimal = ZERO
+    position_mode: PositionMode = PositionMode.ONE_WAY
 
     @classmethod
     def fresh(cls, venue: str) -> Account:
@@ -55,11 +56,16 @@ class Account:
         self.next_fill_id += 1
         return fid
 
-    def position(self, symbol: str, base: str) -> Position:
-        pos = self.positions.get(symbol)
+    def position(self, symbol: str, base: str, side: PosSide = PosSide.BOTH) -> Position:
+        key = position_key(symbol, side)
+        pos = self.positions.get(key)
         if pos is None:
-            pos = self.positions[symbol] = Position(symbol=symbol, base=base)
+            pos = self.positions[key] = Position(symbol=symbol, base=base, side=side)
         return pos
+
+    def symbol_positions(self, symbol: str) -> list[Position]:
+        """Every position held in `symbol`: the net one, or both sides in hedge mode."""
+        return [p for p in self.positions.values() if p.symbol == symbol]
 
     def find_order(self, order_id: int | None, client_order_id: str | None) -> Order | None:
         """Find by id, else by client id (the open order first, then the latest closed one)."""
@@ -97,6 +103,7 @@ class Account:
             "next_order_id": self.next_order_id,
             "next_fill_id": self.next_fill_id,
             "fees_paid": str(self.fees_paid),
+            "position_mode": self.position_mode.value,
         }
 
     @classmethod
@@ -109,10 +116,11 @@ class Account:
             next_order_id=int(raw["next_order_id"]),
             next_fill_id=int(raw["next_fill_id"]),
             fees_paid=Decimal(raw.get("fees_paid", "0")),
+            position_mode=PositionMode(raw.get("position_mode", "one_way")),
         )
         for p in raw["positions"]:
             pos = Position.from_json(p)
-            acct.positions[pos.symbol] = pos
+            acct.positions[pos.key] = pos
         for o in raw["orders"]:
             order = Order.from_json(o)
             if order.status.is_open:

@@ -14,10 +14,11 @@ from hedgectl.sim.core import Simulator
 from hedgectl.sim.dialects.base import json_response
 from hedgectl.sim.faults import FaultSpecError, parse_fault
 from hedgectl.sim.instruments import BASES, VENUES, Instrument
-from hedgectl.sim.model import SimError
+from hedgectl.sim.model import PositionMode, SimError
 from hedgectl.sim.stream_hub import hub_of
 
 PREFIX = "/_sim"
+HEDGE_MODE_VENUES = ("binance", "okx", "aster")
 ControlHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -63,6 +64,7 @@ class Control:
             ("DELETE", "/faults", self.clear_faults),
             ("POST", "/fill", self.fill),
             ("POST", "/funding", self.funding),
+            ("POST", "/account", self.account),
             ("GET", "/requests", self.requests),
             ("POST", "/requests/clear", self.clear_requests),
             ("DELETE", "/requests", self.clear_requests),
@@ -137,6 +139,7 @@ class Control:
                         "entry_price": str(pos.entry_price),
                         "mark_price": str(engine.mark_price(venue, pos.symbol)),
                         "realized_pnl": str(pos.realized_pnl),
+                        "position_side": pos.side.value,
                     }
                 )
             venues[venue] = {
@@ -146,8 +149,27 @@ class Control:
                 "equity": str(margin.equity),
                 "available": str(margin.available),
                 "fees_paid": str(acct.fees_paid),
+                "position_mode": acct.position_mode.value,
+                "leverage": acct.leverage,
             }
         return json_response({"venues": venues})
+
+    async def account(self, request: web.Request) -> web.StreamResponse:
+        """POST /_sim/account {"venue", "position_mode": "one_way"|"hedge"}: the account's position mode.
+
+        Binance and Aster call hedge mode dualSidePosition, OKX long_short_mode; Backpack has none. The switch
+        is refused while the venue holds positions or open orders, as the venues refuse it.
+        """
+        body = await self._body(request)
+        venue = _venue(body.get("venue"))
+        raw = body.get("position_mode")
+        if raw not in ("one_way", "hedge"):
+            raise ControlError("position_mode must be one_way or hedge")
+        mode = PositionMode(raw)
+        if venue not in HEDGE_MODE_VENUES and mode is PositionMode.HEDGE:
+            raise ControlError(f"{venue} has no hedge position mode")
+        self.sim.engine.set_position_mode(venue, mode)
+        return json_response({"ok": True, "venue": venue, "position_mode": mode.value})
 
     async def price(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)

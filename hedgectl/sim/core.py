@@ -30,9 +30,18 @@ class RequestRecord:
     client_order_id: str | None = None
     status: int | None = None
     fault: str | None = None
+    # An order request as the dialect parsed it (None for other requests or one refused before parsing).
+    side: str | None = None
+    qty: str | None = None
+    reduce_only: bool | None = None
+    position_side: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "side": self.side,
+            "qty": self.qty,
+            "reduce_only": self.reduce_only,
+            "position_side": self.position_side,
             "venue": self.venue,
             "method": self.method,
             "path": self.path,
@@ -70,8 +79,11 @@ class Simulator:
         tick_ms: int = DEFAULT_TICK_MS,
         frozen: bool = False,
         state_path: Path | None = None,
+        aster_chain_id: int = 1666,
     ) -> None:
         self.engine = Engine(seed, tick_ms=tick_ms, frozen=frozen)
+        # The EIP-712 chain id the Aster dialect verifies V3 signatures on: 1666 as mainnet, 714 as the testnet.
+        self.aster_chain_id = aster_chain_id
         self.faults = FaultBook()
         self.requests = RequestLog()
         self.latency_ms: dict[str, int] = {}

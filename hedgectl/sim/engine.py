@@ -26,12 +26,14 @@ from hedgectl.sim.model import (
     OrderStatus,
     OrderType,
     Position,
+    PositionMode,
+    PosSide,
     Reason,
     Side,
     SimError,
     TimeInForce,
 )
-from hedgectl.sim.rules import check_order
+from hedgectl.sim.rules import check_order, check_position_side
 
 # The precision a venue charges (and reports) fees in; a venue not listed charges them unrounded.
 FEE_QUANTUM: dict[str, Decimal] = {"binance": Decimal("1e-8"), "aster": Decimal("1e-8")}
@@ -133,10 +135,21 @@ class Engine:
         self.sync()
         return [p for p in self.accounts[venue].positions.values() if p.qty != 0]
 
-    def position(self, venue: str, symbol: str) -> Position:
+    def position(self, venue: str, symbol: str, side: PosSide = PosSide.BOTH) -> Position:
         self.sync()
         inst = self.instrument(venue, symbol)
-        return self.accounts[venue].position(symbol, inst.base)
+        return self.accounts[venue].position(symbol, inst.base, side)
+
+    def set_position_mode(self, venue: str, mode: PositionMode) -> None:
+        """Switch one venue's account between one-way and hedge mode; refused while it holds positions or orders."""
+        self.sync()
+        acct = self.accounts[venue]
+        if acct.position_mode is mode:
+            return
+        if any(p.qty for p in acct.positions.values()) or acct.open_orders:
+            raise SimError(Reason.POSITION_SIDE_MISMATCH, f"{venue}: positions or open orders exist")
+        acct.positions.clear()
+        acct.position_mode = mode
 
     def margin(self, venue: str) -> MarginView:
         self.sync()
@@ -149,7 +162,7 @@ class Engine:
                 upnl += pos.qty * (mark - pos.entry_price)
                 pos_margin += abs(pos.qty) * mark / acct.leverage
         order_margin = sum(
-            (o.remaining * (o.price or ZERO) / acct.leverage for o in acct.open_orders.values() if not o.reduce_only),
+            (o.remaining * (o.price or ZERO) / acct.leverage for o in acct.open_orders.values() if not o.closes),
             ZERO,
         )
         return MarginView(acct.balance, upnl, pos_margin, order_margin)
@@ -209,6 +222,7 @@ class Engine:
         acct = self.accounts[venue]
         inst = self.instrument(venue, req.symbol)
         book = self.books.book(inst)
+        check_position_side(acct, inst, req)
         check_order(acct, inst, req, book, lambda: self.margin(venue).available)
         book = self.books.book(inst)
         if req.price is None:  # a market order (_validate guarantees limits carry a price)
@@ -232,6 +246,7 @@ class Engine:
             price=req.price,
             reduce_only=req.reduce_only,
             client_order_id=req.client_order_id,
+            position_side=req.position_side,
             created_ms=stamp,
             created_ns=time.time_ns(),
             updated_ms=stamp,
@@ -323,13 +338,13 @@ class Engine:
     def _fill(self, inst: Instrument, order: Order, qty: Decimal, price: Decimal, *, maker: bool) -> Fill | None:
         """Record one fill of `order` (quantity capped for reduce-only); None if nothing could fill."""
         acct = self.accounts[inst.venue]
-        pos = acct.position(inst.symbol, inst.base)
+        pos = acct.position(inst.symbol, inst.base, order.position_side)
         qty = min(qty, order.remaining)
-        if order.reduce_only:
+        if order.closes:
             reducible = abs(pos.qty) if pos.qty and (pos.qty > 0) != (order.side is Side.BUY) else ZERO
             qty = min(qty, reducible)
         if qty <= 0:
-            if order.reduce_only and order.status.is_open:
+            if order.closes and order.status.is_open:
                 self._finish(order, OrderStatus.EXPIRED)
             return None
         stamp_ns = time.time_ns()
@@ -364,6 +379,7 @@ class Engine:
             realized_pnl=realized,
             time_ms=stamp,
             filled_ns=stamp_ns,
+            position_side=order.position_side,
         )
         acct.fills.append(fill)
         if order.status is OrderStatus.FILLED:
@@ -375,7 +391,9 @@ class Engine:
 
     def _expire_stale_reduce_only(self, inst: Instrument, pos: Position) -> None:
         for other in self.open_orders(inst.venue, inst.symbol):
-            if other.reduce_only and (pos.qty == 0 or (pos.qty > 0) == (other.side is Side.BUY)):
+            if other.position_side is not pos.side:
+                continue
+            if other.closes and (pos.qty == 0 or (pos.qty > 0) == (other.side is Side.BUY)):
                 self._finish(other, OrderStatus.EXPIRED)
 
     def _finish(self, order: Order, status: OrderStatus) -> None:
@@ -400,8 +418,9 @@ class Engine:
         for (venue, symbol), state in self.funding.items():
             if stamp < state.next_ms:
                 continue
-            pos = self.accounts[venue].positions.get(symbol)
-            if pos is not None and pos.qty:
+            for pos in self.accounts[venue].symbol_positions(symbol):
+                if not pos.qty:
+                    continue
                 inst = self.instruments[venue][symbol]
                 mark = self.books.mark(inst)
                 amount = -pos.qty * mark * state.rate

@@ -46,6 +46,25 @@ class OrderStatus(StrEnum):
         return self in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
 
 
+class PositionMode(StrEnum):
+    """How an account holds positions: one net position per symbol, or a long and a short side (hedge)."""
+
+    ONE_WAY = "one_way"
+    HEDGE = "hedge"
+
+
+class PosSide(StrEnum):
+    """The position an order acts on: the net one (one-way mode) or one side of a hedge-mode account."""
+
+    BOTH = "both"
+    LONG = "long"
+    SHORT = "short"
+
+
+def position_key(symbol: str, side: PosSide) -> str:
+    return symbol if side is PosSide.BOTH else f"{symbol}|{side.value}"
+
+
 class Reason(StrEnum):
     """Why the engine refused a request; each dialect maps these to its venue's codes."""
 
@@ -66,6 +85,7 @@ class Reason(StrEnum):
     DUPLICATE_CLIENT_ID = "duplicate_client_id"
     ORDER_NOT_FOUND = "order_not_found"
     ORDER_NOT_OPEN = "order_not_open"
+    POSITION_SIDE_MISMATCH = "position_side_mismatch"
 
 
 class SimError(Exception):
@@ -93,6 +113,7 @@ class OrderRequest:
     # What a post-only order that would take liquidity becomes: refused with SimError
     # (Binance/Aster -5022) or recorded as an EXPIRED order (OKX/Backpack style).
     post_only_reject: bool = True
+    position_side: PosSide = PosSide.BOTH
 
 
 @dataclass(slots=True)
@@ -115,6 +136,14 @@ class Order:
     filled_quote: Decimal = ZERO
     fee: Decimal = ZERO
     updated_ms: int = 0
+    position_side: PosSide = PosSide.BOTH
+
+    @property
+    def closes(self) -> bool:
+        """Whether it may only reduce its position: reduce-only, or a hedge-mode sell of the long / buy of the short."""
+        if self.position_side is PosSide.BOTH:
+            return self.reduce_only
+        return (self.position_side is PosSide.LONG) == (self.side is Side.SELL)
 
     @property
     def remaining(self) -> Decimal:
@@ -144,6 +173,7 @@ class Order:
             "filled_quote": str(self.filled_quote),
             "fee": str(self.fee),
             "updated_ms": self.updated_ms,
+            "position_side": self.position_side.value,
         }
 
     @classmethod
@@ -167,6 +197,7 @@ class Order:
             filled_quote=Decimal(raw["filled_quote"]),
             fee=Decimal(raw["fee"]),
             updated_ms=int(raw["updated_ms"]),
+            position_side=PosSide(raw.get("position_side", "both")),
         )
 
 
@@ -187,6 +218,7 @@ class Fill:
     realized_pnl: Decimal
     time_ms: int
     filled_ns: int
+    position_side: PosSide = PosSide.BOTH  # the side of a hedge-mode account its order acted on
 
     @property
     def quote_qty(self) -> Decimal:
@@ -209,6 +241,7 @@ class Fill:
             "realized_pnl": str(self.realized_pnl),
             "time_ms": self.time_ms,
             "filled_ns": self.filled_ns,
+            "position_side": self.position_side.value,
         }
 
     @classmethod
@@ -229,6 +262,7 @@ class Fill:
             realized_pnl=Decimal(raw["realized_pnl"]),
             time_ms=int(raw["time_ms"]),
             filled_ns=int(raw["filled_ns"]),
+            position_side=PosSide(raw.get("position_side", "both")),
         )
 
 
@@ -243,6 +277,12 @@ class Position:
     entry_price: Decimal = ZERO
     realized_pnl: Decimal = ZERO
     updated_ms: int = 0
+    side: PosSide = PosSide.BOTH  # LONG/SHORT: one side of a hedge-mode account (qty >= 0 / <= 0)
+
+    @property
+    def key(self) -> str:
+        """Its key in Account.positions: the symbol, or symbol|side for a hedge-mode side."""
+        return position_key(self.symbol, self.side)
 
     def apply(self, side: Side, qty: Decimal, price: Decimal) -> Decimal:
         """Apply a fill; return the PnL it realizes."""
@@ -274,6 +314,7 @@ class Position:
             "entry_price": str(self.entry_price),
             "realized_pnl": str(self.realized_pnl),
             "updated_ms": self.updated_ms,
+            "side": self.side.value,
         }
 
     @classmethod
@@ -285,6 +326,7 @@ class Position:
             entry_price=Decimal(raw["entry_price"]),
             realized_pnl=Decimal(raw["realized_pnl"]),
             updated_ms=int(raw["updated_ms"]),
+            side=PosSide(raw.get("side", "both")),
         )
 
 

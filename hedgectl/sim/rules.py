@@ -8,7 +8,22 @@ from decimal import Decimal
 from hedgectl.sim.accounts import Account
 from hedgectl.sim.instruments import Instrument
 from hedgectl.sim.market import Book
-from hedgectl.sim.model import ZERO, OrderRequest, OrderType, Reason, Side, SimError
+from hedgectl.sim.model import ZERO, OrderRequest, OrderType, PositionMode, PosSide, Reason, Side, SimError
+
+
+def closes(req: OrderRequest) -> bool:
+    """A hedge-mode order on the long side that sells, or on the short side that buys: it only reduces."""
+    if req.position_side is PosSide.BOTH:
+        return False
+    return (req.position_side is PosSide.LONG) == (req.side is Side.SELL)
+
+
+def check_position_side(acct: Account, inst: Instrument, req: OrderRequest) -> None:
+    """Refuse an order whose position side does not fit the account's mode (Binance -4061, OKX 51000)."""
+    hedge = acct.position_mode is PositionMode.HEDGE
+    if hedge == (req.position_side is PosSide.BOTH):
+        detail = f"{inst.symbol}: {req.position_side.value} in {acct.position_mode.value} mode"
+        raise SimError(Reason.POSITION_SIDE_MISMATCH, detail)
 
 
 def check_order(
@@ -36,8 +51,8 @@ def check_order(
     ):
         raise SimError(Reason.DUPLICATE_CLIENT_ID, req.client_order_id)
     ref_price = req.price if req.price is not None else (book.best_ask if req.side is Side.BUY else book.best_bid)
-    position = acct.position(inst.symbol, inst.base).qty
-    if req.reduce_only:
+    position = acct.position(inst.symbol, inst.base, req.position_side).qty
+    if req.reduce_only or closes(req):
         if position == 0 or (position > 0) == (req.side is Side.BUY):
             raise SimError(Reason.REDUCE_ONLY_REJECTED, inst.symbol)
         return

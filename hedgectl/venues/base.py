@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from hedgectl.domain.types import (
+    AccountConfig,
     Balance,
     Fill,
     Market,
@@ -31,10 +32,12 @@ from hedgectl.domain.types import (
     OrderBook,
     OrderRequest,
     Position,
+    PositionMode,
     Quote,
 )
 
 VENUE_IDS: tuple[str, ...] = ("binance", "okx", "backpack", "aster")
+REFERENCE_SYMBOL = "BTC"  # whose leverage and margin mode `connect` reports where the venue sets them per symbol
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,4 +159,17 @@ class Venue(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class AccountConfigured(Protocol):
+    """A venue with account-level position modes (Binance, OKX, Aster): what `connect` reports."""
+
+    async def position_mode(self) -> PositionMode:
+        """The account's position mode (read once per session, then cached)."""
+        ...
+
+    async def fetch_account_config(self, symbol: str = REFERENCE_SYMBOL) -> AccountConfig:
+        """Position mode, margin mode and leverage (of `symbol` where the venue sets them per symbol)."""
         ...

@@ -14,6 +14,7 @@ from typing import Any
 
 from hedgectl.clock import ms_from_utc
 from hedgectl.domain.types import (
+    AccountConfig,
     Balance,
     BookLevel,
     Fill,
@@ -24,6 +25,8 @@ from hedgectl.domain.types import (
     OrderRequest,
     OrderType,
     Position,
+    PositionMode,
+    PositionSide,
     Quote,
     Side,
     TimeInForce,
@@ -174,9 +177,28 @@ class BinanceDialect:
             at=ms_time(reply, "T", VENUE) or ms_time(reply, "E", VENUE),
         )
 
-    def order_params(self, market: Market, request: OrderRequest) -> dict[str, Any]:
+    def order_params(self, market: Market, request: OrderRequest, mode: PositionMode) -> dict[str, Any]:
         """POST /fapi/v1/order parameters"""
-        return dict(to_wire_order(market, request))
+        return dict(to_wire_order(market, request, mode))
+
+    async def position_mode(self, ex: Any) -> PositionMode:
+        """GET /fapi/v1/positionSide/dual"""
+        return parse_position_mode(one_dict(await ex.fapiPrivateGetPositionSideDual(), VENUE, "positionSide/dual"))
+
+    async def account_config(self, ex: Any, market: Market) -> AccountConfig:
+        """GET /fapi/v1/positionSide/dual and GET /fapi/v2/positionRisk (the symbol's marginType and leverage)."""
+        mode = parse_position_mode(one_dict(await ex.fapiPrivateGetPositionSideDual(), VENUE, "positionSide/dual"))
+        rows = dict_rows(
+            await ex.fapiPrivateV2GetPositionRisk({"symbol": market.venue_symbol}), VENUE, "positionRisk v2"
+        )
+        margin = {str(r.get("marginType", "")).lower() for r in rows} - {""}
+        levers = [lever for r in rows if (lever := opt_dec(r, "leverage", VENUE)) is not None]
+        return AccountConfig(
+            VENUE,
+            mode,
+            "isolated" if "isolated" in margin else ("cross" if margin else None),
+            max(levers) if levers else None,
+        )
 
     def parse_order_ack(self, reply: Any, market: Market, request: OrderRequest) -> Order:
         """POST /fapi/v1/order reply (newOrderRespType=RESULT: a market order's is already final)"""
@@ -275,8 +297,24 @@ def parse_market(row: Wire) -> Market:
     return checked_market(market)
 
 
-def to_wire_order(market: Market, request: OrderRequest) -> dict[str, str]:
-    """The POST /fapi/v1/order parameters (quantity in base units, our client id, RESULT replies)."""
+def parse_position_mode(reply: Wire, venue: str = VENUE) -> PositionMode:
+    """GET /fapi/v1/positionSide/dual: `dualSidePosition` true is hedge mode."""
+    dual = reply.get("dualSidePosition")
+    if isinstance(dual, str) and dual.lower() in ("true", "false"):
+        dual = dual.lower() == "true"
+    if not isinstance(dual, bool):
+        raise BadResponse(venue, f"positionSide/dual: dualSidePosition is {dual!r}")
+    return PositionMode.HEDGE if dual else PositionMode.ONE_WAY
+
+
+def to_wire_order(
+    market: Market, request: OrderRequest, mode: PositionMode = PositionMode.ONE_WAY
+) -> dict[str, str]:
+    """The POST /fapi/v1/order parameters (quantity in base units, our client id, RESULT replies).
+
+    In hedge mode the order names its side (`positionSide`: a BUY opens LONG, a reduce-only BUY closes SHORT)
+    and sends no `reduceOnly`, which Binance refuses there (-1106); ccxt's `hedged` option does the same.
+    """
     check_order_rules(market, request)
     params = {
         "symbol": market.venue_symbol,
@@ -293,7 +331,9 @@ def to_wire_order(market: Market, request: OrderRequest) -> dict[str, str]:
         params["timeInForce"] = _TIF[request.time_in_force]
     elif request.time_in_force is TimeInForce.POST_ONLY:
         raise OrderRejected(VENUE, f"{market.symbol}: a market order cannot be post-only")
-    if request.reduce_only:
+    if mode is PositionMode.HEDGE:
+        params["positionSide"] = request.position_side.value.upper()
+    elif request.reduce_only:
         params["reduceOnly"] = "true"
     return params
 
@@ -359,11 +399,13 @@ def parse_fill(row: Wire, market: Market) -> Fill:
 
 
 def parse_position(row: Wire, market: Market) -> Position:
-    """One positionRisk row; `positionAmt` is signed base units (one-way mode)."""
+    """One positionRisk row; `positionAmt` is signed base units (negative on a hedge-mode SHORT row too)."""
+    side = str(row.get("positionSide", "BOTH")).lower()
     position = Position(
         venue=VENUE,
         symbol=market.symbol,
         qty=dec(row, "positionAmt", VENUE),
+        position_side=PositionSide(side) if side in ("long", "short") else None,
         entry_price=opt_dec(row, "entryPrice", VENUE) or None,
         mark_price=opt_dec(row, "markPrice", VENUE),
         unrealized_pnl=opt_dec(row, "unRealizedProfit", VENUE),

@@ -12,9 +12,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from hedgectl.clock import ms_from_utc
 from hedgectl.domain.types import (
+    AccountConfig,
     Balance,
     BookLevel,
     Fill,
@@ -26,6 +28,8 @@ from hedgectl.domain.types import (
     OrderStatus,
     OrderType,
     Position,
+    PositionMode,
+    PositionSide,
     Quote,
     Side,
     TimeInForce,
@@ -97,6 +101,8 @@ class OkxDialect:
         else:
             if config.mode is Mode.TESTNET:
                 ex.set_sandbox_mode(True)  # adds x-simulated-trading: 1 to every request
+            # OKX_HOST: ccxt fills `https://{hostname}`; the host guard holds every request to the same origin.
+            ex.hostname = urlsplit(config.base_url).hostname
             ex.urls["api"] = {"rest": ex.urls["api"]["rest"]}
         ex.options["fetchMarkets"] = {"types": ["swap"]}
         ex.options["createOrder"] = "privatePostTradeOrder"
@@ -161,9 +167,24 @@ class OkxDialect:
             at=ms_time(reply, "ts", VENUE),
         )
 
-    def order_params(self, market: Market, request: OrderRequest) -> dict[str, Any]:
+    def order_params(self, market: Market, request: OrderRequest, mode: PositionMode) -> dict[str, Any]:
         """POST /api/v5/trade/order body"""
-        return to_wire_order(market, request)
+        return to_wire_order(market, request, mode)
+
+    async def position_mode(self, ex: Any) -> PositionMode:
+        """GET /api/v5/account/config: posMode"""
+        return parse_position_mode(_first(await ex.privateGetAccountConfig(), "account/config"))
+
+    async def account_config(self, ex: Any, market: Market) -> AccountConfig:
+        """GET /api/v5/account/config (posMode) and GET /api/v5/account/leverage-info (cross, the margin we trade)."""
+        config = _first(await ex.privateGetAccountConfig(), "account/config")
+        mode = parse_position_mode(config)
+        rows = _data(
+            await ex.privateGetAccountLeverageInfo({"instId": market.venue_symbol, "mgnMode": "cross"}),
+            "leverage-info",
+        )
+        levers = [lever for r in rows if (lever := opt_dec(r, "lever", VENUE)) is not None]
+        return AccountConfig(VENUE, mode, "cross", max(levers) if levers else None)
 
     def parse_order_ack(self, reply: Any, market: Market, request: OrderRequest) -> Order:
         """POST /api/v5/trade/order reply: the acknowledged order (ids only, state to be fetched)."""
@@ -309,8 +330,22 @@ def to_contracts(market: Market, qty: Decimal) -> Decimal:
     return (qty / market.contract_size).normalize()
 
 
-def to_wire_order(market: Market, request: OrderRequest) -> dict[str, Any]:
-    """The POST /api/v5/trade/order body: size in contracts, net mode, cross margin, our clOrdId."""
+def parse_position_mode(config: Wire) -> PositionMode:
+    """GET /api/v5/account/config `posMode`: net_mode or long_short_mode."""
+    mode = config.get("posMode")
+    if mode == "net_mode":
+        return PositionMode.ONE_WAY
+    if mode == "long_short_mode":
+        return PositionMode.HEDGE
+    raise BadResponse(VENUE, f"account/config: unknown posMode {mode!r}")
+
+
+def to_wire_order(market: Market, request: OrderRequest, mode: PositionMode = PositionMode.ONE_WAY) -> dict[str, Any]:
+    """The POST /api/v5/trade/order body: size in contracts, cross margin, our clOrdId.
+
+    In long_short_mode the order names its side (`posSide`: a buy opens the long, a reduce-only buy closes the
+    short) and carries no `reduceOnly`, which OKX applies in net mode only (ccxt's `hedged` option does the same).
+    """
     check_order_rules(market, request)
     body: dict[str, Any] = {
         "instId": market.venue_symbol,
@@ -328,7 +363,9 @@ def to_wire_order(market: Market, request: OrderRequest) -> dict[str, Any]:
             raise OrderRejected(VENUE, f"{market.symbol}: a limit order needs a price")
         body["ordType"] = _ORD_TYPE[request.time_in_force]
         body["px"] = plain(request.price)
-    if request.reduce_only:
+    if mode is PositionMode.HEDGE:
+        body["posSide"] = request.position_side.value
+    elif request.reduce_only:
         body["reduceOnly"] = True
     return body
 
@@ -402,10 +439,12 @@ def parse_position(row: Wire, market: Market) -> Position:
         contracts = -abs(contracts)
     elif row.get("posSide") == "long":
         contracts = abs(contracts)
+    side = row.get("posSide")
     position = Position(
         venue=VENUE,
         symbol=market.symbol,
         qty=contracts * market.contract_size,
+        position_side=PositionSide(side) if side in ("long", "short") else None,
         entry_price=opt_dec(row, "avgPx", VENUE) or None,
         mark_price=opt_dec(row, "markPx", VENUE),
         unrealized_pnl=opt_dec(row, "upl", VENUE),

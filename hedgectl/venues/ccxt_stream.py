@@ -14,8 +14,12 @@ ccxt instance (`ex`), so CcxtVenue's host guard, rate limiter and error mapping 
 them but never imports ccxt.
 
 WebSocket hosts (reference §2.1, §3.1): Binance live `wss://fstream.binance.com`, demo
-`wss://fstream.binancefuture.com`, user data at `/private/ws?listenKey=K` (the form ccxt 4.5.90 builds);
-OKX live `wss://ws.okx.com:8443/ws/v5/private`, demo `wss://wspap.okx.com:8443/ws/v5/private?brokerId=9999`.
+`wss://fstream.binancefuture.com`, user data at `/private/ws?listenKey=K` (the form ccxt 4.5.90 builds).
+The demo host was checked in 2026-12: ccxt's installed `binanceusdm` (urls.demo.ws.linear) and Binance's
+demo-trading announcement (UM futures: REST demo-fapi.binance.com, streams fstream.binancefuture.com) agree;
+`demo-fstream.binance.com` appears only in third-party clients (nautilus), so it is not used.
+OKX live `wss://ws.okx.com:8443/ws/v5/private`, demo `wss://wspap.okx.com:8443/ws/v5/private?brokerId=9999`;
+OKX_HOST=eea|my moves both to wseea/wseeapap (VenueConfig.ws_url).
 Paper mode: the simulator beside the REST base (`ws://HOST:PORT/binance/private/ws`, `/okx/ws/v5/private`).
 """
 

@@ -35,6 +35,7 @@ from hedgectl.clock import utc_from_ms
 from hedgectl.domain.ids import is_valid_client_order_id
 from hedgectl.domain.symbols import canonical_symbol
 from hedgectl.domain.types import (
+    AccountConfig,
     Balance,
     Fill,
     Market,
@@ -44,6 +45,7 @@ from hedgectl.domain.types import (
     OrderRequest,
     OrderStatus,
     Position,
+    PositionMode,
     Quote,
 )
 from hedgectl.errors import (
@@ -56,7 +58,7 @@ from hedgectl.errors import (
     Unavailable,
     VenueError,
 )
-from hedgectl.venues.base import PreparedOrder, WireRequest
+from hedgectl.venues.base import REFERENCE_SYMBOL, PreparedOrder, WireRequest
 from hedgectl.venues.ccxt_binance import BinanceDialect
 from hedgectl.venues.ccxt_errors import Mapped, map_ccxt_error
 from hedgectl.venues.ccxt_okx import OkxDialect
@@ -77,6 +79,10 @@ Sleep = Callable[[float], Awaitable[None]]
 
 DIALECTS: dict[str, Callable[[], Any]] = {"binance": BinanceDialect, "okx": OkxDialect}
 RECONCILE_DELAYS_S = (0.25, 0.5, 1.0)  # between client-id lookups after an ambiguous order POST
+# "The position side does not fit the account's mode" (Binance -4061, OKX 51000 posSide): the cached mode is stale.
+POSITION_SIDE_REFUSALS = frozenset({"-4061", "51000"})
+# Set while a request belongs to an order's path (the position-mode read before the first order).
+_ORDER_PATH: ContextVar[bool] = ContextVar("hedgectl_ccxt_order_path", default=False)
 _FOREIGN = (CcxtBaseError, aiohttp.ClientError, asyncio.TimeoutError, OSError)
 # ccxt logs every request's headers (API key, OKX passphrase) at DEBUG: its logger never goes below INFO.
 CCXT_LOGGER = logging.getLogger("hedgectl.venues.ccxt")
@@ -159,6 +165,7 @@ class CcxtVenue:
         self._offset = TimeOffset()
         self._time_synced = False
         self._markets: dict[str, Market] | None = None
+        self._position_mode: PositionMode | None = None
         self._markets_from_cache = False
         self._broken: dict[str, str] = {}
         self._markets_lock = asyncio.Lock()
@@ -188,7 +195,7 @@ class CcxtVenue:
     ) -> Any:
         self.check_request(url, headers)
         _HTTP_STATUS.set(None)
-        await self._limiter.acquire()
+        await (self._order_limiter if _ORDER_PATH.get() else self._limiter).acquire()
         return await self._send(url, method, headers, body)
 
     def _note_status(self, code: Any, reason: Any, *rest: Any) -> Any:
@@ -288,6 +295,31 @@ class CcxtVenue:
         market = await self.market(symbol)
         return await self._read("book", lambda: self._dialect.book(self._ex, market, max(1, depth)))
 
+    # ---- account configuration ----------------------------------------------------------------------
+
+    async def position_mode(self) -> PositionMode:
+        """The account's position mode, read once per session: every order's parameters depend on it."""
+        if self._position_mode is None:
+            await self._private()
+            # Read on the first order's path: it spends an order token, so a spent read budget never delays it.
+            token = _ORDER_PATH.set(True)
+            try:
+                mode = await self._read("position mode", lambda: self._dialect.position_mode(self._ex))
+            finally:
+                _ORDER_PATH.reset(token)
+            self._position_mode = mode
+        return self._position_mode
+
+    async def fetch_account_config(self, symbol: str = REFERENCE_SYMBOL) -> AccountConfig:
+        """Position mode, margin mode and leverage (of `symbol`, where the venue sets them per symbol)."""
+        market = await self.market(symbol)
+        await self._private()
+        config: AccountConfig = await self._read(
+            "account config", lambda: self._dialect.account_config(self._ex, market)
+        )
+        self._position_mode = config.position_mode
+        return config
+
     # ---- orders -------------------------------------------------------------------------------------
 
     async def prepare_order(self, request: OrderRequest) -> PreparedOrder:
@@ -299,7 +331,7 @@ class CcxtVenue:
         if not is_valid_client_order_id(request.client_order_id):
             raise OrderRejected(self.name, f"client order id {request.client_order_id!r} is not 1-32 letters/digits")
         await self._private()
-        params = self._dialect.order_params(market, request)
+        params = self._dialect.order_params(market, request, await self.position_mode())
         path, api, method = self._order_route
         try:
             signed = self._ex.sign(path, api, method, params)
@@ -330,6 +362,9 @@ class CcxtVenue:
             mapped = self._map(exc, "create order")
             if mapped.clock_skew:
                 await self.sync_time()
+            if isinstance(mapped.error, VenueError) and mapped.error.code in POSITION_SIDE_REFUSALS:
+                # The account's mode changed since it was read: the next order reads it again.
+                self._position_mode = None
             if not mapped.unknown_outcome or not isinstance(mapped.error, VenueError):
                 raise mapped.error from exc
             return await self._reconcile(market, request, mapped.error)

@@ -12,7 +12,19 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from hedgectl.domain.quantity import max_order_qty
-from hedgectl.domain.types import Balance, Fill, Market, Order, OrderBook, OrderRequest, OrderType, Position, Quote
+from hedgectl.domain.types import (
+    AccountConfig,
+    Balance,
+    Fill,
+    Market,
+    Order,
+    OrderBook,
+    OrderRequest,
+    OrderType,
+    Position,
+    PositionMode,
+    Quote,
+)
 from hedgectl.errors import BadResponse, OrderRejected
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.wire import Wire as Wire
@@ -147,7 +159,10 @@ class Dialect(Protocol):
     async def markets(self, ex: Any) -> tuple[list[Market], dict[str, str]]: ...
     async def quote(self, ex: Any, market: Market) -> Quote: ...
     async def book(self, ex: Any, market: Market, depth: int) -> OrderBook: ...
-    def order_params(self, market: Market, request: OrderRequest) -> dict[str, Any]:
+    async def position_mode(self, ex: Any) -> PositionMode: ...
+    async def account_config(self, ex: Any, market: Market) -> AccountConfig: ...
+
+    def order_params(self, market: Market, request: OrderRequest, mode: PositionMode) -> dict[str, Any]:
         """The order POST's parameters; OrderRejected for what the venue would refuse."""
         ...
 

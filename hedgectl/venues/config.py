@@ -24,6 +24,21 @@ TESTNET_URLS: dict[str, str | None] = {
 }
 TESTNET_HEADERS: dict[str, dict[str, str]] = {"okx": {"x-simulated-trading": "1"}}
 
+# OKX_HOST -> OKX's REST domain and private WebSocket hosts (live, demo). Accounts opened under OKX's EEA entity
+# only work on eea.okx.com / my.okx.com (50119 "API key doesn't exist" on www); ccxt's `myokx` uses eea.okx.com
+# with wseea/wseeapap for its streams.
+OKX_HOSTS: dict[str, str] = {"www": "www.okx.com", "eea": "eea.okx.com", "my": "my.okx.com"}
+OKX_WS_HOSTS: dict[str, dict[Mode, str]] = {
+    "www": {Mode.LIVE: "wss://ws.okx.com:8443", Mode.TESTNET: "wss://wspap.okx.com:8443"},
+    "eea": {Mode.LIVE: "wss://wseea.okx.com:8443", Mode.TESTNET: "wss://wseeapap.okx.com:8443"},
+    "my": {Mode.LIVE: "wss://wseea.okx.com:8443", Mode.TESTNET: "wss://wseeapap.okx.com:8443"},
+}
+
+
+def okx_rest_url(host: str) -> str:
+    """The REST base of an OKX_HOST word (www, eea, my); KeyError for anything else."""
+    return f"https://{OKX_HOSTS[host]}"
+
 
 @dataclass(frozen=True)
 class VenueConfig:
@@ -38,6 +53,10 @@ class VenueConfig:
     recv_window_ms: int = 5000
     cache_dir: Path | None = None  # market rules cache; None disables it
     market_cache_ttl_s: float = 3600.0
+    # The private WebSocket base where it is not the mode's documented default (OKX's regional hosts).
+    ws_url: str | None = None
+    # Aster V3's EIP-712 chain id when ASTER_CHAIN_ID overrides the mode's (testnet 714, otherwise 1666).
+    chain_id: int | None = None
 
     def secret(self, key: str) -> str:
         """The plain value of one credential, for signing only. Raises KeyError if absent."""

@@ -20,7 +20,14 @@ from pydantic import SecretStr
 from hedgectl.domain.types import Mode
 from hedgectl.errors import ConfigError, UsageError
 from hedgectl.venues.base import VENUE_IDS, Venue
-from hedgectl.venues.config import LIVE_URLS, TESTNET_HEADERS, TESTNET_URLS, VenueConfig
+from hedgectl.venues.config import (
+    LIVE_URLS,
+    OKX_WS_HOSTS,
+    TESTNET_HEADERS,
+    TESTNET_URLS,
+    VenueConfig,
+    okx_rest_url,
+)
 from hedgectl.venues.host_guard import is_loopback
 from hedgectl.venues.read_only import ReadOnlyVenue
 
@@ -95,6 +102,11 @@ class Registry:
         else:
             base = LIVE_URLS[venue]
             credentials = self.settings.credentials(venue)
+        ws_url = None
+        if venue == "okx" and self.mode is not Mode.PAPER:
+            # OKX_HOST: the regional domain (REST, host guard) and its stream hosts; demo trading uses the same.
+            base = okx_rest_url(self.settings.okx_host)
+            ws_url = OKX_WS_HOSTS[self.settings.okx_host][self.mode]
         return VenueConfig(
             name=venue,
             mode=self.mode,
@@ -105,6 +117,9 @@ class Registry:
             recv_window_ms=self.settings.recv_window_ms,
             cache_dir=self.settings.state_dir() / "cache",
             market_cache_ttl_s=self.settings.market_cache_ttl_s,
+            ws_url=ws_url,
+            # Paper: the simulator stands in for mainnet, whatever ASTER_CHAIN_ID says for the real venue.
+            chain_id=self.settings.aster_chain_id if venue == "aster" and self.mode is not Mode.PAPER else None,
         )
 
     def venue(self, name: str) -> Venue:

@@ -46,7 +46,7 @@ def ws_base(config: VenueConfig, documented: Mapping[Mode, str]) -> str:
     """The WebSocket base of the mode: the venue's documented host live/testnet, the REST base's twin on paper."""
     if config.mode is Mode.PAPER:
         return ws_twin(config.base_url)
-    base = documented.get(config.mode)
+    base = config.ws_url or documented.get(config.mode)
     if base is None:
         raise ConfigError(f"{config.name}: no private stream in {config.mode.value} mode")
     return base

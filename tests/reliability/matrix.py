@@ -6,6 +6,10 @@ documented exit code, no client order id that took effect twice or carried two i
 simulator saw that the journal does not hold. `bench/fault_matrix.py` runs every scenario; the pytest suite
 runs a covering subset (`representative`).
 
+Bootstrap and flatten also run on accounts in hedge mode (`-hedge` ids): Binance/Aster dualSidePosition and
+OKX long_short_mode set through POST /_sim/account (Backpack has one-way only); flatten's scene then holds
+both a long and a short on each of those venues.
+
 Phases: bootstrap open (1st create_order of the venue), hold (any request once both legs are open), close
 (2nd create_order); flatten read (fetch_positions), close (create_order); bp-aster loop rest (maker
 create_order), cancel (maker cancel of a re-quote), hedge (taker create_order), close (the exit flatten
@@ -32,6 +36,9 @@ KINDS = ("reject", "http_500", "rate_limit", "timeout", "accept_then_timeout", "
 BOOTSTRAP_PAIRS = (("binance", "okx"), ("backpack", "aster"))
 LOOP_PAIR = ("backpack", "aster")
 ALL_FOUR = {"binance": "buy", "okx": "sell", "backpack": "buy", "aster": "sell"}
+HEDGE_MODE_VENUES = ("binance", "okx", "aster")
+MODES = ("one_way", "hedge")
+MODAL_COMMANDS = ("bootstrap", "flatten")  # the commands the matrix runs in both position modes
 COMMAND_TIMEOUT_S = 120.0
 POLL_S = 0.02
 # What a venue is asked for a quote (the hold phase's price updates).
@@ -48,11 +55,21 @@ class Scenario:
     kind: str
     venue: str  # the venue the fault hits
     pair: tuple[str, ...] = ()  # bootstrap: long, short; loop: maker, taker; flatten: venues holding positions
+    position_mode: str = "one_way"  # or "hedge": the accounts of HEDGE_MODE_VENUES in hedge/long-short mode
 
     @property
     def id(self) -> str:
         pair = f"[{'-'.join(self.pair)}]" if self.command == "bootstrap" else ""
-        return f"{self.command}{pair}-{self.phase}-{self.kind}-{self.venue}"
+        mode = "-hedge" if self.position_mode == "hedge" else ""
+        return f"{self.command}{pair}-{self.phase}-{self.kind}-{self.venue}{mode}"
+
+    @property
+    def hedge_venues(self) -> tuple[str, ...]:
+        """The venues whose accounts this scenario puts in hedge mode (none in one-way scenarios)."""
+        if self.position_mode != "hedge":
+            return ()
+        involved = ALL_FOUR if self.command == "flatten" else self.pair
+        return tuple(v for v in involved if v in HEDGE_MODE_VENUES)
 
     def argv(self) -> list[str]:
         if self.command == "bootstrap":
@@ -103,10 +120,12 @@ def all_scenarios(commands: Sequence[str] = ("bootstrap", "flatten", "loop")) ->
     """The full matrix. Adding a command is one entry in `_PHASES`."""
     out: list[Scenario] = []
     for command in commands:
-        for phase, pairs, venues_of in _PHASES[command]:
-            for pair in pairs:
-                for venue in venues_of(pair):
-                    out.extend(Scenario(command, phase, kind, venue, pair) for kind in KINDS)
+        modes = MODES if command in MODAL_COMMANDS else MODES[:1]
+        for mode in modes:
+            for phase, pairs, venues_of in _PHASES[command]:
+                for pair in pairs:
+                    for venue in venues_of(pair):
+                        out.extend(Scenario(command, phase, kind, venue, pair, mode) for kind in KINDS)
     return out
 
 
@@ -135,16 +154,26 @@ _PHASES: dict[str, list[tuple[str, tuple[tuple[str, ...], ...], Any]]] = {
 }
 
 
+# The phases the CI subset also runs on hedge-mode accounts: where the position side of an order matters.
+HEDGE_CI_PHASES = frozenset({("bootstrap", "open"), ("bootstrap", "close"), ("flatten", "close")})
+
+
 def representative(scenarios: Iterable[Scenario]) -> list[Scenario]:
-    """A small subset covering every (command, phase), every fault kind and every venue at least once."""
+    """A small subset covering every (command, phase), every fault kind and every venue at least once (one-way
+    accounts), plus a few hedge-mode scenarios: the HEDGE_CI_PHASES and each hedge-mode venue once."""
     pool = list(scenarios)
+    one_way = _cover([s for s in pool if s.position_mode == "one_way"], _features)
+    return one_way + _cover([s for s in pool if s.position_mode == "hedge"], _hedge_features)
+
+
+def _cover(pool: list[Scenario], features_of: Any) -> list[Scenario]:
     need: set[tuple[str, ...]] = set()
     for s in pool:
-        need |= _features(s)
+        need |= features_of(s)
     chosen: list[Scenario] = []
     while need:
-        best = max(pool, key=lambda s: len(_features(s) & need))
-        gained = _features(best) & need
+        best = max(pool, key=lambda s: len(features_of(s) & need))
+        gained = features_of(best) & need
         if not gained:
             break
         chosen.append(best)
@@ -154,6 +183,15 @@ def representative(scenarios: Iterable[Scenario]) -> list[Scenario]:
 
 def _features(s: Scenario) -> set[tuple[str, ...]]:
     return {("phase", s.command, s.phase), ("kind", s.kind), ("venue", s.venue)}
+
+
+def _hedge_features(s: Scenario) -> set[tuple[str, ...]]:
+    features: set[tuple[str, ...]] = set()
+    if (s.command, s.phase) in HEDGE_CI_PHASES:
+        features.add(("phase", s.command, s.phase))
+        if s.venue in HEDGE_MODE_VENUES:
+            features.add(("venue", s.venue))
+    return features
 
 
 # -- running one scenario --------------------------------------------------------------------------------
@@ -205,8 +243,12 @@ def run_scenario(scenario: Scenario, workdir: Path | None = None) -> Outcome:
 
 def _run(r: Rig, s: Scenario) -> Outcome:
     outcome = Outcome(scenario=s)
+    for venue in s.hedge_venues:
+        r.post("/_sim/account", {"venue": venue, "position_mode": "hedge"})
     if s.command == "flatten":
         r.open_positions(ALL_FOUR)
+        if s.hedge_venues:  # a hedge-mode account holds both sides: the opposite one too
+            r.open_positions({v: "sell" if ALL_FOUR[v] == "buy" else "buy" for v in s.hedge_venues})
         r.clear_requests()  # the scene's own orders went straight through the adapters, not the journal
     driver = _Driver(r, s)
     if driver.arm_at_start:
@@ -339,13 +381,16 @@ def table(outcomes: Sequence[Outcome]) -> str:
     """scenarios run / ended flat / exit as documented / duplicates / journal gaps, per command and phase."""
     groups: dict[tuple[str, str], list[Outcome]] = {}
     for o in outcomes:
-        groups.setdefault((o.scenario.command, o.scenario.phase), []).append(o)
-    header = f"{'command':<10} {'phase':<7} {'run':>5} {'flat':>5} {'exit ok':>8} {'dups':>5} {'gaps':>5} {'failed':>7}"
+        phase = o.scenario.phase + ("/hedge" if o.scenario.position_mode == "hedge" else "")
+        groups.setdefault((o.scenario.command, phase), []).append(o)
+    header = (
+        f"{'command':<10} {'phase':<12} {'run':>5} {'flat':>5} {'exit ok':>8} {'dups':>5} {'gaps':>5} {'failed':>7}"
+    )
     rows = [header, "-" * len(header)]
 
     def row(name: str, phase: str, group: Sequence[Outcome]) -> str:
         return (
-            f"{name:<10} {phase:<7} {len(group):>5} {sum(o.flat for o in group):>5} "
+            f"{name:<10} {phase:<12} {len(group):>5} {sum(o.flat for o in group):>5} "
             f"{sum(o.exit_ok for o in group):>8} {sum(len(o.duplicates) for o in group):>5} "
             f"{sum(len(o.gaps) for o in group):>5} {sum(not o.ok for o in group):>7}"
         )

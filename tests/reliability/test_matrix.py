@@ -1,7 +1,8 @@
 """The fault matrix, a covering subset: every (command, phase), fault kind and venue at least once.
 
-The full matrix (175 scenarios) runs from `python bench/fault_matrix.py`; this keeps CI honest in about a
-minute. Each scenario is the real CLI as a process against its own simulator (see matrix.py).
+The full matrix (315 scenarios: bootstrap and flatten in both position modes) runs from
+`python bench/fault_matrix.py`; this keeps CI honest in about a minute, with a few hedge-mode scenarios.
+Each scenario is the real CLI as a process against its own simulator (see matrix.py).
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ def test_the_matrix_has_every_command_phase_kind_and_venue() -> None:
         ("loop", "rest"), ("loop", "cancel"), ("loop", "hedge"), ("loop", "close"),
     }
     assert len({s.id for s in scenarios}) == len(scenarios)
+    hedge = [s for s in scenarios if s.position_mode == "hedge"]
+    assert {s.command for s in hedge} == {"bootstrap", "flatten"}
+    assert {(s.command, s.phase) for s in hedge} == {
+        (c, p) for c, p in {(s.command, s.phase) for s in scenarios} if c in ("bootstrap", "flatten")
+    }
+    hedge_ci = [s for s in SUBSET if s.position_mode == "hedge"]
+    assert 0 < len(hedge_ci) <= 4
+    assert {s.venue for s in hedge_ci} <= {"binance", "okx", "aster"}
     covered = {(s.command, s.phase) for s in SUBSET} | {s.kind for s in SUBSET} | {s.venue for s in SUBSET}
     assert covered >= {(s.command, s.phase) for s in scenarios} | set(KINDS) | {s.venue for s in scenarios}
 

@@ -330,3 +330,33 @@ def test_nonces_strictly_increase_even_when_the_clock_stands_still_or_steps_back
 def test_hmac_helper_is_plain_hmac_sha256_hex() -> None:
     expected = hmac.new(b"secret", b"a=1b=2", hashlib.sha256).hexdigest()
     assert auth.hmac_signature("secret", "a=1", "b=2") == expected
+
+
+def test_the_testnet_signs_on_chain_714_and_live_on_1666_unless_overridden() -> None:
+    creds = {"user": USER, "signer": SIGNER, "private_key": PRIVATE_KEY}
+    assert auth.keys_from_config(_config(Mode.LIVE, **creds)).chain_id == 1666  # type: ignore[union-attr]
+    assert auth.keys_from_config(_config(Mode.PAPER, **creds)).chain_id == 1666  # type: ignore[union-attr]
+    assert auth.keys_from_config(_config(Mode.TESTNET, **creds)).chain_id == 714  # type: ignore[union-attr]
+    override = VenueConfig(
+        name="aster", mode=Mode.TESTNET, base_url="https://fapi.asterdex-testnet.com",
+        credentials={k: SecretStr(v) for k, v in creds.items()}, chain_id=1666,
+    )
+    assert auth.keys_from_config(override).chain_id == 1666  # type: ignore[union-attr]
+
+
+def test_a_chain_714_signature_is_eth_accounts_and_recovers_to_the_signer_on_714_only() -> None:
+    domain = {**auth.EIP712_DOMAIN, "chainId": 714}
+    typed = encode_typed_data(
+        full_message={"types": _EIP712_TYPES, "primaryType": "Message", "domain": domain, "message": {"msg": DOC_MSG}}
+    )
+    reference = "0x" + bytes(Account.sign_message(typed, private_key=PRIVATE_KEY).signature).hex()
+    ours = auth.eip712_signature(PRIVATE_KEY, DOC_MSG, 714)
+    assert ours == reference
+    assert ours != auth.eip712_signature(PRIVATE_KEY, DOC_MSG)
+    signed = auth.sign_v3(DOC_PARAMS, nonce_us=DOC_NONCE, user=USER, signer=SIGNER, private_key=PRIVATE_KEY,
+                          chain_id=714)
+    assert signed.params.endswith("&signature=" + ours)
+    from hedgectl.sim.dialects.aster import recover_signer
+
+    assert recover_signer(DOC_MSG, ours, 714) == SIGNER
+    assert recover_signer(DOC_MSG, ours) != SIGNER  # the simulator as mainnet refuses a testnet signature

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hedgectl.domain.types import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from hedgectl.domain.types import OrderRequest, OrderStatus, OrderType, PositionMode, PositionSide, Side, TimeInForce
 from hedgectl.errors import BadResponse, UsageError
 from hedgectl.venues.aster import parse
 from hedgectl.venues.aster.client import Kind, decode_response
@@ -436,3 +436,26 @@ def test_any_undecodable_body_is_a_bad_response_never_a_crash(body: bytes) -> No
     # Valid JSON that happens to be in the bytes must still not pass for an order.
     with pytest.raises(BadResponse):
         parse.parse_order(result, _symbol_of)
+
+
+def test_hedge_mode_orders_name_their_side_and_send_no_reduce_only() -> None:
+    close_long = OrderRequest("BTC", Side.SELL, OrderType.MARKET, Decimal(1), client_order_id="hc2", reduce_only=True)
+    params = dict(parse.to_wire_order("BTCUSDT", close_long, PositionMode.HEDGE))
+    assert params["positionSide"] == "LONG"
+    assert "reduceOnly" not in params
+    open_short = OrderRequest("BTC", Side.SELL, OrderType.MARKET, Decimal(1), client_order_id="hc3")
+    assert dict(parse.to_wire_order("BTCUSDT", open_short, PositionMode.HEDGE))["positionSide"] == "SHORT"
+
+
+def test_position_mode_and_account_config_are_read() -> None:
+    assert parse.parse_position_mode({"dualSidePosition": True}) is PositionMode.HEDGE
+    with pytest.raises(BadResponse):
+        parse.parse_position_mode({"dualSidePosition": "maybe"})
+    # the Aster v3 docs example row: isolated, leverage 10
+    row = {"symbol": "BTCUSDT", "marginType": "isolated", "leverage": "10", "positionAmt": "0.000"}
+    config = parse.parse_account_config(PositionMode.ONE_WAY, [row], "BTCUSDT")
+    assert (config.margin_mode, config.leverage) == ("isolated", Decimal(10))
+    [short] = parse.parse_positions(
+        [{"symbol": "BTCUSDT", "positionSide": "SHORT", "positionAmt": "-3"}], lambda s: "BTC"
+    )
+    assert (short.qty, short.position_side) == (Decimal(-3), PositionSide.SHORT)

@@ -21,7 +21,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from pydantic import SecretStr
 
-from hedgectl.domain.types import Mode, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from hedgectl.domain.types import Mode, OrderRequest, OrderStatus, OrderType, PositionMode, Side, TimeInForce
 from hedgectl.errors import (
     AmbiguousOrderState,
     AuthError,
@@ -83,6 +83,12 @@ async def _no_sleep(_: float) -> None:
 
 def _venue(scheme: Scheme, **kw: Any) -> AsterVenue:
     return AsterVenue(_config(scheme, **kw), sleep=_no_sleep, reconcile_delays_s=(0.0, 0.0, 0.0))
+
+
+async def _one_way(venue: AsterVenue, scheme: Scheme, mock: respx.MockRouter) -> None:
+    """Read the account's position mode once (one-way), as the venue does before its first order."""
+    mock.get(scheme.path("positionSide/dual")).respond(json={"dualSidePosition": False})
+    assert await venue.position_mode() is PositionMode.ONE_WAY
 
 
 def _market_row(symbol: str, base: str, tick: str, step: str) -> dict[str, Any]:
@@ -248,12 +254,13 @@ def scheme(request: pytest.FixtureRequest) -> Scheme:
 
 @pytest.fixture
 async def venue(scheme: Scheme, mock: respx.MockRouter) -> AsyncIterator[AsterVenue]:
-    """A venue whose markets and clock are mocked (both routes must be used by the test)."""
+    """A venue whose markets and clock are mocked (both routes must be used by the test), in one-way mode."""
     mock.get(scheme.path("exchangeInfo")).respond(json=EXCHANGE_INFO)
     mock.get(scheme.path("time")).mock(
         side_effect=lambda _: httpx.Response(200, json={"serverTime": int(time.time() * 1000) + SERVER_AHEAD_MS})
     )
     venue = _venue(scheme)
+    await _one_way(venue, scheme, mock)
     try:
         yield venue
     finally:
@@ -475,6 +482,7 @@ async def test_an_unreadable_order_reply_is_reconciled_not_trusted_or_resent(
     post = mock.post("/fapi/v3/order").mock(side_effect=[reply])
     lookup = mock.get("/fapi/v3/order").respond(json=_order("NEW"))
     venue = _venue(V3)
+    await _one_way(venue, V3, mock)
     order = await venue.place_order(LIMIT)
     assert (order.order_id, order.qty) == ("1001", Decimal("0.010"))
     assert (post.call_count, lookup.call_count) == (1, 1)
@@ -490,6 +498,7 @@ async def test_an_order_that_landed_late_is_found_on_a_later_lookup(mock: respx.
         side_effect=[missing, httpx.Response(500), httpx.Response(200, json=_order())]
     )
     venue = _venue(V3)
+    await _one_way(venue, V3, mock)
     assert (await venue.place_order(LIMIT)).order_id == "1001"
     assert (post.call_count, lookup.call_count) == (1, 3)
     await venue.close()
@@ -554,6 +563,7 @@ async def test_a_refused_order_maps_to_the_taxonomy_without_a_lookup_or_a_resend
     mock.get("/fapi/v1/time").respond(json={"serverTime": int(time.time() * 1000) + SERVER_AHEAD_MS})
     post = mock.post("/fapi/v1/order").respond(status, json={"code": code, "msg": "Refused by the venue."})
     venue = _venue(V1)
+    await _one_way(venue, V1, mock)
     with pytest.raises(error) as caught:
         await venue.place_order(LIMIT)
     assert caught.value.code == str(code)  # type: ignore[attr-defined]
@@ -838,9 +848,12 @@ async def test_every_request_passes_the_host_guard(
 
     monkeypatch.setattr(client_module, "ensure_allowed", spy)
     mock.get(scheme.path("balance")).respond(json=[])
-    await venue.market("BTC")
-    await venue.fetch_balances()
-    assert [u.rsplit("/", 1)[1] for u in checked] == ["exchangeInfo", "time", "balance"]
+    fresh = _venue(scheme)  # the fixture's venue has already read its clock and position mode
+    await fresh.market("BTC")
+    await fresh.fetch_balances()
+    await fresh.position_mode()
+    await fresh.close()
+    assert [u.rsplit("/", 1)[1] for u in checked] == ["exchangeInfo", "time", "balance", "dual"]
     assert all(u.startswith(BASE + "/fapi/") for u in checked)
 
 

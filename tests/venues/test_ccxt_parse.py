@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hedgectl.domain.types import Market, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from hedgectl.domain.types import (
+    Market,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    PositionMode,
+    PositionSide,
+    Side,
+    TimeInForce,
+)
 from hedgectl.errors import BadResponse, OrderRejected
 from hedgectl.venues import ccxt_binance, ccxt_okx
 from hedgectl.venues.ccxt_wire import dec, opt_dec, plain, sum_fills
@@ -344,3 +353,70 @@ def test_opt_dec_treats_empty_as_absent_but_garbage_as_bad() -> None:
 @pytest.mark.parametrize(("value", "wire"), [("1E+2", "100"), ("0.00100", "0.001"), ("25.0", "25"), ("0", "0")])
 def test_plain_decimals_for_the_wire(value: str, wire: str) -> None:
     assert plain(D(value)) == wire
+
+
+@pytest.mark.parametrize(
+    ("side", "reduce_only", "binance_side", "okx_side"),
+    [
+        (Side.BUY, False, "LONG", "long"),  # opens the long
+        (Side.SELL, True, "LONG", "long"),  # closes the long
+        (Side.SELL, False, "SHORT", "short"),  # opens the short
+        (Side.BUY, True, "SHORT", "short"),  # closes the short
+    ],
+)
+def test_hedge_mode_orders_name_their_side_and_send_no_reduce_only(
+    side: Side, reduce_only: bool, binance_side: str, okx_side: str
+) -> None:
+    hedge = PositionMode.HEDGE
+    params = ccxt_binance.to_wire_order(binance_btc(), request(side=side, reduce_only=reduce_only), hedge)
+    assert params["positionSide"] == binance_side
+    assert "reduceOnly" not in params
+    body = ccxt_okx.to_wire_order(okx_btc(), request(qty=D("0.003"), side=side, reduce_only=reduce_only), hedge)
+    assert body["posSide"] == okx_side
+    assert "reduceOnly" not in body
+
+
+def test_one_way_orders_carry_no_position_side() -> None:
+    assert "positionSide" not in ccxt_binance.to_wire_order(binance_btc(), request(reduce_only=True))
+    body = ccxt_okx.to_wire_order(okx_btc(), request(qty=D("0.003"), reduce_only=True))
+    assert "posSide" not in body
+    assert body["reduceOnly"] is True
+
+
+@pytest.mark.parametrize(
+    ("reply", "mode"),
+    [
+        ({"dualSidePosition": True}, PositionMode.HEDGE),
+        ({"dualSidePosition": False}, PositionMode.ONE_WAY),
+        ({"dualSidePosition": "true"}, PositionMode.HEDGE),
+    ],
+)
+def test_binance_position_mode_is_read_from_dual_side_position(reply: dict[str, Any], mode: PositionMode) -> None:
+    assert ccxt_binance.parse_position_mode(reply) is mode
+
+
+@pytest.mark.parametrize("reply", [{}, {"dualSidePosition": None}, {"dualSidePosition": 1}])
+def test_a_missing_dual_side_position_is_a_bad_response(reply: dict[str, Any]) -> None:
+    with pytest.raises(BadResponse):
+        ccxt_binance.parse_position_mode(reply)
+
+
+def test_okx_pos_mode_and_hedge_mode_positions_per_side() -> None:
+    assert ccxt_okx.parse_position_mode({"posMode": "long_short_mode"}) is PositionMode.HEDGE
+    assert ccxt_okx.parse_position_mode({"posMode": "net_mode"}) is PositionMode.ONE_WAY
+    with pytest.raises(BadResponse):
+        ccxt_okx.parse_position_mode({"posMode": ""})
+    # long_short_mode: `pos` is positive on both sides, posSide gives the direction (OKX docs example)
+    short = ccxt_okx.parse_position(
+        {"instId": "BTC-USDT-SWAP", "pos": "2", "posSide": "short", "avgPx": "95000"}, okx_btc()
+    )
+    expected = (-2 * okx_btc().contract_size, PositionSide.SHORT, "BTC short")
+    assert (short.qty, short.position_side, short.label) == expected
+
+
+def test_binance_hedge_mode_position_rows_keep_their_side() -> None:
+    row = {"symbol": "BTCUSDT", "positionSide": "SHORT", "positionAmt": "-0.010", "entryPrice": "95000"}
+    position = ccxt_binance.parse_position(row, binance_btc())
+    assert (position.qty, position.position_side) == (D("-0.010"), PositionSide.SHORT)
+    one_way = ccxt_binance.parse_position({**row, "positionSide": "BOTH"}, binance_btc())
+    assert one_way.position_side is None

@@ -132,6 +132,9 @@ def script(monkeypatch: pytest.MonkeyPatch) -> Script:
     fake.on("GET", "/api/v5/public/time", lambda _s: {"code": "0", "data": [{"ts": str(int(time.time() * 1000))}]})
     fake.on("GET", "/fapi/v1/exchangeInfo", EXCHANGE_INFO)
     fake.on("GET", "/api/v5/public/instruments", INSTRUMENTS)
+    # Read once before the first order: one-way (net) accounts unless a test scripts otherwise.
+    fake.on("GET", "/fapi/v1/positionSide/dual", {"dualSidePosition": False})
+    fake.on("GET", "/api/v5/account/config", {"code": "0", "msg": "", "data": [{"posMode": "net_mode"}]})
     return fake
 
 

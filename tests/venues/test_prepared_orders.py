@@ -27,7 +27,7 @@ from hedgectl.sim.credentials import all_credentials
 from hedgectl.sim.server import Running
 from hedgectl.venues.aster import AsterVenue
 from hedgectl.venues.backpack import BackpackVenue
-from hedgectl.venues.base import PreparedOrder, Venue, WireRequest
+from hedgectl.venues.base import AccountConfigured, PreparedOrder, Venue, WireRequest
 from hedgectl.venues.ccxt_venue import CcxtVenue
 from hedgectl.venues.config import VenueConfig
 
@@ -130,6 +130,8 @@ async def test_prepare_signs_the_exact_request_sends_nothing_and_send_places_it_
 ) -> None:
     await venue.fetch_balances()  # warm: markets, clock offset, connection
     await venue.market("BTC")
+    if isinstance(venue, AccountConfigured):
+        await venue.position_mode()  # read once per session, before the first order
     before = await requests_of(control, venue.name)
     request = market_buy()
 

@@ -2,7 +2,8 @@
 
 - /fapi/v1, /fapi/v2: legacy V1 — Binance HMAC-SHA256 with X-MBX-APIKEY, timestamp + recvWindow.
 - /fapi/v3, /fapi/v4: V3 API-wallet auth — EIP-712 typed data (domain AsterSignTransaction v1,
-  chainId 1666, Message{msg: string}) over the url-encoded params before `signature`; `nonce` in µs
+  chainId of the venue it stands in for: 1666 mainnet (default, paper mode) or 714 testnet via
+  `Simulator(aster_chain_id=714)`; Message{msg: string}) over the url-encoded params before `signature`; `nonce` in µs
   within 10 s of server time, never reused; `user` + `signer` params; the recovered address must be
   the known signer. (/fapi/v4 also takes a V1 HMAC request, told apart by its X-MBX-APIKEY header.)
 - /api/v1, /api/v3: the spot (sapi) stubs ccxt touches while loading markets.
@@ -22,10 +23,12 @@ from hedgectl.sim.dialects.base import Call, Problem, Reply, Route, json_respons
 from hedgectl.sim.dialects.binance_auth import check_hmac, strip_signature
 from hedgectl.sim.dialects.binance_family import BinanceFamily, version_of
 
+MAINNET_CHAIN_ID = 1666
+TESTNET_CHAIN_ID = 714  # fapi.asterdex-testnet.com, per Aster's V3 testnet docs
 DOMAIN: dict[str, Any] = {
     "name": "AsterSignTransaction",
     "version": "1",
-    "chainId": 1666,
+    "chainId": MAINNET_CHAIN_ID,
     "verifyingContract": "0x0000000000000000000000000000000000000000",
 }
 MESSAGE_TYPES: dict[str, Any] = {"Message": [{"name": "msg", "type": "string"}]}
@@ -33,13 +36,14 @@ NONCE_WINDOW_US = 10_000_000
 NONCE_MEMORY = 100
 
 
-def recover_signer(msg: str, signature: str) -> str | None:
-    """The address that signed `msg` as Aster's EIP-712 Message, or None if the signature is unusable."""
+def recover_signer(msg: str, signature: str, chain_id: int = MAINNET_CHAIN_ID) -> str | None:
+    """The address that signed `msg` as Aster's EIP-712 Message on `chain_id`, or None if unusable."""
     from eth_account import Account
     from eth_account.messages import encode_typed_data
 
+    domain = {**DOMAIN, "chainId": chain_id}
     try:
-        signable = encode_typed_data(domain_data=DOMAIN, message_types=MESSAGE_TYPES, message_data={"msg": msg})
+        signable = encode_typed_data(domain_data=domain, message_types=MESSAGE_TYPES, message_data={"msg": msg})
         return str(Account.recover_message(signable, signature=signature))
     except Exception:  # noqa: BLE001 - eth_account raises many types for malformed input; all mean "not valid"
         return None
@@ -64,6 +68,7 @@ class AsterDialect(BinanceFamily):
         "balance": frozenset({"updateTime"}),
         "exchange_info": frozenset({"serverTime"}),
     }
+    position_risk_v3_from: ClassVar[int] = 99  # never: Aster's v3 positionRisk has v2's shape
 
     def __init__(self, sim: Any) -> None:
         super().__init__(sim)
@@ -150,7 +155,7 @@ class AsterDialect(BinanceFamily):
         if not raw:
             raw = call.query_string
         msg = strip_signature(raw)
-        recovered = recover_signer(msg, call.get("signature") or "")
+        recovered = recover_signer(msg, call.get("signature") or "", self.sim.aster_chain_id)
         if recovered is None or recovered.lower() != signer:
             raise Reply(errors.error(-1022, "Signature for this request is not valid."))
         seen = self._nonces.setdefault(user, deque(maxlen=NONCE_MEMORY))

@@ -102,13 +102,26 @@ class Call:
     client_order_id: str | None = None
     fault: Fault | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    record: RequestRecord | None = None
 
     @property
     def engine(self) -> Engine:
         return self.sim.engine
 
+    def note_order(self, req: OrderRequest) -> None:
+        """Record the parsed order in the request log (side, qty, reduce-only, position side, client id)."""
+        if self.record is None:
+            return
+        self.record.side = req.side.value
+        self.record.qty = str(req.qty)
+        self.record.reduce_only = req.reduce_only
+        self.record.position_side = req.position_side.value
+        if req.client_order_id is not None and self.record.client_order_id is None:
+            self.record.client_order_id = req.client_order_id
+
     def place_order(self, req: OrderRequest) -> Order:
-        """Place `req` on this venue, applying an armed partial_fill fault."""
+        """Place `req` on this venue (noted in the request log), applying an armed partial_fill fault."""
+        self.note_order(req)
         ratio = None
         if self.fault is not None and self.fault.kind is FaultKind.PARTIAL_FILL:
             ratio = self.fault.fill_ratio
@@ -290,6 +303,7 @@ class Dialect(abc.ABC):
         call: Call | None = None
         try:
             call = await self.read_call(request, route)
+            call.record = record
             call.client_order_id = record.client_order_id = self.client_order_id(call)
             self.authenticate(call)
             fault = self.sim.faults.take(self.venue, route.op)

@@ -37,6 +37,7 @@ _SIM_ERRORS: dict[Reason, tuple[int, str]] = {
     Reason.DUPLICATE_CLIENT_ID: (-4116, "ClientOrderId is duplicated."),
     Reason.ORDER_NOT_FOUND: (-2013, "Order does not exist."),
     Reason.ORDER_NOT_OPEN: (-2011, "Unknown order sent."),
+    Reason.POSITION_SIDE_MISMATCH: (-4061, "Order's position side does not match user's setting."),
 }
 
 

@@ -16,12 +16,14 @@ from aiohttp import web
 from hedgectl.sim.dialects import binance_errors as errors
 from hedgectl.sim.dialects import binance_wire as wire
 from hedgectl.sim.dialects.base import Call, Dialect, Problem, Reply, Route, json_response
-from hedgectl.sim.dialects.binance_orders import read_order
+from hedgectl.sim.dialects.binance_orders import check_mode_params, read_order
 from hedgectl.sim.dialects.binance_stream import UserDataStreams
 from hedgectl.sim.faults import Fault, FaultKind
 from hedgectl.sim.instruments import Instrument
 from hedgectl.sim.model import (
     Order,
+    PositionMode,
+    PosSide,
     Reason,
     SimError,
     TimeInForce,
@@ -97,6 +99,9 @@ class BinanceFamily(Dialect):
     # Integer fields the real venue sends as a JSON number in one reply and as a string in another, per endpoint
     # handler: each reply flips a seeded coin, so clients see both representations (see `vary_numbers`).
     varying_numbers: ClassVar[dict[str, frozenset[str]]] = {}
+    # From which version positionRisk lists only symbols with a position and drops leverage/marginType
+    # (Binance v3; Aster's v3 still has every row and both fields, as its v3 docs example shows).
+    position_risk_v3_from: ClassVar[int] = 3
 
     def __init__(self, sim: Any) -> None:
         super().__init__(sim)
@@ -273,6 +278,8 @@ class BinanceFamily(Dialect):
             parse_tif=self.parse_tif,
             conditional_error=self.conditional_order_error,
         )
+        call.note_order(req)
+        check_mode_params(call, req)
         resp_type = call.get("newOrderRespType", "ACK")
         if resp_type not in ("ACK", "RESULT"):
             raise Reply(errors.error(-1100, "Illegal characters found in parameter 'newOrderRespType'."))
@@ -399,12 +406,20 @@ class BinanceFamily(Dialect):
         raise Reply(errors.error(-4047, "Margin type cannot be changed if there exists open orders."))
 
     def get_position_mode(self, call: Call) -> web.StreamResponse:
-        return json_response({"dualSidePosition": False})
+        hedge = self.engine.account(self.venue).position_mode is PositionMode.HEDGE
+        return json_response({"dualSidePosition": hedge})
 
     def set_position_mode(self, call: Call) -> web.StreamResponse:
-        if not call.flag("dualSidePosition"):
+        wanted = PositionMode.HEDGE if call.flag("dualSidePosition") else PositionMode.ONE_WAY
+        if self.engine.account(self.venue).position_mode is wanted:
             raise Reply(errors.error(-4059, "No need to change position side."))
-        raise Reply(errors.error(-4068, "The position side cannot be changed if there exists position."))
+        try:
+            self.engine.set_position_mode(self.venue, wanted)
+        except SimError:
+            raise Reply(
+                errors.error(-4068, "The position side cannot be changed if there exists position.")
+            ) from None
+        return json_response({"code": 200, "msg": "success"})
 
     # ---- user data stream: listenKey REST + the private WS (binance_stream.py) ----------------------
 
@@ -422,13 +437,20 @@ class BinanceFamily(Dialect):
 
     def position_risk(self, call: Call) -> web.StreamResponse:
         version = version_of(call.request.path)
+        if version >= self.position_risk_v3_from:
+            version = 3
+        elif version >= 3:
+            version = 2
         inst = self._opt_inst(call)
         if version >= 3:
             # v3 lists only symbols with a position.
             positions = [p for p in self.engine.positions(self.venue) if inst is None or p.symbol == inst.symbol]
         else:
             insts = [inst] if inst is not None else list(self.engine.instruments[self.venue].values())
-            positions = [self.engine.position(self.venue, i.symbol) for i in insts]
+            hedge = self.engine.account(self.venue).position_mode is PositionMode.HEDGE
+            # v2 lists every symbol, in hedge mode a LONG and a SHORT row each.
+            sides = (PosSide.LONG, PosSide.SHORT) if hedge else (PosSide.BOTH,)
+            positions = [self.engine.position(self.venue, i.symbol, side) for i in insts for side in sides]
         rows = [
             wire.position_json(self.engine, self.engine.instrument(self.venue, p.symbol), p, version=version)
             for p in positions

@@ -12,9 +12,19 @@ from hedgectl.sim.dialects import binance_errors as errors
 from hedgectl.sim.dialects import binance_wire as wire
 from hedgectl.sim.dialects.base import Call, Reply
 from hedgectl.sim.instruments import Instrument
-from hedgectl.sim.model import OrderRequest, OrderType, Side, TimeInForce
+from hedgectl.sim.model import OrderRequest, OrderType, PositionMode, PosSide, Side, TimeInForce
 
 CLIENT_ID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
+POSITION_SIDES = {"BOTH": PosSide.BOTH, "LONG": PosSide.LONG, "SHORT": PosSide.SHORT}
+
+
+def check_mode_params(call: Call, req: OrderRequest) -> None:
+    """Hedge mode: a close is a SELL of LONG / BUY of SHORT, and the venue refuses the reduceOnly flag (-1106).
+
+    A position side that does not fit the mode is the engine's refusal (-4061), after the request is logged.
+    """
+    if req.reduce_only and call.engine.account(call.venue).position_mode is PositionMode.HEDGE:
+        raise Reply(errors.error(-1106, "Parameter 'reduceOnly' sent when not required."))
 
 
 def _precise(step: Decimal, value: Decimal) -> bool:
@@ -38,9 +48,10 @@ def read_order(
         raise Reply(conditional_error())
     if type_raw not in ("LIMIT", "MARKET"):
         raise Reply(errors.error(-1116, "Invalid orderType."))
-    position_side = call.get("positionSide", "BOTH")
-    if position_side != "BOTH":
+    position_side = POSITION_SIDES.get(call.get("positionSide", "BOTH") or "BOTH")
+    if position_side is None:
         raise Reply(errors.error(-4061, "Order's position side does not match user's setting."))
+    reduce_only = call.flag("reduceOnly")
     if call.flag("closePosition"):
         raise Reply(errors.error(-1106, "Parameter 'closePosition' sent when not required."))
     quantity = call.decimal("quantity")
@@ -68,6 +79,7 @@ def read_order(
         qty=quantity,
         price=price,
         tif=tif,
-        reduce_only=call.flag("reduceOnly"),
+        reduce_only=reduce_only,
         client_order_id=client_id,
+        position_side=position_side,
     )

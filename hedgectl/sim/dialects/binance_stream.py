@@ -19,7 +19,7 @@ from aiohttp import web
 
 from hedgectl.sim.dialects import binance_errors as errors
 from hedgectl.sim.dialects.base import Call, Reply, json_response
-from hedgectl.sim.dialects.binance_wire import STATUS_TO_WIRE, TIF_TO_WIRE, fmt8, px, qty
+from hedgectl.sim.dialects.binance_wire import POSITION_SIDE_TO_WIRE, STATUS_TO_WIRE, TIF_TO_WIRE, fmt8, px, qty
 from hedgectl.sim.dialects.private_ws import PrivateSocket, dumps, serve
 from hedgectl.sim.instruments import Instrument
 from hedgectl.sim.model import ZERO, EngineEvent, EventKind, OrderType, Side
@@ -77,7 +77,7 @@ def order_trade_update(inst: Instrument, event: EngineEvent, fee_asset: str) -> 
             "R": order.reduce_only,
             "wt": "CONTRACT_PRICE",
             "ot": kind,
-            "ps": "BOTH",
+            "ps": POSITION_SIDE_TO_WIRE[order.position_side],
             "cp": False,
             "rp": fmt8(fill.realized_pnl if fill is not None else ZERO),
             "pP": False,

@@ -10,12 +10,13 @@ from typing import Any
 from hedgectl.sim.accounts import FundingState
 from hedgectl.sim.engine import Engine
 from hedgectl.sim.instruments import Instrument
-from hedgectl.sim.model import ZERO, Fill, Order, OrderStatus, OrderType, Position, Side, TimeInForce
+from hedgectl.sim.model import ZERO, Fill, Order, OrderStatus, OrderType, Position, PosSide, Side, TimeInForce
 
 ORDER_TYPES = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"]
 CONDITIONAL_TYPES = frozenset(ORDER_TYPES[2:])
 TIF_TO_WIRE = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK", TimeInForce.POST_ONLY: "GTX"}
 TIF_FROM_WIRE = {v: k for k, v in TIF_TO_WIRE.items()}
+POSITION_SIDE_TO_WIRE = {PosSide.BOTH: "BOTH", PosSide.LONG: "LONG", PosSide.SHORT: "SHORT"}
 STATUS_TO_WIRE = {
     OrderStatus.NEW: "NEW",
     OrderStatus.PARTIALLY_FILLED: "PARTIALLY_FILLED",
@@ -221,7 +222,7 @@ def order_json(inst: Instrument, order: Order, *, ack: bool = False, reply: str 
         "reduceOnly": order.reduce_only,
         "closePosition": False,
         "side": "BUY" if order.side is Side.BUY else "SELL",
-        "positionSide": "BOTH",
+        "positionSide": POSITION_SIDE_TO_WIRE[order.position_side],
         "stopPrice": "0",
         "workingType": "CONTRACT_PRICE",
         "priceProtect": False,
@@ -257,7 +258,7 @@ def trade_json(inst: Instrument, fill: Fill) -> dict[str, Any]:
         "quoteQty": fmt8(fill.quote_qty),
         "realizedPnl": fmt8(fill.realized_pnl),
         "side": "BUY" if fill.side is Side.BUY else "SELL",
-        "positionSide": "BOTH",
+        "positionSide": POSITION_SIDE_TO_WIRE[fill.position_side],
         "symbol": fill.symbol,
         "time": fill.time_ms,
     }
@@ -274,7 +275,7 @@ def position_json(engine: Engine, inst: Instrument, pos: Position, *, version: i
     liq = engine.liquidation_price(venue, pos)
     row: dict[str, Any] = {
         "symbol": inst.symbol,
-        "positionSide": "BOTH",
+        "positionSide": POSITION_SIDE_TO_WIRE[pos.side],
         "positionAmt": qty(inst, pos.qty),
         "entryPrice": fmt8(pos.entry_price) if pos.qty else "0.0",
         "breakEvenPrice": fmt8(pos.entry_price) if pos.qty else "0.0",

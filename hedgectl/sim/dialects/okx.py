@@ -21,7 +21,7 @@ from hedgectl.sim.dialects.okx_orders import OkxRefusal, read_place_order
 from hedgectl.sim.dialects.okx_stream import OkxPrivateStream
 from hedgectl.sim.faults import Fault, FaultKind
 from hedgectl.sim.instruments import Instrument
-from hedgectl.sim.model import Fill, Order, Reason, SimError
+from hedgectl.sim.model import Fill, Order, PositionMode, Reason, SimError
 
 API = "/api/v5"
 MAX_BATCH = 20
@@ -63,6 +63,7 @@ class OkxDialect(Dialect):
             Route(get, API + "/account/balance", "fetch_balance", self.balance, SIGNED),
             Route(get, API + "/account/config", "fetch_account", self.config, SIGNED),
             Route(post, API + "/account/set-leverage", "set_leverage", self.set_leverage, SIGNED),
+            Route(get, API + "/account/leverage-info", "fetch_leverage", self.leverage_info, SIGNED),
             Route(get, API + "/asset/currencies", "fetch_currencies", self.currencies, SIGNED),
         ]
 
@@ -351,7 +352,7 @@ class OkxDialect(Dialect):
         return ok([data])
 
     def config(self, call: Call) -> web.StreamResponse:
-        return ok([okx_trade_wire.render_account_config()])
+        return ok([okx_trade_wire.render_account_config(self.engine.account(self.venue).position_mode)])
 
     def set_leverage(self, call: Call) -> web.StreamResponse:
         lever = call.integer("lever")
@@ -364,6 +365,17 @@ class OkxDialect(Dialect):
         # The simulated account has one leverage for all instruments (what its margin maths uses).
         self.engine.account(self.venue).leverage = lever
         return ok([{"instId": inst_id or "", "lever": str(lever), "mgnMode": mgn_mode, "posSide": ""}])
+
+    def leverage_info(self, call: Call) -> web.StreamResponse:
+        """GET /api/v5/account/leverage-info: one row per position side the mode has (the account's one leverage)."""
+        inst = self._inst(call)
+        mgn_mode = call.require("mgnMode")
+        if mgn_mode not in ("cross", "isolated"):
+            return fail(*okx_errors.param_error("mgnMode"))
+        acct = self.engine.account(self.venue)
+        sides = ("long", "short") if acct.position_mode is PositionMode.HEDGE else ("net",)
+        lever = str(acct.leverage)
+        return ok([{"instId": inst.symbol, "mgnMode": mgn_mode, "posSide": s, "lever": lever} for s in sides])
 
     def currencies(self, call: Call) -> web.StreamResponse:
         # ccxt calls this from load_markets when keys are set; an empty list is a valid answer.

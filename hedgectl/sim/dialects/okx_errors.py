@@ -52,6 +52,8 @@ def place_error(exc: SimError) -> tuple[str, str]:
         return INSUFFICIENT_MARGIN
     if reason is Reason.REDUCE_ONLY_REJECTED:
         return "51205", "Reduce Only is not available."
+    if reason is Reason.POSITION_SIDE_MISMATCH:
+        return "51000", "Parameter posSide error"
     if reason is Reason.DUPLICATE_CLIENT_ID:
         return "51016", "Duplicated clOrdId"
     if reason is Reason.FOK_UNFILLABLE:

@@ -14,7 +14,7 @@ from typing import Any
 
 from hedgectl.sim.dialects import okx_errors
 from hedgectl.sim.instruments import Instrument
-from hedgectl.sim.model import OrderRequest, OrderType, Side, TimeInForce
+from hedgectl.sim.model import OrderRequest, OrderType, PosSide, Side, TimeInForce
 
 _ALNUM_32 = re.compile(r"^[A-Za-z0-9]{1,32}$")
 _ALNUM_16 = re.compile(r"^[A-Za-z0-9]{1,16}$")
@@ -85,6 +85,11 @@ def _flag(fields: Mapping[str, Any], name: str) -> bool:
     raise OkxRefusal(*okx_errors.param_error(name), request_level=True)
 
 
+# "" and "net" are the net position (net_mode); long/short a side (long_short_mode). A side that does not fit
+# the account's mode is the engine's refusal, answered 51000 "Parameter posSide error" like OKX.
+POS_SIDES = {"": PosSide.BOTH, "net": PosSide.BOTH, "long": PosSide.LONG, "short": PosSide.SHORT}
+
+
 def read_place_order(fields: Mapping[str, Any], instruments: Mapping[str, Instrument]) -> PlaceOrder:
     """Validate one OKX order object the way OKX does; sizes converted from contracts to base."""
     if not isinstance(fields, Mapping):
@@ -101,8 +106,8 @@ def read_place_order(fields: Mapping[str, Any], instruments: Mapping[str, Instru
         raise OkxRefusal(*okx_errors.param_error("side"), request_level=True)
     if ord_type not in ORD_TYPES:
         raise OkxRefusal(*okx_errors.param_error("ordType"), request_level=True)
-    if _text(fields, "posSide") not in ("", "net"):
-        # The simulated account is in net mode: long/short position sides are refused as OKX does.
+    position_side = POS_SIDES.get(_text(fields, "posSide"))
+    if position_side is None:
         raise OkxRefusal("51000", "Parameter posSide error")
     if client_order_id and not _ALNUM_32.match(client_order_id):
         raise OkxRefusal(*okx_errors.param_error("clOrdId"), request_level=True)
@@ -125,5 +130,6 @@ def read_place_order(fields: Mapping[str, Any], instruments: Mapping[str, Instru
         reduce_only=reduce_only,
         client_order_id=client_order_id or None,
         post_only_reject=False,
+        position_side=position_side,
     )
     return PlaceOrder(inst_id, request, client_order_id, tag)

@@ -11,7 +11,7 @@ from typing import Any
 
 from hedgectl.sim.dialects.okx_wire import contracts, fmt
 from hedgectl.sim.instruments import Instrument
-from hedgectl.sim.model import Fill, Order, OrderStatus, OrderType, Position, TimeInForce
+from hedgectl.sim.model import Fill, Order, OrderStatus, OrderType, Position, PositionMode, PosSide, TimeInForce
 
 ZERO = Decimal(0)
 # The simulator's one account id: OKX reports a numeric uid and position ids.
@@ -58,6 +58,9 @@ def _cancel_source(order: Order) -> tuple[str, str]:
     return "", ""
 
 
+POS_SIDE_TO_WIRE = {PosSide.BOTH: "net", PosSide.LONG: "long", PosSide.SHORT: "short"}
+
+
 def render_order(
     order: Order, inst: Instrument, lever: int, last_fill: Fill | None = None, tag: str = ""
 ) -> dict[str, Any]:
@@ -91,7 +94,7 @@ def render_order(
         "ordId": str(order.order_id),
         "ordType": ord_type(order),
         "pnl": "0",
-        "posSide": "net",
+        "posSide": POS_SIDE_TO_WIRE[order.position_side],
         "px": fmt(order.price) if order.price is not None else "",
         "pxType": "",
         "pxUsd": "",
@@ -142,7 +145,7 @@ def render_fill(fill: Fill, inst: Instrument) -> dict[str, Any]:
         "fillFwdPx": "",
         "fillMarkPx": "",
         "side": fill.side.value,
-        "posSide": "net",
+        "posSide": POS_SIDE_TO_WIRE[fill.position_side],
         "execType": "M" if fill.maker else "T",
         "feeCcy": fill.fee_asset,
         "fee": fmt(-fill.fee),
@@ -155,7 +158,8 @@ def render_fill(fill: Fill, inst: Instrument) -> dict[str, Any]:
 def render_position(
     position: Position, inst: Instrument, mark: Decimal, lever: int, ts_ms: int, liq: Decimal = ZERO
 ) -> dict[str, Any]:
-    """GET /api/v5/account/positions entry in net mode: `pos` is signed, in contracts; `liqPx` "" when none."""
+    """GET /api/v5/account/positions entry: `pos` in contracts, signed in net mode, positive per side in
+    long_short_mode (`posSide` long/short says the direction); `liqPx` "" when none."""
     notional = abs(position.qty) * mark
     upl = (mark - position.entry_price) * position.qty
     imr = notional / lever
@@ -189,10 +193,10 @@ def render_position(
         "optVal": "",
         "pendingCloseOrdLiabVal": "",
         "pnl": fmt(position.realized_pnl),
-        "pos": fmt(contracts(inst, position.qty)),
+        "pos": fmt(contracts(inst, position.qty if position.side is PosSide.BOTH else abs(position.qty))),
         "posCcy": "",
-        "posId": str(zlib.crc32(inst.symbol.encode()) + 700_000_000_000),
-        "posSide": "net",
+        "posId": str(zlib.crc32(position.key.encode()) + 700_000_000_000),
+        "posSide": POS_SIDE_TO_WIRE[position.side],
         "quoteBal": "",
         "realizedPnl": fmt(position.realized_pnl),
         "tradeId": "",
@@ -256,8 +260,8 @@ def render_balance(
     }
 
 
-def render_account_config() -> dict[str, Any]:
-    """GET /api/v5/account/config entry: a single-currency margin account in net (one-way) mode."""
+def render_account_config(mode: PositionMode = PositionMode.ONE_WAY) -> dict[str, Any]:
+    """GET /api/v5/account/config entry: a single-currency margin account in net or long/short mode."""
     return {
         "acctLv": "2",
         "acctStpMode": "cancel_maker",
@@ -275,7 +279,7 @@ def render_account_config() -> dict[str, Any]:
         "mgnIsoMode": "automatic",
         "opAuth": "0",
         "perm": "read_only,trade",
-        "posMode": "net_mode",
+        "posMode": "long_short_mode" if mode is PositionMode.HEDGE else "net_mode",
         "roleType": "0",
         "spotBorrowAutoRepay": False,
         "spotOffsetType": "",

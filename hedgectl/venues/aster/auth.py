@@ -6,7 +6,8 @@ params, `signature = hex(HMAC-SHA256(secret, query + body))` goes last, and the 
 
 V3 (API wallets, `/fapi/v3`) is an EIP-712 signature: the business params followed by `nonce` (µs),
 `user` and `signer` are urlencoded into one string `msg`, wrapped as typed data
-`Message{msg: string}` in the `AsterSignTransaction` domain (chain 1666), signed with the signer's
+`Message{msg: string}` in the `AsterSignTransaction` domain (chain 1666 on mainnet, 714 on the testnet
+`fapi.asterdex-testnet.com` per Aster's V3 testnet docs; ASTER_CHAIN_ID overrides), signed with the signer's
 secp256k1 key, and `signature=0x<r||s||v>` is appended last. No header carries a key.
 
 The EIP-712 schema is fixed and tiny, so it is hashed here directly (keccak-256 from pycryptodome,
@@ -42,12 +43,22 @@ Params = Sequence[tuple[str, str]]
 API_KEY_HEADER = "X-MBX-APIKEY"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
+MAINNET_CHAIN_ID = 1666
+TESTNET_CHAIN_ID = 714  # Aster's V3 testnet docs; ccxt knows only 1666 (its `v3ChainId` option, no testnet)
 EIP712_DOMAIN: dict[str, Any] = {
     "name": "AsterSignTransaction",
     "version": "1",
-    "chainId": 1666,
+    "chainId": MAINNET_CHAIN_ID,
     "verifyingContract": "0x0000000000000000000000000000000000000000",
 }
+
+
+def chain_id_for(mode: Mode, override: int | None = None) -> int:
+    """The EIP-712 chain id to sign with: the override, else 714 on the testnet and 1666 live (and on paper,
+    where the simulator stands in for mainnet)."""
+    if override is not None:
+        return override
+    return TESTNET_CHAIN_ID if mode is Mode.TESTNET else MAINNET_CHAIN_ID
 _DOMAIN_TYPE = b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 _MESSAGE_TYPE = b"Message(string msg)"
 # secp256k1's group order: a private key is an integer in [1, n).
@@ -89,22 +100,24 @@ def v3_message(params: Params, *, nonce_us: int, user: str, signer: str) -> str:
     return encode_params([*params, ("nonce", str(nonce_us)), ("user", user), ("signer", signer)])
 
 
-def eip712_signature(private_key: str, msg: str) -> str:
-    """Sign `msg` as Aster's EIP-712 `Message{msg}`; return `0x` + hex(r || s || v), v in {1b, 1c}.
+def eip712_signature(private_key: str, msg: str, chain_id: int = MAINNET_CHAIN_ID) -> str:
+    """Sign `msg` as Aster's EIP-712 `Message{msg}` on `chain_id`; return `0x` + hex(r || s || v), v in {1b, 1c}.
 
     Raises ValueError (without the key in it) for a malformed key.
     """
     struct_hash = _keccak256(_message_type_hash() + _keccak256(msg.encode()))
-    digest = _keccak256(b"\x19\x01" + _domain_separator() + struct_hash)
+    digest = _keccak256(b"\x19\x01" + _domain_separator(chain_id) + struct_hash)
     signature = _signing_key(private_key).sign_recoverable(digest, hasher=None)
     # coincurve gives r || s || recovery id (0/1); Ethereum's v is the recovery id + 27.
     return "0x" + signature[:64].hex() + f"{signature[64] + 27:02x}"
 
 
-def sign_v3(params: Params, *, nonce_us: int, user: str, signer: str, private_key: str) -> SignedRequest:
+def sign_v3(
+    params: Params, *, nonce_us: int, user: str, signer: str, private_key: str, chain_id: int = MAINNET_CHAIN_ID
+) -> SignedRequest:
     """Append nonce, user, signer and the EIP-712 signature to `params`; no header is needed."""
     msg = v3_message(params, nonce_us=nonce_us, user=user, signer=signer)
-    return SignedRequest(params=f"{msg}&signature={eip712_signature(private_key, msg)}", headers={})
+    return SignedRequest(params=f"{msg}&signature={eip712_signature(private_key, msg, chain_id)}", headers={})
 
 
 def is_address(text: str) -> bool:
@@ -135,14 +148,14 @@ def _message_type_hash() -> bytes:
 
 
 @functools.cache
-def _domain_separator() -> bytes:
-    """hashStruct(EIP712Domain) of EIP712_DOMAIN, computed once."""
+def _domain_separator(chain_id: int) -> bytes:
+    """hashStruct(EIP712Domain) of EIP712_DOMAIN on `chain_id`, computed once per chain."""
     contract = bytes.fromhex(EIP712_DOMAIN["verifyingContract"][2:])
     return _keccak256(
         _keccak256(_DOMAIN_TYPE)
         + _keccak256(EIP712_DOMAIN["name"].encode())
         + _keccak256(EIP712_DOMAIN["version"].encode())
-        + EIP712_DOMAIN["chainId"].to_bytes(32, "big")
+        + chain_id.to_bytes(32, "big")
         + contract.rjust(32, b"\0")
     )
 
@@ -181,6 +194,7 @@ class V3Keys:
     user: str
     signer: str
     private_key: SecretStr
+    chain_id: int = MAINNET_CHAIN_ID  # EIP-712 domain chain id (chain_id_for the mode)
 
 
 Keys = V1Keys | V3Keys
@@ -206,7 +220,8 @@ def keys_from_config(config: VenueConfig) -> Keys:
                 f"aster: ASTER_PRIVATE_KEY belongs to {derived}, not to ASTER_SIGNER {signer}; "
                 "use the API wallet's own private key"
             )
-        return V3Keys(user=user, signer=signer, private_key=SecretStr(private_key))
+        chain_id = chain_id_for(config.mode, config.chain_id)
+        return V3Keys(user=user, signer=signer, private_key=SecretStr(private_key), chain_id=chain_id)
     if config.mode is Mode.TESTNET:
         raise ConfigError(
             "aster: the testnet only accepts API-wallet (V3) auth; set ASTER_USER, ASTER_SIGNER and "

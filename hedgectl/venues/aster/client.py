@@ -68,6 +68,7 @@ V1_PATHS = {
     "balance": "/fapi/v2/balance",
     "userTrades": "/fapi/v1/userTrades",
     "listenKey": "/fapi/v1/listenKey",
+    "positionSide/dual": "/fapi/v1/positionSide/dual",
 }
 V3_PATHS = {name: "/fapi/v3/" + path.split("/", 3)[3] for name, path in V1_PATHS.items()}
 
@@ -316,6 +317,10 @@ class AsterClient:
         params = [("symbol", symbol)] if symbol else []
         return await self._read("positionRisk", params, signed=True, cost=5)
 
+    async def get_position_mode(self) -> Any:
+        """GET /fapi/v1/positionSide/dual (V1) or /fapi/v3/positionSide/dual (V3)"""
+        return await self._read("positionSide/dual", [], signed=True, cost=30)
+
     async def get_balance(self) -> Any:
         """GET /fapi/v2/balance (V1) or /fapi/v3/balance (V3)"""
         return await self._read("balance", [], signed=True, cost=5)
@@ -441,6 +446,7 @@ class AsterClient:
                 user=self._keys.user,
                 signer=self._keys.signer,
                 private_key=self._keys.private_key.get_secret_value(),
+                chain_id=self._keys.chain_id,
             )
         return auth.sign_v1(
             self._keys.api_key.get_secret_value(),

@@ -15,6 +15,7 @@ from typing import Any
 
 from hedgectl.clock import utc_from_ms
 from hedgectl.domain.types import (
+    AccountConfig,
     Balance,
     BookLevel,
     Fill,
@@ -24,6 +25,8 @@ from hedgectl.domain.types import (
     OrderRequest,
     OrderType,
     Position,
+    PositionMode,
+    PositionSide,
     Quote,
     Side,
     TimeInForce,
@@ -280,11 +283,13 @@ def parse_positions(wire: Any, symbol_of: Callable[[str], str]) -> list[Position
         if qty == 0:
             continue
         entry_price = _opt_dec(entry, "entryPrice", what)
+        side = str(entry.get("positionSide") or "BOTH").lower()
         positions.append(
             Position(
                 venue=VENUE,
                 symbol=symbol_of(_name(entry, "symbol", what)),
                 qty=qty,
+                position_side=PositionSide(side) if side in ("long", "short") else None,
                 entry_price=entry_price if entry_price else None,
                 mark_price=_opt_dec(entry, "markPrice", what),
                 unrealized_pnl=_opt_dec(entry, "unRealizedProfit", what),
@@ -332,8 +337,38 @@ def to_wire_decimal(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def to_wire_order(venue_symbol: str, request: OrderRequest) -> list[tuple[str, str]]:
-    """OrderRequest -> `POST order` params: GTX for post-only, reduceOnly "true", RESULT replies."""
+def parse_position_mode(wire: Any) -> PositionMode:
+    """`GET positionSide/dual` -> hedge mode when `dualSidePosition` is true."""
+    dual = _obj(wire, "positionSide/dual").get("dualSidePosition")
+    if isinstance(dual, str) and dual.lower() in ("true", "false"):
+        dual = dual.lower() == "true"
+    if not isinstance(dual, bool):
+        raise BadResponse(VENUE, f"positionSide/dual: dualSidePosition is {dual!r}")
+    return PositionMode.HEDGE if dual else PositionMode.ONE_WAY
+
+
+def parse_account_config(mode: PositionMode, wire: Any, venue_symbol: str) -> AccountConfig:
+    """`GET positionRisk?symbol=` rows -> the symbol's margin type and leverage (None when not reported)."""
+    margin: str | None = None
+    lever: Decimal | None = None
+    for row in _list(wire, "positionRisk"):
+        entry = _obj(row, "positionRisk[]")
+        if entry.get("symbol") != venue_symbol:
+            continue
+        kind = str(entry.get("marginType") or "").lower()
+        margin = "isolated" if kind == "isolated" else ("cross" if kind in ("cross", "crossed") else margin)
+        lever = _opt_dec(entry, "leverage", "positionRisk[]") or lever
+    return AccountConfig(VENUE, mode, margin, lever)
+
+
+def to_wire_order(
+    venue_symbol: str, request: OrderRequest, mode: PositionMode = PositionMode.ONE_WAY
+) -> list[tuple[str, str]]:
+    """OrderRequest -> `POST order` params: GTX for post-only, reduceOnly "true", RESULT replies.
+
+    Hedge mode (Binance's rules): `positionSide` LONG/SHORT names the side (a reduce-only BUY closes SHORT) and
+    no `reduceOnly` is sent.
+    """
     if request.qty <= 0:
         raise UsageError(f"aster: order quantity must be positive, got {request.qty}")
     params = [("symbol", venue_symbol), ("side", request.side.value.upper()), ("type", request.type.value.upper())]
@@ -346,7 +381,9 @@ def to_wire_order(venue_symbol: str, request: OrderRequest) -> list[tuple[str, s
     params.append(("quantity", to_wire_decimal(request.qty)))
     if request.type is OrderType.LIMIT and request.price is not None:
         params.append(("price", to_wire_decimal(request.price)))
-    if request.reduce_only:
+    if mode is PositionMode.HEDGE:
+        params.append(("positionSide", request.position_side.value.upper()))
+    elif request.reduce_only:
         params.append(("reduceOnly", "true"))
     # RESULT makes market and IOC orders come back in their final state, fills included.
     params += [("newClientOrderId", request.client_order_id), ("newOrderRespType", "RESULT")]

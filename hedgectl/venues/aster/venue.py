@@ -20,7 +20,18 @@ import httpx
 
 from hedgectl.clock import ms_from_utc
 from hedgectl.domain.symbols import canonical_symbol
-from hedgectl.domain.types import Balance, Fill, Market, Order, OrderBook, OrderRequest, Position, Quote
+from hedgectl.domain.types import (
+    AccountConfig,
+    Balance,
+    Fill,
+    Market,
+    Order,
+    OrderBook,
+    OrderRequest,
+    Position,
+    PositionMode,
+    Quote,
+)
 from hedgectl.errors import (
     AmbiguousOrderState,
     BadResponse,
@@ -34,7 +45,7 @@ from hedgectl.errors import (
 from hedgectl.venues.aster import parse
 from hedgectl.venues.aster.auth import keys_from_config
 from hedgectl.venues.aster.client import AsterClient, PreparedCall
-from hedgectl.venues.base import PreparedOrder, WireRequest
+from hedgectl.venues.base import REFERENCE_SYMBOL, PreparedOrder, WireRequest
 from hedgectl.venues.ccxt_wire import check_order_rules
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.host_guard import origin
@@ -79,6 +90,7 @@ class AsterVenue:
         self._markets_lock = asyncio.Lock()
         self._funding: dict[str, timedelta] = {}
         self._funding_loaded_at: float | None = None
+        self._position_mode: PositionMode | None = None
 
     def __repr__(self) -> str:
         return f"AsterVenue(mode={self.mode.value!r}, host={self.host!r}, auth={self.auth_scheme})"
@@ -165,7 +177,7 @@ class AsterVenue:
         """Sign and build POST /fapi/v{1,3}/order (rate-limit tokens and clock offset taken here); nothing is sent."""
         market = await self.market(request.symbol)
         check_order_rules(market, request)  # step, tick, and the market-order cap (MARKET_LOT_SIZE) before sending
-        params = parse.to_wire_order(market.venue_symbol, request)
+        params = parse.to_wire_order(market.venue_symbol, request, await self.position_mode())
         call = await self._client.prepare_order_post(params)
         wire = WireRequest(call.http.method, str(call.http.url), dict(call.http.headers), call.http.content or None)
         return PreparedOrder(request, wire, lambda: self._send_order(market, request, call))
@@ -184,6 +196,10 @@ class AsterVenue:
             # An unreadable reply says nothing about whether the order exists: look it up.
             unknown = AmbiguousOrderState(VENUE, f"unreadable reply ({exc.reason})", code=exc.code)
             return await self._reconcile(market, request.client_order_id, unknown)
+        except VenueError as exc:
+            if exc.code == "-4061":  # the account's mode changed since it was read: read it again next time
+                self._position_mode = None
+            raise
         return order  # the ack as is: fees are read with fetch_fills, off the hot path
 
     async def _reconcile(self, market: Market, client_order_id: str, cause: AmbiguousOrderState) -> Order:
@@ -288,6 +304,19 @@ class AsterVenue:
         return list(await asyncio.gather(*(self.fetch_order(o.symbol, order_id=o.order_id) for o in open_orders)))
 
     # --- account ------------------------------------------------------------------------------
+
+    async def position_mode(self) -> PositionMode:
+        """GET /fapi/v{1,3}/positionSide/dual, once per session: every order's parameters depend on it."""
+        if self._position_mode is None:
+            self._position_mode = parse.parse_position_mode(await self._client.get_position_mode())
+        return self._position_mode
+
+    async def fetch_account_config(self, symbol: str = REFERENCE_SYMBOL) -> AccountConfig:
+        """Position mode (positionSide/dual), margin type and leverage of `symbol` (positionRisk)."""
+        market = await self.market(symbol)
+        self._position_mode = parse.parse_position_mode(await self._client.get_position_mode())
+        rows = await self._client.get_position_risk(market.venue_symbol)
+        return parse.parse_account_config(self._position_mode, rows, market.venue_symbol)
 
     async def fetch_positions(self, symbol: str | None = None) -> list[Position]:
         """GET /fapi/v2/positionRisk (V1) or /fapi/v3/positionRisk (V3): non-zero positions."""
