@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from hedgectl.domain.types import Fill, Order, OrderRequest, OrderType, Position
+from hedgectl.domain.quantity import max_order_qty
+from hedgectl.domain.rounding import floor_to_step
+from hedgectl.domain.types import Fill, Market, Order, OrderRequest, OrderType, Position, Side
 from hedgectl.engine.dispatch import Dispatcher
 from hedgectl.errors import AmbiguousOrderState, HedgectlError, VenueError
 from hedgectl.venues.base import Venue
@@ -218,11 +220,44 @@ async def _close(
     side = position.side
     if side is None:
         return
+    try:
+        market: Market | None = await venue.market(position.symbol)
+    except HedgectlError:
+        market = None  # rules unreadable: still close, in one order, and let the venue judge it
+    # A position above the venue's market-order cap closes in several orders, one after the other.
+    for qty in close_quantities(abs(position.qty), market) if market else [abs(position.qty)]:
+        if not await _close_part(venue, dispatcher, position, side.opposite, qty, intent, report, account):
+            return
+
+
+def close_quantities(qty: Decimal, market: Market) -> list[Decimal]:
+    """`qty` cut into market orders the venue accepts: each at most its market-order cap (whole steps)."""
+    cap = max_order_qty(market, market_order=True)
+    cap = floor_to_step(cap, market.step_size) if cap is not None else None
+    if cap is None or cap <= 0 or qty <= cap:
+        return [qty]
+    parts = [cap] * int(qty // cap)
+    rest = qty - cap * len(parts)
+    return parts + ([rest] if rest > 0 else [])
+
+
+async def _close_part(
+    venue: Venue,
+    dispatcher: Dispatcher,
+    position: Position,
+    side: Side,
+    qty: Decimal,
+    intent: str,
+    report: VenueFlatten,
+    account: bool,
+) -> bool:
+    """One reduce-only market order; False when it failed (the next round re-reads the position)."""
+    symbol = position.symbol
     request = OrderRequest(
-        symbol=position.symbol,
-        side=side.opposite,
+        symbol=symbol,
+        side=side,
         type=OrderType.MARKET,
-        qty=abs(position.qty),
+        qty=qty,
         client_order_id=dispatcher.new_id(),
         reduce_only=True,
     )
@@ -232,18 +267,20 @@ async def _close(
         report.closes.append(closed)
         if account and closed.filled_qty > 0:
             report.accounts.append(CloseAccount(position, closed, await _fills(venue, dispatcher, closed, report)))
+        return True
     except AmbiguousOrderState as exc:
-        report.errors.append(_describe(f"closing {position.symbol}", exc))
+        report.errors.append(_describe(f"closing {symbol}", exc))
         try:
-            found = await dispatcher.reconcile(venue, position.symbol, request.client_order_id)
+            found = await dispatcher.reconcile(venue, symbol, request.client_order_id)
         except HedgectlError as again:
             report.errors.append(_describe(f"reconciling {request.client_order_id}", again))
         else:
             if found is not None:
                 report.closes.append(found)
     except VenueError as exc:
-        report.errors.append(_describe(f"closing {position.symbol}", exc))
+        report.errors.append(_describe(f"closing {symbol}", exc))
         await asyncio.sleep(0.2)
+    return False
 
 
 async def _settled(venue: Venue, dispatcher: Dispatcher, order: Order) -> Order:

@@ -60,6 +60,7 @@ class FakeVenue:
     step: Decimal = Decimal("0.1")
     min_qty: Decimal = Decimal("0.1")
     min_notional: Decimal = Decimal(0)
+    max_market_qty: Decimal | None = None
     maker_fee_rate: Decimal = Decimal("0.0002")
     taker_fee_rate: Decimal = Decimal("0.0005")
     symbol: str = "ASTER"
@@ -132,6 +133,7 @@ class FakeVenue:
             step_size=self.step,
             min_qty=self.min_qty,
             min_notional=self.min_notional,
+            max_market_qty=self.max_market_qty,
             maker_fee_rate=self.maker_fee_rate,
             taker_fee_rate=self.taker_fee_rate,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -256,3 +257,10 @@ def test_one_unreadable_backpack_market_refuses_only_its_symbol() -> None:
     broken: dict[str, str] = {}
     assert list(backpack.parse_markets([good, odd], broken)) == ["SOL"]
     assert list(broken) == ["ETH"]
+
+
+@pytest.mark.parametrize("code", [-1021, "-1021", -4225, "-4225"])
+def test_an_aster_clock_error_as_a_string_still_triggers_the_clock_resync(code: Any) -> None:
+    reply = httpx.Response(400, json={"code": code, "msg": "Timestamp for this request is outside of the recvWindow."})
+    with pytest.raises(aster_client._ClockRejected):
+        aster_client.decode_response(reply, aster_client.Kind.READ)
