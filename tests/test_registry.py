@@ -87,7 +87,7 @@ def test_okx_host_picks_the_regional_domain_for_rest_streams_and_the_host_guard(
     from hedgectl.venues.ccxt_venue import CcxtVenue
 
     for name in OKX_KEYS:
-        monkeypatch.setenv(name, "x")
+        monkeypatch.setenv(name, "placeholder-credential-0123456789")
     monkeypatch.setenv("OKX_HOST", word)
     for mode, ws in (("live", live_ws), ("testnet", demo_ws)):
         monkeypatch.setenv("HEDGECTL_MODE", mode)

@@ -91,7 +91,6 @@ def bootstrap(
         for name in (long_name, short_name):
             session.registry.ensure_usable(name)
         long_venue, short_venue = session.registry.venue(long_name), session.registry.venue(short_name)
-        await require_listed([long_venue, short_venue], config.symbol, everywhere=True)
         reporter: Any = _SilentReporter() if json_out else _RichReporter()
         # Installed until the outcome is printed: a second Ctrl+C after the closes must not raise
         # KeyboardInterrupt past the summary (the final "interrupted: ..." line is always printed).
@@ -99,6 +98,15 @@ def bootstrap(
         interrupts = Interrupts(render.warn, anything_sent=lambda: bool(session.journal.orders(session.run_id)))
         interrupts.install()
         try:
+            # Installed first: the market reads behind this check honour a signal too.
+            listed = await interrupts.unless_stopped(
+                require_listed([long_venue, short_venue], config.symbol, everywhere=True)
+            )
+            if listed is None:
+                session.outcome.status = "interrupted"
+                render.warn("interrupted while checking the venues: no order was sent")
+                return 130
+            listed.result()
             if not json_out:
                 render.heading(f"hedgectl bootstrap ({session.mode} mode, run {session.run_id})")
                 render.line(

@@ -18,9 +18,8 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import Protocol
 
-from hedgectl.aio import stop_tasks
 from hedgectl.domain.pnl import (
     REPORT_ASSET,
     HoldMark,
@@ -45,7 +44,6 @@ from hedgectl.venues.base import Venue
 __all__ = ["HedgeReporter", "HedgeResult", "LegOutcome", "run_hedge_cycle"]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 HOLD_POLL_S = 0.5
 CLOSE_FILL_WAIT_MS = 5000.0
 STREAM_WARM_S = 3.0  # how long planning waits for the order streams to be up (then: polling until they are)
@@ -164,7 +162,7 @@ async def run_hedge_cycle(
                 order_streams.warm(venue, config.symbol)  # connects while the plan is read
             for name, why in order_streams.unavailable.items():
                 _warn(reporter, result, f"{name}: no order stream ({why}); fills are confirmed by polling")
-        planned = await _unless_stopped(plan_hedge(long_venue, short_venue, config), interrupts)
+        planned = await interrupts.unless_stopped(plan_hedge(long_venue, short_venue, config))
         if planned is None:
             result.interrupted = True
             return result
@@ -218,7 +216,7 @@ async def _streams_up(
     streams: OrderStreams, reporter: HedgeReporter, interrupts: Interrupts, result: HedgeResult
 ) -> None:
     """Wait (briefly) for both order streams to be up; a late one is covered by polling, and said so."""
-    waited = await _unless_stopped(streams.wait_up(STREAM_WARM_S), interrupts)
+    waited = await interrupts.unless_stopped(streams.wait_up(STREAM_WARM_S))
     for name in waited.result() if waited is not None else ():
         _warn(reporter, result, f"{name}: order stream not up after {STREAM_WARM_S:g} s; polling meanwhile")
 
@@ -242,7 +240,7 @@ async def _confirm(
     Returns the plan to open, or None (declined: result.declined; interrupted: result.interrupted)."""
     while True:
         asked = time.monotonic()
-        answer = await _unless_stopped(confirm(plan), interrupts)
+        answer = await interrupts.unless_stopped(confirm(plan))
         if answer is None:
             result.interrupted = True
             return None
@@ -261,18 +259,6 @@ async def _confirm(
         reporter.plan(fresh)
         reporter.warning(f"the quantity changed from {plan.qty} to {fresh.qty} {fresh.symbol}: confirm again")
         plan = fresh
-
-
-async def _unless_stopped(awaitable: Awaitable[T], interrupts: Interrupts) -> asyncio.Future[T] | None:
-    """Await `awaitable` unless a stop is requested first: its finished task, or None (it was cancelled)."""
-    task = asyncio.ensure_future(awaitable)
-    stopping = asyncio.ensure_future(interrupts.stop.wait())
-    try:
-        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopping.cancel()
-        await stop_tasks([task], what="planning step")
-    return task if task.done() and not task.cancelled() else None
 
 
 async def _open(

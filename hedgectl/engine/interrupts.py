@@ -11,9 +11,12 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-from hedgectl.aio import wait_event
+from hedgectl.aio import stop_tasks, wait_event
+
+T = TypeVar("T")
 
 ABORT_EXIT_CODE = 3
 INTERRUPTED_EXIT_CODE = 130
@@ -81,3 +84,14 @@ class Interrupts:
     async def sleep(self, seconds: float) -> bool:
         """Sleep up to `seconds`; return True if a stop was requested meanwhile."""
         return await wait_event(self.stop, seconds)
+
+    async def unless_stopped(self, awaitable: Awaitable[T]) -> asyncio.Future[T] | None:
+        """Await `awaitable` unless a stop is requested first: its finished task, or None (it was cancelled)."""
+        task = asyncio.ensure_future(awaitable)
+        stopping = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            await stop_tasks([task], what="planning step")
+        return task if task.done() and not task.cancelled() else None

@@ -9,9 +9,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hedgectl.domain.types import Balance, Fill, Market, Order, OrderBook, OrderRequest, Position, Quote
+from hedgectl.domain.types import (
+    AccountConfig,
+    Balance,
+    Fill,
+    Market,
+    Order,
+    OrderBook,
+    OrderRequest,
+    Position,
+    PositionMode,
+    Quote,
+)
 from hedgectl.errors import ConfigError
-from hedgectl.venues.base import PreparedOrder, Venue
+from hedgectl.venues.base import REFERENCE_SYMBOL, AccountConfigured, PreparedOrder, Venue
+
+
+def read_only(inner: Venue) -> Venue:
+    """`inner` behind the read-only wrapper, keeping the optional read capabilities it has (account config)."""
+    return ReadOnlyAccountVenue(inner) if isinstance(inner, AccountConfigured) else ReadOnlyVenue(inner)
 
 
 class ReadOnlyVenue:
@@ -79,3 +95,15 @@ class ReadOnlyVenue:
 
     async def close(self) -> None:
         await self.inner.close()
+
+
+class ReadOnlyAccountVenue(ReadOnlyVenue):
+    """A read-only venue whose adapter also reports the account's position mode, margin mode and leverage."""
+
+    async def position_mode(self) -> PositionMode:
+        assert isinstance(self.inner, AccountConfigured)  # noqa: S101 - chosen by read_only()
+        return await self.inner.position_mode()
+
+    async def fetch_account_config(self, symbol: str = REFERENCE_SYMBOL) -> AccountConfig:
+        assert isinstance(self.inner, AccountConfigured)  # noqa: S101 - chosen by read_only()
+        return await self.inner.fetch_account_config(symbol)

@@ -29,7 +29,7 @@ from hedgectl.venues.config import (
     okx_rest_url,
 )
 from hedgectl.venues.host_guard import is_loopback
-from hedgectl.venues.read_only import ReadOnlyVenue
+from hedgectl.venues.read_only import read_only
 
 if TYPE_CHECKING:
     from hedgectl.settings import Settings
@@ -129,7 +129,7 @@ class Registry:
             module_name, class_name = ADAPTERS[venue]
             adapter_class = getattr(importlib.import_module(module_name), class_name)
             adapter: Venue = adapter_class(self.venue_config(venue))
-            self._venues[venue] = ReadOnlyVenue(adapter) if self.read_only else adapter
+            self._venues[venue] = read_only(adapter) if self.read_only else adapter
         return self._venues[venue]
 
     def sim_url(self) -> str:
