@@ -61,7 +61,8 @@ def flatten(
         if not dry_run and not yes:
             preview = await flatten_venues(list(venues.values()), None, symbol=base, dry_run=True)
             _render(preview, labels, title="open now")
-            if not preview.exposure() and not any(v.open_orders_before for v in preview.venues):
+            nothing_open = not preview.exposure() and not any(v.open_orders_before for v in preview.venues)
+            if preview.read_everywhere and nothing_open:
                 render.line("nothing open: already flat")
             if not typer.confirm("Cancel these orders and close these positions?", default=False):
                 raise UsageError("flatten not confirmed")
@@ -89,7 +90,8 @@ def flatten(
         if totals["realised"] and "?" not in totals["realised"]:  # "?": fills in mixed assets, no one figure
             session.outcome.net_pnl = sum_in_report_asset((v, a) for a, v in totals["realised"].items())
             session.outcome.volume = totals["volume"]
-        code = 0 if report.flat or dry_run else 3
+        # A dry run is a listing: 0, or 1 when a venue's positions could not be read (never taken for flat).
+        code = (0 if report.read_everywhere else 1) if dry_run else (0 if report.flat else 3)
         if code == 0 and interrupts.requested:
             code = 130
             session.outcome.status = "interrupted"
@@ -130,7 +132,9 @@ def _document(session: Session, report: Any, labels: dict[tuple[str, str], list[
                 "positions_before": [
                     {"symbol": p.symbol, "qty": p.qty, "runs": labels.get((v.venue, p.symbol), [])}
                     for p in v.positions_before
-                ],
+                ]
+                if v.positions_read
+                else None,
                 "open_orders_before": [
                     {"symbol": o.symbol, "order_id": o.order_id, "side": o.side, "qty": o.qty, "price": o.price}
                     for o in v.open_orders_before
@@ -236,7 +240,7 @@ def _render(report: Any, labels: dict[tuple[str, str], list[str]], *, title: str
                 + (f" (run {', '.join(labels[(v.venue, p.symbol)])})" if (v.venue, p.symbol) in labels else "")
                 for p in v.positions_before
             )
-            or "flat"
+            or ("flat" if v.positions_read else "unknown")
         )
         done = []
         if v.cancelled:

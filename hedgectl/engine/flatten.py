@@ -72,6 +72,7 @@ class VenueFlatten:
 
     venue: str
     positions_before: list[Position] = field(default_factory=list)
+    positions_read: bool = False  # False: positions_before is empty because they could not be read, not flat
     open_orders_before: list[Order] = field(default_factory=list)
     cancelled: list[Order] = field(default_factory=list)
     closes: list[Order] = field(default_factory=list)
@@ -98,6 +99,11 @@ class FlattenReport:
     @property
     def flat(self) -> bool:
         return all(v.flat for v in self.venues)
+
+    @property
+    def read_everywhere(self) -> bool:
+        """Every venue's positions were read (a dry run that could not read one must not pass for flat)."""
+        return all(v.positions_read for v in self.venues)
 
     def exposure(self) -> dict[str, dict[str, Decimal] | None]:
         """Open quantity per venue and symbol for venues that are not flat (None: could not be read)."""
@@ -183,6 +189,7 @@ async def _flatten_venue(
     else:
         current = [p for p in positions if p.qty != 0]
         report.positions_before = current
+        report.positions_read = True
     if isinstance(cancelled, BaseException):
         report.errors.append(_describe("cancelling open orders", cancelled))
     else:

@@ -126,3 +126,18 @@ def test_flatten_without_a_terminal_or_yes_refuses(sim: Sim) -> None:
     proc = hedgectl("flatten", "--all")
     assert proc.returncode == 2
     assert "needs --yes" in proc.stderr
+
+
+def test_a_dry_run_that_cannot_read_a_venues_positions_says_unknown_and_fails_never_flat(sim: Sim) -> None:
+    sim.fault(venue="okx", op="fetch_positions", kind="http_500", count=1000)
+    proc = hedgectl("flatten", "--all", "--dry-run", "--json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["venues"]["okx"]["positions_before"] is None
+    assert doc["venues"]["okx"]["flat"] is False
+    assert doc["venues"]["binance"]["positions_before"] == []
+    screen = hedgectl("flatten", "--all", "--dry-run")
+    assert screen.returncode == 1, screen.stderr
+    okx_row = next(line for line in screen.stdout.splitlines() if "okx" in line)
+    assert "unknown" in okx_row, screen.stdout
+    assert "flat" not in okx_row, screen.stdout
