@@ -310,8 +310,11 @@ async def _hold(
     interrupts: Interrupts,
     result: HedgeResult,
 ) -> None:
+    # A filled leg whose price the venue has not said is valued at the plan's expected price, never at 0
+    # (which would show a loss or a profit the size of the notional and trip, or hide, the loss limit).
+    expected = {leg.venue: leg.expected_price for leg in plan.legs}
     opened = {
-        leg.venue: (leg.side.sign * leg.filled_qty, _avg_price(leg), _fees_paid(leg))
+        leg.venue: (leg.side.sign * leg.filled_qty, _avg_price(leg) or expected[leg.venue], _fees_paid(leg))
         for leg in result.opened
     }
     loss_limit = plan.notional * config.max_acceptable_loss_pct / 100
@@ -453,14 +456,15 @@ def _fees_paid(leg: LegOutcome) -> Decimal:
     return leg.order.fee if leg.order is not None and leg.order.fee is not None else Decimal(0)
 
 
-def _avg_price(leg: LegOutcome) -> Decimal:
+def _avg_price(leg: LegOutcome) -> Decimal | None:
+    """The leg's fill VWAP, else the order's average price; None when the venue has said neither."""
     if leg.fills:
         qty = sum((f.qty for f in leg.fills), Decimal(0))
         if qty:
             return sum((f.qty * f.price for f in leg.fills), Decimal(0)) / qty
     if leg.order is not None and leg.order.avg_price is not None:
         return leg.order.avg_price
-    return Decimal(0)
+    return None
 
 
 def _short_fill(leg: LegOutcome, qty: Decimal) -> str:
