@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hedgectl.cli.common import announce_read_only, options
+
+if TYPE_CHECKING:
+    from hedgectl.domain.types import Fill
 
 history_app = typer.Typer(help="Runs recorded in the journal.", no_args_is_help=False, invoke_without_command=True)
 
@@ -163,9 +166,10 @@ def show(
         if run is None:
             raise UsageError(f"no run {run_id!r} in the journal (see `hedgectl history`)")
         orders, fills, events = journal.orders(run_id), journal.fills(run_id), journal.events(run_id)
+        run_fills = journal.run_fills(run_id)
     finally:
         journal.close()
-    breakdown = run_pnl(orders, fills)
+    breakdown = run_pnl(orders, run_fills)
     order_fees = _order_fees(orders, fills)
     if json_out:
         output.emit_document(
@@ -283,30 +287,12 @@ def _order_fees(orders: list[Any], fills: list[dict[str, Any]]) -> dict[str, dic
     return out
 
 
-def run_pnl(orders: list[Any], fills: list[dict[str, Any]]) -> dict[str, Any]:
+def run_pnl(orders: list[Any], all_fills: list[Fill]) -> dict[str, Any]:
     """Per venue gross, fees and net of a run's recorded fills, and net bps of the opened notional per leg."""
-    from datetime import datetime
     from decimal import Decimal
 
     from hedgectl.domain.pnl import bps_of, leg_pnl, opened_notional_per_leg
-    from hedgectl.domain.types import Fill, Side
 
-    def to_fill(f: dict[str, Any]) -> Fill:
-        return Fill(
-            venue=f["venue"],
-            symbol=f["symbol"],
-            order_id=f["order_id"],
-            trade_id=f["trade_id"],
-            side=Side(f["side"]),
-            qty=Decimal(f["qty"]),
-            price=Decimal(f["price"]),
-            fee=Decimal(f["fee"]),
-            fee_asset=f["fee_asset"],
-            client_order_id=f["client_order_id"],
-            at=datetime.fromisoformat(f["at"]) if f["at"] else None,
-        )
-
-    all_fills = [to_fill(f) for f in fills]
     venues: dict[str, Any] = {}
     total: Decimal | None = Decimal(0)
     for venue in sorted({f.venue for f in all_fills}):

@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from hedgectl.domain.types import Fill, Order, OrderRequest
+from hedgectl.domain.types import Fill, Order, OrderRequest, Side
 from hedgectl.errors import ConfigError
 from hedgectl.journal.migrations import migrate
 
@@ -297,6 +297,10 @@ class Journal:
         rows = self._conn.execute("SELECT * FROM fills WHERE run_id=? ORDER BY id", (run_id,))
         return [dict(r) for r in rows]
 
+    def run_fills(self, run_id: str) -> list[Fill]:
+        """The run's recorded fills as domain values (for PnL from the journal alone)."""
+        return [_fill_row(row) for row in self.fills(run_id)]
+
     def event(self, run_id: str, kind: str, data: dict[str, Any] | None = None) -> None:
         self._conn.execute(
             "INSERT INTO events (run_id, at, kind, data) VALUES (?, ?, ?, ?)",
@@ -318,3 +322,19 @@ def _order_row(row: sqlite3.Row) -> OrderRow:
     data = dict(row)
     data["reduce_only"] = bool(data["reduce_only"])
     return OrderRow(**data)
+
+
+def _fill_row(row: dict[str, Any]) -> Fill:
+    return Fill(
+        venue=row["venue"],
+        symbol=row["symbol"],
+        order_id=row["order_id"],
+        trade_id=row["trade_id"],
+        side=Side(row["side"]),
+        qty=Decimal(row["qty"]),
+        price=Decimal(row["price"]),
+        fee=Decimal(row["fee"]),
+        fee_asset=row["fee_asset"],
+        client_order_id=row["client_order_id"],
+        at=datetime.fromisoformat(row["at"]) if row["at"] else None,
+    )
