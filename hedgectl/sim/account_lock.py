@@ -16,6 +16,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from hedgectl.errors import ConfigError
@@ -79,8 +80,8 @@ class AccountLock:
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
 
-    def holder(self) -> str | None:
-        """Without taking it: None if the lock is free, else ' (pid N)' or '' naming the command that holds it."""
+    def holder(self) -> Holder | None:
+        """Without taking it: None if the lock is free, else who holds it (and its simulator's URL, once said)."""
         if self._fd is not None or not self.path.exists():
             return None
         try:
@@ -91,9 +92,15 @@ class AccountLock:
             if self._try(fd):
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 return None
-            return _owner(fd)
+            return Holder(_owner(fd), _url(fd))
         finally:
             os.close(fd)
+
+    def announce(self, url: str) -> None:
+        """Say where the holder's simulator serves, so that a read-only command can read the account live."""
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, f"{os.getpid()} {url}\n".encode(), 0)
 
     def release(self) -> None:
         fd, self._fd = self._fd, None
@@ -112,10 +119,29 @@ class AccountLock:
         return True
 
 
+@dataclass(frozen=True)
+class Holder:
+    owner: str  # ' (pid N)', or '' if unreadable
+    url: str | None  # the holder's simulator (loopback), once it serves
+
+
+def _fields(fd: int) -> list[str]:
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        return os.pread(fd, 256, 0).decode().split()
+    return []
+
+
 def _owner(fd: int) -> str:
     """' (pid N)' as the holder wrote it, or '' if it cannot be read."""
-    with contextlib.suppress(OSError, ValueError):
-        pid = int(os.pread(fd, 32, 0).decode().strip() or "0")
+    fields = _fields(fd)
+    with contextlib.suppress(ValueError, IndexError):
+        pid = int(fields[0])
         if pid > 0:
             return f" (pid {pid})"
     return ""
+
+
+def _url(fd: int) -> str | None:
+    fields = _fields(fd)
+    url = fields[1] if len(fields) > 1 else None
+    return url if url is not None and url.startswith("http://127.0.0.1:") else None

@@ -23,7 +23,8 @@ class EmbeddedSimulator:
 
     The paper account is loaded from `state_path` at start (if it exists) and saved there at stop; it is
     locked meanwhile (sim/account_lock.py), so a second process waits for it rather than losing updates.
-    A simulator that does not persist (a read-only command's) neither takes nor waits for the lock.
+    A simulator that does not persist (a read-only command's) neither takes nor waits for the lock: while another
+    command holds the account, it reads that command's simulator (its URL is in the lock file) instead of its own.
     """
 
     def __init__(
@@ -56,18 +57,25 @@ class EmbeddedSimulator:
             return self.url
         if self._lock is not None and self.persist:
             self._lock.acquire()  # before loading: the account read must be the one this process saves back
-        elif self._lock is not None and (owner := self._lock.holder()) is not None:
-            # A reader never waits for the account: it is saved atomically, so the last save is whole.
+        elif self._lock is not None and (holder := self._lock.holder()) is not None:
+            if holder.url is not None:
+                # A reader never waits for the account: it reads the holder's simulator, as it is now.
+                log.info("the paper account is in use by another hedgectl command%s: reading it there", holder.owner)
+                self.url = holder.url
+                return self.url
             log.warning(
-                "the paper account is in use by another hedgectl command%s: showing it as that command last "
-                "saved it, not as it is now",
-                owner,
+                "the paper account is in use by another hedgectl command%s that is still starting: showing it as "
+                "last saved, not as it is now",
+                holder.owner,
             )
         try:
-            return self._start()
+            url = self._start()
         except BaseException:
             self._release()
             raise
+        if self._lock is not None and self._lock.held:
+            self._lock.announce(url)
+        return url
 
     def _start(self) -> str:
         self.sim = Simulator(self.seed, tick_ms=self.tick_ms, frozen=self.frozen, state_path=self.state_path)
@@ -83,7 +91,8 @@ class EmbeddedSimulator:
     def stop(self) -> None:
         """Stop serving and persist the paper account (idempotent)."""
         loop, running = self._loop, self._running
-        if loop is None:
+        if loop is None:  # never started, or reading another command's simulator
+            self.url = None
             self._release()
             return
         try:

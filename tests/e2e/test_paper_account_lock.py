@@ -68,7 +68,7 @@ def test_a_second_command_on_a_busy_paper_account_waits_then_fails_and_nothing_i
     assert journaled <= kept, sorted(journaled - kept)
 
 
-def test_read_only_commands_do_not_wait_for_a_busy_paper_account_and_say_what_they_show(tmp_path: Path) -> None:
+def test_read_only_commands_on_a_busy_paper_account_read_it_live_from_the_holders_simulator(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = _env(home)
     cli = [sys.executable, "-m", "hedgectl"]
@@ -76,11 +76,18 @@ def test_read_only_commands_do_not_wait_for_a_busy_paper_account_and_say_what_th
     try:
         eventually(lambda: len(_acked(home)) >= 2 or first.poll() is not None, timeout=60)
         assert first.poll() is None, first.communicate()
-        for argv in (["positions", "--json"], ["flatten", "--all", "--dry-run", "--json"], ["prices", "--json"]):
+        shown = subprocess.run(
+            [*cli, "positions", "--json"], capture_output=True, text=True, env=env, timeout=60, check=False
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert "waiting up to" not in shown.stderr
+        held = {v: [p["side"] for p in d["positions"]] for v, d in json.loads(shown.stdout)["venues"].items()}
+        assert held["binance"] == ["long"], held  # the holding bootstrap's legs, as they are now
+        assert held["okx"] == ["short"], held
+        for argv in (["flatten", "--all", "--dry-run", "--json"], ["prices", "--json"]):
             reader = subprocess.run([*cli, *argv], capture_output=True, text=True, env=env, timeout=60, check=False)
             assert reader.returncode == 0, (argv, reader.stderr)
             assert "waiting up to" not in reader.stderr
-            assert "in use by another hedgectl command" in reader.stderr  # says its view is the last save
             json.loads(reader.stdout)
         first.send_signal(signal.SIGINT)
         _, err = first.communicate(timeout=60)
