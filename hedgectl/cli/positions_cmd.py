@@ -139,9 +139,10 @@ def _render(session: Session, report: Any) -> None:
             right=["qty", "filled", "price"],
         )
     else:
-        render.line("open orders: none")
+        render.line("open orders: none" if report.ok else "open orders: none on the venues read")
+    unread = [v.venue for v in report.venues if v.error is not None]
     exposure = report.net_exposure()
-    if exposure:
+    if exposure:  # of the venues read
         render.table(
             "net exposure per base asset (0 = hedged)",
             ["asset", "net qty", "by venue"],
@@ -155,6 +156,8 @@ def _render(session: Session, report: Any) -> None:
             ],
             right=["net qty"],
         )
-    else:
+    if unread:  # what could not be read is never counted as flat
+        render.line(f"net exposure: unknown - {', '.join(unread)} could not be read")
+    elif not exposure:
         render.line("net exposure: none (flat everywhere)")
     render.line(f"run {session.run_id}")

@@ -93,3 +93,11 @@ def test_a_symbol_no_venue_lists_is_a_usage_error(sim: Sim) -> None:
     some = hedgectl("positions", "--symbol", "BTC", "--json")
     assert some.returncode == 0, some.stderr
     assert all(v["listed"] for v in json.loads(some.stdout)["venues"].values())
+
+
+def test_a_venue_that_cannot_be_read_makes_the_net_exposure_unknown_never_flat(sim: Sim) -> None:
+    sim.fault(venue="okx", op="fetch_positions", kind="http_500", count=1000)
+    proc = hedgectl("positions")
+    assert proc.returncode == 1, proc.stderr
+    assert "net exposure: unknown - okx could not be read" in proc.stdout
+    assert "flat everywhere" not in proc.stdout
