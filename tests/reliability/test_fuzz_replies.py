@@ -206,6 +206,9 @@ _NAME_KEYS = re.compile(r"(?i)(id|symbol|asset|ccy|coin|currency|side|status|sta
 # Optional fields whose absence makes the adapter read another one instead (a different, true, number).
 # OKX: single-currency accounts send availBal only; Binance: walletBalance when marginBalance is absent.
 FALLBACKS = frozenset({"availEq", "marginBalance", "initialMargin"})
+# Ids a real venue sends as null: Backpack's system fills (liquidations, ADL) have `tradeId: null`, which the
+# adapter reads as a synthesized id - a different true reply, not a broken one.
+NULLABLE_IDS = frozenset({"tradeId"})
 
 
 @dataclass(repr=False)
@@ -223,7 +226,9 @@ class Mutation:
     @property
     def plausible(self) -> bool:
         """A different true-looking reply rather than a broken one: an id, name or enum replaced by another
-        string ("USDC" -> "abc"), or a flag by the other flag."""
+        string ("USDC" -> "abc"), or a flag by the other flag, or an id the venue really sends as null."""
+        if self.value is None and self.key in NULLABLE_IDS:
+            return True
         if isinstance(self.value, bool) and (
             isinstance(self.was, bool) or (isinstance(self.was, str) and self.was.lower() in ("true", "false"))
         ):
