@@ -5,6 +5,7 @@ import os
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +121,25 @@ def test_a_refused_intent_still_leaves_the_connection_in_normal_mode(tmp_path: P
     with pytest.raises(sqlite3.IntegrityError):
         journal.record_intent(run_id, "binance", request, "open")
     assert journal._conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+
+
+def _row(venue: str, side: str, filled: str, *, state: str = "acked", status: str | None = "filled") -> Any:
+    from hedgectl.journal import OrderRow
+
+    return OrderRow(
+        client_order_id=f"{venue}-{side}-{filled}", run_id="r", venue=venue, symbol="BTC", side=side, type="market",
+        qty=filled, price=None, reduce_only=False, intent="open", state=state, venue_order_id="1", status=status,
+        filled_qty=filled, avg_price=None, fee=None, error=None, created_at="", acked_at=None, updated_at="",
+    )
+
+
+def test_journal_exposure_is_empty_when_every_leg_closed_and_unknown_while_an_order_is_in_flight() -> None:
+    from hedgectl.journal import journal_exposure
+
+    opened = [_row("binance", "buy", "0.003"), _row("okx", "sell", "0.003")]
+    closed = [_row("binance", "sell", "0.003"), _row("okx", "buy", "0.003")]
+    assert journal_exposure(opened + closed) == {}
+    assert journal_exposure(opened) == {"binance BTC": Decimal("0.003"), "okx BTC": Decimal("-0.003")}
+    assert journal_exposure([*opened, _row("okx", "buy", "0", state="intent", status=None)]) is None
+    assert journal_exposure([*opened, _row("okx", "buy", "0.001", status="partially_filled")]) is None
+    assert journal_exposure([*opened, *closed, _row("okx", "buy", "0", state="failed", status=None)]) == {}

@@ -1,8 +1,8 @@
 """Ctrl+C and SIGTERM as a request to stop safely, not as an exception thrown into in-flight orders.
 
 The first signal sets `stop` (the engine flattens and exits 130). A second one, while flattening, warns
-that exposure may remain and asks for a third; the third aborts at once: exit 3 (exposure unknown) once an
-order may have been sent, exit 130 while `anything_sent` says nothing was.
+that exposure may remain and asks for a third; the third aborts at once: exit 3 while `open_now` says something
+may be open (naming it where known), exit 130 when it says nothing is (no order sent, or every leg closed).
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ class Interrupts:
             "(Ctrl+C twice more aborts at once, and positions may then remain open)"
         ),
         doing: str = "flattening",
-        anything_sent: Callable[[], bool] = lambda: True,
+        open_now: Callable[[], str | None] = lambda: "positions may remain open",
     ) -> None:
         self._first_message = first_message
         self._doing = doing  # what the second press interrupts ("still <doing>: ...")
-        self._anything_sent = anything_sent  # asked at the third signal; the default assumes the worst
+        self._open_now = open_now  # asked at the third signal: what may be open, None if nothing; default: the worst
         self.stop = asyncio.Event()
         self.count = 0
         self.flattening = False
@@ -68,12 +68,12 @@ class Interrupts:
                 f"still {self._doing}: interrupting now may LEAVE EXPOSURE OPEN. "
                 "Press Ctrl+C a third time to abort anyway"
             )
-        elif not self._anything_sent():
-            sys.stderr.write("aborted by the user: no order was sent\n")
+        elif (open_now := self._open_now()) is None:
+            sys.stderr.write("aborted by the user: nothing is open (no order was sent, or every leg closed)\n")
             sys.stderr.flush()
             os._exit(INTERRUPTED_EXIT_CODE)
         else:
-            sys.stderr.write("aborted by the user: positions may remain open; run `hedgectl flatten --all`\n")
+            sys.stderr.write(f"aborted by the user: {open_now}; run `hedgectl flatten --all`\n")
             sys.stderr.flush()
             os._exit(ABORT_EXIT_CODE)
 

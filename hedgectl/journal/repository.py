@@ -338,3 +338,18 @@ def _fill_row(row: dict[str, Any]) -> Fill:
         client_order_id=row["client_order_id"],
         at=datetime.fromisoformat(row["at"]) if row["at"] else None,
     )
+
+
+def journal_exposure(orders: list[OrderRow]) -> dict[str, Decimal] | None:
+    """Net filled quantity per "venue symbol" that the run's orders leave open, as far as the journal knows;
+    None when it cannot know (an order unacknowledged, ambiguous or still working)."""
+    net: dict[str, Decimal] = {}
+    for o in orders:
+        if o.state == FAILED:
+            continue
+        if o.state != ACKED or o.status not in ("filled", "canceled", "rejected", "expired"):
+            return None
+        sign = Decimal(1) if o.side == "buy" else Decimal(-1)
+        key = f"{o.venue} {o.symbol}"
+        net[key] = net.get(key, Decimal(0)) + sign * Decimal(o.filled_qty or 0)
+    return {k: q for k, q in net.items() if q != 0}
