@@ -219,6 +219,7 @@ class Mutation:
     was: Any = None  # its value in the intact reply
 
     value: Any = None
+    dropped: bool = False  # the field was removed rather than replaced
 
     def __repr__(self) -> str:
         return f"Mutation({self.label})"
@@ -227,7 +228,7 @@ class Mutation:
     def plausible(self) -> bool:
         """A different true-looking reply rather than a broken one: an id, name or enum replaced by another
         string ("USDC" -> "abc"), or a flag by the other flag, or an id the venue really sends as null."""
-        if self.value is None and self.key in NULLABLE_IDS:
+        if self.key in NULLABLE_IDS and (self.value is None or self.dropped):  # absent reads as null
             return True
         if isinstance(self.value, bool) and (
             isinstance(self.was, bool) or (isinstance(self.was, str) and self.was.lower() in ("true", "false"))
@@ -263,6 +264,7 @@ def mutations(draw: st.DrawFn) -> Mutation:
         mutation.was = node[path[-1]]
         if kind == "drop" and isinstance(node, dict):
             del node[path[-1]]
+            mutation.dropped = True
         elif type(node[path[-1]]) is type(value) and not value:
             node[path[-1]] = None  # an empty list for a list of rows is a true reply ("none"), not a broken one
         else:
