@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from hedgectl.domain.types import Fill, Order, OrderRequest, Side
+from hedgectl.domain.types import Fill, Order, OrderRequest, OrderStatus, Side
 from hedgectl.errors import ConfigError
 from hedgectl.journal.migrations import migrate
 
@@ -347,9 +347,8 @@ def journal_exposure(orders: list[OrderRow]) -> dict[str, Decimal] | None:
     for o in orders:
         if o.state == FAILED:
             continue
-        if o.state != ACKED or o.status not in ("filled", "canceled", "rejected", "expired"):
+        if o.state != ACKED or o.status is None or not OrderStatus(o.status).is_final:
             return None
-        sign = Decimal(1) if o.side == "buy" else Decimal(-1)
         key = f"{o.venue} {o.symbol}"
-        net[key] = net.get(key, Decimal(0)) + sign * Decimal(o.filled_qty or 0)
+        net[key] = net.get(key, Decimal(0)) + Side(o.side).sign * Decimal(o.filled_qty or 0)
     return {k: q for k, q in net.items() if q != 0}

@@ -37,14 +37,27 @@ def _acked(home: Path) -> list[tuple[str, str]]:
         conn.close()
 
 
+def _holding(cli: list[str], home: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """A bootstrap holding both legs on the paper account in `home` (it holds the account's lock meanwhile)."""
+    first = subprocess.Popen([*cli, *HOLDING], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        eventually(lambda: len(_acked(home)) >= 2 or first.poll() is not None, timeout=60)
+    except BaseException:
+        first.kill()
+        first.communicate()
+        raise
+    if first.poll() is not None:
+        _, err = first.communicate()
+        raise AssertionError(f"the holding bootstrap exited {first.returncode}: {err}")
+    return first
+
+
 def test_a_second_command_on_a_busy_paper_account_waits_then_fails_and_nothing_is_lost(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = _env(home)
     cli = [sys.executable, "-m", "hedgectl"]
-    first = subprocess.Popen([*cli, *HOLDING], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    first = _holding(cli, home, env)
     try:
-        eventually(lambda: len(_acked(home)) >= 2 or first.poll() is not None, timeout=60)
-        assert first.poll() is None, first.communicate()
         second = subprocess.run(
             [*cli, "bootstrap", "--notional", "300", "--hold", "0", "--yes"],
             capture_output=True, text=True, env=env, timeout=60, check=False,
@@ -72,10 +85,8 @@ def test_read_only_commands_on_a_busy_paper_account_read_it_live_from_the_holder
     home = tmp_path / "home"
     env = _env(home)
     cli = [sys.executable, "-m", "hedgectl"]
-    first = subprocess.Popen([*cli, *HOLDING], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    first = _holding(cli, home, env)
     try:
-        eventually(lambda: len(_acked(home)) >= 2 or first.poll() is not None, timeout=60)
-        assert first.poll() is None, first.communicate()
         shown = subprocess.run(
             [*cli, "positions", "--json"], capture_output=True, text=True, env=env, timeout=60, check=False
         )
