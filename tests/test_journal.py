@@ -41,9 +41,19 @@ def test_ack_updates_the_order(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite")
     run = journal.start_run("bootstrap", "paper")
     journal.record_intent(run, "binance", _request(), "open")
-    order = Order(venue="binance", symbol="BTC", order_id="42", client_order_id="hcabc", side=Side.BUY,
-                  type=OrderType.MARKET, status=OrderStatus.FILLED, qty=Decimal("0.003"),
-                  filled_qty=Decimal("0.003"), avg_price=Decimal("95000.1"), fee=Decimal("0.14"))
+    order = Order(
+        venue="binance",
+        symbol="BTC",
+        order_id="42",
+        client_order_id="hcabc",
+        side=Side.BUY,
+        type=OrderType.MARKET,
+        status=OrderStatus.FILLED,
+        qty=Decimal("0.003"),
+        filled_qty=Decimal("0.003"),
+        avg_price=Decimal("95000.1"),
+        fee=Decimal("0.14"),
+    )
     journal.record_order("hcabc", order)
     row = journal.order("hcabc")
     assert row is not None
@@ -87,7 +97,7 @@ def test_schema_is_migrated_once_and_reopens(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
     Journal(path).close()
     journal = Journal(path)
-    assert journal._conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert journal._conn.execute("PRAGMA user_version").fetchone()[0] == 3
     assert journal._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -105,8 +115,15 @@ def test_only_the_intent_commit_syncs_the_log_and_the_log_is_presized(tmp_path: 
     journal.record_failure(request.client_order_id, "refused", ambiguous=False)
     journal._conn.set_trace_callback(None)
     kinds = [
-        "FULL" if s == "PRAGMA synchronous=FULL" else "NORMAL" if s == "PRAGMA synchronous=NORMAL"
-        else "intent" if s.startswith("INSERT INTO orders") else "update" if s.startswith("UPDATE orders") else s
+        "FULL"
+        if s == "PRAGMA synchronous=FULL"
+        else "NORMAL"
+        if s == "PRAGMA synchronous=NORMAL"
+        else "intent"
+        if s.startswith("INSERT INTO orders")
+        else "update"
+        if s.startswith("UPDATE orders")
+        else s
         for s in statements
     ]
     assert kinds == ["FULL", "intent", "NORMAL", "update"]
@@ -127,9 +144,26 @@ def _row(venue: str, side: str, filled: str, *, state: str = "acked", status: st
     from hedgectl.journal import OrderRow
 
     return OrderRow(
-        client_order_id=f"{venue}-{side}-{filled}", run_id="r", venue=venue, symbol="BTC", side=side, type="market",
-        qty=filled, price=None, reduce_only=False, intent="open", state=state, venue_order_id="1", status=status,
-        filled_qty=filled, avg_price=None, fee=None, error=None, created_at="", acked_at=None, updated_at="",
+        client_order_id=f"{venue}-{side}-{filled}",
+        run_id="r",
+        venue=venue,
+        symbol="BTC",
+        side=side,
+        type="market",
+        qty=filled,
+        price=None,
+        reduce_only=False,
+        intent="open",
+        state=state,
+        venue_order_id="1",
+        status=status,
+        filled_qty=filled,
+        avg_price=None,
+        fee=None,
+        error=None,
+        created_at="",
+        acked_at=None,
+        updated_at="",
     )
 
 
@@ -143,3 +177,30 @@ def test_journal_exposure_is_empty_when_every_leg_closed_and_unknown_while_an_or
     assert journal_exposure([*opened, _row("okx", "buy", "0", state="intent", status=None)]) is None
     assert journal_exposure([*opened, _row("okx", "buy", "0.001", status="partially_filled")]) is None
     assert journal_exposure([*opened, *closed, _row("okx", "buy", "0", state="failed", status=None)]) == {}
+
+
+def test_funding_payments_are_journaled_once_per_venue_payment_id(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from hedgectl.domain.types import FundingPayment
+
+    journal = Journal(tmp_path / "j.db")
+    first = journal.start_run("bootstrap", "paper")
+    second = journal.start_run("bootstrap", "paper")
+    paid = FundingPayment(
+        "binance",
+        "BTC",
+        "7001",
+        datetime(2026, 12, 1, 8, tzinfo=UTC),
+        "USDT",
+        Decimal("-0.0123"),
+        position_qty=Decimal("0.002"),
+        rate=Decimal("0.0001"),
+    )
+    received = FundingPayment("okx", "BTC", "8001", datetime(2026, 12, 1, 8, tzinfo=UTC), "USDT", Decimal("0.0111"))
+    assert journal.record_funding(first, [paid, received]) == [paid, received]
+    # a re-read of the same history, even from a later run, neither doubles nor moves a payment
+    assert journal.record_funding(second, [paid]) == []
+    assert journal.run_funding(first) == [paid, received]
+    assert journal.run_funding(second) == []
+    assert journal.funding_by_run([first, second]) == {first: {"USDT": Decimal("-0.0012")}}

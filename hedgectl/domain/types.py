@@ -232,6 +232,24 @@ class Position:
 
 
 @dataclass(frozen=True, slots=True)
+class FundingPayment:
+    """One funding settlement on one of our positions, signed from the account's side: + received, - paid.
+
+    `payment_id` is the venue's own id of the payment (income tranId, bill id, ...): journaled once per
+    (venue, payment_id), so reading the same history twice never counts a payment twice.
+    """
+
+    venue: str
+    symbol: str  # canonical, as Market.symbol
+    payment_id: str
+    at: datetime
+    asset: str
+    amount: Decimal  # + received, - paid, in `asset`
+    position_qty: Decimal | None = None  # signed base qty the payment was on (long > 0), None where not said
+    rate: Decimal | None = None  # the funding rate applied, where the venue says
+
+
+@dataclass(frozen=True, slots=True)
 class Balance:
     asset: str
     total: Decimal

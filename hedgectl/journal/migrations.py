@@ -74,6 +74,23 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 2: scratch space for pre-sizing the write-ahead log once per open (Journal._reserve_wal); always empty
     "CREATE TABLE wal_reserve (b BLOB);",
+    # 3: funding payments, each stored once per venue payment id, attributed to the run that held the position
+    """
+    CREATE TABLE funding (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        venue TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        payment_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        asset TEXT NOT NULL,
+        amount TEXT NOT NULL,
+        position_qty TEXT,
+        rate TEXT,
+        UNIQUE (venue, payment_id)
+    );
+    CREATE INDEX funding_run ON funding(run_id);
+    """,
 )
 
 

@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from hedgectl.domain.types import Fill, Order, OrderRequest, OrderStatus, Side
+from hedgectl.domain.types import Fill, FundingPayment, Order, OrderRequest, OrderStatus, Side
 from hedgectl.errors import ConfigError
 from hedgectl.journal.migrations import migrate
 
@@ -265,9 +265,7 @@ class Journal:
         return [_order_row(r) for r in rows]
 
     def unacknowledged_orders(self) -> list[OrderRow]:
-        rows = self._conn.execute(
-            "SELECT * FROM orders WHERE state IN (?, ?) ORDER BY created_at", (INTENT, UNKNOWN)
-        )
+        rows = self._conn.execute("SELECT * FROM orders WHERE state IN (?, ?) ORDER BY created_at", (INTENT, UNKNOWN))
         return [_order_row(r) for r in rows]
 
     # -- fills and events ---------------------------------------------------------------------------
@@ -300,6 +298,44 @@ class Journal:
     def run_fills(self, run_id: str) -> list[Fill]:
         """The run's recorded fills as domain values (for PnL from the journal alone)."""
         return [_fill_row(row) for row in self.fills(run_id)]
+
+    def record_funding(self, run_id: str, payments: list[FundingPayment]) -> list[FundingPayment]:
+        """Record funding payments against `run_id`; return those not seen before (a payment already journaled,
+        under any run, is neither stored again nor moved)."""
+        new: list[FundingPayment] = []
+        for payment in payments:
+            cursor = self._conn.execute(
+                "INSERT OR IGNORE INTO funding (run_id, venue, symbol, payment_id, at, asset, amount, position_qty, "
+                "rate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    payment.venue,
+                    payment.symbol,
+                    payment.payment_id,
+                    payment.at.isoformat(),
+                    payment.asset,
+                    format(payment.amount, "f"),
+                    _dec(payment.position_qty),
+                    _dec(payment.rate),
+                ),
+            )
+            if cursor.rowcount:
+                new.append(payment)
+        return new
+
+    def run_funding(self, run_id: str) -> list[FundingPayment]:
+        """The funding payments attributed to `run_id`, oldest first."""
+        rows = self._conn.execute("SELECT * FROM funding WHERE run_id=? ORDER BY at, id", (run_id,))
+        return [_funding_row(dict(r)) for r in rows]
+
+    def funding_by_run(self, run_ids: list[str]) -> dict[str, dict[str, Decimal]]:
+        """Net funding per run and asset (+ received, - paid)."""
+        totals: dict[str, dict[str, Decimal]] = {}
+        for run_id in run_ids:
+            for payment in self.run_funding(run_id):
+                per_asset = totals.setdefault(run_id, {})
+                per_asset[payment.asset] = per_asset.get(payment.asset, Decimal(0)) + payment.amount
+        return totals
 
     def event(self, run_id: str, kind: str, data: dict[str, Any] | None = None) -> None:
         self._conn.execute(
@@ -337,6 +373,19 @@ def _fill_row(row: dict[str, Any]) -> Fill:
         fee_asset=row["fee_asset"],
         client_order_id=row["client_order_id"],
         at=datetime.fromisoformat(row["at"]) if row["at"] else None,
+    )
+
+
+def _funding_row(row: dict[str, Any]) -> FundingPayment:
+    return FundingPayment(
+        venue=row["venue"],
+        symbol=row["symbol"],
+        payment_id=row["payment_id"],
+        at=datetime.fromisoformat(row["at"]),
+        asset=row["asset"],
+        amount=Decimal(row["amount"]),
+        position_qty=Decimal(row["position_qty"]) if row["position_qty"] is not None else None,
+        rate=Decimal(row["rate"]) if row["rate"] is not None else None,
     )
 
 

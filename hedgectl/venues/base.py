@@ -26,6 +26,7 @@ from hedgectl.domain.types import (
     AccountConfig,
     Balance,
     Fill,
+    FundingPayment,
     Market,
     Mode,
     Order,
@@ -151,6 +152,15 @@ class Venue(Protocol):
         self, symbol: str, *, order_id: str | None = None, since: datetime | None = None
     ) -> list[Fill]:
         """Our own fills (trades), newest last."""
+        ...
+
+    async def funding_payments(
+        self, symbol: str | None, since: datetime, until: datetime | None = None
+    ) -> list[FundingPayment]:
+        """Funding paid or received on our positions in [since, until), oldest first, every page read.
+
+        Signed from the account's side (+ received, - paid); `symbol` None means every symbol.
+        """
         ...
 
     async def fetch_server_time(self) -> datetime:

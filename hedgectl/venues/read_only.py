@@ -13,6 +13,7 @@ from hedgectl.domain.types import (
     AccountConfig,
     Balance,
     Fill,
+    FundingPayment,
     Market,
     Order,
     OrderBook,
@@ -89,6 +90,11 @@ class ReadOnlyVenue:
         self, symbol: str, *, order_id: str | None = None, since: datetime | None = None
     ) -> list[Fill]:
         return await self.inner.fetch_fills(symbol, order_id=order_id, since=since)
+
+    async def funding_payments(
+        self, symbol: str | None, since: datetime, until: datetime | None = None
+    ) -> list[FundingPayment]:
+        return await self.inner.funding_payments(symbol, since, until)
 
     async def fetch_server_time(self) -> datetime:
         return await self.inner.fetch_server_time()
