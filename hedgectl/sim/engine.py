@@ -424,9 +424,20 @@ class Engine:
                 inst = self.instruments[venue][symbol]
                 mark = self.books.mark(inst)
                 amount = -pos.qty * mark * state.rate
-                self.accounts[venue].balance += amount
-                payment = FundingPayment(venue, symbol, state.rate, amount, state.next_ms)
-                self.accounts[venue].funding.append(payment)
+                acct = self.accounts[venue]
+                acct.balance += amount
+                payment = FundingPayment(
+                    venue,
+                    symbol,
+                    state.rate,
+                    amount,
+                    state.next_ms,
+                    payment_id=acct.new_funding_id(),
+                    position_qty=pos.qty,
+                    side=pos.side,
+                    balance_after=acct.balance,
+                )
+                acct.funding.append(payment)
                 self.bus.publish(EngineEvent(venue, EventKind.FUNDING, funding=payment, event_ns=time.time_ns()))
             state.last_settled_ms = state.next_ms
             state.next_ms = (stamp // state.interval_ms + 1) * state.interval_ms
