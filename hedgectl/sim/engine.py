@@ -39,6 +39,9 @@ from hedgectl.sim.rules import check_order, check_position_side
 FEE_QUANTUM: dict[str, Decimal] = {"binance": Decimal("1e-8"), "aster": Decimal("1e-8")}
 
 
+FUNDING_QUANTUM = Decimal("1e-8")
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -423,7 +426,8 @@ class Engine:
                     continue
                 inst = self.instruments[venue][symbol]
                 mark = self.books.mark(inst)
-                amount = -pos.qty * mark * state.rate
+                # Venues book funding to 8 decimals: the balance moves by exactly what the income row says.
+                amount = (-pos.qty * mark * state.rate).quantize(FUNDING_QUANTUM)
                 acct = self.accounts[venue]
                 acct.balance += amount
                 payment = FundingPayment(

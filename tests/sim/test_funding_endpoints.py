@@ -27,7 +27,9 @@ ASTER_HEADERS = {"X-MBX-APIKEY": credentials.ASTER_API_KEY}
 async def settle(control: httpx.AsyncClient, venue: str, symbol: str, rate: str, at_ms: int | None = None) -> None:
     """Make one funding settlement of `symbol` happen now (at `at_ms`, a time already passed)."""
     due = at_ms if at_ms is not None else time.time_ns() // 1_000_000 - 1
-    r = await control.post("/_sim/funding", json={"venue": venue, "symbol": symbol, "rate": rate, "next_funding_ms": due})
+    r = await control.post(
+        "/_sim/funding", json={"venue": venue, "symbol": symbol, "rate": rate, "next_funding_ms": due}
+    )
     assert r.status_code == 200, r.text
 
 
@@ -107,7 +109,9 @@ async def test_aster_serves_income_on_v1_and_v3(control: httpx.AsyncClient) -> N
         {"symbol": "ASTERUSDT", "side": "BUY", "type": "MARKET", "quantity": "10"}, credentials.ASTER_API_SECRET
     )
     r = await control.post(
-        "/aster/fapi/v1/order", content=query, headers={**ASTER_HEADERS, "Content-Type": "application/x-www-form-urlencoded"}
+        "/aster/fapi/v1/order",
+        content=query,
+        headers={**ASTER_HEADERS, "Content-Type": "application/x-www-form-urlencoded"},
     )
     assert r.status_code == 200, r.text
     await settle(control, "aster", "ASTER", "0.0003")
