@@ -1,0 +1,92 @@
+"""Funding payments attributed to a run: read from the venue for the time the run held a position, journaled.
+
+Attribution is by time and position: a payment belongs to the run when it settled while the run held the
+symbol on that venue (between its first open order leaving and its close) and, where the venue says which
+position it was paid on, on a position of the run's side. Funding that settles on a position left open
+between commands is found later (`positions`) against the run that opened it.
+
+Every payment is journaled once per (venue, payment id) (Journal.record_funding): re-reading a window never
+counts a payment twice, and a payment already journaled under another run stays there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from hedgectl.domain.types import FundingPayment
+from hedgectl.errors import HedgectlError
+from hedgectl.journal import Journal
+from hedgectl.venues.base import Venue
+
+log = logging.getLogger(__name__)
+ZERO = Decimal(0)
+
+
+def net_funding(payments: Iterable[FundingPayment]) -> Decimal:
+    """Net funding of `payments` (+ received, - paid), in their asset."""
+    return sum((p.amount for p in payments), ZERO)
+
+
+def paid_and_received(payments: Iterable[FundingPayment]) -> tuple[Decimal, Decimal]:
+    """(paid, received), both >= 0."""
+    paid = received = ZERO
+    for p in payments:
+        if p.amount < 0:
+            paid -= p.amount
+        else:
+            received += p.amount
+    return paid, received
+
+
+def on_side(payments: Iterable[FundingPayment], side_sign: int | None) -> list[FundingPayment]:
+    """The payments made on a position of this side (long 1, short -1); those whose position is not said are
+    kept (the venue's history does not say, and the run held that side then)."""
+    if side_sign is None:
+        return list(payments)
+    return [p for p in payments if p.position_qty is None or p.position_qty * side_sign > 0]
+
+
+@dataclass
+class RunFunding:
+    """One venue's funding for one run: what was found, and whether it could be read at all."""
+
+    venue: str
+    payments: list[FundingPayment] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.error is None
+
+    @property
+    def net(self) -> Decimal:
+        return net_funding(self.payments)
+
+
+async def collect_funding(
+    venue: Venue,
+    journal: Journal,
+    run_id: str,
+    symbol: str,
+    since: datetime,
+    until: datetime | None = None,
+    *,
+    side_sign: int | None = None,
+) -> RunFunding:
+    """Read `venue`'s payments on `symbol` in [since, until), keep the run's side, journal the new ones.
+
+    Returns every payment of the window that the journal attributes to this run (new or read before), so a
+    repeated read reports the same total. A venue that cannot be read is an unknown, never a zero."""
+    try:
+        found = await venue.funding_payments(symbol, since, until)
+    except HedgectlError as exc:
+        log.debug("funding payments of %s unreadable", venue.name, exc_info=exc)
+        return RunFunding(venue.name, error=str(exc))
+    mine = on_side(found, side_sign)
+    journal.record_funding(run_id, mine)
+    ids = {(p.venue, p.payment_id) for p in journal.run_funding(run_id)}
+    return RunFunding(venue.name, [p for p in mine if (p.venue, p.payment_id) in ids])

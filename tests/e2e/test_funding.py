@@ -1,0 +1,73 @@
+"""Funding in every PnL, end to end: the simulator settles funding while a command holds a position, and the
+command reports, per venue, exactly what the simulator paid (its `/_sim/state` funding history), journals it
+once, and shows it again from the journal (`history`)."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Sim, eventually, hedgectl, spawn
+
+pytestmark = pytest.mark.e2e
+
+VENUES = ("binance", "okx")
+
+
+def settle_now(sim: Sim, venue: str, base: str, rate: str) -> None:
+    """Cross a funding time now: a settlement time already passed settles at once."""
+    sim.post(
+        "/_sim/funding", {"venue": venue, "symbol": base, "rate": rate, "next_funding_ms": time.time_ns() // 10**6 - 1}
+    )
+
+
+def funding_paid(state: dict[str, Any], venue: str, after: int = 0) -> Decimal:
+    return sum((Decimal(p["amount"]) for p in state[venue]["funding"][after:]), Decimal(0))
+
+
+def balance(state: dict[str, Any], venue: str) -> Decimal:
+    return Decimal(state[venue]["balances"]["USDT"])
+
+
+def test_bootstrap_whose_hold_crosses_a_settlement_reports_each_legs_funding(sim: Sim, isolated_env: Path) -> None:
+    before = sim.state()
+    proc = spawn("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "4", "--json")
+    try:
+        eventually(lambda: all(sim.positions(v).get("BTC") for v in VENUES), timeout=30)
+        settle_now(sim, "binance", "BTC", "0.0005")  # the long pays
+        settle_now(sim, "okx", "BTC", "0.0003")  # the short receives
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    doc = json.loads(out)
+    after = sim.state()
+    pnl = doc["pnl"]
+    for venue in VENUES:
+        paid = funding_paid(after, venue, len(before[venue]["funding"]))
+        assert paid != 0
+        assert Decimal(pnl[venue]["funding"]) == paid
+        assert len(pnl[venue]["funding_payments"]) == 1
+        assert Decimal(pnl[venue]["net"]) == balance(after, venue) - balance(before, venue)
+    assert Decimal(pnl["binance"]["funding"]) < 0 < Decimal(pnl["okx"]["funding"])
+    assert Decimal(pnl["funding"]) == sum(Decimal(pnl[v]["funding"]) for v in VENUES)
+    equity_change = sum(Decimal(after[v]["equity"]) - Decimal(before[v]["equity"]) for v in VENUES)
+    assert Decimal(pnl["net"]) == equity_change
+
+    # The journal has them, once: history shows the same funding per run, however often it is asked.
+    listing = json.loads(hedgectl("history", "--json").stdout)
+    [run] = [r for r in listing["runs"] if r["command"] == "bootstrap"]
+    assert Decimal(run["funding"]) == Decimal(pnl["funding"])
+    again = json.loads(hedgectl("history", "--json").stdout)
+    assert again["runs"] == listing["runs"]
+    shown = json.loads(hedgectl("history", "show", run["id"], "--json").stdout)
+    for venue in VENUES:
+        assert Decimal(shown["pnl"][venue]["funding"]) == Decimal(pnl[venue]["funding"])
+    assert Decimal(shown["pnl"]["net"]) == Decimal(pnl["net"])
