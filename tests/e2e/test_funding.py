@@ -64,10 +64,14 @@ def test_bootstrap_whose_hold_crosses_a_settlement_reports_each_legs_funding(sim
     # The journal has them, once: history shows the same funding per run, however often it is asked.
     listing = json.loads(hedgectl("history", "--json").stdout)
     [run] = [r for r in listing["runs"] if r["command"] == "bootstrap"]
-    assert Decimal(run["funding"]) == Decimal(pnl["funding"])
+    assert {a: Decimal(v) for a, v in run["funding"].items()} == {"USDT": Decimal(pnl["funding"])}
+    fees = sum(Decimal(v) for v in run["fees"].values())
+    expected_cost = (fees - Decimal(pnl["funding"])) / Decimal(run["volume"]) * 10_000
+    assert Decimal(run["cost_per_10k"]) == expected_cost.quantize(Decimal("0.01"))
     again = json.loads(hedgectl("history", "--json").stdout)
     assert again["runs"] == listing["runs"]
     shown = json.loads(hedgectl("history", "show", run["id"], "--json").stdout)
     for venue in VENUES:
-        assert Decimal(shown["pnl"][venue]["funding"]) == Decimal(pnl[venue]["funding"])
+        assert Decimal(shown["pnl"]["venues"][venue]["funding"]) == Decimal(pnl[venue]["funding"])
+    assert len(shown["funding"]) == 2
     assert Decimal(shown["pnl"]["net"]) == Decimal(pnl["net"])
