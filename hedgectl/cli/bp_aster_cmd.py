@@ -160,12 +160,16 @@ async def _run(
         checked = await preflight(maker, taker, config, max_notional=session.settings.max_notional_usdt)
         if interrupts.requested:
             return _interrupted_before_start(session, config, json_out=json_out)
-        reporter: _JsonReporter | _RichReporter = (
-            _JsonReporter() if json_out else _RichReporter(session.mode, config)
-        )
+        reporter: _JsonReporter | _RichReporter = _JsonReporter() if json_out else _RichReporter(session.mode, config)
         try:
             result = await run_loop(
-                maker, taker, Dispatcher(session.journal, session.run_id), config, reporter, interrupts, checked,
+                maker,
+                taker,
+                Dispatcher(session.journal, session.run_id),
+                config,
+                reporter,
+                interrupts,
+                checked,
                 feed=feed,
             )
         finally:
@@ -422,9 +426,18 @@ def _stats_table(snapshot: StatsSnapshot, status: str | None) -> Any:
         [f"maker volume ({s.maker_venue})", f(s.maker_volume, 2)],
         [f"taker volume ({s.taker_venue})", f(s.taker_volume, 2)],
         *[[f"fees {venue}", f"{f(fee, 4)} {s.fee_assets.get(venue, '')}".rstrip()] for venue, fee in s.fees.items()],
-        ["funding paid/received", f(s.funding, 4) + ("" if s.funding_known else " (unknown: not reported)")],
-        ["net PnL (from fills, USDT)", f(s.net_pnl, 4) + (f" ({s.pnl_conversion})" if s.pnl_conversion else "")],
-        ["cost per 10,000 volume", f(s.cost_per_10k, 2)],
+        *[
+            [f"funding {venue} (+ received)", "unknown" if amount is None else f(amount, 4)]
+            for venue, amount in s.funding_by_venue.items()
+        ],
+        ["net PnL (fills + funding, USDT)", f(s.net_pnl, 4) + (f" ({s.pnl_conversion})" if s.pnl_conversion else "")],
+        [
+            "cost per 10,000 volume",
+            f(s.cost_per_10k, 2)
+            + " ("
+            + ", ".join(f"{venue} {f(cost, 2)}" for venue, cost in s.cost_per_10k_by_venue.items())
+            + ")",
+        ],
         ["avg maker time-to-fill", f"{s.avg_fill_s:.1f} s" if s.avg_fill_s is not None else "-"],
         ["hedge reaction p50 / p99", f"{p50} / {p99} ms ({s.reaction_samples} hedges)"],
         ["maker orders / requotes", f"{s.maker_orders} / {s.requotes}"],

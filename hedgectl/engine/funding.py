@@ -18,6 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from hedgectl.domain.types import FundingPayment
+from hedgectl.engine.maker_taker_funding import next_funding
 from hedgectl.errors import HedgectlError
 from hedgectl.journal import Journal
 from hedgectl.venues.base import Venue
@@ -90,3 +91,42 @@ async def collect_funding(
     journal.record_funding(run_id, mine)
     ids = {(p.venue, p.payment_id) for p in journal.run_funding(run_id)}
     return RunFunding(venue.name, [p for p in mine if (p.venue, p.payment_id) in ids])
+
+
+@dataclass
+class LoopFunding:
+    """The loop's funding reads: each venue's payments since the loop started, read again once the venue's
+    next settlement time has passed, and at the end. The settlement times come from the quotes the funding
+    gate reads anyway (`seen`); only with the gate off does this read a quote itself. A payment the venue books
+    a little after its settlement time is found by the next read; the journal keeps each payment once.
+    """
+
+    since: datetime
+    due: dict[str, datetime] = field(default_factory=dict)  # venue -> its next settlement time, when known
+
+    def seen(self, venue: str, next_settlement: datetime) -> None:
+        """The venue's next settlement time, as a quote just said."""
+        self.due[venue] = next_settlement
+
+    async def check(self, venues: Iterable[Venue], symbol: str, now: datetime, *, final: bool = False) -> list[str]:
+        """The venues to read now: those whose settlement time has passed (all of them when `final`). Their
+        time is forgotten until a quote says the next one; a venue with none known reads its quote here."""
+        to_read = []
+        for venue in venues:
+            due = self.due.get(venue.name)
+            if final or (due is not None and now >= due):
+                to_read.append(venue.name)
+                self.due.pop(venue.name, None)
+            elif due is None:
+                self.due[venue.name] = await _next_settlement(venue, symbol, now)
+        return to_read
+
+
+async def _next_settlement(venue: Venue, symbol: str, now: datetime) -> datetime:
+    """The venue's next funding time from its quote (the 00/08/16 UTC fallback when it says none)."""
+    try:
+        quote = await venue.fetch_quote(symbol)
+    except HedgectlError as exc:
+        log.debug("%s: next funding time unreadable", venue.name, exc_info=exc)
+        quote = None
+    return next_funding(venue.name, quote, now).at

@@ -132,8 +132,9 @@ async def test_an_unfilled_order_is_requoted_at_the_new_price(rig: Rig) -> None:
 
 
 async def test_a_post_only_order_that_would_take_is_repriced(rig: Rig) -> None:
-    # The start-up check reads one quote; the leg's quote is stale: the book moved up 9% before the order.
-    rig.maker.stale_quotes = [D("1.2"), D("1.1")]
+    # The start-up check reads one quote, the funding reader one (the next settlement time: the funding gate is
+    # off); the leg's quote is stale: the book moved up 9% before the order.
+    rig.maker.stale_quotes = [D("1.2"), D("1.2"), D("1.1")]
     rig.maker.autofill_default = D(1)
     result = await rig.run()
     assert result.exit_code == 0, result.error

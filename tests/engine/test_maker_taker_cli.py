@@ -159,6 +159,8 @@ def _stats() -> Any:
     stats.maker.add(Side.SELL, D(10), D("1.2024"), D("0.0024"))
     stats.taker.add(Side.BUY, D(10), D("1.2001"), D("0.0042"))
     stats.reaction_ms.add(1.5)
+    stats.set_funding("backpack", D("-0.0123"))
+    stats.set_funding("aster", None)
     return stats.snapshot()
 
 
@@ -183,7 +185,10 @@ def test_every_event_kind_reads_as_one_line_and_the_table_shows_the_stats(
         "cycles (legs)",
         "hedge reaction p50 / p99",
         "1.5 / 1.5 ms (1 hedges)",
-        "(unknown: not reported)",
+        "funding backpack (+ received)",
+        "-0.0123",
+        "funding aster (+ received)",
+        "unknown",
     ):
         assert fragment in text, fragment
     assert "connection reset" in err.getvalue()

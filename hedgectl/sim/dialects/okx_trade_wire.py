@@ -11,7 +11,17 @@ from typing import Any
 
 from hedgectl.sim.dialects.okx_wire import contracts, fmt
 from hedgectl.sim.instruments import Instrument
-from hedgectl.sim.model import Fill, FundingPayment, Order, OrderStatus, OrderType, Position, PositionMode, PosSide, TimeInForce
+from hedgectl.sim.model import (
+    Fill,
+    FundingPayment,
+    Order,
+    OrderStatus,
+    OrderType,
+    Position,
+    PositionMode,
+    PosSide,
+    TimeInForce,
+)
 
 ZERO = Decimal(0)
 # The simulator's one account id: OKX reports a numeric uid and position ids.
