@@ -14,6 +14,8 @@ import pytest
 
 from tests.e2e.conftest import Sim, eventually, hedgectl, spawn
 
+D = Decimal
+
 pytestmark = pytest.mark.e2e
 
 VENUES = ("binance", "okx")
@@ -75,3 +77,44 @@ def test_bootstrap_whose_hold_crosses_a_settlement_reports_each_legs_funding(sim
         assert Decimal(shown["pnl"]["venues"][venue]["funding"]) == Decimal(pnl[venue]["funding"])
     assert len(shown["funding"]) == 2
     assert Decimal(shown["pnl"]["net"]) == Decimal(pnl["net"])
+
+
+def test_a_loop_across_two_settlements_reports_funding_per_venue(sim: Sim, isolated_env: Path) -> None:
+    from tests.e2e.test_bp_aster_loop import FAST, Loop, _fill_when_resting
+
+    sim.post("/_sim/clock", {"frozen": True})
+    # The first settlement: a time the venues quote, far enough ahead for the loop to start and leg 1 to fill.
+    soon = time.time_ns() // 10**6 + 10_000
+    for venue in ("backpack", "aster"):
+        sim.post("/_sim/funding", {"venue": venue, "symbol": "ASTER", "rate": "0.0004", "next_funding_ms": soon})
+    loop = Loop("--qty", "10", "--cycles", "2", *FAST)
+    _fill_when_resting(sim)  # leg 1: backpack short, aster long, held until leg 2 fills
+    loop.wait_for("leg", count=1, action="end")
+    assert time.time_ns() // 10**6 < soon, "leg 1 filled after the settlement time: the machine is too slow"
+    eventually(lambda: all(sim.state()[v]["funding"] for v in ("backpack", "aster")), timeout=20)
+    _fill_when_resting(sim)
+    loop.wait_for("leg", count=2, action="end")
+    # The next leg starts after both venues' settlement time: the loop reads their payments then, live.
+    first = {e["venue"]: D(e["net"]) for e in (loop.wait_for("funding", venue=v) for v in ("backpack", "aster"))}
+    state = sim.state()
+    assert first == {v: funding_paid(state, v) for v in ("backpack", "aster")}
+    assert first["backpack"] > 0 > first["aster"]  # the short received, the long paid
+    _fill_when_resting(sim)
+    loop.wait_for("leg", count=3, action="end")
+    for venue in ("backpack", "aster"):  # the second settlement, crossed on demand
+        settle_now(sim, venue, "ASTER", "-0.0002")
+    _fill_when_resting(sim)
+    assert loop.finish() == 0, loop.stderr
+    stats = loop.summary["stats"]
+    state = sim.state()
+    assert all(len(state[v]["funding"]) == 2 for v in ("backpack", "aster"))
+    assert {v: D(a) for v, a in stats["funding_by_venue"].items()} == {
+        v: funding_paid(state, v) for v in ("backpack", "aster")
+    }
+    assert stats["funding_known"] is True
+    assert D(stats["funding"]) == sum(funding_paid(state, v) for v in ("backpack", "aster"))
+    volume = D(stats["maker_volume"]) + D(stats["taker_volume"])
+    fees = sum(D(f) for f in stats["fees"].values())
+    cost = (fees - D(stats["funding"]) + D(stats["slippage"])) / volume * 10_000
+    assert D(stats["cost_per_10k"]) == cost.quantize(D("0.0001"))
+    assert set(stats["cost_per_10k_by_venue"]) == {"backpack", "aster"}
