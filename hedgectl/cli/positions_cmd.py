@@ -39,7 +39,7 @@ def positions(
             raise_no_venues(session)
         for name in scope:
             session.registry.ensure_usable(name)
-        report = await read_positions([session.registry.venue(n) for n in scope], base)
+        report = await read_positions([session.registry.venue(n) for n in scope], base, session.journal)
         if json_out:
             output.emit_document(_document(session, report))
         else:
@@ -70,6 +70,7 @@ def _document(session: Session, report: Any) -> dict[str, Any]:
                         "liquidation_price": p.liquidation_price,
                         "margin_mode": p.margin_mode,
                         "leverage": p.leverage,
+                        "funding": _funding_doc(report.funding.get((v.venue, p.symbol))),
                     }
                     for p in v.positions
                 ],
@@ -96,6 +97,30 @@ def _document(session: Session, report: Any) -> dict[str, Any]:
     }
 
 
+def _funding_doc(funding: Any) -> dict[str, Any] | None:
+    """Funding since the run that opened the position (`run_id` null: the journal cannot tell which did)."""
+    if funding is None:
+        return None
+    return {
+        "run_id": funding.run_id,
+        "amount": funding.net,
+        "asset": funding.asset,
+        "payments": funding.payments,
+        "error": funding.error,
+    }
+
+
+def _funding_text(funding: Any) -> str | None:
+    from hedgectl.cli import render
+
+    if funding is None or funding.run_id is None:
+        return None
+    if funding.net is None:
+        return f"unknown ({funding.error}) (run {funding.run_id})"
+    amount = f"{render.fmt(funding.net)} {funding.asset or ''}".rstrip()
+    return f"{amount}, + received, {funding.payments} payment(s) (run {funding.run_id})"
+
+
 def _render(session: Session, report: Any) -> None:
     from hedgectl.cli import render
 
@@ -109,18 +134,34 @@ def _render(session: Session, report: Any) -> None:
             pnl = None if p.unrealized_pnl is None else f"{render.fmt(p.unrealized_pnl)} {asset}"
             margin = " ".join(x for x in (p.margin_mode, f"{render.fmt(p.leverage)}x" if p.leverage else None) if x)
             side = "long" if p.qty > 0 else "short"
+            funding = _funding_text(report.funding.get((v.venue, p.symbol)))
             rows.append(
                 [v.venue, p.symbol, side, render.fmt(abs(p.qty)), p.entry_price, p.mark_price, pnl,
-                 p.liquidation_price, margin or None]
+                 p.liquidation_price, margin or None, funding]
             )  # fmt: skip
         if not v.positions:
-            rows.append([v.venue, "not listed" if v.not_listed else "flat", "-", "-", "-", "-", "-", "-", "-"])
+            rows.append([v.venue, "not listed" if v.not_listed else "flat", "-", "-", "-", "-", "-", "-", "-", "-"])
     render.table(
         f"positions ({session.mode} mode)",
-        ["venue", "symbol", "side", "size", "entry", "mark", "unrealised PnL", "liq. price", "margin"],
+        [
+            "venue",
+            "symbol",
+            "side",
+            "size",
+            "entry",
+            "mark",
+            "unrealised PnL",
+            "liq. price",
+            "margin",
+            "funding (+ received)",
+        ],
         rows,
         right=["size", "entry", "mark", "unrealised PnL", "liq. price"],
     )
+    for (venue, symbol), funding in sorted(report.funding.items()):
+        text = _funding_text(funding)
+        if text is not None:
+            render.line(f"funding on {venue} {symbol} since it was opened: {text}")
     for v in report.venues:
         if v.error is not None:
             render.error(f"{v.venue}: could not be read: {v.error}")

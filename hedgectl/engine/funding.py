@@ -20,7 +20,8 @@ from decimal import Decimal
 from hedgectl.domain.types import FundingPayment
 from hedgectl.engine.maker_taker_funding import next_funding
 from hedgectl.errors import HedgectlError
-from hedgectl.journal import Journal
+from hedgectl.journal import Journal, RunRow
+from hedgectl.journal.repository import journal_exposure
 from hedgectl.venues.base import Venue
 
 log = logging.getLogger(__name__)
@@ -130,3 +131,49 @@ async def _next_settlement(venue: Venue, symbol: str, now: datetime) -> datetime
         log.debug("%s: next funding time unreadable", venue.name, exc_info=exc)
         quote = None
     return next_funding(venue.name, quote, now).at
+
+
+OPENER_SEARCH_RUNS = 200  # how far back `positions` looks in the journal for the run that opened a position
+
+
+@dataclass(frozen=True)
+class PositionFunding:
+    """Funding paid on a position left open, shown against the run that opened it (when the journal can tell)."""
+
+    venue: str
+    symbol: str
+    run_id: str | None  # None: no journaled run leaves this position open (opened elsewhere, or unknowable)
+    net: Decimal | None  # + received, - paid, since that run started; None: unknown
+    asset: str | None = None
+    payments: int = 0
+    error: str | None = None
+
+
+def opening_run(journal: Journal, venue: str, symbol: str, qty: Decimal) -> RunRow | None:
+    """The newest run whose journaled orders leave `symbol` open on `venue` on the position's side."""
+    key = f"{venue} {symbol}"
+    for run in journal.runs(OPENER_SEARCH_RUNS):
+        left = journal_exposure(journal.orders(run.id))
+        if left and left.get(key, ZERO) * qty > 0:
+            return run
+    return None
+
+
+async def position_funding(venue: Venue, journal: Journal, symbol: str, qty: Decimal) -> PositionFunding:
+    """The funding settled on an open position since the run that opened it started, journaled to that run."""
+    run = opening_run(journal, venue.name, symbol, qty)
+    if run is None:
+        return PositionFunding(venue.name, symbol, None, None)
+    since = datetime.fromisoformat(run.started_at)
+    found = await collect_funding(venue, journal, run.id, symbol, since, side_sign=1 if qty > 0 else -1)
+    if not found.known:
+        return PositionFunding(venue.name, symbol, run.id, None, error=found.error)
+    assets = {p.asset for p in found.payments}
+    return PositionFunding(
+        venue.name,
+        symbol,
+        run.id,
+        found.net,
+        asset=", ".join(sorted(assets)) or None,
+        payments=len(found.payments),
+    )

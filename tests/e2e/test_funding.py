@@ -118,3 +118,33 @@ def test_a_loop_across_two_settlements_reports_funding_per_venue(sim: Sim, isola
     cost = (fees - D(stats["funding"]) + D(stats["slippage"])) / volume * 10_000
     assert D(stats["cost_per_10k"]) == cost.quantize(D("0.0001"))
     assert set(stats["cost_per_10k_by_venue"]) == {"backpack", "aster"}
+
+
+def test_positions_shows_funding_on_a_position_left_open_against_the_run_that_opened_it(
+    sim: Sim, isolated_env: Path
+) -> None:
+    proc = spawn("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "120", "--json")
+    try:
+        eventually(lambda: all(sim.positions(v).get("BTC") for v in VENUES), timeout=30)
+    finally:
+        proc.kill()  # no flatten: the hedge stays open between commands
+        proc.communicate()
+    before = sim.state()
+    settle_now(sim, "binance", "BTC", "0.0002")
+    settle_now(sim, "okx", "BTC", "0.0002")
+    after = sim.state()
+    listing = json.loads(hedgectl("history", "--json").stdout)
+    [opener] = [r["id"] for r in listing["runs"] if r["command"] == "bootstrap"]
+    for _ in range(2):  # read twice: the same payments, journaled once
+        doc = json.loads(hedgectl("positions", "--json").stdout)
+        for venue in VENUES:
+            [pos] = doc["venues"][venue]["positions"]
+            funding = pos["funding"]
+            assert funding["run_id"] == opener
+            assert funding["payments"] == 1
+            assert D(funding["amount"]) == funding_paid(after, venue, len(before[venue]["funding"]))
+    shown = json.loads(hedgectl("history", "show", opener, "--json").stdout)
+    assert len(shown["funding"]) == 2
+    screen = hedgectl("positions")
+    assert f"(run {opener})" in screen.stdout
+    assert hedgectl("flatten", "--all", "--yes").returncode == 0
