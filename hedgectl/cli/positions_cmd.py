@@ -134,27 +134,15 @@ def _render(session: Session, report: Any) -> None:
             pnl = None if p.unrealized_pnl is None else f"{render.fmt(p.unrealized_pnl)} {asset}"
             margin = " ".join(x for x in (p.margin_mode, f"{render.fmt(p.leverage)}x" if p.leverage else None) if x)
             side = "long" if p.qty > 0 else "short"
-            funding = _funding_text(report.funding.get((v.venue, p.symbol)))
             rows.append(
                 [v.venue, p.symbol, side, render.fmt(abs(p.qty)), p.entry_price, p.mark_price, pnl,
-                 p.liquidation_price, margin or None, funding]
+                 p.liquidation_price, margin or None]
             )  # fmt: skip
         if not v.positions:
-            rows.append([v.venue, "not listed" if v.not_listed else "flat", "-", "-", "-", "-", "-", "-", "-", "-"])
+            rows.append([v.venue, "not listed" if v.not_listed else "flat", "-", "-", "-", "-", "-", "-", "-"])
     render.table(
         f"positions ({session.mode} mode)",
-        [
-            "venue",
-            "symbol",
-            "side",
-            "size",
-            "entry",
-            "mark",
-            "unrealised PnL",
-            "liq. price",
-            "margin",
-            "funding (+ received)",
-        ],
+        ["venue", "symbol", "side", "size", "entry", "mark", "unrealised PnL", "liq. price", "margin"],
         rows,
         right=["size", "entry", "mark", "unrealised PnL", "liq. price"],
     )
