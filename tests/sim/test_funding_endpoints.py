@@ -80,7 +80,8 @@ async def test_binance_hedge_mode_pays_each_side_under_its_own_id(control: httpx
     assert (await market(control, "SELL", "s1", positionSide="SHORT")).status_code == 200
     await settle(control, "binance", "BTC", "0.0001")
     rows = await income(control, incomeType="FUNDING_FEE")
-    assert len(rows) == 2 and rows[0]["tranId"] != rows[1]["tranId"]
+    assert len(rows) == 2
+    assert rows[0]["tranId"] != rows[1]["tranId"]
     truth = await state_funding(control, "binance")
     assert sorted((p["side"], Decimal(p["position_qty"])) for p in truth) == [
         ("long", Decimal("0.004")),
@@ -122,7 +123,8 @@ async def test_aster_serves_income_on_v1_and_v3(control: httpx.AsyncClient) -> N
         ("ASTERUSDT", Decimal(truth[0]["amount"]).quantize(Decimal("1e-8")))
     ]
     unsigned = await control.get("/aster/fapi/v3/income")  # the route exists: it asks for the V3 signature
-    assert unsigned.status_code == 400 and "code" in unsigned.json()
+    assert unsigned.status_code == 400
+    assert "code" in unsigned.json()
 
 
 async def test_okx_bills_page_newest_first_by_bill_id(control: httpx.AsyncClient) -> None:
