@@ -148,3 +148,15 @@ def test_positions_shows_funding_on_a_position_left_open_against_the_run_that_op
     screen = hedgectl("positions")
     assert f"(run {opener})" in screen.stdout
     assert hedgectl("flatten", "--all", "--yes").returncode == 0
+
+
+def test_bootstrap_with_unreadable_funding_says_unknown_never_zero(sim: Sim, isolated_env: Path) -> None:
+    sim.fault(venue="okx", op="fetch_funding_history", kind="http_500", count=20)
+    proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0", "--json")
+    assert proc.returncode == 0, proc.stderr  # flat, and the fills' PnL stands
+    doc = json.loads(proc.stdout)
+    assert doc["pnl"]["okx"]["funding"] is None
+    assert D(doc["pnl"]["binance"]["funding"]) == 0
+    assert any("okx: funding unknown" in w for w in doc["warnings"])
+    screen = hedgectl("history", "--json")
+    assert screen.returncode == 0
