@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Sim, eventually, hedgectl, spawn
+from tests.e2e.test_bp_aster_loop import FAST, Loop, _fill_when_resting
 
 D = Decimal
 
@@ -80,8 +81,6 @@ def test_bootstrap_whose_hold_crosses_a_settlement_reports_each_legs_funding(sim
 
 
 def test_a_loop_across_two_settlements_reports_funding_per_venue(sim: Sim, isolated_env: Path) -> None:
-    from tests.e2e.test_bp_aster_loop import FAST, Loop, _fill_when_resting
-
     sim.post("/_sim/clock", {"frozen": True})
     # The first settlement: a time the venues quote, far enough ahead for the loop to start and leg 1 to fill.
     soon = time.time_ns() // 10**6 + 10_000
