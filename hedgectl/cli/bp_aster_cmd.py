@@ -404,6 +404,8 @@ def _describe(event: LoopEvent) -> str | None:
         )
     if kind == "cycle":
         return f"[cycle {event.cycle}] done"
+    if kind == "funding":
+        return f"funding on {d['venue']}: {f(d['net'])} {d['asset']} so far (+ received; {d['payments']} payments)"
     if kind == "warning":
         return str(d.get("message"))
     if kind == "exit":

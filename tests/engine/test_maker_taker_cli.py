@@ -25,6 +25,7 @@ D = Decimal
 AT = datetime(2025, 3, 1, 7, 55, tzinfo=UTC)
 EVENTS: list[tuple[str, dict[str, Any]]] = [
     ("leg", {"action": "start", "side": Side.SELL}),
+    ("funding", {"venue": "backpack", "payments": 2, "net": D("-0.0123"), "asset": "USDC"}),
     (
         "order",
         {
@@ -185,6 +186,7 @@ def test_every_event_kind_reads_as_one_line_and_the_table_shows_the_stats(
         "cycles (legs)",
         "hedge reaction p50 / p99",
         "1.5 / 1.5 ms (1 hedges)",
+        "funding on backpack: -0.0123 USDC so far (+ received; 2 payments)",
         "funding backpack (+ received)",
         "-0.0123",
         "funding aster (+ received)",
