@@ -25,7 +25,6 @@ D = Decimal
 AT = datetime(2025, 3, 1, 7, 55, tzinfo=UTC)
 EVENTS: list[tuple[str, dict[str, Any]]] = [
     ("leg", {"action": "start", "side": Side.SELL}),
-    ("funding", {"venue": "backpack", "payments": 2, "net": D("-0.0123"), "asset": "USDC"}),
     (
         "order",
         {
@@ -142,6 +141,7 @@ EVENTS: list[tuple[str, dict[str, Any]]] = [
     ("cycle", {"cycles": 1, "maker_volume": D(24), "taker_volume": D(24), "net_pnl": D("-0.02")}),
     ("warning", {"message": "backpack: quote: connection reset; retrying in 1 s"}),
     ("exit", {"policy": OnExit.FLATTEN, "flat": True, "exposure": None}),
+    ("funding", {"venue": "backpack", "payments": 2, "net": D("-0.0123"), "asset": "USDC"}),
 ]
 
 
