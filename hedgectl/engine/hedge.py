@@ -443,7 +443,11 @@ async def _account(venues: tuple[Venue, Venue], dispatcher: Dispatcher, result: 
 
 
 async def _funding(venue: Venue, dispatcher: Dispatcher, result: HedgeResult) -> RunFunding:
-    """The funding the venue settled on this cycle's leg between the open and now (after the close)."""
+    """The funding the venue settled on this cycle's leg between the open and now (after the close).
+
+    Read every time rather than only when the quoted next funding time fell inside the hold: one request per
+    venue, after the orders, and it does not depend on a quoted time being right (ccxt, for one, maps Binance's
+    nextFundingTime to the current period)."""
     if result.opened_at is None or result.plan is None:
         return RunFunding(venue.name)
     side = next((leg.side.sign for leg in result.opened if leg.venue == venue.name), None)
