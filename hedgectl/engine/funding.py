@@ -33,17 +33,6 @@ def net_funding(payments: Iterable[FundingPayment]) -> Decimal:
     return sum((p.amount for p in payments), ZERO)
 
 
-def paid_and_received(payments: Iterable[FundingPayment]) -> tuple[Decimal, Decimal]:
-    """(paid, received), both >= 0."""
-    paid = received = ZERO
-    for p in payments:
-        if p.amount < 0:
-            paid -= p.amount
-        else:
-            received += p.amount
-    return paid, received
-
-
 def on_side(payments: Iterable[FundingPayment], side_sign: int | None) -> list[FundingPayment]:
     """The payments made on a position of this side (long 1, short -1); those whose position is not said are
     kept (the venue's history does not say, and the run held that side then)."""

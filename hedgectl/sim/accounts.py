@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -138,7 +138,11 @@ class Account:
             else:
                 acct.closed_orders[order.order_id] = order
         acct.fills.extend(Fill.from_json(f) for f in raw["fills"])
-        acct.funding.extend(FundingPayment.from_json(f) for f in raw["funding"])
+        for f in raw["funding"]:
+            payment = FundingPayment.from_json(f)
+            if not payment.payment_id:  # saved before payments had ids: give each its own
+                payment = replace(payment, payment_id=acct.new_funding_id())
+            acct.funding.append(payment)
         return acct
 
 
