@@ -157,5 +157,10 @@ def test_bootstrap_with_unreadable_funding_says_unknown_never_zero(sim: Sim, iso
     assert doc["pnl"]["okx"]["funding"] is None
     assert D(doc["pnl"]["binance"]["funding"]) == 0
     assert any("okx: funding unknown" in w for w in doc["warnings"])
-    screen = hedgectl("history", "--json")
-    assert screen.returncode == 0
+    sim.fault(venue="okx", op="fetch_funding_history", kind="http_500", count=20)
+    screen = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0")
+    assert screen.returncode == 0, screen.stderr
+    assert "okx: funding unknown" in screen.stderr + screen.stdout
+    pnl_table = screen.stdout[screen.stdout.index("PnL (net") :]
+    [okx_row] = [line for line in pnl_table.splitlines() if line.strip("│ ").startswith("okx ")]
+    assert "unknown" in okx_row
