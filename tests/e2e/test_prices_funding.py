@@ -1,0 +1,34 @@
+"""`prices` shows each venue's funding interval and the rate per hour and annualised."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from tests.e2e.conftest import Sim, hedgectl
+
+
+def test_prices_normalises_an_hourly_and_an_eight_hourly_rate(sim: Sim) -> None:
+    # The same 0.03 % a day: 0.01 % every 8 h on Binance, 0.00125 % every hour on Backpack.
+    sim.post("/_sim/funding", {"venue": "binance", "symbol": "BTC", "rate": "0.0001"})
+    sim.post("/_sim/funding", {"venue": "backpack", "symbol": "BTC", "rate": "0.0000125"})
+    sim.post("/_sim/funding", {"venue": "aster", "symbol": "BTC", "rate": "-0.0002"})
+    proc = hedgectl("prices", "--symbol", "BTC", "--venue", "binance", "--venue", "backpack", "--venue", "aster", "--json")
+    assert proc.returncode == 0, proc.stderr
+    venues = json.loads(proc.stdout)["venues"]
+    assert venues["binance"]["funding_interval_s"] == 8 * 3600
+    assert venues["backpack"]["funding_interval_s"] == 3600
+    for name in ("binance", "backpack"):
+        assert Decimal(venues[name]["funding_rate_per_hour"]) == Decimal("0.0000125")
+        assert Decimal(venues[name]["funding_apr_pct"]) == Decimal("10.95")
+    assert Decimal(venues["aster"]["funding_rate_per_hour"]) == Decimal("-0.000025")
+    assert Decimal(venues["aster"]["funding_apr_pct"]) == Decimal("-21.90")
+
+
+def test_prices_table_shows_interval_per_hour_and_apr(sim: Sim) -> None:
+    sim.post("/_sim/funding", {"venue": "backpack", "symbol": "ETH", "rate": "0.0000125"})
+    proc = hedgectl("prices", "--symbol", "ETH", "--venue", "backpack")
+    assert proc.returncode == 0, proc.stderr
+    assert "every" in proc.stdout and "per hour" in proc.stdout and "APR" in proc.stdout
+    row = next(line for line in proc.stdout.splitlines() if "backpack" in line)
+    assert "1h" in row and "0.00125%" in row and "10.95%" in row
