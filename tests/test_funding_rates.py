@@ -80,7 +80,9 @@ def test_a_short_hold_across_one_eight_hour_settlement_pays_a_whole_period() -> 
 def test_a_quote_without_interval_or_rate_has_no_comparable_rate() -> None:
     quote = Quote("okx", "BTC", Decimal(1), Decimal(2), funding_rate=Decimal("0.0001"))
     assert funding_rate_of(quote) is None
-    full = Quote("okx", "BTC", Decimal(1), Decimal(2), funding_rate=Decimal("0.0001"), funding_interval=timedelta(hours=4))
+    full = Quote(
+        "okx", "BTC", Decimal(1), Decimal(2), funding_rate=Decimal("0.0001"), funding_interval=timedelta(hours=4)
+    )
     assert funding_rate_of(full) == FundingRate("okx", Decimal("0.0001"), timedelta(hours=4))
 
 

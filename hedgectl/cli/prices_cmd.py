@@ -166,5 +166,3 @@ def _interval(interval: timedelta | None) -> str | None:
 def _duration(seconds: float) -> str:
     s = int(seconds)
     return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"
-
-

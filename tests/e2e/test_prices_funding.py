@@ -13,7 +13,9 @@ def test_prices_normalises_an_hourly_and_an_eight_hourly_rate(sim: Sim) -> None:
     sim.post("/_sim/funding", {"venue": "binance", "symbol": "BTC", "rate": "0.0001"})
     sim.post("/_sim/funding", {"venue": "backpack", "symbol": "BTC", "rate": "0.0000125"})
     sim.post("/_sim/funding", {"venue": "aster", "symbol": "BTC", "rate": "-0.0002"})
-    proc = hedgectl("prices", "--symbol", "BTC", "--venue", "binance", "--venue", "backpack", "--venue", "aster", "--json")
+    proc = hedgectl(
+        "prices", "--symbol", "BTC", "--venue", "binance", "--venue", "backpack", "--venue", "aster", "--json"
+    )
     assert proc.returncode == 0, proc.stderr
     venues = json.loads(proc.stdout)["venues"]
     assert venues["binance"]["funding_interval_s"] == 8 * 3600
