@@ -32,7 +32,8 @@ def test_the_pause_names_the_venue_its_own_time_and_its_comparable_rate() -> Non
     pause = funding_pause(times, NOW, timedelta(minutes=5))
     assert pause is not None
     assert pause.venue == "backpack"
-    assert pause.rate is not None and pause.rate.per_hour == Decimal("0.0000125")
+    assert pause.rate is not None
+    assert pause.rate.per_hour == Decimal("0.0000125")
     assert pause.describe() == ("backpack funding at 08:00:00 UTC, rate 0.00125% every 1h = 0.00125%/h, 10.95% APR")
 
 
