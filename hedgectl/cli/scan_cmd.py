@@ -221,7 +221,17 @@ def _document(mode: str, result: ScanResult) -> dict[str, Any]:
         "min_apr_pct": config.min_apr_pct,
         "opportunities": [opportunity_doc(o) for o in result.opportunities],
         "below_min_apr": result.below_min_apr,
-        "unranked": [{"base": u.base, "long": u.long, "short": u.short, "reason": u.reason} for u in result.unranked],
+        "unranked": [
+            {
+                "base": u.base,
+                "long": u.long,
+                "short": u.short,
+                "long_settle": u.long_settle,
+                "short_settle": u.short_settle,
+                "reason": u.reason,
+            }
+            for u in result.unranked
+        ],
         "venues": {name: {"ok": s.ok, "markets": s.markets, "error": s.error} for name, s in result.venues.items()},
     }
 
@@ -246,31 +256,42 @@ def _table(mode: str, result: ScanResult) -> Any:
                 o.long.venue,
                 o.short.venue,
                 settle,
-                _rate_cell(o.long_funding),
-                _rate_cell(o.short_funding),
+                f"{_rate_cell(o.long_funding)} / {_rate_cell(o.short_funding)}",
                 f"{o.funding_apr_pct:.2f}%",
                 f"{o.basis_bps:.2f}",
                 f"{o.entry_exit_cost_bps:.2f}",
-                "/".join(sorted({o.long.fee_source, o.short.fee_source})),
                 f"{o.funding_carry:+.2f}",
-                f"{o.expected_pnl:+.2f} {o.asset}",
+                f"{o.expected_pnl:+.2f}",
                 f"{o.net_apr_pct:.2f}%",
             ]
         )
     for u in result.unranked:
-        rows.append(["-", u.base, u.long, u.short, *(None,) * 9, u.reason])
+        settle = "/".join(dict.fromkeys(s for s in (u.long_settle, u.short_settle) if s)) or None
+        rows.append(["-", u.base, u.long, u.short, settle, *(None,) * 6, u.reason])
     title = (
         f"scan ({mode} mode) as of {result.as_of:%Y-%m-%d %H:%M:%S} UTC - {config.notional} per leg, hold {hold_h:g}h"
         + (f", net APR >= {config.min_apr_pct}%" if config.min_apr_pct is not None else "")
     )
-    columns = ["#", "base", "long", "short", "settle", "long funding", "short funding", "funding APR", "basis bps",
-               "cost bps", "fees", "carry", "expected", "net APR"]  # fmt: skip
+    columns = ["#", "base", "long", "short", "settle", "funding long / short", "funding APR", "basis bps", "cost bps",
+               "carry", "expected", "net APR"]  # fmt: skip
     table = render.make_table(title, columns, rows, right=columns[5:])
     notes = [
         "funding APR: the short's rate less the long's, per hour x 8760; carry: funding at both venues' settlements "
-        "within the hold at today's rates; cost: both books walked in and out at this size plus four taker fees "
-        "(fees: default = the venue's published base tier, account = your own tier)",
+        "within the hold at today's rates; cost: both books walked in and out at this size plus four taker fees; "
+        "expected = carry - cost",
     ]
+    fees = {}
+    for o in result.opportunities:
+        for leg in (o.long, o.short):
+            fees[leg.venue] = f"{leg.venue} {(leg.taker_fee_rate or 0) * 100:.4g}% ({leg.fee_source})"
+    if fees:
+        notes.append(
+            "taker fees: " + ", ".join(fees[v] for v in sorted(fees)) + " - default: the venue's published base tier, "
+            "account: your own tier"
+        )
+    assets = sorted({o.asset for o in result.opportunities})
+    if assets:
+        notes.append(f"money in {', '.join(assets)}")
     if any(o.mixed_settlement for o in result.opportunities):
         notes.append("USDT/USDC pairs: money in USDT with USDC counted at par")
     if result.below_min_apr:

@@ -43,10 +43,6 @@ class Listing:
     def mid(self) -> Decimal:
         return (self.book.bids[0].price + self.book.asks[0].price) / 2
 
-    @property
-    def label(self) -> str:
-        return f"{self.venue} {self.base}/{self.settle}"
-
 
 @dataclass(frozen=True, slots=True)
 class Opportunity:

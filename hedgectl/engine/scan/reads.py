@@ -140,9 +140,11 @@ class Unranked:
     """A pair that could not be priced, and why (a venue down or slow, no interval reported, a thin book...)."""
 
     base: str
-    long: str
+    long: str  # venue names; "-" where there is no other side to pair with
     short: str
     reason: str
+    long_settle: str | None = None  # None: not known (the venue could not be read)
+    short_settle: str | None = None
 
 
 @dataclass
@@ -201,13 +203,13 @@ async def scan(sources: Sequence[Source], config: ScanConfig, now: Callable[[], 
                     continue
                 outcome = evaluate(long, short, config.notional, config.hold, result.as_of)
                 if isinstance(outcome, str):
-                    result.unranked.append(Unranked(base, long.label, short.label, outcome))
+                    result.unranked.append(Unranked(base, long.venue, short.venue, outcome, long.settle, short.settle))
                 else:
                     priced.append(outcome)
         for venue, why in sorted(failures.get(base, {}).items()):
             for other in here:
-                result.unranked.append(Unranked(base, venue, other.label, why))
-                result.unranked.append(Unranked(base, other.label, venue, why))
+                result.unranked.append(Unranked(base, venue, other.venue, why, short_settle=other.settle))
+                result.unranked.append(Unranked(base, other.venue, venue, why, long_settle=other.settle))
             if not here:
                 result.unranked.append(Unranked(base, venue, "-", why))
     if config.min_apr_pct is not None:
