@@ -266,8 +266,8 @@ def _table(mode: str, result: ScanResult) -> Any:
             ]
         )
     for u in result.unranked:
-        settle = "/".join(dict.fromkeys(s for s in (u.long_settle, u.short_settle) if s)) or None
-        rows.append(["-", u.base, u.long, u.short, settle, *(None,) * 6, u.reason])
+        known = "/".join(dict.fromkeys(s for s in (u.long_settle, u.short_settle) if s))
+        rows.append(["-", u.base, u.long, u.short, known or None, *(None,) * 6, u.reason])
     title = (
         f"scan ({mode} mode) as of {result.as_of:%Y-%m-%d %H:%M:%S} UTC - {config.notional} per leg, hold {hold_h:g}h"
         + (f", net APR >= {config.min_apr_pct}%" if config.min_apr_pct is not None else "")
