@@ -24,12 +24,12 @@ def _listing(
     venue: str,
     mid: Decimal,
     *,
-    rate: Decimal | None = D("0.0001"),
+    rate: Decimal | None = Decimal("0.0001"),
     interval: timedelta | None = timedelta(hours=8),
     settle: str = "USDT",
-    fee: Decimal | None = D("0.0005"),
-    half_spread: Decimal = D("0.5"),
-    level_qty: Decimal = D(1),
+    fee: Decimal | None = Decimal("0.0005"),
+    half_spread: Decimal = Decimal("0.5"),
+    level_qty: Decimal = Decimal(1),
 ) -> Listing:
     bids = tuple(BookLevel(mid - half_spread - i, level_qty) for i in range(5))
     asks = tuple(BookLevel(mid + half_spread + i, level_qty) for i in range(5))
