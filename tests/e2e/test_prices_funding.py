@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from tests.e2e.conftest import Sim, hedgectl
@@ -36,3 +38,22 @@ def test_prices_table_shows_interval_per_hour_and_apr(sim: Sim) -> None:
     row = next(line for line in proc.stdout.splitlines() if "backpack" in line)
     for cell in ("1h", "0.00125%", "10.95%"):
         assert cell in row
+
+
+def test_every_adapter_reports_the_venues_own_interval_and_next_settlement(sim: Sim) -> None:
+    # The simulator settles ASTER every 4 h on Aster, every hour on Backpack, every 8 h elsewhere; each venue's
+    # next settlement is set here, a different minute each, so that none can be a computed default.
+    base_ms = (int(time.time()) // 60 + 17) * 60_000
+    expected = {}
+    for i, venue in enumerate(("binance", "okx", "backpack", "aster")):
+        next_ms = base_ms + i * 60_000
+        sim.post("/_sim/funding", {"venue": venue, "symbol": "ASTER", "rate": "0.0001", "next_funding_ms": next_ms})
+        expected[venue] = datetime.fromtimestamp(next_ms / 1000, tz=UTC)
+    proc = hedgectl("prices", "--symbol", "ASTER", "--json")
+    assert proc.returncode == 0, proc.stderr
+    venues = json.loads(proc.stdout)["venues"]
+    hours = {"binance": 8, "okx": 8, "backpack": 1, "aster": 4}
+    for venue, quote in venues.items():
+        assert quote["funding_interval_s"] == hours[venue] * 3600, venue
+        assert datetime.fromisoformat(quote["next_funding_at"]) == expected[venue], venue
+        assert Decimal(quote["funding_rate_per_hour"]) == Decimal("0.0001") / hours[venue], venue

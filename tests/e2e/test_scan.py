@@ -8,6 +8,7 @@ prices each pair with the formulas the README states, without hedgectl's code.
 from __future__ import annotations
 
 import json
+import signal
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Sim, hedgectl
+from tests.e2e.conftest import Sim, hedgectl, spawn
 
 pytestmark = pytest.mark.e2e
 
@@ -255,3 +256,39 @@ def test_bad_input_is_one_line_and_exit_2(sim: Sim, args: tuple[str, ...], messa
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_min_apr_keeps_only_pairs_at_or_above_it(market: Sim) -> None:
+    code, every, err = _scan("binance", "okx", "backpack")
+    assert code == 0, err
+    aprs = sorted(Decimal(o["net_apr_pct"]) for o in every["opportunities"])
+    cut = aprs[len(aprs) // 2]
+    code, doc, err = _scan("binance", "okx", "backpack", extra=("--min-apr", str(cut)))
+    assert code == 0, err
+    kept = [Decimal(o["net_apr_pct"]) for o in doc["opportunities"]]
+    assert kept
+    assert all(apr >= cut for apr in kept)
+    assert len(kept) + doc["below_min_apr"] == len(aprs)
+
+
+def test_watch_refreshes_with_a_timestamp_until_interrupted(market: Sim) -> None:
+    proc = spawn("scan", "--symbols", "BTC", "--venues", "binance,okx", "--watch", "--interval", "1", "--json")
+    lines: list[dict[str, Any]] = []
+    try:
+        assert proc.stdout is not None
+        while len(lines) < 2:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(json.loads(line))
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert len(lines) == 2, "the watch stopped before its second refresh"
+    first, second = (datetime.fromisoformat(doc["as_of"]) for doc in lines)
+    assert second > first
+    assert all(len(doc["opportunities"]) == 2 for doc in lines)
+    assert proc.returncode == 0
