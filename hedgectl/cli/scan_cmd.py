@@ -247,11 +247,10 @@ def _table(mode: str, result: ScanResult) -> Any:
     config = result.config
     hold_h = config.hold.total_seconds() / 3600
     rows: list[list[Any]] = []
-    for i, o in enumerate(result.opportunities, 1):
+    for o in result.opportunities:
         settle = o.long.settle if not o.mixed_settlement else f"{o.long.settle}/{o.short.settle}"
         rows.append(
             [
-                i,
                 o.base,
                 o.long.venue,
                 o.short.venue,
@@ -267,14 +266,14 @@ def _table(mode: str, result: ScanResult) -> Any:
         )
     for u in result.unranked:
         known = "/".join(dict.fromkeys(s for s in (u.long_settle, u.short_settle) if s))
-        rows.append(["-", u.base, u.long, u.short, known or None, *(None,) * 6, u.reason])
+        rows.append([u.base, u.long, u.short, known or None, *(None,) * 6, u.reason])
     title = (
-        f"scan ({mode} mode) as of {result.as_of:%Y-%m-%d %H:%M:%S} UTC - {config.notional} per leg, hold {hold_h:g}h"
-        + (f", net APR >= {config.min_apr_pct}%" if config.min_apr_pct is not None else "")
+        f"scan ({mode} mode) as of {result.as_of:%Y-%m-%d %H:%M:%S} UTC - {config.notional} per leg, hold {hold_h:g}h, "
+        "best first" + (f", net APR >= {config.min_apr_pct}%" if config.min_apr_pct is not None else "")
     )
-    columns = ["#", "base", "long", "short", "settle", "funding long / short", "funding APR", "basis bps", "cost bps",
-               "carry", "expected", "net APR"]  # fmt: skip
-    table = render.make_table(title, columns, rows, right=columns[5:])
+    columns = ["base", "long", "short", "settle", "rates long / short", "funding APR", "basis bps", "cost bps", "carry",
+               "expected", "net APR"]  # fmt: skip
+    table = render.make_table(title, columns, rows, right=columns[4:])
     notes = [
         "funding APR: the short's rate less the long's, per hour x 8760; carry: funding at both venues' settlements "
         "within the hold at today's rates; cost: both books walked in and out at this size plus four taker fees; "
@@ -283,7 +282,8 @@ def _table(mode: str, result: ScanResult) -> Any:
     fees = {}
     for o in result.opportunities:
         for leg in (o.long, o.short):
-            fees[leg.venue] = f"{leg.venue} {(leg.taker_fee_rate or 0) * 100:.4g}% ({leg.fee_source})"
+            rate = (leg.taker_fee_rate or Decimal(0)) * 100
+            fees[leg.venue] = f"{leg.venue} {rate.normalize():f}% ({leg.fee_source})"
     if fees:
         notes.append(
             "taker fees: " + ", ".join(fees[v] for v in sorted(fees)) + " - default: the venue's published base tier, "
