@@ -64,13 +64,14 @@ def scan(
         str | None, typer.Option("--symbols", help="Bases to scan, e.g. BTC,ETH (default: every base on 2+ venues).")
     ] = None,
     venues: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--venues",
             help="Our venues (binance, okx, backpack, aster) and any exchange ccxt knows (bybit, ...); "
-            "ccxt:ID reads one of ours through ccxt.",
+            "ccxt:ID reads one of ours through ccxt. Default: ours (in testnet mode: those with a test environment "
+            "and keys).",
         ),
-    ] = DEFAULT_VENUES,
+    ] = None,
     notional: Annotated[
         Decimal, decimal_option("--notional", help="Notional per leg for the entry/exit cost (USDT).")
     ] = Decimal(1000),
@@ -93,8 +94,8 @@ def scan(
 
     if notional <= 0:
         raise UsageError(f"--notional must be a positive number, got {notional}")
-    venue_names = [n.lower() for n in _names(venues, "--venues")]
-    if len(venue_names) < 2:
+    venue_names = None if venues is None else [n.lower() for n in _names(venues, "--venues")]
+    if venue_names is not None and len(venue_names) < 2:
         raise UsageError("--venues needs at least two venues to pair")
     bases = None if symbols is None else tuple(dict.fromkeys(canonical_symbol(s) for s in _names(symbols, "--symbols")))
     config = ScanConfig(notional=notional, hold=parse_hold(hold), symbols=bases, min_apr_pct=min_apr, timeout_s=timeout)
@@ -105,7 +106,8 @@ def scan(
         from hedgectl.engine.interrupts import Interrupts
         from hedgectl.engine.scan.reads import scan as run_scan
 
-        sources = _sources(session, venue_names)
+        names = venue_names if venue_names is not None else _default_venues(session)
+        sources = _sources(session, names)
         interrupts = Interrupts(render.warn, first_message="interrupted: stopping")
         if watch:
             interrupts.install()
@@ -133,6 +135,19 @@ def scan(
 
     args = {"symbols": symbols, "venues": venues, "notional": str(notional), "hold": hold, "watch": watch}
     run_command(ctx, "scan", args, body, json_mode=json_out, read_only=True, needs_journal=False)
+
+
+def _default_venues(session: Session) -> list[str]:
+    """Our four; in testnet mode only those with a test environment and keys (there is no public-data fallback)."""
+    from hedgectl.domain.types import Mode
+    from hedgectl.errors import ConfigError
+
+    if session.registry.mode is not Mode.TESTNET:
+        return DEFAULT_VENUES.split(",")
+    usable = session.registry.configured()
+    if len(usable) < 2:
+        raise ConfigError("scan needs two venues: testnet mode has keys and a test environment for fewer than two")
+    return usable
 
 
 def _sources(session: Session, names: list[str]) -> list[Source]:
@@ -296,5 +311,5 @@ def _table(mode: str, result: ScanResult) -> Any:
         notes.append("USDT/USDC pairs: money in USDT with USDC counted at par")
     if result.below_min_apr:
         notes.append(f"{result.below_min_apr} pair(s) below --min-apr not shown")
-    notes += [f"{name}: {s.error}" for name, s in result.venues.items() if not s.ok]
+    notes += [s.error for s in result.venues.values() if not s.ok and s.error]
     return render.with_line(table, "\n".join(notes), style="dim")

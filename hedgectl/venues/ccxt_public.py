@@ -151,9 +151,13 @@ class CcxtPublic:
         except (ccxt_async.RateLimitExceeded, ccxt_async.DDoSProtection) as exc:
             raise RateLimited(self.name, _first_line(exc)) from exc
         except ccxt_async.NetworkError as exc:
-            raise Unavailable(self.name, _first_line(exc)) from exc
+            from hedgectl.venues.transport_errors import describe_transport, scrub
+
+            raise Unavailable(self.name, f"{describe_transport(exc)}: {scrub(_first_line(exc))}") from exc
         except ccxt_async.BaseError as exc:
-            raise BadResponse(self.name, _first_line(exc)) from exc
+            from hedgectl.venues.transport_errors import scrub
+
+            raise BadResponse(self.name, scrub(_first_line(exc))) from exc
         except HedgectlError:
             raise
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
