@@ -22,6 +22,7 @@ from typing import Any
 
 from hedgectl.domain.types import BookLevel, OrderBook, Quote
 from hedgectl.errors import BadResponse, ConfigError, HedgectlError, RateLimited, SymbolNotListed, Unavailable
+from hedgectl.venues.transport_errors import describe_transport, scrub
 
 SETTLE_ASSETS = ("USDT", "USDC")
 # The simulator's venues as ccxt names them, and how each client's REST bases are pointed at the simulator.
@@ -151,13 +152,9 @@ class CcxtPublic:
         except (ccxt_async.RateLimitExceeded, ccxt_async.DDoSProtection) as exc:
             raise RateLimited(self.name, _first_line(exc)) from exc
         except ccxt_async.NetworkError as exc:
-            from hedgectl.venues.transport_errors import describe_transport, scrub
-
-            raise Unavailable(self.name, f"{describe_transport(exc)}: {scrub(_first_line(exc))}") from exc
+            raise Unavailable(self.name, f"{describe_transport(exc)}: {_first_line(exc)}") from exc
         except ccxt_async.BaseError as exc:
-            from hedgectl.venues.transport_errors import scrub
-
-            raise BadResponse(self.name, scrub(_first_line(exc))) from exc
+            raise BadResponse(self.name, _first_line(exc)) from exc
         except HedgectlError:
             raise
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
@@ -190,5 +187,6 @@ def _dec(value: Any, what: str) -> Decimal | None:
 
 
 def _first_line(exc: BaseException) -> str:
+    """The exception's first line, without URL query strings (public data carries no keys; still, never a query)."""
     text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
+    return scrub(text[0] if text else type(exc).__name__)[:200]
