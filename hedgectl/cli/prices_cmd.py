@@ -11,7 +11,7 @@ import typer
 from hedgectl.cli import output
 from hedgectl.cli.common import require_listed, run_command
 from hedgectl.cli.session import Session
-from hedgectl.domain.funding_rates import funding_rate_of
+from hedgectl.domain.funding_rates import PairCarry, funding_rate_of
 from hedgectl.domain.types import Quote
 
 _BPS = Decimal("0.01")
@@ -92,6 +92,7 @@ def _document(mode: str, snap: dict[str, Any]) -> dict[str, Any]:
             }
         )
     cross = snap["cross"]
+    carry = _best_carry(snap["rows"])
     return {
         "ok": all(r.quote for r in snap["rows"]),
         "mode": mode,
@@ -100,7 +101,22 @@ def _document(mode: str, snap: dict[str, Any]) -> dict[str, Any]:
         "best_cross_spread": None
         if cross is None
         else {"buy": cross.buy_venue, "sell": cross.sell_venue, "bps": cross.bps.quantize(_BPS)},
+        "best_funding_spread": None
+        if carry is None
+        else {
+            "long": carry.long.venue,
+            "short": carry.short.venue,
+            "per_hour": carry.per_hour,
+            "apr_pct": carry.apr_pct.quantize(_BPS),
+        },
     }
+
+
+def _best_carry(rows: list[Any]) -> PairCarry | None:
+    """The pair whose funding pays most per hour: long where longs pay least, short where shorts get most."""
+    rates = [r for r in (funding_rate_of(row.quote) for row in rows if row.quote is not None) if r is not None]
+    pairs = [PairCarry(long=a, short=b) for a in rates for b in rates if a.venue != b.venue]
+    return max(pairs, key=lambda p: p.per_hour, default=None)
 
 
 def _price_table(mode: str, snap: dict[str, Any]) -> Any:
@@ -134,6 +150,9 @@ def _price_table(mode: str, snap: dict[str, Any]) -> Any:
     title = f"{snap['symbol']} prices ({mode} mode)"
     if cross is not None:
         title += f" - best cross spread: buy {cross.buy_venue} / sell {cross.sell_venue} {cross.bps.quantize(_BPS)} bps"
+    carry = _best_carry(snap["rows"])
+    if carry is not None:
+        title += f"; best funding spread: long {carry.long.venue} / short {carry.short.venue} {carry.apr_pct:.2f}% APR"
     return render.make_table(
         title,
         ["venue", "bid", "ask", "mid", "spread bps", "mark", "funding", "every", "per hour", "APR", "next funding in",

@@ -27,6 +27,11 @@ def test_prices_normalises_an_hourly_and_an_eight_hourly_rate(sim: Sim) -> None:
         assert Decimal(venues[name]["funding_apr_pct"]) == Decimal("10.95")
     assert Decimal(venues["aster"]["funding_rate_per_hour"]) == Decimal("-0.000025")
     assert Decimal(venues["aster"]["funding_apr_pct"]) == Decimal("-21.90")
+    # Long where longs are paid (Aster, -0.0025 %/h), short on either 0.00125 %/h venue: 0.00375 %/h, 32.85 % APR.
+    best = json.loads(proc.stdout)["best_funding_spread"]
+    assert best["long"] == "aster"
+    assert best["short"] in ("binance", "backpack")
+    assert (Decimal(best["per_hour"]), Decimal(best["apr_pct"])) == (Decimal("0.0000375"), Decimal("32.85"))
 
 
 def test_prices_table_shows_interval_per_hour_and_apr(sim: Sim) -> None:
