@@ -83,3 +83,11 @@ async def test_the_accounts_own_fee_tier_is_used_where_the_adapter_reads_it_even
     assert (listing.taker_fee_rate, listing.fee_source) == (D("0.0002"), "account")
     published = await AdapterSource(FakeVenue("binance", price=D(100)), account_fees=True).read(("ASTER", "USDT"), 5)  # type: ignore[arg-type]
     assert (published.taker_fee_rate, published.fee_source) == (D("0.0005"), "default")
+
+
+async def test_a_symbol_listed_on_fewer_than_two_venues_says_so() -> None:
+    result = await scan([FakeSource("a"), FakeSource("b")], ScanConfig(symbols=("BTC", "NOPE")), lambda: NOW)
+    assert len(result.opportunities) == 2
+    assert [(u.base, u.reason) for u in result.unranked] == [
+        ("NOPE", "listed on fewer than two venues (none of the venues read)")
+    ]

@@ -206,7 +206,11 @@ async def scan(sources: Sequence[Source], config: ScanConfig, now: Callable[[], 
                     result.unranked.append(Unranked(base, long.venue, short.venue, outcome, long.settle, short.settle))
                 else:
                     priced.append(outcome)
-        for venue, why in sorted(failures.get(base, {}).items()):
+        failed_here = failures.get(base, {})
+        if len({item.venue for item in here}) < 2 and not failed_here:
+            where = ", ".join(sorted({item.venue for item in here})) or "none of the venues read"
+            result.unranked.append(Unranked(base, "-", "-", f"listed on fewer than two venues ({where})"))
+        for venue, why in sorted(failed_here.items()):
             for other in here:
                 result.unranked.append(Unranked(base, venue, other.venue, why, short_settle=other.settle))
                 result.unranked.append(Unranked(base, other.venue, venue, why, long_settle=other.settle))
