@@ -398,6 +398,10 @@ class _RichReporter:
 def _render_summary(result: Any) -> None:
     from hedgectl.cli import render
 
+    if result.plan is None and result.checks:  # a refused plan: what each check found, the refusing one included
+        render.line("checks before entry:")
+        for check in result.checks:
+            render.line(f"  {check.describe()}")
     if result.pnl:
         rows = [[v, result.pnl_asset(v), p.gross, p.fees, p.funding, p.net] for v, p in result.pnl.items()]
         total = result.total

@@ -67,3 +67,15 @@ def test_the_plan_shows_every_check(sim: Sim) -> None:
         "funding: 0.00 bps, no limit, warn only (--max-funding-cost-bps): ok - neither venue settles funding within "
         "the hold" in proc.stdout
     )
+
+
+def test_a_refused_plan_still_shows_every_check_on_screen(sim: Sim) -> None:
+    _funding_in(sim, "binance", "0.001", 600)
+    _funding_in(sim, "okx", "0.0001", 4 * 3600)
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "3600", "--max-funding-cost-bps", "5", "--yes")
+    assert proc.returncode == 1, proc.stderr
+    assert "checks before entry:" in proc.stdout
+    assert "funding: 10.00 bps, limit 5.00 bps (--max-funding-cost-bps): REFUSED" in proc.stdout
+    assert "cross_spread: " in proc.stdout
+    assert "above --max-funding-cost-bps 5" in proc.stderr
+    assert sim.requests("create_order") == []
