@@ -40,6 +40,10 @@ _OPTIONS: dict[str, dict[str, Any]] = {
     "aster": {"defaultType": "swap", "builderFee": False},
 }
 _INTERVAL = re.compile(r"^(\d+)([mh])$")
+# Venues whose funding-rate reply carries no interval but whose `fundingInfo` does: Binance USDⓈ-M lists only
+# the symbols whose interval differs from its documented 8 h (so an unlisted one is 8 h by the venue's own rule),
+# Aster lists every symbol. Our adapters read them the same way.
+_FUNDING_INFO_DEFAULT: dict[str, timedelta] = {"binanceusdm": timedelta(hours=8), "aster": timedelta(hours=8)}
 
 
 def exchange_ids() -> list[str]:
@@ -81,6 +85,7 @@ class CcxtPublic:
             prefix, keys = SIMULATED[exchange_id]
             self._ex.urls["api"] = {key: f"{sim_url}/{prefix}{path}" for key, path in keys.items()}
         self._markets: dict[tuple[str, str], PublicMarket] | None = None
+        self._intervals: dict[str, timedelta] | None = None  # fundingInfo, read once
 
     async def markets(self) -> dict[tuple[str, str], PublicMarket]:
         """Active linear perpetuals settled in USDT or USDC, keyed by (base, settle asset)."""
@@ -116,8 +121,22 @@ class CcxtPublic:
             mark=mark,
             funding_rate=_dec(raw.get("fundingRate"), "fundingRate"),
             next_funding_at=None if not next_ms else datetime.fromtimestamp(int(next_ms) / 1000, tz=UTC),
-            funding_interval=_interval(raw),
+            funding_interval=_interval(raw) or await self._listed_interval(market.symbol),
         )
+
+    async def _listed_interval(self, symbol: str) -> timedelta | None:
+        """The symbol's interval from the venue's fundingInfo (ccxt's fetch_funding_intervals), where it has one."""
+        default = _FUNDING_INFO_DEFAULT.get(self.exchange_id)
+        if default is None:
+            return None
+        if self._intervals is None:
+            rows = await self._call(self._ex.fetch_funding_intervals())
+            self._intervals = {
+                str(sym): interval
+                for sym, row in rows.items()
+                if isinstance(row, dict) and (interval := _interval({"interval": row.get("interval")})) is not None
+            }
+        return self._intervals.get(symbol, default)
 
     async def book(self, market: PublicMarket, depth: int) -> OrderBook:
         """Order book levels in base units (ccxt gives contracts where the venue trades contracts)."""

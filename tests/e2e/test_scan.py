@@ -227,9 +227,9 @@ def test_a_venue_down_marks_its_rows_and_the_rest_is_ranked(market: Sim) -> None
 
 
 def test_the_ccxt_path_reads_the_simulated_venues_with_the_same_figures(market: Sim) -> None:
-    code, doc, err = _scan("binance", "ccxt:okx", "ccxt:backpack")
+    code, doc, err = _scan("ccxt:binanceusdm", "ccxt:okx", "ccxt:backpack")
     assert code == 0, err
-    raws = {"binance": raw_binance(market), "ccxt:okx": raw_okx(market), "ccxt:backpack": raw_backpack(market)}
+    raws = {"ccxt:binanceusdm": raw_binance(market), "ccxt:okx": raw_okx(market), "ccxt:backpack": raw_backpack(market)}
     as_of = datetime.fromisoformat(doc["as_of"])
     got = {(o["long"], o["short"]): o for o in doc["opportunities"]}
     assert len(got) == 6
@@ -237,8 +237,9 @@ def test_the_ccxt_path_reads_the_simulated_venues_with_the_same_figures(market: 
         want = expected_pair(raws[long], raws[short], as_of)
         for name in FIGURES:
             assert Decimal(o[name]) == want[name], (long, short, name)
-    assert got[("ccxt:okx", "binance")]["long_funding"]["interval_s"] == 8 * 3600  # from the two funding times
-    assert got[("ccxt:backpack", "binance")]["long_settle"] == "USDC"
+    assert got[("ccxt:okx", "ccxt:binanceusdm")]["long_funding"]["interval_s"] == 8 * 3600  # next - this time
+    assert got[("ccxt:binanceusdm", "ccxt:okx")]["long_funding"]["interval_s"] == 8 * 3600  # fundingInfo's rule
+    assert got[("ccxt:backpack", "ccxt:okx")]["long_settle"] == "USDC"
 
 
 @pytest.mark.parametrize(
@@ -292,3 +293,11 @@ def test_watch_refreshes_with_a_timestamp_until_interrupted(market: Sim) -> None
     assert second > first
     assert all(len(doc["opportunities"]) == 2 for doc in lines)
     assert proc.returncode == 0
+
+
+def test_ccxt_reads_asters_own_interval_from_its_funding_info(sim: Sim) -> None:
+    proc = hedgectl("scan", "--symbols", "ASTER", "--venues", "ccxt:aster,backpack", "--json")
+    assert proc.returncode == 0, proc.stderr
+    pair = next(o for o in json.loads(proc.stdout)["opportunities"] if o["long"] == "ccxt:aster")
+    assert pair["long_funding"]["interval_s"] == 4 * 3600  # Aster settles ASTER every 4 h
+    assert pair["short_funding"]["interval_s"] == 3600
