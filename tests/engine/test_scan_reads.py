@@ -32,12 +32,13 @@ class FakeSource:
         await asyncio.sleep(self.delay_s)
         if self.fail:
             raise Unavailable(self.name, "connection refused")
+        base = key[0]
         quote = Quote(
-            self.name, "BTC", D(99), D(101), funding_rate=self.rate, funding_interval=timedelta(hours=8),
+            self.name, base, D(99), D(101), funding_rate=self.rate, funding_interval=timedelta(hours=8),
             next_funding_at=NOW + timedelta(hours=1),
         )  # fmt: skip
-        book = OrderBook(self.name, "BTC", (BookLevel(D(99), D(100)),), (BookLevel(D(101), D(100)),))
-        return Listing(self.name, "BTC", "USDT", quote, book, D("0.0005"), "default")
+        book = OrderBook(self.name, base, (BookLevel(D(99), D(100)),), (BookLevel(D(101), D(100)),))
+        return Listing(self.name, base, "USDT", quote, book, D("0.0005"), "default")
 
     async def close(self) -> None:
         self.closed = True
@@ -91,3 +92,31 @@ async def test_a_symbol_listed_on_fewer_than_two_venues_says_so() -> None:
     assert [(u.base, u.reason) for u in result.unranked] == [
         ("NOPE", "listed on fewer than two venues (none of the venues read)")
     ]
+
+
+async def test_reads_are_concurrent_but_never_more_than_the_limit_per_venue() -> None:
+    class Counting(FakeSource):
+        in_flight = peak = 0
+
+        async def listed(self) -> dict[tuple[str, str], Any]:
+            return {(base, "USDT"): None for base in ("BTC", "ETH", "SOL", "XRP", "DOGE", "ADA")}
+
+        async def read(self, key: tuple[str, str], depth: int) -> Listing:
+            type(self).in_flight += 1
+            type(self).peak = max(type(self).peak, type(self).in_flight)
+            try:
+                await asyncio.sleep(0.01)
+                return await super().read(key, depth)
+            finally:
+                type(self).in_flight -= 1
+
+    class A(Counting):
+        pass
+
+    class B(Counting):
+        pass
+
+    config = ScanConfig(concurrency=2, rate_per_s=1000)
+    result = await asyncio.wait_for(scan([A("a"), B("b")], config, lambda: NOW), timeout=10)
+    assert len(result.opportunities) == 12
+    assert A.peak == B.peak == 2  # both venues read side by side, each at most two at a time
