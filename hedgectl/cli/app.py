@@ -23,6 +23,7 @@ from hedgectl.cli import (
     history_cmd,
     positions_cmd,
     prices_cmd,
+    report_cmd,
     sim_cmd,
 )
 from hedgectl.cli.session import GlobalOptions
@@ -71,6 +72,7 @@ app.command("bootstrap", help=bootstrap_cmd.HELP)(bootstrap_cmd.bootstrap)
 app.command("flatten", help=flatten_cmd.HELP)(flatten_cmd.flatten)
 app.add_typer(bp_aster_cmd.bp_aster_app, name="bp-aster")
 app.add_typer(history_cmd.history_app, name="history")
+app.command("report", help=report_cmd.HELP)(report_cmd.report)
 app.add_typer(sim_cmd.sim_app, name="sim")
 
 _verbose = False
