@@ -22,7 +22,9 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-INSTALL_HINT = "Chromium not found: `apt-get install -y chromium` (Debian's package) runs this test; .ci/run installs it"
+INSTALL_HINT = (
+    "Chromium not found: `apt-get install -y chromium` (Debian's package) runs this test; .ci/run installs it"
+)
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -64,8 +66,14 @@ def load_page(path: Path, *, screenshot: Path | None = None, width: int = 1280) 
     exe = chromium()
     with tempfile.TemporaryDirectory(prefix="hedgectl-chromium-") as profile:
         proc = subprocess.Popen(
-            [exe, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", f"--window-size={width},900"]
-            + ["about:blank"],
+            [
+                exe,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                "--remote-debugging-port=0",
+                f"--window-size={width},900",
+                "about:blank",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -166,7 +174,11 @@ async def _drive(port: int, path: Path, screenshot: Path | None, width: int) -> 
             if screenshot is not None:
                 height = await session.evaluate("document.documentElement.scrollHeight")
                 await session.call(
-                    "Emulation.setDeviceMetricsOverride", width=width, height=int(height), deviceScaleFactor=1, mobile=False
+                    "Emulation.setDeviceMetricsOverride",
+                    width=width,
+                    height=int(height),
+                    deviceScaleFactor=1,
+                    mobile=False,
                 )
                 shot = await session.call("Page.captureScreenshot", format="png")
                 screenshot.write_bytes(base64.b64decode(shot["data"]))

@@ -27,7 +27,9 @@ def embedded_data(page: str) -> dict[str, Any]:
 def figures(page: str) -> dict[str, list[dict[str, Any]]]:
     """Figure name -> the figures of that name, in page order."""
     out: dict[str, list[dict[str, Any]]] = {}
-    pattern = r'<script type="application/json" class="hedgectl-figure" data-div="[^"]+" data-name="([^"]+)">(.*?)</script>'
+    pattern = (
+        r'<script type="application/json" class="hedgectl-figure" data-div="[^"]+" data-name="([^"]+)">(.*?)</script>'
+    )
     for name, text in re.findall(pattern, page, re.S):
         out.setdefault(html.unescape(name), []).append(json.loads(text))
     return out
