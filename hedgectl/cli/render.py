@@ -135,3 +135,76 @@ def make_table(title: str | None, columns: Sequence[str], rows: Rows, *, right: 
     for row in rows:
         t.add_row(*(fmt(c) for c in row))
     return t
+
+
+class TrailChart:
+    """A value over the last `window_s` seconds as a small block chart, in constant memory.
+
+    The window is cut into `width` columns; each keeps the last value added in its time slot (so a thousand
+    updates a second cost what one does). With `carry`, an empty column repeats the one before it (a running
+    total, such as PnL); without, it stays blank (samples, such as each hedge's basis)."""
+
+    BLOCKS = "▁▂▃▄▅▆▇█"
+
+    def __init__(
+        self, label: str, unit: str, *, window_s: float, width: int = 48, height: int = 2, carry: bool = True
+    ) -> None:
+        self.label, self.unit, self.carry = label, unit, carry
+        self.window_s, self.width, self.height = window_s, width, height
+        self._slot_s = window_s / width
+        self._slots: dict[int, float] = {}
+        self._before: float | None = None  # the last value that left the window (what a carried chart starts at)
+
+    def add(self, at_s: float, value: float) -> None:
+        """Record `value` at `at_s` (any monotonic clock, in seconds)."""
+        self._slots[int(at_s // self._slot_s)] = value
+        if len(self._slots) > 2 * self.width:
+            self._trim(max(self._slots))
+
+    def _trim(self, newest: int) -> None:
+        for slot in sorted(self._slots):
+            if slot > newest - self.width:
+                break
+            self._before = self._slots.pop(slot)
+
+    def columns(self, now_s: float) -> list[float | None]:
+        """The value of each column, oldest first, for the window ending at `now_s`."""
+        newest = int(now_s // self._slot_s)
+        self._trim(newest)
+        last = self._before if self.carry else None
+        out: list[float | None] = []
+        for slot in range(newest - self.width + 1, newest + 1):
+            value = self._slots.get(slot)
+            if value is None and self.carry:
+                value = last
+            out.append(value)
+            last = value if value is not None else last
+        return out
+
+    def render(self, now_s: float) -> Group:
+        """A title line (last value, range, window) over `height` rows of blocks rising from the window's min."""
+        columns = self.columns(now_s)
+        known = [v for v in columns if v is not None]
+        minutes = f"{self.window_s / 60:g} min"
+        if not known:
+            return Group(Text(f"{self.label} (last {minutes}): no data yet", style="dim"))
+        low, high, last = min(known), max(known), known[-1]
+        steps = self.height * len(self.BLOCKS)
+        rows = []
+        for row in range(self.height - 1, -1, -1):
+            cells = []
+            for value in columns:
+                if value is None:
+                    cells.append(" ")
+                    continue
+                level = 1 + round((value - low) / (high - low) * (steps - 1)) if high > low else steps // 2
+                fill = min(len(self.BLOCKS), level - row * len(self.BLOCKS))
+                cells.append(self.BLOCKS[fill - 1] if fill > 0 else " ")
+            rows.append(Text("".join(cells), style="green" if last >= 0 else "red"))
+        title = Text(f"{self.label} (last {minutes}): {last:+.4f} {self.unit}  [{low:+.4f} .. {high:+.4f}]")
+        return Group(title, *rows)
+
+
+def stack(*renderables: Any) -> Group:
+    """Renderables one under the other (charts above a live table)."""
+    return Group(*renderables)

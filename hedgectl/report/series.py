@@ -22,17 +22,11 @@ from typing import Any
 
 from hedgectl.domain.pnl import REPORT_ASSET, USDT_PER_UNIT, conversion_note
 from hedgectl.domain.types import FundingPayment, Side
+from hedgectl.engine.maker_taker_stats import cost_per_10k
 from hedgectl.journal import Journal, OrderRow, RunRow
 
 _ZERO = Decimal(0)
 LOOP_COMMANDS = ("bp-aster loop",)
-
-
-def cost_per_10k(net: Decimal, volume: Decimal) -> Decimal | None:
-    """What a run cost (a loss is a positive cost) per 10,000 of volume, to 4 places; None before any volume."""
-    if volume <= 0:
-        return None
-    return (-net / volume * 10_000).quantize(Decimal("0.0001"))
 
 
 @dataclass
