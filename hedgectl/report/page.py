@@ -10,7 +10,6 @@ test loads the page with the network refused and checks that nothing was request
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
 
 from hedgectl.report.charts import Figure, cumulative_figure, run_figures
@@ -33,10 +32,6 @@ document.querySelectorAll("script.hedgectl-figure").forEach(function (el) {
   Plotly.newPlot(el.dataset.div, fig.data, fig.layout, {displaylogo: false, displayModeBar: false, responsive: true});
 });
 """
-
-
-def _script_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":")).replace("</", "<\\/")
 
 
 def _e(value: Any) -> str:
@@ -66,7 +61,7 @@ class _Figures:
         div_id = f"fig-{self.count}-{name}"
         return (
             f'<div><div id="{div_id}"></div><script type="application/json" class="hedgectl-figure" '
-            f'data-div="{div_id}" data-name="{html.escape(name)}">{_script_json(figure)}</script></div>'
+            f'data-div="{div_id}" data-name="{html.escape(name)}">{embedded(figure)}</script></div>'
         )
 
 

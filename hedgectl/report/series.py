@@ -386,6 +386,7 @@ def build_report(journal: Journal, runs: list[RunRow], now: datetime) -> Report:
     return Report(runs=[build_run(journal, run) for run in runs], generated_at=now)
 
 
-def embedded(document: dict[str, Any]) -> str:
-    """The document as the HTML embeds it: JSON that cannot close its <script> element."""
-    return json.dumps(document, separators=(",", ":")).replace("</", "<\\/")
+def embedded(document: Any) -> str:
+    """JSON as a page embeds it in a <script> element: no "<" at all (JSON's escape for it reads back the same),
+    so no text from the journal can close the element or open another."""
+    return json.dumps(document, separators=(",", ":")).replace("<", "\\u003c")

@@ -133,3 +133,18 @@ def test_an_empty_journal_has_nothing_to_report(capsys: pytest.CaptureFixture[st
     code, _, err = run_main(["report"], capsys)
     assert code == 2
     assert "nothing to report" in err
+
+
+def test_plotly_is_imported_only_to_write_a_page() -> None:
+    code = (
+        "import sys\n"
+        "from hedgectl.cli.app import main\n"
+        "for args in (['--help'], ['report', '--help']):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('HEAVY:' + ','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('plotly', 'narwhals'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "HEAVY:"
