@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -138,11 +139,14 @@ def make_table(title: str | None, columns: Sequence[str], rows: Rows, *, right: 
 
 
 class TrailChart:
-    """A value over the last `window_s` seconds as a small block chart, in constant memory.
+    """A value over the last `window_s` seconds (or since its first point, while that is shorter) as a small
+    block chart, in constant memory.
 
-    The window is cut into `width` columns; each keeps the last value added in its time slot (so a thousand
-    updates a second cost what one does). With `carry`, an empty column repeats the one before it (a running
-    total, such as PnL); without, it stays blank (samples, such as each hedge's basis)."""
+    A point closer to the one before than a quarter of a column (of the span so far, at least 1 s) replaces it,
+    and points older than the window are dropped: a thousand updates a second cost what one does, and the chart
+    holds at most about 4 x width x (1 + ln window_s) points. With `carry`, a column without
+    a point repeats the one before it (a running total, such as PnL); without, it stays blank (samples, such as
+    each hedge's basis)."""
 
     BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -151,43 +155,51 @@ class TrailChart:
     ) -> None:
         self.label, self.unit, self.carry = label, unit, carry
         self.window_s, self.width, self.height = window_s, width, height
-        self._slot_s = window_s / width
-        self._slots: dict[int, float] = {}
-        self._before: float | None = None  # the last value that left the window (what a carried chart starts at)
+        self._points: deque[tuple[float, float]] = deque()
+        self._before: float | None = None  # the last value that left the window (where a carried chart starts)
 
     def add(self, at_s: float, value: float) -> None:
-        """Record `value` at `at_s` (any monotonic clock, in seconds)."""
-        self._slots[int(at_s // self._slot_s)] = value
-        if len(self._slots) > 2 * self.width:
-            self._trim(max(self._slots))
+        """Record `value` at `at_s` (any monotonic clock, in seconds; never earlier than the last point)."""
+        if len(self._points) > 1:  # the first point stays: the span is measured from it
+            span = min(self.window_s, max(1.0, at_s - self._points[0][0]))
+            if at_s - self._points[-1][0] < span / self.width / 4:
+                self._points.pop()
+        self._points.append((at_s, value))
+        self._trim(at_s)
 
-    def _trim(self, newest: int) -> None:
-        for slot in sorted(self._slots):
-            if slot > newest - self.width:
-                break
-            self._before = self._slots.pop(slot)
+    def _trim(self, now_s: float) -> None:
+        while self._points and self._points[0][0] < now_s - self.window_s:
+            self._before = self._points.popleft()[1]
+
+    def span_s(self, now_s: float) -> float:
+        """What the chart spans at `now_s`: the window, or less while the first point is more recent."""
+        self._trim(now_s)
+        if self._before is not None or not self._points:
+            return self.window_s
+        return min(self.window_s, max(1.0, now_s - self._points[0][0]))
 
     def columns(self, now_s: float) -> list[float | None]:
-        """The value of each column, oldest first, for the window ending at `now_s`."""
-        newest = int(now_s // self._slot_s)
-        self._trim(newest)
-        last = self._before if self.carry else None
-        out: list[float | None] = []
-        for slot in range(newest - self.width + 1, newest + 1):
-            value = self._slots.get(slot)
-            if value is None and self.carry:
-                value = last
-            out.append(value)
-            last = value if value is not None else last
+        """The value of each column, oldest first: the last point in its slice of the span ending at `now_s`."""
+        span = self.span_s(now_s)
+        start, slot = now_s - span, span / self.width
+        out: list[float | None] = [None] * self.width
+        for at, value in self._points:
+            out[min(self.width - 1, max(0, int((at - start) / slot)))] = value
+        if self.carry:
+            last: float | None = self._before
+            for i, column in enumerate(out):
+                last = column if column is not None else last
+                out[i] = last
         return out
 
     def render(self, now_s: float) -> Group:
-        """A title line (last value, range, window) over `height` rows of blocks rising from the window's min."""
+        """A title line (last value, range, span) over `height` rows of blocks rising from the span's min."""
         columns = self.columns(now_s)
+        span = self.span_s(now_s)
         known = [v for v in columns if v is not None]
-        minutes = f"{self.window_s / 60:g} min"
+        since = f"{span / 60:.0f} min" if span >= 120 else f"{span:.0f} s"
         if not known:
-            return Group(Text(f"{self.label} (last {minutes}): no data yet", style="dim"))
+            return Group(Text(f"{self.label} (last {since}): no data yet", style="dim"))
         low, high, last = min(known), max(known), known[-1]
         steps = self.height * len(self.BLOCKS)
         rows = []
@@ -201,7 +213,7 @@ class TrailChart:
                 fill = min(len(self.BLOCKS), level - row * len(self.BLOCKS))
                 cells.append(self.BLOCKS[fill - 1] if fill > 0 else " ")
             rows.append(Text("".join(cells), style="green" if last >= 0 else "red"))
-        title = Text(f"{self.label} (last {minutes}): {last:+.4f} {self.unit}  [{low:+.4f} .. {high:+.4f}]")
+        title = Text(f"{self.label} (last {since}): {last:+.4f} {self.unit}  [{low:+.4f} .. {high:+.4f}]")
         return Group(title, *rows)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -54,12 +55,22 @@ def test_an_empty_chart_says_so() -> None:
     assert "no data yet" in _text(TrailChart("basis", "bps", window_s=60).render(0.0))
 
 
+def test_a_young_run_spreads_over_the_width_and_an_old_one_slides_with_the_window() -> None:
+    chart = TrailChart("net PnL", "USDT", window_s=900, width=10, height=1)
+    for second in range(0, 31, 3):
+        chart.add(second, float(second))
+    assert chart.span_s(30) == 30  # since the first point, not 15 minutes of mostly nothing
+    assert chart.columns(30) == [0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 21.0, 24.0, 30.0]
+    assert chart.span_s(2000) == 900
+    assert chart.columns(2000) == [30.0] * 10  # the window moved past every point: the last value carries
+
+
 @given(st.lists(st.tuples(st.floats(0, 1e6), st.floats(-1e6, 1e6)), max_size=500))
 def test_memory_stays_bounded_and_every_column_is_a_value_seen(points: list[tuple[float, float]]) -> None:
     chart = TrailChart("x", "u", window_s=60, width=12)
     for at, value in sorted(points):
         chart.add(at, value)
-    assert len(chart._slots) <= 2 * chart.width
+    assert len(chart._points) <= 4 * chart.width * (1 + math.log(chart.window_s)) + 2
     now = max((at for at, _ in points), default=0.0)
     seen = {value for _, value in points}
     assert all(v is None or v in seen for v in chart.columns(now))
@@ -108,6 +119,15 @@ def test_the_live_view_charts_pnl_and_each_hedges_basis_above_the_stats(terminal
     view = _text(reporter.view((stats.snapshot(), None)), width=120)
     reporter.close()
 
-    assert "basis aster - backpack (last 15 min): +5.0000 bps" in view
-    assert "net PnL (last 15 min): -0.0066 USDT" in view
-    assert view.index("net PnL (last 15 min)") < view.index("bp-aster loop stats")
+    assert "basis aster - backpack (last 60 s): +5.0000 bps" in view
+    assert "net PnL (last 60 s): -0.0066 USDT" in view
+    assert view.index("net PnL (last 60 s)") < view.index("bp-aster loop stats")
+
+
+def test_a_thousand_updates_a_second_for_an_hour_stay_a_few_hundred_points() -> None:
+    chart = TrailChart("net PnL", "USDT", window_s=900, width=48)
+    for ms in range(0, 3_600_000, 1):
+        if ms % 7 == 0:  # about 140 updates a second
+            chart.add(ms / 1000, float(ms % 1000))
+    assert len(chart._points) <= 4 * 48 * (1 + math.log(900)) + 2
+    assert chart.span_s(3600) == 900
