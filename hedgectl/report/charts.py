@@ -34,6 +34,24 @@ def _layout(title: str, **extra: Any) -> dict[str, Any]:
     return {**_BASE_LAYOUT, "title": {"text": title, "x": 0}, **extra}
 
 
+def funding_lines(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """A dotted vertical line at each funding settlement of the run."""
+    return [
+        {
+            "type": "line",
+            "xref": "x",
+            "yref": "paper",
+            "x0": utc(m["at"]),
+            "x1": utc(m["at"]),
+            "y0": 0,
+            "y1": 1,
+            "line": {"color": COLORS["funding"], "dash": "dot", "width": 1},
+        }
+        for m in run["markers"]
+        if m["kind"] == "funding"
+    ]
+
+
 def pnl_figure(run: dict[str, Any]) -> Figure:
     """Net PnL over time and its parts (price PnL, fees as a cost, funding); funding settlements marked."""
     points = run["pnl"]
@@ -51,25 +69,11 @@ def pnl_figure(run: dict[str, Any]) -> Figure:
         }
         for key, name in parts
     ]
-    shapes = [
-        {
-            "type": "line",
-            "xref": "x",
-            "yref": "paper",
-            "x0": utc(m["at"]),
-            "x1": utc(m["at"]),
-            "y0": 0,
-            "y1": 1,
-            "line": {"color": COLORS["funding"], "dash": "dot", "width": 1},
-        }
-        for m in run["markers"]
-        if m["kind"] == "funding"
-    ]
     return {
         "data": data,
         "layout": _layout(
             f"PnL over time ({run['asset']})",
-            shapes=shapes,
+            shapes=funding_lines(run),
             yaxis={"title": {"text": run["asset"]}, "zeroline": True},
         ),
     }
@@ -159,6 +163,7 @@ def volume_figure(run: dict[str, Any]) -> Figure:
         ],
         "layout": _layout(
             "Volume and cost per 10k over time",
+            shapes=funding_lines(run),
             yaxis={"title": {"text": run["asset"]}},
             yaxis2={"title": {"text": "cost per 10k"}, "overlaying": "y", "side": "right"},
         ),

@@ -47,11 +47,13 @@ def test_every_figure_is_a_valid_plotly_figure(tmp_path: Path) -> None:
     assert names == ["pnl", "prices", "volume", "reaction", "pnl", "prices", "latency"]
 
 
-def test_a_funding_settlement_is_marked_on_the_pnl_curve(tmp_path: Path) -> None:
+def test_a_funding_settlement_is_marked_on_the_pnl_and_volume_charts(tmp_path: Path) -> None:
     loop = _document(tmp_path)["runs"][0]
     (payment,) = loop["funding"]
-    figure = dict(run_figures(loop))["pnl"]
-    assert [shape["x0"] for shape in figure["layout"]["shapes"]] == [utc(payment["at"])]
+    figures = dict(run_figures(loop))
+    for name in ("pnl", "volume"):
+        assert [shape["x0"] for shape in figures[name]["layout"]["shapes"]] == [utc(payment["at"])]
+    figure = figures["pnl"]
     funding_trace = next(t for t in figure["data"] if t["name"] == "funding")
     assert funding_trace["y"][-1] == -0.0012
 
