@@ -1,6 +1,6 @@
 """python -m bench: every performance figure, measured against the simulator, as one table.
 
-Options: --quick (fewer repetitions), --only NAME[,NAME] (startup, bootstrap, interrupt, flatten, journal,
+Options: --quick (fewer repetitions), --only NAME[,NAME] (startup, bootstrap, interrupt, flatten, journal, report,
 plus the stream/loop figures when their modules are present).
 """
 
@@ -24,6 +24,7 @@ BENCHES: dict[str, tuple[str, int, int]] = {
     "flatten": ("bench.flatten_latency", 8, 3),
     "journal": ("bench.journal_write", 2000, 500),
     "rss": ("bench.loop_memory", 1000, 200),
+    "report": ("bench.report_build", 3, 1),
 }
 
 
