@@ -28,7 +28,7 @@ from hedgectl.venues.config import (
     VenueConfig,
     okx_rest_url,
 )
-from hedgectl.venues.host_guard import is_loopback
+from hedgectl.venues.kit.host_guard import is_loopback
 from hedgectl.venues.read_only import read_only
 
 if TYPE_CHECKING:

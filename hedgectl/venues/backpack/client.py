@@ -36,11 +36,11 @@ from hedgectl.errors import (
 from hedgectl.venues.backpack import auth
 from hedgectl.venues.backpack.parse import decode_json, parse_error, parse_server_time
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.host_guard import ensure_allowed
-from hedgectl.venues.rate_limit import RateLimiter
-from hedgectl.venues.retry import retry_read
-from hedgectl.venues.time_offset import TimeOffset
-from hedgectl.venues.transport_errors import describe_transport
+from hedgectl.venues.kit.host_guard import ensure_allowed
+from hedgectl.venues.kit.rate_limit import RateLimiter
+from hedgectl.venues.kit.retry import retry_read
+from hedgectl.venues.kit.time_offset import TimeOffset
+from hedgectl.venues.kit.transport import describe_transport
 
 VENUE = "backpack"
 Sleep = Callable[[float], Awaitable[None]]

@@ -29,10 +29,10 @@ from hedgectl.errors import AuthError, BadResponse, ConfigError
 from hedgectl.venues.backpack import auth
 from hedgectl.venues.backpack.parse import ORDER_STATUSES
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.host_guard import ensure_allowed, is_loopback
+from hedgectl.venues.kit.host_guard import ensure_allowed, is_loopback
+from hedgectl.venues.kit.time_offset import TimeOffset
 from hedgectl.venues.kit.wire import WireReader, is_none, to_number
 from hedgectl.venues.streams import EventSource, OrderEvent
-from hedgectl.venues.time_offset import TimeOffset
 
 VENUE = "backpack"
 LIVE_WS_URL = "wss://ws.backpack.exchange"

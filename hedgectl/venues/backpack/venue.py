@@ -44,7 +44,7 @@ from hedgectl.venues.backpack.auth import KeyFormatError, check_keypair
 from hedgectl.venues.backpack.client import BackpackClient
 from hedgectl.venues.base import PreparedOrder, WireRequest
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.host_guard import origin
+from hedgectl.venues.kit.host_guard import origin
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
 
 if TYPE_CHECKING:
