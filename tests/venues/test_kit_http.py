@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from decimal import Decimal
 
 import httpx
@@ -133,3 +135,14 @@ async def test_an_order_takes_an_order_token_too() -> None:
     assert seam.order_rate._tokens < 1  # the one order token is spent
     await seam.acquire()  # a read does not touch the order bucket
     await seam.close()
+
+
+@pytest.mark.parametrize("module", ["hedgectl.venues.kit.http", "hedgectl.venues.backpack.venue"])
+def test_the_seam_and_a_native_adapter_load_neither_aiohttp_nor_ccxt(module: str) -> None:
+    code = (
+        "import sys, importlib\n"
+        f"importlib.import_module({module!r})\n"
+        "print('HEAVY:' + ','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'ccxt'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "HEAVY:"

@@ -21,16 +21,22 @@ import asyncio
 import re
 import socket
 import ssl
+import sys
 from collections.abc import Iterator
 from enum import Enum
 
-import aiohttp
 import httpx
 
 from hedgectl.errors import AmbiguousOrderState, BadResponse, Unavailable, VenueError
 
 MIN_SECRET_LEN = 6  # shorter values are refused by the settings; masking them would mangle ordinary text
 _QUERY = re.compile(r"(https?://[^\s?#]+)[?#]\S*")
+
+
+def _aiohttp(name: str) -> tuple[type[BaseException], ...]:
+    # An aiohttp exception exists only once aiohttp is imported (by ccxt): the native clients never pay for it.
+    module = sys.modules.get("aiohttp")
+    return (getattr(module, name),) if module is not None else ()
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:
@@ -58,7 +64,7 @@ def describe_transport(exc: BaseException, host: str | None = None) -> str:
     for e in chain:
         if isinstance(e, ssl.SSLCertVerificationError):
             return f"TLS certificate not accepted{on} ({e.verify_message or e.reason})"
-        if isinstance(e, ssl.SSLError | aiohttp.ClientSSLError):
+        if isinstance(e, (ssl.SSLError, *_aiohttp("ClientSSLError"))):
             return f"TLS handshake failed{on} ({getattr(e, 'reason', None) or type(e).__name__})"
     for e in chain:
         if isinstance(e, ConnectionRefusedError):
@@ -69,9 +75,9 @@ def describe_transport(exc: BaseException, host: str | None = None) -> str:
             return f"timed out connecting{on}"
         if isinstance(e, httpx.PoolTimeout):
             return "timed out waiting for a free connection"
-        if isinstance(e, httpx.TimeoutException | aiohttp.ServerTimeoutError | asyncio.TimeoutError | TimeoutError):
+        if isinstance(e, (httpx.TimeoutException, *_aiohttp("ServerTimeoutError"), asyncio.TimeoutError, TimeoutError)):
             return "timed out waiting for the reply"
-        if isinstance(e, aiohttp.ServerDisconnectedError | httpx.RemoteProtocolError):
+        if isinstance(e, (*_aiohttp("ServerDisconnectedError"), httpx.RemoteProtocolError)):
             return "the server closed the connection without a reply"
     for e in chain:
         if isinstance(e, OSError) and e.strerror:
