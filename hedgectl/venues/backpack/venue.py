@@ -63,7 +63,7 @@ WINDOW_MARGIN_S = 0.5
 RECONCILE_DELAY_S = 0.25
 RECONCILE_MAX_DELAY_S = 1.0
 # Lookups after the window has expired, so that failed lookups near its end still leave a conclusive one.
-RECONCILE_EXTRA_LOOKUPS = 4
+RECONCILE_EXTRA_LOOKUPS = 2
 HISTORY_SCAN_LIMIT = 100
 
 
