@@ -178,17 +178,26 @@ def test_okx_host_is_restricted_to_okx_own_domains(monkeypatch: pytest.MonkeyPat
         load_settings()
 
 
-def test_no_module_of_the_venue_layer_imports_the_simulator_even_lazily() -> None:
+def _imports_under(package: str, forbidden: str) -> list[str]:
+    """Every import statement (top level or inside a function) in `package` that names `forbidden` or below."""
     import ast
+    import importlib
     from pathlib import Path
 
-    import hedgectl.venues
-
+    root = Path(importlib.import_module(package).__file__ or "").parent
     offenders = []
-    for path in Path(hedgectl.venues.__file__).parent.rglob("*.py"):
+    for path in sorted(root.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[:2] == ["hedgectl", "sim"]]
-    assert offenders == []
+            offenders += [f"{path.relative_to(root)}: {n}" for n in names if f"{n}.".startswith(f"{forbidden}.")]
+    return offenders
+
+
+def test_no_module_of_the_venue_layer_imports_the_simulator_even_lazily() -> None:
+    assert _imports_under("hedgectl.venues", "hedgectl.sim") == []
+
+
+def test_the_simulator_never_imports_venue_code() -> None:
+    assert _imports_under("hedgectl.sim", "hedgectl.venues") == []
