@@ -140,7 +140,7 @@ def bootstrap(
                 if not result.flat and result.final is not None:
                     render.error(f"EXPOSURE REMAINS: {result.final.describe_exposure()} - run `hedgectl flatten --all`")
             else:
-                _render_summary(result)
+                _render_summary(result, sent=bool(session.journal.orders(session.run_id)))
             return code
         finally:
             interrupts.uninstall()
@@ -368,7 +368,8 @@ class _RichReporter:
             self._live = None
 
 
-def _render_summary(result: Any) -> None:
+def _render_summary(result: Any, *, sent: bool) -> None:
+    """The outcome; `sent`: the journal holds an order of this run (else no order ever left the process)."""
     from hedgectl.cli import render
 
     if result.pnl:
@@ -398,7 +399,9 @@ def _render_summary(result: Any) -> None:
     if not result.flat and result.final is not None:
         render.error(f"EXPOSURE REMAINS: {result.final.describe_exposure()} - run `hedgectl flatten --all`")
     elif result.interrupted:
-        render.line("interrupted: both venues are flat", style="yellow")
+        render.line("interrupted: both venues are flat" if sent else "interrupted: no order was sent", style="yellow")
+    elif result.error and not sent:
+        render.error(f"hedge cycle failed before any order was sent: {result.error}")
     elif result.error:
         render.error(f"hedge cycle failed, both venues flat: {result.error}")
     else:

@@ -202,3 +202,12 @@ def test_a_third_sigint_with_a_leg_open_ends_the_run_as_aborted_until_a_flatten_
     assert sim.all_flat()
     again = hedgectl("history", "--json")
     assert "did not finish" not in again.stderr
+
+
+def test_an_unreachable_venue_fails_saying_no_order_was_sent_never_that_it_is_flat(sim: Sim) -> None:
+    sim.fault(venue="okx", op="any", kind="disconnect", count=1000)
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "1", "--yes")
+    assert proc.returncode == 1, proc.stderr
+    assert "failed before any order was sent" in proc.stderr
+    assert "flat" not in proc.stderr  # okx could not be read: nothing may claim it is flat
+    assert sim.requests("create_order") == []
