@@ -29,18 +29,8 @@ def test_paper_mode_refuses_a_simulator_off_loopback(monkeypatch: pytest.MonkeyP
 
 def test_testnet_uses_only_test_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEDGECTL_MODE", "testnet")
-    for name in (
-        "BINANCE_API_KEY",
-        "BINANCE_API_SECRET",
-        "OKX_API_KEY",
-        "OKX_API_SECRET",
-        "OKX_PASSPHRASE",
-        "ASTER_USER",
-        "ASTER_SIGNER",
-        "ASTER_PRIVATE_KEY",
-        "BACKPACK_API_KEY",
-        "BACKPACK_API_SECRET",
-    ):
+    for name in ("BINANCE_API_KEY", "BINANCE_API_SECRET", "OKX_API_KEY", "OKX_API_SECRET", "OKX_PASSPHRASE",
+                 "ASTER_USER", "ASTER_SIGNER", "ASTER_PRIVATE_KEY", "BACKPACK_API_KEY", "BACKPACK_API_SECRET"):
         monkeypatch.setenv(name, "x" * 40)  # placeholders long enough to pass as keys
     registry = Registry(load_settings())
     assert registry.configured() == ["binance", "okx", "aster"]
@@ -108,10 +98,8 @@ def test_okx_host_picks_the_regional_domain_for_rest_streams_and_the_host_guard(
         venue.check_request(signed["url"], signed["headers"])  # the regional host passes the guard
         assert signed["url"].startswith(rest + "/api/v5/")
         with pytest.raises(ConfigError):
-            venue.check_request(
-                "https://www.okx.com/api/v5/public/time" if word != "www" else "https://eea.okx.com/api/v5/public/time",
-                signed["headers"],
-            )
+            venue.check_request("https://www.okx.com/api/v5/public/time" if word != "www" else
+                                "https://eea.okx.com/api/v5/public/time", signed["headers"])
 
 
 @pytest.mark.parametrize("bad", ["us", "okx.com.evil.example", "app", "https://eea.okx.com"])
