@@ -65,6 +65,26 @@ class Session:
     def mode(self) -> str:
         return self.registry.mode.value
 
+    def open_per_journal(self) -> str | None:
+        """What the run's journal says may be open: None if nothing (no order, or every leg filled and closed)."""
+        from hedgectl.journal import journal_exposure
+
+        orders = self.journal.orders(self.run_id)
+        if not orders:
+            return None
+        exposure = journal_exposure(orders)
+        if exposure is None:
+            return "positions may remain open (an order's outcome is not known yet)"
+        if not exposure:
+            return None
+        return "open per the journal: " + ", ".join(f"{k} {q:+f}" for k, q in sorted(exposure.items()))
+
+    def record_abort(self, exit_code: int, message: str) -> None:
+        """End the run in the journal as the third Ctrl+C leaves it: `aborted` while something may be open (exit
+        3: the next command warns and `flatten --all` recovers it), `interrupted` when nothing is (exit 130)."""
+        status = "aborted" if exit_code == 3 else "interrupted"
+        self.journal.end_run(self.run_id, status=status, exit_code=exit_code, error=message)
+
 
 def load(options: GlobalOptions) -> Settings:
     from hedgectl.cli import output
