@@ -1,6 +1,7 @@
 """python -m bench: every performance figure, measured against the simulator, as one table.
 
-Options: --quick (fewer repetitions), --only NAME[,NAME] (startup, bootstrap, interrupt, flatten, journal, report,
+Options: --quick (fewer repetitions), --only NAME[,NAME] (startup, kit, bootstrap, interrupt, flatten, journal,
+report,
 plus the stream/loop figures when their modules are present).
 """
 
@@ -18,6 +19,7 @@ from bench.figures import Figure, table
 # name -> (module, full repetitions, quick repetitions)
 BENCHES: dict[str, tuple[str, int, int]] = {
     "startup": ("bench.startup", 15, 5),
+    "kit": ("bench.venue_kit", 8, 2),
     "bootstrap": ("bench.bootstrap_latency", 30, 8),
     "hedge": ("bench.hedge_reaction", 50, 15),
     "interrupt": ("bench.interrupt_close", 10, 4),

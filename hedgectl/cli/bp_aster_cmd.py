@@ -147,7 +147,7 @@ async def _run(
         session.registry.ensure_usable(name)
     maker = session.registry.venue(config.maker_venue)
     taker = session.registry.venue(config.taker_venue)
-    interrupts = _interrupts(config, render.warn)
+    interrupts = _interrupts(config, render.warn, session)
     polling = PollingFeed(interrupts.stop, interval_s=config.poll_interval_s, on_error=render.warn)
     # Maker fills arrive on the venue's private order stream (polling only while it is down).
     feed: FillFeed = StreamFeed(interrupts.stop, fallback=polling, on_error=render.warn) if streams else polling
@@ -161,12 +161,16 @@ async def _run(
         checked = await preflight(maker, taker, config, max_notional=session.settings.max_notional_usdt)
         if interrupts.requested:
             return _interrupted_before_start(session, config, json_out=json_out)
-        reporter: _JsonReporter | _RichReporter = (
-            _JsonReporter() if json_out else _RichReporter(session.mode, config)
-        )
+        reporter: _JsonReporter | _RichReporter = _JsonReporter() if json_out else _RichReporter(session.mode, config)
         try:
             result = await run_loop(
-                maker, taker, Dispatcher(session.journal, session.run_id), config, reporter, interrupts, checked,
+                maker,
+                taker,
+                Dispatcher(session.journal, session.run_id),
+                config,
+                reporter,
+                interrupts,
+                checked,
                 feed=feed,
             )
         finally:
@@ -200,7 +204,7 @@ def _interrupted_before_start(session: Session, config: LoopConfig, *, json_out:
     return 130
 
 
-def _interrupts(config: LoopConfig, warn: Callable[[str], None]) -> Interrupts:
+def _interrupts(config: LoopConfig, warn: Callable[[str], None], session: Session) -> Interrupts:
     """Ctrl+C's messages say what this loop does on stop (--on-exit) and what pressing again does."""
     from hedgectl.engine.interrupts import Interrupts
     from hedgectl.engine.loop_config import OnExit
@@ -217,6 +221,8 @@ def _interrupts(config: LoopConfig, warn: Callable[[str], None]) -> Interrupts:
             "(Ctrl+C twice more aborts at once, and positions may then remain open)"
         ),
         doing=doing,
+        open_now=session.open_per_journal,
+        on_abort=session.record_abort,
     )
 
 
