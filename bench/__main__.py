@@ -1,8 +1,7 @@
 """python -m bench: every performance figure, measured against the simulator, as one table.
 
 Options: --quick (fewer repetitions), --only NAME[,NAME] (startup, kit, bootstrap, interrupt, flatten, journal,
-report,
-plus the stream/loop figures when their modules are present).
+report, plus the stream/loop figures when their modules are present).
 """
 
 from __future__ import annotations
