@@ -148,3 +148,16 @@ def test_plotly_is_imported_only_to_write_a_page() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_a_period_takes_every_run_in_it_even_one_without_orders(
+    two_runs: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_main(["report", "--since", "2000-01-01", "--until", "2999-01-01", "--out", "all.html"], capsys)
+    assert code == 0, err
+    page = Path("all.html").read_text()
+    runs = embedded_data(page)["runs"]
+    assert [r["run"]["command"] for r in runs] == ["bootstrap", "bootstrap", "positions"]
+    assert runs[2]["pnl"] == []
+    assert runs[2]["totals"]["net"] == "0"
+    assert "no fills and no funding recorded: nothing to chart." in page
