@@ -22,7 +22,7 @@ from typing import Any
 
 from hedgectl.domain.types import BookLevel, OrderBook, Quote
 from hedgectl.errors import BadResponse, ConfigError, HedgectlError, RateLimited, SymbolNotListed, Unavailable
-from hedgectl.venues.transport_errors import describe_transport, scrub
+from hedgectl.venues.kit.transport import describe_transport, scrub
 
 SETTLE_ASSETS = ("USDT", "USDC")
 # The simulator's venues as ccxt names them, and how each client's REST bases are pointed at the simulator.

@@ -21,8 +21,8 @@ from hedgectl.domain.types import Market
 from hedgectl.engine.scan.pairs import Listing, Opportunity, evaluate, rank
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import AccountFees, Venue
-from hedgectl.venues.rate_limit import RateLimiter
-from hedgectl.venues.transport_errors import exception_chain
+from hedgectl.venues.kit.rate_limit import RateLimiter
+from hedgectl.venues.kit.transport import exception_chain
 
 if TYPE_CHECKING:
     from hedgectl.venues.ccxt_public import CcxtPublic, PublicMarket
