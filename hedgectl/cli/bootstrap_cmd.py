@@ -50,6 +50,14 @@ def bootstrap(
     max_loss_pct: Annotated[
         Decimal, decimal_option("--max-loss-pct", help="Close early when the loss passes this % of notional.")
     ] = Decimal("0.2"),
+    max_funding_cost_bps: Annotated[
+        Decimal | None,
+        decimal_option(
+            "--max-funding-cost-bps",
+            help="Refuse when the hold crosses funding that costs the pair more than this (bps of notional, net); "
+            "default: warn only.",
+        ),
+    ] = None,
     streams: Annotated[
         bool, typer.Option("--streams/--no-streams", help="Take fills from the private order streams (else poll).")
     ] = True,
@@ -78,6 +86,7 @@ def bootstrap(
         "max_acceptable_loss_pct": _positive("--max-loss-pct", max_loss_pct),
         "long_venue": long_name,
         "short_venue": short_name,
+        "max_funding_cost_bps": max_funding_cost_bps,
     }
 
     async def body(session: Session) -> int:
@@ -96,7 +105,7 @@ def bootstrap(
         # KeyboardInterrupt past the summary (the final "interrupted: ..." line is always printed).
         # A third Ctrl+C exits 3 only while the journal shows something may be open (an order in flight or a
         # leg not closed), naming it.
-        interrupts = Interrupts(render.warn, open_now=lambda: _journal_open(session))
+        interrupts = Interrupts(render.warn, open_now=session.open_per_journal, on_abort=session.record_abort)
         interrupts.install()
         try:
             # Installed first: the market reads behind this check honour a signal too.
@@ -140,12 +149,12 @@ def bootstrap(
                 if not result.flat and result.final is not None:
                     render.error(f"EXPOSURE REMAINS: {result.final.describe_exposure()} - run `hedgectl flatten --all`")
             else:
-                _render_summary(result)
+                _render_summary(result, sent=bool(session.journal.orders(session.run_id)))
             return code
         finally:
             interrupts.uninstall()
 
-    args = {**{k: str(v) for k, v in config_args.items()}, "streams": str(streams)}
+    args = {**{k: str(v) for k, v in config_args.items() if v is not None}, "streams": str(streams)}
     # Live mode's typed confirmation is asked by the cycle, once the plan is made and shown (reads only, the
     # venues and their order streams warm) and right before the open: see run_hedge_cycle.
     run_command(ctx, "bootstrap", args, body, json_mode=json_out, live=live, yes=yes, confirm_in_body=True)
@@ -235,6 +244,7 @@ def _document(mode: str, result: Any) -> dict[str, Any]:
         "balances_before": {v: {b.asset: b.total for b in bs} for v, bs in result.balances_before.items()},
         "balances_after": {v: {b.asset: b.total for b in bs} for v, bs in result.balances_after.items()},
         "exposure_after": exposure,
+        "checks": [_check_doc(c) for c in result.checks],
         "closed_early": result.closed_early,
         "interrupted": result.interrupted,
         "warnings": result.warnings,
@@ -257,6 +267,20 @@ def _pnl_doc(result: Any, venue: str, pnl: Any) -> dict[str, Any]:
             for f in (funding.payments if funding is not None else [])
         ],
         "net": pnl.net,
+    }
+
+
+def _check_doc(check: Any) -> dict[str, Any]:
+    """One pre-entry check: its figure, threshold (None: warn only) and verdict."""
+    return {
+        "name": check.name,
+        "venue": check.venue,
+        "figure": None if check.figure is None else check.figure.quantize(Decimal("0.01")),
+        "threshold": check.threshold,
+        "unit": check.unit,
+        "set_by": check.flag,
+        "passed": check.passed,
+        "detail": check.detail,
     }
 
 
@@ -330,6 +354,9 @@ class _RichReporter:
             ],
             right=["bid", "ask", "expected price", "slippage bps", "free balance"],
         )
+        render.line("checks before entry:")
+        for check in plan.checks:
+            render.line(f"  {check.describe()}")
 
     def fills(self, title: str, legs: Any) -> None:
         from hedgectl.cli import render
@@ -382,9 +409,14 @@ class _RichReporter:
             self._live = None
 
 
-def _render_summary(result: Any) -> None:
+def _render_summary(result: Any, *, sent: bool) -> None:
+    """The outcome; `sent`: the journal holds an order of this run (else no order ever left the process)."""
     from hedgectl.cli import render
 
+    if result.plan is None and result.checks:  # a refused plan: what each check found, the refusing one included
+        render.line("checks before entry:")
+        for check in result.checks:
+            render.line(f"  {check.describe()}")
     if result.pnl:
         rows = [[v, result.pnl_asset(v), p.gross, p.fees, p.funding, p.net] for v, p in result.pnl.items()]
         total = result.total
@@ -420,23 +452,10 @@ def _render_summary(result: Any) -> None:
     if not result.flat and result.final is not None:
         render.error(f"EXPOSURE REMAINS: {result.final.describe_exposure()} - run `hedgectl flatten --all`")
     elif result.interrupted:
-        render.line("interrupted: both venues are flat", style="yellow")
+        render.line("interrupted: both venues are flat" if sent else "interrupted: no order was sent", style="yellow")
+    elif result.error and not sent:
+        render.error(f"hedge cycle failed before any order was sent: {result.error}")
     elif result.error:
         render.error(f"hedge cycle failed, both venues flat: {result.error}")
     else:
         render.line("HEDGE CYCLE COMPLETED: both legs opened, held, closed; both venues flat", style="bold green")
-
-
-def _journal_open(session: Session) -> str | None:
-    """What the run's journal says may be open: None if nothing (no order, or every leg filled and closed)."""
-    from hedgectl.journal import journal_exposure
-
-    orders = session.journal.orders(session.run_id)
-    if not orders:
-        return None
-    exposure = journal_exposure(orders)
-    if exposure is None:
-        return "positions may remain open (an order's outcome is not known yet)"
-    if not exposure:
-        return None
-    return "open per the journal: " + ", ".join(f"{k} {q:+f}" for k, q in sorted(exposure.items()))

@@ -68,7 +68,7 @@ def flatten(
                 raise UsageError("flatten not confirmed")
         # Ctrl+C or SIGTERM must not cut the kill switch short: it warns, the flatten finishes, then exit 130
         # (a third Ctrl+C aborts, exit 3). Installed after the confirmation, which needs Ctrl+C to abort it.
-        interrupts = Interrupts(render.warn)
+        interrupts = Interrupts(render.warn, on_abort=session.record_abort)
         interrupts.flattening = True
         if not dry_run:
             interrupts.install()
@@ -234,14 +234,11 @@ def _render(report: Any, labels: dict[tuple[str, str], list[str]], *, title: str
 
     rows = []
     for v in report.venues:
-        open_desc = (
-            ", ".join(
-                f"{p.symbol} {p.qty:+f}"
-                + (f" (run {', '.join(labels[(v.venue, p.symbol)])})" if (v.venue, p.symbol) in labels else "")
-                for p in v.positions_before
-            )
-            or ("flat" if v.positions_read else "unknown")
-        )
+        open_desc = ", ".join(
+            f"{p.symbol} {p.qty:+f}"
+            + (f" (run {', '.join(labels[(v.venue, p.symbol)])})" if (v.venue, p.symbol) in labels else "")
+            for p in v.positions_before
+        ) or ("flat" if v.positions_read else "unknown")
         done = []
         if v.cancelled:
             done.append(f"cancelled {len(v.cancelled)} order(s)")
