@@ -84,6 +84,7 @@ def history(
         period = journal.runs(None, since=start, until=end)
         fees = journal.fees_by_run([r.id for r in period])
         funding = journal.funding_by_run([r.id for r in period])
+        slippage = {r.id: _run_slippage(journal.events(r.id)) for r in period if r.command.startswith("bp-aster")}
     finally:
         journal.close()
     runs = period[:limit]
@@ -98,7 +99,7 @@ def history(
         "fees": total_fees,
         "funding": total_funding,
         "volume": volume,
-        "cost_per_10k": _cost_per_10k(total_fees, total_funding, volume),
+        "cost_per_10k": _cost_per_10k(total_fees, total_funding, volume, sum(slippage.values(), Decimal(0))),
     }
     if json_out:
         output.emit_document(
@@ -109,7 +110,10 @@ def history(
                         **_run_doc(r),
                         "fees": fees.get(r.id, {}),
                         "funding": funding.get(r.id, {}),
-                        "cost_per_10k": _cost_per_10k(fees.get(r.id, {}), funding.get(r.id, {}), _plain(r.volume)),
+                        "slippage": slippage.get(r.id),
+                        "cost_per_10k": _cost_per_10k(
+                            fees.get(r.id, {}), funding.get(r.id, {}), _plain(r.volume), slippage.get(r.id)
+                        ),
                     }
                     for r in runs
                 ],
@@ -130,7 +134,7 @@ def history(
             _fees_text(fees.get(r.id, {})),
             _fees_text(funding.get(r.id, {})),
             _plain(r.volume),
-            _cost_text(_cost_per_10k(fees.get(r.id, {}), funding.get(r.id, {}), _plain(r.volume))),
+            _cost_text(_cost_per_10k(fees.get(r.id, {}), funding.get(r.id, {}), _plain(r.volume), slippage.get(r.id))),
         ]
         for r in runs
     ]
@@ -182,11 +186,10 @@ def _sum_per_asset(per_run: Any) -> dict[str, Any]:
     return total
 
 
-def _cost_per_10k(fees: dict[str, Any], funding: dict[str, Any], volume: Any) -> Any:
-    """(fees + funding paid - funding received) / volume x 10,000, in USDT (USDC at par; see domain.pnl).
-
-    The journal keeps no maker prices for a bootstrap, so no slippage term here; the loop's own summary
-    adds the taker's slippage against the maker price (README, "Cost per 10k")."""
+def _cost_per_10k(fees: dict[str, Any], funding: dict[str, Any], volume: Any, slippage: Any = None) -> Any:
+    """(fees + funding paid - funding received + the taker's slippage) / volume x 10,000, in USDT (USDC at par;
+    see domain.pnl). The slippage is the loop's, from its journaled hedges; a bootstrap has no maker price, so
+    none (README, "Cost per 10k")."""
     from decimal import Decimal
 
     from hedgectl.domain.pnl import cost_per_10k, sum_in_report_asset
@@ -198,8 +201,16 @@ def _cost_per_10k(fees: dict[str, Any], funding: dict[str, Any], volume: Any) ->
         funding_total = sum_in_report_asset((Decimal(v), a) for a, v in funding.items())
     except ValueError:  # an asset without a stated rate: no figure rather than a wrong one
         return None
-    cost = cost_per_10k(fee_total, funding_total, Decimal(0), Decimal(volume))
+    cost = cost_per_10k(fee_total, funding_total, slippage or Decimal(0), Decimal(volume))
     return None if cost is None else cost.quantize(Decimal("0.01"))
+
+
+def _run_slippage(events: list[dict[str, Any]]) -> Any:
+    """What a loop's hedges paid against the maker's price, from its journaled `loop.hedge` events."""
+    from decimal import Decimal
+
+    hedges = [e["data"] for e in events if e["kind"] == "loop.hedge"]
+    return sum((Decimal(str(h["slippage"])) for h in hedges if h.get("slippage") is not None), Decimal(0))
 
 
 def _cost_text(cost: Any) -> str | None:

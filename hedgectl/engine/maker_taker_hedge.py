@@ -132,8 +132,9 @@ class Hedger:
         placed = await send_order(self.ctx, self.ctx.taker, side, qty, intent="hedge", reduce_only=reduces)
         order = placed.order
         self.book.hedged += order.filled_qty
+        slippage = None
         if order.filled_qty and order.avg_price is not None and self.maker_price is not None:
-            self.ctx.stats.add_slippage(side, order.filled_qty, order.avg_price, self.maker_price)
+            slippage = self.ctx.stats.add_slippage(side, order.filled_qty, order.avg_price, self.maker_price)
         reaction_ms = None
         if seen_ns is not None:
             reaction_ms = max(0.0, (placed.sent_ns - seen_ns) / 1e6)
@@ -149,6 +150,8 @@ class Hedger:
             "status": order.status,
             "reaction_ms": None if reaction_ms is None else round(reaction_ms, 3),
             "unhedged": self.book.unhedged,
+            "maker_price": self.maker_price,
+            "slippage": slippage,  # paid against the maker's price (taker's asset); history sums it per run
         }
 
     async def settle(self) -> None:

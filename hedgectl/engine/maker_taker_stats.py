@@ -154,10 +154,12 @@ class LoopStats:
     funding_unknown: set[str] = field(default_factory=set)
     slippage: Decimal = _ZERO
 
-    def add_slippage(self, taker_side: Side, qty: Decimal, taker_price: Decimal, maker_price: Decimal) -> None:
+    def add_slippage(self, taker_side: Side, qty: Decimal, taker_price: Decimal, maker_price: Decimal) -> Decimal:
         """A hedge of `qty` at `taker_price` against maker fills at `maker_price`: what the taker paid more
-        (a buy above, a sell below the maker's price; negative when it did better)."""
-        self.slippage += taker_side.sign * (taker_price - maker_price) * qty
+        (a buy above, a sell below the maker's price; negative when it did better). Returns that amount."""
+        paid = taker_side.sign * (taker_price - maker_price) * qty
+        self.slippage += paid
+        return paid
 
     def set_funding(self, venue: str, net: Decimal | None) -> None:
         """The venue's funding for the run so far (None: it could not be read this time)."""

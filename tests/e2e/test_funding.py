@@ -117,6 +117,14 @@ def test_a_loop_across_two_settlements_reports_funding_per_venue(sim: Sim, isola
     cost = (fees - D(stats["funding"]) + D(stats["slippage"])) / volume * 10_000
     assert D(stats["cost_per_10k"]) == cost.quantize(D("0.0001"))
     assert set(stats["cost_per_10k_by_venue"]) == {"backpack", "aster"}
+    # history has the same figure for the run, from the journal: fees, funding and the hedges' slippage.
+    [run] = [r for r in json.loads(hedgectl("history", "--json").stdout)["runs"] if r["command"].startswith("bp-aster")]
+    assert D(run["slippage"]) == D(stats["slippage"])
+    assert {a: D(v) for a, v in run["funding"].items()} == {
+        "USDC": funding_paid(state, "backpack"),
+        "USDT": funding_paid(state, "aster"),
+    }
+    assert abs(D(run["cost_per_10k"]) - D(stats["cost_per_10k"])) <= D("0.01")
 
 
 def test_positions_shows_funding_on_a_position_left_open_against_the_run_that_opened_it(
