@@ -1,0 +1,1 @@
+"""OKX v5 USDT-margined swaps, native: auth (signing), client (raw endpoints), parse (wire -> domain), venue, stream."""

@@ -1,0 +1,350 @@
+"""OKX v5 raw REST client: one method per endpoint, wire dicts in and out, errors mapped once (codes.py).
+
+Every request passes one seam (`_prepare` then `_exchange`): rate-limit token, host guard (and, in demo
+trading, the `x-simulated-trading: 1` header on every request), server-time offset, signature, the
+httpx.Request itself; then one HTTP exchange. Reads go through `retry_read`. Writes never do: a write whose
+outcome is unknown (timeout after the request left, a dropped connection, HTTP 5xx, 50004/50026) raises
+AmbiguousOrderState, and the adapter looks the order up by client order id.
+
+An order can be prepared ahead (`prepare_order_post`, everything but the socket write) and sent alone
+(`send_order_post`: httpx's `send`), so both legs of a hedge are signed before either leaves. A refused
+timestamp (50102, 50112) proves the order was not taken: the offset is measured again and the same body is
+signed anew and sent once more - never a resend of a request whose outcome is unknown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from hedgectl.domain.types import Mode
+from hedgectl.errors import AmbiguousOrderState, BadResponse, ConfigError, Unavailable
+from hedgectl.venues.config import TESTNET_HEADERS, VenueConfig
+from hedgectl.venues.host_guard import ensure_allowed
+from hedgectl.venues.okx import auth
+from hedgectl.venues.okx.auth import OkxKeys
+from hedgectl.venues.okx.codes import Meaning, meaning, okx_error
+from hedgectl.venues.okx.parse import parse_server_time_ms
+from hedgectl.venues.rate_limit import RateLimiter
+from hedgectl.venues.retry import Sleep, retry_read
+from hedgectl.venues.time_offset import TimeOffset
+from hedgectl.venues.transport_errors import describe_transport
+
+VENUE = "okx"
+API = "/api/v5"
+Params = Mapping[str, str]
+Body = Mapping[str, Any]
+
+
+class Kind(StrEnum):
+    """How a failed request is classified: a read can be retried; a write's outcome may be unknown."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCall:
+    """One request, built and signed but not sent, with what it takes to sign it again (after a clock refusal)."""
+
+    method: str
+    path: str  # below /api/v5
+    params: Params | Body | None  # the query of a GET, the JSON body of a POST
+    signed: bool
+    kind: Kind
+    order: bool
+    http: httpx.Request
+
+
+class _ClockRejected(Exception):
+    """50102/50112: the venue refused our timestamp before acting; sign again with a fresh offset."""
+
+    def __init__(self, code: str, msg: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.msg = msg
+
+
+def _text(value: Any) -> str:
+    return " ".join(str(value).split())[:200] if value not in (None, "") else ""
+
+
+def reply_error(payload: Any, http_status: int) -> tuple[str | None, str]:
+    """(code, message) of a refusal: the first row's sCode/sMsg when one failed, else the top-level code/msg."""
+    if not isinstance(payload, Mapping):
+        return None, ""
+    rows = payload.get("data")
+    for row in rows if isinstance(rows, list) else []:
+        if isinstance(row, Mapping) and str(row.get("sCode", "0")) not in ("", "0"):
+            return str(row["sCode"]), _text(row.get("sMsg"))
+    code = payload.get("code")
+    code_text = None if code is None else str(code)
+    if code_text in (None, "0") and http_status < 400:
+        return None, _text(payload.get("msg"))
+    return code_text, _text(payload.get("msg"))
+
+
+def decode_response(response: httpx.Response, kind: Kind) -> Any:
+    """Return the JSON of a successful reply; raise the mapped error for anything else.
+
+    A write is successful only when its rows' sCode says so too (OKX may answer code "0" around a failed row).
+    """
+    status = response.status_code
+    try:
+        payload = json.loads(response.content, parse_float=Decimal)  # no figure passes through a float
+    except (ValueError, UnicodeDecodeError):
+        payload = None
+    code, msg = reply_error(payload, status)
+    if meaning(code) is Meaning.CLOCK:
+        raise _ClockRejected(code or "", msg)
+    if code is not None or status >= 400:
+        raise okx_error(code, msg, http_status=status, write=kind is Kind.WRITE)
+    if not isinstance(payload, Mapping):
+        content_type = response.headers.get("content-type", "no content type").split(";")[0]
+        what = "an empty reply" if not response.content else f"a non-JSON reply ({content_type})"
+        raise BadResponse(VENUE, f"HTTP {status} with {what}")
+    return payload
+
+
+class OkxClient:
+    """OKX's REST endpoints over one keep-alive httpx.AsyncClient."""
+
+    def __init__(
+        self,
+        config: VenueConfig,
+        keys: OkxKeys | None,
+        *,
+        http: httpx.AsyncClient | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._config = config
+        self._keys = keys
+        self._base = config.base_url.rstrip("/")
+        # The simulator serves OKX under a path (`/okx`); OKX signs the path from `/api/v5` on.
+        self._base_path = urlsplit(self._base).path
+        self._timeout = httpx.Timeout(config.timeout_s)
+        self._http = http or httpx.AsyncClient(timeout=self._timeout, headers=config.headers)
+        self._sleep = sleep
+        self._offset = TimeOffset()
+        self._offset_measured = False
+        self._offset_lock = asyncio.Lock()
+        # OKX's limits are per endpoint per 2 s (20 on most public routes; place/cancel 60 per instrument).
+        self._reads = RateLimiter(rate_per_s=10, burst=20)
+        self._orders = RateLimiter(rate_per_s=30, burst=60)
+
+    def __repr__(self) -> str:
+        return f"OkxClient(base_url={self._base!r})"
+
+    @property
+    def has_keys(self) -> bool:
+        return self._keys is not None
+
+    @property
+    def offset_ms(self) -> int:
+        return self._offset.offset_ms
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    # --- public -------------------------------------------------------------------------------
+
+    async def get_time(self) -> Any:
+        """GET /api/v5/public/time"""
+        return await self._read("GET", "/public/time", {})
+
+    async def get_instruments(self) -> Any:
+        """GET /api/v5/public/instruments?instType=SWAP"""
+        return await self._read("GET", "/public/instruments", {"instType": "SWAP"})
+
+    async def get_ticker(self, inst_id: str) -> Any:
+        """GET /api/v5/market/ticker"""
+        return await self._read("GET", "/market/ticker", {"instId": inst_id})
+
+    async def get_funding_rate(self, inst_id: str) -> Any:
+        """GET /api/v5/public/funding-rate"""
+        return await self._read("GET", "/public/funding-rate", {"instId": inst_id})
+
+    async def get_mark_price(self, inst_id: str) -> Any:
+        """GET /api/v5/public/mark-price"""
+        return await self._read("GET", "/public/mark-price", {"instType": "SWAP", "instId": inst_id})
+
+    async def get_books(self, inst_id: str, depth: int) -> Any:
+        """GET /api/v5/market/books (at most 400 levels)"""
+        return await self._read("GET", "/market/books", {"instId": inst_id, "sz": str(min(depth, 400))})
+
+    # --- account ------------------------------------------------------------------------------
+
+    async def get_account_config(self, *, order_path: bool = False) -> Any:
+        """GET /api/v5/account/config (`order_path`: read before an order, so it spends an order token)."""
+        return await self._read("GET", "/account/config", {}, signed=True, order=order_path)
+
+    async def get_leverage_info(self, inst_id: str) -> Any:
+        """GET /api/v5/account/leverage-info (cross)"""
+        return await self._read("GET", "/account/leverage-info", {"instId": inst_id, "mgnMode": "cross"}, signed=True)
+
+    async def get_positions(self, inst_id: str | None = None) -> Any:
+        """GET /api/v5/account/positions?instType=SWAP"""
+        params = {"instType": "SWAP", **({"instId": inst_id} if inst_id else {})}
+        return await self._read("GET", "/account/positions", params, signed=True)
+
+    async def get_balance(self) -> Any:
+        """GET /api/v5/account/balance"""
+        return await self._read("GET", "/account/balance", {}, signed=True)
+
+    async def get_bills(self, params: Params, *, archive: bool = False) -> Any:
+        """GET /api/v5/account/bills (7 days) or /api/v5/account/bills-archive (3 months)"""
+        path = "/account/bills-archive" if archive else "/account/bills"
+        return await self._read("GET", path, params, signed=True)
+
+    # --- orders -------------------------------------------------------------------------------
+
+    async def prepare_order_post(self, body: Body) -> PreparedCall:
+        """Take the order token, sign and build POST /api/v5/trade/order; nothing is sent.
+
+        The signature carries a timestamp OKX accepts for about 30 s: send it at once, never keep it.
+        """
+        return await self._prepare("POST", "/trade/order", body, signed=True, kind=Kind.WRITE, order=True)
+
+    async def send_order_post(self, call: PreparedCall) -> Any:
+        """Send a prepared POST /api/v5/trade/order once (AmbiguousOrderState when the outcome is unknown)."""
+        return await self._complete(call)
+
+    async def get_order(self, ref: Params) -> Any:
+        """GET /api/v5/trade/order (instId + ordId or clOrdId)"""
+        return await self._read("GET", "/trade/order", ref, signed=True)
+
+    async def get_order_once(self, ref: Params) -> Any:
+        """GET /api/v5/trade/order without retries (the caller runs its own reconciliation loop)."""
+        return await self._request("GET", "/trade/order", ref, signed=True, kind=Kind.READ)
+
+    async def post_cancel_order(self, ref: Params) -> Any:
+        """POST /api/v5/trade/cancel-order (instId + ordId or clOrdId)"""
+        return await self._request("POST", "/trade/cancel-order", ref, signed=True, kind=Kind.WRITE, order=True)
+
+    async def get_orders_pending(self, params: Params) -> Any:
+        """GET /api/v5/trade/orders-pending (one page; `after` an ordId for the next)"""
+        return await self._read("GET", "/trade/orders-pending", params, signed=True)
+
+    async def get_fills_history(self, params: Params) -> Any:
+        """GET /api/v5/trade/fills-history"""
+        return await self._read("GET", "/trade/fills-history", params, signed=True)
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    async def _read(self, method: str, path: str, params: Params, *, signed: bool = False, order: bool = False) -> Any:
+        def call() -> Coroutine[Any, Any, Any]:
+            return self._request(method, path, params, signed=signed, kind=Kind.READ, order=order)
+
+        return await retry_read(call, sleep=self._sleep)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        params: Params | Body,
+        *,
+        signed: bool,
+        kind: Kind,
+        order: bool = False,
+    ) -> Any:
+        return await self._complete(await self._prepare(method, path, params, signed=signed, kind=kind, order=order))
+
+    async def _complete(self, call: PreparedCall) -> Any:
+        """Send a prepared call; after a refused timestamp, measure the offset, sign it anew and send it once more."""
+        try:
+            return await self._exchange(call)
+        except _ClockRejected:
+            await self._measure_offset(force=True)
+        again = await self._prepare(
+            call.method, call.path, call.params or {}, signed=call.signed, kind=call.kind, order=call.order
+        )
+        try:
+            return await self._exchange(again)
+        except _ClockRejected as exc:
+            raise okx_error(exc.code, exc.msg, write=call.kind is Kind.WRITE) from None
+
+    async def _prepare(
+        self,
+        method: str,
+        path: str,
+        params: Params | Body,
+        *,
+        signed: bool,
+        kind: Kind,
+        order: bool = False,
+    ) -> PreparedCall:
+        """Rate-limit token, clock offset, host guard, signature and the httpx.Request; nothing is sent."""
+        await (self._orders if order else self._reads).acquire()
+        if signed:
+            if self._keys is None:
+                raise ConfigError("okx: no API credentials configured")
+            await self._measure_offset(force=False)
+        body = ""
+        url = httpx.URL(self._base + API + path)
+        if method == "GET":
+            if params:
+                url = httpx.URL(f"{url}?{urlencode(list(params.items()))}")
+        elif params:
+            body = auth.encode_body(params)
+        ensure_allowed(str(url), self._config.base_url, venue=VENUE)
+        headers: dict[str, str] = {}
+        if signed and self._keys is not None:
+            request_path = url.raw_path.decode("ascii").removeprefix(self._base_path)
+            headers = auth.signed_headers(self._keys, method, request_path, body, self._offset.now_ms())
+        elif body:
+            headers["Content-Type"] = auth.JSON_CONTENT_TYPE
+        request = self._http.build_request(
+            method, url, content=body.encode() if body else None, headers=headers, timeout=self._timeout
+        )
+        self._check_demo_header(request)
+        return PreparedCall(method, path, params, signed, kind, order, request)
+
+    def _check_demo_header(self, request: httpx.Request) -> None:
+        """Refuse a demo-trading request that would go out without `x-simulated-trading: 1` (it would trade live)."""
+        if self._config.mode is not Mode.TESTNET:
+            return
+        for key, value in TESTNET_HEADERS.get(VENUE, {}).items():
+            if request.headers.get(key) != value:
+                raise ConfigError(f"okx: refusing a testnet request without the {key}: {value} header")
+
+    async def _exchange(self, call: PreparedCall) -> Any:
+        """One HTTP exchange of a prepared call, its reply decoded or its failure mapped."""
+        try:
+            response = await self._http.send(call.http)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # The request never left: nothing can have happened at the venue.
+            raise Unavailable(VENUE, f"cannot connect to {self._base}: {describe_transport(exc)}") from exc
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            what = f"no reply to {call.method} {API}{call.path} ({describe_transport(exc)})"
+            if call.kind is Kind.WRITE:
+                raise AmbiguousOrderState(VENUE, what) from exc
+            raise Unavailable(VENUE, what) from exc
+        except httpx.HTTPError as exc:
+            raise BadResponse(VENUE, f"unusable reply ({type(exc).__name__})") from exc
+        return decode_response(response, call.kind)
+
+    async def _measure_offset(self, *, force: bool) -> None:
+        if self._offset_measured and not force:
+            return
+        async with self._offset_lock:
+            if self._offset_measured and not force:
+                return
+
+            async def server_ms() -> int:
+                return parse_server_time_ms(await self.get_time())
+
+            await self._offset.measure(server_ms)
+            self._offset_measured = True
+
+    async def measure_offset(self) -> int:
+        """Re-measure the server-time offset now; return it in ms."""
+        await self._measure_offset(force=True)
+        return self._offset.offset_ms
