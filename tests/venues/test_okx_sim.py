@@ -21,8 +21,8 @@ from hedgectl.errors import InsufficientFunds, OrderRejected, RateLimited, Symbo
 from hedgectl.sim.credentials import all_credentials
 from hedgectl.sim.instruments import build_instruments
 from hedgectl.sim.server import Running
-from hedgectl.venues import time_offset
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.kit import time_offset
 from hedgectl.venues.okx import OkxVenue
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("name", ["okx"])]

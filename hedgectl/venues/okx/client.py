@@ -1,15 +1,16 @@
 """OKX v5 raw REST client: one method per endpoint, wire dicts in and out, errors mapped once (codes.py).
 
-Every request passes one seam (`_prepare` then `_exchange`): rate-limit token, host guard (and, in demo
-trading, the `x-simulated-trading: 1` header on every request), server-time offset, signature, the
-httpx.Request itself; then one HTTP exchange. Reads go through `retry_read`. Writes never do: a write whose
-outcome is unknown (timeout after the request left, a dropped connection, HTTP 5xx, 50004/50026) raises
-AmbiguousOrderState, and the adapter looks the order up by client order id.
+Every request passes the kit's one seam (`kit.http.HttpSeam`): rate-limit tokens (taken before signing),
+the host guard, the server-time offset, the httpx exception map. What stays here is OKX's: the signature
+over exactly the path, query and body that are sent, the demo-trading guard (`x-simulated-trading: 1` on
+every testnet request, or nothing leaves) and the reading of OKX's replies. Reads go through the kit's
+`retry_read`. Writes never do: a write whose outcome is unknown (timeout after the request left, a dropped
+connection, HTTP 5xx, 50004/50026) raises AmbiguousOrderState, and the adapter reconciles by client order id.
 
 An order can be prepared ahead (`prepare_order_post`, everything but the socket write) and sent alone
 (`send_order_post`: httpx's `send`), so both legs of a hedge are signed before either leaves. A refused
-timestamp (50102, 50112) proves the order was not taken: the offset is measured again and the same body is
-signed anew and sent once more - never a resend of a request whose outcome is unknown.
+timestamp (50102, 50112) proves the order was not taken: the seam re-measures the offset and the same body
+is signed anew and sent once more - never a resend of a request whose outcome is unknown.
 """
 
 from __future__ import annotations
@@ -19,36 +20,26 @@ import json
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 
 from hedgectl.domain.types import Mode
-from hedgectl.errors import AmbiguousOrderState, BadResponse, ConfigError, Unavailable
+from hedgectl.errors import BadResponse, ConfigError
 from hedgectl.venues.config import TESTNET_HEADERS, VenueConfig
-from hedgectl.venues.host_guard import ensure_allowed
+from hedgectl.venues.kit.http import HttpSeam
+from hedgectl.venues.kit.retry import Sleep, retry_read
+from hedgectl.venues.kit.transport import Kind
 from hedgectl.venues.okx import auth
 from hedgectl.venues.okx.auth import OkxKeys
 from hedgectl.venues.okx.codes import Meaning, meaning, okx_error
 from hedgectl.venues.okx.parse import parse_server_time_ms
-from hedgectl.venues.rate_limit import RateLimiter
-from hedgectl.venues.retry import Sleep, retry_read
-from hedgectl.venues.time_offset import TimeOffset
-from hedgectl.venues.transport_errors import describe_transport
 
 VENUE = "okx"
 API = "/api/v5"
 Params = Mapping[str, str]
 Body = Mapping[str, Any]
-
-
-class Kind(StrEnum):
-    """How a failed request is classified: a read can be retried; a write's outcome may be unknown."""
-
-    READ = "read"
-    WRITE = "write"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +53,6 @@ class PreparedCall:
     kind: Kind
     order: bool
     http: httpx.Request
-
-
-class _ClockRejected(Exception):
-    """50102/50112: the venue refused our timestamp before acting; sign again with a fresh offset."""
-
-    def __init__(self, code: str, msg: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.msg = msg
 
 
 def _text(value: Any) -> str:
@@ -92,19 +74,27 @@ def reply_error(payload: Any, http_status: int) -> tuple[str | None, str]:
     return code_text, _text(payload.get("msg"))
 
 
+def _payload(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content, parse_float=Decimal)  # no figure passes through a float
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def clock_refused(response: httpx.Response) -> bool:
+    """True for a refusal of our timestamp (50102, 50112): OKX did not act on the request."""
+    code, _ = reply_error(_payload(response), response.status_code)
+    return meaning(code) is Meaning.CLOCK
+
+
 def decode_response(response: httpx.Response, kind: Kind) -> Any:
     """Return the JSON of a successful reply; raise the mapped error for anything else.
 
     A write is successful only when its rows' sCode says so too (OKX may answer code "0" around a failed row).
     """
     status = response.status_code
-    try:
-        payload = json.loads(response.content, parse_float=Decimal)  # no figure passes through a float
-    except (ValueError, UnicodeDecodeError):
-        payload = None
+    payload = _payload(response)
     code, msg = reply_error(payload, status)
-    if meaning(code) is Meaning.CLOCK:
-        raise _ClockRejected(code or "", msg)
     if code is not None or status >= 400:
         raise okx_error(code, msg, http_status=status, write=kind is Kind.WRITE)
     if not isinstance(payload, Mapping):
@@ -115,33 +105,32 @@ def decode_response(response: httpx.Response, kind: Kind) -> Any:
 
 
 class OkxClient:
-    """OKX's REST endpoints over one keep-alive httpx.AsyncClient."""
+    """OKX's REST endpoints on the kit's HttpSeam (one keep-alive httpx client)."""
 
     def __init__(
         self,
         config: VenueConfig,
         keys: OkxKeys | None,
         *,
-        http: httpx.AsyncClient | None = None,
         sleep: Sleep = asyncio.sleep,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._config = config
         self._keys = keys
-        self._base = config.base_url.rstrip("/")
-        # The simulator serves OKX under a path (`/okx`); OKX signs the path from `/api/v5` on.
-        self._base_path = urlsplit(self._base).path
-        self._timeout = httpx.Timeout(config.timeout_s)
-        self._http = http or httpx.AsyncClient(timeout=self._timeout, headers=config.headers)
         self._sleep = sleep
-        self._offset = TimeOffset()
-        self._offset_measured = False
-        self._offset_lock = asyncio.Lock()
         # OKX's limits are per endpoint per 2 s (20 on most public routes; place/cancel 60 per instrument).
-        self._reads = RateLimiter(rate_per_s=10, burst=20)
-        self._orders = RateLimiter(rate_per_s=30, burst=60)
+        self._seam = HttpSeam(
+            config,
+            rate_per_s=10,
+            burst=20,
+            order_rate_per_s=30,
+            order_burst=60,
+            server_time_ms=self._server_time_ms,
+            transport=transport,
+        )
 
     def __repr__(self) -> str:
-        return f"OkxClient(base_url={self._base!r})"
+        return f"OkxClient(base_url={self._seam.base_url!r})"
 
     @property
     def has_keys(self) -> bool:
@@ -149,10 +138,10 @@ class OkxClient:
 
     @property
     def offset_ms(self) -> int:
-        return self._offset.offset_ms
+        return self._seam.offset.offset_ms
 
     async def close(self) -> None:
-        await self._http.aclose()
+        await self._seam.close()
 
     # --- public -------------------------------------------------------------------------------
 
@@ -239,6 +228,14 @@ class OkxClient:
 
     # --- plumbing -----------------------------------------------------------------------------
 
+    async def _server_time_ms(self) -> int:
+        """The seam's clock source: GET /api/v5/public/time, once (a failed measure fails the signed call)."""
+        return parse_server_time_ms(await self._request("GET", "/public/time", {}, signed=False, kind=Kind.READ))
+
+    async def measure_offset(self) -> int:
+        """Re-measure the server-time offset now; return it in ms."""
+        return await self._seam.measure_offset()
+
     async def _read(self, method: str, path: str, params: Params, *, signed: bool = False, order: bool = False) -> Any:
         def call() -> Coroutine[Any, Any, Any]:
             return self._request(method, path, params, signed=signed, kind=Kind.READ, order=order)
@@ -258,18 +255,20 @@ class OkxClient:
         return await self._complete(await self._prepare(method, path, params, signed=signed, kind=kind, order=order))
 
     async def _complete(self, call: PreparedCall) -> Any:
-        """Send a prepared call; after a refused timestamp, measure the offset, sign it anew and send it once more."""
-        try:
-            return await self._exchange(call)
-        except _ClockRejected:
-            await self._measure_offset(force=True)
-        again = await self._prepare(
-            call.method, call.path, call.params or {}, signed=call.signed, kind=call.kind, order=call.order
+        """Send a prepared call once; a refused timestamp is signed anew and sent once more (by the seam)."""
+        what = f"{call.method} {API}{call.path}"
+        if not call.signed:
+            return decode_response(await self._seam.exchange(call.http, call.kind, what), call.kind)
+
+        async def rebuild() -> httpx.Request:
+            params = call.params or {}
+            again = await self._prepare(call.method, call.path, params, signed=True, kind=call.kind, order=call.order)
+            return again.http
+
+        response = await self._seam.exchange_signed(
+            call.http, call.kind, rebuild=rebuild, clock_refused=clock_refused, what=what
         )
-        try:
-            return await self._exchange(again)
-        except _ClockRejected as exc:
-            raise okx_error(exc.code, exc.msg, write=call.kind is Kind.WRITE) from None
+        return decode_response(response, call.kind)
 
     async def _prepare(
         self,
@@ -281,29 +280,21 @@ class OkxClient:
         kind: Kind,
         order: bool = False,
     ) -> PreparedCall:
-        """Rate-limit token, clock offset, host guard, signature and the httpx.Request; nothing is sent."""
-        await (self._orders if order else self._reads).acquire()
-        if signed:
-            if self._keys is None:
-                raise ConfigError("okx: no API credentials configured")
-            await self._measure_offset(force=False)
-        body = ""
-        url = httpx.URL(self._base + API + path)
-        if method == "GET":
-            if params:
-                url = httpx.URL(f"{url}?{urlencode(list(params.items()))}")
-        elif params:
-            body = auth.encode_body(params)
-        ensure_allowed(str(url), self._config.base_url, venue=VENUE)
+        """Rate-limit tokens, clock offset, signature and the httpx.Request; nothing is sent."""
+        if signed and self._keys is None:
+            raise ConfigError("okx: no API credentials configured")
+        await self._seam.acquire(order=order)  # before signing: a wait for a token never eats into the 30 s
+        query = urlencode(list(params.items())) if method == "GET" and params else ""
+        body = auth.encode_body(params) if method != "GET" and params else ""
+        request_path = API + path + (f"?{query}" if query else "")
         headers: dict[str, str] = {}
         if signed and self._keys is not None:
-            request_path = url.raw_path.decode("ascii").removeprefix(self._base_path)
-            headers = auth.signed_headers(self._keys, method, request_path, body, self._offset.now_ms())
+            headers = auth.signed_headers(self._keys, method, request_path, body, await self._seam.now_ms())
         elif body:
             headers["Content-Type"] = auth.JSON_CONTENT_TYPE
-        request = self._http.build_request(
-            method, url, content=body.encode() if body else None, headers=headers, timeout=self._timeout
-        )
+        request = self._seam.build(method, API + path, query=query, body=body.encode() or None, headers=headers)
+        if not request.url.raw_path.decode("ascii").endswith(request_path):
+            raise ConfigError(f"okx: the request path changed after signing ({request_path})")
         self._check_demo_header(request)
         return PreparedCall(method, path, params, signed, kind, order, request)
 
@@ -314,37 +305,3 @@ class OkxClient:
         for key, value in TESTNET_HEADERS.get(VENUE, {}).items():
             if request.headers.get(key) != value:
                 raise ConfigError(f"okx: refusing a testnet request without the {key}: {value} header")
-
-    async def _exchange(self, call: PreparedCall) -> Any:
-        """One HTTP exchange of a prepared call, its reply decoded or its failure mapped."""
-        try:
-            response = await self._http.send(call.http)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            # The request never left: nothing can have happened at the venue.
-            raise Unavailable(VENUE, f"cannot connect to {self._base}: {describe_transport(exc)}") from exc
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            what = f"no reply to {call.method} {API}{call.path} ({describe_transport(exc)})"
-            if call.kind is Kind.WRITE:
-                raise AmbiguousOrderState(VENUE, what) from exc
-            raise Unavailable(VENUE, what) from exc
-        except httpx.HTTPError as exc:
-            raise BadResponse(VENUE, f"unusable reply ({type(exc).__name__})") from exc
-        return decode_response(response, call.kind)
-
-    async def _measure_offset(self, *, force: bool) -> None:
-        if self._offset_measured and not force:
-            return
-        async with self._offset_lock:
-            if self._offset_measured and not force:
-                return
-
-            async def server_ms() -> int:
-                return parse_server_time_ms(await self.get_time())
-
-            await self._offset.measure(server_ms)
-            self._offset_measured = True
-
-    async def measure_offset(self) -> int:
-        """Re-measure the server-time offset now; return it in ms."""
-        await self._measure_offset(force=True)
-        return self._offset.offset_ms

@@ -41,21 +41,21 @@ from hedgectl.errors import (
     OrderNotFound,
     OrderRejected,
     SymbolNotListed,
-    Unavailable,
     UsageError,
     VenueError,
 )
 from hedgectl.venues.base import REFERENCE_SYMBOL, PreparedOrder, WireRequest
 from hedgectl.venues.ccxt_wire import sum_fills
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.host_guard import origin
+from hedgectl.venues.kit.host_guard import origin
+from hedgectl.venues.kit.placement import ReconcilePlan, place
+from hedgectl.venues.kit.retry import Sleep
 from hedgectl.venues.kit.wire import WireReader
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
 from hedgectl.venues.okx import parse
 from hedgectl.venues.okx.auth import keys_from_config
 from hedgectl.venues.okx.client import OkxClient, PreparedCall
 from hedgectl.venues.okx.codes import POSITION_SIDE_REFUSAL
-from hedgectl.venues.retry import Sleep
 from hedgectl.venues.streams import OrderEvent
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ class OkxVenue:
         self,
         config: VenueConfig,
         *,
-        http: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         reconcile_delays_s: Sequence[float] = RECONCILE_DELAYS_S,
         clock: Clock | None = None,
@@ -89,10 +89,10 @@ class OkxVenue:
         self.mode = config.mode
         self.host = origin(config.base_url)
         self._config = config
-        self._client = OkxClient(config, keys_from_config(config), http=http, sleep=sleep)
+        self._client = OkxClient(config, keys_from_config(config), sleep=sleep, transport=transport)
         self._sleep = sleep
         self._clock = clock or SystemClock()
-        self._reconcile_delays_s = tuple(reconcile_delays_s) or (0.0,)
+        self._reconcile = ReconcilePlan(tuple(reconcile_delays_s) or (0.0,), sleep)
         self._markets: dict[str, Market] | None = None
         self._markets_from_cache = False
         self._broken: dict[str, str] = {}
@@ -202,50 +202,29 @@ class OkxVenue:
         return await (await self.prepare_order(request)).send()
 
     async def _send_order(self, market: Market, request: OrderRequest, call: PreparedCall) -> Order:
-        """Send the prepared POST once; parse its ack, or look the order up by client id if the outcome is unknown."""
-        try:
-            reply = await self._client.send_order_post(call)
-            return parse.parse_order_ack(parse.first(reply, "trade/order"), market, request)
-        except AmbiguousOrderState as exc:
-            return await self._reconcile(market, request.client_order_id, exc)
-        except BadResponse as exc:
-            # An unreadable reply says nothing about whether the order exists: look it up.
-            unknown = AmbiguousOrderState(VENUE, f"unreadable reply ({exc.reason})", code=exc.code)
-            return await self._reconcile(market, request.client_order_id, unknown)
-        except VenueError as exc:
-            if exc.code == POSITION_SIDE_REFUSAL:  # the account's mode changed since it was read
-                self._position_mode = None
-            raise
+        """Send the prepared POST once; parse its ack, or find the order by clOrdId if the outcome is unknown."""
 
-    async def _reconcile(self, market: Market, client_order_id: str, cause: AmbiguousOrderState) -> Order:
-        """Find out whether an order whose POST got no usable reply exists; never resend it."""
-        absent = False
-        ref = parse.order_ref(market, None, client_order_id)
-        for delay in self._reconcile_delays_s:
-            if delay:
-                await self._sleep(delay)
+        async def send() -> Order:
             try:
-                order = parse.parse_order(parse.first(await self._client.get_order_once(ref), "trade/order"), market)
-            except OrderNotFound:
-                absent = True
-                continue
-            except VenueError:
-                absent = False
-                continue
-            log.info("okx: order %s confirmed by client id after: %s", client_order_id, cause.reason)
-            return order
-        if absent:
-            raise Unavailable(
-                VENUE,
-                f"order {client_order_id} was not placed ({cause.reason}; the venue has no such order): "
-                "send a new order with a new client order id",
-            ) from cause
-        raise AmbiguousOrderState(
-            VENUE,
-            f"order {client_order_id} may or may not have been placed ({cause.reason}) and could not be looked "
-            "up; reconcile by client order id before anything else",
-            code=cause.code,
-        ) from cause
+                reply = await self._client.send_order_post(call)
+            except VenueError as exc:
+                if exc.code == POSITION_SIDE_REFUSAL:  # the account's mode changed since it was read
+                    self._position_mode = None
+                raise
+            return parse.parse_order_ack(parse.first(reply, "trade/order"), market, request)  # unreadable: reconciled
+
+        return await place(
+            send,
+            lambda: self._find_by_client_id(market, request.client_order_id),
+            self._reconcile,
+            venue=VENUE,
+            client_order_id=request.client_order_id,
+        )
+
+    async def _find_by_client_id(self, market: Market, client_order_id: str) -> Order | None:
+        """GET /api/v5/trade/order by clOrdId, once (OrderNotFound: the venue has no such order)."""
+        reply = await self._client.get_order_once(parse.order_ref(market, None, client_order_id))
+        return parse.parse_order(parse.first(reply, "trade/order"), market)
 
     async def _with_fill_details(self, market: Market, order: Order) -> Order:
         """GET fills-history of a (partly) filled order whose reply lacks the average price or fee."""
