@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 
 from websockets.asyncio.client import ClientConnection
 
@@ -23,7 +23,6 @@ from hedgectl.domain.types import Fill, Market, Mode
 from hedgectl.errors import AuthError, BadResponse, ConfigError, Unavailable
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.wire import Wire, WireReader
-from hedgectl.venues.listen_key_stream import Markets
 from hedgectl.venues.okx import parse
 from hedgectl.venues.okx.auth import keys_from_config, ws_login
 from hedgectl.venues.okx.codes import WS_RETRYABLE_LOGIN
@@ -33,6 +32,7 @@ from hedgectl.venues.ws_common import dumps, loads, open_socket, send_text, text
 
 VENUE = "okx"
 _R = WireReader(VENUE)
+Markets = Callable[[], Awaitable[Mapping[str, Market]]]  # the adapter's (cached) market rules
 OKX_WS: dict[Mode, str] = {Mode.LIVE: "wss://ws.okx.com:8443", Mode.TESTNET: "wss://wspap.okx.com:8443"}
 PRIVATE_PATH = "/ws/v5/private"
 DEMO_QUERY = "?brokerId=9999"

@@ -1,8 +1,8 @@
 """OkxVenue: OKX v5 USDT-margined swaps behind the Venue protocol.
 
 Operations in domain types; the raw client (client.py) speaks wire, parse.py translates. An order POST is
-sent once: if its outcome is unknown the order is looked up by client order id, and only a venue that keeps
-answering "no such order" turns the failure into Unavailable (not placed). The account's position mode is
+sent once: if its outcome is unknown the order is looked up by client order id (kit.placement), and only a
+last lookup answering "no such order" turns the failure into Unavailable (not placed). The account's position mode is
 read once per session; a posSide refusal (51000) means it changed, and the next order reads it again.
 """
 
