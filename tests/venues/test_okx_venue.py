@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from hedgectl.errors import (
 from hedgectl.venues.base import Venue
 from hedgectl.venues.config import TESTNET_HEADERS, VenueConfig
 from hedgectl.venues.okx import OkxVenue, auth
+from hedgectl.venues.okx import client as client_module
 
 BASE = "https://www.okx.com"
 SECRET = "okx-test-secret-0123456789"
@@ -300,6 +302,18 @@ async def test_in_long_short_mode_an_order_names_its_side_and_carries_no_reduce_
         "65000.1",
         False,
     )
+    await venue.close()
+
+
+async def test_an_order_is_not_delayed_by_an_exhausted_read_budget(mock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_module, "RATE_PER_S", 0.001)  # an empty read bucket would take ~1000 s to refill
+    monkeypatch.setattr(client_module, "BURST", 2)  # spent on the server time and the instruments
+    _net_mode(mock)
+    mock.post("/api/v5/trade/order").respond(json=ok([{"ordId": "9", "clOrdId": CID, "sCode": "0"}]))
+    venue = _venue()
+    order = await asyncio.wait_for(venue.place_order(_buy()), timeout=5)
+    assert order.order_id == "9"
+    assert mock.routes[0].call_count + mock.routes[1].call_count == 2
     await venue.close()
 
 

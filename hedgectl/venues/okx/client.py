@@ -39,6 +39,9 @@ from hedgectl.venues.okx.parse import parse_server_time_ms
 VENUE = "okx"
 API = "/api/v5"
 Params = Mapping[str, str]
+# OKX's limits are per endpoint per 2 s (20 on most public routes; place/cancel 60 per instrument).
+RATE_PER_S, BURST = 10.0, 20
+ORDER_RATE_PER_S, ORDER_BURST = 30.0, 60
 Body = Mapping[str, Any]
 
 
@@ -118,13 +121,12 @@ class OkxClient:
         self._config = config
         self._keys = keys
         self._sleep = sleep
-        # OKX's limits are per endpoint per 2 s (20 on most public routes; place/cancel 60 per instrument).
         self._seam = HttpSeam(
             config,
-            rate_per_s=10,
-            burst=20,
-            order_rate_per_s=30,
-            order_burst=60,
+            rate_per_s=RATE_PER_S,
+            burst=BURST,
+            order_rate_per_s=ORDER_RATE_PER_S,
+            order_burst=ORDER_BURST,
             server_time_ms=self._server_time_ms,
             transport=transport,
         )
@@ -283,7 +285,10 @@ class OkxClient:
         """Rate-limit tokens, clock offset, signature and the httpx.Request; nothing is sent."""
         if signed and self._keys is None:
             raise ConfigError("okx: no API credentials configured")
-        await self._seam.acquire(order=order)  # before signing: a wait for a token never eats into the 30 s
+        # Before signing, so a wait for a token never eats into the 30 s. OKX limits each endpoint on its own:
+        # an order takes an order token only, and a spent read budget never delays it.
+        bucket = self._seam.order_rate if order and self._seam.order_rate is not None else self._seam.weight
+        await bucket.acquire()
         query = urlencode(list(params.items())) if method == "GET" and params else ""
         body = auth.encode_body(params) if method != "GET" and params else ""
         request_path = API + path + (f"?{query}" if query else "")
