@@ -190,6 +190,16 @@ async def test_read_failures_map_to_the_error_taxonomy(mock: Any, status: int, r
     await venue.close()
 
 
+async def test_a_reply_echoing_a_credential_never_carries_it_into_the_error(mock: Any) -> None:
+    mock.get("/api/v5/account/balance").respond(401, json=refused("50105", f"passphrase {PASSPHRASE} is wrong"))
+    venue = _venue()
+    with pytest.raises(AuthError) as raised:
+        await venue.fetch_balances()
+    assert PASSPHRASE not in str(raised.value)
+    assert "50105" in str(raised.value)
+    await venue.close()
+
+
 # ---- markets and market data -------------------------------------------------------------------
 
 

@@ -30,7 +30,7 @@ from hedgectl.errors import BadResponse, ConfigError
 from hedgectl.venues.config import TESTNET_HEADERS, VenueConfig
 from hedgectl.venues.kit.http import HttpSeam
 from hedgectl.venues.kit.retry import Sleep, retry_read
-from hedgectl.venues.kit.transport import Kind
+from hedgectl.venues.kit.transport import Kind, scrub
 from hedgectl.venues.okx import auth
 from hedgectl.venues.okx.auth import OkxKeys
 from hedgectl.venues.okx.codes import Meaning, meaning, okx_error
@@ -90,14 +90,16 @@ def clock_refused(response: httpx.Response) -> bool:
     return meaning(code) is Meaning.CLOCK
 
 
-def decode_response(response: httpx.Response, kind: Kind) -> Any:
+def decode_response(response: httpx.Response, kind: Kind, secrets: tuple[str, ...] = ()) -> Any:
     """Return the JSON of a successful reply; raise the mapped error for anything else.
 
     A write is successful only when its rows' sCode says so too (OKX may answer code "0" around a failed row).
+    The venue's message is quoted with any credential value masked (`secrets`), should it ever echo one.
     """
     status = response.status_code
     payload = _payload(response)
     code, msg = reply_error(payload, status)
+    msg = scrub(msg, secrets)
     if code is not None or status >= 400:
         raise okx_error(code, msg, http_status=status, write=kind is Kind.WRITE)
     if not isinstance(payload, Mapping):
@@ -120,6 +122,7 @@ class OkxClient:
     ) -> None:
         self._config = config
         self._keys = keys
+        self._secrets = tuple(v.get_secret_value() for v in config.credentials.values())
         self._sleep = sleep
         self._seam = HttpSeam(
             config,
@@ -260,7 +263,7 @@ class OkxClient:
         """Send a prepared call once; a refused timestamp is signed anew and sent once more (by the seam)."""
         what = f"{call.method} {API}{call.path}"
         if not call.signed:
-            return decode_response(await self._seam.exchange(call.http, call.kind, what), call.kind)
+            return decode_response(await self._seam.exchange(call.http, call.kind, what), call.kind, self._secrets)
 
         async def rebuild() -> httpx.Request:
             params = call.params or {}
@@ -270,7 +273,7 @@ class OkxClient:
         response = await self._seam.exchange_signed(
             call.http, call.kind, rebuild=rebuild, clock_refused=clock_refused, what=what
         )
-        return decode_response(response, call.kind)
+        return decode_response(response, call.kind, self._secrets)
 
     async def _prepare(
         self,
