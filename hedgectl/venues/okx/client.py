@@ -16,10 +16,8 @@ is signed anew and sent once more - never a resend of a request whose outcome is
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,6 +29,7 @@ from hedgectl.venues.config import TESTNET_HEADERS, VenueConfig
 from hedgectl.venues.kit.http import HttpSeam
 from hedgectl.venues.kit.retry import Sleep, retry_read
 from hedgectl.venues.kit.transport import Kind, scrub
+from hedgectl.venues.kit.wire import decode_json
 from hedgectl.venues.okx import auth
 from hedgectl.venues.okx.auth import OkxKeys
 from hedgectl.venues.okx.codes import Meaning, meaning, okx_error
@@ -39,10 +38,10 @@ from hedgectl.venues.okx.parse import parse_server_time_ms
 VENUE = "okx"
 API = "/api/v5"
 Params = Mapping[str, str]
+Body = Mapping[str, Any]
 # OKX's limits are per endpoint per 2 s (20 on most public routes; place/cancel 60 per instrument).
 RATE_PER_S, BURST = 10.0, 20
 ORDER_RATE_PER_S, ORDER_BURST = 30.0, 60
-Body = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +77,10 @@ def reply_error(payload: Any, http_status: int) -> tuple[str | None, str]:
 
 
 def _payload(response: httpx.Response) -> Any:
+    """The reply's JSON (floats as Decimal), or None when it is not JSON (an HTML error page, nothing)."""
     try:
-        return json.loads(response.content, parse_float=Decimal)  # no figure passes through a float
-    except (ValueError, UnicodeDecodeError):
+        return decode_json(response.content, VENUE)
+    except BadResponse:
         return None
 
 
