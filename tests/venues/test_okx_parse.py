@@ -210,7 +210,9 @@ def test_an_isolated_positions_payment_is_read_from_pos_bal_chg() -> None:
     assert parse.parse_funding_bill(bill, BTC).amount == D("-0.02")
 
 
-@pytest.mark.parametrize("broken", [{"billId": ""}, {"ts": ""}, {"balChg": "x"}, {"ccy": ""}, {"posSide": "up"}])
+@pytest.mark.parametrize(
+    "broken", [{"billId": ""}, {"ts": ""}, {"balChg": "x"}, {"ccy": ""}, {"posSide": "up"}, {"sz": "-30"}]
+)
 def test_a_garbled_funding_bill_is_a_bad_response(broken: dict[str, str]) -> None:
     with pytest.raises(BadResponse):
         parse.parse_funding_bill(funding_bill("16", _ms(SINCE), "0.1", **broken), BTC)

@@ -80,6 +80,14 @@ def test_a_hedge_mode_push_names_its_side_and_a_garbled_side_is_refused() -> Non
         parse_order_push({**LIVE, "posSide": "both"}, MARKETS, OrderedDict())
 
 
+@pytest.mark.parametrize("broken", [{"fillSz": "-1"}, {"fillPx": "0"}, {"fillPx": ""}, {"fillFee": "x"}])
+def test_a_push_with_an_impossible_fill_is_a_bad_response_and_not_remembered(broken: dict[str, str]) -> None:
+    seen: OrderedDict[str, None] = OrderedDict()
+    with pytest.raises(BadResponse):
+        parse_order_push({**FILLED, **broken}, MARKETS, seen)
+    assert not seen
+
+
 def test_an_update_repeating_the_last_fill_is_a_state_change_not_a_second_fill() -> None:
     seen: OrderedDict[str, None] = OrderedDict()
     partial = {**FILLED, "state": "partially_filled", "accFillSz": "1", "fillSz": "1"}

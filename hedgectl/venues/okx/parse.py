@@ -407,6 +407,8 @@ def parse_funding_bill(row: Wire, market: Market) -> FundingPayment:
         change = _R.dec(row, "balChg", "bill")  # neither: name the field that should have said
     rate = _R.opt_dec(row, "px", "bill")
     size = _R.opt_dec(row, "sz", "bill")
+    if size is not None and size < 0:
+        raise BadResponse(VENUE, f"bill {row.get('billId')}: position size {size} is negative")
     side = _R.enum(row, "posSide", _POS_SIDES, "bill") if row.get("posSide") not in (None, "") else None
     if side is None and rate and change:
         side = PositionSide.LONG if (rate > 0) != (change > 0) else PositionSide.SHORT

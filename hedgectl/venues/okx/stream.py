@@ -21,6 +21,7 @@ from websockets.asyncio.client import ClientConnection
 
 from hedgectl.domain.types import Fill, Market, Mode
 from hedgectl.errors import AuthError, BadResponse, ConfigError, Unavailable
+from hedgectl.venues.ccxt_wire import checked_fill
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.wire import Wire, WireReader
 from hedgectl.venues.okx import parse
@@ -61,23 +62,25 @@ def parse_order_push(row: Wire, markets: Mapping[str, Market], seen: OrderedDict
     # No fillFee, no Fill: the fee is read from fills-history then, never guessed as 0.
     fee = _R.opt_dec(row, "fillFee", "orders push")
     if trade_id and size and fee is not None and key not in seen:
+        fill = checked_fill(
+            Fill(
+                venue=VENUE,
+                symbol=market.symbol,
+                order_id=order.order_id,
+                trade_id=trade_id,
+                side=order.side,
+                qty=size * market.contract_size,
+                price=_R.positive(row, "fillPx", "orders push"),
+                fee=-fee,
+                fee_asset=_R.opt_text(row, "fillFeeCcy") or _R.opt_text(row, "feeCcy") or market.quote,
+                is_maker=row.get("execType") == "M",
+                client_order_id=order.client_order_id,
+                at=_R.opt_ms(row, "fillTime", "orders push") or _R.opt_ms(row, "uTime", "orders push"),
+            )
+        )
         seen[key] = None
         while len(seen) > REMEMBERED_TRADES:
             seen.popitem(last=False)
-        fill = Fill(
-            venue=VENUE,
-            symbol=market.symbol,
-            order_id=order.order_id,
-            trade_id=trade_id,
-            side=order.side,
-            qty=size * market.contract_size,
-            price=_R.positive(row, "fillPx", "orders push"),
-            fee=-fee,
-            fee_asset=_R.opt_text(row, "fillFeeCcy") or _R.opt_text(row, "feeCcy") or market.quote,
-            is_maker=row.get("execType") == "M",
-            client_order_id=order.client_order_id,
-            at=_R.opt_ms(row, "fillTime", "orders push") or _R.opt_ms(row, "uTime", "orders push"),
-        )
     return OrderEvent(order=order, fill=fill, source=EventSource.STREAM, received_ns=time.time_ns())
 
 
