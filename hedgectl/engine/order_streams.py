@@ -25,8 +25,7 @@ from hedgectl.aio import stop_tasks, wait_event
 from hedgectl.domain.types import Fill, Order
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import Venue
-from hedgectl.venues.stream_supervisor import StreamState
-from hedgectl.venues.streams import OrderEvent, StreamingVenue
+from hedgectl.venues.streams import OrderEvent, StreamingVenue, StreamState
 
 REMEMBERED_ORDERS = 1024
 

@@ -72,7 +72,8 @@ from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
 from hedgectl.venues.streams import OrderEvent
 
 if TYPE_CHECKING:
-    from hedgectl.venues.stream_supervisor import Connect, StateHook, SupervisorConfig
+    from hedgectl.venues.streams import Connect, StateHook
+    from hedgectl.venues.streams.supervisor import SupervisorConfig
 from hedgectl.venues.kit.time_offset import TimeOffset
 
 T = TypeVar("T")
@@ -523,7 +524,7 @@ class CcxtVenue:
         self, symbol: str | None = None, *, config: SupervisorConfig | None = None, on_state: StateHook | None = None
     ) -> AsyncIterator[OrderEvent]:
         """WS user data stream (POST/PUT /fapi/v1/listenKey) | WS /ws/v5/private `orders`; supervised."""
-        from hedgectl.venues.stream_supervisor import supervise
+        from hedgectl.venues.streams.supervisor import supervise
 
         return supervise(self, self.stream_connector(), symbol, config=config, on_state=on_state)
 

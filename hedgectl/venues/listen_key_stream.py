@@ -23,8 +23,7 @@ from hedgectl.errors import Unavailable
 from hedgectl.venues.binance_codes import ORDER_STATUS, ORDER_TYPE
 from hedgectl.venues.ccxt_wire import by_venue_symbol
 from hedgectl.venues.kit.wire import Wire, WireReader
-from hedgectl.venues.stream_supervisor import Ready
-from hedgectl.venues.streams import EventSource, OrderEvent
+from hedgectl.venues.streams import EventSource, OrderEvent, Ready
 from hedgectl.venues.ws_common import PING_INTERVAL_S, loads, open_socket, text_frames
 
 KEEPALIVE_S = 20 * 60.0  # a key lives 60 min after its last POST/PUT; ccxt renews every 20 min too

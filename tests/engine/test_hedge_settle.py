@@ -19,8 +19,7 @@ from hedgectl.engine.hedge_settle import LegOutcome, settle
 from hedgectl.engine.order_streams import OrderStreams
 from hedgectl.errors import ConfigError
 from hedgectl.journal import Journal
-from hedgectl.venues.stream_supervisor import StateHook, StreamState
-from hedgectl.venues.streams import EventSource, OrderEvent
+from hedgectl.venues.streams import EventSource, OrderEvent, StateHook, StreamState
 
 QTY = Decimal("0.003")
 

@@ -22,8 +22,7 @@ from hedgectl.sim.server import Running
 from hedgectl.venues.backpack import BackpackVenue
 from hedgectl.venues.base import Venue
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.stream_supervisor import StateHook, StreamState
-from hedgectl.venues.streams import EventSource, OrderEvent
+from hedgectl.venues.streams import EventSource, OrderEvent, StateHook, StreamState
 
 STEP = 5.0
 

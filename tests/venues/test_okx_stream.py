@@ -24,8 +24,8 @@ from hedgectl.sim.server import Running
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.okx import OkxVenue
 from hedgectl.venues.okx.stream import OkxOrderStream, parse_frame, parse_order_push
-from hedgectl.venues.stream_supervisor import StreamState, SupervisorConfig
-from hedgectl.venues.streams import EventSource, OrderEvent, StreamingVenue
+from hedgectl.venues.streams import EventSource, OrderEvent, StreamingVenue, StreamState
+from hedgectl.venues.streams.supervisor import SupervisorConfig
 
 STEP = 5.0  # seconds any single expected event may take
 FAST = SupervisorConfig(

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hedgectl.domain.types import Fill, Order, OrderStatus, OrderType, Side
-from hedgectl.venues.order_ledger import OrderLedger
 from hedgectl.venues.streams import EventSource, OrderEvent
+from hedgectl.venues.streams.ledger import OrderLedger
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 

@@ -16,8 +16,8 @@ import pytest
 
 from hedgectl.domain.types import Fill, Order, OrderStatus, OrderType, Side
 from hedgectl.errors import AuthError, ConfigError, OrderNotFound, Unavailable
-from hedgectl.venues.stream_supervisor import StreamState, StreamSupervisor, SupervisorConfig
-from hedgectl.venues.streams import EventSource, OrderEvent
+from hedgectl.venues.streams import EventSource, OrderEvent, StreamState
+from hedgectl.venues.streams.supervisor import StreamSupervisor, SupervisorConfig
 
 FAST = SupervisorConfig(
     poll_interval_s=0.01,

@@ -36,8 +36,8 @@ from hedgectl.venues.ccxt_venue import CcxtVenue
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.listen_key_stream import UserDataStream, parse_order_trade_update
 from hedgectl.venues.okx import OkxVenue
-from hedgectl.venues.stream_supervisor import Connect, Ready, StreamState, SupervisorConfig, supervise
-from hedgectl.venues.streams import EventSource, OrderEvent, StreamingVenue
+from hedgectl.venues.streams import Connect, EventSource, OrderEvent, Ready, StreamingVenue, StreamState
+from hedgectl.venues.streams.supervisor import SupervisorConfig, supervise
 from hedgectl.venues.ws_common import loads, open_socket
 
 D = Decimal

@@ -56,7 +56,8 @@ from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
 from hedgectl.venues.streams import OrderEvent
 
 if TYPE_CHECKING:
-    from hedgectl.venues.stream_supervisor import Connect, StateHook, SupervisorConfig
+    from hedgectl.venues.streams import Connect, StateHook
+    from hedgectl.venues.streams.supervisor import SupervisorConfig
 
 log = logging.getLogger(__name__)
 
@@ -371,7 +372,7 @@ class AsterVenue:
         self, symbol: str | None = None, *, config: SupervisorConfig | None = None, on_state: StateHook | None = None
     ) -> AsyncIterator[OrderEvent]:
         """WS <ws>/ws/<listenKey> (POST/PUT /fapi/v{1,3}/listenKey): ORDER_TRADE_UPDATE, supervised."""
-        from hedgectl.venues.stream_supervisor import supervise
+        from hedgectl.venues.streams.supervisor import supervise
 
         return supervise(self, self.stream_connector(), symbol, config=config, on_state=on_state)
 

@@ -10,7 +10,7 @@ microseconds, `s` symbol, `i` order id, `c` clientId (uint32), `S` side, `o` typ
 `L` fill price, `m` maker, `n` fee, `N` fee asset. The server pings every 60 s; websockets answers.
 
 Pure functions (URL, subscribe message, parsing) come first; `BackpackStream.connect` is the connector the
-stream supervisor (hedgectl.venues.stream_supervisor) runs, reconnects and reconciles.
+stream supervisor (hedgectl.venues.streams.supervisor) runs, reconnects and reconciles.
 """
 
 from __future__ import annotations

@@ -51,8 +51,8 @@ from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
 if TYPE_CHECKING:
     import httpx
 
-    from hedgectl.venues.stream_supervisor import StateHook, SupervisorConfig
-    from hedgectl.venues.streams import OrderEvent
+    from hedgectl.venues.streams import OrderEvent, StateHook
+    from hedgectl.venues.streams.supervisor import SupervisorConfig
 
 VENUE = "backpack"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -400,10 +400,10 @@ class BackpackVenue:
         on_state: StateHook | None = None,
     ) -> AsyncIterator[OrderEvent]:
         """Our order updates from the signed `account.orderUpdate` WebSocket, supervised: reconnects,
-        reconciles by REST and polls while it is down (hedgectl.venues.stream_supervisor)."""
+        reconciles by REST and polls while it is down (hedgectl.venues.streams.supervisor)."""
         # Imported here: commands that never stream do not load websockets.
         from hedgectl.venues.backpack.stream import BackpackStream
-        from hedgectl.venues.stream_supervisor import supervise
+        from hedgectl.venues.streams.supervisor import supervise
 
         stream = BackpackStream(
             self._config,

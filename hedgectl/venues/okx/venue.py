@@ -59,7 +59,8 @@ from hedgectl.venues.okx.codes import POSITION_SIDE_REFUSAL
 from hedgectl.venues.streams import OrderEvent
 
 if TYPE_CHECKING:
-    from hedgectl.venues.stream_supervisor import Connect, StateHook, SupervisorConfig
+    from hedgectl.venues.streams import Connect, StateHook
+    from hedgectl.venues.streams.supervisor import SupervisorConfig
 
 log = logging.getLogger(__name__)
 
@@ -387,7 +388,7 @@ class OkxVenue:
         self, symbol: str | None = None, *, config: SupervisorConfig | None = None, on_state: StateHook | None = None
     ) -> AsyncIterator[OrderEvent]:
         """WS /ws/v5/private: login, `orders` (instType SWAP); supervised."""
-        from hedgectl.venues.stream_supervisor import supervise
+        from hedgectl.venues.streams.supervisor import supervise
 
         return supervise(self, self.stream_connector(), symbol, config=config, on_state=on_state)
 

@@ -44,7 +44,7 @@ StreamingVenue protocol with (see BackpackVenue.order_events)::
         return supervise(self, stream.connect, symbol, config=config, on_state=on_state)
 
 `config` (SupervisorConfig) tunes polling and backoff; `on_state(state, reason)` is told UP/DOWN/CLOSED
-(the DOWN warning is also logged once per outage). Deduplication lives in hedgectl.venues.order_ledger.
+(the DOWN warning is also logged once per outage). Deduplication lives in hedgectl.venues.streams.ledger.
 
 Consumers act on the growth of `event.order.filled_qty` (cumulative); `event.fill` is the detail (price,
 fee, trade id) when known. Fills are read by symbol: with `symbol=None` the supervisor reads the fills
@@ -58,52 +58,30 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from hedgectl.aio import stop_tasks, wait_event
 from hedgectl.clock import SYSTEM_CLOCK, Clock
 from hedgectl.domain.types import Fill, Order
 from hedgectl.errors import AuthError, ConfigError, OrderNotFound, RateLimited, VenueError
-from hedgectl.venues.order_ledger import OrderLedger
-from hedgectl.venues.streams import EventSource, OrderEvent
+from hedgectl.venues.streams.ledger import OrderLedger
+from hedgectl.venues.streams.types import (
+    Connect,
+    EventSource,
+    OrderEvent,
+    OrderSource,
+    StateHook,
+    StreamState,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 A = TypeVar("A")
 B = TypeVar("B")
-Ready = Callable[[], None]
-Connect = Callable[[Ready], AsyncGenerator[OrderEvent, None]]
-
-
-class OrderSource(Protocol):
-    """The part of the Venue protocol the supervisor reads by REST."""
-
-    name: str
-
-    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]: ...
-
-    async def fetch_order(
-        self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
-    ) -> Order: ...
-
-    async def fetch_fills(
-        self, symbol: str, *, order_id: str | None = None, since: datetime | None = None
-    ) -> list[Fill]: ...
-
-
-class StreamState(StrEnum):
-    CONNECTING = "connecting"  # first connection attempt in progress (nothing polled yet)
-    UP = "up"  # subscribed: the venue pushes changes
-    DOWN = "down"  # disconnected or refused: polling REST until the stream is back
-    CLOSED = "closed"
-
-
-StateHook = Callable[[StreamState, str], None]
 
 
 @dataclass(frozen=True, slots=True)

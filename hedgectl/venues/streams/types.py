@@ -1,4 +1,5 @@
-"""Private order streams: the event type every venue's stream yields, and the protocol adapters offer.
+"""The protocol types of private order streams: the event every stream yields, its states, the plug-in
+signatures, and the protocol adapters offer.
 
 A stream is a speed-up, never the only source of truth: a supervisor reconnects with backoff, reconciles by
 REST after every (re)connect (open orders, fills since the last event) so no fill is missed, falls back to
@@ -8,15 +9,13 @@ bp-aster loop, bootstrap's fill confirmation) see one ordered stream of OrderEve
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from hedgectl.domain.types import Fill, Order
-
-if TYPE_CHECKING:
-    from hedgectl.venues.stream_supervisor import StateHook
 
 
 class EventSource(StrEnum):
@@ -33,6 +32,36 @@ class OrderEvent:
     fill: Fill | None  # the execution this event reports (None for new/cancel/expire events)
     source: EventSource
     received_ns: int  # time.time_ns() when the event reached this process
+
+
+Ready = Callable[[], None]
+Connect = Callable[[Ready], AsyncGenerator[OrderEvent, None]]
+
+
+class OrderSource(Protocol):
+    """The part of the Venue protocol the supervisor reads by REST."""
+
+    name: str
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]: ...
+
+    async def fetch_order(
+        self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order: ...
+
+    async def fetch_fills(
+        self, symbol: str, *, order_id: str | None = None, since: datetime | None = None
+    ) -> list[Fill]: ...
+
+
+class StreamState(StrEnum):
+    CONNECTING = "connecting"  # first connection attempt in progress (nothing polled yet)
+    UP = "up"  # subscribed: the venue pushes changes
+    DOWN = "down"  # disconnected or refused: polling REST until the stream is back
+    CLOSED = "closed"
+
+
+StateHook = Callable[[StreamState, str], None]
 
 
 @runtime_checkable

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from hedgectl.domain.types import Fill, Order, OrderStatus
-from hedgectl.venues.streams import EventSource, OrderEvent
+from hedgectl.venues.streams.types import EventSource, OrderEvent
 
 _FINAL_RANK = 2
 
