@@ -26,10 +26,10 @@ LAT_LONG_MS, LAT_SHORT_MS = 50, 80
 
 async def _measure(runs: int) -> list[Figure]:
     from hedgectl.cli.paper import PaperSimulator
-    from hedgectl.engine.dispatch import Dispatcher
-    from hedgectl.engine.hedge import run_hedge_cycle
-    from hedgectl.engine.hedge_plan import HedgeConfig
+    from hedgectl.engine.bootstrap.cycle import run_hedge_cycle
+    from hedgectl.engine.bootstrap.plan import HedgeConfig
     from hedgectl.engine.interrupts import Interrupts
+    from hedgectl.engine.orders.dispatch import Dispatcher
     from hedgectl.journal import Journal
     from hedgectl.settings import load_settings
     from hedgectl.venues.registry import Registry

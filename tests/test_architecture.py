@@ -28,7 +28,6 @@ LONG_MODULES: dict[str, tuple[int, str]] = {
     "venues/backpack/parse.py": (470, "wire -> domain for one venue, one parser per reply"),
     "venues/backpack/venue.py": (530, "one adapter: one method per Venue protocol operation"),
     "venues/aster/client.py": (520, "one raw client: one method per endpoint"),
-    "engine/hedge.py": (540, "bootstrap cycle: split by the engine/bootstrap/ step"),
 }
 
 

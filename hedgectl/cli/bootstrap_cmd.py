@@ -14,7 +14,7 @@ from hedgectl.cli.params import decimal_option
 from hedgectl.cli.session import Session
 
 if TYPE_CHECKING:
-    from hedgectl.engine.hedge_plan import HedgePlan
+    from hedgectl.engine.bootstrap.plan import HedgePlan
 
 HELP = (
     "Market-buy on one venue and market-sell on another at once, hold, close both at once, and report fills, "
@@ -67,7 +67,7 @@ def bootstrap(
 ) -> None:
     output.set_json_mode(json_out)
     from hedgectl.domain.symbols import canonical_symbol
-    from hedgectl.engine.hedge_plan import HedgeConfig
+    from hedgectl.engine.bootstrap.plan import HedgeConfig
     from hedgectl.errors import UsageError
     from hedgectl.venues.registry import parse_venue
 
@@ -91,9 +91,9 @@ def bootstrap(
 
     async def body(session: Session) -> int:
         from hedgectl.cli import render
-        from hedgectl.engine.dispatch import Dispatcher
-        from hedgectl.engine.hedge import run_hedge_cycle
+        from hedgectl.engine.bootstrap.cycle import run_hedge_cycle
         from hedgectl.engine.interrupts import Interrupts
+        from hedgectl.engine.orders.dispatch import Dispatcher
 
         config = HedgeConfig(**config_args, max_notional_usdt=session.settings.max_notional_usdt)
         config.check_caps()

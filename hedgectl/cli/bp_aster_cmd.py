@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
     from hedgectl.clock import Clock
     from hedgectl.engine.interrupts import Interrupts
-    from hedgectl.engine.loop_config import LoopConfig, SeedFile
-    from hedgectl.engine.maker_taker import LoopResult
-    from hedgectl.engine.maker_taker_base import LoopEvent
-    from hedgectl.engine.maker_taker_stats import StatsSnapshot
+    from hedgectl.engine.maker_taker.config import LoopConfig, SeedFile
+    from hedgectl.engine.maker_taker.context import LoopEvent
+    from hedgectl.engine.maker_taker.loop import LoopResult
+    from hedgectl.engine.maker_taker.stats import StatsSnapshot
 
 bp_aster_app = typer.Typer(
     help="The Backpack/Aster maker-taker volume loop (the seed's hedge_bp_aster_futures_loop).",
@@ -87,7 +87,7 @@ def loop(
 ) -> None:
     from hedgectl.cli import output
     from hedgectl.domain.symbols import canonical_symbol
-    from hedgectl.engine.loop_config import OnExit, build_config, load_seed_file
+    from hedgectl.engine.maker_taker.config import OnExit, build_config, load_seed_file
     from hedgectl.errors import UsageError
     from hedgectl.venues.registry import parse_venue
 
@@ -134,10 +134,10 @@ async def _run(
     session: Session, config: LoopConfig, seed: SeedFile | None, *, json_out: bool, streams: bool = True
 ) -> int:
     from hedgectl.cli import render
-    from hedgectl.engine.dispatch import Dispatcher
-    from hedgectl.engine.maker_taker import preflight, run_loop
-    from hedgectl.engine.maker_taker_feed import FillFeed, PollingFeed
-    from hedgectl.engine.stream_feed import StreamFeed
+    from hedgectl.engine.maker_taker.loop import preflight, run_loop
+    from hedgectl.engine.orders.dispatch import Dispatcher
+    from hedgectl.engine.orders.feeds import FillFeed, PollingFeed
+    from hedgectl.engine.orders.stream_feed import StreamFeed
 
     if seed is not None:
         for warning in seed.warnings:
@@ -190,7 +190,7 @@ async def _run(
 def _interrupted_before_start(session: Session, config: LoopConfig, *, json_out: bool) -> int:
     """Ctrl+C during the start-up check: nothing was sent, nothing is left to do."""
     from hedgectl.cli import render
-    from hedgectl.engine.maker_taker import LoopResult
+    from hedgectl.engine.maker_taker.loop import LoopResult
 
     message = "interrupted before the loop started: nothing was sent"
     session.outcome.status = "interrupted"
@@ -207,7 +207,7 @@ def _interrupted_before_start(session: Session, config: LoopConfig, *, json_out:
 def _interrupts(config: LoopConfig, warn: Callable[[str], None], session: Session) -> Interrupts:
     """Ctrl+C's messages say what this loop does on stop (--on-exit) and what pressing again does."""
     from hedgectl.engine.interrupts import Interrupts
-    from hedgectl.engine.loop_config import OnExit
+    from hedgectl.engine.maker_taker.config import OnExit
 
     if config.on_exit is OnExit.FLATTEN:
         doing, then = "stopping and flattening both venues", "then flattening both venues"

@@ -45,10 +45,10 @@ def flatten(
         from hedgectl.cli import output, render
         from hedgectl.cli.session import unfinished_runs
         from hedgectl.domain.pnl import sum_in_report_asset
-        from hedgectl.engine.dispatch import Dispatcher
         from hedgectl.engine.flatten import flatten as flatten_venues
         from hedgectl.engine.interrupts import Interrupts
-        from hedgectl.engine.reconcile import positions_by_run, reconcile_intents
+        from hedgectl.engine.orders.dispatch import Dispatcher
+        from hedgectl.engine.orders.reconcile import positions_by_run, reconcile_intents
 
         scope = names or session.registry.configured()
         for name in scope:

@@ -1,1 +1,2 @@
-"""What strategies do with venues: journaled dispatch, hedge open/close with rollback, flatten, reconcile."""
+"""What strategies do with venues, by concept: orders/ (dispatch, tracking, reconcile), bootstrap/ (the hedge
+cycle), maker_taker/ (the volume loop), scan/, flatten, funding, positions, survey, interrupts."""

@@ -15,7 +15,7 @@ from decimal import Decimal
 from hedgectl.domain.quantity import max_order_qty
 from hedgectl.domain.rounding import floor_to_step
 from hedgectl.domain.types import Fill, Market, Order, OrderRequest, OrderType, Position, Side
-from hedgectl.engine.dispatch import Dispatcher
+from hedgectl.engine.orders.dispatch import Dispatcher
 from hedgectl.errors import AmbiguousOrderState, HedgectlError, VenueError
 from hedgectl.venues.base import Venue
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from hedgectl.domain.types import FundingPayment
-from hedgectl.engine.maker_taker_funding import next_funding
+from hedgectl.engine.maker_taker.funding_gate import next_funding
 from hedgectl.errors import HedgectlError
 from hedgectl.journal import Journal, RunRow
 from hedgectl.journal.repository import journal_exposure

@@ -22,7 +22,7 @@ from typing import Any
 
 from hedgectl.domain.pnl import REPORT_ASSET, USDT_PER_UNIT, conversion_note
 from hedgectl.domain.types import FundingPayment, Side
-from hedgectl.engine.maker_taker_stats import cost_per_10k
+from hedgectl.engine.maker_taker.stats import cost_per_10k
 from hedgectl.journal import Journal, OrderRow, RunRow
 
 _ZERO = Decimal(0)

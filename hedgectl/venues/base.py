@@ -8,7 +8,7 @@ reached the venue, the adapter looks the order up by client order id; if it stil
 AmbiguousOrderState. Reads (GETs) are retried with backoff and jitter on Unavailable / RateLimited.
 
 Placing an order has two halves, so that the legs of a hedge can all be built and signed before any of
-them is sent (hedgectl.engine.dispatch.Dispatcher.send_journaled_many): `prepare_order` does everything
+them is sent (hedgectl.engine.orders.dispatch.Dispatcher.send_journaled_many): `prepare_order` does everything
 that may wait or fail locally (market rules, validation, server-time offset, rate-limit token, signing)
 and sends no order; `PreparedOrder.send` is the one HTTP exchange and what follows it (ack parsing, error
 mapping, reconciliation by client order id). `place_order` is exactly the two in a row.

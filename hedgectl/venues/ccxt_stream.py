@@ -6,7 +6,7 @@ a cache keyed by order id, so two fills of one order between two awaits collapse
 first fill's trade id, price and fee are lost; an update that arrives while nobody awaits resolves no
 future; every number becomes a float; it reconnects only when awaited again, with no sign of having been
 blind meanwhile; and it adds a parsing layer to the fill -> hedge hot path. A native session is short,
-yields every message, keeps Decimal, and ends cleanly so the supervisor (stream_supervisor.py) reconnects
+yields every message, keeps Decimal, and ends cleanly so the supervisor (streams/supervisor.py) reconnects
 and reconciles by REST.
 
 Binance's listen key is still created and renewed through ccxt's implicit REST methods on the adapter's
@@ -167,7 +167,7 @@ def parse_okx_frame(frame: str, markets: Mapping[str, Market], seen: OrderedDict
 
 
 class OkxOrderStream:
-    """The connector (see stream_supervisor) of an OKX account: login, `orders` for SWAP, text ping."""
+    """The connector (see venues/streams/supervisor.py) of an OKX account: login, `orders` for SWAP, text ping."""
 
     def __init__(
         self, config: VenueConfig, markets: Markets, *, clock_offset_ms: Callable[[], int] = lambda: 0

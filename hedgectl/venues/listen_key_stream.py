@@ -108,7 +108,7 @@ def parse_order_trade_update(message: Wire, markets: Mapping[str, Market], venue
 
 
 class UserDataStream:
-    """The connector (see stream_supervisor) of one Binance-family account."""
+    """The connector (see venues/streams/supervisor.py) of one Binance-family account."""
 
     def __init__(
         self,

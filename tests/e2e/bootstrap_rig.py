@@ -14,10 +14,10 @@ from typing import Any
 from hedgectl.cli.paper import PaperSimulator
 from hedgectl.domain.pnl import HoldMark
 from hedgectl.domain.types import Balance
-from hedgectl.engine.dispatch import Dispatcher
-from hedgectl.engine.hedge import HedgeResult, LegOutcome, run_hedge_cycle
-from hedgectl.engine.hedge_plan import HedgeConfig, HedgePlan
+from hedgectl.engine.bootstrap.cycle import HedgeResult, LegOutcome, run_hedge_cycle
+from hedgectl.engine.bootstrap.plan import HedgeConfig, HedgePlan
 from hedgectl.engine.interrupts import Interrupts
+from hedgectl.engine.orders.dispatch import Dispatcher
 from hedgectl.journal import Journal
 from hedgectl.settings import load_settings
 from hedgectl.venues.registry import Registry

@@ -23,8 +23,8 @@ from hedgectl.cli import output, render
 from hedgectl.cli.app import main
 from hedgectl.cli.common import run_command
 from hedgectl.cli.session import LIVE_PROMPT, Session
-from hedgectl.engine import hedge
-from hedgectl.engine.hedge_plan import HedgePlan
+from hedgectl.engine.bootstrap import cycle as hedge
+from hedgectl.engine.bootstrap.plan import HedgePlan
 from tests.e2e.bootstrap_rig import VENUES, cycle_rig, live_streams, ops, until
 from tests.e2e.conftest import Sim
 

@@ -11,7 +11,7 @@ import pytest
 
 from hedgectl.cli.bootstrap_cmd import hold_line
 from hedgectl.domain.pnl import HoldMark
-from hedgectl.engine.hedge_plan import HedgePlan
+from hedgectl.engine.bootstrap.plan import HedgePlan
 from tests.e2e.bootstrap_rig import VENUES, Recorder, account, cycle_rig
 from tests.e2e.conftest import Sim, hedgectl
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hedgectl.engine.hedge_plan import HedgePlan
+from hedgectl.engine.bootstrap.plan import HedgePlan
 from tests.e2e.bootstrap_rig import (
     VENUES,
     account,

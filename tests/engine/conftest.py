@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from hedgectl.clock import SYSTEM_CLOCK, Clock
-from hedgectl.engine import maker_taker_base
-from hedgectl.engine.dispatch import Dispatcher
 from hedgectl.engine.interrupts import Interrupts
-from hedgectl.engine.loop_config import LoopConfig
-from hedgectl.engine.maker_taker import LoopResult, preflight, run_loop
-from hedgectl.engine.maker_taker_base import LoopEvent
-from hedgectl.engine.maker_taker_stats import StatsSnapshot
+from hedgectl.engine.maker_taker import context
+from hedgectl.engine.maker_taker.config import LoopConfig
+from hedgectl.engine.maker_taker.context import LoopEvent
+from hedgectl.engine.maker_taker.loop import LoopResult, preflight, run_loop
+from hedgectl.engine.maker_taker.stats import StatsSnapshot
+from hedgectl.engine.orders.dispatch import Dispatcher
 from hedgectl.journal import Journal
 from tests.engine.fakes import FakeVenue
 
@@ -111,8 +111,8 @@ class Rig:
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoffs of milliseconds instead of seconds: the logic is the same, the suite stays quick."""
-    monkeypatch.setattr(maker_taker_base, "BACKOFF_START_S", 0.001)
-    monkeypatch.setattr(maker_taker_base, "RATE_LIMIT_MIN_S", 0.001)
+    monkeypatch.setattr(context, "BACKOFF_START_S", 0.001)
+    monkeypatch.setattr(context, "RATE_LIMIT_MIN_S", 0.001)
 
 
 @pytest.fixture

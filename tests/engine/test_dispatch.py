@@ -9,8 +9,8 @@ import pytest
 
 from hedgectl.domain.ids import new_client_order_id
 from hedgectl.domain.types import Order, OrderRequest, OrderStatus, OrderType, Side
-from hedgectl.engine import dispatch
-from hedgectl.engine.dispatch import Dispatcher, Sent
+from hedgectl.engine.orders import dispatch
+from hedgectl.engine.orders.dispatch import Dispatcher, Sent
 from hedgectl.errors import AmbiguousOrderState, OrderRejected, SymbolNotListed, Unavailable
 from hedgectl.journal import Journal
 from hedgectl.journal.repository import ACKED, FAILED, UNKNOWN

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from hedgectl.domain.types import Market, OrderType
-from hedgectl.engine.dispatch import Dispatcher
 from hedgectl.engine.flatten import close_quantities, flatten
+from hedgectl.engine.orders.dispatch import Dispatcher
 from hedgectl.journal import Journal
 from tests.engine.fakes import FakeVenue
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hedgectl.engine.hedge_plan import HedgeConfig, plan_hedge
+from hedgectl.engine.bootstrap.plan import HedgeConfig, plan_hedge
 from tests.engine.fakes import FakeVenue
 
 

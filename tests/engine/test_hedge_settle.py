@@ -14,9 +14,9 @@ import pytest
 
 from hedgectl.domain.ids import new_client_order_id
 from hedgectl.domain.types import Fill, Order, OrderRequest, OrderStatus, OrderType, Side
-from hedgectl.engine.dispatch import Dispatcher, Sent
-from hedgectl.engine.hedge_settle import LegOutcome, settle
-from hedgectl.engine.order_streams import OrderStreams
+from hedgectl.engine.bootstrap.leg_fills import LegOutcome, settle
+from hedgectl.engine.orders.dispatch import Dispatcher, Sent
+from hedgectl.engine.orders.tracking import OrderStreams
 from hedgectl.errors import ConfigError
 from hedgectl.journal import Journal
 from hedgectl.venues.streams import EventSource, OrderEvent, StateHook, StreamState

@@ -11,10 +11,10 @@ import pytest
 
 from hedgectl.clock import SystemClock
 from hedgectl.domain.types import FundingPayment
-from hedgectl.engine import maker_taker_funding
-from hedgectl.engine.loop_config import OnExit
-from hedgectl.engine.maker_taker import UnhedgedAtStart
-from hedgectl.engine.maker_taker_base import LoopEvent
+from hedgectl.engine.maker_taker import funding_gate
+from hedgectl.engine.maker_taker.config import OnExit
+from hedgectl.engine.maker_taker.context import LoopEvent
+from hedgectl.engine.maker_taker.loop import UnhedgedAtStart
 from hedgectl.errors import AmbiguousOrderState, OrderNotFound, OrderRejected, RateLimited, Unavailable, UsageError
 from tests.engine.conftest import Rig
 from tests.engine.fakes import FakeVenue
@@ -305,7 +305,7 @@ async def test_a_maker_that_keeps_refusing_stops_the_loop_with_exit_1(rig: Rig) 
 
 
 async def test_no_leg_starts_inside_the_funding_window(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(maker_taker_funding, "POST_FUNDING_GRACE", timedelta(0))
+    monkeypatch.setattr(funding_gate, "POST_FUNDING_GRACE", timedelta(0))
     rig.taker.next_funding_at = datetime.now(UTC) + timedelta(seconds=0.3)
     rig.taker.funding_interval = timedelta(hours=8)
     rig.maker.autofill_default = D(1)
@@ -401,8 +401,8 @@ async def test_a_countdown_ticks_each_second_of_the_injected_clock() -> None:
     from types import SimpleNamespace
 
     from hedgectl.engine.interrupts import Interrupts
-    from hedgectl.engine.maker_taker_base import LoopContext
-    from hedgectl.engine.maker_taker_stats import LoopStats
+    from hedgectl.engine.maker_taker.context import LoopContext
+    from hedgectl.engine.maker_taker.stats import LoopStats
     from tests.engine.conftest import FAST, Recorder
 
     class SteppedClock:

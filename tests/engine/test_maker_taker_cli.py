@@ -16,9 +16,9 @@ from rich.console import Console
 
 from hedgectl.cli import bp_aster_cmd, output, render
 from hedgectl.domain.types import Mode, OrderStatus, Side
-from hedgectl.engine.loop_config import LoopConfig, OnExit, parse_seed
-from hedgectl.engine.maker_taker_base import LoopEvent
-from hedgectl.engine.maker_taker_stats import LoopStats
+from hedgectl.engine.maker_taker.config import LoopConfig, OnExit, parse_seed
+from hedgectl.engine.maker_taker.context import LoopEvent
+from hedgectl.engine.maker_taker.stats import LoopStats
 from hedgectl.settings import Settings
 
 D = Decimal

@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hedgectl.domain.types import Market, Quote, Side
-from hedgectl.engine.maker_taker_funding import fallback_funding_at, funding_pause, next_funding
-from hedgectl.engine.maker_taker_hedge import hedge_qty, min_order_qty
-from hedgectl.engine.maker_taker_leg import quote_price
-from hedgectl.engine.maker_taker_stats import LoopStats, Reservoir, VenueTally, cost_per_10k
+from hedgectl.engine.maker_taker.funding_gate import fallback_funding_at, funding_pause, next_funding
+from hedgectl.engine.maker_taker.hedger import hedge_qty, min_order_qty
+from hedgectl.engine.maker_taker.leg import quote_price
+from hedgectl.engine.maker_taker.stats import LoopStats, Reservoir, VenueTally, cost_per_10k
 
 D = Decimal
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from hedgectl.engine.hedge_plan import HedgeConfig, HedgePlan, PlanCheck, PlanRefused, plan_hedge
+from hedgectl.engine.bootstrap.plan import HedgeConfig, HedgePlan, PlanCheck, PlanRefused, plan_hedge
 from tests.engine.fakes import FakeVenue
 
 NOW = datetime(2026, 12, 7, 7, 59, tzinfo=UTC)

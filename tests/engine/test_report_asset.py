@@ -8,7 +8,7 @@ import pytest
 
 from hedgectl.domain.pnl import conversion_note, hold_mark, sum_in_report_asset
 from hedgectl.domain.types import Side
-from hedgectl.engine.maker_taker_stats import LoopStats
+from hedgectl.engine.maker_taker.stats import LoopStats
 
 
 def test_usdc_is_converted_at_the_stated_rate_and_an_unknown_asset_is_refused() -> None:

@@ -119,7 +119,7 @@ def test_no_trading_command_imports_the_scans_ccxt_reader_and_ccxt_loads_lazily(
     code = (
         "import sys\n"
         "import hedgectl.cli.bootstrap_cmd, hedgectl.cli.bp_aster_cmd, hedgectl.cli.flatten_cmd\n"
-        "import hedgectl.engine.hedge, hedgectl.engine.maker_taker, hedgectl.engine.flatten\n"
+        "import hedgectl.engine.bootstrap.cycle, hedgectl.engine.maker_taker.loop, hedgectl.engine.flatten\n"
         "assert 'hedgectl.venues.ccxt_public' not in sys.modules, 'a trading module imports ccxt_public'\n"
         "assert 'hedgectl.engine.scan.reads' not in sys.modules, 'a trading module imports the scan'\n"
         "before = 'ccxt' in sys.modules\n"

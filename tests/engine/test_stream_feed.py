@@ -15,8 +15,8 @@ from pydantic import SecretStr
 
 from hedgectl.domain.ids import new_client_order_id
 from hedgectl.domain.types import Mode, Order, OrderRequest, OrderStatus, OrderType, Side
-from hedgectl.engine.maker_taker_feed import OrderUpdate
-from hedgectl.engine.stream_feed import StreamFeed
+from hedgectl.engine.orders.feeds import OrderUpdate
+from hedgectl.engine.orders.stream_feed import StreamFeed
 from hedgectl.sim import credentials
 from hedgectl.sim.server import Running
 from hedgectl.venues.backpack import BackpackVenue

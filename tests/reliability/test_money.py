@@ -103,7 +103,7 @@ def test_cost_per_10k_of_a_flat_maker_taker_cycle_is_minus_its_net_pnl_per_10k(
     funding: tuple[Decimal, Decimal],
 ) -> None:
     from hedgectl.domain.pnl import cost_per_10k
-    from hedgectl.engine.maker_taker_stats import LoopStats
+    from hedgectl.engine.maker_taker.stats import LoopStats
 
     # Leg 1: the maker sells, the taker buys; leg 2: the maker buys back, the taker sells. Flat at the end.
     stats = LoopStats(maker_venue="backpack", taker_venue="aster")

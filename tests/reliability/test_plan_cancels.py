@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from hedgectl.engine.hedge_plan import HedgeConfig, plan_hedge
+from hedgectl.engine.bootstrap.plan import HedgeConfig, plan_hedge
 from hedgectl.errors import AuthError
 
 

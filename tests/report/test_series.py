@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from hedgectl.domain.pnl import leg_pnl
 from hedgectl.domain.types import Side
-from hedgectl.engine.maker_taker_stats import cost_per_10k
+from hedgectl.engine.maker_taker.stats import cost_per_10k
 from hedgectl.journal import Journal
 from hedgectl.report.series import build_report, build_run
 from tests.report.journal_rows import funding, trade

@@ -16,9 +16,9 @@ from rich.console import Console
 from hedgectl.cli import bp_aster_cmd, render
 from hedgectl.cli.render import TrailChart
 from hedgectl.domain.types import Side
-from hedgectl.engine.loop_config import LoopConfig
-from hedgectl.engine.maker_taker_base import LoopEvent
-from hedgectl.engine.maker_taker_stats import LoopStats
+from hedgectl.engine.maker_taker.config import LoopConfig
+from hedgectl.engine.maker_taker.context import LoopEvent
+from hedgectl.engine.maker_taker.stats import LoopStats
 
 D = Decimal
 

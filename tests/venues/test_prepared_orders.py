@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from hedgectl.domain.ids import new_client_order_id, uint32_client_id
 from hedgectl.domain.types import Mode, OrderRequest, OrderStatus, OrderType, Side
-from hedgectl.engine.dispatch import Dispatcher, Sent
+from hedgectl.engine.orders.dispatch import Dispatcher, Sent
 from hedgectl.errors import OrderRejected, SymbolNotListed, Unavailable
 from hedgectl.journal import Journal
 from hedgectl.journal.repository import ACKED, FAILED

@@ -2,7 +2,7 @@
 
 Native WebSockets (the `websockets` client, as the other venues' streams), not ccxt.pro (ccxt_stream.py
 recorded why). A session is short: it logs in, subscribes, yields every order update parsed with the same
-readers as REST (parse.py), and ends cleanly so the supervisor (stream_supervisor.py) reconnects and
+readers as REST (parse.py), and ends cleanly so the supervisor (streams/supervisor.py) reconnects and
 reconciles by REST.
 
 Hosts: live `wss://ws.okx.com:8443`, demo `wss://wspap.okx.com:8443` with `?brokerId=9999`; OKX_HOST=eea|my
@@ -100,7 +100,7 @@ def parse_frame(frame: str, markets: Mapping[str, Market], seen: OrderedDict[str
 
 
 class OkxOrderStream:
-    """The connector (see stream_supervisor) of an OKX account: login, `orders` for SWAP, text ping."""
+    """The connector (see venues/streams/supervisor.py) of an OKX account: login, `orders` for SWAP, text ping."""
 
     def __init__(
         self, config: VenueConfig, markets: Markets, *, clock_offset_ms: Callable[[], int] = lambda: 0

@@ -18,8 +18,8 @@ from decimal import Decimal
 from hedgectl.domain.quantity import accepts
 from hedgectl.domain.rounding import round_price
 from hedgectl.domain.types import Order, OrderRequest, OrderStatus, OrderType, Quote, Side, TimeInForce
-from hedgectl.engine.maker_taker_base import EXIT_ATTEMPTS, TRANSIENT, LoopContext, Stopped, backoff_s
-from hedgectl.engine.maker_taker_hedge import Hedger, LegBook
+from hedgectl.engine.maker_taker.context import EXIT_ATTEMPTS, TRANSIENT, LoopContext, Stopped, backoff_s
+from hedgectl.engine.maker_taker.hedger import Hedger, LegBook
 from hedgectl.errors import AmbiguousOrderState, HedgectlError, OrderNotFound, OrderRejected
 
 MAX_MAKER_REJECTS = 5  # consecutive refusals of the maker order before the leg gives up

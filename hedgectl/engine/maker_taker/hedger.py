@@ -22,7 +22,7 @@ from typing import Any
 
 from hedgectl.domain.rounding import ceil_to_step, floor_to_step
 from hedgectl.domain.types import Market, Order, OrderRequest, OrderType, Side
-from hedgectl.engine.maker_taker_base import EXIT_ATTEMPTS, LoopContext, backoff_s
+from hedgectl.engine.maker_taker.context import EXIT_ATTEMPTS, LoopContext, backoff_s
 from hedgectl.errors import (
     AmbiguousOrderState,
     BadResponse,

@@ -1,6 +1,6 @@
 """A FillFeed fed by private order streams: the maker/taker loop learns of a maker fill when the venue pushes it.
 
-One background pump per (venue, symbol) (hedgectl.engine.order_streams, shared with the bootstrap cycle)
+One background pump per (venue, symbol) (hedgectl.engine.orders.tracking, shared with the bootstrap cycle)
 reads the venue's supervised `order_events` (which reconnects, reconciles by REST and polls while its socket
 is down) and routes each event to whoever is watching that order. The pump remembers the latest event of
 recent orders, so a fill pushed between the order's placement and the call to `updates()` is not lost.
@@ -19,8 +19,8 @@ import time
 from collections.abc import AsyncGenerator, Callable
 
 from hedgectl.domain.types import Order
-from hedgectl.engine.maker_taker_feed import FillFeed, OrderUpdate
-from hedgectl.engine.order_streams import REMEMBERED_ORDERS, OrderStreams
+from hedgectl.engine.orders.feeds import FillFeed, OrderUpdate
+from hedgectl.engine.orders.tracking import REMEMBERED_ORDERS, OrderStreams
 from hedgectl.venues.base import Venue
 from hedgectl.venues.streams import OrderEvent
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hedgectl.domain.types import Order
-from hedgectl.engine.dispatch import Dispatcher
+from hedgectl.engine.orders.dispatch import Dispatcher
 from hedgectl.errors import HedgectlError
 from hedgectl.journal import Journal
 from hedgectl.venues.base import Venue

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from hedgectl.domain.types import Fill, Order, OrderRequest, OrderStatus, Side
-from hedgectl.engine.dispatch import Dispatcher, Sent
-from hedgectl.engine.order_streams import OrderStreams, OrderWatch
+from hedgectl.engine.orders.dispatch import Dispatcher, Sent
+from hedgectl.engine.orders.tracking import OrderStreams, OrderWatch
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import Venue
 

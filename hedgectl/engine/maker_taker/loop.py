@@ -7,8 +7,8 @@
 
 A stop request (Ctrl+C, SIGTERM), the last cycle or a fatal error all lead to the exit step. The result
 says what happened; the CLI maps it to an exit code (0, 1, 3 exposure remains, 130 interrupted).
-Modules: maker_taker_leg (quoting), maker_taker_hedge (hedges, invariant), maker_taker_feed (fill
-updates), maker_taker_funding (funding gate), maker_taker_stats (constant-memory stats).
+The package's other modules: leg (quoting), hedger (hedges, invariant), funding_gate, stats
+(constant-memory), context (what the parts share), config (the seed file and flags).
 """
 
 from __future__ import annotations
@@ -23,17 +23,17 @@ from decimal import Decimal
 from hedgectl.clock import SYSTEM_CLOCK, Clock
 from hedgectl.domain.quantity import accepts
 from hedgectl.domain.types import Market, Side
-from hedgectl.engine.dispatch import Dispatcher
 from hedgectl.engine.flatten import FlattenReport, flatten
 from hedgectl.engine.funding import LoopFunding, collect_funding
 from hedgectl.engine.interrupts import Interrupts
-from hedgectl.engine.loop_config import LoopConfig, OnExit
-from hedgectl.engine.maker_taker_base import COUNTDOWN_TICK_S, LoopContext, LoopReporter, Stopped
-from hedgectl.engine.maker_taker_feed import FillFeed, PollingFeed
-from hedgectl.engine.maker_taker_funding import FundingPause, funding_pause, next_funding
-from hedgectl.engine.maker_taker_hedge import min_order_qty, read_positions, verify_hedged
-from hedgectl.engine.maker_taker_leg import Leg, reference_price
-from hedgectl.engine.maker_taker_stats import LoopStats, StatsSnapshot
+from hedgectl.engine.maker_taker.config import LoopConfig, OnExit
+from hedgectl.engine.maker_taker.context import COUNTDOWN_TICK_S, LoopContext, LoopReporter, Stopped
+from hedgectl.engine.maker_taker.funding_gate import FundingPause, funding_pause, next_funding
+from hedgectl.engine.maker_taker.hedger import min_order_qty, read_positions, verify_hedged
+from hedgectl.engine.maker_taker.leg import Leg, reference_price
+from hedgectl.engine.maker_taker.stats import LoopStats, StatsSnapshot
+from hedgectl.engine.orders.dispatch import Dispatcher
+from hedgectl.engine.orders.feeds import FillFeed, PollingFeed
 from hedgectl.errors import HedgectlError, UsageError
 from hedgectl.venues.base import Venue
 

@@ -19,11 +19,11 @@ from typing import Any, Protocol, TypeVar
 
 from hedgectl.clock import Clock
 from hedgectl.domain.types import Fill, Market, Order
-from hedgectl.engine.dispatch import Dispatcher
 from hedgectl.engine.interrupts import Interrupts
-from hedgectl.engine.loop_config import LoopConfig
-from hedgectl.engine.maker_taker_feed import FillFeed
-from hedgectl.engine.maker_taker_stats import LoopStats, StatsSnapshot
+from hedgectl.engine.maker_taker.config import LoopConfig
+from hedgectl.engine.maker_taker.stats import LoopStats, StatsSnapshot
+from hedgectl.engine.orders.dispatch import Dispatcher
+from hedgectl.engine.orders.feeds import FillFeed
 from hedgectl.errors import AmbiguousOrderState, BadResponse, HedgectlError, RateLimited, Unavailable
 from hedgectl.venues.base import Venue
 
