@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import grimp
@@ -61,3 +63,35 @@ def test_every_long_module_exception_still_applies(name: str) -> None:
     path = PACKAGE / name
     assert path.is_file(), f"{name} is gone: drop it from LONG_MODULES"
     assert _lines(path) > LINE_LIMIT, f"{name} is back under {LINE_LIMIT} lines: drop it from LONG_MODULES"
+
+
+# What engine code may ask the journal without the Dispatcher: queries, never a write.
+JOURNAL_READS = {"runs", "run", "orders", "order", "unacknowledged_orders", "fills", "run_fills", "run_funding"}
+
+
+def _journal_calls(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """Calls of a method on something named `journal` (`journal.x(...)`, `self.dispatcher.journal.x(...)`)."""
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        owner = node.func.value
+        name = owner.id if isinstance(owner, ast.Name) else owner.attr if isinstance(owner, ast.Attribute) else ""
+        if name == "journal":
+            yield node.lineno, node.func.attr
+
+
+def test_engine_code_writes_to_the_journal_only_through_the_dispatcher() -> None:
+    dispatcher = PACKAGE / "engine" / "orders" / "dispatch.py"
+    writes = [
+        f"{path.relative_to(PACKAGE)}:{line} journal.{method}"
+        for path in sorted((PACKAGE / "engine").rglob("*.py"))
+        if path != dispatcher
+        for line, method in _journal_calls(ast.parse(path.read_text(encoding="utf-8")))
+        if method not in JOURNAL_READS
+    ]
+    assert not writes, "journal writes outside the Dispatcher:\n" + "\n".join(writes)
+
+
+def test_the_journal_write_check_sees_a_write_through_the_dispatcher_attribute() -> None:
+    tree = ast.parse("ctx.dispatcher.journal.record_order(cid, order)\njournal.runs(5)\n")
+    assert list(_journal_calls(tree)) == [(1, "record_order"), (2, "runs")]

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from hedgectl.domain.types import FundingPayment
 from hedgectl.engine.maker_taker.funding_gate import next_funding
+from hedgectl.engine.orders.dispatch import Dispatcher
 from hedgectl.errors import HedgectlError
 from hedgectl.journal import Journal, RunRow
 from hedgectl.journal.repository import journal_exposure
@@ -60,8 +61,7 @@ class RunFunding:
 
 async def collect_funding(
     venue: Venue,
-    journal: Journal,
-    run_id: str,
+    dispatcher: Dispatcher,
     symbol: str,
     since: datetime,
     until: datetime | None = None,
@@ -77,10 +77,7 @@ async def collect_funding(
     except HedgectlError as exc:
         log.debug("funding payments of %s unreadable", venue.name, exc_info=exc)
         return RunFunding(venue.name, error=str(exc))
-    mine = on_side(found, side_sign)
-    journal.record_funding(run_id, mine)
-    ids = {(p.venue, p.payment_id) for p in journal.run_funding(run_id)}
-    return RunFunding(venue.name, [p for p in mine if (p.venue, p.payment_id) in ids])
+    return RunFunding(venue.name, dispatcher.journal_funding(on_side(found, side_sign)))
 
 
 @dataclass
@@ -154,7 +151,7 @@ async def position_funding(venue: Venue, journal: Journal, symbol: str, qty: Dec
     if run is None:
         return PositionFunding(venue.name, symbol, None, None)
     since = datetime.fromisoformat(run.started_at)
-    found = await collect_funding(venue, journal, run.id, symbol, since, side_sign=1 if qty > 0 else -1)
+    found = await collect_funding(venue, Dispatcher(journal, run.id), symbol, since, side_sign=1 if qty > 0 else -1)
     if not found.known:
         return PositionFunding(venue.name, symbol, run.id, None, error=found.error)
     assets = {p.asset for p in found.payments}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from hedgectl.domain.ids import new_client_order_id
-from hedgectl.domain.types import Order, OrderRequest, OrderStatus, OrderType, Side
+from hedgectl.domain.types import FundingPayment, Order, OrderRequest, OrderStatus, OrderType, Side
 from hedgectl.engine.orders import dispatch
 from hedgectl.engine.orders.dispatch import Dispatcher, Sent
 from hedgectl.errors import AmbiguousOrderState, OrderRejected, SymbolNotListed, Unavailable
@@ -180,3 +181,24 @@ async def test_a_prepared_order_is_never_sent_twice() -> None:
 
 async def test_no_legs_is_no_outcomes(dispatcher: Dispatcher) -> None:
     assert await dispatcher.send_journaled_many([]) == []
+
+
+async def test_a_cancel_through_the_dispatcher_journals_the_state_the_venue_answered(dispatcher: Dispatcher) -> None:
+    venue = FakeVenue("backpack")
+    request = OrderRequest("X", Side.BUY, OrderType.LIMIT, Decimal(1), new_client_order_id(), price=venue.bid - 1)
+    sent = await dispatcher.place(venue, request, "maker")
+    assert state(dispatcher.journal, request) == ACKED
+    cancelled = await dispatcher.cancel(venue, sent.order)
+    assert cancelled.status is OrderStatus.CANCELED
+    row = dispatcher.journal.order(request.client_order_id)
+    assert row is not None
+    assert row.status == OrderStatus.CANCELED.value
+
+
+async def test_funding_journaled_to_one_run_is_not_counted_again_by_another(journal: Journal) -> None:
+    first = Dispatcher(journal, journal.start_run("a", "paper"))
+    second = Dispatcher(journal, journal.start_run("b", "paper"))
+    payment = FundingPayment("aster", "BTC/USDT", "p1", datetime(2026, 1, 1, tzinfo=UTC), "USDT", Decimal("-0.5"))
+    assert first.journal_funding([payment]) == [payment]
+    assert first.journal_funding([payment]) == [payment]  # read twice: still this run's, once
+    assert second.journal_funding([payment]) == []

@@ -143,9 +143,7 @@ async def _funding(venue: Venue, dispatcher: Dispatcher, result: HedgeResult) ->
     if result.opened_at is None or result.plan is None:
         return RunFunding(venue.name)
     side = next((leg.side.sign for leg in result.opened if leg.venue == venue.name), None)
-    funding = await collect_funding(
-        venue, dispatcher.journal, dispatcher.run_id, result.plan.symbol, result.opened_at, side_sign=side
-    )
+    funding = await collect_funding(venue, dispatcher, result.plan.symbol, result.opened_at, side_sign=side)
     result.funding[venue.name] = funding
     return funding
 

@@ -207,7 +207,7 @@ async def _open(
     ]
     # Both intents are on disk before either request leaves.
     for venue, request in zip((long_venue, short_venue), requests, strict=True):
-        dispatcher.journal.record_intent(dispatcher.run_id, venue.name, request, "open")
+        dispatcher.journal_intent(venue.name, request, "open")
     t0 = time.perf_counter()
     # Both legs are built and signed before either is sent (see Dispatcher.send_journaled_many).
     result.opened_at = SYSTEM_CLOCK.now()
@@ -269,9 +269,7 @@ async def _hold(
             reporter.hold_tick(max(0.0, end - time.monotonic()), mark)
             if time.monotonic() >= next_mark_at:
                 next_mark_at = time.monotonic() + mark_every_s
-                dispatcher.journal.event(
-                    dispatcher.run_id, "bootstrap.mark", {"marks": marks, "upnl": mark.upnl, "net": mark.net}
-                )
+                dispatcher.event("bootstrap.mark", {"marks": marks, "upnl": mark.upnl, "net": mark.net})
             # The loss guard keeps the seed's rule: the legs closed at the touch (bid/ask), less the fees paid.
             # The closing fees are not counted here: at the default 0.2 % they alone would trip it at once.
             exits = {q.venue: q.bid if opened[q.venue][0] > 0 else q.ask for q in quotes}
@@ -309,7 +307,7 @@ async def _close(
             client_order_id=dispatcher.new_id(),
             reduce_only=True,
         )
-        dispatcher.journal.record_intent(dispatcher.run_id, leg.venue, request, "close")
+        dispatcher.journal_intent(leg.venue, request, "close")
         requests.append((by_name[leg.venue], request))
     t0 = time.perf_counter()
     sends = await dispatcher.send_journaled_many(requests)
@@ -329,8 +327,7 @@ def _journal_latency(
     def ms(value: float | None) -> float | None:
         return None if value is None else round(value, 3)
 
-    dispatcher.journal.event(
-        dispatcher.run_id,
+    dispatcher.event(
         kind,
         {
             "phase_ms": ms(phase_ms),

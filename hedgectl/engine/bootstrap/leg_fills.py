@@ -145,10 +145,9 @@ async def _stream_fills(watch: OrderWatch, request: OrderRequest, order: Order) 
 
 def _journal(dispatcher: Dispatcher, request: OrderRequest, order: Order, fills: list[Fill]) -> None:
     """Journal a pushed order state and its fills as Dispatcher.refresh and .fills_of journal polled ones
-    (journal.record_fill keeps one row per venue and trade id, whichever source saw the trade first)."""
-    dispatcher.journal.record_order(request.client_order_id, order)
-    for fill in fills:
-        dispatcher.journal.record_fill(dispatcher.run_id, fill)
+    (one row per venue and trade id, whichever source saw the trade first)."""
+    dispatcher.journal_state(request.client_order_id, order)
+    dispatcher.journal_fills(fills)
 
 
 def _further(candidate: Order, current: Order) -> bool:

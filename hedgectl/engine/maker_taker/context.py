@@ -115,9 +115,7 @@ class LoopContext:
         self.show_stats()
         self._tell(self.reporter.event, event)
         if journal:
-            self.dispatcher.journal.event(
-                self.dispatcher.run_id, f"loop.{kind}", {"cycle": self.cycle, "leg": self.leg, **data}
-            )
+            self.dispatcher.event(f"loop.{kind}", {"cycle": self.cycle, "leg": self.leg, **data})
 
     def show_stats(self) -> None:
         self._tell(self.reporter.stats, self.stats.snapshot())

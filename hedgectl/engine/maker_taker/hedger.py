@@ -274,11 +274,9 @@ async def _final(ctx: LoopContext, venue: Venue, order: Order) -> Order:
     if order.status.is_open:
         order = await ctx.read(
             f"{venue.name}: cancelling order {order.order_id}",
-            partial(venue.cancel_order, order.symbol, order_id=order.order_id),
+            partial(ctx.dispatcher.cancel, venue, order),
             on_exit=True,
         )
-        if order.client_order_id:
-            ctx.dispatcher.journal.record_order(order.client_order_id, order)
     return order
 
 

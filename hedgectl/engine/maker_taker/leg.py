@@ -190,8 +190,8 @@ class Leg:
                     await self._apply(order, update.seen_ns)
         if order.status.is_open:
             order = await self._cancel(order)
-        elif self._resting.client_order_id:
-            ctx.dispatcher.journal.record_order(self._resting.client_order_id, order)
+        else:
+            ctx.dispatcher.journal_state(self._resting.client_order_id, order)
         self._resting = None
         action = "filled" if order.status is OrderStatus.FILLED else "cancelled"
         ctx.emit(
@@ -226,8 +226,7 @@ class Leg:
             final = await self._lookup(order)
         if final.status.is_open:
             raise AmbiguousOrderState(ctx.maker.name, f"order {order.order_id} still rests after cancelling it")
-        if order.client_order_id:
-            ctx.dispatcher.journal.record_order(order.client_order_id, final)
+        ctx.dispatcher.journal_state(order.client_order_id, final)
         if final.filled_qty < self._seen:
             # A cancel reply that does not report fills: trust what was already seen.
             final = replace(final, filled_qty=self._seen)
@@ -238,7 +237,7 @@ class Leg:
         ctx = self.ctx
         for attempt in range(1, EXIT_ATTEMPTS + 1):
             try:
-                return await ctx.maker.cancel_order(ctx.symbol, order_id=order.order_id)
+                return await ctx.dispatcher.cancel(ctx.maker, order)
             except OrderNotFound:
                 return await self._lookup(order)  # already filled or cancelled
             except TRANSIENT as exc:

@@ -278,7 +278,7 @@ async def _read_funding(ctx: LoopContext, funding: LoopFunding, *, final: bool =
     for venue in venues:
         if venue.name not in due:
             continue
-        found = await collect_funding(venue, ctx.dispatcher.journal, ctx.dispatcher.run_id, ctx.symbol, funding.since)
+        found = await collect_funding(venue, ctx.dispatcher, ctx.symbol, funding.since)
         before = ctx.stats.funding.get(venue.name)
         ctx.stats.set_funding(venue.name, found.net if found.known else None)
         if not found.known:

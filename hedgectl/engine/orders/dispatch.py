@@ -1,5 +1,9 @@
 """Journaled order dispatch: every intent is on disk before its request leaves, and every answer after.
 
+The Dispatcher is the engine's only writer to the journal: intents, acknowledgements, failures (ambiguous or
+certain), cancels, states seen on a stream or a poll, fills, funding payments, run events, and unknown ->
+reconciled. Engine code calls it, never the journal (tests/test_architecture.py checks that).
+
 The legs of a hedge go out through `send_journaled_many`: every leg is built and signed (prepared) before any
 is sent, then all are sent at once, so nothing but the HTTP clients' own send paths lies between the legs'
 socket writes (building and signing a request costs a few hundred µs a leg; see hedgectl.venues.base.PreparedOrder).
@@ -12,9 +16,10 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hedgectl.domain.ids import new_client_order_id
-from hedgectl.domain.types import Fill, Order, OrderRequest
+from hedgectl.domain.types import Fill, FundingPayment, Order, OrderRequest
 from hedgectl.errors import AmbiguousOrderState, HedgectlError, OrderNotFound, Unavailable, VenueError
 from hedgectl.journal import Journal
 from hedgectl.venues.base import PreparedOrder, Venue
@@ -45,6 +50,38 @@ class Dispatcher:
 
     def new_id(self) -> str:
         return new_client_order_id()
+
+    # -- journal writes of what was learned elsewhere (a stream, a poll, a reply in hand) -------------------
+    def journal_intent(self, venue: str, request: OrderRequest, intent: str) -> None:
+        """Put an order's intent on disk before it is sent (send it with send_journaled / _many)."""
+        self.journal.record_intent(self.run_id, venue, request, intent)
+
+    def journal_state(self, client_order_id: str | None, order: Order) -> None:
+        """Journal an order's state as last seen (no client order id: nothing of ours to update)."""
+        if client_order_id:
+            self.journal.record_order(client_order_id, order)
+
+    def journal_fills(self, fills: Sequence[Fill]) -> None:
+        """Journal fills seen; the journal keeps one row per venue and trade id, whichever source saw it first."""
+        for fill in fills:
+            self.journal.record_fill(self.run_id, fill)
+
+    def journal_funding(self, payments: list[FundingPayment]) -> list[FundingPayment]:
+        """Journal funding payments for this run; return those of `payments` the journal attributes to it
+        (a payment already journaled to another run stays that run's)."""
+        self.journal.record_funding(self.run_id, payments)
+        ids = {(p.venue, p.payment_id) for p in self.journal.run_funding(self.run_id)}
+        return [p for p in payments if (p.venue, p.payment_id) in ids]
+
+    def event(self, kind: str, data: dict[str, Any] | None = None) -> None:
+        """Journal one of the run's events (latency figures, hold marks, the loop's events)."""
+        self.journal.event(self.run_id, kind, data)
+
+    async def cancel(self, venue: Venue, order: Order) -> Order:
+        """Cancel one order and journal the state the venue answered with."""
+        answered = await venue.cancel_order(order.symbol, order_id=order.order_id)
+        self.journal_state(order.client_order_id, answered)
+        return answered
 
     async def place(self, venue: Venue, request: OrderRequest, intent: str) -> Sent:
         """Journal the intent, send it, journal the answer. Errors are journaled and re-raised."""
