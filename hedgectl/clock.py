@@ -1,4 +1,10 @@
-"""The one place that reads time. Tests substitute a fake clock."""
+"""The one place that reads time. Tests substitute a fake clock.
+
+Engine and venue code never call `time.*` or `asyncio.sleep` themselves (tests/test_architecture.py checks):
+waits, deadlines and timestamps go through a `Clock` a component is handed (`clock: Clock = SYSTEM_CLOCK`),
+or through SYSTEM_CLOCK where nothing is injected yet. `time_ns`/`time` are wall-clock stamps (latency
+figures, signed timestamps); they are SystemClock's, outside the Clock protocol that waits depend on.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +31,14 @@ class SystemClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+    def time(self) -> float:
+        """Wall clock, seconds since the epoch (a signed request's timestamp, a file's age)."""
+        return time.time()
+
+    def time_ns(self) -> int:
+        """Wall clock, nanoseconds since the epoch (when an event reached this process)."""
+        return time.time_ns()
 
 
 def utc_from_ms(ms: int | str) -> datetime:

@@ -95,3 +95,45 @@ def test_engine_code_writes_to_the_journal_only_through_the_dispatcher() -> None
 def test_the_journal_write_check_sees_a_write_through_the_dispatcher_attribute() -> None:
     tree = ast.parse("ctx.dispatcher.journal.record_order(cid, order)\njournal.runs(5)\n")
     assert list(_journal_calls(tree)) == [(1, "record_order"), (2, "runs")]
+
+
+# Modules of engine/ and venues/ that still read time themselves, each with why.
+READS_TIME_ITSELF: dict[str, str] = {
+    # Being rewritten onto the Binance-family module by h-binance; moved to the clock once that lands.
+    "venues/aster/client.py": "h-binance rewrites it",
+    "venues/aster/venue.py": "h-binance rewrites it",
+    "venues/listen_key_stream.py": "h-binance moves it to binance_family/stream.py",
+}
+
+
+def _direct_time_reads(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """`time.<anything>`, `from time import ...`, `asyncio.sleep`, `datetime.now` (reads of time, or waits)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "time":
+            yield node.lineno, "from time import"
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            owner, attr = node.value.id, node.attr
+            if owner == "time" or (owner, attr) in {("asyncio", "sleep"), ("datetime", "now")}:
+                yield node.lineno, f"{owner}.{attr}"
+
+
+def test_engine_and_venues_read_time_only_through_the_clock() -> None:
+    found = [
+        f"{name}:{line} {what}"
+        for layer in ("engine", "venues")
+        for path in sorted((PACKAGE / layer).rglob("*.py"))
+        if (name := path.relative_to(PACKAGE).as_posix()) not in READS_TIME_ITSELF
+        for line, what in _direct_time_reads(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert not found, "time read outside hedgectl/clock.py:\n" + "\n".join(found)
+
+
+def test_the_time_check_sees_each_kind_of_direct_read() -> None:
+    source = "import time\nfrom time import sleep\ntime.monotonic()\nawait asyncio.sleep(1)\ndatetime.now(UTC)\n"
+    tree = ast.parse(source.replace("await ", ""))
+    assert [what for _, what in _direct_time_reads(tree)] == [
+        "from time import",
+        "time.monotonic",
+        "asyncio.sleep",
+        "datetime.now",
+    ]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.quantity import max_order_qty
 from hedgectl.domain.rounding import floor_to_step
 from hedgectl.domain.types import Fill, Market, Order, OrderRequest, OrderType, Position, Side
@@ -202,7 +203,7 @@ async def _flatten_venue(
         if current is None:
             current = await _read_positions(venue, symbol, report)
             if current is None:
-                await asyncio.sleep(delay_s * (round_no + 1))
+                await SYSTEM_CLOCK.sleep(delay_s * (round_no + 1))
                 continue
         if not current:
             report.positions_after = []
@@ -286,7 +287,7 @@ async def _close_part(
                 report.closes.append(found)
     except VenueError as exc:
         report.errors.append(_describe(f"closing {symbol}", exc))
-        await asyncio.sleep(0.2)
+        await SYSTEM_CLOCK.sleep(0.2)
     return False
 
 

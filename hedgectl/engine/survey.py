@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import statistics
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import AccountConfig, Balance, Quote
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import AccountConfigured, Venue
@@ -41,9 +41,9 @@ async def check_venue(venue: Venue, *, pings: int = 3) -> ConnectResult:
         rtts: list[float] = []
         skews: list[float] = []
         for _ in range(pings):
-            t0 = time.time()
+            t0 = SYSTEM_CLOCK.time()
             server = await venue.fetch_server_time()
-            t1 = time.time()
+            t1 = SYSTEM_CLOCK.time()
             rtts.append((t1 - t0) * 1000)
             skews.append(server.timestamp() * 1000 - (t0 + t1) / 2 * 1000)
         result.rtt_ms_p50 = statistics.median(rtts)
@@ -84,7 +84,7 @@ class PriceRow:
     def time_to_funding(self) -> timedelta | None:
         if self.quote is None or self.quote.next_funding_at is None:
             return None
-        return max(timedelta(0), self.quote.next_funding_at - datetime.now(UTC))
+        return max(timedelta(0), self.quote.next_funding_at - SYSTEM_CLOCK.now())
 
 
 @dataclass

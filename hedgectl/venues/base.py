@@ -16,13 +16,13 @@ mapping, reconciliation by client order id). `place_order` is exactly the two in
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import (
     AccountConfig,
     Balance,
@@ -69,7 +69,7 @@ class PreparedOrder:
     def __init__(self, request: OrderRequest, wire: WireRequest, send: Callable[[], Awaitable[Order]]) -> None:
         self.request = request
         self.wire = wire
-        self.prepared_at = time.monotonic()
+        self.prepared_at = SYSTEM_CLOCK.monotonic()
         self._send = send
         self._sent = False
 
@@ -79,7 +79,7 @@ class PreparedOrder:
     @property
     def age_s(self) -> float:
         """Seconds since it was signed."""
-        return time.monotonic() - self.prepared_at
+        return SYSTEM_CLOCK.monotonic() - self.prepared_at
 
     async def send(self) -> Order:
         """Send the request once and return the acknowledged order (same errors and reconciliation as place_order)."""

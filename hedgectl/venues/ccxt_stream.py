@@ -29,13 +29,13 @@ import base64
 import contextlib
 import hashlib
 import hmac
-import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import Fill, Market, Mode
 from hedgectl.errors import AuthError, BadResponse, ConfigError, Unavailable
 from hedgectl.venues.ccxt_okx import parse_order as parse_okx_order
@@ -144,7 +144,7 @@ def parse_okx_order_push(row: Wire, markets: Mapping[str, Market], seen: Ordered
             client_order_id=order.client_order_id,
             at=ms_time(row, "fillTime", "okx") or ms_time(row, "uTime", "okx"),
         )
-    return OrderEvent(order=order, fill=fill, source=EventSource.STREAM, received_ns=time.time_ns())
+    return OrderEvent(order=order, fill=fill, source=EventSource.STREAM, received_ns=SYSTEM_CLOCK.time_ns())
 
 
 def parse_okx_frame(frame: str, markets: Mapping[str, Market], seen: OrderedDict[str, None]) -> list[OrderEvent]:
@@ -190,7 +190,7 @@ class OkxOrderStream:
         seen: OrderedDict[str, None] = OrderedDict()
         async with open_socket(self._url, self._base, venue="okx", ping_interval_s=None) as ws:
             cfg = self._config
-            now_s = time.time() + self._offset_ms() / 1000
+            now_s = SYSTEM_CLOCK.time() + self._offset_ms() / 1000
             login = okx_login(cfg.secret("api_key"), cfg.secret("passphrase"), cfg.secret("api_secret"), now_s)
             await send_text(ws, "okx", dumps(login))
             await _okx_ack(ws, "login")

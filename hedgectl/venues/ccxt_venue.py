@@ -31,7 +31,7 @@ import aiohttp
 import ccxt.async_support as ccxt_async
 from ccxt.base.errors import BaseError as CcxtBaseError
 
-from hedgectl.clock import ms_from_utc, utc_from_ms
+from hedgectl.clock import SYSTEM_CLOCK, ms_from_utc, utc_from_ms
 from hedgectl.domain.ids import is_valid_client_order_id
 from hedgectl.domain.symbols import canonical_symbol
 from hedgectl.domain.types import (
@@ -150,7 +150,7 @@ class CcxtVenue:
         config: VenueConfig,
         *,
         reconcile_delays_s: Sequence[float] = RECONCILE_DELAYS_S,
-        sleep: Sleep = asyncio.sleep,
+        sleep: Sleep = SYSTEM_CLOCK.sleep,
     ) -> None:
         factory = DIALECTS.get(config.name)
         if factory is None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, fields
 from decimal import Decimal
 from pathlib import Path
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import Market
 
 _DECIMAL_FIELDS = {f.name for f in fields(Market)} - {"venue", "symbol", "venue_symbol", "base", "quote"}
@@ -24,7 +24,7 @@ def load_markets_cache(cache_dir: Path | None, venue: str, base_url: str, ttl_s:
         return None
     path = _cache_path(cache_dir, venue, base_url)
     try:
-        if time.time() - path.stat().st_mtime > ttl_s:
+        if SYSTEM_CLOCK.time() - path.stat().st_mtime > ttl_s:
             return None
         rows = json.loads(path.read_text())
         markets = {}

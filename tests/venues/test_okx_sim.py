@@ -207,7 +207,7 @@ async def test_a_drifting_local_clock_is_corrected_by_the_measured_offset(
     venue: OkxVenue, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ahead = _FastClock(45.0)  # our clock runs 45 s fast; the simulator's does not
-    monkeypatch.setattr(time_offset, "time", ahead)
+    monkeypatch.setattr(time_offset, "SYSTEM_CLOCK", ahead)
     assert await venue.fetch_balances()
     assert -46_000 < venue.clock_offset_ms < -44_000
 

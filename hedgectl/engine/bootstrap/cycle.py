@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Protocol
@@ -168,7 +167,7 @@ async def _confirm(
     """Ask about the plan; after a slow answer re-plan on a fresh book, and ask again if the quantity changed.
     Returns the plan to open, or None (declined: result.declined; interrupted: result.interrupted)."""
     while True:
-        asked = time.monotonic()
+        asked = SYSTEM_CLOCK.monotonic()
         answer = await interrupts.unless_stopped(confirm(plan))
         if answer is None:
             result.interrupted = True
@@ -177,7 +176,7 @@ async def _confirm(
             result.declined = True
             result.error = "live trading not confirmed"
             return None
-        took = time.monotonic() - asked
+        took = SYSTEM_CLOCK.monotonic() - asked
         if took <= REPLAN_AFTER_S:
             return plan
         reporter.phase(f"Re-planning on fresh prices (the answer took {took:.0f} s)")
@@ -208,11 +207,11 @@ async def _open(
     # Both intents are on disk before either request leaves.
     for venue, request in zip((long_venue, short_venue), requests, strict=True):
         dispatcher.journal_intent(venue.name, request, "open")
-    t0 = time.perf_counter()
+    t0 = SYSTEM_CLOCK.monotonic()
     # Both legs are built and signed before either is sent (see Dispatcher.send_journaled_many).
     result.opened_at = SYSTEM_CLOCK.now()
     sends = await dispatcher.send_journaled_many(list(zip((long_venue, short_venue), requests, strict=True)))
-    result.open_ms = (time.perf_counter() - t0) * 1000
+    result.open_ms = (SYSTEM_CLOCK.monotonic() - t0) * 1000
     legs = await asyncio.gather(
         *(
             settle(venue, dispatcher, request, sent, config.max_order_latency_ms, streams)
@@ -250,11 +249,11 @@ async def _hold(
         for leg in result.opened
     }
     loss_limit = plan.notional * config.max_acceptable_loss_pct / 100
-    start = time.monotonic()
+    start = SYSTEM_CLOCK.monotonic()
     end = start + config.max_position_duration_seconds
     mark_every_s = config.max_position_duration_seconds / HOLD_MARKS_JOURNALED
     next_mark_at = start
-    while end - time.monotonic() > 0:
+    while end - SYSTEM_CLOCK.monotonic() > 0:
         try:
             quotes = await asyncio.gather(long_venue.fetch_quote(plan.symbol), short_venue.fetch_quote(plan.symbol))
         except HedgectlError as exc:
@@ -266,9 +265,9 @@ async def _hold(
             assets = {v: result.pnl_asset(v) for v in opened}
             marks = {q.venue: q.mark if q.mark is not None else q.mid for q in quotes}
             mark = hold_mark(opened, marks, assets)
-            reporter.hold_tick(max(0.0, end - time.monotonic()), mark)
-            if time.monotonic() >= next_mark_at:
-                next_mark_at = time.monotonic() + mark_every_s
+            reporter.hold_tick(max(0.0, end - SYSTEM_CLOCK.monotonic()), mark)
+            if SYSTEM_CLOCK.monotonic() >= next_mark_at:
+                next_mark_at = SYSTEM_CLOCK.monotonic() + mark_every_s
                 dispatcher.event("bootstrap.mark", {"marks": marks, "upnl": mark.upnl, "net": mark.net})
             # The loss guard keeps the seed's rule: the legs closed at the touch (bid/ask), less the fees paid.
             # The closing fees are not counted here: at the default 0.2 % they alone would trip it at once.
@@ -283,7 +282,7 @@ async def _hold(
                 )
                 reporter.warning(result.warnings[-1])
                 return
-        if await interrupts.sleep(min(HOLD_POLL_S, max(0.0, end - time.monotonic()))):
+        if await interrupts.sleep(min(HOLD_POLL_S, max(0.0, end - SYSTEM_CLOCK.monotonic()))):
             return
 
 
@@ -309,9 +308,9 @@ async def _close(
         )
         dispatcher.journal_intent(leg.venue, request, "close")
         requests.append((by_name[leg.venue], request))
-    t0 = time.perf_counter()
+    t0 = SYSTEM_CLOCK.monotonic()
     sends = await dispatcher.send_journaled_many(requests)
-    result.close_ms = (time.perf_counter() - t0) * 1000
+    result.close_ms = (SYSTEM_CLOCK.monotonic() - t0) * 1000
     legs = await asyncio.gather(
         *(settle(v, dispatcher, r, s, CLOSE_FILL_WAIT_MS, streams) for (v, r), s in zip(requests, sends, strict=True))
     )

@@ -14,11 +14,10 @@ parsers follow the same fee convention as the REST ones (positive = paid, in the
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import Fill, Order, OrderRequest, OrderStatus, Side
 from hedgectl.engine.orders.dispatch import Dispatcher, Sent
 from hedgectl.engine.orders.tracking import OrderStreams, OrderWatch
@@ -63,7 +62,7 @@ async def settle(
         leg.error = str(sent)
         return leg
     leg.order, leg.latency_ms = sent.order, sent.ack_ms
-    t0 = time.perf_counter() - sent.ack_ms / 1000
+    t0 = SYSTEM_CLOCK.monotonic() - sent.ack_ms / 1000
     deadline = t0 + max(max_latency_ms, sent.ack_ms) / 1000
     watch = streams.watch(venue, sent.order) if streams is not None else None
     try:
@@ -73,7 +72,7 @@ async def settle(
             order, from_stream = await _race(venue, dispatcher, sent.order, deadline, watch)
         leg.order = order
         if order.status is OrderStatus.FILLED or order.filled_qty == request.qty:
-            leg.fill_ms = (time.perf_counter() - t0) * 1000
+            leg.fill_ms = (SYSTEM_CLOCK.monotonic() - t0) * 1000
         pushed = await _stream_fills(watch, request, order) if watch is not None else None
         if pushed is not None:
             leg.order, leg.fills = pushed
@@ -94,8 +93,8 @@ async def settle(
 async def _poll(venue: Venue, dispatcher: Dispatcher, order: Order, deadline: float) -> Order:
     """REST only: re-read the order with backoff while it is open, until the deadline."""
     delay = FILL_POLL_FIRST_S
-    while order.status.is_open and time.perf_counter() < deadline:
-        await asyncio.sleep(min(delay, max(0.0, deadline - time.perf_counter())))
+    while order.status.is_open and SYSTEM_CLOCK.monotonic() < deadline:
+        await SYSTEM_CLOCK.sleep(min(delay, max(0.0, deadline - SYSTEM_CLOCK.monotonic())))
         order = await dispatcher.refresh(venue, order)
         delay = min(delay * 2, FILL_POLL_MAX_S)
     return order
@@ -107,12 +106,12 @@ async def _race(
     """Stream against polling: take whichever state is further along, until the order is final or the deadline.
     Returns the order and whether that state came from the stream (a polled one is already journaled)."""
     from_stream = False
-    last_poll, delay = time.perf_counter(), FILL_POLL_FIRST_S
+    last_poll, delay = SYSTEM_CLOCK.monotonic(), FILL_POLL_FIRST_S
     while True:
         pushed = watch.latest
         if pushed is not None and _further(pushed, order):
             order, from_stream = pushed, True
-        now = time.perf_counter()
+        now = SYSTEM_CLOCK.monotonic()
         if not order.status.is_open or now >= deadline:
             return order, from_stream
         due = last_poll + (max(delay, STREAM_UP_POLL_S) if watch.up else delay)
@@ -122,7 +121,7 @@ async def _race(
         fresh = await dispatcher.refresh(venue, order)  # journals what it read
         if not _further(order, fresh):
             order, from_stream = fresh, False
-        last_poll, delay = time.perf_counter(), min(delay * 2, FILL_POLL_MAX_S)
+        last_poll, delay = SYSTEM_CLOCK.monotonic(), min(delay * 2, FILL_POLL_MAX_S)
 
 
 async def _stream_fills(watch: OrderWatch, request: OrderRequest, order: Order) -> tuple[Order, list[Fill]] | None:
@@ -130,10 +129,10 @@ async def _stream_fills(watch: OrderWatch, request: OrderRequest, order: Order) 
     while the stream is up), with the order's fee filled in from them; None otherwise."""
     if order.status.is_open and order.filled_qty != request.qty:
         return None  # not done: what filled so far is read by REST, as before
-    grace_end = time.perf_counter() + STREAM_FILLS_GRACE_S
+    grace_end = SYSTEM_CLOCK.monotonic() + STREAM_FILLS_GRACE_S
     fills = watch.fills_for(order)
-    while fills is None and watch.up and time.perf_counter() < grace_end:
-        await watch.changed(grace_end - time.perf_counter())
+    while fills is None and watch.up and SYSTEM_CLOCK.monotonic() < grace_end:
+        await watch.changed(grace_end - SYSTEM_CLOCK.monotonic())
         fills = watch.fills_for(order)
     if fills is None:
         return None

@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
-from hedgectl.clock import Clock
+from hedgectl.clock import SYSTEM_CLOCK, Clock
 from hedgectl.domain.types import Fill, Market, Order
 from hedgectl.engine.interrupts import Interrupts
 from hedgectl.engine.maker_taker.config import LoopConfig
@@ -189,7 +189,7 @@ class LoopContext:
                 delay = backoff_s(attempt, exc)
                 self.warn(f"{what}: {exc}; retrying in {delay:g} s")
                 if on_exit:
-                    await asyncio.sleep(delay)
+                    await SYSTEM_CLOCK.sleep(delay)
                 else:
                     await self.pause(delay)
 

@@ -14,12 +14,12 @@ cannot express with a maker order, and reported.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.rounding import ceil_to_step, floor_to_step
 from hedgectl.domain.types import Market, Order, OrderRequest, OrderType, Side
 from hedgectl.engine.maker_taker.context import EXIT_ATTEMPTS, LoopContext, backoff_s
@@ -205,7 +205,7 @@ async def send_order(
     reconciled by client order id when ambiguous, never resent blindly. Returns it in a final state."""
     rejects = transients = 0
     while True:
-        sent_ns = time.time_ns()
+        sent_ns = SYSTEM_CLOCK.time_ns()
         request = OrderRequest(
             symbol=ctx.symbol,
             side=side,
@@ -229,14 +229,14 @@ async def send_order(
                 raise
             delay = backoff_s(transients, exc)
             ctx.warn(f"{venue.name}: {intent} order not placed ({exc}); retrying in {delay:g} s")
-            await asyncio.sleep(delay)
+            await SYSTEM_CLOCK.sleep(delay)
             continue
         except OrderRejected as exc:
             rejects += 1
             ctx.emit(f"{intent}_rejected", journal=True, venue=venue.name, side=side, qty=qty, error=str(exc))
             if rejects >= MAX_REJECTS:
                 raise
-            await asyncio.sleep(backoff_s(rejects, exc))
+            await SYSTEM_CLOCK.sleep(backoff_s(rejects, exc))
             continue
         if order is None:
             if transients >= MAX_TRANSIENT:
@@ -257,16 +257,16 @@ async def _reconcile(ctx: LoopContext, venue: Venue, request: OrderRequest) -> O
                 raise AmbiguousOrderState(
                     venue.name, f"order {request.client_order_id} may or may not exist: {exc}"
                 ) from exc
-            await asyncio.sleep(backoff_s(attempt, exc))
+            await SYSTEM_CLOCK.sleep(backoff_s(attempt, exc))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def _final(ctx: LoopContext, venue: Venue, order: Order) -> Order:
     """A market order in its final state: re-read while open, cancel it (for its final fill) if it lingers."""
-    deadline = time.monotonic() + SETTLE_S
+    deadline = SYSTEM_CLOCK.monotonic() + SETTLE_S
     delay = 0.05
-    while order.status.is_open and time.monotonic() < deadline:
-        await asyncio.sleep(delay)
+    while order.status.is_open and SYSTEM_CLOCK.monotonic() < deadline:
+        await SYSTEM_CLOCK.sleep(delay)
         delay = min(delay * 2, 0.5)
         order = await ctx.read(
             f"{venue.name}: order {order.order_id}", partial(ctx.dispatcher.refresh, venue, order), on_exit=True

@@ -9,12 +9,11 @@ simply re-priced. A stop request ends the leg the same way: cancel, hedge what f
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.quantity import accepts
 from hedgectl.domain.rounding import round_price
 from hedgectl.domain.types import Order, OrderRequest, OrderStatus, OrderType, Quote, Side, TimeInForce
@@ -59,7 +58,7 @@ class Leg:
     async def run(self) -> LegResult:
         """Fill the leg's quantity on the maker, hedging as it goes; always ends hedged or raises."""
         result = LegResult(side=self.book.side, book=self.book)
-        started = time.monotonic()
+        started = SYSTEM_CLOCK.monotonic()
         try:
             await self._quote_until_filled()
         except Stopped:
@@ -68,7 +67,7 @@ class Leg:
             await self._wind_down()
         result.complete = self.book.maker_filled >= self.book.target
         if result.complete:
-            result.fill_s = time.monotonic() - started
+            result.fill_s = SYSTEM_CLOCK.monotonic() - started
             self.ctx.stats.fill_time_s.add(result.fill_s)
         return result
 
@@ -174,7 +173,7 @@ class Leg:
         await self._apply(order)
         if order.status.is_open:
             wait_s = ctx.config.requote_after_s
-            until = time.monotonic() + wait_s
+            until = SYSTEM_CLOCK.monotonic() + wait_s
             resting = f"{ctx.maker.name} {order.side} {order.qty} @ {order.price} resting"
             async with (
                 ctx.waiting(
@@ -213,7 +212,7 @@ class Leg:
         delta = order.filled_qty - self._seen
         if delta > 0:
             self._seen = order.filled_qty
-            await self.hedger.on_maker_fill(delta, seen_ns or time.time_ns(), order)
+            await self.hedger.on_maker_fill(delta, seen_ns or SYSTEM_CLOCK.time_ns(), order)
 
     async def _cancel(self, order: Order) -> Order:
         """Cancel the resting order and return its final state, applying any fill that raced the cancel."""
@@ -222,7 +221,7 @@ class Leg:
         for _ in range(CANCEL_SETTLE_READS):
             if final.status.is_final:
                 break
-            await asyncio.sleep(0.1)  # the venue only queued the cancel
+            await SYSTEM_CLOCK.sleep(0.1)  # the venue only queued the cancel
             final = await self._lookup(order)
         if final.status.is_open:
             raise AmbiguousOrderState(ctx.maker.name, f"order {order.order_id} still rests after cancelling it")
@@ -244,7 +243,7 @@ class Leg:
                 if attempt == EXIT_ATTEMPTS:
                     raise
                 ctx.warn(f"{ctx.maker.name}: cancelling {order.order_id}: {exc}; retrying")
-                await asyncio.sleep(backoff_s(attempt, exc))
+                await SYSTEM_CLOCK.sleep(backoff_s(attempt, exc))
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _lookup(self, order: Order) -> Order:
@@ -258,7 +257,7 @@ class Leg:
             except TRANSIENT as exc:
                 if attempt == EXIT_ATTEMPTS:
                     raise
-                await asyncio.sleep(backoff_s(attempt, exc))
+                await SYSTEM_CLOCK.sleep(backoff_s(attempt, exc))
         fills = await ctx.read(
             f"{ctx.maker.name}: fills of {order.order_id}",
             lambda: ctx.maker.fetch_fills(ctx.symbol, order_id=order.order_id),

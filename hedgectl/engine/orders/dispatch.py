@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.ids import new_client_order_id
 from hedgectl.domain.types import Fill, FundingPayment, Order, OrderRequest
 from hedgectl.errors import AmbiguousOrderState, HedgectlError, OrderNotFound, Unavailable, VenueError
@@ -90,14 +90,14 @@ class Dispatcher:
 
     async def send_journaled(self, venue: Venue, request: OrderRequest) -> Sent:
         """Send a request whose intent is already journaled (lets two legs be journaled before either is sent)."""
-        sent_ns = time.time_ns()
-        t0 = time.perf_counter()
+        sent_ns = SYSTEM_CLOCK.time_ns()
+        t0 = SYSTEM_CLOCK.monotonic()
         try:
             order = await venue.place_order(request)
         except BaseException as exc:
             self._journal_send_failure(request.client_order_id, exc)
             raise
-        ack_ms = (time.perf_counter() - t0) * 1000
+        ack_ms = (SYSTEM_CLOCK.monotonic() - t0) * 1000
         self.journal.record_order(request.client_order_id, order)
         return Sent(order=order, sent_ns=sent_ns, ack_ms=ack_ms)
 
@@ -161,14 +161,14 @@ class Dispatcher:
 
     async def _send_prepared(self, prepared: PreparedOrder) -> Sent:
         """Send one prepared order and journal its answer (the intent is already on disk)."""
-        sent_ns = time.time_ns()
-        t0 = time.perf_counter()
+        sent_ns = SYSTEM_CLOCK.time_ns()
+        t0 = SYSTEM_CLOCK.monotonic()
         try:
             order = await prepared.send()
         except BaseException as exc:
             self._journal_send_failure(prepared.request.client_order_id, exc)
             raise
-        ack_ms = (time.perf_counter() - t0) * 1000
+        ack_ms = (SYSTEM_CLOCK.monotonic() - t0) * 1000
         self.journal.record_order(prepared.request.client_order_id, order)
         return Sent(order=order, sent_ns=sent_ns, ack_ms=ack_ms)
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from hedgectl.aio import wait_event
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import Order
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import Venue
@@ -29,14 +29,14 @@ MAX_BACKOFF_S = 5.0
 @dataclass(frozen=True, slots=True)
 class OrderUpdate:
     order: Order  # cumulative: status and filled quantity as of this update
-    seen_ns: int  # time.time_ns() when this process learned it (the start of the hedge reaction time)
+    seen_ns: int  # SYSTEM_CLOCK.time_ns() when this process learned it (the start of the hedge reaction time)
 
 
 class FillFeed(Protocol):
     def updates(self, venue: Venue, order: Order, *, until: float) -> AsyncGenerator[OrderUpdate, None]:
         """Yield `order` afresh whenever its filled quantity grows or it turns final; stop at `until`.
 
-        `until` is a `time.monotonic()` deadline. The iterator also ends when the loop is asked to stop,
+        `until` is a `SYSTEM_CLOCK.monotonic()` deadline. The iterator also ends when the loop is asked to stop,
         after a final state has been yielded, or never yields at all if nothing changes. Transient read
         errors are absorbed (and reported), never raised.
         """
@@ -61,7 +61,7 @@ class PollingFeed:
         seen = order.filled_qty
         delay = self._interval_s
         while not self._stop.is_set():
-            left = until - time.monotonic()
+            left = until - SYSTEM_CLOCK.monotonic()
             if left <= 0:
                 return
             if await self._wait(min(delay, left)):
@@ -77,7 +77,7 @@ class PollingFeed:
             delay = self._interval_s
             if fresh.filled_qty > seen or fresh.status.is_final:
                 seen = max(seen, fresh.filled_qty)
-                yield OrderUpdate(order=fresh, seen_ns=time.time_ns())
+                yield OrderUpdate(order=fresh, seen_ns=SYSTEM_CLOCK.time_ns())
                 if fresh.status.is_final:
                     return
 

@@ -15,9 +15,9 @@ and `await feed.aclose()` when the loop is over.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncGenerator, Callable
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import Order
 from hedgectl.engine.orders.feeds import FillFeed, OrderUpdate
 from hedgectl.engine.orders.tracking import REMEMBERED_ORDERS, OrderStreams
@@ -69,7 +69,7 @@ class StreamFeed:
         stopping = asyncio.ensure_future(self._stop.wait())
         try:
             while not self._stop.is_set():
-                left = until - time.monotonic()
+                left = until - SYSTEM_CLOCK.monotonic()
                 if left <= 0:
                     return
                 if queue.empty():

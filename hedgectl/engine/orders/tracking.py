@@ -15,13 +15,13 @@ however the run ends.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from hedgectl.aio import stop_tasks, wait_event
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import Fill, Order
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import Venue
@@ -213,8 +213,8 @@ class OrderStreams:
         """Wait (together, up to `timeout_s`) for every stream to be up; return the names of the venues whose
         stream is not up by then."""
         pumps = list(self._pumps.values())
-        deadline = time.monotonic() + timeout_s
-        ups = await asyncio.gather(*(p.wait_up(deadline - time.monotonic()) for p in pumps))
+        deadline = SYSTEM_CLOCK.monotonic() + timeout_s
+        ups = await asyncio.gather(*(p.wait_up(deadline - SYSTEM_CLOCK.monotonic()) for p in pumps))
         return [p.venue_name for p, up in zip(pumps, ups, strict=True) if not up]
 
     async def aclose(self) -> None:

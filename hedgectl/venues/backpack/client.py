@@ -13,12 +13,12 @@ alone: no URL parsing, header merging or signing between the two legs' socket wr
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.errors import (
     AmbiguousOrderState,
     AuthError,
@@ -132,7 +132,7 @@ class BackpackClient:
         self,
         config: VenueConfig,
         *,
-        sleep: Sleep = asyncio.sleep,
+        sleep: Sleep = SYSTEM_CLOCK.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._config = config

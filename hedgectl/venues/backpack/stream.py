@@ -16,13 +16,13 @@ stream supervisor (hedgectl.venues.streams.supervisor) runs, reconnects and reco
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from websockets.asyncio.client import connect as ws_connect
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import Fill, Market, Mode, Order, OrderType, Side
 from hedgectl.errors import AuthError, BadResponse, ConfigError
 from hedgectl.venues.backpack import auth
@@ -190,7 +190,9 @@ def parse_order_update(
             client_order_id=client_order_id,
             at=_micros(data, "T") or at,
         )
-    return OrderEvent(order=order, fill=fill, source=EventSource.STREAM, received_ns=received_ns or time.time_ns())
+    return OrderEvent(
+        order=order, fill=fill, source=EventSource.STREAM, received_ns=received_ns or SYSTEM_CLOCK.time_ns()
+    )
 
 
 def parse_message(
@@ -273,6 +275,6 @@ class BackpackStream:
             await ws.send(json.dumps(request, separators=(",", ":")))
             ready()  # Backpack does not acknowledge a subscription: from here on, changes are pushed
             async for raw in ws:
-                event = parse_message(raw, canonical, self._client_ids, time.time_ns())
+                event = parse_message(raw, canonical, self._client_ids, SYSTEM_CLOCK.time_ns())
                 if event is not None:
                     yield event

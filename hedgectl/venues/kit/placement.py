@@ -16,12 +16,11 @@ end of the signature window) before which "no such order" proves nothing (Backpa
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.errors import AmbiguousOrderState, BadResponse, OrderNotFound, Unavailable, VenueError
 
 T = TypeVar("T")
@@ -36,8 +35,8 @@ class ReconcilePlan:
     """When to look an order up: one lookup after each pause of `delays_s` (0 for at once). Bounded by design."""
 
     delays_s: tuple[float, ...] = (0.0, 0.5, 1.0)
-    sleep: Sleep = field(default=asyncio.sleep, compare=False)
-    monotonic: Monotonic = field(default=time.monotonic, compare=False)
+    sleep: Sleep = field(default=SYSTEM_CLOCK.sleep, compare=False)
+    monotonic: Monotonic = field(default=SYSTEM_CLOCK.monotonic, compare=False)
 
     def __post_init__(self) -> None:
         if not self.delays_s or any(d < 0 for d in self.delays_s):
@@ -50,8 +49,8 @@ def covering_plan(
     first_s: float = 0.25,
     max_s: float = 1.0,
     extra: int = 2,
-    sleep: Sleep = asyncio.sleep,
-    monotonic: Monotonic = time.monotonic,
+    sleep: Sleep = SYSTEM_CLOCK.sleep,
+    monotonic: Monotonic = SYSTEM_CLOCK.monotonic,
 ) -> ReconcilePlan:
     """A plan whose pauses double from `first_s` up to `max_s` until they add up past `span_s`, plus `extra`."""
     delays = [0.0]

@@ -6,7 +6,8 @@ It replaces ccxt's default throttler, which adds a full `rateLimit` wait to ever
 from __future__ import annotations
 
 import asyncio
-import time
+
+from hedgectl.clock import SYSTEM_CLOCK
 
 
 class RateLimiter:
@@ -16,11 +17,11 @@ class RateLimiter:
         self._rate = rate_per_s
         self._burst = float(burst)
         self._tokens = float(burst)
-        self._updated = time.monotonic()
+        self._updated = SYSTEM_CLOCK.monotonic()
         self._lock = asyncio.Lock()
 
     def _refill(self) -> None:
-        now = time.monotonic()
+        now = SYSTEM_CLOCK.monotonic()
         self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
         self._updated = now
 
@@ -36,4 +37,4 @@ class RateLimiter:
                 if self._tokens >= cost:
                     self._tokens -= cost
                     return
-                await asyncio.sleep((cost - self._tokens) / self._rate)
+                await SYSTEM_CLOCK.sleep((cost - self._tokens) / self._rate)

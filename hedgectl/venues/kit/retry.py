@@ -8,11 +8,11 @@ an order whose outcome is unknown is reconciled by client order id (`kit.placeme
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.errors import Action, HedgectlError
 
 T = TypeVar("T")
@@ -35,7 +35,7 @@ async def retry_read(
     attempts: int = 4,
     base_delay_s: float = 0.2,
     max_delay_s: float = 3.0,
-    sleep: Sleep = asyncio.sleep,
+    sleep: Sleep = SYSTEM_CLOCK.sleep,
     rng: random.Random | None = None,
 ) -> T:
     """Run an idempotent read up to `attempts` times while its error's action is RETRY or BACK_OFF."""

@@ -15,7 +15,6 @@ is signed anew and sent once more - never a resend of a request whose outcome is
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import Mode
 from hedgectl.errors import BadResponse, ConfigError
 from hedgectl.venues.config import TESTNET_HEADERS, VenueConfig
@@ -117,7 +117,7 @@ class OkxClient:
         config: VenueConfig,
         keys: OkxKeys | None,
         *,
-        sleep: Sleep = asyncio.sleep,
+        sleep: Sleep = SYSTEM_CLOCK.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._config = config

@@ -13,12 +13,12 @@ moves both to wseea/wseeapap (VenueConfig.ws_url). Paper mode: the simulator bes
 from __future__ import annotations
 
 import contextlib
-import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 
 from websockets.asyncio.client import ClientConnection
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import Fill, Market, Mode
 from hedgectl.errors import AuthError, BadResponse, ConfigError, Unavailable
 from hedgectl.venues.ccxt_wire import checked_fill
@@ -80,7 +80,7 @@ def parse_order_push(row: Wire, markets: Mapping[str, Market], seen: OrderedDict
         seen[key] = None
         while len(seen) > REMEMBERED_TRADES:
             seen.popitem(last=False)
-    return OrderEvent(order=order, fill=fill, source=EventSource.STREAM, received_ns=time.time_ns())
+    return OrderEvent(order=order, fill=fill, source=EventSource.STREAM, received_ns=SYSTEM_CLOCK.time_ns())
 
 
 def parse_frame(frame: str, markets: Mapping[str, Market], seen: OrderedDict[str, None]) -> list[OrderEvent]:
@@ -122,7 +122,7 @@ class OkxOrderStream:
         markets = parse.by_venue_symbol(await self._markets())
         seen: OrderedDict[str, None] = OrderedDict()
         async with open_socket(self._url, self._base, venue=VENUE, ping_interval_s=None) as ws:
-            now_s = time.time() + self._offset_ms() / 1000
+            now_s = SYSTEM_CLOCK.time() + self._offset_ms() / 1000
             await send_text(ws, VENUE, dumps(ws_login(self._keys, now_s)))
             await _ack(ws, "login")
             await send_text(ws, VENUE, dumps({"op": "subscribe", "args": [ORDERS_SWAP]}))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from hedgectl.clock import Clock, SystemClock, ms_from_utc, utc_from_ms
+from hedgectl.clock import SYSTEM_CLOCK, Clock, SystemClock, ms_from_utc, utc_from_ms
 from hedgectl.domain.ids import is_valid_client_order_id
 from hedgectl.domain.symbols import canonical_symbol
 from hedgectl.domain.types import (
@@ -83,7 +83,7 @@ class OkxVenue:
         config: VenueConfig,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Sleep = asyncio.sleep,
+        sleep: Sleep = SYSTEM_CLOCK.sleep,
         reconcile_delays_s: Sequence[float] = RECONCILE_DELAYS_S,
         clock: Clock | None = None,
     ) -> None:

@@ -24,7 +24,7 @@ and yields that session's order events::
 - Call `ready()` once the venue will push every later change: after the login/subscribe ack when the
   venue sends one, right after sending the subscription when it sends none. REST reconciliation starts
   only then, so nothing falls between the REST snapshot and the stream. Yielding an event implies ready.
-- Yield `OrderEvent(order, fill, EventSource.STREAM, received_ns=time.time_ns())`: `order` is the
+- Yield `OrderEvent(order, fill, EventSource.STREAM, received_ns=SYSTEM_CLOCK.time_ns())`: `order` is the
   cumulative state in domain terms (canonical symbol, our client order id), `fill` the execution the
   message reports with its venue trade id (None for accepted/cancelled/expired messages).
 - End the session by returning or raising (any exception: it is logged, then the supervisor reconnects).
@@ -57,7 +57,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -320,7 +319,7 @@ class StreamSupervisor:
             fills = [*fills, *await self._read_fills(unread, ledger.horizon)]
         new_fills = ledger.unseen(fills, started)
         await self._read_orders(ledger.stale(snapshots, new_fills), snapshots)
-        for event in ledger.replay(snapshots, new_fills, source, time.time_ns()):
+        for event in ledger.replay(snapshots, new_fills, source, SYSTEM_CLOCK.time_ns()):
             self._offer(event)
         ledger.advance(started)
 

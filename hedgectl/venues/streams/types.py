@@ -31,7 +31,7 @@ class OrderEvent:
     order: Order  # cumulative: status, filled_qty, avg_price as of this event
     fill: Fill | None  # the execution this event reports (None for new/cancel/expire events)
     source: EventSource
-    received_ns: int  # time.time_ns() when the event reached this process
+    received_ns: int  # SYSTEM_CLOCK.time_ns() when the event reached this process
 
 
 Ready = Callable[[], None]
