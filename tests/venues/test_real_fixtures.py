@@ -25,7 +25,7 @@ from hedgectl.venues.aster import parse as aster
 from hedgectl.venues.backpack import parse as backpack
 from hedgectl.venues.backpack import stream as backpack_stream
 from hedgectl.venues.kit.wire import error_code
-from hedgectl.venues.listen_key_stream import parse_order_trade_update, unwrap
+from hedgectl.venues.binance_family.stream import parse_order_trade_update, unwrap
 
 FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "real_fixtures"
 pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"no recorded replies at {FIXTURES}")

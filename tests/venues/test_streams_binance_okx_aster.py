@@ -34,7 +34,7 @@ from hedgectl.venues.ccxt_stream import (
 )
 from hedgectl.venues.ccxt_venue import CcxtVenue
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.listen_key_stream import UserDataStream, parse_order_trade_update
+from hedgectl.venues.binance_family.stream import UserDataStream, parse_order_trade_update
 from hedgectl.venues.stream_supervisor import Connect, Ready, StreamState, SupervisorConfig, supervise
 from hedgectl.venues.streams import EventSource, OrderEvent, StreamingVenue
 from hedgectl.venues.ws_common import loads, open_socket

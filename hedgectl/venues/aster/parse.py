@@ -32,7 +32,7 @@ from hedgectl.domain.types import (
     TimeInForce,
 )
 from hedgectl.errors import BadResponse, UsageError
-from hedgectl.venues.binance_codes import ORDER_STATUS, ORDER_TYPE, lot_rules
+from hedgectl.venues.binance_family.codes import ORDER_STATUS, ORDER_TYPE, lot_rules
 from hedgectl.venues.kit.wire import WireReader, error_code
 
 VENUE = "aster"

@@ -20,9 +20,9 @@ from websockets.asyncio.client import ClientConnection
 from hedgectl.aio import stop_tasks
 from hedgectl.domain.types import Fill, Market, Order, Side
 from hedgectl.errors import Unavailable
-from hedgectl.venues.binance_codes import ORDER_STATUS, ORDER_TYPE
-from hedgectl.venues.ccxt_wire import by_venue_symbol
+from hedgectl.venues.binance_family.codes import ORDER_STATUS, ORDER_TYPE
 from hedgectl.venues.kit.wire import Wire, WireReader
+from hedgectl.venues.order_rules import by_venue_symbol
 from hedgectl.venues.stream_supervisor import Ready
 from hedgectl.venues.streams import EventSource, OrderEvent
 from hedgectl.venues.ws_common import PING_INTERVAL_S, loads, open_socket, text_frames
