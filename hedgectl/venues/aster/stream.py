@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from hedgectl.domain.types import Mode
 from hedgectl.errors import BadResponse
 from hedgectl.venues.aster.client import AsterClient
-from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.binance_family.stream import Markets, UserDataStream
+from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.ws_common import ws_base
 
 VENUE = "aster"

@@ -46,10 +46,10 @@ from hedgectl.venues.aster import parse
 from hedgectl.venues.aster.auth import keys_from_config
 from hedgectl.venues.aster.client import AsterClient, PreparedCall
 from hedgectl.venues.base import REFERENCE_SYMBOL, PreparedOrder, WireRequest
-from hedgectl.venues.order_rules import check_order_rules
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.host_guard import origin
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
+from hedgectl.venues.order_rules import check_order_rules
 from hedgectl.venues.retry import Sleep
 from hedgectl.venues.streams import OrderEvent
 

@@ -32,6 +32,16 @@ KEEPALIVE_S = 20 * 60.0  # a key lives 60 min after its last POST/PUT; ccxt rene
 Markets = Callable[[], Awaitable[Mapping[str, Market]]]
 
 
+class ListenKeyClient(Protocol):
+    """The raw client's listen-key endpoints (binance_family/client.py)."""
+
+    venue: str
+
+    async def post_listen_key(self) -> Any: ...
+
+    async def put_listen_key(self) -> Any: ...
+
+
 class ListenKeys(Protocol):
     """The venue's listen-key endpoints, errors already translated."""
 
@@ -168,3 +178,19 @@ class UserDataStream:
                 failures.append(exc)
                 await ws.close()
                 return
+
+
+class ClientListenKeys:
+    """The listen-key endpoints through the adapter's raw client (its auth, host guard and error map)."""
+
+    def __init__(self, client: ListenKeyClient) -> None:
+        self._client = client
+
+    async def create(self) -> str:
+        """POST listenKey"""
+        r = WireReader(self._client.venue)
+        return r.text(r.obj(await self._client.post_listen_key(), "listenKey"), "listenKey", "listenKey")
+
+    async def keepalive(self, key: str) -> None:
+        """PUT listenKey"""
+        await self._client.put_listen_key()

@@ -1,0 +1,1 @@
+"""Binance USDⓈ-M futures, native: the Binance family's client and parsers (venues/binance_family/)."""
