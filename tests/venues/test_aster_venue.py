@@ -38,6 +38,7 @@ from hedgectl.venues import host_guard
 from hedgectl.venues.aster import AsterVenue, auth
 from hedgectl.venues.aster import client as client_module
 from hedgectl.venues.base import Venue
+from hedgectl.venues.binance_family import client as family_client
 from hedgectl.venues.config import VenueConfig
 
 BASE = "https://fapi.asterdex.com"
@@ -846,7 +847,7 @@ async def test_every_request_passes_the_host_guard(
         checked.append(url)
         real(url, allowed, venue=venue)
 
-    monkeypatch.setattr(client_module, "ensure_allowed", spy)
+    monkeypatch.setattr(family_client, "ensure_allowed", spy)
     mock.get(scheme.path("balance")).respond(json=[])
     fresh = _venue(scheme)  # the fixture's venue has already read its clock and position mode
     await fresh.market("BTC")

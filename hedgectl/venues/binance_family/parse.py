@@ -206,10 +206,15 @@ class FamilyParser:
             last=last,
             mark=self.r.dec(premium, "markPrice", "premiumIndex"),
             funding_rate=self.r.dec(premium, "lastFundingRate", "premiumIndex"),
-            next_funding_at=self.r.opt_ms(premium, "nextFundingTime", "premiumIndex"),
+            next_funding_at=self._next_funding(premium),
             funding_interval=funding_interval or DEFAULT_FUNDING_INTERVAL,
             at=self.r.opt_ms(top, "time", "bookTicker") or self.r.opt_ms(premium, "time", "premiumIndex"),
         )
+
+    def _next_funding(self, premium: Wire) -> datetime | None:
+        """`nextFundingTime`: required, 0 when the venue has none scheduled."""
+        next_ms = self.r.int_field(premium, "nextFundingTime", "premiumIndex")
+        return utc_from_ms(next_ms) if next_ms > 0 else None
 
     # --- orders and fills -----------------------------------------------------------------------
 
