@@ -9,8 +9,19 @@ PUT keeps the key alive. Session and events are the Binance family's (binance_fa
 from __future__ import annotations
 
 from hedgectl.domain.types import Mode
+from hedgectl.venues.binance_family.stream import ClientListenKeys, ListenKeyClient, Markets, UserDataStream
+from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.ws_common import ws_base
 
 ASTER_WS: dict[Mode, str] = {
     Mode.LIVE: "wss://fstream.asterdex.com",
     Mode.TESTNET: "wss://fstream.asterdex-testnet.com",
 }
+
+
+def aster_stream(config: VenueConfig, client: ListenKeyClient, markets: Markets) -> UserDataStream:
+    """The user data stream of one Aster account, at `<ws>/ws/<listenKey>`."""
+    base = ws_base(config, ASTER_WS)
+    return UserDataStream(
+        "aster", ClientListenKeys(client), markets, ws_base=base, url_for=lambda key: f"{base}/ws/{key}"
+    )

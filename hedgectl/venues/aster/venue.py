@@ -12,10 +12,10 @@ from typing import ClassVar
 
 import httpx
 
-from hedgectl.domain.types import Mode
 from hedgectl.venues.aster.auth import keys_from_config
 from hedgectl.venues.aster.client import AsterClient
-from hedgectl.venues.aster.stream import ASTER_WS
+from hedgectl.venues.aster.stream import aster_stream
+from hedgectl.venues.binance_family.stream import UserDataStream
 from hedgectl.venues.binance_family.venue import RECONCILE_DELAYS_S as RECONCILE_DELAYS_S
 from hedgectl.venues.binance_family.venue import FamilyVenue
 from hedgectl.venues.config import VenueConfig
@@ -29,7 +29,6 @@ class AsterVenue(FamilyVenue):
 
     name = VENUE
     quote_with_last: ClassVar[bool] = True
-    ws_hosts: ClassVar[dict[Mode, str]] = ASTER_WS
 
     def __init__(
         self,
@@ -46,3 +45,7 @@ class AsterVenue(FamilyVenue):
     def auth_scheme(self) -> str:
         """ "v3" (API wallet, EIP-712) or "v1" (legacy HMAC key)."""
         return self._client.scheme
+
+    def user_stream(self) -> UserDataStream:
+        """The account's user data stream (stream.py)."""
+        return aster_stream(self._config, self._client, self.load_markets)

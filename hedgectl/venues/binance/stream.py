@@ -10,10 +10,20 @@ third-party clients, so it is not used. Paper mode: the simulator beside the RES
 from __future__ import annotations
 
 from hedgectl.domain.types import Mode
+from hedgectl.venues.binance_family.stream import ClientListenKeys, ListenKeyClient, Markets, UserDataStream
+from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.ws_common import ws_base
 
 BINANCE_WS: dict[Mode, str] = {Mode.LIVE: "wss://fstream.binance.com", Mode.TESTNET: "wss://fstream.binancefuture.com"}
 
 
-def stream_url(ws_base: str, listen_key: str) -> str:
-    """`<ws>/private/ws?listenKey=K`"""
-    return f"{ws_base}/private/ws?listenKey={listen_key}"
+def binance_stream(config: VenueConfig, client: ListenKeyClient, markets: Markets) -> UserDataStream:
+    """The user data stream of a Binance USDⓈ-M account (`<ws>/private/ws?listenKey=K`)."""
+    base = ws_base(config, BINANCE_WS)
+    return UserDataStream(
+        "binance",
+        ClientListenKeys(client),
+        markets,
+        ws_base=base,
+        url_for=lambda key: f"{base}/private/ws?listenKey={key}",
+    )

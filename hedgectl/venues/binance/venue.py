@@ -14,9 +14,10 @@ from typing import ClassVar
 
 import httpx
 
-from hedgectl.domain.types import Balance, Mode
+from hedgectl.domain.types import Balance
 from hedgectl.venues.binance.client import binance_client
-from hedgectl.venues.binance.stream import BINANCE_WS, stream_url
+from hedgectl.venues.binance.stream import binance_stream
+from hedgectl.venues.binance_family.stream import UserDataStream
 from hedgectl.venues.binance_family.venue import RECONCILE_DELAYS_S, FamilyVenue
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.retry import Sleep
@@ -26,7 +27,6 @@ class BinanceVenue(FamilyVenue):
     """Binance USDⓈ-M through its REST API (HMAC keys) and its user data stream."""
 
     config_risk_endpoint: ClassVar[str] = "positionRiskConfig"
-    ws_hosts: ClassVar[dict[Mode, str]] = BINANCE_WS
 
     def __init__(
         self,
@@ -43,6 +43,6 @@ class BinanceVenue(FamilyVenue):
         """GET /fapi/v3/account"""
         return self._parse.account_balances(await self._client.get_account())
 
-    def stream_url(self, ws_base: str, listen_key: str) -> str:
-        """`<ws>/private/ws?listenKey=K`"""
-        return stream_url(ws_base, listen_key)
+    def user_stream(self) -> UserDataStream:
+        """The account's user data stream (stream.py)."""
+        return binance_stream(self._config, self._client, self.load_markets)

@@ -29,7 +29,6 @@ from hedgectl.domain.types import (
     Fill,
     FundingPayment,
     Market,
-    Mode,
     Order,
     OrderBook,
     OrderRequest,
@@ -65,6 +64,7 @@ from hedgectl.venues.retry import Sleep
 from hedgectl.venues.streams import OrderEvent
 
 if TYPE_CHECKING:
+    from hedgectl.venues.binance_family.stream import UserDataStream
     from hedgectl.venues.stream_supervisor import Connect, StateHook, SupervisorConfig
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,6 @@ class FamilyVenue:
     quote_with_last: ClassVar[bool] = False
     # The positionRisk endpoint that still reports leverage and margin type (Binance: v2; v3 dropped them).
     config_risk_endpoint: ClassVar[str] = "positionRisk"
-    ws_hosts: ClassVar[dict[Mode, str]] = {}
 
     def __init__(
         self,
@@ -410,21 +409,13 @@ class FamilyVenue:
 
     # --- private order stream -----------------------------------------------------------------
 
-    def stream_url(self, ws_base: str, listen_key: str) -> str:
-        """The user data stream's URL for a listen key (Binance: /private/ws?listenKey=; Aster: /ws/<key>)."""
-        return f"{ws_base}/ws/{listen_key}"
+    def user_stream(self) -> UserDataStream:
+        """This account's user data stream (the venue's host and URL form: venues/<venue>/stream.py)."""
+        raise NotImplementedError
 
     def stream_connector(self) -> Connect:
         """The one-session connector the stream supervisor runs (binance_family/stream.py)."""
-        from hedgectl.venues.binance_family.stream import ClientListenKeys, UserDataStream
-        from hedgectl.venues.ws_common import ws_base
-
-        base = ws_base(self._config, self.ws_hosts)
-        keys = ClientListenKeys(self._client)
-        stream = UserDataStream(
-            self.name, keys, self.load_markets, ws_base=base, url_for=lambda key: self.stream_url(base, key)
-        )
-        return stream.connect
+        return self.user_stream().connect
 
     def order_events(
         self, symbol: str | None = None, *, config: SupervisorConfig | None = None, on_state: StateHook | None = None
