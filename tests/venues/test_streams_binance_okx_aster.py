@@ -26,7 +26,7 @@ from hedgectl.venues.aster import AsterVenue
 from hedgectl.venues.aster.stream import aster_stream
 from hedgectl.venues.binance import BinanceVenue
 from hedgectl.venues.binance.stream import binance_stream
-from hedgectl.venues.binance_family.stream import ClientListenKeys
+from hedgectl.venues.binance_family.stream import ClientListenKeys, UserDataStream, parse_order_trade_update
 from hedgectl.venues.ccxt_stream import (
     OkxOrderStream,
     okx_login,
@@ -36,7 +36,6 @@ from hedgectl.venues.ccxt_stream import (
 )
 from hedgectl.venues.ccxt_venue import CcxtVenue
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.binance_family.stream import UserDataStream, parse_order_trade_update
 from hedgectl.venues.stream_supervisor import Connect, Ready, StreamState, SupervisorConfig, supervise
 from hedgectl.venues.streams import EventSource, OrderEvent, StreamingVenue
 from hedgectl.venues.ws_common import loads, open_socket
