@@ -149,7 +149,7 @@ class FamilyVenue:
             return markets[base]
         if base in self._broken:  # one odd row: this symbol is refused, the venue's others still trade
             raise BadResponse(self.name, f"{base}: market rules unreadable: {self._broken[base]}")
-        raise SymbolNotListed(self.name, f"no trading USDT perpetual for {base}")
+        raise SymbolNotListed(self.name, f"no linear USDT perpetual for {base}")
 
     def _symbol_of(self, venue_symbol: str) -> str:
         if venue_symbol in self._canonical:
