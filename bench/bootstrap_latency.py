@@ -25,6 +25,7 @@ LAT_LONG_MS, LAT_SHORT_MS = 50, 80
 
 
 async def _measure(runs: int) -> list[Figure]:
+    from hedgectl.cli.paper import PaperSimulator
     from hedgectl.engine.dispatch import Dispatcher
     from hedgectl.engine.hedge import run_hedge_cycle
     from hedgectl.engine.hedge_plan import HedgeConfig
@@ -37,7 +38,8 @@ async def _measure(runs: int) -> list[Figure]:
     url = sim.url
     home = Path(tempfile.mkdtemp())
     os.environ.update({"HEDGECTL_SIM_URL": url, "HEDGECTL_HOME": str(home)})
-    registry = Registry(load_settings())
+    settings = load_settings()
+    registry = Registry(settings, paper=PaperSimulator(settings))
     journal = Journal(home / "journal.sqlite")
     run_id = journal.start_run("bench", "paper")
     long_v, short_v = registry.venue("binance"), registry.venue("okx")
@@ -57,8 +59,9 @@ async def _measure(runs: int) -> list[Figure]:
             warm = 2
             while len(open_excess) < runs:
                 before = len(_requests((await control.get("/_sim/requests")).json()))
-                result = await run_hedge_cycle(long_v, short_v, Dispatcher(journal, run_id), config, Quiet(),
-                                               Interrupts(lambda _t: None))
+                result = await run_hedge_cycle(
+                    long_v, short_v, Dispatcher(journal, run_id), config, Quiet(), Interrupts(lambda _t: None)
+                )
                 if not result.opened and result.error is not None and "cross-venue spread" in result.error:
                     continue  # the plan was refused (the walk moved the venues > 5 bps apart): nothing was sent
                 assert result.ok, result.error
@@ -78,12 +81,30 @@ async def _measure(runs: int) -> list[Figure]:
         sim.close()
     excess50, skew50 = statistics.median(open_excess), statistics.median(skews)
     return [
-        Figure(f"bootstrap open phase wall - slower venue's latency ({LAT_LONG_MS} / {LAT_SHORT_MS} ms)", excess50,
-               percentile(open_excess, 0.99), "ms", "<= 5 ms p50", excess50 <= 5),
-        Figure("skew between the two open orders' arrival at the simulator", skew50, percentile(skews, 0.99), "ms",
-               "<= 1 ms p50", skew50 <= 1),
-        Figure("bootstrap open: orders sent -> both fills known (order streams on)", statistics.median(fills_known),
-               percentile(fills_known, 0.99), "ms", "reported", None),
+        Figure(
+            f"bootstrap open phase wall - slower venue's latency ({LAT_LONG_MS} / {LAT_SHORT_MS} ms)",
+            excess50,
+            percentile(open_excess, 0.99),
+            "ms",
+            "<= 5 ms p50",
+            excess50 <= 5,
+        ),
+        Figure(
+            "skew between the two open orders' arrival at the simulator",
+            skew50,
+            percentile(skews, 0.99),
+            "ms",
+            "<= 1 ms p50",
+            skew50 <= 1,
+        ),
+        Figure(
+            "bootstrap open: orders sent -> both fills known (order streams on)",
+            statistics.median(fills_known),
+            percentile(fills_known, 0.99),
+            "ms",
+            "reported",
+            None,
+        ),
     ]
 
 

@@ -106,7 +106,7 @@ class _MaskingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         from hedgectl.cli import output
-        from hedgectl.venues.transport_errors import scrub
+        from hedgectl.venues.kit.transport import scrub
 
         return scrub(super().format(record), tuple(output.STATE.secrets))
 
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         code = result if isinstance(result, int) else 0
     except HedgectlError as exc:
         if _verbose and (exc.__cause__ is not None or exc.__context__ is not None):
-            from hedgectl.venues.transport_errors import exception_chain
+            from hedgectl.venues.kit.transport import exception_chain
 
             logging.getLogger("hedgectl").debug("caused by: %s", exception_chain(exc))
         _report(str(exc), exc.exit_code)

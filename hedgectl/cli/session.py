@@ -185,6 +185,8 @@ async def open_session(
 
     Without `needs_journal`, an unusable HEDGECTL_HOME is a warning instead of a ConfigError.
     """
+    from hedgectl.cli.paper import PaperSimulator
+    from hedgectl.domain.types import Mode
     from hedgectl.journal import Journal
     from hedgectl.venues.registry import Registry
 
@@ -199,8 +201,13 @@ async def open_session(
         warn(f"{exc}; this run is not recorded")
         journal = Journal(Path(":memory:"))
         persist = False
+    # Paper mode is a URL for the registry: the simulator is started here, on the first venue built, and
+    # stopped after the adapters are closed (a read-only command never writes the paper account back).
+    paper = (
+        PaperSimulator(settings, persist=persist and not read_only) if settings.effective_mode is Mode.PAPER else None
+    )
     try:
-        registry = Registry(settings, live_confirmed=live_confirmed, read_only=read_only, persist=persist)
+        registry = Registry(settings, live_confirmed=live_confirmed, read_only=read_only, paper=paper)
     except BaseException:
         journal.close()
         raise
@@ -220,7 +227,11 @@ async def open_session(
         raise
     finally:
         try:
-            await registry.aclose()
+            try:
+                await registry.aclose()
+            finally:
+                if paper is not None:
+                    paper.stop()  # after the adapters: it saves the paper account and releases its lock
         finally:
             o = session.outcome
             journal.end_run(

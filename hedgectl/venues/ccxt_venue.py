@@ -64,15 +64,15 @@ from hedgectl.venues.ccxt_errors import Mapped, map_ccxt_error
 from hedgectl.venues.ccxt_okx import OkxDialect
 from hedgectl.venues.ccxt_wire import Dialect, sum_fills
 from hedgectl.venues.config import TESTNET_HEADERS, VenueConfig
-from hedgectl.venues.host_guard import ensure_allowed, origin
+from hedgectl.venues.kit.host_guard import ensure_allowed, origin
+from hedgectl.venues.kit.rate_limit import RateLimiter
+from hedgectl.venues.kit.retry import retry_read
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
-from hedgectl.venues.rate_limit import RateLimiter
-from hedgectl.venues.retry import retry_read
 from hedgectl.venues.streams import OrderEvent
 
 if TYPE_CHECKING:
     from hedgectl.venues.stream_supervisor import Connect, StateHook, SupervisorConfig
-from hedgectl.venues.time_offset import TimeOffset
+from hedgectl.venues.kit.time_offset import TimeOffset
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from hedgectl.cli.paper import PaperSimulator
 from hedgectl.domain.ids import new_client_order_id
 from hedgectl.domain.types import OrderRequest, OrderType, PositionMode, Side
 from hedgectl.errors import VenueError
@@ -42,13 +43,17 @@ def sides_of_account(sim: Sim, venue: str) -> list[tuple[str, str]]:
 
 async def _open_both_sides(venues: tuple[str, ...], qty: str = "0.002") -> None:
     """A long and a short on each venue, through the real adapters (a hedge-mode account holds both)."""
-    registry = Registry(load_settings())
+    settings = load_settings()
+    registry = Registry(settings, paper=PaperSimulator(settings))
     try:
         for venue in venues:
             adapter = registry.venue(venue)
             for side in (Side.BUY, Side.SELL):
                 request = OrderRequest(
-                    symbol="BTC", side=side, type=OrderType.MARKET, qty=Decimal(qty),
+                    symbol="BTC",
+                    side=side,
+                    type=OrderType.MARKET,
+                    qty=Decimal(qty),
                     client_order_id=new_client_order_id(),
                 )
                 await adapter.place_order(request)
@@ -72,7 +77,10 @@ async def test_flatten_closes_each_side_of_hedge_mode_accounts(sim: Sim) -> None
         records = order_records(sim, venue)
         # opens: buy long, sell short; closes: sell long, buy short - never a one-way order
         assert sorted((r["side"], r["position_side"]) for r in records) == [
-            ("buy", "long"), ("buy", "short"), ("sell", "long"), ("sell", "short"),
+            ("buy", "long"),
+            ("buy", "short"),
+            ("sell", "long"),
+            ("sell", "short"),
         ]
         if venue != "okx":
             assert not any(r["reduce_only"] for r in records)
@@ -155,7 +163,8 @@ def test_a_plan_whose_margin_the_account_cannot_post_is_refused_before_any_order
 
 @pytest.mark.parametrize("venue", ["binance", "okx", "aster"])
 async def test_a_mode_switched_mid_session_refuses_one_order_then_is_read_again(sim: Sim, venue: str) -> None:
-    registry = Registry(load_settings())
+    settings = load_settings()
+    registry = Registry(settings, paper=PaperSimulator(settings))
     try:
         adapter = registry.venue(venue)
         assert isinstance(adapter, AccountConfigured)
@@ -163,8 +172,13 @@ async def test_a_mode_switched_mid_session_refuses_one_order_then_is_read_again(
         hedge_mode(sim, venue)  # switched behind the session's back
 
         def buy() -> OrderRequest:
-            return OrderRequest(symbol="BTC", side=Side.BUY, type=OrderType.MARKET, qty=Decimal("0.002"),
-                                client_order_id=new_client_order_id())
+            return OrderRequest(
+                symbol="BTC",
+                side=Side.BUY,
+                type=OrderType.MARKET,
+                qty=Decimal("0.002"),
+                client_order_id=new_client_order_id(),
+            )
 
         with pytest.raises(VenueError) as refused:
             await adapter.place_order(buy())

@@ -21,7 +21,7 @@ import yarl
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from hedgectl.venues.config import LIVE_URLS, TESTNET_HEADERS, TESTNET_URLS
-from hedgectl.venues.host_guard import is_loopback
+from hedgectl.venues.kit.host_guard import is_loopback
 
 PRODUCTION_HOSTS = frozenset(str(urlsplit(url).hostname) for url in LIVE_URLS.values())
 TEST_HOSTS = frozenset(str(urlsplit(url).hostname) for url in TESTNET_URLS.values() if url)
@@ -64,7 +64,8 @@ class Tap:
             return "pass"
         headers = {k.lower(): v for k, v in request.headers.items()}
         demo = [
-            venue for venue, wanted in TESTNET_HEADERS.items()
+            venue
+            for venue, wanted in TESTNET_HEADERS.items()
             if all(headers.get(k.lower()) == v for k, v in wanted.items())
         ]
         if request.host in PRODUCTION_HOSTS and not (request.host in TEST_HOSTS and demo):

@@ -22,10 +22,10 @@ from hedgectl.venues.binance_family.auth import Params, SignedRequest
 from hedgectl.venues.binance_family.client import FamilyClient, Limits
 from hedgectl.venues.binance_family.client import PreparedCall as PreparedCall
 from hedgectl.venues.binance_family.errors import ClockRejected as _ClockRejected  # noqa: F401 - tests name it
-from hedgectl.venues.binance_family.errors import Kind as Kind
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.retry import Sleep
-from hedgectl.venues.time_offset import TimeOffset
+from hedgectl.venues.kit.retry import Sleep
+from hedgectl.venues.kit.time_offset import TimeOffset
+from hedgectl.venues.kit.transport import Kind as Kind
 
 VENUE = "aster"
 
@@ -127,7 +127,7 @@ class AsterClient(FamilyClient):
         config: VenueConfig,
         keys: Keys,
         *,
-        http: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         nonces: NonceSource = PROCESS_NONCES,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -137,7 +137,7 @@ class AsterClient(FamilyClient):
             paths = V3_PATHS
         else:
             signer, paths = V1Signer(keys, config.recv_window_ms), V1_PATHS
-        super().__init__(VENUE, config, paths, signer, LIMITS, http=http, sleep=sleep)
+        super().__init__(VENUE, config, paths, signer, LIMITS, transport=transport, sleep=sleep)
 
     def __repr__(self) -> str:
         return f"AsterClient(base_url={self._base!r}, auth={self.scheme})"

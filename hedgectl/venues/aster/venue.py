@@ -19,7 +19,7 @@ from hedgectl.venues.binance_family.stream import UserDataStream
 from hedgectl.venues.binance_family.venue import RECONCILE_DELAYS_S as RECONCILE_DELAYS_S
 from hedgectl.venues.binance_family.venue import FamilyVenue
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.retry import Sleep
+from hedgectl.venues.kit.retry import Sleep
 
 VENUE = "aster"
 
@@ -34,11 +34,11 @@ class AsterVenue(FamilyVenue):
         self,
         config: VenueConfig,
         *,
-        http: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         reconcile_delays_s: Sequence[float] = RECONCILE_DELAYS_S,
     ) -> None:
-        client = AsterClient(config, keys_from_config(config), http=http, sleep=sleep)
+        client = AsterClient(config, keys_from_config(config), transport=transport, sleep=sleep)
         super().__init__(config, client, sleep=sleep, reconcile_delays_s=reconcile_delays_s)
 
     @property

@@ -20,7 +20,7 @@ from hedgectl.venues.binance.stream import binance_stream
 from hedgectl.venues.binance_family.stream import UserDataStream
 from hedgectl.venues.binance_family.venue import RECONCILE_DELAYS_S, FamilyVenue
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.retry import Sleep
+from hedgectl.venues.kit.retry import Sleep
 
 
 class BinanceVenue(FamilyVenue):
@@ -32,11 +32,11 @@ class BinanceVenue(FamilyVenue):
         self,
         config: VenueConfig,
         *,
-        http: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         reconcile_delays_s: Sequence[float] = RECONCILE_DELAYS_S,
     ) -> None:
-        client = binance_client(config, http=http, sleep=sleep)
+        client = binance_client(config, transport=transport, sleep=sleep)
         super().__init__(config, client, sleep=sleep, reconcile_delays_s=reconcile_delays_s)
 
     async def fetch_balances(self) -> list[Balance]:

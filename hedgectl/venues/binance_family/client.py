@@ -5,10 +5,12 @@ business endpoint, the error map (`errors.py`), the clock offset, the rate limit
 prepared-request split are the same. Binance: HMAC (`auth.sign_binance`), `/fapi/v1`..`/fapi/v3` per
 endpoint. Aster: V1 HMAC on `/fapi/v1|v2`, or V3 EIP-712 on `/fapi/v3` (aster/auth.py).
 
-Reads go through `retry_read`. Writes never do: a write whose outcome is unknown (timeout after the request
-left, dropped connection, HTTP 5xx, an "execution status unknown" code) raises AmbiguousOrderState so the
-adapter can look the order up by client order id. The one resend is after -1021/-4225 (clock refused: the
-venue did not act), signed anew.
+All transport is the kit's seam (`kit/http.py`: keep-alive client, host guard, rate limits, clock offset,
+build-then-send, the httpx exception map); reads are retried by `kit.retry` on the error's action. Writes
+never are: a write whose outcome is unknown (timeout after the request left, dropped connection, HTTP 5xx,
+an "execution status unknown" code) raises AmbiguousOrderState, and the adapter looks the order up by client
+order id (`kit.placement`). The one resend is after -1021/-4225 (clock refused: the venue did not act),
+signed anew.
 
 Every request is prepared (rate-limit tokens, clock offset, signature, the httpx.Request itself) before it
 is sent, so an order can be prepared ahead (`prepare_order_post`) and its send (`send_order_post`) is
@@ -27,13 +29,13 @@ import httpx
 from hedgectl.errors import ConfigError
 from hedgectl.venues.binance_family import auth
 from hedgectl.venues.binance_family.auth import Params, SignedRequest
-from hedgectl.venues.binance_family.errors import ClockRejected, Kind, decode_response, map_error, transport_error
+from hedgectl.venues.binance_family.errors import ClockRejected, decode_response, map_error
 from hedgectl.venues.binance_family.parse import FamilyParser, order_ref
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.host_guard import ensure_allowed
-from hedgectl.venues.rate_limit import RateLimiter
-from hedgectl.venues.retry import Sleep, retry_read
-from hedgectl.venues.time_offset import TimeOffset
+from hedgectl.venues.kit.http import HttpSeam
+from hedgectl.venues.kit.retry import Sleep, retry_read
+from hedgectl.venues.kit.time_offset import TimeOffset
+from hedgectl.venues.kit.transport import Kind
 
 # Endpoint name -> path below the REST base. Binance: v3 positions/account (v2 positionRisk for the
 # leverage and margin type that v3 dropped), v1 for the rest.
@@ -130,23 +132,24 @@ class FamilyClient:
         signer: Signer | None,
         limits: Limits,
         *,
-        http: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.venue = venue
-        self._config = config
         self._base = config.base_url.rstrip("/")
         self._paths = dict(paths)
         self._signer = signer
         self._parse = FamilyParser(venue)
-        self._timeout = httpx.Timeout(config.timeout_s)
-        self._http = http or httpx.AsyncClient(timeout=self._timeout, headers=config.headers)
         self._sleep = sleep
-        self._offset = TimeOffset()
-        self._offset_measured = False
-        self._offset_lock = asyncio.Lock()
-        self._weight = RateLimiter(limits.weight_per_s, limits.weight_burst)
-        self._order_rate = RateLimiter(limits.orders_per_s, limits.orders_burst)
+        self._seam = HttpSeam(
+            config,
+            rate_per_s=limits.weight_per_s,
+            burst=limits.weight_burst,
+            order_rate_per_s=limits.orders_per_s,
+            order_burst=limits.orders_burst,
+            server_time_ms=self._server_time_ms,
+            transport=transport,
+        )
 
     @property
     def scheme(self) -> str:
@@ -156,11 +159,11 @@ class FamilyClient:
         return f"FamilyClient(venue={self.venue!r}, base_url={self._base!r}, auth={self.scheme})"
 
     async def close(self) -> None:
-        await self._http.aclose()
+        await self._seam.close()
 
     @property
     def offset_ms(self) -> int:
-        return self._offset.offset_ms
+        return self._seam.offset.offset_ms
 
     # --- public market data -------------------------------------------------------------------
 
@@ -323,7 +326,7 @@ class FamilyClient:
             return await self._exchange(call)
         except ClockRejected:
             # -1021 / -4225 mean the venue refused before acting, so resending (re-signed) is safe.
-            await self._measure_offset(force=True)
+            await self._seam.measure_offset()
         again = await self._prepare(
             call.method, call.name, call.params, signed=call.signed, kind=call.kind, cost=call.cost, order=call.order
         )
@@ -335,55 +338,37 @@ class FamilyClient:
     async def _prepare(
         self, method: str, name: str, params: Params, *, signed: bool, kind: Kind, cost: float = 1, order: bool = False
     ) -> PreparedCall:
-        """Rate-limit tokens, clock offset, host guard, signature and the httpx.Request; nothing is sent."""
-        if order:
-            await self._order_rate.acquire()
-        else:
-            await self._weight.acquire(cost)
+        """Rate-limit tokens (before signing), clock offset, signature and the guarded httpx.Request; nothing sent."""
+        # An order takes an order token only: orders have their own limits and no IP weight.
+        await self._seam.acquire(0 if order else cost, order=order)
         if signed:
-            await self._measure_offset(force=False)
-        url = self._base + self._paths[name]
-        ensure_allowed(url, self._config.base_url, venue=self.venue)
+            await self._seam.now_ms()  # the offset is measured before the first signature
         signed_request = self._sign(name, params, signed=signed)
         headers = dict(signed_request.headers)
-        body: str | None = None
+        path = self._paths[name]
         if method in (self._signer.body_methods if self._signer else ()):
-            body = signed_request.params
             headers["Content-Type"] = auth.FORM_CONTENT_TYPE
-        elif signed_request.params:
-            url = f"{url}?{signed_request.params}"
-        request = self._http.build_request(method, url, content=body, headers=headers, timeout=self._timeout)
+            request = self._seam.build(method, path, body=signed_request.params, headers=headers)
+        else:
+            request = self._seam.build(method, path, query=signed_request.params, headers=headers)
         return PreparedCall(method, name, params, signed, kind, cost, order, request)
 
     def _sign(self, name: str, params: Params, *, signed: bool) -> SignedRequest:
         if signed or name == "listenKey":
             if self._signer is None:
                 raise ConfigError(f"{self.venue}: no API credentials configured")
-            return self._signer.sign(params, self._offset) if signed else self._signer.key_only()
+            return self._signer.sign(params, self._seam.offset) if signed else self._signer.key_only()
         return SignedRequest(auth.encode_params(params), {})
 
     async def _exchange(self, call: PreparedCall) -> Any:
-        """One HTTP exchange of a prepared call, its reply decoded or its failure mapped."""
-        try:
-            response = await self._http.send(call.http)
-        except httpx.HTTPError as exc:
-            raise transport_error(self.venue, exc, call.kind, f"{call.method} {self._paths[call.name]}") from exc
+        """One HTTP exchange of a prepared call (the seam maps httpx failures), its reply decoded or mapped."""
+        response = await self._seam.exchange(call.http, call.kind, f"{call.method} {self._paths[call.name]}")
         return decode_response(self.venue, response, call.kind)
 
-    async def _measure_offset(self, *, force: bool) -> None:
-        if self._offset_measured and not force:
-            return
-        async with self._offset_lock:
-            if self._offset_measured and not force:
-                return
-
-            async def server_ms() -> int:
-                return self._parse.server_time_ms(await self.get_time())
-
-            await self._offset.measure(server_ms)
-            self._offset_measured = True
+    async def _server_time_ms(self) -> int:
+        """The seam's clock source: GET time (a read, retried like any other)."""
+        return self._parse.server_time_ms(await self.get_time())
 
     async def measure_offset(self) -> int:
         """Re-measure the server-time offset now; return it in ms."""
-        await self._measure_offset(force=True)
-        return self._offset.offset_ms
+        return await self._seam.measure_offset()

@@ -4,7 +4,7 @@ Binance USDⓈ-M and Aster share the code table (Aster's API is a Binance fork),
 same reply the same way: a request the venue refused with a code is `OrderRejected` on a write whatever the
 code (the order was not placed), a 5xx or an "execution status unknown" code is `AmbiguousOrderState` on a
 write (reconcile by client order id, never resend) and `Unavailable` on a read (retry). Transport failures
-below HTTP (httpx) are mapped in `transport_error` with the same read/write split.
+below HTTP (httpx) are the kit's (`kit/transport.py`), with the same read/write split (`Kind`).
 
 Messages carry the venue's code and text only: no URL (Binance signs in the query), no header, no key.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from enum import StrEnum
 from json import JSONDecodeError
 from typing import Any
 
@@ -31,8 +30,8 @@ from hedgectl.errors import (
     Unavailable,
     VenueError,
 )
+from hedgectl.venues.kit.transport import Kind
 from hedgectl.venues.kit.wire import error_code
-from hedgectl.venues.transport_errors import describe_transport
 
 MAX_MESSAGE = 200
 
@@ -56,13 +55,6 @@ BUSY = frozenset({-1001, -1008})
 RATE = frozenset({-1003, -1015})
 # "The position side does not fit the account's mode": the cached position mode is stale.
 POSITION_SIDE_REFUSED = "-4061"
-
-
-class Kind(StrEnum):
-    """How a failed request is classified: a read can be retried; a write's outcome may be unknown."""
-
-    READ = "read"
-    WRITE = "write"
 
 
 class ClockRejected(Exception):
@@ -137,13 +129,3 @@ def decode_response(venue: str, response: httpx.Response, kind: Kind) -> Any:
         what = "an empty reply" if not response.content else f"a non-JSON reply ({kind_of})"
         raise BadResponse(venue, f"HTTP {status} with {what}")
     return payload
-
-
-def transport_error(venue: str, exc: httpx.HTTPError, kind: Kind, what: str) -> VenueError:
-    """A failure below HTTP: never sent (Unavailable), or sent with the reply lost (a write's outcome is unknown)."""
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return Unavailable(venue, f"cannot connect for {what}: {describe_transport(exc)}")
-    if isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError):
-        lost = f"no reply to {what} ({describe_transport(exc)})"
-        return AmbiguousOrderState(venue, lost) if kind is Kind.WRITE else Unavailable(venue, lost)
-    return BadResponse(venue, f"unusable reply to {what} ({type(exc).__name__})")

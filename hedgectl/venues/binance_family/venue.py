@@ -4,8 +4,8 @@ Operations in domain types; the raw client (`client.py`) speaks wire, `parse.py`
 own modules (`venues/binance/`, `venues/aster/`) choose the client (paths, signer, limits), the balance
 endpoint, the quote's extras and the stream URL; everything else is here, once.
 
-An order POST is sent once: if its outcome is unknown the order is looked up by client order id, and only a
-venue that keeps answering "no such order" turns the failure into Unavailable (not placed). The account's
+An order POST is sent once (`kit.placement`): if its outcome is unknown the order is looked up by client
+order id, and only a venue that answers "no such order" turns the failure into Unavailable (not placed). The account's
 position mode is read once per session and cached; a -4061 refusal (the position side does not fit the
 mode) drops the cached mode so the next order reads it again.
 """
@@ -40,7 +40,6 @@ from hedgectl.errors import (
     AmbiguousOrderState,
     BadResponse,
     OrderNotFound,
-    RateLimited,
     SymbolNotListed,
     Unavailable,
     UsageError,
@@ -57,10 +56,11 @@ from hedgectl.venues.binance_family.parse import (
     depth_limit,
 )
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.host_guard import origin
+from hedgectl.venues.kit.host_guard import origin
+from hedgectl.venues.kit.placement import ReconcilePlan, place
+from hedgectl.venues.kit.retry import Sleep
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
 from hedgectl.venues.order_rules import check_order_rules
-from hedgectl.venues.retry import Sleep
 from hedgectl.venues.streams import OrderEvent
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class FamilyVenue:
         self._client = client
         self._parse = FamilyParser(config.name)
         self._sleep = sleep
-        self._reconcile_delays_s = tuple(reconcile_delays_s) or (0.0,)
+        self._plan = ReconcilePlan(tuple(reconcile_delays_s) or (0.0,), sleep)
         self._markets: dict[str, Market] | None = None
         self._markets_from_cache = False
         self._broken: dict[str, str] = {}
@@ -214,48 +214,22 @@ class FamilyVenue:
         return await (await self.prepare_order(request)).send()
 
     async def _send_order(self, market: Market, request: OrderRequest, call: PreparedCall) -> Order:
-        """Send the prepared POST once; parse its ack, or look the order up by client id if the outcome is unknown."""
-        try:
-            return self._parse.order(await self._client.send_order_post(call), self._symbol_of)
-        except AmbiguousOrderState as exc:
-            return await self._reconcile(market, request.client_order_id, exc)
-        except BadResponse as exc:
-            # An unreadable reply says nothing about whether the order exists: look it up.
-            unknown = AmbiguousOrderState(self.name, f"unreadable reply ({exc.reason})", code=exc.code)
-            return await self._reconcile(market, request.client_order_id, unknown)
-        except VenueError as exc:
-            if exc.code == POSITION_SIDE_REFUSED:  # the account's mode changed since it was read
-                self._position_mode = None
-            raise
+        """Send the prepared POST once; its ack, or the order found by client id if the outcome is unknown."""
+        cid = request.client_order_id
 
-    async def _reconcile(self, market: Market, client_order_id: str, cause: AmbiguousOrderState) -> Order:
-        """Find out whether an order whose POST got no usable reply exists; never resend it."""
-        absent = False
-        for delay in self._reconcile_delays_s:
-            if delay:
-                await self._sleep(delay)
+        async def send() -> Order:
             try:
-                wire = await self._client.get_order_once(market.venue_symbol, client_order_id=client_order_id)
-                order = self._parse.order(wire, self._symbol_of)
-            except OrderNotFound:
-                absent = True
-                continue
-            except (Unavailable, RateLimited, AmbiguousOrderState, BadResponse):
-                absent = False
-                continue
-            log.info("%s: order %s confirmed by client id after: %s", self.name, client_order_id, cause.reason)
-            return order
-        if absent:
-            raise Unavailable(
-                self.name,
-                f"order {client_order_id} was not placed (no reply: {cause.reason}; the venue has no such order)",
-            ) from cause
-        raise AmbiguousOrderState(
-            self.name,
-            f"order {client_order_id} may or may not exist ({cause.reason}); "
-            f"{len(self._reconcile_delays_s)} lookups by client id failed: reconcile before resending",
-            code=cause.code,
-        ) from cause
+                return self._parse.order(await self._client.send_order_post(call), self._symbol_of)
+            except VenueError as exc:
+                if exc.code == POSITION_SIDE_REFUSED:  # the account's mode changed since it was read
+                    self._position_mode = None
+                raise
+
+        async def lookup() -> Order:
+            wire = await self._client.get_order_once(market.venue_symbol, client_order_id=cid)
+            return self._parse.order(wire, self._symbol_of)
+
+        return await place(send, lookup, self._plan, venue=self.name, client_order_id=cid)
 
     async def _with_fees(self, market: Market, order: Order) -> Order:
         """GET userTrades by orderId to add fee (and average price if missing) to a (partly) filled order."""
