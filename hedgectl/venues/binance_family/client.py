@@ -339,6 +339,8 @@ class FamilyClient:
         self, method: str, name: str, params: Params, *, signed: bool, kind: Kind, cost: float = 1, order: bool = False
     ) -> PreparedCall:
         """Rate-limit tokens (before signing), clock offset, signature and the guarded httpx.Request; nothing sent."""
+        if (signed or name == "listenKey") and self._signer is None:
+            raise ConfigError(f"{self.venue}: no API credentials configured")  # before any request, the clock's too
         # An order takes an order token only: orders have their own limits and no IP weight.
         await self._seam.acquire(0 if order else cost, order=order)
         if signed:

@@ -379,7 +379,7 @@ class FamilyVenue:
         else:
             raise Unavailable(self.name, f"funding history did not end within {MAX_INCOME_PAGES} pages")
         in_window = (p for p in seen.values() if p.at >= since and (until is None or p.at < until))
-        return sorted(in_window, key=lambda p: (p.at, p.payment_id))
+        return sorted(in_window, key=lambda p: (p.at, len(p.payment_id), p.payment_id))  # numeric ids in order
 
     # --- private order stream -----------------------------------------------------------------
 
