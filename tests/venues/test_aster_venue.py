@@ -892,3 +892,23 @@ def test_the_venue_implements_the_protocol_and_reports_its_auth_scheme() -> None
     assert _venue(V3).auth_scheme == "v3"
     assert _venue(V1).auth_scheme == "v1"
     assert isinstance(auth.keys_from_config(_config(V3)), auth.V3Keys)
+
+
+async def test_funding_payments_are_read_from_the_income_endpoint_of_the_auth_generation(
+    scheme: Scheme, mock: respx.MockRouter, venue: AsterVenue
+) -> None:
+    since = datetime(2025, 12, 1, tzinfo=UTC)
+    first, second = 1_764_576_000_000, 1_764_604_800_000  # 2025-12-01 08:00 and 16:00 UTC
+    rows = [
+        {"symbol": "BTCUSDT", "incomeType": "FUNDING_FEE", "income": "-0.12", "asset": "USDT", "time": first,
+         "tranId": "77", "tradeId": ""},
+        {"symbol": "BTCUSDT", "incomeType": "FUNDING_FEE", "income": "0.30", "asset": "USDT", "time": second,
+         "tranId": 78, "tradeId": ""},
+    ]  # fmt: skip
+    income = mock.get(scheme.path("income")).respond(json=rows)
+    payments = await venue.funding_payments("BTC", since)
+    assert [(p.payment_id, p.amount, p.symbol) for p in payments] == [
+        ("77", Decimal("-0.12"), "BTC"), ("78", Decimal("0.30"), "BTC"),
+    ]  # fmt: skip
+    sent = dict(signed_params(income.calls[0].request, scheme))
+    assert (sent["incomeType"], sent["symbol"], sent["limit"]) == ("FUNDING_FEE", "BTCUSDT", "1000")
