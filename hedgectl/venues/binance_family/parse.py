@@ -50,6 +50,7 @@ Params = list[tuple[str, str]]
 SymbolOf = Callable[[str], str]
 
 SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
+_MARGIN = {"cross": "cross", "crossed": "cross", "isolated": "isolated"}
 _NAME = re.compile(r"^[A-Z0-9]{1,40}$")  # symbols and asset codes
 _WIRE_TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK", TimeInForce.POST_ONLY: "GTX"}
 
@@ -249,7 +250,8 @@ class FamilyParser:
     def orders(self, wire: Any, symbol_of: SymbolOf, known: Callable[[str], bool] = lambda _: True) -> list[Order]:
         """`GET openOrders` -> orders (of symbols `known` accepts: a listed market we read)."""
         rows = self.r.rows(wire, "openOrders")
-        return [self.order(row, symbol_of) for row in rows if known(str(row.get("symbol")))]
+        # The symbol is read strictly first: a garbled one is a broken reply, not an order of another market.
+        return [self.order(row, symbol_of) for row in rows if known(self.name(row, "symbol", "openOrders[]"))]
 
     def fill(self, wire: Any, symbol_of: SymbolOf) -> Fill:
         """One `userTrades[]` row -> Fill (`commission` is positive when paid)."""
@@ -291,7 +293,7 @@ class FamilyParser:
         what = "positionRisk[]"
         for entry in self.r.rows(wire, "positionRisk"):
             qty = self.r.dec(entry, "positionAmt", what)
-            if qty == 0 or not known(str(entry.get("symbol"))):
+            if qty == 0 or not known(self.name(entry, "symbol", what)):
                 continue
             side = str(entry.get("positionSide") or "BOTH").lower()
             position = Position(
@@ -313,8 +315,7 @@ class FamilyParser:
         """positionRisk `marginType`: "cross" or "isolated" (some replies say "CROSSED"/"ISOLATED")."""
         if entry.get("marginType") is None:
             return None
-        mode = self.r.text(entry, "marginType", what).lower()
-        return "cross" if mode == "crossed" else mode
+        return self.r.enum({"m": self.r.text(entry, "marginType", what).lower()}, "m", _MARGIN, f"{what}.marginType")
 
     def balances(self, wire: Any) -> list[Balance]:
         """`GET balance` (v2, Aster) -> balances with anything in them (total = wallet balance, free = available)."""
