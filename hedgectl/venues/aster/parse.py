@@ -6,7 +6,6 @@ garbled figure is BadResponse, never a default; numbers and ids as JSON numbers 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -43,6 +42,3 @@ def parse_quote(
 ) -> Quote:
     """`ticker/bookTicker` + `premiumIndex` + `ticker/24hr` -> Quote (bid/ask, last, mark, funding)."""
     return PARSER.quote(symbol, book_ticker, premium_index, funding_interval, ticker_24hr)
-
-
-SymbolOf = Callable[[str], str]
