@@ -21,11 +21,12 @@ from pydantic import SecretStr
 
 from hedgectl.clock import ms_from_utc
 from hedgectl.domain.types import Mode, OrderRequest, OrderStatus, OrderType, PositionMode, Side, TimeInForce
-from hedgectl.errors import AmbiguousOrderState, ConfigError, OrderRejected, Unavailable
+from hedgectl.errors import AmbiguousOrderState, ConfigError, OrderNotFound, OrderRejected, Unavailable
 from hedgectl.venues.base import AccountConfigured, Venue
 from hedgectl.venues.binance import BinanceVenue
 from hedgectl.venues.binance_family.venue import INCOME_PAGE
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.kit import rate_limit
 
 BASE = "https://fapi.binance.com"
 API_KEY = "binance-test-key-0123456789"
@@ -347,3 +348,92 @@ async def test_a_history_that_never_ends_is_refused_not_read_forever(
     with pytest.raises(Unavailable, match="did not end"):
         await venue.funding_payments("BTC", T0)
     assert route.call_count == 100
+
+
+# ---- clock, limits, host --------------------------------------------------------------------------------
+
+
+async def test_the_signed_timestamp_is_the_venues_clock_and_a_refused_one_is_remeasured_and_resent_once(
+    mock: respx.MockRouter,
+) -> None:
+    ahead_ms = 30_000
+    clock = mock.get("/fapi/v1/time").mock(
+        side_effect=lambda _: httpx.Response(200, json={"serverTime": now_ms() + ahead_ms})
+    )
+    account = mock.get("/fapi/v3/account")
+    account.side_effect = [
+        httpx.Response(400, json={"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."}),
+        httpx.Response(200, json={"assets": [{"asset": "USDT", "walletBalance": "10", "availableBalance": "7"}]}),
+    ]
+    adapter = _venue()
+    (usdt,) = await adapter.fetch_balances()
+    assert (usdt.total, usdt.free) == (Decimal(10), Decimal(7))
+    assert (clock.call_count, account.call_count) == (2, 2)
+    assert 29_000 < adapter.clock_offset_ms < 31_000
+    stamps = [int(dict(sent(call.request))["timestamp"]) for call in account.calls]
+    assert all(abs(stamp - (now_ms() + ahead_ms)) < 5_000 for stamp in stamps)
+    await adapter.close()
+
+
+async def test_an_order_is_not_delayed_by_an_exhausted_read_budget(
+    mock: respx.MockRouter, venue: BinanceVenue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mock.get("/fapi/v1/positionSide/dual").respond(json={"dualSidePosition": False})
+    mock.post("/fapi/v1/order").respond(json=_order())
+    await venue.market("BTC")
+    await venue.position_mode()
+    venue._client._seam.weight._tokens = 0.0  # the read budget is spent
+
+    async def no_wait(_: float) -> None:
+        raise AssertionError("an order waited for the read budget")
+
+    monkeypatch.setattr(rate_limit.asyncio, "sleep", no_wait)
+    assert (await venue.place_order(LIMIT)).order_id == "1001"
+
+
+async def test_testnet_requests_reach_only_demo_trading(mock: respx.MockRouter) -> None:
+    demo = VenueConfig("binance", Mode.TESTNET, "https://demo-fapi.binance.com", credentials={})
+    adapter = BinanceVenue(demo)
+    adapter._client._seam.base_url = BASE  # a bug that would send testnet traffic to the live venue
+    with pytest.raises(ConfigError, match=r"refusing a request to https://fapi\.binance\.com"):
+        await adapter.fetch_server_time()
+    assert not mock.calls
+    await adapter.close()
+
+
+# ---- fills and cancels ----------------------------------------------------------------------------------
+
+
+async def test_a_filled_order_comes_back_with_its_fee_from_the_fills(
+    mock: respx.MockRouter, venue: BinanceVenue
+) -> None:
+    filled = _order("FILLED", type="MARKET", price="0", avgPrice="95010.5", executedQty="0.010")
+    mock.get("/fapi/v1/order").respond(json=filled)
+    rows = [
+        {"symbol": "BTCUSDT", "id": 7, "orderId": 1001, "side": "BUY", "price": "95010", "qty": "0.004",
+         "commission": "0.152", "commissionAsset": "USDT", "maker": False, "time": 1_764_547_200_100},
+        {"symbol": "BTCUSDT", "id": 8, "orderId": 1001, "side": "BUY", "price": "95010.83333", "qty": "0.006",
+         "commission": "0.228", "commissionAsset": "USDT", "maker": False, "time": 1_764_547_200_100},
+    ]  # fmt: skip
+    trades = mock.get("/fapi/v1/userTrades").respond(json=rows)
+    order = await venue.fetch_order("BTC", order_id="1001")
+    assert (order.status, order.fee, order.fee_asset, order.avg_price) == (
+        OrderStatus.FILLED, Decimal("0.380"), "USDT", Decimal("95010.5"),
+    )  # fmt: skip
+    assert ("orderId", "1001") in sent(trades.calls[0].request)
+
+
+async def test_cancelling_a_filled_order_returns_it_and_an_unknown_one_is_order_not_found(
+    mock: respx.MockRouter, venue: BinanceVenue
+) -> None:
+    mock.delete("/fapi/v1/order").respond(400, json={"code": -2011, "msg": "Unknown order sent."})
+    lookup = mock.get("/fapi/v1/order")
+    lookup.side_effect = [
+        httpx.Response(200, json=_order("FILLED", executedQty="0.010", avgPrice="95000")),
+        httpx.Response(400, json={"code": -2013, "msg": "Order does not exist."}),
+    ]
+    mock.get("/fapi/v1/userTrades").respond(json=[])  # fills not visible yet: the fee stays unknown, never 0
+    order = await venue.cancel_order("BTC", order_id="1001")
+    assert (order.status, order.fee) == (OrderStatus.FILLED, None)
+    with pytest.raises(OrderNotFound, match="-2013"):
+        await venue.cancel_order("BTC", client_order_id="hc-never")
