@@ -29,9 +29,8 @@ BENCHES: dict[str, tuple[str, int, int]] = {
 
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
-    return (
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
-    )
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
+            f"Python {platform.python_version()}")
 
 
 def main() -> None:

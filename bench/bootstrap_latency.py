@@ -59,9 +59,8 @@ async def _measure(runs: int) -> list[Figure]:
             warm = 2
             while len(open_excess) < runs:
                 before = len(_requests((await control.get("/_sim/requests")).json()))
-                result = await run_hedge_cycle(
-                    long_v, short_v, Dispatcher(journal, run_id), config, Quiet(), Interrupts(lambda _t: None)
-                )
+                result = await run_hedge_cycle(long_v, short_v, Dispatcher(journal, run_id), config, Quiet(),
+                                               Interrupts(lambda _t: None))
                 if not result.opened and result.error is not None and "cross-venue spread" in result.error:
                     continue  # the plan was refused (the walk moved the venues > 5 bps apart): nothing was sent
                 assert result.ok, result.error
@@ -81,30 +80,12 @@ async def _measure(runs: int) -> list[Figure]:
         sim.close()
     excess50, skew50 = statistics.median(open_excess), statistics.median(skews)
     return [
-        Figure(
-            f"bootstrap open phase wall - slower venue's latency ({LAT_LONG_MS} / {LAT_SHORT_MS} ms)",
-            excess50,
-            percentile(open_excess, 0.99),
-            "ms",
-            "<= 5 ms p50",
-            excess50 <= 5,
-        ),
-        Figure(
-            "skew between the two open orders' arrival at the simulator",
-            skew50,
-            percentile(skews, 0.99),
-            "ms",
-            "<= 1 ms p50",
-            skew50 <= 1,
-        ),
-        Figure(
-            "bootstrap open: orders sent -> both fills known (order streams on)",
-            statistics.median(fills_known),
-            percentile(fills_known, 0.99),
-            "ms",
-            "reported",
-            None,
-        ),
+        Figure(f"bootstrap open phase wall - slower venue's latency ({LAT_LONG_MS} / {LAT_SHORT_MS} ms)", excess50,
+               percentile(open_excess, 0.99), "ms", "<= 5 ms p50", excess50 <= 5),
+        Figure("skew between the two open orders' arrival at the simulator", skew50, percentile(skews, 0.99), "ms",
+               "<= 1 ms p50", skew50 <= 1),
+        Figure("bootstrap open: orders sent -> both fills known (order streams on)", statistics.median(fills_known),
+               percentile(fills_known, 0.99), "ms", "reported", None),
     ]
 
 

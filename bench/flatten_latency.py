@@ -61,22 +61,11 @@ def measure(runs: int = 8) -> list[Figure]:
         sim.close()
     start50 = statistics.median(from_start)
     return [
-        Figure(
-            f"flatten: command start -> both close orders ({LATENCY_MS} ms venues)",
-            start50,
-            percentile(from_start, 0.99),
-            "ms",
-            f"<= 1 RTT + 50 ms ({2 * LATENCY_MS} ms)",
-            start50 <= 2 * LATENCY_MS,
-        ),
-        Figure(
-            "flatten: process spawn -> both close orders (Python start-up included)",
-            statistics.median(from_spawn),
-            percentile(from_spawn, 0.99),
-            "ms",
-            "reported",
-            None,
-        ),
+        Figure(f"flatten: command start -> both close orders ({LATENCY_MS} ms venues)", start50,
+               percentile(from_start, 0.99), "ms", f"<= 1 RTT + 50 ms ({2 * LATENCY_MS} ms)",
+               start50 <= 2 * LATENCY_MS),
+        Figure("flatten: process spawn -> both close orders (Python start-up included)", statistics.median(from_spawn),
+               percentile(from_spawn, 0.99), "ms", "reported", None),
     ]
 
 

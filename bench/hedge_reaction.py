@@ -25,24 +25,9 @@ def _reactions(legs: int, *, streams: bool) -> list[float]:
     try:
         sim.freeze_market()
         cycles = (legs + 1) // 2
-        proc = sim.spawn(
-            "bp-aster",
-            "loop",
-            "--qty",
-            "10",
-            "--cycles",
-            str(cycles),
-            "--requote-after",
-            "60",
-            "--between-legs",
-            "0",
-            "--cycle-sleep",
-            "0",
-            "--stop-before-funding",
-            "0",
-            "--json",
-            "--streams" if streams else "--no-streams",
-        )
+        proc = sim.spawn("bp-aster", "loop", "--qty", "10", "--cycles", str(cycles), "--requote-after", "60",
+                         "--between-legs", "0", "--cycle-sleep", "0", "--stop-before-funding", "0", "--json",
+                         "--streams" if streams else "--no-streams")
         out: list[float] = []
         try:
             for _ in range(cycles * 2):
@@ -56,11 +41,8 @@ def _reactions(legs: int, *, streams: bool) -> list[float]:
                 hedges: list[dict[str, object]] = []
 
                 def hedged(since: int = filled_ns, found: list[dict[str, object]] = hedges) -> bool:
-                    found[:] = [
-                        r
-                        for r in sim.http.get("/_sim/requests", params={"venue": "aster", "since_ns": since}).json()
-                        if r["op"] == "create_order"
-                    ]
+                    found[:] = [r for r in sim.http.get("/_sim/requests", params={"venue": "aster", "since_ns": since})
+                                .json() if r["op"] == "create_order"]
                     return bool(found)
 
                 wait_for(hedged, timeout=30)
@@ -77,22 +59,10 @@ def measure(legs: int = 50) -> list[Figure]:
     off = _reactions(max(6, legs // 5), streams=False)
     p50, p99 = statistics.median(on), percentile(on, 0.99)
     return [
-        Figure(
-            "maker fill -> taker hedge order at the simulator, streams on",
-            p50,
-            p99,
-            "ms",
-            "<= 3 ms p50, <= 10 ms p99",
-            p50 <= 3 and p99 <= 10,
-        ),
-        Figure(
-            "same with streams forced off (polling, for contrast)",
-            statistics.median(off),
-            percentile(off, 0.99),
-            "ms",
-            "reported",
-            None,
-        ),
+        Figure("maker fill -> taker hedge order at the simulator, streams on", p50, p99, "ms",
+               "<= 3 ms p50, <= 10 ms p99", p50 <= 3 and p99 <= 10),
+        Figure("same with streams forced off (polling, for contrast)", statistics.median(off),
+               percentile(off, 0.99), "ms", "reported", None),
     ]
 
 

@@ -39,16 +39,8 @@ def measure(runs: int = 10) -> list[Figure]:
     finally:
         sim.close()
     p50 = statistics.median(figures)
-    return [
-        Figure(
-            f"Ctrl+C during hold -> both close orders at the simulator ({LATENCY_MS} ms venues)",
-            p50,
-            percentile(figures, 0.99),
-            "ms",
-            f"<= 1 RTT + 50 ms ({2 * LATENCY_MS} ms)",
-            p50 <= 2 * LATENCY_MS,
-        )
-    ]
+    return [Figure(f"Ctrl+C during hold -> both close orders at the simulator ({LATENCY_MS} ms venues)", p50,
+                   percentile(figures, 0.99), "ms", f"<= 1 RTT + 50 ms ({2 * LATENCY_MS} ms)", p50 <= 2 * LATENCY_MS)]
 
 
 def main() -> None:

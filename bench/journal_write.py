@@ -25,23 +25,15 @@ def measure(writes: int = 2000, folder: Path | None = None) -> list[Figure]:
     run = journal.start_run("bench", "paper")
     times = []
     for _ in range(writes):
-        request = OrderRequest(
-            symbol="BTC",
-            side=Side.BUY,
-            type=OrderType.MARKET,
-            qty=Decimal("0.003"),
-            client_order_id=new_client_order_id(),
-        )
+        request = OrderRequest(symbol="BTC", side=Side.BUY, type=OrderType.MARKET, qty=Decimal("0.003"),
+                               client_order_id=new_client_order_id())
         t0 = time.perf_counter()
         journal.record_intent(run, "binance", request, "open")
         times.append((time.perf_counter() - t0) * 1000)
     journal.close()
     p99 = percentile(times, 0.99)
-    return [
-        Figure(
-            "journal intent write (durable before send)", statistics.median(times), p99, "ms", "<= 1 ms p99", p99 <= 1.0
-        )
-    ]
+    return [Figure("journal intent write (durable before send)", statistics.median(times), p99, "ms",
+                   "<= 1 ms p99", p99 <= 1.0)]
 
 
 def main() -> None:

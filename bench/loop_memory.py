@@ -32,23 +32,8 @@ def measure(cycles: int = 1000) -> list[Figure]:
 
         thread = threading.Thread(target=filler, daemon=True)
         thread.start()
-        proc = sim.spawn(
-            "bp-aster",
-            "loop",
-            "--qty",
-            "10",
-            "--cycles",
-            str(cycles),
-            "--requote-after",
-            "30",
-            "--between-legs",
-            "0",
-            "--cycle-sleep",
-            "0",
-            "--stop-before-funding",
-            "0",
-            "--json",
-        )
+        proc = sim.spawn("bp-aster", "loop", "--qty", "10", "--cycles", str(cycles), "--requote-after", "30",
+                         "--between-legs", "0", "--cycle-sleep", "0", "--stop-before-funding", "0", "--json")
         ps = psutil.Process(proc.pid)
         warm_at = max(1, cycles // 10)
         rss_warm = rss_end = 0
@@ -70,16 +55,8 @@ def measure(cycles: int = 1000) -> list[Figure]:
         stop.set()
         sim.close()
     growth_mb = (rss_end - rss_warm) / 2**20
-    return [
-        Figure(
-            f"{cycles} bp-aster cycles, zero sleeps: RSS growth (cycle {warm_at} -> {cycles})",
-            growth_mb,
-            None,
-            "MB",
-            "< 10 MB",
-            growth_mb < 10,
-        )
-    ]
+    return [Figure(f"{cycles} bp-aster cycles, zero sleeps: RSS growth (cycle {warm_at} -> {cycles})", growth_mb,
+                   None, "MB", "< 10 MB", growth_mb < 10)]
 
 
 def main() -> None:

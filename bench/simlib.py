@@ -28,10 +28,7 @@ class BenchSim:
     def __init__(self, seed: int = 5) -> None:
         self._server = subprocess.Popen(
             [sys.executable, "-m", "hedgectl", "sim", "serve", "--port", "0", "--seed", str(seed)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env=dict(os.environ),
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=dict(os.environ),
         )
         assert self._server.stdout is not None
         line = self._server.stdout.readline()
@@ -53,31 +50,19 @@ class BenchSim:
         self.http.post("/_sim/clock", json={"frozen": True}).raise_for_status()
         later = int(time.time() * 1000) + far_ms
         for venue in ("backpack", "aster"):
-            self.http.post(
-                "/_sim/funding", json={"venue": venue, "symbol": symbol, "rate": "0.0001", "next_funding_ms": later}
-            ).raise_for_status()
+            self.http.post("/_sim/funding", json={"venue": venue, "symbol": symbol, "rate": "0.0001",
+                                                  "next_funding_ms": later}).raise_for_status()
 
     def latency(self, venue: str, ms: int) -> None:
         self.http.post("/_sim/latency", json={"venue": venue, "ms": ms}).raise_for_status()
 
     def spawn(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "hedgectl", *args],
-            env=self.env,
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        return subprocess.Popen([sys.executable, "-m", "hedgectl", *args], env=self.env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "hedgectl", *args],
-            env=self.env,
-            text=True,
-            capture_output=True,
-            check=False,
-            timeout=120,
-        )
+        return subprocess.run([sys.executable, "-m", "hedgectl", *args], env=self.env, text=True,
+                              capture_output=True, check=False, timeout=120)
 
     def close(self) -> None:
         self.http.close()

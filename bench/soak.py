@@ -75,23 +75,8 @@ def soak(cycles: int) -> tuple[list[Figure], list[str]]:
 
         threading.Thread(target=filler, daemon=True).start()
         started = time.monotonic()
-        proc = sim.spawn(
-            "bp-aster",
-            "loop",
-            "--qty",
-            "10",
-            "--cycles",
-            str(cycles),
-            "--requote-after",
-            "30",
-            "--between-legs",
-            "0",
-            "--cycle-sleep",
-            "0",
-            "--stop-before-funding",
-            "0",
-            "--json",
-        )
+        proc = sim.spawn("bp-aster", "loop", "--qty", "10", "--cycles", str(cycles), "--requote-after", "30",
+                         "--between-legs", "0", "--cycle-sleep", "0", "--stop-before-funding", "0", "--json")
         loop_ps = psutil.Process(proc.pid)
         loop_rss: list[tuple[int, int]] = []
         sim_rss: list[tuple[int, int]] = []
@@ -153,54 +138,24 @@ def soak(cycles: int) -> tuple[list[Figure], list[str]]:
         after_warm = [s for s in samples if s[0] >= warm]
         growth_mb = (after_warm[-1][1] - after_warm[0][1]) / 2**20 if after_warm else 0.0
         slope = _slope([s for s in samples if s[0] >= cycles // 2])
-        figures.append(
-            Figure(
-                f"{name} RSS growth, cycle {warm} -> {cycles}",
-                growth_mb,
-                None,
-                "MB",
-                f"< {GROWTH_TARGET_MB:g} MB",
-                growth_mb < GROWTH_TARGET_MB,
-            )
-        )
+        figures.append(Figure(f"{name} RSS growth, cycle {warm} -> {cycles}", growth_mb, None, "MB",
+                              f"< {GROWTH_TARGET_MB:g} MB", growth_mb < GROWTH_TARGET_MB))
         if name == "loop":
-            figures.append(
-                Figure(
-                    "loop RSS slope, second half",
-                    slope / 1024,
-                    None,
-                    "KB/cycle",
-                    f"< {SLOPE_TARGET_KB_PER_CYCLE:g} KB/cycle",
-                    slope / 1024 < SLOPE_TARGET_KB_PER_CYCLE,
-                )
-            )
+            figures.append(Figure("loop RSS slope, second half", slope / 1024, None, "KB/cycle",
+                                  f"< {SLOPE_TARGET_KB_PER_CYCLE:g} KB/cycle",
+                                  slope / 1024 < SLOPE_TARGET_KB_PER_CYCLE))
         else:
             # The simulator keeps every request (GET /_sim/requests, capped at 200,000) and every order by
             # design: its memory is bounded by that cap, not flat before it. Per request is the fair figure.
             per_request = slope * cycles / max(1, len(requests))
-            figures.append(
-                Figure(
-                    "simulator RSS slope per request received, second half",
-                    per_request,
-                    None,
-                    "B/request",
-                    f"< {SIM_BYTES_PER_REQUEST_TARGET} B/request (retained log)",
-                    per_request < SIM_BYTES_PER_REQUEST_TARGET,
-                )
-            )
+            figures.append(Figure("simulator RSS slope per request received, second half", per_request, None,
+                                  "B/request", f"< {SIM_BYTES_PER_REQUEST_TARGET} B/request (retained log)",
+                                  per_request < SIM_BYTES_PER_REQUEST_TARGET))
     orders = sum(creates.values())
     figures.append(Figure(f"orders sent ({cycles} cycles)", float(orders), None, "orders", "a few thousand", None))
     figures.append(Figure("order rate", orders / elapsed if elapsed else 0.0, None, "orders/s", "-", None))
-    figures.append(
-        Figure(
-            "events lost (journal gaps + duplicates + count mismatches)",
-            float(len(problems)),
-            None,
-            "",
-            "0",
-            not problems,
-        )
-    )
+    figures.append(Figure("events lost (journal gaps + duplicates + count mismatches)", float(len(problems)), None,
+                          "", "0", not problems))
     return figures, problems
 
 

@@ -14,18 +14,9 @@ from hedgectl.errors import UsageError
 
 
 def _market(venue: str, step: str, min_qty: str, min_notional: str = "0", contract: str = "1") -> Market:
-    return Market(
-        venue=venue,
-        symbol="BTC",
-        venue_symbol="X",
-        base="BTC",
-        quote="USDT",
-        tick_size=Decimal("0.1"),
-        step_size=Decimal(step),
-        min_qty=Decimal(min_qty),
-        min_notional=Decimal(min_notional),
-        contract_size=Decimal(contract),
-    )
+    return Market(venue=venue, symbol="BTC", venue_symbol="X", base="BTC", quote="USDT", tick_size=Decimal("0.1"),
+                  step_size=Decimal(step), min_qty=Decimal(min_qty), min_notional=Decimal(min_notional),
+                  contract_size=Decimal(contract))
 
 
 BINANCE = _market("binance", "0.001", "0.001", "100")
@@ -88,16 +79,8 @@ def test_floor_to_step_never_rounds_up_and_lands_on_the_grid(value: Decimal, ste
 
 @pytest.mark.parametrize(
     ("text", "base"),
-    [
-        ("BTC", "BTC"),
-        ("btc/usdt", "BTC"),
-        ("BTC/USDT:USDT", "BTC"),
-        ("BTCUSDT", "BTC"),
-        ("BTC-USDT-SWAP", "BTC"),
-        ("ASTER_USDC_PERP", "ASTER"),
-        ("aster", "ASTER"),
-        ("ETHUSDC", "ETH"),
-    ],
+    [("BTC", "BTC"), ("btc/usdt", "BTC"), ("BTC/USDT:USDT", "BTC"), ("BTCUSDT", "BTC"), ("BTC-USDT-SWAP", "BTC"),
+     ("ASTER_USDC_PERP", "ASTER"), ("aster", "ASTER"), ("ETHUSDC", "ETH")],
 )
 def test_symbols_users_type_map_to_the_base(text: str, base: str) -> None:
     assert canonical_symbol(text) == base

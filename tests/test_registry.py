@@ -98,18 +98,8 @@ def test_the_venue_layer_does_not_import_the_simulator(module: str) -> None:
 
 def test_testnet_uses_only_test_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEDGECTL_MODE", "testnet")
-    for name in (
-        "BINANCE_API_KEY",
-        "BINANCE_API_SECRET",
-        "OKX_API_KEY",
-        "OKX_API_SECRET",
-        "OKX_PASSPHRASE",
-        "ASTER_USER",
-        "ASTER_SIGNER",
-        "ASTER_PRIVATE_KEY",
-        "BACKPACK_API_KEY",
-        "BACKPACK_API_SECRET",
-    ):
+    for name in ("BINANCE_API_KEY", "BINANCE_API_SECRET", "OKX_API_KEY", "OKX_API_SECRET", "OKX_PASSPHRASE",
+                 "ASTER_USER", "ASTER_SIGNER", "ASTER_PRIVATE_KEY", "BACKPACK_API_KEY", "BACKPACK_API_SECRET"):
         monkeypatch.setenv(name, "x" * 40)  # placeholders long enough to pass as keys
     registry = Registry(load_settings())
     assert registry.configured() == ["binance", "okx", "aster"]
@@ -177,10 +167,8 @@ def test_okx_host_picks_the_regional_domain_for_rest_streams_and_the_host_guard(
         venue.check_request(signed["url"], signed["headers"])  # the regional host passes the guard
         assert signed["url"].startswith(rest + "/api/v5/")
         with pytest.raises(ConfigError):
-            venue.check_request(
-                "https://www.okx.com/api/v5/public/time" if word != "www" else "https://eea.okx.com/api/v5/public/time",
-                signed["headers"],
-            )
+            venue.check_request("https://www.okx.com/api/v5/public/time" if word != "www" else
+                                "https://eea.okx.com/api/v5/public/time", signed["headers"])
 
 
 @pytest.mark.parametrize("bad", ["us", "okx.com.evil.example", "app", "https://eea.okx.com"])
@@ -190,17 +178,26 @@ def test_okx_host_is_restricted_to_okx_own_domains(monkeypatch: pytest.MonkeyPat
         load_settings()
 
 
-def test_no_module_of_the_venue_layer_imports_the_simulator_even_lazily() -> None:
+def _imports_under(package: str, forbidden: str) -> list[str]:
+    """Every import statement (top level or inside a function) in `package` that names `forbidden` or below."""
     import ast
+    import importlib
     from pathlib import Path
 
-    import hedgectl.venues
-
+    root = Path(importlib.import_module(package).__file__ or "").parent
     offenders = []
-    for path in Path(hedgectl.venues.__file__).parent.rglob("*.py"):
+    for path in sorted(root.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[:2] == ["hedgectl", "sim"]]
-    assert offenders == []
+            offenders += [f"{path.relative_to(root)}: {n}" for n in names if f"{n}.".startswith(f"{forbidden}.")]
+    return offenders
+
+
+def test_no_module_of_the_venue_layer_imports_the_simulator_even_lazily() -> None:
+    assert _imports_under("hedgectl.venues", "hedgectl.sim") == []
+
+
+def test_the_simulator_never_imports_venue_code() -> None:
+    assert _imports_under("hedgectl.sim", "hedgectl.venues") == []

@@ -68,21 +68,14 @@ def hedgectl(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[st
     """Run the real CLI in a subprocess with the test's environment."""
     return subprocess.run(
         [sys.executable, "-m", "hedgectl", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=cli_env(),
-        check=False,
+        capture_output=True, text=True, timeout=timeout, env=cli_env(), check=False,
     )
 
 
 def spawn(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "hedgectl", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=cli_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
     )
 
 

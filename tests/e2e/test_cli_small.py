@@ -71,11 +71,7 @@ def test_shell_completion_completes_commands(tmp_path: Path) -> None:
     env = {**os.environ, "_HEDGECTL_COMPLETE": "complete_bash", "COMP_WORDS": "hedgectl con", "COMP_CWORD": "1"}
     proc = subprocess.run(
         [sys.executable, "-c", "from hedgectl.cli.app import main; main()"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
+        capture_output=True, text=True, env=env, timeout=60, check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["connect"]
@@ -85,11 +81,7 @@ def test_install_completion_writes_the_shell_script(tmp_path: Path) -> None:
     env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
     proc = subprocess.run(
         [sys.executable, "-m", "hedgectl", "--install-completion", "bash"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
+        capture_output=True, text=True, env=env, timeout=60, check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "_HEDGECTL_COMPLETE" in (tmp_path / ".bash_completions" / "hedgectl.sh").read_text()

@@ -30,29 +30,15 @@ async def _open_positions(sides: dict[str, Side], *, resting: bool = False) -> N
     try:
         for venue, side in sides.items():
             adapter = registry.venue(venue)
-            await adapter.place_order(
-                OrderRequest(
-                    symbol="BTC",
-                    side=side,
-                    type=OrderType.MARKET,
-                    qty=Decimal(SIZES[venue]),
-                    client_order_id=new_client_order_id(),
-                )
-            )
+            await adapter.place_order(OrderRequest(symbol="BTC", side=side, type=OrderType.MARKET,
+                                                   qty=Decimal(SIZES[venue]), client_order_id=new_client_order_id()))
             if resting:
                 quote = await adapter.fetch_quote("BTC")
                 market = await adapter.market("BTC")
                 price = floor_to_step(quote.bid * Decimal("0.995"), market.tick_size)
-                await adapter.place_order(
-                    OrderRequest(
-                        symbol="BTC",
-                        side=Side.BUY,
-                        type=OrderType.LIMIT,
-                        qty=Decimal(SIZES[venue]),
-                        price=price,
-                        client_order_id=new_client_order_id(),
-                    )
-                )
+                await adapter.place_order(OrderRequest(symbol="BTC", side=Side.BUY, type=OrderType.LIMIT,
+                                                       qty=Decimal(SIZES[venue]), price=price,
+                                                       client_order_id=new_client_order_id()))
     finally:
         await registry.aclose()
 
@@ -86,19 +72,15 @@ async def test_dry_run_changes_nothing(sim: Sim) -> None:
     doc = json.loads(proc.stdout)
     assert doc["dry_run"] is True
     assert doc["venues"]["binance"]["positions_before"][0]["qty"] == "0.002"
-
     def book(state: dict[str, Any]) -> dict[str, Any]:
         return {
-            v: (
-                [(p["base"], p["qty"], p["entry_price"]) for p in s["positions"]],
-                sorted(o["order_id"] for o in s["open_orders"]),
-                s["balances"],
-            )
+            v: ([(p["base"], p["qty"], p["entry_price"]) for p in s["positions"]],
+                sorted(o["order_id"] for o in s["open_orders"]), s["balances"])
             for v, s in state.items()
         }
 
     assert book(sim.state()) == book(before)
-    assert not sim.requests("create_order")[2 * 2 :]  # nothing sent beyond the setup orders
+    assert not sim.requests("create_order")[2 * 2:]  # nothing sent beyond the setup orders
 
 
 async def test_a_close_rejected_once_and_a_429_are_retried_until_flat(sim: Sim) -> None:

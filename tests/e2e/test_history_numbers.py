@@ -37,7 +37,9 @@ def test_history_show_breaks_a_bootstrap_down_as_the_simulator_accounted_it(sim:
     assert shown["pnl"]["notional_opened"] == boot["notional_opened"]
     for order in shown["orders"]:  # the fee column is filled from the order's fills
         assert Decimal(order["fee"]["USDT"]) > 0
-    assert sum(Decimal(o["fee"]["USDT"]) for o in shown["orders"]) == sum(after[v][1] - before[v][1] for v in VENUES)
+    assert sum(Decimal(o["fee"]["USDT"]) for o in shown["orders"]) == sum(
+        after[v][1] - before[v][1] for v in VENUES
+    )
     [(asset, total_fees)] = listing["runs"][0]["fees"].items()
     assert (asset, Decimal(total_fees)) == ("USDT", sum(after[v][1] - before[v][1] for v in VENUES))
     screen = hedgectl("history", "show", run_id)

@@ -60,11 +60,7 @@ def test_a_second_command_on_a_busy_paper_account_waits_then_fails_and_nothing_i
     try:
         second = subprocess.run(
             [*cli, "bootstrap", "--notional", "300", "--hold", "0", "--yes"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
+            capture_output=True, text=True, env=env, timeout=60, check=False,
         )
         assert second.returncode == 2, second.stderr
         assert "in use by another hedgectl command" in second.stderr

@@ -50,10 +50,7 @@ async def _open_both_sides(venues: tuple[str, ...], qty: str = "0.002") -> None:
             adapter = registry.venue(venue)
             for side in (Side.BUY, Side.SELL):
                 request = OrderRequest(
-                    symbol="BTC",
-                    side=side,
-                    type=OrderType.MARKET,
-                    qty=Decimal(qty),
+                    symbol="BTC", side=side, type=OrderType.MARKET, qty=Decimal(qty),
                     client_order_id=new_client_order_id(),
                 )
                 await adapter.place_order(request)
@@ -77,10 +74,7 @@ async def test_flatten_closes_each_side_of_hedge_mode_accounts(sim: Sim) -> None
         records = order_records(sim, venue)
         # opens: buy long, sell short; closes: sell long, buy short - never a one-way order
         assert sorted((r["side"], r["position_side"]) for r in records) == [
-            ("buy", "long"),
-            ("buy", "short"),
-            ("sell", "long"),
-            ("sell", "short"),
+            ("buy", "long"), ("buy", "short"), ("sell", "long"), ("sell", "short"),
         ]
         if venue != "okx":
             assert not any(r["reduce_only"] for r in records)
@@ -172,13 +166,8 @@ async def test_a_mode_switched_mid_session_refuses_one_order_then_is_read_again(
         hedge_mode(sim, venue)  # switched behind the session's back
 
         def buy() -> OrderRequest:
-            return OrderRequest(
-                symbol="BTC",
-                side=Side.BUY,
-                type=OrderType.MARKET,
-                qty=Decimal("0.002"),
-                client_order_id=new_client_order_id(),
-            )
+            return OrderRequest(symbol="BTC", side=Side.BUY, type=OrderType.MARKET, qty=Decimal("0.002"),
+                                client_order_id=new_client_order_id())
 
         with pytest.raises(VenueError) as refused:
             await adapter.place_order(buy())

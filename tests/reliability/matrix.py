@@ -75,46 +75,15 @@ class Scenario:
         if self.command == "bootstrap":
             long, short = self.pair
             hold = "1" if self.phase == "hold" else "0"
-            return [
-                "bootstrap",
-                "--notional",
-                "300",
-                "--hold",
-                hold,
-                "--long",
-                long,
-                "--short",
-                short,
-                "--max-slippage-bps",
-                "50",
-                "--json",
-            ]
+            return ["bootstrap", "--notional", "300", "--hold", hold, "--long", long, "--short", short,
+                    "--max-slippage-bps", "50", "--json"]
         if self.command == "flatten":
             return ["flatten", "--all", "--yes", "--json", "--rounds", "5"]
         maker, taker = self.pair
         between = "30" if self.phase == "close" else "0"
-        return [
-            "bp-aster",
-            "loop",
-            "--maker",
-            maker,
-            "--taker",
-            taker,
-            "--cycles",
-            "1",
-            "--qty",
-            "10",
-            "--requote-after",
-            "0.3",
-            "--between-legs",
-            between,
-            "--cycle-sleep",
-            "0",
-            "--stop-before-funding",
-            "0",
-            "--json",
-            "--yes",
-        ]
+        return ["bp-aster", "loop", "--maker", maker, "--taker", taker, "--cycles", "1", "--qty", "10",
+                "--requote-after", "0.3", "--between-legs", between, "--cycle-sleep", "0",
+                "--stop-before-funding", "0", "--json", "--yes"]
 
     def expected_exit(self) -> frozenset[int]:
         """The documented exit code for this scenario."""
@@ -255,10 +224,8 @@ class Outcome:
             bits.append(f"exit {self.exit_code}, expected {sorted(self.scenario.expected_exit())}")
         bits += [f"duplicate {d}" for d in self.duplicates] + [f"journal gap {g}" for g in self.gaps]
         bits += self.problems
-        return (
-            f"{self.scenario.id}: "
-            + ("; ".join(bits) or "ok")
-            + (f"\n    stderr: {self.stderr_tail}" if bits and self.stderr_tail else "")
+        return f"{self.scenario.id}: " + ("; ".join(bits) or "ok") + (
+            f"\n    stderr: {self.stderr_tail}" if bits and self.stderr_tail else ""
         )
 
 

@@ -115,22 +115,13 @@ class Rig:
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            self.command(*args),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=self.env,
-            cwd=self.workdir,
-            check=False,
+            self.command(*args), capture_output=True, text=True, timeout=timeout, env=self.env,
+            cwd=self.workdir, check=False,
         )
 
     def spawn(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            self.command(*args),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=self.env,
+            self.command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env,
             cwd=self.workdir,
         )
 
@@ -166,23 +157,16 @@ async def _open_positions(url: str, home: Path, sides: dict[str, str], qty: Deci
         for venue, side in sides.items():
             adapter = registry.venue(venue)
             await adapter.place_order(
-                OrderRequest(
-                    symbol="BTC", side=Side(side), type=OrderType.MARKET, qty=qty, client_order_id=new_client_order_id()
-                )
+                OrderRequest(symbol="BTC", side=Side(side), type=OrderType.MARKET, qty=qty,
+                             client_order_id=new_client_order_id())
             )
             if resting:
                 quote = await adapter.fetch_quote("BTC")
                 market = await adapter.market("BTC")
                 price = floor_to_step(quote.bid * Decimal("0.99"), market.tick_size)
                 await adapter.place_order(
-                    OrderRequest(
-                        symbol="BTC",
-                        side=Side.BUY,
-                        type=OrderType.LIMIT,
-                        qty=qty,
-                        price=price,
-                        client_order_id=new_client_order_id(),
-                    )
+                    OrderRequest(symbol="BTC", side=Side.BUY, type=OrderType.LIMIT, qty=qty, price=price,
+                                 client_order_id=new_client_order_id())
                 )
     finally:
         await registry.aclose()

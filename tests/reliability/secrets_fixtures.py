@@ -70,12 +70,12 @@ def leaks_in_files(*roots: Path, skip: tuple[Path, ...] = ()) -> dict[str, list[
 def seed_yaml() -> str:
     return (
         "bp:\n"
-        f'  api_public_key_b64: "{YAML_SENTINELS["api_public_key_b64"]}"\n'
-        f'  api_secret_key_b64: "{YAML_SENTINELS["api_secret_key_b64"]}"\n'
+        f"  api_public_key_b64: \"{YAML_SENTINELS['api_public_key_b64']}\"\n"
+        f"  api_secret_key_b64: \"{YAML_SENTINELS['api_secret_key_b64']}\"\n"
         "  symbol: ASTER_USDC_PERP\n"
         "aster:\n"
-        f'  api_key: "{YAML_SENTINELS["api_key"]}"\n'
-        f'  api_secret: "{YAML_SENTINELS["api_secret"]}"\n'
+        f"  api_key: \"{YAML_SENTINELS['api_key']}\"\n"
+        f"  api_secret: \"{YAML_SENTINELS['api_secret']}\"\n"
         "  symbol: ASTERUSDT\n"
         "trade:\n"
         "  quantity: 10\n"

@@ -148,10 +148,7 @@ def test_live_mode_is_refused_by_the_registry_without_confirmation() -> None:
     ids=lambda a: " ".join(a),
 )
 def test_live_without_the_live_flag_exits_2_before_any_network_call(
-    argv: list[str],
-    tap: Tap,
-    no_sockets: list[str],
-    capsys: pytest.CaptureFixture[str],
+    argv: list[str], tap: Tap, no_sockets: list[str], capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name, value in {**SENTINELS, **ADDRESSES}.items():

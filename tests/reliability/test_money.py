@@ -23,17 +23,8 @@ fees = st.decimals(min_value=Decimal(-1), max_value=Decimal(10), places=8)
 
 
 def _fill(side: Side, qty: Decimal, price: Decimal, fee: Decimal, n: int) -> Fill:
-    return Fill(
-        venue="okx",
-        symbol="BTC",
-        order_id=f"o{n}",
-        trade_id=f"t{n}",
-        side=side,
-        qty=qty,
-        price=price,
-        fee=fee,
-        fee_asset="USDT",
-    )
+    return Fill(venue="okx", symbol="BTC", order_id=f"o{n}", trade_id=f"t{n}", side=side, qty=qty, price=price,
+                fee=fee, fee_asset="USDT")
 
 
 @given(st.lists(st.tuples(st.sampled_from(Side), sizes, prices, fees), max_size=12))
@@ -68,41 +59,22 @@ steps = st.sampled_from(["0.001", "0.01", "0.1", "1", "0.005"]).map(Decimal)
 
 
 def _market(venue: str, step: Decimal, min_steps: int, max_steps: int | None, min_notional: Decimal) -> Market:
-    return Market(
-        venue=venue,
-        symbol="BTC",
-        venue_symbol="X",
-        base="BTC",
-        quote="USDT",
-        tick_size=Decimal("0.1"),
-        step_size=step,
-        min_qty=step * min_steps,
-        min_notional=min_notional,
-        max_qty=None if max_steps is None else step * max_steps,
-    )
+    return Market(venue=venue, symbol="BTC", venue_symbol="X", base="BTC", quote="USDT", tick_size=Decimal("0.1"),
+                  step_size=step, min_qty=step * min_steps, min_notional=min_notional,
+                  max_qty=None if max_steps is None else step * max_steps)
 
 
 @given(
-    step_a=steps,
-    step_b=steps,
-    min_a=st.integers(1, 50),
-    min_b=st.integers(1, 50),
-    max_a=st.one_of(st.none(), st.integers(50, 10**6)),
-    max_b=st.one_of(st.none(), st.integers(50, 10**6)),
+    step_a=steps, step_b=steps,
+    min_a=st.integers(1, 50), min_b=st.integers(1, 50),
+    max_a=st.one_of(st.none(), st.integers(50, 10**6)), max_b=st.one_of(st.none(), st.integers(50, 10**6)),
     min_notional=st.sampled_from(["0", "5", "100"]).map(Decimal),
     notional=st.decimals(min_value=1, max_value=1_000_000, places=2),
     price=st.decimals(min_value=Decimal("0.01"), max_value=200_000, places=2),
 )
 def test_the_common_quantity_honours_min_and_max_quantities_too(
-    step_a: Decimal,
-    step_b: Decimal,
-    min_a: int,
-    min_b: int,
-    max_a: int | None,
-    max_b: int | None,
-    min_notional: Decimal,
-    notional: Decimal,
-    price: Decimal,
+    step_a: Decimal, step_b: Decimal, min_a: int, min_b: int, max_a: int | None, max_b: int | None,
+    min_notional: Decimal, notional: Decimal, price: Decimal,
 ) -> None:
     a = _market("a", step_a, min_a, max_a, min_notional)
     b = _market("b", step_b, min_b, max_b, Decimal(0))

@@ -59,19 +59,8 @@ def test_no_command_prints_logs_or_stores_a_secret_in_paper_mode(sim_rig: Rig) -
     dotenv.chmod(0o600)
     seed = r.workdir / "seed.yaml"
     seed.write_text(seed_yaml(), encoding="utf-8")
-    bootstrap = [
-        "bootstrap",
-        "--notional",
-        "300",
-        "--hold",
-        "0",
-        "--long",
-        "backpack",
-        "--short",
-        "aster",
-        "--max-slippage-bps",
-        "50",
-    ]
+    bootstrap = ["bootstrap", "--notional", "300", "--hold", "0", "--long", "backpack", "--short", "aster",
+                 "--max-slippage-bps", "50"]
     runs: list[tuple[list[str], int, str, str]] = []
 
     def run(*args: str) -> str:
@@ -114,10 +103,7 @@ def test_no_command_prints_logs_or_stores_a_secret_in_paper_mode(sim_rig: Rig) -
     ids=lambda a: " ".join(a[1:3]),
 )
 def test_testnet_failures_do_not_echo_the_keys_that_signed_them(
-    argv: list[str],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    isolated_env: Path,
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], isolated_env: Path,
     sim_rig: Rig,
 ) -> None:
     tap = Tap(stand_in=sim_rig.url)  # the simulator plays the test hosts: it refuses the sentinel keys

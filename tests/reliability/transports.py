@@ -64,8 +64,7 @@ class Tap:
             return "pass"
         headers = {k.lower(): v for k, v in request.headers.items()}
         demo = [
-            venue
-            for venue, wanted in TESTNET_HEADERS.items()
+            venue for venue, wanted in TESTNET_HEADERS.items()
             if all(headers.get(k.lower()) == v for k, v in wanted.items())
         ]
         if request.host in PRODUCTION_HOSTS and not (request.host in TEST_HOSTS and demo):

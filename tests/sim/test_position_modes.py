@@ -67,10 +67,7 @@ async def test_binance_hedge_mode_holds_both_sides_and_closes_each(control: http
     assert state["position_mode"] == "hedge"
     trades = (await binance(control, "GET", "/fapi/v1/userTrades", symbol="BTCUSDT")).json()
     assert sorted((t["side"], t["positionSide"]) for t in trades) == [
-        ("BUY", "LONG"),
-        ("BUY", "SHORT"),
-        ("SELL", "LONG"),
-        ("SELL", "SHORT"),
+        ("BUY", "LONG"), ("BUY", "SHORT"), ("SELL", "LONG"), ("SELL", "SHORT"),
     ]
 
 

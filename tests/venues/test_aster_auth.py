@@ -168,18 +168,12 @@ _EIP712_TYPES = {
     ],
     "Message": [{"name": "msg", "type": "string"}],
 }
-
-
 # Every spelling eth_account accepts for a 32-byte key and address_of/eip712_signature must accept too.
 def _typed(msg: str) -> Any:
     """Aster's EIP-712 message, encoded by eth_account (the reference implementation)."""
     return encode_typed_data(
-        full_message={
-            "types": _EIP712_TYPES,
-            "primaryType": "Message",
-            "domain": auth.EIP712_DOMAIN,
-            "message": {"msg": msg},
-        }
+        full_message={"types": _EIP712_TYPES, "primaryType": "Message", "domain": auth.EIP712_DOMAIN,
+                      "message": {"msg": msg}}
     )
 
 
@@ -344,11 +338,8 @@ def test_the_testnet_signs_on_chain_714_and_live_on_1666_unless_overridden() -> 
     assert auth.keys_from_config(_config(Mode.PAPER, **creds)).chain_id == 1666  # type: ignore[union-attr]
     assert auth.keys_from_config(_config(Mode.TESTNET, **creds)).chain_id == 714  # type: ignore[union-attr]
     override = VenueConfig(
-        name="aster",
-        mode=Mode.TESTNET,
-        base_url="https://fapi.asterdex-testnet.com",
-        credentials={k: SecretStr(v) for k, v in creds.items()},
-        chain_id=1666,
+        name="aster", mode=Mode.TESTNET, base_url="https://fapi.asterdex-testnet.com",
+        credentials={k: SecretStr(v) for k, v in creds.items()}, chain_id=1666,
     )
     assert auth.keys_from_config(override).chain_id == 1666  # type: ignore[union-attr]
 
@@ -362,9 +353,8 @@ def test_a_chain_714_signature_is_eth_accounts_and_recovers_to_the_signer_on_714
     ours = auth.eip712_signature(PRIVATE_KEY, DOC_MSG, 714)
     assert ours == reference
     assert ours != auth.eip712_signature(PRIVATE_KEY, DOC_MSG)
-    signed = auth.sign_v3(
-        DOC_PARAMS, nonce_us=DOC_NONCE, user=USER, signer=SIGNER, private_key=PRIVATE_KEY, chain_id=714
-    )
+    signed = auth.sign_v3(DOC_PARAMS, nonce_us=DOC_NONCE, user=USER, signer=SIGNER, private_key=PRIVATE_KEY,
+                          chain_id=714)
     assert signed.params.endswith("&signature=" + ours)
     from hedgectl.sim.dialects.aster import recover_signer
 

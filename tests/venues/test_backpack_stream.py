@@ -208,14 +208,7 @@ def test_an_error_reply_is_a_refusal() -> None:
 @pytest.mark.parametrize(
     ("key", "value"),
     [
-        ("z", "3"),
-        ("l", "0"),
-        ("q", "1,5"),
-        ("q", [1]),
-        ("m", "yes"),
-        ("X", "Weird"),
-        ("E", "soon"),
-        ("i", None),
+        ("z", "3"), ("l", "0"), ("q", "1,5"), ("q", [1]), ("m", "yes"), ("X", "Weird"), ("E", "soon"), ("i", None),
         ("L", "-1"),
     ],
 )

@@ -146,3 +146,51 @@ def test_the_seam_and_a_native_adapter_load_neither_aiohttp_nor_ccxt(module: str
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip().splitlines()[-1] == "HEAVY:"
+
+
+async def test_a_clock_refusal_re_measures_the_offset_and_resends_once_signed_anew() -> None:
+    measured: list[int] = []
+
+    async def server_time_ms() -> int:
+        measured.append(1)
+        return 1_700_000_000_000
+
+    seam = _seam(server_time_ms=server_time_ms)
+    signatures: list[int] = []
+
+    async def build() -> httpx.Request:
+        signatures.append(await seam.now_ms())
+        return seam.build("POST", "/fapi/v1/order", query=f"timestamp={signatures[-1]}")
+
+    def refused(response: httpx.Response) -> bool:
+        return response.status_code == 400 and response.json().get("code") == -1021
+
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as mock:
+        route = mock.post(f"{BASE}/fapi/v1/order").mock(
+            side_effect=[httpx.Response(400, json={"code": -1021}), httpx.Response(200, json={"orderId": 1})]
+        )
+        response = await seam.exchange_signed(await build(), Kind.WRITE, rebuild=build, clock_refused=refused)
+    assert response.json() == {"orderId": 1}
+    assert route.call_count == 2
+    assert len(measured) == 2  # the lazy first measure, then the forced one after the refusal
+    assert len(signatures) == 2
+    await seam.close()
+
+
+async def test_a_second_clock_refusal_comes_back_for_the_venue_to_map() -> None:
+    async def server_time_ms() -> int:
+        return 1_700_000_000_000
+
+    seam = _seam(server_time_ms=server_time_ms)
+
+    async def build() -> httpx.Request:
+        return seam.build("POST", "/fapi/v1/order", query=f"timestamp={await seam.now_ms()}")
+
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as mock:
+        route = mock.post(f"{BASE}/fapi/v1/order").respond(400, json={"code": -1021})
+        response = await seam.exchange_signed(
+            await build(), Kind.WRITE, rebuild=build, clock_refused=lambda r: r.status_code == 400
+        )
+    assert response.status_code == 400
+    assert route.call_count == 2  # never a third send
+    await seam.close()

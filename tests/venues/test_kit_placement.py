@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hedgectl.errors import AmbiguousOrderState, BadResponse, OrderNotFound, OrderRejected, Unavailable
 from hedgectl.venues.kit.placement import ReconcilePlan, covering_plan, place
@@ -140,3 +142,33 @@ def test_a_covering_plan_outlasts_its_span() -> None:
 def test_an_empty_plan_is_refused() -> None:
     with pytest.raises(ValueError, match="at least one lookup"):
         ReconcilePlan(())
+
+
+_ANSWERS = st.sampled_from(["found", None, "not_found", "down", "garbled"])
+
+
+@given(
+    answers=st.lists(_ANSWERS, max_size=8), delays=st.lists(st.sampled_from([0.0, 0.25, 1.0]), min_size=1, max_size=6)
+)
+async def test_whatever_the_lookups_say_the_order_is_sent_once_and_the_plan_bounds_the_lookups(
+    answers: list[str | None], delays: list[float]
+) -> None:
+    errors = {
+        "not_found": OrderNotFound("okx", "no such order"),
+        "down": Unavailable("okx", "down"),
+        "garbled": BadResponse("okx", "garbled"),
+    }
+    clock = FakeClock()
+    venue = Venue(AmbiguousOrderState("okx", "timeout"), *[errors.get(a or "", a) for a in answers])
+    plan = ReconcilePlan(tuple(delays), clock.sleep, clock.monotonic)
+    seen = (answers + [None] * len(delays))[: len(delays)]  # a lookup past the script finds nothing
+    if "found" in seen:
+        assert await place(venue.send, venue.lookup, plan, venue="okx", client_order_id=CID) == "found"
+        assert venue.lookup_calls == seen.index("found") + 1
+    else:
+        # Absent is believed only from the last lookup of the plan; any failure there leaves it ambiguous.
+        expected = Unavailable if seen[-1] in (None, "not_found") else AmbiguousOrderState
+        with pytest.raises(expected, match=CID):
+            await place(venue.send, venue.lookup, plan, venue="okx", client_order_id=CID)
+        assert venue.lookup_calls == len(delays)
+    assert venue.sends == 1

@@ -8,7 +8,9 @@ API (import from the modules; this package imports nothing so that `kit.wire` st
   venue's clock (offset measured lazily through `server_time_ms`), `await measure_offset()` re-measures after
   a clock refusal; `build(method, path, query=, body=, headers=) -> httpx.Request` (nothing sent; a `str`
   query is used byte for byte); `await exchange(request, Kind.READ | Kind.WRITE, what) -> httpx.Response`
-  (`httpx.send` alone; any status returned, httpx failures mapped); `decode_json(bytes)` (floats as Decimal,
+  (`httpx.send` alone; any status returned, httpx failures mapped); `await exchange_signed(request, kind,
+  rebuild=, clock_refused=)` (after a clock refusal such as -1021 / 50102: re-measure, sign anew, send once
+  more); `decode_json(bytes)` (floats as Decimal,
   BadResponse otherwise); `await close()`. `json_body(obj)` is the compact, key-sorted JSON body.
   The venue keeps its signer and the mapping of its error replies.
 - `transport`: `Kind`, `map_transport_error(exc, venue=, kind=, what=, base_url=)`, the `OUTCOMES` table that

@@ -164,6 +164,27 @@ class HttpSeam:
             what = what or f"{request.method} {request.url.path}"
             raise map_transport_error(exc, venue=self.venue, kind=kind, what=what, base_url=self.base_url) from exc
 
+    async def exchange_signed(
+        self,
+        request: httpx.Request,
+        kind: Kind,
+        *,
+        rebuild: Callable[[], Awaitable[httpx.Request]],
+        clock_refused: Callable[[httpx.Response], bool],
+        what: str | None = None,
+    ) -> httpx.Response:
+        """Send a signed request; if the venue refuses its clock, re-measure the offset, sign anew, send once more.
+
+        `clock_refused` is the venue's reading of a reply (Binance/Aster -1021, OKX 50102...): a refusal that
+        proves the request was not acted on, so the one resend is safe even for an order. A second refusal
+        comes back as it is, for the venue to map.
+        """
+        response = await self.exchange(request, kind, what)
+        if not clock_refused(response):
+            return response
+        await self.measure_offset()
+        return await self.exchange(await rebuild(), kind, what)
+
     def decode_json(self, content: bytes | str) -> Any:
         """A reply body as JSON with floats as Decimal; an empty or non-JSON body raises BadResponse."""
         return _decode_json(content, self.venue)
