@@ -29,7 +29,7 @@ import httpx
 from hedgectl.errors import ConfigError
 from hedgectl.venues.binance_family import auth
 from hedgectl.venues.binance_family.auth import Params, SignedRequest
-from hedgectl.venues.binance_family.errors import ClockRejected, decode_response, map_error
+from hedgectl.venues.binance_family.errors import ClockRejected, clock_refused, decode_response, map_error
 from hedgectl.venues.binance_family.parse import FamilyParser, order_ref
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.http import HttpSeam
@@ -321,18 +321,27 @@ class FamilyClient:
         return await self._complete(call)
 
     async def _complete(self, call: PreparedCall) -> Any:
-        """Send a prepared call; after -1021 / -4225, sign it anew and send it once more."""
-        try:
-            return await self._exchange(call)
-        except ClockRejected:
-            # -1021 / -4225 mean the venue refused before acting, so resending (re-signed) is safe.
-            await self._seam.measure_offset()
-        again = await self._prepare(
-            call.method, call.name, call.params, signed=call.signed, kind=call.kind, cost=call.cost, order=call.order
+        """Send a prepared call (after -1021 / -4225 the seam re-measures the clock and sends it once more, signed
+        anew: the venue refused before acting); decode the reply or raise its mapped error."""
+
+        async def rebuild() -> httpx.Request:
+            again = await self._prepare(
+                call.method,
+                call.name,
+                call.params,
+                signed=call.signed,
+                kind=call.kind,
+                cost=call.cost,
+                order=call.order,
+            )
+            return again.http
+
+        response = await self._seam.exchange_signed(
+            call.http, call.kind, rebuild=rebuild, clock_refused=clock_refused, what=self._what(call)
         )
         try:
-            return await self._exchange(again)
-        except ClockRejected as exc:
+            return decode_response(self.venue, response, call.kind)
+        except ClockRejected as exc:  # refused again, after the re-measure
             raise map_error(self.venue, 400, exc.code, exc.msg, call.kind) from None
 
     async def _prepare(
@@ -362,10 +371,8 @@ class FamilyClient:
             return self._signer.sign(params, self._seam.offset) if signed else self._signer.key_only()
         return SignedRequest(auth.encode_params(params), {})
 
-    async def _exchange(self, call: PreparedCall) -> Any:
-        """One HTTP exchange of a prepared call (the seam maps httpx failures), its reply decoded or mapped."""
-        response = await self._seam.exchange(call.http, call.kind, f"{call.method} {self._paths[call.name]}")
-        return decode_response(self.venue, response, call.kind)
+    def _what(self, call: PreparedCall) -> str:
+        return f"{call.method} {self._paths[call.name]}"
 
     async def _server_time_ms(self) -> int:
         """The seam's clock source: GET time (a read, retried like any other)."""

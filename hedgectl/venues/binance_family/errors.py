@@ -112,6 +112,15 @@ def _venue_message(payload: Any) -> tuple[int | None, str]:
     return code, " ".join((msg if isinstance(msg, str) else "").split())[:MAX_MESSAGE]
 
 
+def clock_refused(response: httpx.Response) -> bool:
+    """True for a -1021 / -4225 reply: the venue refused the timestamp or nonce before acting on the request."""
+    try:
+        payload = json.loads(response.content, parse_float=Decimal)
+    except (JSONDecodeError, UnicodeDecodeError):
+        return False
+    return error_code(payload) in CLOCK
+
+
 def decode_response(venue: str, response: httpx.Response, kind: Kind) -> Any:
     """The JSON of a successful reply (floats as Decimal); raise the mapped error for anything else."""
     status = response.status_code
