@@ -252,8 +252,9 @@ async def test_positions_come_from_v3_and_balances_from_the_v3_account(
             ]
         }
     )
-    (position,) = await venue.fetch_positions()
-    assert (position.symbol, position.qty, position.liquidation_price) == ("BTC", Decimal("-0.020"), None)
+    short, other = await venue.fetch_positions()
+    assert (short.symbol, short.qty, short.liquidation_price) == ("BTC", Decimal("-0.020"), None)
+    assert (other.symbol, other.qty) == ("DOGE", Decimal(5))  # not a market we list: shown, never hidden
     (usdt,) = await venue.fetch_balances()
     assert (usdt.total, usdt.free, usdt.used) == (Decimal(120), Decimal(80), Decimal(40))
 

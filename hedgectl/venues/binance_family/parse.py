@@ -247,11 +247,10 @@ class FamilyParser:
             raise self.r.bad(f"order quantities are inconsistent (filled {order.filled_qty} of {order.qty})")
         return checked_order(order)
 
-    def orders(self, wire: Any, symbol_of: SymbolOf, known: Callable[[str], bool] = lambda _: True) -> list[Order]:
-        """`GET openOrders` -> orders (of symbols `known` accepts: a listed market we read)."""
+    def orders(self, wire: Any, symbol_of: SymbolOf) -> list[Order]:
+        """`GET openOrders` -> orders."""
         rows = self.r.rows(wire, "openOrders")
-        # The symbol is read strictly first: a garbled one is a broken reply, not an order of another market.
-        return [self.order(row, symbol_of) for row in rows if known(self.name(row, "symbol", "openOrders[]"))]
+        return [self.order(row, symbol_of) for row in rows]
 
     def fill(self, wire: Any, symbol_of: SymbolOf) -> Fill:
         """One `userTrades[]` row -> Fill (`commission` is positive when paid)."""
@@ -285,15 +284,13 @@ class FamilyParser:
 
     # --- account --------------------------------------------------------------------------------
 
-    def positions(
-        self, wire: Any, symbol_of: SymbolOf, known: Callable[[str], bool] = lambda _: True
-    ) -> list[Position]:
+    def positions(self, wire: Any, symbol_of: SymbolOf) -> list[Position]:
         """`GET positionRisk` -> non-zero positions (`positionAmt` is signed: short < 0, hedge-mode SHORT rows too)."""
         positions = []
         what = "positionRisk[]"
         for entry in self.r.rows(wire, "positionRisk"):
             qty = self.r.dec(entry, "positionAmt", what)
-            if qty == 0 or not known(self.name(entry, "symbol", what)):
+            if qty == 0:
                 continue
             side = str(entry.get("positionSide") or "BOTH").lower()
             position = Position(

@@ -156,9 +156,6 @@ class FamilyVenue:
             return self._canonical[venue_symbol]
         return venue_symbol.removesuffix(QUOTE_ASSET) or venue_symbol
 
-    def _known(self, venue_symbol: str) -> bool:
-        return venue_symbol in self._canonical
-
     def _venue_symbol(self, symbol: str) -> str:
         if self._markets and symbol in self._markets:
             return self._markets[symbol].venue_symbol
@@ -288,11 +285,11 @@ class FamilyVenue:
         return await self._with_fees(market, order) if order.status.is_final else order
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
-        """GET openOrders (one symbol, or all of them: those of markets we list)."""
+        """GET openOrders (one symbol, or all of them, listed markets or not)."""
         venue_symbol = (await self.market(symbol)).venue_symbol if symbol else None
         await self.load_markets()
         wire = await self._client.get_open_orders(venue_symbol)
-        return self._parse.orders(wire, self._symbol_of, self._known)
+        return self._parse.orders(wire, self._symbol_of)
 
     async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
         """DELETE allOpenOrders per symbol, then GET order for each one it cancelled."""
@@ -329,11 +326,12 @@ class FamilyVenue:
         return self._parse.account_config(self._position_mode, rows, market.venue_symbol)
 
     async def fetch_positions(self, symbol: str | None = None) -> list[Position]:
-        """GET positionRisk: non-zero positions of markets we list (signed base quantities)."""
+        """GET positionRisk: every non-zero position (signed base quantities)."""
         venue_symbol = (await self.market(symbol)).venue_symbol if symbol else None
         await self.load_markets()
         wire = await self._client.get_position_risk(venue_symbol)
-        positions = self._parse.positions(wire, self._symbol_of, self._known)
+        # Every position, listed market or not (a delisted or settling symbol): exposure is never hidden.
+        positions = self._parse.positions(wire, self._symbol_of)
         if symbol:
             positions = [p for p in positions if p.symbol == canonical_symbol(symbol)]
         return positions
