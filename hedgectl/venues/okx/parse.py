@@ -35,7 +35,7 @@ from hedgectl.domain.types import (
     TimeInForce,
 )
 from hedgectl.errors import BadResponse, OrderRejected
-from hedgectl.venues.ccxt_wire import (
+from hedgectl.venues.order_rules import (
     check_order_rules,
     checked_fill,
     checked_market,

@@ -21,7 +21,7 @@ from websockets.asyncio.client import ClientConnection
 
 from hedgectl.domain.types import Fill, Market, Mode
 from hedgectl.errors import AuthError, BadResponse, ConfigError, Unavailable
-from hedgectl.venues.ccxt_wire import checked_fill
+from hedgectl.venues.order_rules import checked_fill
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.wire import Wire, WireReader
 from hedgectl.venues.okx import parse

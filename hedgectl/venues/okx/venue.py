@@ -45,7 +45,7 @@ from hedgectl.errors import (
     VenueError,
 )
 from hedgectl.venues.base import REFERENCE_SYMBOL, PreparedOrder, WireRequest
-from hedgectl.venues.ccxt_wire import sum_fills
+from hedgectl.venues.order_rules import sum_fills
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.host_guard import origin
 from hedgectl.venues.kit.placement import ReconcilePlan, place
