@@ -124,25 +124,7 @@ class Dialect(Protocol):
     async def positions(self, ex: Any, markets: Mapping[str, Market], market: Market | None) -> list[Position]: ...
     async def balances(self, ex: Any) -> list[Balance]: ...
     async def fills(self, ex: Any, market: Market, order_id: str | None, since: datetime | None) -> list[Fill]: ...
-<<<<<<< HEAD
     async def funding_payments(
         self, ex: Any, markets: Mapping[str, Market], market: Market | None, since_ms: int, until_ms: int | None
     ) -> list[FundingPayment]: ...
 
-
-def by_venue_symbol(markets: Mapping[str, Market]) -> dict[str, Market]:
-    return {m.venue_symbol: m for m in markets.values()}
-
-
-def sum_fills(fills: Sequence[Fill], quote: str) -> tuple[Decimal, Decimal | None, Decimal | None, str | None]:
-    """(filled qty, average price, fee, fee asset) of one order's fills; fees in several assets sum the quote's."""
-    qty = sum((f.qty for f in fills), Decimal(0))
-    if not qty:
-        return Decimal(0), None, None, None
-    avg = sum((f.qty * f.price for f in fills), Decimal(0)) / qty
-    assets = {f.fee_asset for f in fills}
-    asset = assets.pop() if len(assets) == 1 else quote
-    fee = sum((f.fee for f in fills if f.fee_asset == asset), Decimal(0))
-    return qty, avg, fee, asset
-=======
->>>>>>> h-binance

@@ -19,7 +19,7 @@ import pytest
 
 from hedgectl.domain.types import Market, OrderType
 from hedgectl.errors import BadResponse, OrderNotFound
-from hedgectl.venues import ccxt_okx, ccxt_stream
+from hedgectl.venues import ccxt_okx, ccxt_stream, income
 from hedgectl.venues.aster import client as aster_client
 from hedgectl.venues.aster import parse as aster
 from hedgectl.venues.backpack import parse as backpack

@@ -35,6 +35,7 @@ from hedgectl.domain.types import (
     TimeInForce,
 )
 from hedgectl.errors import BadResponse, OrderRejected
+from hedgectl.venues.kit.wire import Wire, WireReader, plain
 from hedgectl.venues.order_rules import (
     check_order_rules,
     checked_fill,
@@ -42,7 +43,6 @@ from hedgectl.venues.order_rules import (
     checked_order,
     checked_position,
 )
-from hedgectl.venues.kit.wire import Wire, WireReader, plain
 
 VENUE = "okx"
 QUOTE = "USDT"
