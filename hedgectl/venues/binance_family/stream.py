@@ -11,24 +11,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection
 
 from hedgectl.aio import stop_tasks
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import Fill, Market, Order, Side
 from hedgectl.errors import Unavailable
-from hedgectl.venues.binance_codes import ORDER_STATUS, ORDER_TYPE
-from hedgectl.venues.ccxt_wire import by_venue_symbol
+from hedgectl.venues.binance_family.codes import ORDER_STATUS, ORDER_TYPE
 from hedgectl.venues.kit.wire import Wire, WireReader
+from hedgectl.venues.order_rules import by_venue_symbol
 from hedgectl.venues.streams import EventSource, OrderEvent, Ready
 from hedgectl.venues.ws_common import PING_INTERVAL_S, loads, open_socket, text_frames
 
 KEEPALIVE_S = 20 * 60.0  # a key lives 60 min after its last POST/PUT; ccxt renews every 20 min too
 
 Markets = Callable[[], Awaitable[Mapping[str, Market]]]
+
+
+class ListenKeyClient(Protocol):
+    """The raw client's listen-key endpoints (binance_family/client.py)."""
+
+    venue: str
+
+    async def post_listen_key(self) -> Any: ...
+
+    async def put_listen_key(self) -> Any: ...
 
 
 class ListenKeys(Protocol):
@@ -104,7 +114,7 @@ def parse_order_trade_update(message: Wire, markets: Mapping[str, Market], venue
             client_order_id=order.client_order_id,
             at=at,
         )
-    return OrderEvent(order=order, fill=fill, source=EventSource.STREAM, received_ns=time.time_ns())
+    return OrderEvent(order=order, fill=fill, source=EventSource.STREAM, received_ns=SYSTEM_CLOCK.time_ns())
 
 
 class UserDataStream:
@@ -160,10 +170,26 @@ class UserDataStream:
     async def _keep_alive(self, key: str, ws: ClientConnection, failures: list[Exception]) -> None:
         """PUT the key on a timer; if the venue refuses, close the socket: the session ends and restarts."""
         while True:
-            await asyncio.sleep(self._keepalive_s)
+            await SYSTEM_CLOCK.sleep(self._keepalive_s)
             try:
                 await self._keys.keepalive(key)
             except Exception as exc:  # noqa: BLE001 - whatever the cause, this session's key is unusable
                 failures.append(exc)
                 await ws.close()
                 return
+
+
+class ClientListenKeys:
+    """The listen-key endpoints through the adapter's raw client (its auth, host guard and error map)."""
+
+    def __init__(self, client: ListenKeyClient) -> None:
+        self._client = client
+
+    async def create(self) -> str:
+        """POST listenKey"""
+        r = WireReader(self._client.venue)
+        return r.text(r.obj(await self._client.post_listen_key(), "listenKey"), "listenKey", "listenKey")
+
+    async def keepalive(self, key: str) -> None:
+        """PUT listenKey"""
+        await self._client.put_listen_key()
