@@ -24,6 +24,14 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
+# A finished command's exit code -> the status its journal run is recorded with (`hedgectl history`).
+_RUN_STATUS = {0: "ok", 1: "failed", 3: "exposure", 130: "interrupted"}
+
+
+def run_status(exit_code: int) -> str:
+    """The journal's word for how a run ended, from its exit code (anything unlisted: failed)."""
+    return _RUN_STATUS.get(exit_code, "failed")
+
 
 class Action(StrEnum):
     """What a caller should do about an error."""

@@ -138,7 +138,7 @@ def bootstrap(
 
                 raise ConfigError("live trading not confirmed")
             code = result.exit_code
-            session.outcome.status = {0: "ok", 1: "failed", 3: "exposure", 130: "interrupted"}.get(code, "failed")
+            session.outcome.status = result.status
             session.outcome.net_pnl = result.total.net if result.pnl else None
             session.outcome.volume = _volume(result)
             session.outcome.error = result.error

@@ -15,9 +15,10 @@ from hedgectl.cli.session import Session
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from hedgectl.cli.seed_file import SeedFile
     from hedgectl.clock import Clock
     from hedgectl.engine.interrupts import Interrupts
-    from hedgectl.engine.maker_taker.config import LoopConfig, SeedFile
+    from hedgectl.engine.maker_taker.config import LoopConfig
     from hedgectl.engine.maker_taker.context import LoopEvent
     from hedgectl.engine.maker_taker.loop import LoopResult
     from hedgectl.engine.maker_taker.stats import StatsSnapshot
@@ -86,8 +87,9 @@ def loop(
     json_out: Annotated[bool, typer.Option("--json", help="JSON Lines: one event per line, then a summary.")] = False,
 ) -> None:
     from hedgectl.cli import output
+    from hedgectl.cli.seed_file import load_seed_file
     from hedgectl.domain.symbols import canonical_symbol
-    from hedgectl.engine.maker_taker.config import OnExit, build_config, load_seed_file
+    from hedgectl.engine.maker_taker.config import OnExit, build_config
     from hedgectl.errors import UsageError
     from hedgectl.venues.registry import parse_venue
 
@@ -231,7 +233,7 @@ def _report(session: Session, result: LoopResult, *, json_out: bool) -> int:
     from hedgectl.cli import render
 
     code = result.exit_code
-    session.outcome.status = {0: "ok", 1: "failed", 3: "exposure", 130: "interrupted"}.get(code, "failed")
+    session.outcome.status = result.status
     session.outcome.error = result.exposure if code == 3 else result.error
     if result.stats is not None:
         session.outcome.net_pnl = result.stats.net_pnl
@@ -250,20 +252,8 @@ def _report(session: Session, result: LoopResult, *, json_out: bool) -> int:
 
 def _use_seed_credentials(session: Session, seed: SeedFile) -> None:
     """Credentials from the YAML, for venues whose environment/.env has none (never in paper mode)."""
-    from hedgectl.domain.types import Mode
-    from hedgectl.settings import CREDENTIAL_FIELDS
-
-    if session.registry.mode is Mode.PAPER:
-        return
-    updates: dict[str, Any] = {}
-    for venue, creds in seed.credentials.items():
-        if session.settings.has_credentials(venue):
-            continue  # the environment/.env wins
-        updates.update({CREDENTIAL_FIELDS[venue][name]: value for name, value in creds.items()})
-    if updates:
-        # The registry reads credentials when it builds a venue, which has not happened yet.
-        session.settings = session.settings.model_copy(update=updates)
-        session.registry.settings = session.settings
+    if session.registry.add_credentials(seed.credentials):
+        session.settings = session.registry.settings
 
 
 # -- reporting ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -121,6 +122,22 @@ class Registry:
             # Paper: the simulator stands in for mainnet, whatever ASTER_CHAIN_ID says for the real venue.
             chain_id=self.settings.aster_chain_id if venue == "aster" and self.mode is not Mode.PAPER else None,
         )
+
+    def add_credentials(self, by_venue: Mapping[str, Mapping[str, SecretStr]]) -> list[str]:
+        """Credentials from another source (the seed's YAML) for the venues whose settings have none: the
+        environment/.env wins, paper mode takes none, and only before a venue is built (an adapter reads its
+        credentials once). Returns the venues that took them."""
+        from hedgectl.settings import CREDENTIAL_FIELDS
+
+        if self.mode is Mode.PAPER:
+            return []
+        if self._venues:
+            raise ConfigError("credentials can only be added before any venue is built")
+        taken = [v for v, creds in by_venue.items() if creds and not self.settings.has_credentials(v)]
+        updates = {CREDENTIAL_FIELDS[v][name]: value for v in taken for name, value in by_venue[v].items()}
+        if updates:
+            self.settings = self.settings.model_copy(update=updates)
+        return sorted(taken)
 
     def venue(self, name: str) -> Venue:
         """The one adapter instance for `name` in this process."""

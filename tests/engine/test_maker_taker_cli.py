@@ -15,11 +15,14 @@ import pytest
 from rich.console import Console
 
 from hedgectl.cli import bp_aster_cmd, output, render
-from hedgectl.domain.types import Mode, OrderStatus, Side
-from hedgectl.engine.maker_taker.config import LoopConfig, OnExit, parse_seed
+from hedgectl.cli.seed_file import parse_seed
+from hedgectl.domain.types import OrderStatus, Side
+from hedgectl.engine.maker_taker.config import LoopConfig, OnExit
 from hedgectl.engine.maker_taker.context import LoopEvent
 from hedgectl.engine.maker_taker.stats import LoopStats
+from hedgectl.errors import ConfigError
 from hedgectl.settings import Settings
+from hedgectl.venues.registry import Registry
 
 D = Decimal
 AT = datetime(2025, 3, 1, 7, 55, tzinfo=UTC)
@@ -212,9 +215,9 @@ def test_json_lines_are_one_document_per_event(capsys: pytest.CaptureFixture[str
     assert (hedge["qty"], hedge["side"], hedge["reaction_ms"]) == ("5", "buy", 1.234)
 
 
-def _session(mode: Mode, settings: Settings) -> Any:
-    registry = SimpleNamespace(mode=mode, settings=settings)
-    return SimpleNamespace(settings=settings, registry=registry)
+def _session(settings: Settings) -> Any:
+    """What _use_seed_credentials reads of a session: its settings and the real venue registry."""
+    return SimpleNamespace(settings=settings, registry=Registry(settings, live_confirmed=True))
 
 
 def _seed(secret: str) -> Any:
@@ -234,8 +237,10 @@ def _seed(secret: str) -> Any:
 
 
 def test_yaml_keys_fill_in_only_for_venues_without_env_credentials() -> None:
-    settings = Settings(_env_file=None, BACKPACK_API_KEY="pub-from-env", BACKPACK_API_SECRET="secret-from-env")
-    session = _session(Mode.LIVE, settings)
+    settings = Settings(
+        _env_file=None, HEDGECTL_MODE="live", BACKPACK_API_KEY="pub-from-env", BACKPACK_API_SECRET="secret-from-env"
+    )
+    session = _session(settings)
     bp_aster_cmd._use_seed_credentials(session, _seed("yaml-secret"))
     assert session.registry.settings is session.settings
     assert session.settings.credentials("backpack")["api_key"].get_secret_value() == "pub-from-env"
@@ -244,7 +249,16 @@ def test_yaml_keys_fill_in_only_for_venues_without_env_credentials() -> None:
 
 
 def test_yaml_keys_are_ignored_in_paper_mode() -> None:
-    settings = Settings(_env_file=None)
-    session = _session(Mode.PAPER, settings)
+    settings = Settings(_env_file=None, HEDGECTL_MODE="paper")
+    session = _session(settings)
     bp_aster_cmd._use_seed_credentials(session, _seed("yaml-secret"))
     assert session.settings.credentials("aster") == {}
+    assert session.registry.settings.credentials("aster") == {}
+
+
+def test_yaml_keys_cannot_change_a_venue_already_built() -> None:
+    settings = Settings(_env_file=None, HEDGECTL_MODE="live")
+    session = _session(settings)
+    session.registry._venues["aster"] = object()  # an adapter reads its credentials once, when it is built
+    with pytest.raises(ConfigError, match="before any venue is built"):
+        bp_aster_cmd._use_seed_credentials(session, _seed("yaml-secret"))

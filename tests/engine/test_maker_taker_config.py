@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hedgectl.engine.maker_taker.config import LoopConfig, OnExit, build_config, load_seed_file
+from hedgectl.cli.seed_file import load_seed_file
+from hedgectl.engine.maker_taker.config import LoopConfig, OnExit, build_config
 from hedgectl.errors import UsageError
 
 SEED_YAML = """\
@@ -159,7 +160,7 @@ EXAMPLE = REPO / "examples" / "hedge_futures.example.yaml"
 def test_the_repos_example_file_holds_every_key_with_the_seeds_defaults_and_no_real_keys() -> None:
     import yaml
 
-    from hedgectl.engine.maker_taker.config import _SCHEMA
+    from hedgectl.cli.seed_file import SCHEMA as _SCHEMA
 
     document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     assert {section: set(body) for section, body in document.items()} == {s: set(k) for s, k in _SCHEMA.items()}
@@ -173,7 +174,7 @@ def test_the_repos_example_file_holds_every_key_with_the_seeds_defaults_and_no_r
 
 
 def test_the_readme_documents_every_key_of_the_config_file() -> None:
-    from hedgectl.engine.maker_taker.config import _SCHEMA
+    from hedgectl.cli.seed_file import SCHEMA as _SCHEMA
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### The bp-aster `--config` file") :]

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from hedgectl.cli import output, render
 from hedgectl.cli.app import main
-from hedgectl.engine.maker_taker.config import build_config, parse_seed
+from hedgectl.cli.seed_file import parse_seed
+from hedgectl.engine.maker_taker.config import build_config
 from hedgectl.errors import UsageError
 
 EXAMPLES = int(os.environ.get("HEDGECTL_FUZZ_EXAMPLES", "60"))  # raise it for a deeper run

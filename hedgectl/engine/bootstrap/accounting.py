@@ -27,7 +27,7 @@ from hedgectl.engine.bootstrap.plan import HedgeConfig, HedgePlan, PlanCheck
 from hedgectl.engine.flatten import FlattenReport
 from hedgectl.engine.funding import RunFunding, collect_funding
 from hedgectl.engine.orders.dispatch import Dispatcher
-from hedgectl.errors import HedgectlError
+from hedgectl.errors import HedgectlError, run_status
 from hedgectl.venues.base import Venue
 
 
@@ -75,6 +75,11 @@ class HedgeResult:
         if self.interrupted:
             return 130
         return 0 if self.error is None else 1
+
+    @property
+    def status(self) -> str:
+        """How the run is journaled: ok, failed, exposure or interrupted."""
+        return run_status(self.exit_code)
 
     def pnl_asset(self, venue: str) -> str:
         """The asset a venue's PnL and fees are in: its market's settlement asset (USDT, or USDC on Backpack)."""

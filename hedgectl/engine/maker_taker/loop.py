@@ -34,7 +34,7 @@ from hedgectl.engine.maker_taker.leg import Leg, reference_price
 from hedgectl.engine.maker_taker.stats import LoopStats, StatsSnapshot
 from hedgectl.engine.orders.dispatch import Dispatcher
 from hedgectl.engine.orders.feeds import FillFeed, PollingFeed
-from hedgectl.errors import HedgectlError, UsageError
+from hedgectl.errors import HedgectlError, UsageError, run_status
 from hedgectl.venues.base import Venue
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,11 @@ class LoopResult:
         if self.interrupted:
             return 130
         return 0 if self.error is None else 1
+
+    @property
+    def status(self) -> str:
+        """How the run is journaled: ok, failed, exposure or interrupted."""
+        return run_status(self.exit_code)
 
 
 @dataclass(frozen=True)
