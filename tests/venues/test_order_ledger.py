@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from hedgectl.domain.types import Fill, Order, OrderStatus, OrderType, Side
 from hedgectl.venues.streams import EventSource, OrderEvent
-from hedgectl.venues.streams.ledger import OrderLedger
+from hedgectl.venues.streams.ledger import OrderLedger, brings_progress
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -116,3 +116,26 @@ def test_any_mix_of_repeats_and_stale_events_delivers_each_fill_once_in_order(
     trade_ids = [e.fill.trade_id for e in accepted if e.fill]
     assert len(trade_ids) == len(set(trade_ids))
     assert book.filled("1") == total
+
+
+_states = st.builds(
+    lambda filled, status: Order("x", "BTC", "1", None, Side.BUY, OrderType.LIMIT, status, Decimal(4), Decimal(filled)),
+    st.integers(0, 4),
+    st.sampled_from(list(OrderStatus)),
+)
+
+
+@given(_states, _states)
+def test_progress_is_one_strict_order_the_ledger_and_the_engine_share(a: Order, b: Order) -> None:
+    assert not brings_progress(a, a)
+    assert not (brings_progress(a, b) and brings_progress(b, a))
+    if a.filled_qty > b.filled_qty:
+        assert brings_progress(a, b)
+    # The ledger accepts exactly the events that bring progress over what it delivered.
+    book = ledger()
+    assert book.accept(event(b))
+    assert book.accept(event(a)) == brings_progress(a, b)
+
+
+def test_another_orders_state_is_never_progress() -> None:
+    assert not brings_progress(order(order_id="2", filled="1"), order(order_id="1"))

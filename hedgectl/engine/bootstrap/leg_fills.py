@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import partial
 
 from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import Fill, Order, OrderRequest, OrderStatus, Side
 from hedgectl.engine.orders.dispatch import Dispatcher, Sent
-from hedgectl.engine.orders.tracking import OrderStreams, OrderWatch
+from hedgectl.engine.orders.tracking import OrderStreams, OrderWatch, await_final
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import Venue
+from hedgectl.venues.streams.ledger import brings_progress
 
 FILL_POLL_FIRST_S = 0.01  # a market order the ack left open is re-read after 10, 20, 40, 80, 100, 100... ms
 FILL_POLL_MAX_S = 0.1
@@ -92,12 +94,9 @@ async def settle(
 
 async def _poll(venue: Venue, dispatcher: Dispatcher, order: Order, deadline: float) -> Order:
     """REST only: re-read the order with backoff while it is open, until the deadline."""
-    delay = FILL_POLL_FIRST_S
-    while order.status.is_open and SYSTEM_CLOCK.monotonic() < deadline:
-        await SYSTEM_CLOCK.sleep(min(delay, max(0.0, deadline - SYSTEM_CLOCK.monotonic())))
-        order = await dispatcher.refresh(venue, order)
-        delay = min(delay * 2, FILL_POLL_MAX_S)
-    return order
+    return await await_final(
+        partial(dispatcher.refresh, venue), order, deadline=deadline, first_s=FILL_POLL_FIRST_S, max_s=FILL_POLL_MAX_S
+    )
 
 
 async def _race(
@@ -109,7 +108,7 @@ async def _race(
     last_poll, delay = SYSTEM_CLOCK.monotonic(), FILL_POLL_FIRST_S
     while True:
         pushed = watch.latest
-        if pushed is not None and _further(pushed, order):
+        if pushed is not None and brings_progress(pushed, order):
             order, from_stream = pushed, True
         now = SYSTEM_CLOCK.monotonic()
         if not order.status.is_open or now >= deadline:
@@ -119,7 +118,7 @@ async def _race(
             await watch.changed(min(due, deadline) - now)  # woken by a push, or the stream going down
             continue
         fresh = await dispatcher.refresh(venue, order)  # journals what it read
-        if not _further(order, fresh):
+        if not brings_progress(order, fresh):
             order, from_stream = fresh, False
         last_poll, delay = SYSTEM_CLOCK.monotonic(), min(delay * 2, FILL_POLL_MAX_S)
 
@@ -147,10 +146,3 @@ def _journal(dispatcher: Dispatcher, request: OrderRequest, order: Order, fills:
     (one row per venue and trade id, whichever source saw the trade first)."""
     dispatcher.journal_state(request.client_order_id, order)
     dispatcher.journal_fills(fills)
-
-
-def _further(candidate: Order, current: Order) -> bool:
-    """Whether `candidate` says more than `current`: more filled, or final where `current` is not."""
-    if candidate.order_id != current.order_id:
-        return False
-    return candidate.filled_qty > current.filled_qty or (candidate.status.is_final and current.status.is_open)

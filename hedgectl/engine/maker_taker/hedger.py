@@ -23,6 +23,7 @@ from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.rounding import ceil_to_step, floor_to_step
 from hedgectl.domain.types import Market, Order, OrderRequest, OrderType, Side
 from hedgectl.engine.maker_taker.context import EXIT_ATTEMPTS, LoopContext, backoff_s
+from hedgectl.engine.orders.tracking import await_final
 from hedgectl.errors import (
     AmbiguousOrderState,
     BadResponse,
@@ -38,6 +39,7 @@ NOTIONAL_MARGIN = Decimal("1.02")
 MAX_REJECTS = 5  # consecutive rejections of one hedge before giving up (the exit path takes over)
 MAX_TRANSIENT = 12  # consecutive transient failures of one send (about 3 minutes of backoff)
 SETTLE_S = 3.0  # how long a market order may stay open before it is cancelled for its final state
+SETTLE_POLL_FIRST_S, SETTLE_POLL_MAX_S = 0.05, 0.5  # its re-reads meanwhile (doubling)
 INVARIANT_ROUNDS = 3
 _ZERO = Decimal(0)
 
@@ -263,14 +265,16 @@ async def _reconcile(ctx: LoopContext, venue: Venue, request: OrderRequest) -> O
 
 async def _final(ctx: LoopContext, venue: Venue, order: Order) -> Order:
     """A market order in its final state: re-read while open, cancel it (for its final fill) if it lingers."""
-    deadline = SYSTEM_CLOCK.monotonic() + SETTLE_S
-    delay = 0.05
-    while order.status.is_open and SYSTEM_CLOCK.monotonic() < deadline:
-        await SYSTEM_CLOCK.sleep(delay)
-        delay = min(delay * 2, 0.5)
-        order = await ctx.read(
-            f"{venue.name}: order {order.order_id}", partial(ctx.dispatcher.refresh, venue, order), on_exit=True
+
+    async def read(current: Order) -> Order:
+        return await ctx.read(
+            f"{venue.name}: order {current.order_id}", partial(ctx.dispatcher.refresh, venue, current), on_exit=True
         )
+
+    deadline = ctx.clock.monotonic() + SETTLE_S
+    order = await await_final(
+        read, order, deadline=deadline, first_s=SETTLE_POLL_FIRST_S, max_s=SETTLE_POLL_MAX_S, clock=ctx.clock
+    )
     if order.status.is_open:
         order = await ctx.read(
             f"{venue.name}: cancelling order {order.order_id}",

@@ -23,6 +23,7 @@ from hedgectl.engine.orders.feeds import FillFeed, OrderUpdate
 from hedgectl.engine.orders.tracking import REMEMBERED_ORDERS, OrderStreams
 from hedgectl.venues.base import Venue
 from hedgectl.venues.streams import OrderEvent
+from hedgectl.venues.streams.ledger import brings_progress
 
 
 class StreamFeed:
@@ -56,7 +57,6 @@ class StreamFeed:
             async for update in self._fallback.updates(venue, order, until=until):
                 yield update
             return
-        seen = order.filled_qty
         latest = order
         # A queue of the order's events, starting with the latest one already seen (None: the stream failed).
         queue: asyncio.Queue[OrderEvent | None] = asyncio.Queue()
@@ -87,8 +87,8 @@ class StreamFeed:
                         yield update
                     return
                 fresh = event.order
-                if fresh.filled_qty > seen or fresh.status.is_final:
-                    seen = max(seen, fresh.filled_qty)
+                # The one dedupe rule (progress over the latest state told); a final state always ends the wait.
+                if brings_progress(fresh, latest) or fresh.status.is_final:
                     latest = fresh
                     yield OrderUpdate(order=fresh, seen_ns=event.received_ns)
                     if fresh.status.is_final:

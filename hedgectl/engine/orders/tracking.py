@@ -10,18 +10,20 @@ Two consumers: StreamFeed (the bp-aster loop's fill feed) and the bootstrap cycl
 (`OrderWatch`). Use: `streams = OrderStreams()`, `streams.warm(venue, symbol)` well before the first order,
 `await streams.wait_up(timeout_s)`, then `streams.watch(venue, order)` per order, and `await streams.aclose()`
 however the run ends.
+
+Without a stream, `await_final` is the one loop that re-reads a sent order until it is final or a deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from hedgectl.aio import stop_tasks, wait_event
-from hedgectl.clock import SYSTEM_CLOCK
+from hedgectl.clock import SYSTEM_CLOCK, Clock
 from hedgectl.domain.types import Fill, Order
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import Venue
@@ -221,3 +223,24 @@ class OrderStreams:
         """Close every stream (cancelling its pump, which closes the supervised stream and its socket)."""
         pumps, self._pumps = list(self._pumps.values()), {}
         await stop_tasks([p.task for p in pumps], what="order pump")
+
+
+async def await_final(
+    read: Callable[[Order], Awaitable[Order]],
+    order: Order,
+    *,
+    deadline: float,
+    first_s: float,
+    max_s: float,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Order:
+    """The one "wait until final" loop for a sent order without a stream to follow: re-read it (`read`, e.g.
+    Dispatcher.refresh, which journals what it read) with a doubling backoff from `first_s` to `max_s` while it
+    is open, until the `clock.monotonic()` deadline; never sleeps past the deadline. Returns the last state read
+    (still open when the deadline passed: the caller decides - cancel it, or report it unfilled)."""
+    delay = first_s
+    while order.status.is_open and clock.monotonic() < deadline:
+        await clock.sleep(min(delay, max(0.0, deadline - clock.monotonic())))
+        order = await read(order)
+        delay = min(delay * 2, max_s)
+    return order

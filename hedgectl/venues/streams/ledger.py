@@ -32,6 +32,18 @@ def _rank(status: OrderStatus) -> int:
     return 1 if status is OrderStatus.PARTIALLY_FILLED else 0
 
 
+def _progress(filled: Decimal, rank: int, seen_filled: Decimal, seen_rank: int) -> bool:
+    return filled > seen_filled or (filled == seen_filled and rank > seen_rank)
+
+
+def brings_progress(candidate: Order, current: Order) -> bool:
+    """The one dedupe rule: `candidate` says more about the same order than `current` - a larger cumulative
+    filled quantity, or the same quantity with a later status (new < partially filled < final)."""
+    if candidate.order_id != current.order_id:
+        return False
+    return _progress(candidate.filled_qty, _rank(candidate.status), current.filled_qty, _rank(current.status))
+
+
 @dataclass(frozen=True, slots=True)
 class _Seen:
     symbol: str
@@ -92,7 +104,7 @@ class OrderLedger:
         seen = self._orders.get(order.order_id)
         rank = _rank(order.status)
         if seen is not None:
-            if not (order.filled_qty > seen.filled or (order.filled_qty == seen.filled and rank > seen.rank)):
+            if not _progress(order.filled_qty, rank, seen.filled, seen.rank):
                 return False
             self._remember(
                 self._orders,
