@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from hedgectl.clock import Clock
     from hedgectl.engine.interrupts import Interrupts
     from hedgectl.engine.maker_taker.config import LoopConfig
-    from hedgectl.engine.maker_taker.context import LoopEvent
+    from hedgectl.engine.maker_taker.events import LoopEvent
     from hedgectl.engine.maker_taker.loop import LoopResult
     from hedgectl.engine.maker_taker.stats import StatsSnapshot
 

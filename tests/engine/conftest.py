@@ -15,7 +15,7 @@ from hedgectl.clock import SYSTEM_CLOCK, Clock
 from hedgectl.engine.interrupts import Interrupts
 from hedgectl.engine.maker_taker import context
 from hedgectl.engine.maker_taker.config import LoopConfig
-from hedgectl.engine.maker_taker.context import LoopEvent
+from hedgectl.engine.maker_taker.events import LoopEvent
 from hedgectl.engine.maker_taker.loop import LoopResult, preflight, run_loop
 from hedgectl.engine.maker_taker.stats import StatsSnapshot
 from hedgectl.engine.orders.dispatch import Dispatcher

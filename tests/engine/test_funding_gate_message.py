@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from hedgectl.cli import bp_aster_cmd
 from hedgectl.domain.types import Quote
-from hedgectl.engine.maker_taker.context import LoopEvent
+from hedgectl.engine.maker_taker.events import LoopEvent
 from hedgectl.engine.maker_taker.funding_gate import funding_pause, next_funding
 
 NOW = datetime(2026, 12, 7, 7, 57, tzinfo=UTC)

@@ -13,7 +13,7 @@ from hedgectl.clock import SystemClock
 from hedgectl.domain.types import FundingPayment
 from hedgectl.engine.maker_taker import funding_gate
 from hedgectl.engine.maker_taker.config import OnExit
-from hedgectl.engine.maker_taker.context import LoopEvent
+from hedgectl.engine.maker_taker.events import LoopEvent
 from hedgectl.engine.maker_taker.loop import UnhedgedAtStart
 from hedgectl.errors import AmbiguousOrderState, OrderNotFound, OrderRejected, RateLimited, Unavailable, UsageError
 from tests.engine.conftest import Rig

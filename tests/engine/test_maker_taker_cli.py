@@ -18,7 +18,7 @@ from hedgectl.cli import bp_aster_cmd, output, render
 from hedgectl.cli.seed_file import parse_seed
 from hedgectl.domain.types import OrderStatus, Side
 from hedgectl.engine.maker_taker.config import LoopConfig, OnExit
-from hedgectl.engine.maker_taker.context import LoopEvent
+from hedgectl.engine.maker_taker.events import LoopEvent
 from hedgectl.engine.maker_taker.stats import LoopStats
 from hedgectl.errors import ConfigError
 from hedgectl.settings import Settings

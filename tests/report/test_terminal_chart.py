@@ -17,7 +17,7 @@ from hedgectl.cli import bp_aster_cmd, render
 from hedgectl.cli.render import TrailChart
 from hedgectl.domain.types import Side
 from hedgectl.engine.maker_taker.config import LoopConfig
-from hedgectl.engine.maker_taker.context import LoopEvent
+from hedgectl.engine.maker_taker.events import LoopEvent
 from hedgectl.engine.maker_taker.stats import LoopStats
 
 D = Decimal

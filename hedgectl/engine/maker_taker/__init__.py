@@ -5,6 +5,6 @@
 - `leg`: one leg - rest a post-only limit on the maker, re-quote it, hedge every fill.
 - `hedger`: hedge maker fills on the taker as they happen; the position invariant.
 - `funding_gate`: no leg starts within N minutes of either venue's next funding settlement.
-- `stats`: running statistics in constant memory; `context`: what every part shares (LoopContext,
-  the reporter protocol, loop events, retry backoff).
+- `stats`: running statistics in constant memory; `events`: LoopEvent and the LoopReporter that hears them;
+  `context`: what every part shares (LoopContext: venues, dispatcher, feed, clock; retries and waits).
 """

@@ -1,4 +1,6 @@
-"""What every part of the maker/taker loop shares: the context, the reporter protocol, events, retries, accounts.
+"""What every part of the maker/taker loop shares: the context (LoopContext), retries, waits, accounts.
+
+What the loop tells its user (LoopEvent, LoopReporter) is in `events`.
 
 Retry policy in one place. Reads (quotes, positions, order lookups, cancels) are retried on the errors a
 venue may recover from (Unavailable, RateLimited, AmbiguousOrderState, BadResponse): without limit while the
@@ -13,15 +15,15 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from hedgectl.clock import SYSTEM_CLOCK, Clock
 from hedgectl.domain.types import Fill, Market, Order
 from hedgectl.engine.interrupts import Interrupts
 from hedgectl.engine.maker_taker.config import LoopConfig
-from hedgectl.engine.maker_taker.stats import LoopStats, StatsSnapshot
+from hedgectl.engine.maker_taker.events import LoopEvent, LoopReporter
+from hedgectl.engine.maker_taker.stats import LoopStats
 from hedgectl.engine.orders.dispatch import Dispatcher
 from hedgectl.engine.orders.feeds import FillFeed
 from hedgectl.errors import AmbiguousOrderState, BadResponse, HedgectlError, RateLimited, Unavailable
@@ -40,27 +42,6 @@ COUNTDOWN_TICK_S = 1.0
 
 class Stopped(Exception):
     """A stop was requested while the loop was waiting; nothing was in flight."""
-
-
-@dataclass(frozen=True, slots=True)
-class LoopEvent:
-    """One thing that happened: an order, a fill, a hedge, a pause, a cycle... (one JSON line each)."""
-
-    kind: str
-    at: datetime
-    cycle: int
-    leg: int | None
-    data: dict[str, Any]
-
-
-class LoopReporter(Protocol):
-    """What the loop tells its user as it goes (a live Rich table, or JSON Lines)."""
-
-    def event(self, event: LoopEvent) -> None: ...
-    def stats(self, snapshot: StatsSnapshot) -> None: ...
-    def countdown(self, text: str | None) -> None:
-        """Show `text` as a line updated in place (a wait's countdown); None ends it."""
-        ...
 
 
 def mmss(seconds: float) -> str:

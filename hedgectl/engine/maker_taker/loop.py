@@ -27,7 +27,8 @@ from hedgectl.engine.flatten import FlattenReport, flatten
 from hedgectl.engine.funding import LoopFunding, collect_funding
 from hedgectl.engine.interrupts import Interrupts
 from hedgectl.engine.maker_taker.config import LoopConfig, OnExit
-from hedgectl.engine.maker_taker.context import COUNTDOWN_TICK_S, LoopContext, LoopReporter, Stopped
+from hedgectl.engine.maker_taker.context import COUNTDOWN_TICK_S, LoopContext, Stopped
+from hedgectl.engine.maker_taker.events import LoopReporter
 from hedgectl.engine.maker_taker.funding_gate import FundingPause, funding_pause, next_funding
 from hedgectl.engine.maker_taker.hedger import min_order_qty, read_positions, verify_hedged
 from hedgectl.engine.maker_taker.leg import Leg, reference_price
