@@ -91,10 +91,12 @@ def bootstrap(
 
     async def body(session: Session) -> int:
         from hedgectl.cli import render
+        from hedgectl.cli.breaker_cmd import refuse_if_tripped
         from hedgectl.engine.dispatch import Dispatcher
         from hedgectl.engine.hedge import run_hedge_cycle
         from hedgectl.engine.interrupts import Interrupts
 
+        refuse_if_tripped(session)  # exit 4 while the circuit breaker is tripped
         config = HedgeConfig(**config_args, max_notional_usdt=session.settings.max_notional_usdt)
         config.check_caps()
         for name in (long_name, short_name):
