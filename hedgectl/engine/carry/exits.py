@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -15,16 +15,21 @@ class WatchState:
     """What the watch keeps between readings."""
 
     started_at: datetime
-    low_spread_settlements: int = 0  # settlements in a row at which the spread was below --min-funding-apr
+    # Per venue: its settlements in a row at which the pair's spread was below --min-funding-apr. Counted per
+    # venue, on its own settlement times (venues settle at different intervals; two venues settling at the same
+    # hour are one settlement each, not two of one).
+    low_spread_settlements: dict[str, int] = field(default_factory=dict)
 
-    def settled(self, view: CarryView, config: CarryConfig) -> None:
-        """A funding settlement passed: count it when the spread was below the floor, else start again."""
+    def settled(self, venue: str, view: CarryView, config: CarryConfig) -> None:
+        """A settlement on `venue` passed: count it when the spread was below the floor, else start again."""
         if config.min_funding_apr is None or view.spread_apr_pct is None:
             return
-        if view.spread_apr_pct < config.min_funding_apr:
-            self.low_spread_settlements += 1
-        else:
-            self.low_spread_settlements = 0
+        low = view.spread_apr_pct < config.min_funding_apr
+        self.low_spread_settlements[venue] = self.low_spread_settlements.get(venue, 0) + 1 if low else 0
+
+    @property
+    def low_spread_run(self) -> int:
+        return max(self.low_spread_settlements.values(), default=0)
 
 
 def exit_reason(view: CarryView, config: CarryConfig, state: WatchState, now: datetime) -> str | None:
@@ -47,10 +52,10 @@ def exit_reason(view: CarryView, config: CarryConfig, state: WatchState, now: da
         return f"net {net:.4f} USDT reached --take-profit {config.take_profit_usdt}"
     if config.max_basis_bps is not None and abs(view.basis_bps) > config.max_basis_bps:
         return f"basis {view.basis_bps:.2f} bps beyond --max-basis-bps {config.max_basis_bps}"
-    if config.min_funding_apr is not None and state.low_spread_settlements >= config.min_funding_settlements:
+    if config.min_funding_apr is not None and state.low_spread_run >= config.min_funding_settlements:
         return (
             f"funding spread below --min-funding-apr {config.min_funding_apr}% for "
-            f"{state.low_spread_settlements} settlement(s) (now {view.spread_apr_pct}%)"
+            f"{state.low_spread_run} settlement(s) (now {view.spread_apr_pct:.2f}%)"
         )
     return None
 

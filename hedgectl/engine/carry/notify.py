@@ -122,9 +122,8 @@ class Notifier:
         async with httpx.AsyncClient(timeout=self._timeout_s, transport=self._transport) as client:
             while True:
                 event = await self._queue.get()
-                try:
-                    for url in self.urls:
-                        await self._post(client, url, event)
+                try:  # every URL at once: one that hangs holds up only itself, for at most the timeout
+                    await asyncio.gather(*(self._post(client, url, event) for url in self.urls))
                 finally:
                     self._queue.task_done()
 

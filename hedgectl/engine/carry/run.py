@@ -273,8 +273,8 @@ async def _watch(ctx: _Ctx) -> None:
                 return
             continue
         result.last_view = view
-        for _ in range(settlements):
-            state.settled(view, config)
+        for venue in settlements:
+            state.settled(venue, view, config)
         ctx.reporter.view(view)
         reason = exit_reason(view, config, state, ctx.clock.now())
         if reason is not None:
@@ -293,8 +293,8 @@ async def _watch(ctx: _Ctx) -> None:
             return
 
 
-async def _read(ctx: _Ctx, seen: set[tuple[str, datetime]]) -> tuple[CarryView, int]:
-    """Both venues' positions and quotes, the funding so far (journaled); and how many settlements are new."""
+async def _read(ctx: _Ctx, seen: set[tuple[str, datetime]]) -> tuple[CarryView, list[str]]:
+    """Both venues' positions and quotes, the funding so far (journaled); and the venues of new settlements."""
     symbol = ctx.config.symbol
     long_pos, short_pos, long_q, short_q = await asyncio.gather(
         ctx.long.fetch_positions(symbol),
@@ -330,9 +330,9 @@ def _view(
     )
 
 
-async def _funding(ctx: _Ctx, seen: set[tuple[str, datetime]]) -> tuple[Decimal, bool, int]:
+async def _funding(ctx: _Ctx, seen: set[tuple[str, datetime]]) -> tuple[Decimal, bool, list[str]]:
     """Read both venues' payments since the open (new ones journaled to this run); the carry's total over its
-    run chain, whether every venue could be read, and how many settlement times are new."""
+    run chain, whether every venue could be read, and the venue of each settlement not seen before."""
     since = ctx.result.opened_at or ctx.clock.now()
     reads = await asyncio.gather(
         *(
@@ -342,11 +342,11 @@ async def _funding(ctx: _Ctx, seen: set[tuple[str, datetime]]) -> tuple[Decimal,
     )
     ctx.result.funding_known = all(r.known for r in reads)
     payments = [p for run in ctx.runs for p in ctx.dispatcher.journal.run_funding(run) if p.symbol == ctx.config.symbol]
-    new = 0
+    new: list[str] = []
     for p in payments:
         if (p.venue, p.at) not in seen:
             seen.add((p.venue, p.at))
-            new += 1
+            new.append(p.venue)
             _event(ctx, "funding", f"{p.venue}: funding {p.amount:+f} {p.asset}", venue=p.venue, amount=p.amount)
     return sum((p.amount for p in payments), Decimal(0)), ctx.result.funding_known, new
 
