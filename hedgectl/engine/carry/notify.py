@@ -1,7 +1,8 @@
 """Alerts: a small JSON message POSTed to each `--notify` URL on open, close, breaker trip, exit 3, re-hedge.
 
-Sent in the background: `send` only queues (a bounded queue; when it is full the message is dropped and counted),
-one task POSTs with a per-request timeout, and closing waits at most CLOSE_GRACE_S for what is queued. An alert
+Sent in the background: `send` only queues (a bounded queue per URL; when it is full the message is dropped and
+counted), one task per URL POSTs with a per-request timeout (a hanging endpoint holds up only its own alerts),
+and closing waits at most CLOSE_GRACE_S for what is queued. An alert
 endpoint that hangs or fails can never slow or break trading; a failure is one warning, never an exception.
 
 Telegram bot URLs (`https://api.telegram.org/bot<TOKEN>/sendMessage?chat_id=<CHAT>`) get Telegram's body
@@ -94,9 +95,14 @@ class Notifier:
         self.urls = [check_url(u) for u in urls]
         self._warn = warn
         self._timeout_s = timeout_s
-        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=queue_max)
+        # One queue and one sender per URL: an endpoint that hangs holds up only its own alerts.
+        self._queues: dict[str, asyncio.Queue[dict[str, Any]]] = {
+            u: asyncio.Queue(maxsize=queue_max) for u in self.urls
+        }
         self._transport = transport
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._client: httpx.AsyncClient | None = None
+        self._pending = dict.fromkeys(self.urls, 0)  # queued or being sent, per URL
         self._warned: set[str] = set()
         self.dropped = 0
         self.sent = 0
@@ -105,32 +111,36 @@ class Notifier:
         return bool(self.urls)
 
     def start(self) -> None:
-        if self.urls and self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="hedgectl-notify")
+        if self.urls and not self._tasks:
+            self._client = httpx.AsyncClient(timeout=self._timeout_s, transport=self._transport)
+            loop = asyncio.get_running_loop()
+            self._tasks = [loop.create_task(self._run(url), name="hedgectl-notify") for url in self.urls]
 
     def send(self, kind: str, text: str, **data: Any) -> None:
-        """Queue one alert; never blocks, never raises (a full queue drops it)."""
-        if not self.urls:
-            return
+        """Queue one alert for every URL; never blocks, never raises (a full queue drops it)."""
         event = {"kind": kind, "text": text, **{k: _plain(v) for k, v in data.items()}}
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.dropped += 1
+        for url, queue in self._queues.items():
+            try:
+                queue.put_nowait(event)
+                self._pending[url] += 1
+            except asyncio.QueueFull:
+                self.dropped += 1
 
-    async def _run(self) -> None:
-        async with httpx.AsyncClient(timeout=self._timeout_s, transport=self._transport) as client:
-            while True:
-                event = await self._queue.get()
-                try:  # every URL at once: one that hangs holds up only itself, for at most the timeout
-                    await asyncio.gather(*(self._post(client, url, event) for url in self.urls))
-                finally:
-                    self._queue.task_done()
+    async def _run(self, url: str) -> None:
+        queue = self._queues[url]
+        while True:
+            event = await queue.get()
+            try:
+                await self._post(url, event)
+            finally:
+                self._pending[url] -= 1
+                queue.task_done()
 
-    async def _post(self, client: httpx.AsyncClient, url: str, event: dict[str, Any]) -> None:
+    async def _post(self, url: str, event: dict[str, Any]) -> None:
+        assert self._client is not None  # noqa: S101 - started
         try:
             async with asyncio.timeout(self._timeout_s):
-                response = await client.post(url, json=request_body(url, event))
+                response = await self._client.post(url, json=request_body(url, event))
             if response.status_code >= 400:
                 self._warn_once(url, f"HTTP {response.status_code}")
             else:
@@ -144,16 +154,22 @@ class Notifier:
             self._warn(f"alert to {display_url(url)} failed ({why}); trading goes on, further failures not shown")
 
     async def aclose(self, grace_s: float = CLOSE_GRACE_S) -> None:
-        """Give what is queued up to `grace_s` to go out, then stop."""
-        if self._task is None:
+        """Give what is queued up to `grace_s` (in all) to go out, then stop; what is left is said, not sent."""
+        if not self._tasks:
             return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(grace_s):
-                await self._queue.join()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+                await asyncio.gather(*(q.join() for q in self._queues.values()))
+        for url in self._queues:
+            if self._pending[url]:
+                self._warn_once(url, f"still pending after {grace_s:g} s at exit")
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
 
 def _plain(value: Any) -> Any:
