@@ -427,6 +427,8 @@ def _report(result: CarryResult, *, json_out: bool) -> None:
         for warning in result.warnings:
             render.warn(warning)
     if not result.flat and result.final is not None:
+        if result.error:
+            render.error(f"carry failed: {result.error}")
         render.error(f"EXPOSURE REMAINS: {result.final.describe_exposure()} - run `hedgectl flatten --all`")
     elif result.kept:
         open_now = ", ".join(f"{v} {q:+f}" for v, q in result.open_per_venue.items())

@@ -336,3 +336,69 @@ def test_notify_urls_from_the_setting_are_used_and_never_printed(
     assert done.returncode == 0, done.stderr
     assert [b["kind"] for b in receiver.bodies] == ["open", "close"]
     assert token not in done.stdout + done.stderr
+
+
+def test_on_exit_keep_leaves_the_pair_open_and_resume_takes_it_over(
+    sim: Sim, isolated_env: Path, carries: list[Carry]
+) -> None:
+    first = start(carries, "--notional", "300", "--on-exit", "keep", *FAST)
+    first.wait(opened(first))
+    qty = D(first.of("open")[0]["qty"])
+    first.proc.send_signal(signal.SIGINT)
+    assert first.finish() == 0, first.err
+    assert first.result["kept"] is True
+    assert sim.positions("binance")["BTC"] == qty
+    assert sim.positions("okx")["BTC"] == -qty
+    second = start(carries, "--resume", *FAST)
+    second.wait(opened(second))
+    assert second.proc.poll() is None
+    second.proc.send_signal(signal.SIGINT)  # the resumed run keeps the kept run's rules: --on-exit keep
+    assert second.finish() == 0, second.err
+    assert sim.positions("okx")["BTC"] == -qty
+    closed = hedgectl("flatten", "--all", "--yes", "--json")
+    assert closed.returncode == 0, closed.stderr
+    assert sim.all_flat()
+
+
+def test_adopt_carries_a_pair_opened_elsewhere_and_closes_it(
+    sim: Sim, isolated_env: Path, carries: list[Carry]
+) -> None:
+    kept = start(carries, "--notional", "300", "--on-exit", "keep", *FAST)
+    kept.wait(opened(kept))
+    kept.proc.send_signal(signal.SIGINT)
+    assert kept.finish() == 0, kept.err
+    adopted = hedgectl("carry", "--adopt", "--notional", "300", "--until", "1s", *FAST)
+    assert adopted.returncode == 0, adopted.stderr
+    docs = [json.loads(line) for line in adopted.stdout.splitlines()]
+    assert [d["event"] for d in docs if d["event"] in ("adopt", "close")] == ["adopt", "close"]
+    assert sim.all_flat()
+
+
+def test_resume_with_only_one_leg_open_says_what_is_open_and_exits_3(
+    sim: Sim, isolated_env: Path, carries: list[Carry]
+) -> None:
+    first = start(carries, "--notional", "300", "--until", "1h", *FAST)
+    first.wait(opened(first))
+    os.kill(first.proc.pid, signal.SIGKILL)
+    first.finish()
+    assert hedgectl("flatten", "--venue", "okx", "--yes").returncode == 0
+    again = hedgectl("carry", "--resume", *FAST)
+    assert again.returncode == 3
+    assert "not a pair to carry" in again.stderr
+    assert "binance +0.003" in again.stderr
+    assert sim.positions("binance")["BTC"] == D("0.003")  # nothing was traded: the user decides
+
+
+def test_a_burst_of_venue_errors_trips_the_breaker_and_closes_the_pair(
+    sim: Sim, isolated_env: Path, carries: list[Carry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEDGECTL_BREAKER_ERROR_BURST", "3")
+    carry = start(carries, "--notional", "300", *FAST)
+    carry.wait(opened(carry))
+    sim.fault(venue="okx", op="fetch_positions", kind="http_500", count=1000)
+    carry.wait(lambda: bool(carry.of("trip")))
+    sim.http.delete("/_sim/faults").raise_for_status()  # the venue recovers: the close goes through
+    assert carry.finish() == 4, carry.err
+    assert carry.of("trip")[0]["breaker"] == "error_burst"
+    assert sim.all_flat()
+    assert hedgectl("breaker", "status").returncode == 4
