@@ -22,7 +22,7 @@ HELP = (
     "through flatten at --until, --take-profit, --max-loss-pct, --min-liq-distance-pct, a funding spread below "
     "--min-funding-apr, or Ctrl+C. `--resume` takes over a crashed carry; `--adopt` a pair already open."
 )
-RESUMABLE = ("running", "crashed", "kept", "aborted")
+RESUMABLE = ("running", "crashed", "kept", "aborted", "exposure")  # a carry's run status that may leave a pair open
 
 
 def _positive(name: str, value: Decimal | None) -> Decimal | None:
@@ -242,9 +242,9 @@ def _resumable(session: Session, run_id: str | None) -> tuple[CarryConfig, Resum
         if row is None or row.command != "carry":
             raise UsageError(f"no carry run {run_id!r} in the journal (see `hedgectl history`)")
     else:
-        candidates = [
-            r for r in journal.runs(200) if r.command == "carry" and r.id != session.run_id and r.status in RESUMABLE
-        ]
+        carries = [r for r in journal.runs(200) if r.command == "carry" and r.id != session.run_id]
+        taken_over = {r.args.get("resume_of") for r in carries}
+        candidates = [r for r in carries if r.status in RESUMABLE and r.id not in taken_over]
         if not candidates:
             raise UsageError("no carry to resume: every carry in the journal closed (see `hedgectl history`)")
         row = candidates[0]

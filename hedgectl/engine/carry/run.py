@@ -225,6 +225,7 @@ async def _take_over(ctx: _Ctx, resume: Resume) -> bool:
     """Resume or adopt: the pair must be open on both venues, long on one and short on the other."""
     result = ctx.result
     ctx.reporter.phase("Reconciling the pair with both venues")
+    await _reconcile_unknown(ctx, resume.runs)
     long_qty, short_qty = await asyncio.gather(*(_venue_qty(v, ctx.config.symbol) for v in ctx.venues))
     if long_qty == 0 and short_qty == 0:
         result.error = f"nothing to carry: {ctx.config.symbol} is flat on {ctx.long.name} and {ctx.short.name}"
@@ -246,6 +247,22 @@ async def _take_over(ctx: _Ctx, resume: Resume) -> bool:
         qty=result.target_qty,
     )
     return True
+
+
+async def _reconcile_unknown(ctx: _Ctx, runs: Sequence[str]) -> None:
+    """Orders the earlier runs sent without learning their outcome (a crash mid-request): looked up by client
+    order id and journaled, never sent again. One that cannot be read stays unknown (the positions decide)."""
+    by_name = {v.name: v for v in ctx.venues}
+    journal = ctx.dispatcher.journal
+    for run in runs:
+        for row in journal.orders(run):
+            venue = by_name.get(row.venue)
+            if venue is None or row.state not in ("intent", "unknown"):
+                continue
+            try:
+                await Dispatcher(journal, run).reconcile(venue, row.symbol, row.client_order_id)
+            except HedgectlError as exc:
+                _warn(ctx, f"{row.venue}: order {row.client_order_id} of run {run} still unknown: {exc}")
 
 
 async def _venue_qty(venue: Venue, symbol: str) -> Decimal:
