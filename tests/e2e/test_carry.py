@@ -246,8 +246,10 @@ def test_the_breaker_trips_on_the_daily_loss_and_refuses_bootstrap_with_4_until_
 ) -> None:
     monkeypatch.setenv("HEDGECTL_BREAKER_DAILY_LOSS_USDT", "0.01")  # the fees of one round trip pass it
     done = hedgectl("carry", "--notional", "300", "--until", "1s", *FAST)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stderr  # it closed as asked; its own loss trips the breaker at its end
     assert sim.all_flat()
+    trips = [json.loads(line) for line in done.stdout.splitlines() if '"event":"trip"' in line]
+    assert [t["breaker"] for t in trips] == ["daily_loss"]
     status = hedgectl("breaker", "status", "--json")
     assert status.returncode == 4
     assert json.loads(status.stdout)["trips"][0]["kind"] == "daily_loss"

@@ -44,17 +44,25 @@ def realised_today(journal: Journal, now: datetime) -> Decimal:
     return total
 
 
-def check_daily_loss(journal: Journal, limits: BreakerLimits, now: datetime, run_id: str | None = None) -> None:
-    """Trip (once) when today's realised loss passes the limit."""
+def check_daily_loss(
+    journal: Journal,
+    limits: BreakerLimits,
+    now: datetime,
+    run_id: str | None = None,
+    *,
+    pending: Decimal = Decimal(0),
+) -> str | None:
+    """Trip (once) when today's realised loss passes the limit; the reason when this call tripped it.
+
+    `pending`: the net PnL of the calling run, which the journal records only when the run ends."""
     if limits.daily_loss_usdt is None:
-        return
-    realised = realised_today(journal, now)
-    if realised < -limits.daily_loss_usdt and not any(t["kind"] == DAILY_LOSS for t in journal.breaker_trips()):
-        journal.trip_breaker(
-            DAILY_LOSS,
-            f"realised loss today {realised:.4f} USDT beyond HEDGECTL_BREAKER_DAILY_LOSS_USDT {limits.daily_loss_usdt}",
-            run_id,
-        )
+        return None
+    realised = realised_today(journal, now) + pending
+    if realised >= -limits.daily_loss_usdt or any(t["kind"] == DAILY_LOSS for t in journal.breaker_trips()):
+        return None
+    reason = f"realised loss today {realised:.4f} USDT beyond HEDGECTL_BREAKER_DAILY_LOSS_USDT {limits.daily_loss_usdt}"
+    journal.trip_breaker(DAILY_LOSS, reason, run_id)
+    return reason
 
 
 def describe(trips: list[dict[str, object]]) -> str:

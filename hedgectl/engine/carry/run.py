@@ -26,7 +26,14 @@ from hedgectl.clock import SYSTEM_CLOCK, Clock
 from hedgectl.domain.pnl import LegPnl, leg_pnl
 from hedgectl.domain.rounding import floor_to_step
 from hedgectl.domain.types import OrderRequest, OrderType, Position, Quote, Side
-from hedgectl.engine.carry.breaker import DELTA_BREACH, ERROR_BURST, BreakerLimits, ErrorBurst, check_daily_loss
+from hedgectl.engine.carry.breaker import (
+    DAILY_LOSS,
+    DELTA_BREACH,
+    ERROR_BURST,
+    BreakerLimits,
+    ErrorBurst,
+    check_daily_loss,
+)
 from hedgectl.engine.carry.config import CarryConfig
 from hedgectl.engine.carry.exits import WatchState, exit_reason, rehedge_order
 from hedgectl.engine.carry.notify import Notifier
@@ -424,7 +431,13 @@ async def _finish(ctx: _Ctx, *, keep: bool) -> None:
         _event(
             ctx, "exposure", f"EXPOSURE REMAINS: {result.final.describe_exposure()}", exposure=result.final.exposure()
         )
-    check_daily_loss(ctx.dispatcher.journal, ctx.limits, ctx.clock.now(), ctx.dispatcher.run_id)
+    # This carry's own result counts toward today's loss (the journal records it only when the run ends): a trip
+    # is recorded and alerted now; the pair is already closed, so the exit code stays the close's.
+    tripped = check_daily_loss(
+        ctx.dispatcher.journal, ctx.limits, ctx.clock.now(), ctx.dispatcher.run_id, pending=result.net or Decimal(0)
+    )
+    if tripped is not None:
+        _event(ctx, "trip", f"circuit breaker tripped: {DAILY_LOSS}: {tripped}", breaker=DAILY_LOSS)
 
 
 async def _account(ctx: _Ctx) -> None:
