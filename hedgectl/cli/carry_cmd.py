@@ -78,6 +78,9 @@ def carry(
     notify: Annotated[
         list[str] | None, typer.Option("--notify", help="POST alerts here (repeatable); also HEDGECTL_NOTIFY.")
     ] = None,
+    streams: Annotated[
+        bool, typer.Option("--streams/--no-streams", help="Wake on the private order streams (else poll only).")
+    ] = True,
     resume: Annotated[bool, typer.Option("--resume", help="Take over a carry that crashed or was kept.")] = False,
     adopt: Annotated[bool, typer.Option("--adopt", help="Carry the pair already open on --long/--short.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (scripts).")] = False,
@@ -123,7 +126,7 @@ def carry(
 
     async def body(session: Session) -> int:
         return await _body(session, config, urls, run, resume=resume, adopt=adopt, slippage=max_slippage_bps,
-                           json_out=json_out)  # fmt: skip
+                           json_out=json_out, streams=streams)  # fmt: skip
 
     args: dict[str, Any] = config.as_args()
     if resume:
@@ -143,6 +146,7 @@ async def _body(
     adopt: bool,
     slippage: Decimal,
     json_out: bool,
+    streams: bool = True,
 ) -> int:
     from hedgectl.cli import render
     from hedgectl.cli.breaker_cmd import limits_of, refuse_if_tripped
@@ -215,6 +219,7 @@ async def _body(
             limits=limits_of(session.settings),
             resume=taken,
             confirm=_confirmation(session),
+            streams=streams,
         )
         code = result.exit_code
         session.outcome.status = {0: "kept" if result.kept else "ok", 1: "failed", 3: "exposure", 4: "tripped",

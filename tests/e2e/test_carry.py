@@ -183,7 +183,9 @@ def test_a_funding_spread_below_the_floor_closes_after_the_configured_settlement
 def test_an_outside_trade_on_one_leg_is_re_hedged_on_that_leg(
     sim: Sim, isolated_env: Path, carries: list[Carry]
 ) -> None:
-    carry = start(carries, "--notional", "300", "--max-delta-pct", "5", *FAST)
+    # The watch reads the venues every 60 s: what wakes it here is the outside order's event on the okx stream.
+    slow = ("--refresh-s", "60", "--max-slippage-bps", "50", "--json")
+    carry = start(carries, "--notional", "300", "--max-delta-pct", "5", *slow)
     carry.wait(opened(carry))
     qty = D(carry.of("open")[0]["qty"])
     # A manual trade on the short venue: its leg is closed outside the carry.

@@ -4,9 +4,10 @@ Open: bootstrap's planner and checks (`plan_hedge`), both intents journaled befo
 built and signed before either leaves (`Dispatcher.send_journaled_many`), each settled (`settle`); a leg that
 failed or filled short is rolled back by the flatten engine, as bootstrap's is.
 
-Watch: every `refresh_s`, and at once on a stop, both venues' positions and quotes are read (the venues' own
-view, never the journal's) and valued (`CarryView`); funding payments are read and journaled on each reading;
-the exit rules (`exits.exit_reason`) are judged and a delta beyond `--max-delta-pct` is re-hedged on the leg
+Watch: on every event of the venues' private order streams (any order on the account: a manual trade, an ADL, a
+liquidation), at least every `refresh_s`, and at once on a stop, both venues' positions and quotes are read (the
+venues' own view, never the journal's) and valued (`CarryView`); funding payments are read and journaled on each
+reading; the exit rules (`exits.exit_reason`) are judged and a delta beyond `--max-delta-pct` is re-hedged on the leg
 that restores the pair. Every exit goes through the one flatten engine, scoped to the symbol on both venues;
 the carry ends flat, or with exit 3 naming what is open. With `--on-exit keep`, a Ctrl+C/SIGTERM leaves the pair
 open for `carry --resume`.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +46,7 @@ from hedgectl.engine.funding import collect_funding
 from hedgectl.engine.hedge_plan import HedgeConfig, HedgePlan, PlanRefused, plan_hedge
 from hedgectl.engine.hedge_settle import LegOutcome, settle
 from hedgectl.engine.interrupts import Interrupts
+from hedgectl.engine.order_streams import OrderStreams
 from hedgectl.errors import HedgectlError, UsageError
 from hedgectl.venues.base import Venue
 
@@ -51,6 +54,7 @@ log = logging.getLogger(__name__)
 OPEN_LATENCY_MS = 5000.0  # a leg of the open unfilled after this is rolled back
 REHEDGE_LATENCY_MS = 5000.0
 REHEDGE_ATTEMPTS = 2  # re-hedges in a row that leave the delta beyond the limit trip the breaker
+MIN_READ_GAP_S = 0.2  # a burst of stream events is one reading, not one per event
 
 
 class CarryReporter(Protocol):
@@ -128,6 +132,8 @@ class _Ctx:
     clock: Clock
     result: CarryResult
     runs: tuple[str, ...]  # every run whose fills and funding are this carry's (the current one last)
+    streams: OrderStreams | None = None
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # set by any order event on either venue
 
     @property
     def venues(self) -> tuple[Venue, Venue]:
@@ -148,11 +154,21 @@ async def run_carry(
     resume: Resume | None = None,
     confirm: Callable[[HedgePlan], Awaitable[bool]] | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    streams: bool = True,
 ) -> CarryResult:
-    """Open (or take over) the pair, watch it until an exit rule, a stop or a failure, and close it."""
+    """Open (or take over) the pair, watch it until an exit rule, a stop or a failure, and close it.
+
+    `streams`: open both venues' private order streams: fills of the carry's orders are pushed, and any order
+    event wakes the watch (polling stays the fallback)."""
     result = CarryResult(config=config)
     runs = (*(resume.runs if resume else ()), dispatcher.run_id)
     ctx = _Ctx(long_venue, short_venue, dispatcher, config, reporter, interrupts, notifier, limits, clock, result, runs)
+    if streams:
+        ctx.streams = OrderStreams()
+        for venue in ctx.venues:
+            pump = ctx.streams.pump(venue, config.symbol)  # connects while the plan is read
+            if pump is not None:
+                pump.on_any(ctx.wake.set)
     holding = False
     try:
         if resume is None:
@@ -171,8 +187,12 @@ async def run_carry(
         result.error = f"unexpected {type(exc).__name__}: {exc}"
     finally:
         result.interrupted = result.interrupted or interrupts.requested
-        if holding or result.opened:
-            await _finish(ctx, keep=result.interrupted and config.on_exit == "keep" and result.error is None)
+        try:
+            if holding or result.opened:
+                await _finish(ctx, keep=result.interrupted and config.on_exit == "keep" and result.error is None)
+        finally:
+            if ctx.streams is not None:
+                await ctx.streams.aclose()  # however the carry ended: no task or socket outlives it
     return result
 
 
@@ -210,7 +230,7 @@ async def _open(ctx: _Ctx, hedge_config: HedgeConfig, confirm: Callable[[HedgePl
     sends = await ctx.dispatcher.send_journaled_many(list(zip(ctx.venues, requests, strict=True)))
     legs = await asyncio.gather(
         *(
-            settle(venue, ctx.dispatcher, request, sent, OPEN_LATENCY_MS)
+            settle(venue, ctx.dispatcher, request, sent, OPEN_LATENCY_MS, ctx.streams)
             for venue, request, sent in zip(ctx.venues, requests, sends, strict=True)
         )
     )
@@ -285,6 +305,7 @@ async def _watch(ctx: _Ctx) -> None:
     misses = 0
     ctx.reporter.phase(f"Carrying {config.symbol}: long {ctx.long.name}, short {ctx.short.name}")
     while not ctx.interrupts.requested:
+        ctx.wake.clear()  # an event from here on means another reading
         try:
             view, settlements = await _read(ctx, seen_settlements)
         except HedgectlError as exc:
@@ -313,8 +334,26 @@ async def _watch(ctx: _Ctx) -> None:
                 _trip(ctx, DELTA_BREACH, f"delta {view.delta:+f} {config.symbol} ({view.delta_pct:.2f}%) not repaired")
                 result.exit_reason = f"circuit breaker: {result.tripped}"
                 return
-        if await ctx.interrupts.sleep(config.refresh_s):
+        if await _pause(ctx, config.refresh_s):
             return
+
+
+async def _pause(ctx: _Ctx, seconds: float) -> bool:
+    """Until the next reading: `seconds`, or an order event on either venue (at least MIN_READ_GAP_S from now);
+    True when a stop was requested meanwhile."""
+    if await ctx.interrupts.sleep(min(MIN_READ_GAP_S, seconds)):
+        return True
+    if ctx.wake.is_set():
+        return False
+    stop = asyncio.ensure_future(ctx.interrupts.stop.wait())
+    wake = asyncio.ensure_future(ctx.wake.wait())
+    try:
+        await asyncio.wait({stop, wake}, timeout=max(0.0, seconds - MIN_READ_GAP_S), return_when=FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+        wake.cancel()
+        await asyncio.gather(stop, wake, return_exceptions=True)
+    return ctx.interrupts.requested
 
 
 async def _read(ctx: _Ctx, seen: set[tuple[str, datetime]]) -> tuple[CarryView, list[str]]:
@@ -401,7 +440,7 @@ async def _rehedge(ctx: _Ctx, view: CarryView, venue_name: str, qty: Decimal) ->
     except HedgectlError as exc:
         _warn(ctx, f"re-hedge failed: {text}: {exc}")
         return True
-    outcome = await settle(venue, ctx.dispatcher, request, sent, REHEDGE_LATENCY_MS)
+    outcome = await settle(venue, ctx.dispatcher, request, sent, REHEDGE_LATENCY_MS, ctx.streams)
     ctx.result.rehedges += 1
     _event(ctx, "rehedge", f"re-hedged {text} (filled {outcome.filled_qty})", venue=venue_name, qty=outcome.filled_qty)
     return outcome.filled_qty != size
