@@ -225,6 +225,8 @@ async def _body(
         session.outcome.status = {0: "kept" if result.kept else "ok", 1: "failed", 3: "exposure", 4: "tripped",
                                   130: "interrupted"}.get(code, "failed")  # fmt: skip
         session.outcome.net_pnl = result.net
+        fills = session.journal.run_fills(session.run_id)
+        session.outcome.volume = sum((f.qty * f.price for f in fills), Decimal(0)) if fills else None
         session.outcome.error = result.error or (result.exit_reason if code else None)
         _report(result, json_out=json_out)
         return code
