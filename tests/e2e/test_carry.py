@@ -406,3 +406,21 @@ def test_a_burst_of_venue_errors_trips_the_breaker_and_closes_the_pair(
     assert carry.of("trip")[0]["breaker"] == "error_burst"
     assert sim.all_flat()
     assert hedgectl("breaker", "status").returncode == 4
+
+
+def test_a_carry_on_hedge_mode_accounts_re_hedges_and_closes_on_the_right_sides(
+    sim: Sim, isolated_env: Path, carries: list[Carry]
+) -> None:
+    for venue in VENUES:
+        sim.post("/_sim/account", {"venue": venue, "position_mode": "hedge"})
+    carry = start(carries, "--notional", "300", *FAST)
+    carry.wait(opened(carry))
+    qty = D(carry.of("open")[0]["qty"])
+    assert hedgectl("flatten", "--venue", "okx", "--yes").returncode == 0
+    carry.wait(lambda: bool(carry.of("rehedge")) and D(carry.of("view")[-1]["delta"]) == 0)
+    state = sim.state()
+    sides = {(p["position_side"], D(p["qty"])) for p in state["okx"]["positions"] if D(p["qty"])}
+    assert sides == {("short", -qty)}
+    carry.proc.send_signal(signal.SIGINT)
+    assert carry.finish() == 130, carry.err
+    assert sim.all_flat()
