@@ -424,3 +424,19 @@ def test_a_carry_on_hedge_mode_accounts_re_hedges_and_closes_on_the_right_sides(
     carry.proc.send_signal(signal.SIGINT)
     assert carry.finish() == 130, carry.err
     assert sim.all_flat()
+
+
+def test_a_delta_that_cannot_be_repaired_trips_the_breaker_and_closes_what_is_left(
+    sim: Sim, isolated_env: Path, carries: list[Carry]
+) -> None:
+    carry = start(carries, "--notional", "300", *FAST)
+    carry.wait(opened(carry))
+    # The outside close of the okx leg goes through; the carry's two re-hedges on okx after it are refused.
+    sim.fault(venue="okx", op="create_order", kind="reject", count=2, after=1)
+    assert hedgectl("flatten", "--venue", "okx", "--yes").returncode == 0
+    assert carry.finish() == 4, carry.err
+    assert [t["breaker"] for t in carry.of("trip")] == ["delta_breach"]
+    assert len(carry.of("rehedge")) == 0  # neither re-hedge filled
+    assert sim.all_flat()  # the binance leg, naked now, was closed
+    status = json.loads(hedgectl("breaker", "status", "--json").stdout)
+    assert [t["kind"] for t in status["trips"]] == ["delta_breach"]
