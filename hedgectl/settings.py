@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     mode: Mode | None = Field(default=None, alias="HEDGECTL_MODE")
     sim_url: str | None = Field(default=None, alias="HEDGECTL_SIM_URL")
     sim_seed: int = Field(default=0, alias="HEDGECTL_SIM_SEED")
+    # Paper mode's market source: synthetic | replay:FILE | live (README "Market sources").
+    sim_market: str | None = Field(default=None, alias="HEDGECTL_SIM_MARKET")
+    sim_replay_speed: str | None = Field(default=None, alias="HEDGECTL_SIM_REPLAY_SPEED")
+    sim_live_venues: str | None = Field(default=None, alias="HEDGECTL_SIM_LIVE_VENUES")
+    sim_live_symbols: str | None = Field(default=None, alias="HEDGECTL_SIM_LIVE_SYMBOLS")
+    sim_live_url: str | None = Field(default=None, alias="HEDGECTL_SIM_LIVE_URL")
     home: Path | None = Field(default=None, alias="HEDGECTL_HOME")
     max_notional_usdt: Decimal = Field(default=Decimal(1000), alias="HEDGECTL_MAX_NOTIONAL_USDT", gt=0)
     http_timeout_s: float = Field(default=10.0, alias="HEDGECTL_HTTP_TIMEOUT_S", gt=0, le=120)
@@ -131,6 +137,18 @@ class Settings(BaseSettings):
             return word
         return value
 
+    def market_spec(self) -> Any:
+        """Paper mode's market source (a `hedgectl.sim.market_source.MarketSpec`); a bad value is a ConfigError."""
+        from hedgectl.sim.market_source import parse_market
+
+        return parse_market(
+            self.sim_market,
+            speed=self.sim_replay_speed,
+            venues=self.sim_live_venues,
+            symbols=self.sim_live_symbols,
+            live_url=self.sim_live_url or None,
+        )
+
     @property
     def effective_mode(self) -> Mode:
         """HEDGECTL_MODE when set; else what BINANCE_ENV/OKX_ENV agree on if it is testnet; else paper.
@@ -138,8 +156,11 @@ class Settings(BaseSettings):
         A per-venue env that disagrees with an explicit mode is a config error, and `live` is never
         inferred: it must be asked for with HEDGECTL_MODE=live (or --mode live).
         """
-        venue_modes = {name: _ENV_WORDS[v] for name, v in (("BINANCE_ENV", self.binance_env), ("OKX_ENV", self.okx_env))
-                       if v is not None}
+        venue_modes = {
+            name: _ENV_WORDS[v]
+            for name, v in (("BINANCE_ENV", self.binance_env), ("OKX_ENV", self.okx_env))
+            if v is not None
+        }
         if self.mode is not None:
             for name, venue_mode in venue_modes.items():
                 if venue_mode is not self.mode:

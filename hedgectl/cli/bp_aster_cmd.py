@@ -160,12 +160,16 @@ async def _run(
         checked = await preflight(maker, taker, config, max_notional=session.settings.max_notional_usdt)
         if interrupts.requested:
             return _interrupted_before_start(session, config, json_out=json_out)
-        reporter: _JsonReporter | _RichReporter = (
-            _JsonReporter() if json_out else _RichReporter(session.mode, config)
-        )
+        reporter: _JsonReporter | _RichReporter = _JsonReporter() if json_out else _RichReporter(session.mode, config)
         try:
             result = await run_loop(
-                maker, taker, Dispatcher(session.journal, session.run_id), config, reporter, interrupts, checked,
+                maker,
+                taker,
+                Dispatcher(session.journal, session.run_id),
+                config,
+                reporter,
+                interrupts,
+                checked,
                 feed=feed,
             )
         finally:

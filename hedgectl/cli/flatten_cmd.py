@@ -234,14 +234,11 @@ def _render(report: Any, labels: dict[tuple[str, str], list[str]], *, title: str
 
     rows = []
     for v in report.venues:
-        open_desc = (
-            ", ".join(
-                f"{p.symbol} {p.qty:+f}"
-                + (f" (run {', '.join(labels[(v.venue, p.symbol)])})" if (v.venue, p.symbol) in labels else "")
-                for p in v.positions_before
-            )
-            or ("flat" if v.positions_read else "unknown")
-        )
+        open_desc = ", ".join(
+            f"{p.symbol} {p.qty:+f}"
+            + (f" (run {', '.join(labels[(v.venue, p.symbol)])})" if (v.venue, p.symbol) in labels else "")
+            for p in v.positions_before
+        ) or ("flat" if v.positions_read else "unknown")
         done = []
         if v.cancelled:
             done.append(f"cancelled {len(v.cancelled)} order(s)")

@@ -62,7 +62,8 @@ class Instrument:
         return self.min_qty / self.contract_value
 
 
-def _symbol(venue: str, base: str) -> str:
+def symbol_for(venue: str, base: str) -> str:
+    """The venue's own name of the `base` USDT/USDC perpetual."""
     if venue == "okx":
         return f"{base}-USDT-SWAP"
     if venue == "backpack":
@@ -128,7 +129,7 @@ def build_instruments() -> dict[str, dict[str, Instrument]]:
         per_venue: dict[str, Instrument] = {}
         for base in BASES:
             tick, step, min_qty, min_notional = _RULES[venue][base]
-            symbol = _symbol(venue, base)
+            symbol = symbol_for(venue, base)
             per_venue[symbol] = Instrument(
                 venue=venue,
                 symbol=symbol,

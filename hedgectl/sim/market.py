@@ -14,8 +14,12 @@ import time
 from array import array
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING
 
 from hedgectl.sim.instruments import BASES, VENUES, Instrument
+
+if TYPE_CHECKING:
+    from hedgectl.sim.market_source.base import Trade
 
 START_PRICE: dict[str, Decimal] = {
     "BTC": Decimal("95000"),
@@ -156,7 +160,10 @@ class Book:
 
 
 class PriceProcess:
-    """Mid prices per base asset and per venue, as functions of the tick."""
+    """Mid prices per base asset and per venue, as functions of the tick: the `synthetic` market source."""
+
+    kind = "synthetic"
+    trade_driven = False  # resting orders fill when the book crosses them (there is no trade tape)
 
     def __init__(self, seed: int, tick_ms: int) -> None:
         self.seed = seed
@@ -172,6 +179,22 @@ class PriceProcess:
         drift = self._walks[base].at(tick) - anchor.log_at_tick
         # math.exp on a float is fine here: it only shapes the synthetic path; money stays Decimal.
         return anchor.price * Decimal(repr(math.exp(drift)))
+
+    def describe(self) -> dict[str, object]:
+        return {"source": self.kind, "seed": self.seed}
+
+    def covers(self, venue: str, base: str) -> bool:
+        return True
+
+    def index(self, base: str, venue: str, tick: int) -> Decimal:
+        """The common mid without any venue's basis (Binance's quotes carry none)."""
+        return self.mid("binance", base, tick)
+
+    def trades(self, inst: Instrument, after_tick: int, upto_tick: int) -> list[Trade]:
+        return []
+
+    def funding(self, venue: str, base: str, tick: int) -> None:
+        return None
 
     def set_mid(self, base: str, price: Decimal, tick: int, venue: str | None = None) -> None:
         """Make the mid of `base` exactly `price` at `tick` (on one venue, or on all)."""

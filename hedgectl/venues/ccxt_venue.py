@@ -136,6 +136,7 @@ def implicit_route(ex: Any, name: str) -> tuple[str, Any, str]:
 # error); a context variable because concurrent requests share one ccxt exchange.
 _HTTP_STATUS: ContextVar[int | None] = ContextVar("hedgectl_ccxt_http_status", default=None)
 
+
 class CcxtVenue:
     """hedgectl's Venue for `binance` (ccxt binanceusdm) and `okx` (ccxt okx), built from one VenueConfig.
 
@@ -206,9 +207,7 @@ class CcxtVenue:
     # ---- error edge ---------------------------------------------------------------------------------
 
     def _map(self, exc: BaseException, context: str) -> Mapped:
-        return map_ccxt_error(
-            exc, self.name, secrets=self._secrets, context=context, http_status=_HTTP_STATUS.get()
-        )
+        return map_ccxt_error(exc, self.name, secrets=self._secrets, context=context, http_status=_HTTP_STATUS.get())
 
     async def _once(self, context: str, call: Callable[[], Awaitable[T]]) -> T:
         """One request; a refused timestamp resyncs the clock and is retried once."""

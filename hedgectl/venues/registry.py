@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,10 @@ class Registry:
     _venues: dict[str, Venue] = field(default_factory=dict)
     _sim: Any = None
     _sim_url: str | None = None
+    # Paper mode: the simulator's market source once it is known ("synthetic", "replay FILE", "live"), and who
+    # to tell (the CLI shows it).
+    market: str | None = None
+    on_market: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         self.mode = self.settings.effective_mode
@@ -142,15 +147,30 @@ class Registry:
                 if not is_loopback(url):
                     raise ConfigError("HEDGECTL_SIM_URL must point at a loopback address (127.0.0.1, localhost, ::1)")
                 self._sim_url = url
+                self._set_market(_remote_market(url, self.settings.http_timeout_s))
             else:
                 from hedgectl.sim.embedded import EmbeddedSimulator
 
-                state_path: Path = self.settings.state_dir() / "paper" / "sim-state.json"
+                spec = self.settings.market_spec()
+                # Each market source keeps its own paper account: positions held on the synthetic walk are
+                # not marked at real prices, and a replay starts from the account its last replay left.
+                name = "sim-state.json" if spec.kind == "synthetic" else f"sim-state-{spec.kind}.json"
+                state_path: Path = self.settings.state_dir() / "paper" / name
                 self._sim = EmbeddedSimulator(
-                    state_path, seed=self.settings.sim_seed, persist=self.persist and not self.read_only
+                    state_path, seed=self.settings.sim_seed, persist=self.persist and not self.read_only, market=spec
                 )
                 self._sim_url = str(self._sim.start()).rstrip("/")
+                self._set_market(
+                    spec.label
+                    if self._sim.sim is not None
+                    else _remote_market(self._sim_url, self.settings.http_timeout_s)
+                )
         return self._sim_url
+
+    def _set_market(self, label: str) -> None:
+        self.market = label
+        if self.on_market is not None:
+            self.on_market(label)
 
     async def aclose(self) -> None:
         """Close every adapter, then stop the embedded simulator (which persists the paper account)."""
@@ -162,6 +182,18 @@ class Registry:
         if self._sim is not None:
             sim, self._sim = self._sim, None
             sim.stop()
+
+
+def _remote_market(url: str, timeout_s: float) -> str:
+    """The market source of a simulator started elsewhere (GET /_sim/market); "unknown" if it cannot say."""
+    import httpx
+
+    try:
+        response = httpx.get(f"{url}/_sim/market", timeout=timeout_s)
+        label = response.json().get("label") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        label = None
+    return label if isinstance(label, str) else "unknown"
 
 
 def _sim_credentials(venue: str) -> dict[str, SecretStr]:

@@ -112,6 +112,26 @@ def depth(call: Call) -> web.StreamResponse:
     return json_response(backpack_wire.render_depth(book.bids, book.asks, limit, book.tick + 1, ts_us))
 
 
+def trades(call: Call) -> web.StreamResponse:
+    """GET /api/v1/trades: recent public trades, oldest first (`limit` up to 1000, default 100)."""
+    inst = _symbol(call)
+    limit = call.integer("limit", required=False) or 100
+    if not 1 <= limit <= 1000:
+        return error(backpack_errors.client_request("Invalid value for `limit`"))
+    rows = [
+        {
+            "id": int(t.trade_id),
+            "price": f"{t.price:f}",
+            "quantity": f"{t.qty:f}",
+            "quoteQuantity": f"{t.price * t.qty:f}",
+            "timestamp": t.time_ms,
+            "isBuyerMaker": t.taker == "sell",
+        }
+        for t in call.engine.public_trades(call.venue, inst.symbol, limit)
+    ]
+    return json_response(rows)
+
+
 def mark_prices(call: Call) -> web.StreamResponse:
     """GET /api/v1/markPrices: mark, index and the current interval's funding rate."""
     symbol = call.get("symbol")

@@ -36,6 +36,7 @@ ENDPOINTS: list[Endpoint] = [
     ("GET", "time", "fetch_time", "server_time", "none"),
     ("GET", "exchangeInfo", "load_markets", "exchange_info", "none"),
     ("GET", "depth", "fetch_order_book", "depth", "none"),
+    ("GET", "trades", "fetch_trades", "public_trades", "none"),
     ("GET", "ticker/24hr", "fetch_ticker", "ticker_24hr", "none"),
     ("GET", "ticker/bookTicker", "fetch_bids_asks", "book_ticker", "none"),
     ("GET", "ticker/price", "fetch_last_prices", "ticker_price", "none"),
@@ -206,6 +207,22 @@ class BinanceFamily(Dialect):
 
     def depth(self, call: Call) -> web.StreamResponse:
         return json_response(wire.depth(self.engine, self._inst(call), self._limit(call, 500, 1000)))
+
+    def public_trades(self, call: Call) -> web.StreamResponse:
+        """GET /fapi/v1/trades: recent public trades, oldest first (`isBuyerMaker`: a seller took)."""
+        inst = self._inst(call)
+        rows = [
+            {
+                "id": int(t.trade_id),
+                "price": f"{t.price:f}",
+                "qty": f"{t.qty:f}",
+                "quoteQty": f"{t.price * t.qty:f}",
+                "time": t.time_ms,
+                "isBuyerMaker": t.taker == "sell",
+            }
+            for t in self.engine.public_trades(self.venue, inst.symbol, self._limit(call, 500, 1000))
+        ]
+        return json_response(rows)
 
     def _each(self, call: Call, render: Any) -> web.StreamResponse:
         inst = self._opt_inst(call)
@@ -416,9 +433,7 @@ class BinanceFamily(Dialect):
         try:
             self.engine.set_position_mode(self.venue, wanted)
         except SimError:
-            raise Reply(
-                errors.error(-4068, "The position side cannot be changed if there exists position.")
-            ) from None
+            raise Reply(errors.error(-4068, "The position side cannot be changed if there exists position.")) from None
         return json_response({"code": 200, "msg": "success"})
 
     # ---- user data stream: listenKey REST + the private WS (binance_stream.py) ----------------------

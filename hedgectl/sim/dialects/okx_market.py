@@ -89,6 +89,27 @@ def books(call: Call) -> web.StreamResponse:
     return ok([okx_wire.render_books(inst, book.bids, book.asks, depth, now_ms())])
 
 
+def trades(call: Call) -> web.StreamResponse:
+    """GET /api/v5/market/trades: recent public trades, newest first; `side` is the taker's, `sz` in contracts."""
+    inst = instrument(call)
+    limit = call.integer("limit", required=False) or 100
+    if not 1 <= limit <= 500:
+        return fail(*okx_errors.param_error("limit"), status=400)
+    rows = [
+        {
+            "instId": inst.symbol,
+            "tradeId": t.trade_id,
+            "px": f"{t.price:f}",
+            "sz": f"{(t.qty / inst.contract_value).normalize():f}",
+            "side": t.taker,
+            "source": "0",
+            "ts": str(t.time_ms),
+        }
+        for t in reversed(call.engine.public_trades(call.venue, inst.symbol, limit))
+    ]
+    return ok(rows)
+
+
 def mark_price(call: Call) -> web.StreamResponse:
     """GET /api/v5/public/mark-price."""
     if call.require("instType") != "SWAP":

@@ -157,9 +157,7 @@ def parse_funding_interval(wire: object) -> timedelta | None:
     return timedelta(milliseconds=ms)
 
 
-def parse_markets(
-    wire: object, broken: dict[str, str] | None = None
-) -> dict[str, tuple[Market, timedelta | None]]:
+def parse_markets(wire: object, broken: dict[str, str] | None = None) -> dict[str, tuple[Market, timedelta | None]]:
     """GET /api/v1/markets -> PERP markets keyed by canonical base, with their funding intervals.
 
     Other market types are skipped; when one base has several perps the USDC-quoted one wins. A row we cannot
