@@ -15,6 +15,7 @@ from hedgectl.cli.session import Session
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from hedgectl.clock import Clock
     from hedgectl.engine.interrupts import Interrupts
     from hedgectl.engine.loop_config import LoopConfig, SeedFile
     from hedgectl.engine.maker_taker import LoopResult
@@ -146,7 +147,7 @@ async def _run(
         session.registry.ensure_usable(name)
     maker = session.registry.venue(config.maker_venue)
     taker = session.registry.venue(config.taker_venue)
-    interrupts = _interrupts(config, render.warn)
+    interrupts = _interrupts(config, render.warn, session)
     polling = PollingFeed(interrupts.stop, interval_s=config.poll_interval_s, on_error=render.warn)
     # Maker fills arrive on the venue's private order stream (polling only while it is down).
     feed: FillFeed = StreamFeed(interrupts.stop, fallback=polling, on_error=render.warn) if streams else polling
@@ -203,7 +204,7 @@ def _interrupted_before_start(session: Session, config: LoopConfig, *, json_out:
     return 130
 
 
-def _interrupts(config: LoopConfig, warn: Callable[[str], None]) -> Interrupts:
+def _interrupts(config: LoopConfig, warn: Callable[[str], None], session: Session) -> Interrupts:
     """Ctrl+C's messages say what this loop does on stop (--on-exit) and what pressing again does."""
     from hedgectl.engine.interrupts import Interrupts
     from hedgectl.engine.loop_config import OnExit
@@ -220,6 +221,8 @@ def _interrupts(config: LoopConfig, warn: Callable[[str], None]) -> Interrupts:
             "(Ctrl+C twice more aborts at once, and positions may then remain open)"
         ),
         doing=doing,
+        open_now=session.open_per_journal,
+        on_abort=session.record_abort,
     )
 
 
@@ -286,13 +289,18 @@ class _JsonReporter:
         return None
 
 
+CHART_WINDOW_S = 15 * 60  # the live view's charts show the last 15 minutes
+
+
 class _RichReporter:
     """Event lines scrolling above a live stats table (a terminal), or lines and per-cycle totals (a pipe)."""
 
-    def __init__(self, mode: str, config: LoopConfig) -> None:
+    def __init__(self, mode: str, config: LoopConfig, clock: Clock | None = None) -> None:
         from hedgectl.cli import render
+        from hedgectl.clock import SystemClock
 
         self._render = render
+        self._clock = clock or SystemClock()
         self._config = config
         self._snapshot: StatsSnapshot | None = None
         self._status: str | None = None
@@ -305,11 +313,22 @@ class _RichReporter:
             f"re-quote after {config.requote_after_s:g} s), taker {config.taker_venue}; {cycles}; "
             f"on exit: {config.on_exit.value}"
         )
+        # Above the live table: net PnL and the basis each hedge got, over the last CHART_WINDOW_S.
+        self._pnl = render.TrailChart("net PnL", "USDT", window_s=CHART_WINDOW_S)
+        basis = f"basis {config.taker_venue} - {config.maker_venue}"
+        self._basis = render.TrailChart(basis, "bps", window_s=CHART_WINDOW_S, carry=False)
+        self._maker_price: Any = None
         if render.stdout_console().is_terminal:
-            self._live_cm = render.live_table(lambda args: _stats_table(*args))
+            self._live_cm = render.live_table(self.view)
             self._update = self._live_cm.__enter__()
 
+    def view(self, args: tuple[StatsSnapshot, str | None]) -> Any:
+        """The live view: the two charts over the stats table (and the countdown under it)."""
+        now = self._clock.monotonic()
+        return self._render.stack(self._pnl.render(now), self._basis.render(now), _stats_table(*args))
+
     def event(self, event: LoopEvent) -> None:
+        self._chart(event)
         text = _describe(event)
         if text is None:
             return
@@ -324,7 +343,16 @@ class _RichReporter:
                 f"net PnL {self._render.fmt(s.net_pnl, 4)}, cost/10k {self._render.fmt(s.cost_per_10k, 2)}"
             )
 
+    def _chart(self, event: LoopEvent) -> None:
+        """The basis of each hedge: its average price against the maker price it hedged, in bps."""
+        if event.kind == "fill":
+            self._maker_price = event.data.get("price")
+        elif event.kind == "hedge" and self._maker_price and event.data.get("avg_price") is not None:
+            basis = (event.data["avg_price"] - self._maker_price) / self._maker_price * 10_000
+            self._basis.add(self._clock.monotonic(), float(basis))
+
     def stats(self, snapshot: StatsSnapshot) -> None:
+        self._pnl.add(self._clock.monotonic(), float(snapshot.net_pnl))
         self._snapshot = snapshot
         self._refresh()
 

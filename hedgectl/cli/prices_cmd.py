@@ -137,3 +137,5 @@ def _price_table(mode: str, snap: dict[str, Any]) -> Any:
 def _duration(seconds: float) -> str:
     s = int(seconds)
     return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"
+
+

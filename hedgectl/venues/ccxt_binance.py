@@ -307,7 +307,9 @@ def parse_position_mode(reply: Wire, venue: str = VENUE) -> PositionMode:
     return PositionMode.HEDGE if dual else PositionMode.ONE_WAY
 
 
-def to_wire_order(market: Market, request: OrderRequest, mode: PositionMode = PositionMode.ONE_WAY) -> dict[str, str]:
+def to_wire_order(
+    market: Market, request: OrderRequest, mode: PositionMode = PositionMode.ONE_WAY
+) -> dict[str, str]:
     """The POST /fapi/v1/order parameters (quantity in base units, our client id, RESULT replies).
 
     In hedge mode the order names its side (`positionSide`: a BUY opens LONG, a reduce-only BUY closes SHORT)

@@ -64,15 +64,15 @@ from hedgectl.venues.ccxt_errors import Mapped, map_ccxt_error
 from hedgectl.venues.ccxt_okx import OkxDialect
 from hedgectl.venues.ccxt_wire import Dialect, sum_fills
 from hedgectl.venues.config import TESTNET_HEADERS, VenueConfig
-from hedgectl.venues.host_guard import ensure_allowed, origin
+from hedgectl.venues.kit.host_guard import ensure_allowed, origin
+from hedgectl.venues.kit.rate_limit import RateLimiter
+from hedgectl.venues.kit.retry import retry_read
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
-from hedgectl.venues.rate_limit import RateLimiter
-from hedgectl.venues.retry import retry_read
 from hedgectl.venues.streams import OrderEvent
 
 if TYPE_CHECKING:
     from hedgectl.venues.stream_supervisor import Connect, StateHook, SupervisorConfig
-from hedgectl.venues.time_offset import TimeOffset
+from hedgectl.venues.kit.time_offset import TimeOffset
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -135,7 +135,6 @@ def implicit_route(ex: Any, name: str) -> tuple[str, Any, str]:
 # The HTTP status of this task's last ccxt request (set by ccxt's on_rest_response hook, read when mapping an
 # error); a context variable because concurrent requests share one ccxt exchange.
 _HTTP_STATUS: ContextVar[int | None] = ContextVar("hedgectl_ccxt_http_status", default=None)
-
 
 class CcxtVenue:
     """hedgectl's Venue for `binance` (ccxt binanceusdm) and `okx` (ccxt okx), built from one VenueConfig.
@@ -207,7 +206,9 @@ class CcxtVenue:
     # ---- error edge ---------------------------------------------------------------------------------
 
     def _map(self, exc: BaseException, context: str) -> Mapped:
-        return map_ccxt_error(exc, self.name, secrets=self._secrets, context=context, http_status=_HTTP_STATUS.get())
+        return map_ccxt_error(
+            exc, self.name, secrets=self._secrets, context=context, http_status=_HTTP_STATUS.get()
+        )
 
     async def _once(self, context: str, call: Callable[[], Awaitable[T]]) -> T:
         """One request; a refused timestamp resyncs the clock and is retried once."""

@@ -433,7 +433,9 @@ class BinanceFamily(Dialect):
         try:
             self.engine.set_position_mode(self.venue, wanted)
         except SimError:
-            raise Reply(errors.error(-4068, "The position side cannot be changed if there exists position.")) from None
+            raise Reply(
+                errors.error(-4068, "The position side cannot be changed if there exists position.")
+            ) from None
         return json_response({"code": 200, "msg": "success"})
 
     # ---- user data stream: listenKey REST + the private WS (binance_stream.py) ----------------------

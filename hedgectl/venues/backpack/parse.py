@@ -8,7 +8,6 @@ A missing or wrong-typed field raises BadResponse: a number we cannot trust is n
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -71,11 +70,6 @@ _enum = _r.enum
 _opt_time = _r.opt_iso_or_ms
 
 
-def decode_json(body: str | bytes) -> object:
-    """Parse a reply body as JSON (floats as Decimal); an empty, truncated, HTML or text body raises BadResponse."""
-    return wire_json(body, VENUE)
-
-
 def _int(value: object, key: str, what: str) -> int:
     return _r.integer(value, f"{what}.{key}")
 
@@ -102,8 +96,8 @@ def parse_server_time(body: str | bytes) -> int:
 def parse_error(body: str | bytes) -> tuple[str, str] | None:
     """The `{"code", "message"}` of an error reply, or None when the body is not that shape."""
     try:
-        wire = json.loads(body)
-    except ValueError:
+        wire = wire_json(body, VENUE)
+    except BadResponse:
         return None
     if not isinstance(wire, dict) or not isinstance(wire.get("code"), str):
         return None
@@ -157,7 +151,9 @@ def parse_funding_interval(wire: object) -> timedelta | None:
     return timedelta(milliseconds=ms)
 
 
-def parse_markets(wire: object, broken: dict[str, str] | None = None) -> dict[str, tuple[Market, timedelta | None]]:
+def parse_markets(
+    wire: object, broken: dict[str, str] | None = None
+) -> dict[str, tuple[Market, timedelta | None]]:
     """GET /api/v1/markets -> PERP markets keyed by canonical base, with their funding intervals.
 
     Other market types are skipped; when one base has several perps the USDC-quoted one wins. A row we cannot
