@@ -1,7 +1,7 @@
 """python -m bench: every performance figure, measured against the simulator, as one table.
 
-Options: --quick (fewer repetitions), --only NAME[,NAME] (startup, bootstrap, interrupt, flatten, journal,
-plus the stream/loop figures when their modules are present).
+Options: --quick (fewer repetitions), --only NAME[,NAME] (startup, kit, bootstrap, interrupt, flatten, journal,
+report, plus the stream/loop figures when their modules are present).
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ from bench.figures import Figure, table
 # name -> (module, full repetitions, quick repetitions)
 BENCHES: dict[str, tuple[str, int, int]] = {
     "startup": ("bench.startup", 15, 5),
+    "kit": ("bench.venue_kit", 8, 2),
     "bootstrap": ("bench.bootstrap_latency", 30, 8),
     "hedge": ("bench.hedge_reaction", 50, 15),
     "interrupt": ("bench.interrupt_close", 10, 4),
     "flatten": ("bench.flatten_latency", 8, 3),
     "journal": ("bench.journal_write", 2000, 500),
     "rss": ("bench.loop_memory", 1000, 200),
+    "report": ("bench.report_build", 3, 1),
 }
 
 

@@ -25,6 +25,7 @@ LAT_LONG_MS, LAT_SHORT_MS = 50, 80
 
 
 async def _measure(runs: int) -> list[Figure]:
+    from hedgectl.cli.paper import PaperSimulator
     from hedgectl.engine.dispatch import Dispatcher
     from hedgectl.engine.hedge import run_hedge_cycle
     from hedgectl.engine.hedge_plan import HedgeConfig
@@ -37,7 +38,8 @@ async def _measure(runs: int) -> list[Figure]:
     url = sim.url
     home = Path(tempfile.mkdtemp())
     os.environ.update({"HEDGECTL_SIM_URL": url, "HEDGECTL_HOME": str(home)})
-    registry = Registry(load_settings())
+    settings = load_settings()
+    registry = Registry(settings, paper=PaperSimulator(settings))
     journal = Journal(home / "journal.sqlite")
     run_id = journal.start_run("bench", "paper")
     long_v, short_v = registry.venue("binance"), registry.venue("okx")

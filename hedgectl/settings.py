@@ -137,18 +137,6 @@ class Settings(BaseSettings):
             return word
         return value
 
-    def market_spec(self) -> Any:
-        """Paper mode's market source (a `hedgectl.sim.market_source.MarketSpec`); a bad value is a ConfigError."""
-        from hedgectl.sim.market_source import parse_market
-
-        return parse_market(
-            self.sim_market,
-            speed=self.sim_replay_speed,
-            venues=self.sim_live_venues,
-            symbols=self.sim_live_symbols,
-            live_url=self.sim_live_url or None,
-        )
-
     @property
     def effective_mode(self) -> Mode:
         """HEDGECTL_MODE when set; else what BINANCE_ENV/OKX_ENV agree on if it is testnet; else paper.

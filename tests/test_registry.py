@@ -1,17 +1,27 @@
 from __future__ import annotations
 
-import pytest
+import subprocess
+import sys
 
+import pytest
+from pydantic import SecretStr
+
+from hedgectl.cli.paper import PaperSimulator
 from hedgectl.domain.types import Mode
 from hedgectl.errors import ConfigError, UsageError
 from hedgectl.settings import load_settings
-from hedgectl.venues.host_guard import ensure_allowed, is_loopback
+from hedgectl.venues.kit.host_guard import ensure_allowed, is_loopback
 from hedgectl.venues.registry import Registry, parse_venue
+
+
+def _paper_registry() -> Registry:
+    settings = load_settings()
+    return Registry(settings, paper=PaperSimulator(settings))
 
 
 def test_paper_mode_points_every_venue_at_the_loopback_simulator(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEDGECTL_SIM_URL", "http://127.0.0.1:8765")
-    registry = Registry(load_settings())
+    registry = _paper_registry()
     assert registry.configured() == ["binance", "okx", "backpack", "aster"]
     for venue in registry.configured():
         config = registry.venue_config(venue)
@@ -24,7 +34,66 @@ def test_paper_mode_points_every_venue_at_the_loopback_simulator(monkeypatch: py
 def test_paper_mode_refuses_a_simulator_off_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEDGECTL_SIM_URL", "https://fapi.binance.com")
     with pytest.raises(ConfigError, match="loopback"):
+        _paper_registry().venue_config("binance")
+
+
+class _FixedPaper:
+    """Paper venues as a plain URL, the way a caller other than the CLI hands them in."""
+
+    def __init__(self, url: str) -> None:
+        self.urls_asked = 0
+        self._url = url
+
+    def url(self) -> str:
+        self.urls_asked += 1
+        return self._url
+
+    def credentials(self, venue: str) -> dict[str, SecretStr]:
+        return {"api_key": SecretStr(f"{venue}-key-0123456789")}
+
+
+def test_paper_mode_is_a_url_the_registry_is_handed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HEDGECTL_SIM_URL", raising=False)
+    paper = _FixedPaper("http://127.0.0.1:9999/")
+    registry = Registry(load_settings(), paper=paper)
+    assert paper.urls_asked == 0  # nothing is started or asked before a venue is needed
+    config = registry.venue_config("okx")
+    registry.venue_config("aster")
+    assert config.base_url == "http://127.0.0.1:9999/okx"
+    assert config.secret("api_key") == "okx-key-0123456789"
+    assert paper.urls_asked == 1
+
+
+def test_a_handed_in_url_off_loopback_is_refused_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HEDGECTL_SIM_URL", raising=False)
+    with pytest.raises(ConfigError, match=r"refusing https://fapi\.binance\.com"):
+        Registry(load_settings(), paper=_FixedPaper("https://fapi.binance.com")).venue_config("binance")
+
+
+def test_paper_mode_without_a_simulator_is_a_clear_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HEDGECTL_SIM_URL", raising=False)
+    with pytest.raises(ConfigError, match="paper mode needs a simulator"):
         Registry(load_settings()).venue_config("binance")
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "hedgectl.venues.registry",
+        "hedgectl.venues.backpack.venue",
+        "hedgectl.venues.aster.venue",
+        "hedgectl.venues.ccxt_venue",
+        "hedgectl.venues.kit.http",
+    ],
+)
+def test_the_venue_layer_does_not_import_the_simulator(module: str) -> None:
+    code = (
+        "import sys, importlib\n"
+        f"importlib.import_module({module!r})\n"
+        "print('SIM:' + ','.join(sorted(m for m in sys.modules if m.split('.')[:2] == ['hedgectl', 'sim'])))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "SIM:"
 
 
 def test_testnet_uses_only_test_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -107,3 +176,28 @@ def test_okx_host_is_restricted_to_okx_own_domains(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("OKX_HOST", bad)
     with pytest.raises(ConfigError, match="OKX_HOST"):
         load_settings()
+
+
+def _imports_under(package: str, forbidden: str) -> list[str]:
+    """Every import statement (top level or inside a function) in `package` that names `forbidden` or below."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    root = Path(importlib.import_module(package).__file__ or "").parent
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.relative_to(root)}: {n}" for n in names if f"{n}.".startswith(f"{forbidden}.")]
+    return offenders
+
+
+def test_no_module_of_the_venue_layer_imports_the_simulator_even_lazily() -> None:
+    assert _imports_under("hedgectl.venues", "hedgectl.sim") == []
+
+
+def test_the_simulator_never_imports_venue_code() -> None:
+    assert _imports_under("hedgectl.sim", "hedgectl.venues") == []

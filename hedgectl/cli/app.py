@@ -23,6 +23,7 @@ from hedgectl.cli import (
     history_cmd,
     positions_cmd,
     prices_cmd,
+    report_cmd,
     sim_cmd,
 )
 from hedgectl.cli.session import GlobalOptions
@@ -71,6 +72,7 @@ app.command("bootstrap", help=bootstrap_cmd.HELP)(bootstrap_cmd.bootstrap)
 app.command("flatten", help=flatten_cmd.HELP)(flatten_cmd.flatten)
 app.add_typer(bp_aster_cmd.bp_aster_app, name="bp-aster")
 app.add_typer(history_cmd.history_app, name="history")
+app.command("report", help=report_cmd.HELP)(report_cmd.report)
 app.add_typer(sim_cmd.sim_app, name="sim")
 
 _verbose = False
@@ -106,7 +108,7 @@ class _MaskingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         from hedgectl.cli import output
-        from hedgectl.venues.transport_errors import scrub
+        from hedgectl.venues.kit.transport import scrub
 
         return scrub(super().format(record), tuple(output.STATE.secrets))
 
@@ -126,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         code = result if isinstance(result, int) else 0
     except HedgectlError as exc:
         if _verbose and (exc.__cause__ is not None or exc.__context__ is not None):
-            from hedgectl.venues.transport_errors import exception_chain
+            from hedgectl.venues.kit.transport import exception_chain
 
             logging.getLogger("hedgectl").debug("caused by: %s", exception_chain(exc))
         _report(str(exc), exc.exit_code)

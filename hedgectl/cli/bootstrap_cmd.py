@@ -96,7 +96,7 @@ def bootstrap(
         # KeyboardInterrupt past the summary (the final "interrupted: ..." line is always printed).
         # A third Ctrl+C exits 3 only while the journal shows something may be open (an order in flight or a
         # leg not closed), naming it.
-        interrupts = Interrupts(render.warn, open_now=lambda: _journal_open(session))
+        interrupts = Interrupts(render.warn, open_now=session.open_per_journal, on_abort=session.record_abort)
         interrupts.install()
         try:
             # Installed first: the market reads behind this check honour a signal too.
@@ -140,7 +140,7 @@ def bootstrap(
                 if not result.flat and result.final is not None:
                     render.error(f"EXPOSURE REMAINS: {result.final.describe_exposure()} - run `hedgectl flatten --all`")
             else:
-                _render_summary(result)
+                _render_summary(result, sent=bool(session.journal.orders(session.run_id)))
             return code
         finally:
             interrupts.uninstall()
@@ -368,7 +368,8 @@ class _RichReporter:
             self._live = None
 
 
-def _render_summary(result: Any) -> None:
+def _render_summary(result: Any, *, sent: bool) -> None:
+    """The outcome; `sent`: the journal holds an order of this run (else no order ever left the process)."""
     from hedgectl.cli import render
 
     if result.pnl:
@@ -398,23 +399,10 @@ def _render_summary(result: Any) -> None:
     if not result.flat and result.final is not None:
         render.error(f"EXPOSURE REMAINS: {result.final.describe_exposure()} - run `hedgectl flatten --all`")
     elif result.interrupted:
-        render.line("interrupted: both venues are flat", style="yellow")
+        render.line("interrupted: both venues are flat" if sent else "interrupted: no order was sent", style="yellow")
+    elif result.error and not sent:
+        render.error(f"hedge cycle failed before any order was sent: {result.error}")
     elif result.error:
         render.error(f"hedge cycle failed, both venues flat: {result.error}")
     else:
         render.line("HEDGE CYCLE COMPLETED: both legs opened, held, closed; both venues flat", style="bold green")
-
-
-def _journal_open(session: Session) -> str | None:
-    """What the run's journal says may be open: None if nothing (no order, or every leg filled and closed)."""
-    from hedgectl.journal import journal_exposure
-
-    orders = session.journal.orders(session.run_id)
-    if not orders:
-        return None
-    exposure = journal_exposure(orders)
-    if exposure is None:
-        return "positions may remain open (an order's outcome is not known yet)"
-    if not exposure:
-        return None
-    return "open per the journal: " + ", ".join(f"{k} {q:+f}" for k, q in sorted(exposure.items()))

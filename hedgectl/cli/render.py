@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -135,3 +136,87 @@ def make_table(title: str | None, columns: Sequence[str], rows: Rows, *, right: 
     for row in rows:
         t.add_row(*(fmt(c) for c in row))
     return t
+
+
+class TrailChart:
+    """A value over the last `window_s` seconds (or since its first point, while that is shorter) as a small
+    block chart, in constant memory.
+
+    A point closer to the one before than a quarter of a column (of the span so far, at least 1 s) replaces it,
+    and points older than the window are dropped: a thousand updates a second cost what one does, and the chart
+    holds at most about 4 x width x (1 + ln window_s) points. With `carry`, a column without
+    a point repeats the one before it (a running total, such as PnL); without, it stays blank (samples, such as
+    each hedge's basis)."""
+
+    BLOCKS = "▁▂▃▄▅▆▇█"
+
+    def __init__(
+        self, label: str, unit: str, *, window_s: float, width: int = 48, height: int = 2, carry: bool = True
+    ) -> None:
+        self.label, self.unit, self.carry = label, unit, carry
+        self.window_s, self.width, self.height = window_s, width, height
+        self._points: deque[tuple[float, float]] = deque()
+        self._before: float | None = None  # the last value that left the window (where a carried chart starts)
+
+    def add(self, at_s: float, value: float) -> None:
+        """Record `value` at `at_s` (any monotonic clock, in seconds; never earlier than the last point)."""
+        if len(self._points) > 1:  # the first point stays: the span is measured from it
+            span = min(self.window_s, max(1.0, at_s - self._points[0][0]))
+            if at_s - self._points[-1][0] < span / self.width / 4:
+                self._points.pop()
+        self._points.append((at_s, value))
+        self._trim(at_s)
+
+    def _trim(self, now_s: float) -> None:
+        while self._points and self._points[0][0] < now_s - self.window_s:
+            self._before = self._points.popleft()[1]
+
+    def span_s(self, now_s: float) -> float:
+        """What the chart spans at `now_s`: the window, or less while the first point is more recent."""
+        self._trim(now_s)
+        if self._before is not None or not self._points:
+            return self.window_s
+        return min(self.window_s, max(1.0, now_s - self._points[0][0]))
+
+    def columns(self, now_s: float) -> list[float | None]:
+        """The value of each column, oldest first: the last point in its slice of the span ending at `now_s`."""
+        span = self.span_s(now_s)
+        start, slot = now_s - span, span / self.width
+        out: list[float | None] = [None] * self.width
+        for at, value in self._points:
+            out[min(self.width - 1, max(0, int((at - start) / slot)))] = value
+        if self.carry:
+            last: float | None = self._before
+            for i, column in enumerate(out):
+                last = column if column is not None else last
+                out[i] = last
+        return out
+
+    def render(self, now_s: float) -> Group:
+        """A title line (last value, range, span) over `height` rows of blocks rising from the span's min."""
+        columns = self.columns(now_s)
+        span = self.span_s(now_s)
+        known = [v for v in columns if v is not None]
+        since = f"{span / 60:.0f} min" if span >= 120 else f"{span:.0f} s"
+        if not known:
+            return Group(Text(f"{self.label} (last {since}): no data yet", style="dim"))
+        low, high, last = min(known), max(known), known[-1]
+        steps = self.height * len(self.BLOCKS)
+        rows = []
+        for row in range(self.height - 1, -1, -1):
+            cells = []
+            for value in columns:
+                if value is None:
+                    cells.append(" ")
+                    continue
+                level = 1 + round((value - low) / (high - low) * (steps - 1)) if high > low else steps // 2
+                fill = min(len(self.BLOCKS), level - row * len(self.BLOCKS))
+                cells.append(self.BLOCKS[fill - 1] if fill > 0 else " ")
+            rows.append(Text("".join(cells), style="green" if last >= 0 else "red"))
+        title = Text(f"{self.label} (last {since}): {last:+.4f} {self.unit}  [{low:+.4f} .. {high:+.4f}]")
+        return Group(title, *rows)
+
+
+def stack(*renderables: Any) -> Group:
+    """Renderables one under the other (charts above a live table)."""
+    return Group(*renderables)

@@ -65,6 +65,26 @@ class Session:
     def mode(self) -> str:
         return self.registry.mode.value
 
+    def open_per_journal(self) -> str | None:
+        """What the run's journal says may be open: None if nothing (no order, or every leg filled and closed)."""
+        from hedgectl.journal import journal_exposure
+
+        orders = self.journal.orders(self.run_id)
+        if not orders:
+            return None
+        exposure = journal_exposure(orders)
+        if exposure is None:
+            return "positions may remain open (an order's outcome is not known yet)"
+        if not exposure:
+            return None
+        return "open per the journal: " + ", ".join(f"{k} {q:+f}" for k, q in sorted(exposure.items()))
+
+    def record_abort(self, exit_code: int, message: str) -> None:
+        """End the run in the journal as the third Ctrl+C leaves it: `aborted` while something may be open (exit
+        3: the next command warns and `flatten --all` recovers it), `interrupted` when nothing is (exit 130)."""
+        status = "aborted" if exit_code == 3 else "interrupted"
+        self.journal.end_run(self.run_id, status=status, exit_code=exit_code, error=message)
+
 
 def load(options: GlobalOptions) -> Settings:
     from hedgectl.cli import output
@@ -185,6 +205,8 @@ async def open_session(
 
     Without `needs_journal`, an unusable HEDGECTL_HOME is a warning instead of a ConfigError.
     """
+    from hedgectl.cli.paper import PaperSimulator
+    from hedgectl.domain.types import Mode
     from hedgectl.journal import Journal
     from hedgectl.venues.registry import Registry
 
@@ -199,15 +221,21 @@ async def open_session(
         warn(f"{exc}; this run is not recorded")
         journal = Journal(Path(":memory:"))
         persist = False
+    # Paper mode is a URL for the registry: the simulator is started here, on the first venue built, and
+    # stopped after the adapters are closed (a read-only command never writes the paper account back).
+    paper = (
+        PaperSimulator(settings, persist=persist and not read_only) if settings.effective_mode is Mode.PAPER else None
+    )
     try:
-        registry = Registry(settings, live_confirmed=live_confirmed, read_only=read_only, persist=persist)
+        registry = Registry(settings, live_confirmed=live_confirmed, read_only=read_only, paper=paper)
     except BaseException:
         journal.close()
         raise
     from hedgectl.cli import output
 
     output.STATE.market = None
-    registry.on_market = _note_market
+    if paper is not None:
+        paper.on_market = _note_market
     for run in unfinished_runs(journal):
         pending = [o for o in journal.orders(run.id) if o.state in ("intent", "unknown")]
         detail = f" with {len(pending)} unacknowledged order(s)" if pending else ""
@@ -223,10 +251,14 @@ async def open_session(
         session.outcome = Outcome(status="error", exit_code=1, error=f"unexpected {type(exc).__name__}")
         raise
     else:
-        _show_market(registry.market, session.outcome.exit_code)
+        _show_market(paper.market if paper is not None else None, session.outcome.exit_code)
     finally:
         try:
-            await registry.aclose()
+            try:
+                await registry.aclose()
+            finally:
+                if paper is not None:
+                    paper.stop()  # after the adapters: it saves the paper account and releases its lock
         finally:
             o = session.outcome
             journal.end_run(

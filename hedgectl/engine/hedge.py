@@ -48,6 +48,9 @@ HOLD_POLL_S = 0.5
 CLOSE_FILL_WAIT_MS = 5000.0
 STREAM_WARM_S = 3.0  # how long planning waits for the order streams to be up (then: polling until they are)
 REPLAN_AFTER_S = 5.0  # a confirmation that took longer than this re-plans on a fresh book before opening
+# The hold's marks are journaled (for `hedgectl report`'s PnL curve) at most this many times per hold, and at
+# most every HOLD_POLL_S: a day-long hold writes a few hundred rows, not one per poll.
+HOLD_MARKS_JOURNALED = 600
 
 # Asked with the plan before the first order is sent; True to go ahead (live mode's typed confirmation).
 Confirm = Callable[[HedgePlan], Awaitable[bool]]
@@ -191,7 +194,7 @@ async def run_hedge_cycle(
             return result
         if not interrupts.requested:
             reporter.phase(f"Holding for {config.max_position_duration_seconds:g} s")
-            await _hold(long_venue, short_venue, plan, config, reporter, interrupts, result)
+            await _hold(long_venue, short_venue, dispatcher, plan, config, reporter, interrupts, result)
         result.interrupted = interrupts.requested
         reporter.phase("Closing both legs (reduce-only market)")
         result.closed = await _close(venues, dispatcher, result.opened, result, order_streams)
@@ -292,6 +295,7 @@ async def _open(
     sent_ns = [s.sent_ns for s in sends if isinstance(s, Sent)]
     if len(sent_ns) == 2:
         result.skew_ms = abs(sent_ns[0] - sent_ns[1]) / 1e6
+    _journal_latency(dispatcher, "bootstrap.open", result.open_ms, legs, skew_ms=result.skew_ms)
     for leg in legs:
         if leg.latency_ms is not None and leg.latency_ms > config.max_order_latency_ms:
             result.warnings.append(
@@ -304,6 +308,7 @@ async def _open(
 async def _hold(
     long_venue: Venue,
     short_venue: Venue,
+    dispatcher: Dispatcher,
     plan: HedgePlan,
     config: HedgeConfig,
     reporter: HedgeReporter,
@@ -320,6 +325,8 @@ async def _hold(
     loss_limit = plan.notional * config.max_acceptable_loss_pct / 100
     start = time.monotonic()
     end = start + config.max_position_duration_seconds
+    mark_every_s = config.max_position_duration_seconds / HOLD_MARKS_JOURNALED
+    next_mark_at = start
     while end - time.monotonic() > 0:
         try:
             quotes = await asyncio.gather(long_venue.fetch_quote(plan.symbol), short_venue.fetch_quote(plan.symbol))
@@ -331,7 +338,13 @@ async def _hold(
             # fees estimated at the rate the opening fills were charged.
             assets = {v: result.pnl_asset(v) for v in opened}
             marks = {q.venue: q.mark if q.mark is not None else q.mid for q in quotes}
-            reporter.hold_tick(max(0.0, end - time.monotonic()), hold_mark(opened, marks, assets))
+            mark = hold_mark(opened, marks, assets)
+            reporter.hold_tick(max(0.0, end - time.monotonic()), mark)
+            if time.monotonic() >= next_mark_at:
+                next_mark_at = time.monotonic() + mark_every_s
+                dispatcher.journal.event(
+                    dispatcher.run_id, "bootstrap.mark", {"marks": marks, "upnl": mark.upnl, "net": mark.net}
+                )
             # The loss guard keeps the seed's rule: the legs closed at the touch (bid/ask), less the fees paid.
             # The closing fees are not counted here: at the default 0.2 % they alone would trip it at once.
             exits = {q.venue: q.bid if opened[q.venue][0] > 0 else q.ask for q in quotes}
@@ -377,7 +390,27 @@ async def _close(
     legs = await asyncio.gather(
         *(settle(v, dispatcher, r, s, CLOSE_FILL_WAIT_MS, streams) for (v, r), s in zip(requests, sends, strict=True))
     )
+    _journal_latency(dispatcher, "bootstrap.close", result.close_ms, legs)
     return list(legs)
+
+
+def _journal_latency(
+    dispatcher: Dispatcher, kind: str, phase_ms: float | None, legs: Sequence[LegOutcome], **extra: float | None
+) -> None:
+    """Journal a phase's latency figures as reported (README "Latency"), for `hedgectl report`."""
+
+    def ms(value: float | None) -> float | None:
+        return None if value is None else round(value, 3)
+
+    dispatcher.journal.event(
+        dispatcher.run_id,
+        kind,
+        {
+            "phase_ms": ms(phase_ms),
+            **{k: ms(v) for k, v in extra.items()},
+            "legs": {leg.venue: {"ack_ms": ms(leg.latency_ms), "fill_ms": ms(leg.fill_ms)} for leg in legs},
+        },
+    )
 
 
 async def _finish(

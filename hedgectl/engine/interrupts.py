@@ -3,6 +3,7 @@
 The first signal sets `stop` (the engine flattens and exits 130). A second one, while flattening, warns
 that exposure may remain and asks for a third; the third aborts at once: exit 3 while `open_now` says something
 may be open (naming it where known), exit 130 when it says nothing is (no order sent, or every leg closed).
+Before it exits, `on_abort(exit_code, message)` records the abort (the CLI ends the run in the journal).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Interrupts:
         ),
         doing: str = "flattening",
         open_now: Callable[[], str | None] = lambda: "positions may remain open",
+        on_abort: Callable[[int, str], None] | None = None,
     ) -> None:
         self._first_message = first_message
         self._doing = doing  # what the second press interrupts ("still <doing>: ...")
@@ -41,6 +43,7 @@ class Interrupts:
         self.count = 0
         self.flattening = False
         self._warn = warn
+        self._on_abort = on_abort  # called with (exit code, message) just before the third signal exits
         self._installed: list[int] = []
 
     def install(self) -> None:
@@ -69,13 +72,21 @@ class Interrupts:
                 "Press Ctrl+C a third time to abort anyway"
             )
         elif (open_now := self._open_now()) is None:
-            sys.stderr.write("aborted by the user: nothing is open (no order was sent, or every leg closed)\n")
-            sys.stderr.flush()
-            os._exit(INTERRUPTED_EXIT_CODE)
+            self._abort(
+                INTERRUPTED_EXIT_CODE, "aborted by the user: nothing is open (no order was sent, or every leg closed)"
+            )
         else:
-            sys.stderr.write(f"aborted by the user: {open_now}; run `hedgectl flatten --all`\n")
-            sys.stderr.flush()
-            os._exit(ABORT_EXIT_CODE)
+            self._abort(ABORT_EXIT_CODE, f"aborted by the user: {open_now}; run `hedgectl flatten --all`")
+
+    def _abort(self, exit_code: int, message: str) -> None:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+        if self._on_abort is not None:
+            try:
+                self._on_abort(exit_code, message)
+            except Exception as exc:  # noqa: BLE001 - recording the abort must never keep the process alive
+                sys.stderr.write(f"(the abort could not be recorded in the journal: {type(exc).__name__}: {exc})\n")
+        os._exit(exit_code)
 
     @property
     def requested(self) -> bool:

@@ -105,13 +105,13 @@ class Hedger:
         finally:
             self.ctx.emit("fill", **fill)
         if hedge is not None:
-            self.ctx.emit("hedge", **hedge)
+            self.ctx.emit("hedge", journal=True, **hedge)
 
     async def hedge(self, *, final: bool) -> None:
         """Send one taker order for what is hedgeable now (see `hedge_qty`), and report it."""
         hedge = await self._hedge_now(final=final, seen_ns=None)
         if hedge is not None:
-            self.ctx.emit("hedge", **hedge)
+            self.ctx.emit("hedge", journal=True, **hedge)
 
     async def _hedge_now(self, *, final: bool, seen_ns: int | None) -> dict[str, Any] | None:
         market = self.ctx.taker_market

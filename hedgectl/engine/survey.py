@@ -14,7 +14,7 @@ from decimal import Decimal
 from hedgectl.domain.types import AccountConfig, Balance, Quote
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import AccountConfigured, Venue
-from hedgectl.venues.transport_errors import exception_chain
+from hedgectl.venues.kit.transport import exception_chain
 
 log = logging.getLogger("hedgectl")
 

@@ -184,9 +184,10 @@ class Journal:
         return out
 
     def unfinished_runs(self, *, exclude: str | None = None) -> list[RunRow]:
-        """Runs that never recorded an end, or that hold order intents never acknowledged."""
+        """Runs that never recorded an end, were aborted with something open (status `aborted`, until a flatten
+        recovers them), or hold order intents never acknowledged."""
         rows = self._conn.execute(
-            "SELECT * FROM runs WHERE (ended_at IS NULL OR id IN "
+            "SELECT * FROM runs WHERE (ended_at IS NULL OR status = 'aborted' OR id IN "
             "(SELECT run_id FROM orders WHERE state IN (?, ?))) AND id IS NOT ? ORDER BY started_at",
             (INTENT, UNKNOWN, exclude),
         )
@@ -194,8 +195,8 @@ class Journal:
 
     def mark_run_recovered(self, run_id: str, note: str) -> None:
         self._conn.execute(
-            "UPDATE runs SET ended_at=COALESCE(ended_at, ?), status=CASE WHEN ended_at IS NULL "
-            "THEN 'crashed' ELSE status END, error=COALESCE(error, ?) WHERE id=?",
+            "UPDATE runs SET ended_at=COALESCE(ended_at, ?), status=CASE WHEN ended_at IS NULL THEN 'crashed' "
+            "WHEN status = 'aborted' THEN 'aborted, recovered' ELSE status END, error=COALESCE(error, ?) WHERE id=?",
             (_now(), note, run_id),
         )
 

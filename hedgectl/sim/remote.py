@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import httpx
 
 from hedgectl.errors import ConfigError, HedgectlError
-from hedgectl.venues.host_guard import is_loopback
+
+
+def is_loopback(url: str) -> bool:
+    """True when `url` names this machine (the simulator never imports venue code, so it keeps its own check)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in {"localhost", "::1"} or host.startswith("127.")
 
 
 def reset_remote(url: str, *, timeout_s: float) -> None:

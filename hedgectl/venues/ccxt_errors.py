@@ -38,8 +38,8 @@ from hedgectl.errors import (
     Unavailable,
     VenueError,
 )
-from hedgectl.venues.transport_errors import causes, describe_transport
-from hedgectl.venues.transport_errors import scrub as scrub_secrets
+from hedgectl.venues.kit.transport import causes, describe_transport
+from hedgectl.venues.kit.transport import scrub as scrub_secrets
 
 CCXT_ERRORS_MODULE = "ccxt.base.errors"
 _MAX_TEXT = 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import SecretStr
 
@@ -68,3 +69,18 @@ class VenueConfig:
 
     def __repr__(self) -> str:
         return f"VenueConfig(name={self.name!r}, mode={self.mode.value!r}, base_url={self.base_url!r})"
+
+
+class PaperVenues(Protocol):
+    """Where paper mode's venues are: a simulator's base URL and the credentials it accepts.
+
+    The CLI session provides it (`cli/paper.py`); the venue layer never imports the simulator.
+    """
+
+    def url(self) -> str:
+        """The simulator's base URL; each venue lives under `/<venue>`."""
+        ...
+
+    def credentials(self, venue: str) -> dict[str, SecretStr]:
+        """The keys the simulator accepts for `venue`."""
+        ...

@@ -1,7 +1,8 @@
 """Settings + mode -> venues, built once per process and shared by every command.
 
-paper:   every venue points at the simulator over loopback (embedded unless HEDGECTL_SIM_URL is set),
-         with the simulator's credentials; no keys, no network.
+paper:   every venue points at the simulator over loopback, with the simulator's credentials; no keys, no
+         network. Paper mode is a URL: the caller hands in where the simulator is (`PaperVenues`; the CLI
+         session starts an embedded one when needed) and this module never imports `hedgectl.sim`.
 testnet: only the venues' test environments; a venue without one is refused with a clear message.
 live:    refused unless the command was given --live (the CLI adds a typed confirmation on a TTY), or the
          registry is read-only: then every venue is a ReadOnlyVenue, which refuses any order operation.
@@ -11,10 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
@@ -26,10 +25,11 @@ from hedgectl.venues.config import (
     OKX_WS_HOSTS,
     TESTNET_HEADERS,
     TESTNET_URLS,
+    PaperVenues,
     VenueConfig,
     okx_rest_url,
 )
-from hedgectl.venues.host_guard import is_loopback
+from hedgectl.venues.kit.host_guard import is_loopback
 from hedgectl.venues.read_only import read_only
 
 if TYPE_CHECKING:
@@ -57,14 +57,9 @@ class Registry:
     settings: Settings
     live_confirmed: bool = False
     read_only: bool = False  # a read-only command: venues refuse every order operation; live needs no --live
-    persist: bool = True  # save the paper account back to HEDGECTL_HOME (False: the home is not writable)
+    paper: PaperVenues | None = None  # paper mode's simulator (URL and credentials); required in paper mode
     _venues: dict[str, Venue] = field(default_factory=dict)
-    _sim: Any = None
     _sim_url: str | None = None
-    # Paper mode: the simulator's market source once it is known ("synthetic", "replay FILE", "live"), and who
-    # to tell (the CLI shows it).
-    market: str | None = None
-    on_market: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         self.mode = self.settings.effective_mode
@@ -99,7 +94,7 @@ class Registry:
         credentials: dict[str, SecretStr]
         if self.mode is Mode.PAPER:
             base = f"{self.sim_url()}/{venue}"
-            credentials = _sim_credentials(venue)
+            credentials = self._paper().credentials(venue)
         elif self.mode is Mode.TESTNET:
             base = TESTNET_URLS[venue] or ""  # ensure_usable refused venues without one
             headers = dict(TESTNET_HEADERS.get(venue, {}))
@@ -137,66 +132,29 @@ class Registry:
             self._venues[venue] = read_only(adapter) if self.read_only else adapter
         return self._venues[venue]
 
-    def sim_url(self) -> str:
-        """The simulator's base URL (paper mode only); starts the embedded simulator on first use."""
+    def _paper(self) -> PaperVenues:
         if self.mode is not Mode.PAPER:
             raise ConfigError("the simulator is only used in paper mode")
-        if self._sim_url is None:
-            if self.settings.sim_url:
-                url = self.settings.sim_url.rstrip("/")
-                if not is_loopback(url):
-                    raise ConfigError("HEDGECTL_SIM_URL must point at a loopback address (127.0.0.1, localhost, ::1)")
-                self._sim_url = url
-                self._set_market(_remote_market(url, self.settings.http_timeout_s))
-            else:
-                from hedgectl.sim.embedded import EmbeddedSimulator
+        if self.paper is None:
+            raise ConfigError("paper mode needs a simulator: none was given to the venue registry")
+        return self.paper
 
-                spec = self.settings.market_spec()
-                # Each market source keeps its own paper account: positions held on the synthetic walk are
-                # not marked at real prices, and a replay starts from the account its last replay left.
-                name = "sim-state.json" if spec.kind == "synthetic" else f"sim-state-{spec.kind}.json"
-                state_path: Path = self.settings.state_dir() / "paper" / name
-                self._sim = EmbeddedSimulator(
-                    state_path, seed=self.settings.sim_seed, persist=self.persist and not self.read_only, market=spec
+    def sim_url(self) -> str:
+        """The simulator's base URL (paper mode only), from the PaperVenues handed in; always loopback."""
+        if self._sim_url is None:
+            url = self._paper().url().rstrip("/")
+            if not is_loopback(url):
+                raise ConfigError(
+                    f"paper mode only talks to a simulator on loopback; refusing {url} "
+                    "(HEDGECTL_SIM_URL must point at a loopback address: 127.0.0.1, localhost, ::1)"
                 )
-                self._sim_url = str(self._sim.start()).rstrip("/")
-                self._set_market(
-                    spec.label
-                    if self._sim.sim is not None
-                    else _remote_market(self._sim_url, self.settings.http_timeout_s)
-                )
+            self._sim_url = url
         return self._sim_url
 
-    def _set_market(self, label: str) -> None:
-        self.market = label
-        if self.on_market is not None:
-            self.on_market(label)
-
     async def aclose(self) -> None:
-        """Close every adapter, then stop the embedded simulator (which persists the paper account)."""
+        """Close every adapter (the simulator, if any, is its owner's to stop)."""
         venues, self._venues = list(self._venues.values()), {}
         for venue in venues:
             # closing must not mask the command's own outcome
             with contextlib.suppress(Exception):
                 await venue.close()
-        if self._sim is not None:
-            sim, self._sim = self._sim, None
-            sim.stop()
-
-
-def _remote_market(url: str, timeout_s: float) -> str:
-    """The market source of a simulator started elsewhere (GET /_sim/market); "unknown" if it cannot say."""
-    import httpx
-
-    try:
-        response = httpx.get(f"{url}/_sim/market", timeout=timeout_s)
-        label = response.json().get("label") if response.status_code == 200 else None
-    except (httpx.HTTPError, ValueError, AttributeError):
-        label = None
-    return label if isinstance(label, str) else "unknown"
-
-
-def _sim_credentials(venue: str) -> dict[str, SecretStr]:
-    from hedgectl.sim.credentials import all_credentials
-
-    return {k: SecretStr(v) for k, v in all_credentials()[venue].items()}

@@ -23,7 +23,7 @@ from hedgectl.aio import within
 from hedgectl.domain.types import Mode
 from hedgectl.errors import ConfigError, Unavailable
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.host_guard import ensure_allowed, is_loopback
+from hedgectl.venues.kit.host_guard import ensure_allowed, is_loopback
 
 MAX_FRAME_BYTES = 1 << 22
 # websockets logs request lines and every frame at DEBUG: listen keys, OKX's login (passphrase). Never below INFO.

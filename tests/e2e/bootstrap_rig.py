@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from hedgectl.cli.paper import PaperSimulator
 from hedgectl.domain.pnl import HoldMark
 from hedgectl.domain.types import Balance
 from hedgectl.engine.dispatch import Dispatcher
@@ -77,7 +78,8 @@ class CycleRig:
 @contextlib.asynccontextmanager
 async def cycle_rig(sim: Sim, home: Path) -> AsyncIterator[CycleRig]:
     """Venues built by the registry (paper mode, pointed at `sim`), a journal, a run."""
-    registry = Registry(load_settings())
+    settings = load_settings()
+    registry = Registry(settings, paper=PaperSimulator(settings))
     journal = Journal(home / "journal.sqlite")
     try:
         yield CycleRig(sim, registry, journal, journal.start_run("bootstrap", "paper"))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -151,3 +153,61 @@ def test_a_venue_disconnecting_mid_hold_still_ends_flat(sim: Sim) -> None:
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert sim.all_flat()
+
+
+def _stderr_so_far(proc: subprocess.Popen[str]) -> str:
+    """What the process has written to stderr so far, without waiting for it to end."""
+    assert proc.stderr is not None
+    os.set_blocking(proc.stderr.fileno(), False)
+    chunk = proc.stderr.read() or ""
+    _STDERR[proc.pid] = _STDERR.get(proc.pid, "") + chunk
+    return _STDERR[proc.pid]
+
+
+_STDERR: dict[int, str] = {}
+
+
+def _runs(home: Path) -> list[tuple[str, str, int | None]]:
+    import sqlite3
+
+    conn = sqlite3.connect(home / "journal.sqlite")
+    try:
+        return [tuple(r) for r in conn.execute("SELECT command, status, exit_code FROM runs ORDER BY started_at")]
+    finally:
+        conn.close()
+
+
+def test_a_third_sigint_with_a_leg_open_ends_the_run_as_aborted_until_a_flatten_recovers_it(
+    sim: Sim, isolated_env: Path
+) -> None:
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "30", "--json", "--max-slippage-bps", "50")
+    orders_placed(proc, sim, 2, timeout=60)
+    sim.post("/_sim/latency", {"venue": "okx", "ms": 20_000})  # the closes hang on the short venue
+    proc.send_signal(signal.SIGINT)  # flatten starts; OKX's close hangs
+    eventually(lambda: len(sim.requests("create_order")) >= 3, timeout=30)
+    proc.send_signal(signal.SIGINT)
+    eventually(lambda: "Press Ctrl+C a third time" in _stderr_so_far(proc), timeout=10)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, err
+    assert "aborted by the user: " in err
+    assert "nothing is open" not in err
+    assert ("bootstrap", "aborted", 3) in _runs(isolated_env)
+    sim.post("/_sim/latency", {"venue": "okx", "ms": 0})
+    # the next command says the run did not finish; a flatten recovers it
+    flatten = hedgectl("flatten", "--all", "--yes", "--json")
+    assert flatten.returncode == 0, flatten.stderr
+    assert "did not finish" in flatten.stderr
+    assert ("bootstrap", "aborted, recovered", 3) in _runs(isolated_env)
+    assert sim.all_flat()
+    again = hedgectl("history", "--json")
+    assert "did not finish" not in again.stderr
+
+
+def test_an_unreachable_venue_fails_saying_no_order_was_sent_never_that_it_is_flat(sim: Sim) -> None:
+    sim.fault(venue="okx", op="any", kind="disconnect", count=1000)
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "1", "--yes")
+    assert proc.returncode == 1, proc.stderr
+    assert "failed before any order was sent" in proc.stderr
+    assert "flat" not in proc.stderr  # okx could not be read: nothing may claim it is flat
+    assert sim.requests("create_order") == []

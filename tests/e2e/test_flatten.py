@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from hedgectl.cli.paper import PaperSimulator
 from hedgectl.domain.ids import new_client_order_id
 from hedgectl.domain.rounding import floor_to_step
 from hedgectl.domain.types import OrderRequest, OrderType, Side
@@ -24,7 +25,8 @@ SIZES = {"binance": "0.002", "okx": "0.002", "backpack": "0.002", "aster": "0.00
 
 async def _open_positions(sides: dict[str, Side], *, resting: bool = False) -> None:
     """Open a market position on each venue through the real adapters (and optionally a resting limit)."""
-    registry = Registry(load_settings())
+    settings = load_settings()
+    registry = Registry(settings, paper=PaperSimulator(settings))
     try:
         for venue, side in sides.items():
             adapter = registry.venue(venue)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from hedgectl.cli.paper import PaperSimulator
 from hedgectl.domain.ids import new_client_order_id
 from hedgectl.domain.types import OrderRequest, OrderType, PositionMode, Side
 from hedgectl.errors import VenueError
@@ -42,7 +43,8 @@ def sides_of_account(sim: Sim, venue: str) -> list[tuple[str, str]]:
 
 async def _open_both_sides(venues: tuple[str, ...], qty: str = "0.002") -> None:
     """A long and a short on each venue, through the real adapters (a hedge-mode account holds both)."""
-    registry = Registry(load_settings())
+    settings = load_settings()
+    registry = Registry(settings, paper=PaperSimulator(settings))
     try:
         for venue in venues:
             adapter = registry.venue(venue)
@@ -155,7 +157,8 @@ def test_a_plan_whose_margin_the_account_cannot_post_is_refused_before_any_order
 
 @pytest.mark.parametrize("venue", ["binance", "okx", "aster"])
 async def test_a_mode_switched_mid_session_refuses_one_order_then_is_read_again(sim: Sim, venue: str) -> None:
-    registry = Registry(load_settings())
+    settings = load_settings()
+    registry = Registry(settings, paper=PaperSimulator(settings))
     try:
         adapter = registry.venue(venue)
         assert isinstance(adapter, AccountConfigured)

@@ -144,6 +144,7 @@ class Rig:
 
 
 async def _open_positions(url: str, home: Path, sides: dict[str, str], qty: Decimal, resting: bool) -> None:
+    from hedgectl.cli.paper import PaperSimulator
     from hedgectl.domain.ids import new_client_order_id
     from hedgectl.domain.rounding import floor_to_step
     from hedgectl.domain.types import OrderRequest, OrderType, Side
@@ -151,7 +152,7 @@ async def _open_positions(url: str, home: Path, sides: dict[str, str], qty: Deci
     from hedgectl.venues.registry import Registry
 
     settings = Settings(_env_file=None, HEDGECTL_SIM_URL=url, HEDGECTL_HOME=str(home))
-    registry = Registry(settings)
+    registry = Registry(settings, paper=PaperSimulator(settings))
     try:
         for venue, side in sides.items():
             adapter = registry.venue(venue)

@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hedgectl.cli.output import to_jsonable
+from hedgectl.cli.paper import paper_credentials
 from hedgectl.clock import SystemClock
 from hedgectl.domain.ids import new_client_order_id
 from hedgectl.domain.rounding import floor_to_step
@@ -35,7 +36,7 @@ from hedgectl.errors import HedgectlError, VenueError
 from hedgectl.sim.embedded import EmbeddedSimulator
 from hedgectl.venues.base import Venue
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.registry import ADAPTERS, _sim_credentials
+from hedgectl.venues.registry import ADAPTERS
 
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
@@ -128,7 +129,7 @@ def _adapter(venue: str, base_url: str) -> Venue:
 
     module_name, class_name = ADAPTERS[venue]
     config = VenueConfig(name=venue, mode=Mode.PAPER, base_url=f"{base_url}/{venue}",
-                         credentials=_sim_credentials(venue), timeout_s=5)
+                         credentials=paper_credentials(venue), timeout_s=5)
     cls = getattr(importlib.import_module(module_name), class_name)
     if venue == "backpack":
         return cls(config, clock=_InstantClock())  # type: ignore[no-any-return]

@@ -17,6 +17,7 @@ import pytest
 
 from hedgectl.cli import output, render
 from hedgectl.cli.app import main
+from hedgectl.cli.paper import PaperSimulator
 from hedgectl.domain.types import Mode
 from hedgectl.errors import ConfigError, VenueError
 from hedgectl.settings import Settings
@@ -55,6 +56,11 @@ def no_sockets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return attempts
 
 
+def _paper_registry(settings: Settings) -> Registry:
+    """The registry as the CLI session builds it in paper mode: the simulator handed in as a URL source."""
+    return Registry(settings, paper=PaperSimulator(settings))
+
+
 def _settings(mode: str, **extra: str) -> Settings:
     values = {"HEDGECTL_MODE": mode, **SENTINELS, **ADDRESSES, **extra}
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -79,11 +85,13 @@ async def _touch_every_venue(registry: Registry) -> dict[str, str]:
         results = await asyncio.gather(*(touch(name) for name in VENUE_IDS))
     finally:
         await registry.aclose()
+        if isinstance(registry.paper, PaperSimulator):
+            registry.paper.stop()
     return dict(zip(VENUE_IDS, results, strict=True))
 
 
 async def test_paper_mode_talks_only_to_the_simulator(tap: Tap, sim_rig: Rig) -> None:
-    outcomes = await _touch_every_venue(Registry(_settings("paper", HEDGECTL_SIM_URL=sim_rig.url)))
+    outcomes = await _touch_every_venue(_paper_registry(_settings("paper", HEDGECTL_SIM_URL=sim_rig.url)))
     assert outcomes == dict.fromkeys(VENUE_IDS, "ok")
     assert tap.requests, "the tap saw nothing: it is not under the adapters"
     assert {r.client for r in tap.requests} == {"httpx", "aiohttp"}
@@ -92,7 +100,7 @@ async def test_paper_mode_talks_only_to_the_simulator(tap: Tap, sim_rig: Rig) ->
 
 
 async def test_paper_mode_without_a_simulator_url_starts_its_own_on_loopback(tap: Tap, isolated_env: Path) -> None:
-    outcomes = await _touch_every_venue(Registry(_settings("paper", HEDGECTL_HOME=str(isolated_env))))
+    outcomes = await _touch_every_venue(_paper_registry(_settings("paper", HEDGECTL_HOME=str(isolated_env))))
     assert outcomes == dict.fromkeys(VENUE_IDS, "ok")
     assert tap.requests
     assert tap.off_loopback == []
@@ -265,7 +273,7 @@ def test_a_venue_env_asking_for_mainnet_is_not_taken_for_live(
 
 
 async def test_a_simulator_url_off_loopback_is_refused_before_any_request(tap: Tap) -> None:
-    registry = Registry(_settings("paper", HEDGECTL_SIM_URL="https://fapi.binance.com"))
+    registry = _paper_registry(_settings("paper", HEDGECTL_SIM_URL="https://fapi.binance.com"))
     with pytest.raises(ConfigError, match="loopback"):
         registry.venue("binance")
     await registry.aclose()

@@ -21,7 +21,7 @@ import yarl
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from hedgectl.venues.config import LIVE_URLS, TESTNET_HEADERS, TESTNET_URLS
-from hedgectl.venues.host_guard import is_loopback
+from hedgectl.venues.kit.host_guard import is_loopback
 
 PRODUCTION_HOSTS = frozenset(str(urlsplit(url).hostname) for url in LIVE_URLS.values())
 TEST_HOSTS = frozenset(str(urlsplit(url).hostname) for url in TESTNET_URLS.values() if url)

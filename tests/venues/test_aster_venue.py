@@ -34,11 +34,11 @@ from hedgectl.errors import (
     SymbolNotListed,
     Unavailable,
 )
-from hedgectl.venues import host_guard
 from hedgectl.venues.aster import AsterVenue, auth
 from hedgectl.venues.aster import client as client_module
 from hedgectl.venues.base import Venue
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.kit import host_guard
 
 BASE = "https://fapi.asterdex.com"
 USER = "0x63DD5aCC6b1aa0f563956C0e534DD30B6dcF7C4e"

@@ -25,6 +25,7 @@ from hedgectl.domain.types import (
 )
 from hedgectl.errors import BadResponse
 from hedgectl.venues.backpack import parse
+from hedgectl.venues.kit.wire import decode_json
 
 # --- realistic replies (shapes from Backpack's docs and ccxt's comments) ---------------------------------
 
@@ -542,7 +543,7 @@ def _delete(wire: Any, path: tuple[Any, ...]) -> Any:
 
 
 def _through_json(text: str) -> object:
-    return parse.decode_json(text)
+    return decode_json(text, "backpack")
 
 
 @pytest.mark.parametrize("name", sorted(PARSERS))
@@ -578,7 +579,7 @@ def test_a_wrong_typed_field_is_a_bad_response(name: str, data: st.DataObject, v
     broken = _set(sample, path, value)
     text = json.dumps(broken, allow_nan=True)
     with pytest.raises(BadResponse):
-        parser(parse.decode_json(text))
+        parser(decode_json(text, "backpack"))
 
 
 @given(name=st.sampled_from(sorted(PARSERS)), data=st.data())
@@ -587,7 +588,7 @@ def test_a_truncated_reply_is_a_bad_response(name: str, data: st.DataObject) -> 
     text = json.dumps(sample)
     cut = data.draw(st.integers(min_value=0, max_value=len(text) - 1))
     with pytest.raises(BadResponse):
-        parser(parse.decode_json(text[:cut]))
+        parser(decode_json(text[:cut], "backpack"))
 
 
 @given(
@@ -601,7 +602,7 @@ def test_a_truncated_reply_is_a_bad_response(name: str, data: st.DataObject) -> 
 )
 def test_empty_html_or_plain_text_is_a_bad_response(body: str) -> None:
     with pytest.raises(BadResponse):
-        parse.decode_json(body)
+        decode_json(body, "backpack")
 
 
 @given(

@@ -36,9 +36,9 @@ from hedgectl.venues.backpack.stream import (
     subscribe_message,
 )
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.kit.time_offset import TimeOffset
 from hedgectl.venues.stream_supervisor import StreamState, SupervisorConfig
 from hedgectl.venues.streams import EventSource, OrderEvent
-from hedgectl.venues.time_offset import TimeOffset
 
 # The keypair and vector of exchanges.md §4.2 (Backpack's own guide; ED25519 is deterministic).
 DOC_KEY = "zDIJj9qneWIY0IYZ5aXoHcNMCm+XDhVcTssiT0HyY0A="

@@ -22,9 +22,9 @@ from hedgectl.errors import InsufficientFunds, OrderRejected, RateLimited, Symbo
 from hedgectl.sim.credentials import all_credentials
 from hedgectl.sim.instruments import build_instruments
 from hedgectl.sim.server import Running
-from hedgectl.venues import time_offset
 from hedgectl.venues.ccxt_venue import CcxtVenue
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.kit import time_offset
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("name", ["binance", "okx"])]
 

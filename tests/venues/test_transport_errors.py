@@ -20,7 +20,7 @@ from hedgectl.venues.aster.client import AsterClient
 from hedgectl.venues.backpack.client import BackpackClient
 from hedgectl.venues.ccxt_venue import CcxtVenue
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.transport_errors import describe_transport, exception_chain, scrub
+from hedgectl.venues.kit.transport import describe_transport, exception_chain, scrub
 
 UNRESOLVABLE = "http://hedgectl-nowhere.invalid"  # .invalid never resolves (RFC 2606)
 

@@ -43,12 +43,12 @@ from hedgectl.venues.aster import auth
 from hedgectl.venues.aster.auth import Keys, V3Keys
 from hedgectl.venues.aster.parse import parse_server_time_ms
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.host_guard import ensure_allowed
+from hedgectl.venues.kit.host_guard import ensure_allowed
+from hedgectl.venues.kit.rate_limit import RateLimiter
+from hedgectl.venues.kit.retry import Sleep, retry_read
+from hedgectl.venues.kit.time_offset import TimeOffset
+from hedgectl.venues.kit.transport import describe_transport
 from hedgectl.venues.kit.wire import error_code
-from hedgectl.venues.rate_limit import RateLimiter
-from hedgectl.venues.retry import Sleep, retry_read
-from hedgectl.venues.time_offset import TimeOffset
-from hedgectl.venues.transport_errors import describe_transport
 
 VENUE = "aster"
 Params = list[tuple[str, str]]

@@ -48,9 +48,9 @@ from hedgectl.venues.aster.client import AsterClient, PreparedCall
 from hedgectl.venues.base import REFERENCE_SYMBOL, PreparedOrder, WireRequest
 from hedgectl.venues.ccxt_wire import check_order_rules
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.host_guard import origin
+from hedgectl.venues.kit.host_guard import origin
+from hedgectl.venues.kit.retry import Sleep
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
-from hedgectl.venues.retry import Sleep
 from hedgectl.venues.streams import OrderEvent
 
 if TYPE_CHECKING:

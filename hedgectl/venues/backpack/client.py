@@ -1,20 +1,19 @@
 """Backpack's REST endpoints as they are on the wire: one method per route, JSON in, JSON out.
 
-Every foreign failure is translated here, once: httpx errors and Backpack's `{"code", "message"}` replies
-become hedgectl errors. GETs are retried with backoff; anything that changes state is never retried here.
-A request whose outcome is unknown (timeout after sending, dropped connection, 5xx) raises
-AmbiguousOrderState for a mutation and Unavailable for a read.
+The transport is the kit's seam (`venues/kit/http.py`): it maps httpx failures, decodes JSON and guards the
+host; this module adds the ED25519 signature and translates Backpack's `{"code", "message"}` replies. GETs
+are retried with backoff (`kit.retry`); anything that changes state is never retried here. A request whose
+outcome is unknown (timeout after sending, dropped connection, 5xx) raises AmbiguousOrderState for a
+mutation and Unavailable for a read.
 
-Every request is built (URL, headers, signature) into an httpx.Request before its rate-limit token is taken
-and before it is sent, so an order can be prepared ahead (`prepare_order_post`) and its send
-(`send_order_post`) is httpx's `send` alone: no URL parsing, header merging or signing between the two
-legs' socket writes.
+Every request takes its rate-limit token, is signed and is built into an httpx.Request before it is sent,
+so an order can be prepared ahead (`prepare_order_post`) and its send (`send_order_post`) is httpx's `send`
+alone: no URL parsing, header merging or signing between the two legs' socket writes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -34,13 +33,12 @@ from hedgectl.errors import (
     VenueError,
 )
 from hedgectl.venues.backpack import auth
-from hedgectl.venues.backpack.parse import decode_json, parse_error, parse_server_time
+from hedgectl.venues.backpack.parse import parse_error, parse_server_time
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.host_guard import ensure_allowed
-from hedgectl.venues.rate_limit import RateLimiter
-from hedgectl.venues.retry import retry_read
-from hedgectl.venues.time_offset import TimeOffset
-from hedgectl.venues.transport_errors import describe_transport
+from hedgectl.venues.kit.http import HttpSeam, json_body
+from hedgectl.venues.kit.retry import retry_read
+from hedgectl.venues.kit.time_offset import TimeOffset
+from hedgectl.venues.kit.transport import Kind
 
 VENUE = "backpack"
 Sleep = Callable[[float], Awaitable[None]]
@@ -128,41 +126,33 @@ def _map_status_only(status: int, body: bytes, mutation: bool) -> VenueError:
 
 
 class BackpackClient:
-    """Raw Backpack REST client: keep-alive, timeouts, host guard, rate limit, server-time offset, signing."""
+    """Raw Backpack REST client on the kit's seam (keep-alive, host guard, rate limit, clock offset) + signing."""
 
     def __init__(
         self,
         config: VenueConfig,
         *,
         sleep: Sleep = asyncio.sleep,
-        limiter: RateLimiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._config = config
-        self._base = config.base_url.rstrip("/")
         self._sleep = sleep
-        self._limiter = limiter or RateLimiter(RATE_PER_S, BURST)
-        self.offset = TimeOffset()
-        self._offset_measured = False
-        self._offset_lock = asyncio.Lock()
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(config.timeout_s),
-            headers={"User-Agent": "hedgectl", **config.headers},
-            event_hooks={"request": [self._guard]},
-            follow_redirects=False,
-            transport=transport,
+        self._seam = HttpSeam(
+            config, rate_per_s=RATE_PER_S, burst=BURST, server_time_ms=self.get_time, transport=transport
         )
 
     @property
     def http(self) -> httpx.AsyncClient:
         """The one keep-alive HTTP client (every request it sends passes the host guard)."""
-        return self._http
+        return self._seam.http
 
-    async def _guard(self, request: httpx.Request) -> None:
-        ensure_allowed(str(request.url), self._config.base_url, venue=VENUE)
+    @property
+    def offset(self) -> TimeOffset:
+        """The venue clock's offset from ours (measured on the first signed request)."""
+        return self._seam.offset
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._seam.close()
 
     # --- transport ------------------------------------------------------------------------------------
 
@@ -175,24 +165,16 @@ class BackpackClient:
         body: Mapping[str, object] | Sequence[Mapping[str, object]] | None = None,
         signed: bool = False,
     ) -> httpx.Request:
-        """The request as it will be sent (signed when asked, with its rate-limit token taken); nothing is sent."""
+        """The request as it will be sent (its rate-limit token taken, then signed when asked); nothing is sent."""
+        await self._seam.acquire()  # before signing: a wait for a token never eats into the X-Window
         headers: dict[str, str] = {}
-        content: bytes | None = None
+        content = json_body(body) if body is not None else None
         if body is not None:
-            content = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
         if signed:
             headers.update(await self._signature(method, path, query if body is None else body))
-        params = dict(sorted((query or {}).items()))
-        request = self._http.build_request(
-            method,
-            self._base + path,
-            params={k: auth.wire_value(v) for k, v in params.items()},
-            content=content,
-            headers=headers,
-        )
-        await self._limiter.acquire()
-        return request
+        params = {k: auth.wire_value(v) for k, v in sorted((query or {}).items())}
+        return self._seam.build(method, path, query=params, body=content, headers=headers)
 
     async def _send(
         self,
@@ -208,19 +190,10 @@ class BackpackClient:
         return await self._exchange(request, path, allow_404=allow_404)
 
     async def _exchange(self, request: httpx.Request, path: str, *, allow_404: bool = False) -> httpx.Response | None:
-        """Send one built request, once; map what comes back (or does not) into the error taxonomy."""
+        """Send one built request, once (the seam maps transport failures); map a Backpack error reply."""
         method = request.method
-        try:
-            response = await self._http.send(request)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            # The request never left this machine: certainly not executed.
-            raise Unavailable(VENUE, f"cannot reach {self._base}: {describe_transport(exc)}") from exc
-        except httpx.TransportError as exc:
-            if method == "GET":
-                raise Unavailable(VENUE, f"{method} {path} failed: {describe_transport(exc)}") from exc
-            raise AmbiguousOrderState(
-                VENUE, f"{method} {path} sent but no reply ({describe_transport(exc)}); the outcome is unknown"
-            ) from exc
+        kind = Kind.READ if method == "GET" else Kind.WRITE
+        response = await self._seam.exchange(request, kind, f"{method} {path}")
         if allow_404 and response.status_code == 404:
             return None
         if not 200 <= response.status_code < 300:
@@ -235,32 +208,21 @@ class BackpackClient:
             raise ConfigError(f"{VENUE}: no signing instruction for {method} {path}")
         if not self._config.has("api_key", "api_secret"):
             raise ConfigError(f"{VENUE}: api_key and api_secret are needed for {method} {path}")
-        await self._ensure_offset()
-        headers = auth.signed_headers(
+        return auth.signed_headers(
             self._config.secret("api_secret"),
             instruction,
             params,
-            self.offset.now_ms(),
+            await self._seam.now_ms(),
             self._config.recv_window_ms,
         )
-        return headers
-
-    async def _ensure_offset(self) -> None:
-        if self._offset_measured:
-            return
-        async with self._offset_lock:
-            if not self._offset_measured:
-                await self.measure_offset()
 
     async def measure_offset(self) -> int:
         """Measure and store the venue clock offset (ms to add to ours)."""
-        offset = await self.offset.measure(self.get_time)
-        self._offset_measured = True
-        return offset
+        return await self._seam.measure_offset()
 
     async def _json(self, method: str, path: str, *, on_404: object = None, **kwargs: Any) -> object:
         response = await self._send(method, path, allow_404=on_404 is not None, **kwargs)
-        return on_404 if response is None else decode_json(response.content)
+        return on_404 if response is None else self._seam.decode_json(response.content)
 
     async def _get(
         self, path: str, query: Query | None = None, *, signed: bool = False, on_404: object = None
@@ -307,15 +269,13 @@ class BackpackClient:
 
         The signature is good for X-Window ms after X-Timestamp: send it at once (send_order_post), never keep it.
         """
-        request = await self._build("POST", ORDER_PATH, body=body, signed=True)
-        await self._guard(request)  # here too, so a refused request fails before any leg of a hedge is sent
-        return request
+        return await self._build("POST", ORDER_PATH, body=body, signed=True)
 
     async def send_order_post(self, request: httpx.Request) -> object:
         """Send a prepared POST /api/v1/order once. Never retried; an unreadable 2xx reply is AmbiguousOrderState."""
         response = await self._exchange(request, ORDER_PATH)
         try:
-            return decode_json(response.content if response is not None else b"")
+            return self._seam.decode_json(response.content if response is not None else b"")
         except BadResponse as exc:
             raise AmbiguousOrderState(VENUE, f"the order reply is unreadable: {exc.reason}") from exc
 

@@ -19,7 +19,6 @@ import json
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from websockets.asyncio.client import connect as ws_connect
@@ -29,10 +28,10 @@ from hedgectl.errors import AuthError, BadResponse, ConfigError
 from hedgectl.venues.backpack import auth
 from hedgectl.venues.backpack.parse import ORDER_STATUSES
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.host_guard import ensure_allowed, is_loopback
-from hedgectl.venues.kit.wire import WireReader, is_none, to_number
+from hedgectl.venues.kit.host_guard import ensure_allowed, is_loopback
+from hedgectl.venues.kit.time_offset import TimeOffset
+from hedgectl.venues.kit.wire import WireReader, decode_json, is_none, to_number
 from hedgectl.venues.streams import EventSource, OrderEvent
-from hedgectl.venues.time_offset import TimeOffset
 
 VENUE = "backpack"
 LIVE_WS_URL = "wss://ws.backpack.exchange"
@@ -110,10 +109,7 @@ def _micros(data: Mapping[str, Any], key: str) -> datetime | None:
 
 def decode_message(raw: str | bytes) -> dict[str, Any]:
     """One WebSocket text frame as a JSON object; an error reply raises AuthError (the venue refused us)."""
-    try:
-        message = json.loads(raw, parse_float=Decimal)
-    except ValueError:
-        raise _bad("a message is not JSON") from None
+    message = decode_json(raw, VENUE)  # BadResponse for an empty or non-JSON frame
     if not isinstance(message, dict):
         raise _bad("a message is not an object")
     error = message.get("error")

@@ -2,7 +2,8 @@
 
 Order lookups follow Backpack's rule that GET /api/v1/order only knows resting orders: once an order is
 filled, cancelled or expired it is resolved through order history and fills, never assumed. An order POST
-whose outcome is unknown is reconciled by its clientId (a uint32 derived from our string id).
+whose outcome is unknown is reconciled by its clientId (a uint32 derived from our string id) through the
+kit's placement helper (`venues/kit/placement.py`).
 """
 
 from __future__ import annotations
@@ -36,15 +37,14 @@ from hedgectl.errors import (
     OrderNotFound,
     OrderRejected,
     SymbolNotListed,
-    Unavailable,
-    VenueError,
 )
 from hedgectl.venues.backpack import parse
 from hedgectl.venues.backpack.auth import KeyFormatError, check_keypair
 from hedgectl.venues.backpack.client import BackpackClient
 from hedgectl.venues.base import PreparedOrder, WireRequest
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.host_guard import origin
+from hedgectl.venues.kit.host_guard import origin
+from hedgectl.venues.kit.placement import covering_plan, place
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
 
 if TYPE_CHECKING:
@@ -62,7 +62,8 @@ HISTORY_DELAYS_S = (0.1, 0.2, 0.4, 0.8)
 WINDOW_MARGIN_S = 0.5
 RECONCILE_DELAY_S = 0.25
 RECONCILE_MAX_DELAY_S = 1.0
-RECONCILE_MAX_FAILURES = 5
+# Lookups after the window has expired, so that failed lookups near its end still leave a conclusive one.
+RECONCILE_EXTRA_LOOKUPS = 2
 HISTORY_SCAN_LIMIT = 100
 
 
@@ -220,52 +221,36 @@ class BackpackVenue:
     async def _send_order(
         self, market: Market, request: OrderRequest, client_id: int, window_ends: float, http_request: httpx.Request
     ) -> Order:
-        """Send the prepared POST once; parse its ack, or reconcile by clientId when the outcome is unknown."""
-        try:
-            wire = await self._client.send_order_post(http_request)
-        except AmbiguousOrderState as exc:
-            return await self._reconcile_placement(market, request, client_id, window_ends, exc)
-        try:
-            order = parse.parse_order(wire, market.symbol, self._client_ids)
-        except BadResponse as exc:
-            return await self._reconcile_placement(market, request, client_id, window_ends, exc)
-        refused = parse.refusal(order, wire)
-        if refused is not None:
-            raise OrderRejected(VENUE, f"{market.symbol}: {refused}")
-        return order
+        """Send the prepared POST once; parse its ack, or find the order by clientId when the outcome is unknown.
 
-    async def _reconcile_placement(
-        self, market: Market, request: OrderRequest, client_id: int, window_ends: float, cause: VenueError
-    ) -> Order:
-        """Find an order whose POST got no usable reply, by clientId; never resend it.
-
-        Not found is only conclusive once a lookup succeeds after the signature window has expired.
+        "No such order" is only conclusive once a lookup starts after the signature window has expired.
         """
-        failures = 0
-        delay = RECONCILE_DELAY_S
-        while True:
-            after_window = self._clock.monotonic() > window_ends + WINDOW_MARGIN_S
-            try:
-                found = await self._find_by_client_id(market, client_id)
-            except VenueError as exc:
-                failures += 1
-                if failures >= RECONCILE_MAX_FAILURES:
-                    raise AmbiguousOrderState(
-                        VENUE,
-                        f"order {request.client_order_id} may or may not have been placed ({cause.reason}); "
-                        f"{failures} lookups by clientId {client_id} failed, the last with: {exc.reason}",
-                    ) from cause
-            else:
-                if found is not None:
-                    return found
-                if after_window:
-                    raise Unavailable(
-                        VENUE,
-                        f"order {request.client_order_id} was not placed: no reply ({cause.reason}), and by "
-                        "clientId it is neither open nor in history after the signature window expired",
-                    ) from cause
-            await self._clock.sleep(delay)
-            delay = min(delay * 2, RECONCILE_MAX_DELAY_S)
+
+        async def send() -> Order:
+            wire = await self._client.send_order_post(http_request)
+            order = parse.parse_order(wire, market.symbol, self._client_ids)  # unreadable: BadResponse, reconciled
+            refused = parse.refusal(order, wire)
+            if refused is not None:
+                raise OrderRejected(VENUE, f"{market.symbol}: {refused}")
+            return order
+
+        absent_from = window_ends + WINDOW_MARGIN_S
+        plan = covering_plan(
+            absent_from - self._clock.monotonic(),
+            first_s=RECONCILE_DELAY_S,
+            max_s=RECONCILE_MAX_DELAY_S,
+            extra=RECONCILE_EXTRA_LOOKUPS,
+            sleep=self._clock.sleep,
+            monotonic=self._clock.monotonic,
+        )
+        return await place(
+            send,
+            lambda: self._find_by_client_id(market, client_id),
+            plan,
+            venue=VENUE,
+            client_order_id=request.client_order_id,
+            absent_from=absent_from,
+        )
 
     async def _find_by_client_id(self, market: Market, client_id: int) -> Order | None:
         try:

@@ -1,1 +1,28 @@
-"""The venue machinery every adapter shares (issue 14): today the wire readers (`wire`)."""
+"""The venue machinery every native adapter shares (issue 14): one seam, one map, one retry, one placement.
+
+API (import from the modules; this package imports nothing so that `kit.wire` stays light):
+
+- `http.HttpSeam(config, rate_per_s=, burst=, order_rate_per_s=, order_burst=, server_time_ms=)`: owns the
+  keep-alive httpx client (timeouts, config headers, no redirects) and, per request, the host guard.
+  `await acquire(cost, order=)` takes rate-limit tokens (before signing); `await now_ms()` / `now_us()` is the
+  venue's clock (offset measured lazily through `server_time_ms`), `await measure_offset()` re-measures after
+  a clock refusal; `build(method, path, query=, body=, headers=) -> httpx.Request` (nothing sent; a `str`
+  query is used byte for byte); `await exchange(request, Kind.READ | Kind.WRITE, what) -> httpx.Response`
+  (`httpx.send` alone; any status returned, httpx failures mapped); `await exchange_signed(request, kind,
+  rebuild=, clock_refused=)` (after a clock refusal such as -1021 / 50102: re-measure, sign anew, send once
+  more); `decode_json(bytes)` (floats as Decimal,
+  BadResponse otherwise); `await close()`. `json_body(obj)` is the compact, key-sorted JSON body.
+  The venue keeps its signer and the mapping of its error replies.
+- `transport`: `Kind`, `map_transport_error(exc, venue=, kind=, what=, base_url=)`, the `OUTCOMES` table that
+  names every httpx exception class (NEVER_LEFT -> Unavailable; MAY_HAVE_LEFT -> AmbiguousOrderState for a
+  WRITE, Unavailable for a READ; UNUSABLE -> BadResponse), and `describe_transport` / `scrub` /
+  `exception_chain` (the words for a failed connection, shared with the ccxt adapter).
+- `retry.retry_read(call, attempts=, sleep=)`: retries while the error's `action` is RETRY or BACK_OFF (the
+  latter waits twice as long); everything else is raised at once. Writes never go through it.
+- `placement.place(send, lookup, plan, venue=, client_order_id=, absent_from=)`: send once; on
+  AmbiguousOrderState or BadResponse look the order up by client order id on `plan` (`ReconcilePlan(delays_s,
+  sleep, monotonic)`, or `covering_plan(span_s)`); return it if found, Unavailable if certainly absent,
+  AmbiguousOrderState naming the client id otherwise. Never resends.
+- `host_guard`, `rate_limit.RateLimiter`, `time_offset.TimeOffset`: the pieces the seam is made of.
+- `wire`: the one set of wire readers every parser uses (`WireReader`, `decode_json`).
+"""
