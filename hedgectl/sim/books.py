@@ -40,6 +40,9 @@ class Books:
         self._books.clear()
 
     def book(self, inst: Instrument) -> Book:
+        if self.prices.trade_driven:
+            # A live book changes whenever the venue publishes one, not with the tick: always ask the source.
+            return self.prices.book(inst, self.tick)
         key = (inst.venue, inst.symbol)
         book = self._books.get(key)
         if book is None:

@@ -225,6 +225,11 @@ def test_a_bad_market_setting_is_one_config_error(raw: str, kwargs: dict[str, st
 def test_market_settings_read_as_given() -> None:
     assert parse_market(None).kind == "synthetic"
     spec = parse_market("replay:day.jsonl", speed="2.5")
-    assert (spec.kind, spec.path, spec.speed, spec.label) == ("replay", Path("day.jsonl"), D("2.5"), "replay day.jsonl x2.5")
+    assert (spec.kind, spec.path, spec.speed, spec.label) == (
+        "replay",
+        Path("day.jsonl"),
+        D("2.5"),
+        "replay day.jsonl x2.5",
+    )
     live = parse_market("live", venues="aster, backpack", symbols="aster")
     assert (live.venues, live.symbols, live.label) == (("aster", "backpack"), ("ASTER",), "live")

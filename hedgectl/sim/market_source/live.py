@@ -55,6 +55,7 @@ class LiveSource:
         self._books: dict[tuple[str, str], tuple[int, Snapshot]] = {}
         self._funding: dict[tuple[str, str], FundingQuote] = {}
         self._pending: dict[tuple[str, str], deque[Trade]] = {}
+        self._built: dict[tuple[str, str], Book] = {}
         self.errors = 0
 
     def describe(self) -> dict[str, object]:
@@ -133,8 +134,12 @@ class LiveSource:
         return got
 
     def book(self, inst: Instrument, tick: int) -> Book:
+        key = (inst.venue, inst.base)
         version, snapshot = self._snapshot(inst.venue, inst.base)
-        return snapshot_book(snapshot, version)
+        cached = self._built.get(key)
+        if cached is None or cached.tick != version:
+            cached = self._built[key] = snapshot_book(snapshot, version)
+        return cached
 
     def mid(self, venue: str, base: str, tick: int) -> Decimal:
         quote = self._funding.get((venue, base))

@@ -50,6 +50,7 @@ class ReplaySource:
         header, events = recording.read(path)
         self.header = header
         self._series: dict[tuple[str, str], _Series] = {}
+        self._built: dict[tuple[str, str], Book] = {}
         for event in events:
             series = self._series.setdefault((event.venue, event.base), _Series())
             if isinstance(event, Snapshot):
@@ -93,8 +94,12 @@ class ReplaySource:
         return i, series.books[i]
 
     def book(self, inst: Instrument, tick: int) -> Book:
+        key = (inst.venue, inst.base)
         i, snapshot = self._snapshot(inst.venue, inst.base, tick)
-        return snapshot_book(snapshot, i)
+        cached = self._built.get(key)
+        if cached is None or cached.tick != i:
+            cached = self._built[key] = snapshot_book(snapshot, i)
+        return cached
 
     def mid(self, venue: str, base: str, tick: int) -> Decimal:
         quote = self.funding(venue, base, tick)
