@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     sim_live_venues: str | None = Field(default=None, alias="HEDGECTL_SIM_LIVE_VENUES")
     sim_live_symbols: str | None = Field(default=None, alias="HEDGECTL_SIM_LIVE_SYMBOLS")
     sim_live_url: str | None = Field(default=None, alias="HEDGECTL_SIM_LIVE_URL")
+    # Paper fees instead of the venues' published base tier: venue=maker/taker,... (fractions).
+    sim_fees: str | None = Field(default=None, alias="HEDGECTL_SIM_FEES")
     home: Path | None = Field(default=None, alias="HEDGECTL_HOME")
     max_notional_usdt: Decimal = Field(default=Decimal(1000), alias="HEDGECTL_MAX_NOTIONAL_USDT", gt=0)
     http_timeout_s: float = Field(default=10.0, alias="HEDGECTL_HTTP_TIMEOUT_S", gt=0, le=120)

@@ -10,6 +10,7 @@ never waits for it and reads the holder's simulator instead.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -33,6 +34,16 @@ def market_spec(settings: Settings) -> MarketSpec:
         symbols=settings.sim_live_symbols,
         live_url=settings.sim_live_url or None,
     )
+
+
+def sim_fees(settings: Settings) -> dict[str, tuple[Decimal, Decimal]] | None:
+    """HEDGECTL_SIM_FEES read (None: the venues' published base-tier fees); a bad value is one ConfigError."""
+    from hedgectl.sim.instruments import parse_fees
+
+    try:
+        return parse_fees(settings.sim_fees) or None
+    except ValueError as exc:
+        raise ConfigError(f"HEDGECTL_SIM_FEES: {exc}") from None
 
 
 def remote_market(url: str, timeout_s: float) -> str:
@@ -87,7 +98,11 @@ class PaperSimulator:
                 name = "sim-state.json" if spec.kind == "synthetic" else f"sim-state-{spec.kind}.json"
                 state_path = self._settings.state_dir() / "paper" / name
                 self._sim = EmbeddedSimulator(
-                    state_path, seed=self._settings.sim_seed, persist=self._persist, market=spec
+                    state_path,
+                    seed=self._settings.sim_seed,
+                    persist=self._persist,
+                    market=spec,
+                    fees=sim_fees(self._settings),
                 )
                 url = self._url = str(self._sim.start()).rstrip("/")
                 # Reading another command's simulator (it holds the paper account): ask it which market it runs.

@@ -56,6 +56,7 @@ def serve(
     """Serve the simulator until SIGINT/SIGTERM."""
     import asyncio
 
+    from hedgectl.cli.paper import sim_fees
     from hedgectl.settings import load_settings
     from hedgectl.sim.market_source import parse_market
     from hedgectl.sim.server import serve as run_server
@@ -90,7 +91,17 @@ def serve(
 
     try:
         asyncio.run(
-            run_server(host, port, seed, state_path=state, tick_ms=tick_ms, frozen=frozen, ready=ready, market=spec)
+            run_server(
+                host,
+                port,
+                seed,
+                state_path=state,
+                tick_ms=tick_ms,
+                frozen=frozen,
+                ready=ready,
+                market=spec,
+                fees=sim_fees(settings),
+            )
         )
     except OSError as exc:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

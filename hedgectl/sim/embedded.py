@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 
@@ -39,8 +40,10 @@ class EmbeddedSimulator:
         persist: bool = True,
         lock_wait_s: float = LOCK_WAIT_S,
         market: MarketSpec | None = None,
+        fees: dict[str, tuple[Decimal, Decimal]] | None = None,
     ) -> None:
         self.market = market
+        self.fees = fees
         self.state_path = state_path
         self.persist = persist  # False: load the account from state_path if it is there, never write it
         self.seed = seed
@@ -82,7 +85,12 @@ class EmbeddedSimulator:
 
     def _start(self) -> str:
         self.sim = Simulator(
-            self.seed, tick_ms=self.tick_ms, frozen=self.frozen, state_path=self.state_path, market=self.market
+            self.seed,
+            tick_ms=self.tick_ms,
+            frozen=self.frozen,
+            state_path=self.state_path,
+            market=self.market,
+            fees=self.fees,
         )
         loop = asyncio.new_event_loop()
         self._loop = loop

@@ -59,9 +59,12 @@ class Engine:
         tick_ms: int = DEFAULT_TICK_MS,
         frozen: bool = False,
         market: MarketSource | None = None,
+        fees: dict[str, tuple[Decimal, Decimal]] | None = None,
     ) -> None:
-        """`market`: a recorded or live source (None: the seeded synthetic walk, rebuilt on every reset)."""
+        """`market`: a recorded or live source (None: the seeded synthetic walk, rebuilt on every reset);
+        `fees`: maker/taker rates per venue instead of the published base tier (instruments.FEES)."""
         self.seed = seed
+        self.fees = fees
         self.clock = SimClock(tick_ms, frozen=frozen)
         self.market = market
         self.bus = EventBus()
@@ -93,7 +96,7 @@ class Engine:
         """List the instruments the market source has data for (all of them for the synthetic walk)."""
         self.instruments: dict[str, dict[str, Instrument]] = {
             venue: {s: i for s, i in per_venue.items() if self.prices.covers(venue, i.base)}
-            for venue, per_venue in build_instruments().items()
+            for venue, per_venue in build_instruments(self.fees).items()
         }
         funding = getattr(self, "funding", None)
         if funding is not None:
@@ -508,7 +511,10 @@ class Engine:
             if not reaches:
                 continue
             key = (inst.venue, order.order_id)
-            ahead = self._queue_ahead.get(key, ZERO)
+            # An order restored from a saved account has no place yet: the back of today's queue.
+            ahead = self._queue_ahead.get(key)
+            if ahead is None:
+                ahead = self._displayed_at(inst, order.side, price)
             if trade.price == price:
                 eaten = min(ahead, left)
                 left -= eaten

@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from aiohttp import web
@@ -126,9 +127,10 @@ async def serve(
     frozen: bool = False,
     ready: Callable[[str], None] | None = None,
     market: MarketSpec | None = None,
+    fees: dict[str, tuple[Decimal, Decimal]] | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM; persist the paper account to `state_path` periodically and at exit."""
-    sim = Simulator(seed, tick_ms=tick_ms, frozen=frozen, state_path=state_path, market=market)
+    sim = Simulator(seed, tick_ms=tick_ms, frozen=frozen, state_path=state_path, market=market, fees=fees)
     running = await start(sim, host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

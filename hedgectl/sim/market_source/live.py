@@ -25,7 +25,7 @@ from hedgectl.sim.model import Reason, SimError
 log = logging.getLogger("hedgectl.sim")
 PENDING_LIMIT = 10_000  # trades kept per pair between two engine looks
 FUNDING_EVERY = 10  # polls between two reads of mark and funding
-START_TIMEOUT_S = 20.0
+START_TIMEOUT_S = 10.0  # under the embedded simulator's own start bound (sim/embedded.py)
 
 
 def wall_ms() -> int:
@@ -42,7 +42,7 @@ class LiveSource:
         *,
         base_url: str | None = None,
         poll_ms: int = 1000,
-        timeout_s: float = 5.0,
+        timeout_s: float = 4.0,
     ) -> None:
         if poll_ms < 50:
             raise ConfigError("the live market's poll interval must be at least 50 ms")
