@@ -151,12 +151,17 @@ def record(
                 "events": done.events,
                 "pairs": [f"{v}:{b}" for v, b in done.pairs],
                 "missing": missing,
+                "trade_gaps": done.gaps,
             }
         )
         return
     sys.stdout.write(f"recorded {done.events} events of {len(done.pairs)} pairs to {out}\n")
     if missing:
         sys.stdout.write(f"no data for {', '.join(missing)}\n")
+    if done.gaps:
+        sys.stdout.write(
+            f"{done.gaps} polls returned only new trades: some trades may be missing (try a smaller --poll-ms)\n"
+        )
 
 
 @sim_app.command("creds")

@@ -6,8 +6,9 @@ It reads each venue's public endpoints - depth, recent trades, mark/funding - an
 
 Why polling rather than the public WebSockets: one code path that a second simulator can stand in for (the
 simulator serves these REST routes), one bounded request per step, and trades deduplicated by id so that a
-slow poll loses none of the last `TRADES_LIMIT` trades. A venue printing more trades than that per poll
-interval loses the oldest ones: the queue model only ever sees fewer fills, never more (pessimistic).
+slow poll loses none of the venue's last `TRADES_LIMIT` trades (each venue's maximum page). A venue printing more
+trades than that per poll interval loses the oldest ones - counted in `gaps` - and the queue model then sees
+fewer fills, never more (pessimistic).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ PUBLIC_URLS: dict[str, str] = {
     "aster": "https://fapi.asterdex.com",
 }
 DEPTH_LIMIT = 20
-TRADES_LIMIT = 100
-SEEN_LIMIT = 4 * TRADES_LIMIT
+# The largest page of recent trades each venue serves (Binance/Aster /fapi/v1/trades and Backpack 1000, OKX 500).
+TRADES_LIMIT: dict[str, int] = {"binance": 1000, "okx": 500, "backpack": 1000, "aster": 1000}
+SEEN_LIMIT = 4000
 Event = Snapshot | Trade | FundingQuote
 
 
@@ -82,7 +84,18 @@ class _Key:
     symbol: str
     contract_value: Decimal = Decimal(1)
     seen: deque[str] = field(default_factory=lambda: deque(maxlen=SEEN_LIMIT))
+    seen_set: set[str] = field(default_factory=set)
     primed: bool = False
+
+    def remember(self, trade_id: str) -> bool:
+        """Record a trade id; False if it was already seen."""
+        if trade_id in self.seen_set:
+            return False
+        if len(self.seen) == self.seen.maxlen:
+            self.seen_set.discard(self.seen[0])
+        self.seen.append(trade_id)
+        self.seen_set.add(trade_id)
+        return True
 
 
 class PublicClient:
@@ -100,6 +113,7 @@ class PublicClient:
         self.timeout_s = timeout_s
         self._clock_ms = clock_ms
         self._keys = [_Key(venue, base, symbol_for(venue, base)) for venue, base in pairs]
+        self.gaps = 0  # polls whose whole page of trades was new: older trades may have been missed
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s), follow_redirects=False)
 
     @property
@@ -148,7 +162,7 @@ class PublicClient:
                 raise MarketDataError(f"okx lists no {key.symbol}")
             key.contract_value = _dec(rows[0].get("ctVal"), "okx ctVal")
         for trade in await self._trades(key):
-            key.seen.append(trade.trade_id)
+            key.remember(trade.trade_id)
         key.primed = True
 
     async def poll(self, *, funding: bool) -> list[Event]:
@@ -165,10 +179,11 @@ class PublicClient:
 
     async def _poll(self, key: _Key, funding: bool) -> list[Event]:
         out: list[Event] = [await self._book(key)]
-        for trade in await self._trades(key):
-            if trade.trade_id not in key.seen:
-                key.seen.append(trade.trade_id)
-                out.append(trade)
+        trades = await self._trades(key)
+        new = [t for t in trades if key.remember(t.trade_id)]
+        if trades and len(new) == len(trades) == TRADES_LIMIT[key.venue]:
+            self.gaps += 1
+        out.extend(new)
         if funding:
             out.append(await self._funding(key))
         return out
@@ -195,7 +210,7 @@ class PublicClient:
 
     async def _trades(self, key: _Key) -> list[Trade]:
         venue, symbol = key.venue, key.symbol
-        limit = str(TRADES_LIMIT)
+        limit = str(TRADES_LIMIT[venue])
         what = f"{venue} trades of {symbol}"
         out: list[Trade] = []
         if venue == "okx":

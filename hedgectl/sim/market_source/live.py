@@ -60,6 +60,7 @@ class LiveSource:
 
     def describe(self) -> dict[str, object]:
         out: dict[str, object] = {"source": self.kind, "pairs": [f"{v}:{b}" for v, b in sorted(self._books)]}
+        out["trade_gaps"] = self._client.gaps if self._client is not None else 0
         if self.base_url is not None:
             out["url"] = self.base_url
         return out

@@ -20,6 +20,7 @@ class Recorded:
     events: int
     pairs: list[tuple[str, str]]
     missing: list[tuple[str, str]]
+    gaps: int  # polls that may have missed trades (a whole page was new)
 
 
 async def record(
@@ -56,6 +57,6 @@ async def record(
                 if left <= 0:
                     break
                 await asyncio.sleep(min(poll_ms / 1000, left))
-        return Recorded(out, writer.count, ok, missing)
+        return Recorded(out, writer.count, ok, missing, client.gaps)
     finally:
         await client.aclose()
