@@ -148,3 +148,34 @@ def test_a_missing_recording_is_one_line_and_exit_2(tmp_path: Path, monkeypatch:
     assert proc.returncode == 2, proc.stderr
     assert "cannot read the market recording" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_paper_prices_on_a_live_market_are_the_venues_prices(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `sim` stands in for the real venues; the command's own (embedded) simulator reads it as its live market.
+    monkeypatch.delenv("HEDGECTL_SIM_URL")
+    monkeypatch.setenv("HEDGECTL_SIM_MARKET", "live")
+    monkeypatch.setenv("HEDGECTL_SIM_LIVE_URL", sim.url)
+    monkeypatch.setenv("HEDGECTL_SIM_LIVE_VENUES", "okx,aster")
+    monkeypatch.setenv("HEDGECTL_SIM_LIVE_SYMBOLS", "ETH")
+    sim.post("/_sim/clock", {"frozen": True})  # the venues' books stand still while both read them
+    proc = hedgectl("prices", "-s", "ETH", "--venue", "okx", "--venue", "aster", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["market"] == f"live ({sim.url})"
+    for venue, path, params in [
+        ("okx", "/okx/api/v5/market/books", {"instId": "ETH-USDT-SWAP", "sz": "1"}),
+        ("aster", "/aster/fapi/v1/depth", {"symbol": "ETHUSDT", "limit": "5"}),
+    ]:
+        reply = sim.http.get(path, params=params).json()
+        top = reply["data"][0] if venue == "okx" else reply
+        quoted = doc["venues"][venue]
+        assert (D(quoted["bid"]), D(quoted["ask"])) == (D(top["bids"][0][0]), D(top["asks"][0][0])), venue
+
+
+def test_a_live_market_nobody_answers_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEDGECTL_SIM_MARKET", "live")
+    monkeypatch.setenv("HEDGECTL_SIM_LIVE_URL", "http://127.0.0.1:9")
+    proc = hedgectl("prices", "-s", "ETH")
+    assert proc.returncode == 2, proc.stderr
+    assert "no venue answered" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
