@@ -35,6 +35,7 @@ from hedgectl.sim.model import (
     SimError,
     TimeInForce,
 )
+from hedgectl.sim.queue_fills import QueueFills
 from hedgectl.sim.rules import check_order, check_position_side
 
 # The precision a venue charges (and reports) fees in; a venue not listed charges them unrounded.
@@ -88,9 +89,11 @@ class Engine:
                     rate = Decimal(rng.randint(-5, 15)) / 100_000
                 self.funding[(venue, symbol)] = FundingState(rate, (stamp // interval + 1) * interval, interval)
         self.tape: dict[tuple[str, str], deque[Trade]] = {}
-        self._queue_ahead: dict[tuple[str, int], Decimal] = {}
         self._tick = self.clock.tick
         self.books = Books(self.prices, self._tick)
+        self.queue = QueueFills(
+            self.books, lambda inst, order, qty, price: self._fill(inst, order, qty, price, maker=True)
+        )
 
     def list_instruments(self) -> None:
         """List the instruments the market source has data for (all of them for the synthetic walk)."""
@@ -313,8 +316,8 @@ class Engine:
             self._fill(inst, order, target - order.filled_qty, order.price, maker=not crosses)
         if order.status.is_open and (order.type is OrderType.MARKET or order.tif in (TimeInForce.IOC, TimeInForce.FOK)):
             self._finish(order, OrderStatus.EXPIRED)
-        if order.status.is_open and self.prices.trade_driven and order.price is not None:
-            self._queue_ahead[(venue, order.order_id)] = self._displayed_at(inst, order.side, order.price)
+        if order.status.is_open and self.prices.trade_driven:
+            self.queue.join(inst, order)
         return order
 
     def cancel_order(self, venue: str, *, order_id: int | None = None, client_order_id: str | None = None) -> Order:
@@ -469,65 +472,14 @@ class Engine:
                 if self._crosses(order, bid, ask):
                     self._fill(inst, order, order.remaining, order.price, maker=True)
 
-    def _displayed_at(self, inst: Instrument, side: Side, price: Decimal) -> Decimal:
-        """What the book shows at `price` on the side a resting `side` order joins: the queue ahead of it."""
-        book = self.books.book(inst)
-        levels = book.bids if side is Side.BUY else book.asks
-        return sum((level.qty for level in levels if level.price == price), ZERO)
-
     def _match_trades(self, after_tick: int, upto_tick: int) -> None:
-        """Fill resting orders from the source's trades with a pessimistic queue model (README, "Fill model").
-
-        A resting order joins the back of the queue shown at its price when it is placed, and cancellations
-        ahead of it never move it up. A trade at its price first eats that queue; only the rest fills it. A
-        trade through its price fills it up to the trade's size, and the queue at its price is gone. Only a
-        taker on the other side counts (a sell taker for a resting buy). One trade's size is shared by all
-        resting orders it reaches, oldest first.
-        """
+        """Fill resting orders from the market source's trades (sim/queue_fills.py: the queue model)."""
         for venue, per_venue in self.instruments.items():
             for inst in per_venue.values():
                 trades = self.prices.trades(inst, after_tick, upto_tick)
-                if not trades:
-                    continue
-                resting = sorted(
-                    (o for o in self.accounts[venue].open_orders.values() if o.symbol == inst.symbol and o.price),
-                    key=lambda o: o.order_id,
-                )
-                for trade in trades:
-                    self._fill_from_trade(inst, resting, trade)
-
-    def _fill_from_trade(self, inst: Instrument, resting: list[Order], trade: Trade) -> None:
-        left = trade.qty
-        for order in resting:
-            if left <= 0:
-                return
-            price = order.price
-            if price is None or not order.status.is_open:
-                continue
-            if order.side is Side.BUY:
-                reaches = trade.taker == "sell" and trade.price <= price
-            else:
-                reaches = trade.taker == "buy" and trade.price >= price
-            if not reaches:
-                continue
-            key = (inst.venue, order.order_id)
-            # An order restored from a saved account has no place yet: the back of today's queue.
-            ahead = self._queue_ahead.get(key)
-            if ahead is None:
-                ahead = self._displayed_at(inst, order.side, price)
-            if trade.price == price:
-                eaten = min(ahead, left)
-                left -= eaten
-                self._queue_ahead[key] = ahead - eaten
-            else:
-                self._queue_ahead[key] = ZERO
-            qty = round_down(min(left, order.remaining), inst.step_size)
-            if qty > 0:
-                fill = self._fill(inst, order, qty, price, maker=True)
-                if fill is not None:
-                    left -= fill.qty
-            if not order.status.is_open:
-                self._queue_ahead.pop(key, None)
+                if trades:
+                    resting = [o for o in self.accounts[venue].open_orders.values() if o.symbol == inst.symbol]
+                    self.queue.match(inst, resting, trades)
 
     def _follow_funding(self, tick: int) -> None:
         """Take the venues' current funding rates from a recorded or live market (settlement times stay ours)."""
