@@ -92,8 +92,8 @@ class Writer:
         self.count += 1
 
 
-class _Bad(Exception):
-    pass
+class BadEvent(Exception):
+    """A recording line that does not read; the message says why (the reader adds file and line)."""
 
 
 def _dec(raw: Any, name: str, *, positive: bool = True) -> Decimal:
@@ -102,41 +102,41 @@ def _dec(raw: Any, name: str, *, positive: bool = True) -> Decimal:
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite() or (positive and value <= 0):
-        raise _Bad(f"{name} must be a {'positive ' if positive else ''}decimal string")
+        raise BadEvent(f"{name} must be a {'positive ' if positive else ''}decimal string")
     return value
 
 
 def _side(raw: Any, name: str) -> tuple[tuple[Decimal, Decimal], ...]:
     if not isinstance(raw, list):
-        raise _Bad(f"{name} must be a list of [price, qty]")
+        raise BadEvent(f"{name} must be a list of [price, qty]")
     out = []
     for level in raw:
         if not isinstance(level, list) or len(level) != 2:
-            raise _Bad(f"{name} must be a list of [price, qty]")
+            raise BadEvent(f"{name} must be a list of [price, qty]")
         out.append((_dec(level[0], f"{name} price"), _dec(level[1], f"{name} qty")))
     return tuple(out)
 
 
 def parse_event(obj: Any) -> Event:
-    """One file line's object as an event; `_Bad` names what is wrong."""
+    """One file line's object as an event; `BadEvent` names what is wrong."""
     if not isinstance(obj, dict):
-        raise _Bad("an event must be a JSON object")
+        raise BadEvent("an event must be a JSON object")
     t, venue, base, kind = obj.get("t"), obj.get("venue"), obj.get("symbol"), obj.get("kind")
     if not isinstance(t, int) or isinstance(t, bool) or t < 0:
-        raise _Bad('"t" must be a time in epoch milliseconds')
+        raise BadEvent('"t" must be a time in epoch milliseconds')
     if venue not in VENUES:
-        raise _Bad(f'"venue" must be one of {", ".join(VENUES)}')
+        raise BadEvent(f'"venue" must be one of {", ".join(VENUES)}')
     if base not in BASES:
-        raise _Bad(f'"symbol" must be one of {", ".join(BASES)}')
+        raise BadEvent(f'"symbol" must be one of {", ".join(BASES)}')
     if kind == "book":
         bids, asks = _side(obj.get("bids"), "bids"), _side(obj.get("asks"), "asks")
         if not bids or not asks:
-            raise _Bad("a book needs at least one bid and one ask")
+            raise BadEvent("a book needs at least one bid and one ask")
         return Snapshot(venue, base, bids, asks, t)
     if kind == "trade":
         taker = obj.get("taker")
         if taker not in ("buy", "sell"):
-            raise _Bad('"taker" must be buy or sell')
+            raise BadEvent('"taker" must be buy or sell')
         return Trade(
             venue, base, str(obj.get("id", "")), _dec(obj.get("price"), "price"), _dec(obj.get("qty"), "qty"), taker, t
         )
@@ -150,7 +150,7 @@ def parse_event(obj: Any) -> Event:
             None if index is None else _dec(index, "index"),
             t,
         )
-    raise _Bad('"kind" must be book, trade or funding')
+    raise BadEvent('"kind" must be book, trade or funding')
 
 
 def read(path: Path) -> tuple[Header, list[Event]]:
@@ -172,10 +172,10 @@ def _read(lines: Iterable[str], path: Path) -> tuple[Header, list[Event]]:
             raise ConfigError(f"{path}:{number}: not JSON (a hedgectl-market recording is JSON Lines)") from None
         try:
             if header is None:
-                header = _header(obj)
+                header = parse_header(obj)
                 continue
             events.append(parse_event(obj))
-        except _Bad as exc:
+        except BadEvent as exc:
             raise ConfigError(f"{path}:{number}: {exc}") from None
     if header is None:
         raise ConfigError(f"{path} is empty: record one with `hedgectl sim record`")
@@ -189,17 +189,17 @@ def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
-def _header(obj: Any) -> Header:
+def parse_header(obj: Any) -> Header:
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-        raise _Bad(f'the first line must be the header {{"format": "{FORMAT}", ...}}')
+        raise BadEvent(f'the first line must be the header {{"format": "{FORMAT}", ...}}')
     if obj.get("version") != VERSION:
-        raise _Bad(f"unsupported recording version {obj.get('version')!r} (this hedgectl reads version {VERSION})")
+        raise BadEvent(f"unsupported recording version {obj.get('version')!r} (this hedgectl reads version {VERSION})")
     started = obj.get("started_ms")
     venues, symbols = obj.get("venues"), obj.get("symbols")
     if not isinstance(started, int) or isinstance(started, bool):
-        raise _Bad('"started_ms" must be epoch milliseconds')
+        raise BadEvent('"started_ms" must be epoch milliseconds')
     if not isinstance(venues, list) or not all(v in VENUES for v in venues):
-        raise _Bad(f'"venues" must list venues among {", ".join(VENUES)}')
+        raise BadEvent(f'"venues" must list venues among {", ".join(VENUES)}')
     if not isinstance(symbols, list) or not all(s in BASES for s in symbols):
-        raise _Bad(f'"symbols" must list symbols among {", ".join(BASES)}')
+        raise BadEvent(f'"symbols" must list symbols among {", ".join(BASES)}')
     return Header(started, tuple(venues), tuple(symbols))
