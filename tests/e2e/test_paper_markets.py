@@ -179,3 +179,18 @@ def test_a_live_market_nobody_answers_is_one_line_and_exit_2(monkeypatch: pytest
     assert proc.returncode == 2, proc.stderr
     assert "no venue answered" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--market", "random"], "must be synthetic, replay:FILE or live"),
+        (["--market", "synthetic", "--speed", "2"], "--speed applies to a replay market only"),
+        (["--market", "replay:/nonexistent/x.jsonl"], "cannot read the market recording"),
+    ],
+)
+def test_sim_serve_refuses_a_bad_market_with_one_line(args: list[str], fragment: str) -> None:
+    proc = hedgectl("sim", "serve", "--port", "0", *args, timeout=30)
+    assert proc.returncode == 2, proc.stderr
+    assert fragment in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -233,3 +233,35 @@ def test_market_settings_read_as_given() -> None:
     )
     live = parse_market("live", venues="aster, backpack", symbols="aster")
     assert (live.venues, live.symbols, live.label) == (("aster", "backpack"), ("ASTER",), "live")
+
+
+trade_lists = st.lists(
+    st.tuples(
+        st.sampled_from(["1.1980", "1.1985", "1.1990", "1.1995", "1.2000"]),
+        st.integers(1, 900),
+        st.sampled_from(["buy", "sell"]),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(trades=trade_lists, qty=st.integers(5, 600))
+def test_a_resting_order_never_fills_more_than_the_trades_that_reached_it(
+    tmp_path_factory, trades: list[tuple[str, int, str]], qty: int
+) -> None:
+    path = tmp_path_factory.mktemp("rec") / "m.jsonl"
+    events = [book(0, "aster", "ASTER", BIDS, ASKS)]
+    events += [trade(1000 * (i + 1), "aster", "ASTER", p, str(q), side) for i, (p, q, side) in enumerate(trades)]
+    write(path, events)
+    sim = replay_sim(path)
+    oid = resting_buy(sim, "1.1990", str(qty))
+    step_to(sim, 1000 * (len(trades) + 1))
+    reaching = [(D(p), D(q)) for p, q, side in trades if side == "sell" and D(p) <= D("1.1990")]
+    reached = sum((q for _, q in reaching), D(0))
+    got = filled(sim, oid)
+    assert got <= min(D(qty), reached)
+    if all(p == D("1.1990") for p, _ in reaching):
+        # Only trades at the price: the 500 displayed ahead of the order go first.
+        assert got == min(D(qty), max(D(0), reached - 500))
+    assert all(f.price == D("1.1990") and f.maker for f in sim.engine.fills("aster"))
