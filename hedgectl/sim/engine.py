@@ -1,6 +1,7 @@
-"""The matching engine: validates orders against instrument rules, matches them against the synthetic
-books, keeps per-venue accounts and settles funding. Pure Python, single-threaded (the server's event
-loop), no I/O; it lazily catches up with the clock on every call (`sync`)."""
+"""The matching engine: validates orders against instrument rules, matches them against the market source's
+books (the synthetic walk, a replay or live data: sim/market_source/), keeps per-venue accounts and settles
+funding. Pure Python, single-threaded (the server's event loop), no I/O; it lazily catches up with the clock on
+every call (`sync`)."""
 
 from __future__ import annotations
 
