@@ -24,6 +24,7 @@ from hedgectl.cli import (
     positions_cmd,
     prices_cmd,
     report_cmd,
+    scan_cmd,
     sim_cmd,
 )
 from hedgectl.cli.session import GlobalOptions
@@ -70,6 +71,7 @@ app.command("prices", help=prices_cmd.HELP)(prices_cmd.prices)
 app.command("positions", help=positions_cmd.HELP)(positions_cmd.positions)
 app.command("bootstrap", help=bootstrap_cmd.HELP)(bootstrap_cmd.bootstrap)
 app.command("flatten", help=flatten_cmd.HELP)(flatten_cmd.flatten)
+app.command("scan", help=scan_cmd.HELP)(scan_cmd.scan)
 app.add_typer(bp_aster_cmd.bp_aster_app, name="bp-aster")
 app.add_typer(history_cmd.history_app, name="history")
 app.command("report", help=report_cmd.HELP)(report_cmd.report)

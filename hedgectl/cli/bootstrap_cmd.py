@@ -50,6 +50,14 @@ def bootstrap(
     max_loss_pct: Annotated[
         Decimal, decimal_option("--max-loss-pct", help="Close early when the loss passes this % of notional.")
     ] = Decimal("0.2"),
+    max_funding_cost_bps: Annotated[
+        Decimal | None,
+        decimal_option(
+            "--max-funding-cost-bps",
+            help="Refuse when the hold crosses funding that costs the pair more than this (bps of notional, net); "
+            "default: warn only.",
+        ),
+    ] = None,
     streams: Annotated[
         bool, typer.Option("--streams/--no-streams", help="Take fills from the private order streams (else poll).")
     ] = True,
@@ -78,6 +86,7 @@ def bootstrap(
         "max_acceptable_loss_pct": _positive("--max-loss-pct", max_loss_pct),
         "long_venue": long_name,
         "short_venue": short_name,
+        "max_funding_cost_bps": max_funding_cost_bps,
     }
 
     async def body(session: Session) -> int:
@@ -145,7 +154,7 @@ def bootstrap(
         finally:
             interrupts.uninstall()
 
-    args = {**{k: str(v) for k, v in config_args.items()}, "streams": str(streams)}
+    args = {**{k: str(v) for k, v in config_args.items() if v is not None}, "streams": str(streams)}
     # Live mode's typed confirmation is asked by the cycle, once the plan is made and shown (reads only, the
     # venues and their order streams warm) and right before the open: see run_hedge_cycle.
     run_command(ctx, "bootstrap", args, body, json_mode=json_out, live=live, yes=yes, confirm_in_body=True)
@@ -238,11 +247,26 @@ def _document(mode: str, result: Any) -> dict[str, Any]:
         "balances_before": {v: {b.asset: b.total for b in bs} for v, bs in result.balances_before.items()},
         "balances_after": {v: {b.asset: b.total for b in bs} for v, bs in result.balances_after.items()},
         "exposure_after": exposure,
+        "checks": [_check_doc(c) for c in result.checks],
         "closed_early": result.closed_early,
         "interrupted": result.interrupted,
         "warnings": result.warnings,
         "error": result.error,
         "exit_code": result.exit_code,
+    }
+
+
+def _check_doc(check: Any) -> dict[str, Any]:
+    """One pre-entry check: its figure, threshold (None: warn only) and verdict."""
+    return {
+        "name": check.name,
+        "venue": check.venue,
+        "figure": None if check.figure is None else check.figure.quantize(Decimal("0.01")),
+        "threshold": check.threshold,
+        "unit": check.unit,
+        "set_by": check.flag,
+        "passed": check.passed,
+        "detail": check.detail,
     }
 
 
@@ -316,6 +340,9 @@ class _RichReporter:
             ],
             right=["bid", "ask", "expected price", "slippage bps", "free balance"],
         )
+        render.line("checks before entry:")
+        for check in plan.checks:
+            render.line(f"  {check.describe()}")
 
     def fills(self, title: str, legs: Any) -> None:
         from hedgectl.cli import render
@@ -372,6 +399,10 @@ def _render_summary(result: Any, *, sent: bool) -> None:
     """The outcome; `sent`: the journal holds an order of this run (else no order ever left the process)."""
     from hedgectl.cli import render
 
+    if result.plan is None and result.checks:  # a refused plan: what each check found, the refusing one included
+        render.line("checks before entry:")
+        for check in result.checks:
+            render.line(f"  {check.describe()}")
     if result.pnl:
         rows = [[v, result.pnl_asset(v), p.gross, p.fees, p.funding, p.net] for v, p in result.pnl.items()]
         total = result.total

@@ -416,10 +416,18 @@ def _describe(event: LoopEvent) -> str | None:
     if kind == "residual_close":
         return f"{where} closed {f(d['filled'])} on {d['venue']} ({d['reason']})"
     if kind == "pause":
-        return (
+        text = (
             f"{where} pausing {d['seconds']:.0f} s: {d['venue']} funding at {d['funding_at']:%H:%M:%S} UTC "
             f"({d['funding_time_source']})"
         )
+        if d.get("funding_rate") is not None and d.get("funding_interval_s") is not None:
+            # The venue's own rate and interval, and the rate per hour and annualised: comparable across venues.
+            hours = d["funding_interval_s"].total_seconds() / 3600
+            text += (
+                f", rate {(d['funding_rate'] * 100).normalize():f}% every {hours:g}h = "
+                f"{d['funding_rate_per_hour'] * 100:.5f}%/h, {d['funding_apr_pct']:.2f}% APR"
+            )
+        return text
     if kind == "wait":
         # A re-quote wait is only counted down: a line per resting order would drown the fills.
         if d["reason"] == "between_legs":

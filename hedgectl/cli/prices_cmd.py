@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -10,6 +11,8 @@ import typer
 from hedgectl.cli import output
 from hedgectl.cli.common import require_listed, run_command
 from hedgectl.cli.session import Session
+from hedgectl.domain.funding_rates import PairCarry, funding_rate_of
+from hedgectl.domain.types import Quote
 
 _BPS = Decimal("0.01")
 HELP = "Bid, ask, mid, spread, mark and funding across venues, and the best cross-venue spread."
@@ -85,9 +88,11 @@ def _document(mode: str, snap: dict[str, Any]) -> dict[str, Any]:
                 "funding_rate": q.funding_rate,
                 "next_funding_at": q.next_funding_at,
                 "funding_interval_s": q.funding_interval,
+                **_comparable(q),
             }
         )
     cross = snap["cross"]
+    carry = _best_carry(snap["rows"])
     return {
         "ok": all(r.quote for r in snap["rows"]),
         "mode": mode,
@@ -96,7 +101,22 @@ def _document(mode: str, snap: dict[str, Any]) -> dict[str, Any]:
         "best_cross_spread": None
         if cross is None
         else {"buy": cross.buy_venue, "sell": cross.sell_venue, "bps": cross.bps.quantize(_BPS)},
+        "best_funding_spread": None
+        if carry is None
+        else {
+            "long": carry.long.venue,
+            "short": carry.short.venue,
+            "per_hour": carry.per_hour,
+            "apr_pct": carry.apr_pct.quantize(_BPS),
+        },
     }
+
+
+def _best_carry(rows: list[Any]) -> PairCarry | None:
+    """The pair whose funding pays most per hour: long where longs pay least, short where shorts get most."""
+    rates = [r for r in (funding_rate_of(row.quote) for row in rows if row.quote is not None) if r is not None]
+    pairs = [PairCarry(long=a, short=b) for a in rates for b in rates if a.venue != b.venue]
+    return max(pairs, key=lambda p: p.per_hour, default=None)
 
 
 def _price_table(mode: str, snap: dict[str, Any]) -> Any:
@@ -106,9 +126,10 @@ def _price_table(mode: str, snap: dict[str, Any]) -> Any:
     for row in snap["rows"]:
         q = row.quote
         if q is None:
-            rows.append([row.venue, None, None, None, None, None, None, None, row.error])
+            rows.append([row.venue, None, None, None, None, None, None, None, None, None, None, row.error])
             continue
         ttf = row.time_to_funding
+        comparable = _comparable(q)
         rows.append(
             [
                 row.venue,
@@ -118,6 +139,9 @@ def _price_table(mode: str, snap: dict[str, Any]) -> Any:
                 q.spread_bps.quantize(_BPS),
                 q.mark,
                 f"{q.funding_rate * 100:.4f}%" if q.funding_rate is not None else None,
+                _interval(q.funding_interval),
+                _pct(comparable["funding_rate_per_hour"], 100, 5),
+                _pct(comparable["funding_apr_pct"], 1, 2),
                 _duration(ttf.total_seconds()) if ttf is not None else None,
                 "ok",
             ]
@@ -126,16 +150,38 @@ def _price_table(mode: str, snap: dict[str, Any]) -> Any:
     title = f"{snap['symbol']} prices ({mode} mode)"
     if cross is not None:
         title += f" - best cross spread: buy {cross.buy_venue} / sell {cross.sell_venue} {cross.bps.quantize(_BPS)} bps"
+    carry = _best_carry(snap["rows"])
+    if carry is not None:
+        title += f"; best funding spread: long {carry.long.venue} / short {carry.short.venue} {carry.apr_pct:.2f}% APR"
     return render.make_table(
         title,
-        ["venue", "bid", "ask", "mid", "spread bps", "mark", "funding", "next funding in", "status"],
+        ["venue", "bid", "ask", "mid", "spread bps", "mark", "funding", "every", "per hour", "APR", "next funding in",
+         "status"],
         rows,
-        right=["bid", "ask", "mid", "spread bps", "mark", "funding", "next funding in"],
-    )
+        right=["bid", "ask", "mid", "spread bps", "mark", "funding", "every", "per hour", "APR", "next funding in"],
+    )  # fmt: skip
+
+
+def _comparable(quote: Quote) -> dict[str, Decimal | None]:
+    """The quote's funding rate per hour and annualised (APR %), None where the venue gave no rate or interval."""
+    rate = funding_rate_of(quote)
+    return {
+        "funding_rate_per_hour": None if rate is None else rate.per_hour,
+        "funding_apr_pct": None if rate is None else rate.apr_pct.quantize(_BPS),
+    }
+
+
+def _pct(value: Decimal | None, scale: int, places: int) -> str | None:
+    return None if value is None else f"{value * scale:.{places}f}%"
+
+
+def _interval(interval: timedelta | None) -> str | None:
+    if interval is None:
+        return None
+    minutes = int(interval.total_seconds()) // 60
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
 def _duration(seconds: float) -> str:
     s = int(seconds)
     return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"
-
-

@@ -34,7 +34,7 @@ from hedgectl.domain.pnl import (
 from hedgectl.domain.types import Balance, Order, OrderRequest, OrderType
 from hedgectl.engine.dispatch import Dispatcher, Sent
 from hedgectl.engine.flatten import FlattenReport, flatten
-from hedgectl.engine.hedge_plan import HedgeConfig, HedgePlan, plan_hedge
+from hedgectl.engine.hedge_plan import HedgeConfig, HedgePlan, PlanCheck, PlanRefused, plan_hedge
 from hedgectl.engine.hedge_settle import LegOutcome, settle
 from hedgectl.engine.interrupts import Interrupts
 from hedgectl.engine.order_streams import OrderStreams
@@ -89,6 +89,7 @@ class HedgeResult:
     interrupted: bool = False
     closed_early: bool = False
     declined: bool = False  # the confirmation was refused: nothing was sent
+    checks: tuple[PlanCheck, ...] = ()  # the pre-entry checks of the plan (or of the plan refused)
 
     @property
     def flat(self) -> bool:
@@ -170,9 +171,11 @@ async def run_hedge_cycle(
             result.interrupted = True
             return result
         plan, result.balances_before = planned.result()
-        result.plan = plan
+        result.plan, result.checks = plan, plan.checks
         reporter.balances("Balances before", result.balances_before)
         reporter.plan(plan)
+        for warning in plan.warnings:
+            _warn(reporter, result, warning)
         if order_streams is not None:
             await _streams_up(order_streams, reporter, interrupts, result)
         if confirm is not None and not interrupts.requested:
@@ -201,6 +204,8 @@ async def run_hedge_cycle(
         reporter.fills("Closed", result.closed)
     except HedgectlError as exc:
         result.error = str(exc)
+        if isinstance(exc, PlanRefused):
+            result.checks = exc.checks
     except Exception as exc:
         log.debug("unexpected error in the hedge cycle", exc_info=exc)
         result.error = f"unexpected {type(exc).__name__}: {exc}"
@@ -256,7 +261,7 @@ async def _confirm(
             return plan
         reporter.phase(f"Re-planning on fresh prices (the answer took {took:.0f} s)")
         fresh, result.balances_before = await plan_hedge(long_venue, short_venue, config)
-        result.plan = fresh
+        result.plan, result.checks = fresh, fresh.checks
         if fresh.qty == plan.qty:
             return fresh
         reporter.plan(fresh)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from hedgectl.aio import stop_tasks
+from hedgectl.clock import SYSTEM_CLOCK, Clock
+from hedgectl.domain.funding_rates import funding_rate_of
 from hedgectl.domain.quantity import common_quantity
 from hedgectl.domain.types import AccountConfig, Balance, BookLevel, Market, OrderBook, Quote, Side
 from hedgectl.errors import UsageError
@@ -33,6 +36,7 @@ class HedgeConfig:
     long_venue: str = "binance"
     short_venue: str = "okx"
     max_notional_usdt: Decimal = Decimal(1000)  # HEDGECTL_MAX_NOTIONAL_USDT
+    max_funding_cost_bps: Decimal | None = None  # None: a hold that pays funding on net is only warned about
 
     def check_caps(self) -> None:
         """Refuse a notional above the configured cap (before anything is connected)."""
@@ -69,6 +73,34 @@ class LegPlan:
 
 
 @dataclass(frozen=True)
+class PlanCheck:
+    """One pre-entry check: its figure against its threshold, shown in the plan whether it passes or not.
+
+    `threshold` None: the check is shown and warned about, never refused on (--max-funding-cost-bps unset).
+    `figure` None: it could not be computed (`detail` says why); it then passes, with a warning.
+    """
+
+    name: str  # "cross_spread", "slippage", "margin", "funding"
+    venue: str | None  # the leg it is about; None for the pair
+    figure: Decimal | None
+    threshold: Decimal | None
+    unit: str  # "bps" or an asset
+    flag: str  # the option that sets the threshold, or what it is compared with
+    passed: bool
+    detail: str = ""
+    warning: str | None = None  # said even when it passes (a hold that pays funding, a figure unknown)
+
+    def describe(self) -> str:
+        """`cross_spread: 1.34 bps, limit 5.00 bps (--max-slippage-bps): ok - detail`"""
+        who = f"{self.name} {self.venue}" if self.venue else self.name
+        figure = "unknown" if self.figure is None else f"{self.figure:.2f} {self.unit}"
+        limit = "no limit, warn only" if self.threshold is None else f"limit {self.threshold:.2f} {self.unit}"
+        verdict = "ok" if self.passed else "REFUSED"
+        tail = f" - {self.detail}" if self.detail else ""
+        return f"{who}: {figure}, {limit} ({self.flag}): {verdict}{tail}"
+
+
+@dataclass(frozen=True)
 class HedgePlan:
     symbol: str
     qty: Decimal
@@ -77,20 +109,29 @@ class HedgePlan:
     cross_spread_bps: Decimal  # |mid(long) - mid(short)| in bps of their mean
     long: LegPlan
     short: LegPlan
+    checks: tuple[PlanCheck, ...] = ()
 
     @property
     def legs(self) -> tuple[LegPlan, LegPlan]:
         return (self.long, self.short)
 
+    @property
+    def warnings(self) -> list[str]:
+        return [c.warning for c in self.checks if c.warning]
+
 
 class PlanRefused(UsageError):
-    """A pre-trade check failed: nothing was sent."""
+    """A pre-trade check failed: nothing was sent. `checks`: every check computed, the failed one included."""
 
     exit_code = 1
 
+    def __init__(self, message: str, checks: tuple[PlanCheck, ...] = ()) -> None:
+        super().__init__(message)
+        self.checks = checks
+
 
 async def plan_hedge(
-    long_venue: Venue, short_venue: Venue, config: HedgeConfig
+    long_venue: Venue, short_venue: Venue, config: HedgeConfig, *, clock: Clock = SYSTEM_CLOCK
 ) -> tuple[HedgePlan, dict[str, list[Balance]]]:
     """Read markets, quotes, books and balances of both venues at once, and check everything."""
     config.check_caps()
@@ -128,7 +169,7 @@ async def plan_hedge(
         long=long_leg,
         short=short_leg,
     )
-    _check(plan, config)
+    plan = replace(plan, checks=_check(plan, config, clock.now()))
     return plan, {long_venue.name: bal_long, short_venue.name: bal_short}
 
 
@@ -200,22 +241,99 @@ def walk_book(levels: tuple[BookLevel, ...], qty: Decimal) -> Decimal | None:
     return None
 
 
-def _check(plan: HedgePlan, config: HedgeConfig) -> None:
+def _check(plan: HedgePlan, config: HedgeConfig, now: datetime) -> tuple[PlanCheck, ...]:
+    """Every pre-entry check, in order; the first that fails refuses the plan (with all of them attached)."""
     limit = config.max_slippage_bps
-    if plan.cross_spread_bps > limit:
-        raise PlanRefused(
-            f"cross-venue spread {plan.cross_spread_bps:.2f} bps exceeds --max-slippage-bps {limit} "
-            f"({plan.long.venue} mid {plan.long.quote.mid}, {plan.short.venue} mid {plan.short.quote.mid})"
+    checks: list[PlanCheck] = [
+        PlanCheck(
+            "cross_spread", None, plan.cross_spread_bps, limit, "bps", "--max-slippage-bps",
+            plan.cross_spread_bps <= limit,
+            f"{plan.long.venue} mid {plan.long.quote.mid}, {plan.short.venue} mid {plan.short.quote.mid}",
         )
+    ]  # fmt: skip
     for leg in plan.legs:
-        if leg.slippage_bps > limit:
-            raise PlanRefused(
-                f"{leg.venue}: estimated slippage {leg.slippage_bps:.2f} bps for {plan.qty} exceeds "
-                f"--max-slippage-bps {limit}"
-            )
         needed = leg.margin_needed(plan.notional)
-        if leg.balance_free < needed:
-            raise PlanRefused(
-                f"{leg.venue}: free {leg.balance_asset} {leg.balance_free:.2f} is below the {needed:.2f} "
-                f"margin needed for {plan.notional:.2f} notional at {leg.leverage.normalize():f}x (fees included)"
-            )
+        checks += [
+            PlanCheck(
+                "slippage", leg.venue, leg.slippage_bps, limit, "bps", "--max-slippage-bps", leg.slippage_bps <= limit,
+                f"walking the book for {plan.qty}",
+            ),
+            PlanCheck(
+                "margin", leg.venue, needed, leg.balance_free, leg.balance_asset, "free balance",
+                leg.balance_free >= needed,
+                f"{plan.notional:.2f} notional at {leg.leverage.normalize():f}x (fees included)",
+            ),
+        ]  # fmt: skip
+    checks.append(funding_check(plan, config, now))
+    done = tuple(checks)
+    for check in done:
+        if not check.passed:
+            raise PlanRefused(_refusal(check, plan), done)
+    return done
+
+
+def _refusal(check: PlanCheck, plan: HedgePlan) -> str:
+    if check.name == "cross_spread":
+        return (
+            f"cross-venue spread {check.figure:.2f} bps exceeds --max-slippage-bps {check.threshold} ({check.detail})"
+        )
+    if check.name == "slippage":
+        return (
+            f"{check.venue}: estimated slippage {check.figure:.2f} bps for {plan.qty} exceeds "
+            f"--max-slippage-bps {check.threshold}"
+        )
+    if check.name == "margin":
+        return (
+            f"{check.venue}: free {check.unit} {check.threshold:.2f} is below the {check.figure:.2f} "
+            f"margin needed for {check.detail}"
+        )
+    return (
+        f"funding over the hold would cost {check.figure:.2f} bps of notional, above --max-funding-cost-bps "
+        f"{check.threshold} ({check.detail})"
+    )
+
+
+def funding_check(plan: HedgePlan, config: HedgeConfig, now: datetime) -> PlanCheck:
+    """What the pair pays (+ bps) or receives (- bps) in funding at the settlements within the hold.
+
+    Each leg at its own venue's next settlement and interval, at the rate the venue reports now: the long pays
+    its venue's rate, the short receives its venue's rate, at every settlement in (now, now + hold].
+    """
+    limit = config.max_funding_cost_bps
+    flag = "--max-funding-cost-bps"
+    end = now + timedelta(seconds=config.max_position_duration_seconds)
+    rates = [(leg, funding_rate_of(leg.quote)) for leg in plan.legs]
+    unknown = [leg.venue for leg, rate in rates if rate is None]
+    if unknown:
+        detail = f"{', '.join(unknown)} did not report its funding rate and interval"
+        return PlanCheck(
+            "funding", None, None, limit, "bps", flag, True, detail, f"funding over the hold unknown: {detail}"
+        )
+    net, parts = Decimal(0), []
+    for leg, rate in rates:
+        assert rate is not None  # noqa: S101 - `unknown` is empty
+        count = rate.settlements(now, end)
+        if count == 0:
+            parts.append(f"{leg.venue}: no settlement within the hold")
+            continue
+        # A positive rate: longs pay shorts. The long leg's money is -rate, the short's +rate, per settlement.
+        amount = rate.rate * plan.notional * count * (-1 if leg.side is Side.BUY else 1)
+        net += amount
+        verb = "receives" if amount >= 0 else "pays"
+        parts.append(
+            f"{leg.venue} settles {count}x from {rate.next_at:%H:%M:%S} UTC at {(rate.rate * 100).normalize():f}% "
+            f"every {rate.interval.total_seconds() / 3600:g}h: the {leg.side.value} leg {verb} {abs(amount):.4f}"
+        )
+    cost_bps = -net / plan.notional * 10_000 if plan.notional else Decimal(0)
+    if all(part.endswith("no settlement within the hold") for part in parts):
+        summary = "neither venue settles funding within the hold"
+    else:
+        summary = "; ".join(parts) + f"; net {'pays' if net < 0 else 'receives'} {abs(net):.4f}"
+    passed = limit is None or cost_bps <= limit
+    warning = None
+    if net < 0 and limit is None:
+        warning = (
+            f"the hold crosses funding at which the pair pays {abs(net):.4f} on net ({cost_bps:.2f} bps of "
+            f"notional): warn only; {flag} refuses above a limit"
+        )
+    return PlanCheck("funding", None, cost_bps, limit, "bps", flag, passed, summary, warning)

@@ -247,6 +247,10 @@ async def _funding_gate(ctx: LoopContext) -> None:
             resume_at=pause.resume_at,
             seconds=round(pause.remaining_s(now), 3),
             funding_time_source="venue" if pause.from_venue else "fallback 00/08/16 UTC",
+            funding_rate=None if pause.rate is None else pause.rate.rate,
+            funding_interval_s=None if pause.rate is None else pause.rate.interval,
+            funding_rate_per_hour=None if pause.rate is None else pause.rate.per_hour,
+            funding_apr_pct=None if pause.rate is None else pause.rate.apr_pct.quantize(Decimal("0.01")),
         )
         async with ctx.waiting(
             "funding",
@@ -261,7 +265,7 @@ async def _funding_gate(ctx: LoopContext) -> None:
 
 
 def _funding_label(pause: FundingPause, left: str) -> str:
-    return f"paused: {pause.venue} funding at {pause.funding_at:%H:%M:%S} UTC, resuming in {left}"
+    return f"paused: {pause.describe()}, resuming in {left}"
 
 
 async def _exit(ctx: LoopContext, result: LoopResult) -> None:

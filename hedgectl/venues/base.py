@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from hedgectl.domain.types import (
@@ -182,4 +183,13 @@ class AccountConfigured(Protocol):
 
     async def fetch_account_config(self, symbol: str = REFERENCE_SYMBOL) -> AccountConfig:
         """Position mode, margin mode and leverage (of `symbol` where the venue sets them per symbol)."""
+        ...
+
+
+@runtime_checkable
+class AccountFees(Protocol):
+    """A venue whose adapter reads the account's own fee tier (where keys are set): what `scan` prices with."""
+
+    async def fetch_taker_fee_rate(self, symbol: str) -> Decimal:
+        """The account's taker fee rate for `symbol` (a fraction: 0.0005 is 0.05 %)."""
         ...

@@ -66,6 +66,7 @@ class FakeVenue:
     symbol: str = "ASTER"
     next_funding_at: datetime | None = None
     funding_interval: timedelta | None = None
+    funding_rate: Decimal | None = None
     last: Decimal | None = None  # the last trade when it differs from the mid (a print between ticks)
     stale_quotes: list[Decimal] = field(default_factory=list)  # mids the next quotes show, the book elsewhere
     mode: Mode = Mode.PAPER
@@ -158,6 +159,7 @@ class FakeVenue:
             mark=mid,
             next_funding_at=self.next_funding_at,
             funding_interval=self.funding_interval,
+            funding_rate=self.funding_rate,
         )
 
     async def fetch_book(self, symbol: str, depth: int = 20) -> OrderBook:

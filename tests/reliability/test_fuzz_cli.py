@@ -130,7 +130,7 @@ KNOWN = ["--yes", "--json", "--dry-run", "--all", "-y", "--help-me", "-x", "--",
 @FUZZ
 @given(
     command=st.sampled_from([[], ["bootstrap"], ["flatten"], ["bp-aster", "loop"], ["history"], ["prices"],
-                             ["connect"], ["sim", "serve"], ["bp-aster"], ["history", "show"]]),
+                             ["scan"], ["connect"], ["sim", "serve"], ["bp-aster"], ["history", "show"]]),
     noise=st.lists(st.one_of(st.sampled_from(KNOWN), junk_text), max_size=4),
     unknown=st.text(alphabet=string.ascii_lowercase + "-", min_size=1, max_size=10),
 )

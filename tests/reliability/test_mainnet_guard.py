@@ -169,6 +169,7 @@ def test_live_without_the_live_flag_exits_2_before_any_network_call(
     [
         ["--mode", "live", "connect", "--json"],
         ["--mode", "live", "prices", "--json"],
+        ["--mode", "live", "scan", "--symbols", "BTC", "--json"],
         ["--mode", "live", "positions", "--json"],
         ["--mode", "live", "flatten", "--all", "--dry-run", "--json"],
     ],
