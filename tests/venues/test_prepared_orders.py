@@ -30,6 +30,7 @@ from hedgectl.venues.backpack import BackpackVenue
 from hedgectl.venues.base import AccountConfigured, PreparedOrder, Venue, WireRequest
 from hedgectl.venues.ccxt_venue import CcxtVenue
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.okx import OkxVenue
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +58,9 @@ def make_venue(sim: Running, adapter: str) -> Venue:
         timeout_s=0.5,  # the timeout faults hold the connection until we give up
         recv_window_ms=1000,
     )
-    if name in ("binance", "okx"):
+    if name == "okx":
+        return OkxVenue(config, reconcile_delays_s=(0.0, 0.05, 0.1))
+    if name == "binance":
         return CcxtVenue(config, reconcile_delays_s=(0.05, 0.1))
     if name == "backpack":
         return BackpackVenue(config)

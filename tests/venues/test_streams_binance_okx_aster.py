@@ -35,6 +35,7 @@ from hedgectl.venues.ccxt_stream import (
 from hedgectl.venues.ccxt_venue import CcxtVenue
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.listen_key_stream import UserDataStream, parse_order_trade_update
+from hedgectl.venues.okx import OkxVenue
 from hedgectl.venues.stream_supervisor import Connect, Ready, StreamState, SupervisorConfig, supervise
 from hedgectl.venues.streams import EventSource, OrderEvent, StreamingVenue
 from hedgectl.venues.ws_common import loads, open_socket
@@ -271,7 +272,9 @@ def make_venue(sim: Running, kind: str) -> CcxtVenue | AsterVenue:
     creds = all_credentials()[name]
     keys = KEYS.get(kind, tuple(creds))
     cfg = VenueConfig(name, Mode.PAPER, f"{sim.url}/{name}", credentials={k: SecretStr(creds[k]) for k in keys})
-    return CcxtVenue(cfg) if name in ("binance", "okx") else AsterVenue(cfg)
+    if name == "okx":
+        return OkxVenue(cfg)  # type: ignore[return-value]
+    return CcxtVenue(cfg) if name == "binance" else AsterVenue(cfg)
 
 
 @pytest.fixture(params=VENUES)
