@@ -124,7 +124,16 @@ def test_history_of_an_empty_journal_is_empty_json(capsys: pytest.CaptureFixture
     assert json.loads(out) == {
         "ok": True,
         "runs": [],
-        "totals": {"runs": 0, "since": None, "until": None, "net_pnl": "0", "fees": {}, "volume": "0"},
+        "totals": {
+            "runs": 0,
+            "since": None,
+            "until": None,
+            "net_pnl": "0",
+            "fees": {},
+            "funding": {},
+            "volume": "0",
+            "cost_per_10k": None,
+        },
     }
 
 

@@ -231,10 +231,7 @@ def _document(mode: str, result: Any) -> dict[str, Any]:
             "open_skew": _round(result.skew_ms),  # between the two open requests leaving
         },
         "pnl": {
-            **{
-                v: {"asset": result.pnl_asset(v), "gross": p.gross, "fees": p.fees, "funding": p.funding, "net": p.net}
-                for v, p in result.pnl.items()
-            },
+            **{v: _pnl_doc(result, v, p) for v, p in result.pnl.items()},
             "asset": "USDT",  # the totals below, converted as `conversion` says
             "conversion": result.conversion,
             "gross": total.gross,
@@ -253,6 +250,23 @@ def _document(mode: str, result: Any) -> dict[str, Any]:
         "warnings": result.warnings,
         "error": result.error,
         "exit_code": result.exit_code,
+    }
+
+
+def _pnl_doc(result: Any, venue: str, pnl: Any) -> dict[str, Any]:
+    """One leg's PnL; `funding` is null when the venue's payments could not be read (never a silent 0)."""
+    funding = result.funding.get(venue)
+    known = funding is None or funding.known
+    return {
+        "asset": result.pnl_asset(venue),
+        "gross": pnl.gross,
+        "fees": pnl.fees,
+        "funding": pnl.funding if known else None,
+        "funding_payments": [
+            {"id": f.payment_id, "at": f.at, "amount": f.amount, "asset": f.asset}
+            for f in (funding.payments if funding is not None else [])
+        ],
+        "net": pnl.net,
     }
 
 
@@ -407,12 +421,20 @@ def _render_summary(result: Any, *, sent: bool) -> None:
         rows = [[v, result.pnl_asset(v), p.gross, p.fees, p.funding, p.net] for v, p in result.pnl.items()]
         total = result.total
         rows.append(["total", "USDT", total.gross, total.fees, total.funding, total.net])
+        unknown = {v for v, f in result.funding.items() if not f.known}
+        cells = [[r[0], r[1], *(render.fmt(x, 4) for x in r[2:])] for r in rows]
+        for row in cells:
+            if row[0] in unknown or (row[0] == "total" and unknown):
+                row[4] = "unknown"
         render.table(
             f"PnL (net {result.net_bps:.2f} bps of {result.opened_notional:.2f} opened per leg)",
             ["venue", "asset", "gross", "fees", "funding", "net"],
-            [[r[0], r[1], *(render.fmt(x, 4) for x in r[2:])] for r in rows],
+            cells,
             right=["gross", "fees", "funding", "net"],
         )
+        paid = sum(len(f.payments) for f in result.funding.values())
+        if paid:
+            render.line(f"funding: {paid} payment(s) settled during the hold (+ received, - paid)")
         if result.conversion:
             render.line(f"total in USDT: {result.conversion}")
     lat = [

@@ -444,6 +444,8 @@ def _describe(event: LoopEvent) -> str | None:
         )
     if kind == "cycle":
         return f"[cycle {event.cycle}] done"
+    if kind == "funding":
+        return f"funding on {d['venue']}: {f(d['net'])} {d['asset']} so far (+ received; {d['payments']} payments)"
     if kind == "warning":
         return str(d.get("message"))
     if kind == "exit":
@@ -462,9 +464,18 @@ def _stats_table(snapshot: StatsSnapshot, status: str | None) -> Any:
         [f"maker volume ({s.maker_venue})", f(s.maker_volume, 2)],
         [f"taker volume ({s.taker_venue})", f(s.taker_volume, 2)],
         *[[f"fees {venue}", f"{f(fee, 4)} {s.fee_assets.get(venue, '')}".rstrip()] for venue, fee in s.fees.items()],
-        ["funding paid/received", f(s.funding, 4) + ("" if s.funding_known else " (unknown: not reported)")],
-        ["net PnL (from fills, USDT)", f(s.net_pnl, 4) + (f" ({s.pnl_conversion})" if s.pnl_conversion else "")],
-        ["cost per 10,000 volume", f(s.cost_per_10k, 2)],
+        *[
+            [f"funding {venue} (+ received)", "unknown" if amount is None else f(amount, 4)]
+            for venue, amount in s.funding_by_venue.items()
+        ],
+        ["net PnL (fills + funding, USDT)", f(s.net_pnl, 4) + (f" ({s.pnl_conversion})" if s.pnl_conversion else "")],
+        [
+            "cost per 10,000 volume",
+            f(s.cost_per_10k, 2)
+            + " ("
+            + ", ".join(f"{venue} {f(cost, 2)}" for venue, cost in s.cost_per_10k_by_venue.items())
+            + ")",
+        ],
         ["avg maker time-to-fill", f"{s.avg_fill_s:.1f} s" if s.avg_fill_s is not None else "-"],
         ["hedge reaction p50 / p99", f"{p50} / {p99} ms ({s.reaction_samples} hedges)"],
         ["maker orders / requotes", f"{s.maker_orders} / {s.requotes}"],

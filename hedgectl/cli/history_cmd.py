@@ -9,7 +9,7 @@ import typer
 from hedgectl.cli.common import announce_read_only, options
 
 if TYPE_CHECKING:
-    from hedgectl.domain.types import Fill
+    from hedgectl.domain.types import Fill, FundingPayment
 
 history_app = typer.Typer(help="Runs recorded in the journal.", no_args_is_help=False, invoke_without_command=True)
 
@@ -83,24 +83,42 @@ def history(
     try:
         period = journal.runs(None, since=start, until=end)
         fees = journal.fees_by_run([r.id for r in period])
+        funding = journal.funding_by_run([r.id for r in period])
+        slippage = {r.id: _run_slippage(journal.events(r.id)) for r in period if r.command.startswith("bp-aster")}
     finally:
         journal.close()
     runs = period[:limit]
-    total_fees: dict[str, Decimal] = {}
-    for per_asset in fees.values():
-        for asset, fee in per_asset.items():
-            total_fees[asset] = total_fees.get(asset, Decimal(0)) + fee
+    total_fees = _sum_per_asset(fees.values())
+    total_funding = _sum_per_asset(funding.values())
+    volume = sum((Decimal(r.volume) for r in period if r.volume), Decimal(0))
     totals = {
         "runs": len(period),
         "since": start,
         "until": end,
         "net_pnl": sum((Decimal(r.net_pnl) for r in period if r.net_pnl), Decimal(0)),
         "fees": total_fees,
-        "volume": sum((Decimal(r.volume) for r in period if r.volume), Decimal(0)),
+        "funding": total_funding,
+        "volume": volume,
+        "cost_per_10k": _cost_per_10k(total_fees, total_funding, volume, sum(slippage.values(), Decimal(0))),
     }
     if json_out:
         output.emit_document(
-            {"ok": True, "runs": [{**_run_doc(r), "fees": fees.get(r.id, {})} for r in runs], "totals": totals}
+            {
+                "ok": True,
+                "runs": [
+                    {
+                        **_run_doc(r),
+                        "fees": fees.get(r.id, {}),
+                        "funding": funding.get(r.id, {}),
+                        "slippage": slippage.get(r.id),
+                        "cost_per_10k": _cost_per_10k(
+                            fees.get(r.id, {}), funding.get(r.id, {}), _plain(r.volume), slippage.get(r.id)
+                        ),
+                    }
+                    for r in runs
+                ],
+                "totals": totals,
+            }
         )
         return
     rows: list[list[Any]] = [
@@ -114,7 +132,9 @@ def history(
             r.exit_code,
             _plain(r.net_pnl),
             _fees_text(fees.get(r.id, {})),
+            _fees_text(funding.get(r.id, {})),
             _plain(r.volume),
+            _cost_text(_cost_per_10k(fees.get(r.id, {}), funding.get(r.id, {}), _plain(r.volume), slippage.get(r.id))),
         ]
         for r in runs
     ]
@@ -130,15 +150,71 @@ def history(
             None,
             totals["net_pnl"],
             _fees_text(total_fees),
-            totals["volume"],
+            _fees_text(total_funding),
+            volume,
+            _cost_text(totals["cost_per_10k"]),
         ]
     )
     render.table(
-        f"hedgectl runs ({period_text}; net pnl in USDT, fees per currency)",
-        ["run", "command", "mode", "started", "ended", "status", "exit", "net pnl", "fees", "volume"],
+        f"hedgectl runs ({period_text}; net pnl in USDT, fees and funding (+ received) per currency)",
+        [
+            "run",
+            "command",
+            "mode",
+            "started",
+            "ended",
+            "status",
+            "exit",
+            "net pnl",
+            "fees",
+            "funding",
+            "volume",
+            "cost/10k",
+        ],
         rows,
-        right=["exit", "net pnl", "volume"],
+        right=["exit", "net pnl", "volume", "cost/10k"],
     )
+
+
+def _sum_per_asset(per_run: Any) -> dict[str, Any]:
+    from decimal import Decimal
+
+    total: dict[str, Decimal] = {}
+    for per_asset in per_run:
+        for asset, amount in per_asset.items():
+            total[asset] = total.get(asset, Decimal(0)) + amount
+    return total
+
+
+def _cost_per_10k(fees: dict[str, Any], funding: dict[str, Any], volume: Any, slippage: Any = None) -> Any:
+    """(fees + funding paid - funding received + the taker's slippage) / volume x 10,000, in USDT (USDC at par;
+    see domain.pnl). The slippage is the loop's, from its journaled hedges; a bootstrap has no maker price, so
+    none (README, "Cost per 10k")."""
+    from decimal import Decimal
+
+    from hedgectl.domain.pnl import cost_per_10k, sum_in_report_asset
+
+    if not volume:
+        return None
+    try:
+        fee_total = sum_in_report_asset((Decimal(v), a) for a, v in fees.items() if a)
+        funding_total = sum_in_report_asset((Decimal(v), a) for a, v in funding.items())
+    except ValueError:  # an asset without a stated rate: no figure rather than a wrong one
+        return None
+    cost = cost_per_10k(fee_total, funding_total, slippage or Decimal(0), Decimal(volume))
+    return None if cost is None else cost.quantize(Decimal("0.01"))
+
+
+def _run_slippage(events: list[dict[str, Any]]) -> Any:
+    """What a loop's hedges paid against the maker's price, from its journaled `loop.hedge` events."""
+    from decimal import Decimal
+
+    hedges = [e["data"] for e in events if e["kind"] == "loop.hedge"]
+    return sum((Decimal(str(h["slippage"])) for h in hedges if h.get("slippage") is not None), Decimal(0))
+
+
+def _cost_text(cost: Any) -> str | None:
+    return None if cost is None else f"{cost:.2f}"
 
 
 def _run_doc(run: Any) -> dict[str, Any]:
@@ -167,9 +243,10 @@ def show(
             raise UsageError(f"no run {run_id!r} in the journal (see `hedgectl history`)")
         orders, fills, events = journal.orders(run_id), journal.fills(run_id), journal.events(run_id)
         run_fills = journal.run_fills(run_id)
+        payments = journal.run_funding(run_id)
     finally:
         journal.close()
-    breakdown = run_pnl(orders, run_fills)
+    breakdown = run_pnl(orders, run_fills, payments)
     order_fees = _order_fees(orders, fills)
     if json_out:
         output.emit_document(
@@ -179,6 +256,17 @@ def show(
                 "orders": [{**_order_doc(o), "fee": order_fees.get(o.client_order_id)} for o in orders],
                 "fills": [{k: _plain(v) if k in ("qty", "price", "fee") else v for k, v in f.items()} for f in fills],
                 "pnl": breakdown,
+                "funding": [
+                    {
+                        "venue": f.venue,
+                        "symbol": f.symbol,
+                        "id": f.payment_id,
+                        "at": f.at,
+                        "asset": f.asset,
+                        "amount": f.amount,
+                    }
+                    for f in payments
+                ],
                 "events": events,
             }
         )
@@ -248,9 +336,23 @@ def show(
         ],
         right=["qty", "price", "fee"],
     )
+    if payments:
+        render.table(
+            "funding (+ received, - paid)",
+            ["venue", "symbol", "at", "amount", "asset"],
+            [[f.venue, f.symbol, f.at.isoformat()[:19], render.fmt(f.amount), f.asset] for f in payments],
+            right=["amount"],
+        )
     if breakdown["venues"]:
         rows = [
-            [v, p["asset"], render.fmt(p["gross"], 4), render.fmt(p["fees"], 4), render.fmt(p["net"], 4)]
+            [
+                v,
+                p["asset"],
+                render.fmt(p["gross"], 4),
+                render.fmt(p["fees"], 4),
+                render.fmt(p["funding"], 4),
+                render.fmt(p["net"], 4),
+            ]
             for v, p in breakdown["venues"].items()
         ]
         base = breakdown["notional_opened"]
@@ -259,7 +361,12 @@ def show(
             title += " (fees only: opened in another run)"
         if base:
             title += f" (net {breakdown['net_bps']} bps of {render.fmt(base, 2)} opened per leg)"
-        render.table(title, ["venue", "asset", "gross", "fees", "net"], rows, right=["gross", "fees", "net"])
+        render.table(
+            title,
+            ["venue", "asset", "gross", "fees", "funding", "net"],
+            rows,
+            right=["gross", "fees", "funding", "net"],
+        )
 
 
 def _order_doc(row: Any) -> dict[str, Any]:
@@ -287,24 +394,27 @@ def _order_fees(orders: list[Any], fills: list[dict[str, Any]]) -> dict[str, dic
     return out
 
 
-def run_pnl(orders: list[Any], all_fills: list[Fill]) -> dict[str, Any]:
-    """Per venue gross, fees and net of a run's recorded fills, and net bps of the opened notional per leg."""
+def run_pnl(orders: list[Any], all_fills: list[Fill], funding: list[FundingPayment] | None = None) -> dict[str, Any]:
+    """Per venue gross, fees, funding and net of a run's recorded fills and funding payments, and net bps of the
+    opened notional per leg."""
     from decimal import Decimal
 
     from hedgectl.domain.pnl import bps_of, leg_pnl, opened_notional_per_leg
 
+    funding = funding or []
     venues: dict[str, Any] = {}
     total: Decimal | None = Decimal(0)
-    for venue in sorted({f.venue for f in all_fills}):
+    for venue in sorted({f.venue for f in all_fills} | {p.venue for p in funding}):
         mine = [f for f in all_fills if f.venue == venue]
-        pnl = leg_pnl(mine)
+        pnl = leg_pnl(mine, sum((p.amount for p in funding if p.venue == venue), Decimal(0)))
         # Fills that open and close within the run: their cash flow is the PnL. Otherwise (a flatten closing
         # what an earlier run opened) it is not, and only the fees are shown here; the run's own figure stands.
         closed_in_run = sum((f.side.sign * f.qty for f in mine), Decimal(0)) == 0
         venues[venue] = {
-            "asset": ", ".join(sorted({f.fee_asset for f in mine})),
+            "asset": ", ".join(sorted({f.fee_asset for f in mine} | {p.asset for p in funding if p.venue == venue})),
             "gross": pnl.gross if closed_in_run else None,
             "fees": pnl.fees,
+            "funding": pnl.funding,
             "net": pnl.net if closed_in_run else None,
         }
         if closed_in_run and total is not None:

@@ -39,7 +39,7 @@ def positions(
             raise_no_venues(session)
         for name in scope:
             session.registry.ensure_usable(name)
-        report = await read_positions([session.registry.venue(n) for n in scope], base)
+        report = await read_positions([session.registry.venue(n) for n in scope], base, session.journal)
         if json_out:
             output.emit_document(_document(session, report))
         else:
@@ -72,6 +72,7 @@ def _document(session: Session, report: Any) -> dict[str, Any]:
                         "liquidation_price": p.liquidation_price,
                         "margin_mode": p.margin_mode,
                         "leverage": p.leverage,
+                        "funding": _funding_doc(report.funding.get((v.venue, p.symbol))),
                     }
                     for p in v.positions
                 ],
@@ -96,6 +97,30 @@ def _document(session: Session, report: Any) -> dict[str, Any]:
             {"symbol": e.symbol, "net_qty": e.net_qty, "by_venue": e.by_venue} for e in report.net_exposure()
         ],
     }
+
+
+def _funding_doc(funding: Any) -> dict[str, Any] | None:
+    """Funding since the run that opened the position (`run_id` null: the journal cannot tell which did)."""
+    if funding is None:
+        return None
+    return {
+        "run_id": funding.run_id,
+        "amount": funding.net,
+        "asset": funding.asset,
+        "payments": funding.payments,
+        "error": funding.error,
+    }
+
+
+def _funding_text(funding: Any) -> str | None:
+    from hedgectl.cli import render
+
+    if funding is None or funding.run_id is None:
+        return None
+    if funding.net is None:
+        return f"unknown ({funding.error}) (run {funding.run_id})"
+    amount = f"{render.fmt(funding.net)} {funding.asset or ''}".rstrip()
+    return f"{amount}, + received, {funding.payments} payment(s) (run {funding.run_id})"
 
 
 def _render(session: Session, report: Any) -> None:
@@ -123,6 +148,10 @@ def _render(session: Session, report: Any) -> None:
         rows,
         right=["size", "entry", "mark", "unrealised PnL", "liq. price"],
     )
+    for (venue, symbol), funding in sorted(report.funding.items()):
+        text = _funding_text(funding)
+        if text is not None:
+            render.line(f"funding on {venue} {symbol} since it was opened: {text}")
     for v in report.venues:
         if v.error is not None:
             render.error(f"{v.venue}: could not be read: {v.error}")

@@ -35,6 +35,15 @@ def leg_pnl(fills: Iterable[Fill], funding: Decimal = Decimal(0)) -> LegPnl:
     return LegPnl(gross=gross, fees=fees, funding=funding)
 
 
+def cost_per_10k(fees: Decimal, funding: Decimal, slippage: Decimal, volume: Decimal) -> Decimal | None:
+    """What trading `volume` cost per 10,000 of it: (fees + funding paid - funding received + slippage paid)
+    / volume x 10,000. `funding` is signed as received (+ received, - paid); `slippage` is what the taker paid
+    against the maker's price (negative when it got a better price). None when there was no volume."""
+    if not volume:
+        return None
+    return (fees - funding + slippage) / volume * 10_000
+
+
 def opened_notional_per_leg(fills: Iterable[Fill]) -> Decimal:
     """The bps base of a hedge: the value of its opening fills (qty x price) averaged over its legs (venues)."""
     fills = list(fills)

@@ -17,9 +17,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.pnl import (
     REPORT_ASSET,
     HoldMark,
@@ -34,6 +36,7 @@ from hedgectl.domain.pnl import (
 from hedgectl.domain.types import Balance, Order, OrderRequest, OrderType
 from hedgectl.engine.dispatch import Dispatcher, Sent
 from hedgectl.engine.flatten import FlattenReport, flatten
+from hedgectl.engine.funding import RunFunding, collect_funding
 from hedgectl.engine.hedge_plan import HedgeConfig, HedgePlan, PlanCheck, PlanRefused, plan_hedge
 from hedgectl.engine.hedge_settle import LegOutcome, settle
 from hedgectl.engine.interrupts import Interrupts
@@ -81,6 +84,9 @@ class HedgeResult:
     close_ms: float | None = None
     skew_ms: float | None = None
     pnl: dict[str, LegPnl] = field(default_factory=dict)
+    # Funding settled while the legs were open, per venue (read after the close; see engine/funding.py).
+    funding: dict[str, RunFunding] = field(default_factory=dict)
+    opened_at: datetime | None = None  # wall clock as the open orders left: the funding window's start
     balances_before: dict[str, list[Balance]] = field(default_factory=dict)
     balances_after: dict[str, list[Balance]] = field(default_factory=dict)
     final: FlattenReport | None = None
@@ -289,6 +295,7 @@ async def _open(
         dispatcher.journal.record_intent(dispatcher.run_id, venue.name, request, "open")
     t0 = time.perf_counter()
     # Both legs are built and signed before either is sent (see Dispatcher.send_journaled_many).
+    result.opened_at = SYSTEM_CLOCK.now()
     sends = await dispatcher.send_journaled_many(list(zip((long_venue, short_venue), requests, strict=True)))
     result.open_ms = (time.perf_counter() - t0) * 1000
     legs = await asyncio.gather(
@@ -465,7 +472,28 @@ async def _account(venues: tuple[Venue, Venue], dispatcher: Dispatcher, result: 
             continue
         fills = [f for leg in result.opened + result.closed if leg.venue == venue.name for f in leg.fills]
         if fills:
-            result.pnl[venue.name] = leg_pnl(fills)
+            funding = await _funding(venue, dispatcher, result)
+            result.pnl[venue.name] = leg_pnl(fills, funding.net)
+            if not funding.known:
+                result.warnings.append(
+                    f"{venue.name}: funding unknown, the payments could not be read: {funding.error}"
+                )
+
+
+async def _funding(venue: Venue, dispatcher: Dispatcher, result: HedgeResult) -> RunFunding:
+    """The funding the venue settled on this cycle's leg between the open and now (after the close).
+
+    Read every time rather than only when the quoted next funding time fell inside the hold: one request per
+    venue, after the orders, and it does not depend on a quoted time being right (ccxt, for one, maps Binance's
+    nextFundingTime to the current period)."""
+    if result.opened_at is None or result.plan is None:
+        return RunFunding(venue.name)
+    side = next((leg.side.sign for leg in result.opened if leg.venue == venue.name), None)
+    funding = await collect_funding(
+        venue, dispatcher.journal, dispatcher.run_id, result.plan.symbol, result.opened_at, side_sign=side
+    )
+    result.funding[venue.name] = funding
+    return funding
 
 
 async def _complete_fills(by_name: dict[str, Venue], dispatcher: Dispatcher, legs: list[LegOutcome]) -> dict[str, str]:

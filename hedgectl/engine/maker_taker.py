@@ -25,6 +25,7 @@ from hedgectl.domain.quantity import accepts
 from hedgectl.domain.types import Market, Side
 from hedgectl.engine.dispatch import Dispatcher
 from hedgectl.engine.flatten import FlattenReport, flatten
+from hedgectl.engine.funding import LoopFunding, collect_funding
 from hedgectl.engine.interrupts import Interrupts
 from hedgectl.engine.loop_config import LoopConfig, OnExit
 from hedgectl.engine.maker_taker_base import COUNTDOWN_TICK_S, LoopContext, LoopReporter, Stopped
@@ -149,8 +150,9 @@ async def run_loop(
             f"{taker.name} {checked.taker_position:+f}): the loop trades on top of them"
             + (" and --on-exit flatten closes them" if config.on_exit is OnExit.FLATTEN else "")
         )
+    funding = LoopFunding(since=clock.now())
     try:
-        await _cycles(ctx)
+        await _cycles(ctx, funding)
     except Stopped:
         pass
     except HedgectlError as exc:
@@ -165,12 +167,13 @@ async def run_loop(
         ctx.leg = None
         interrupts.flattening = True
         await _exit(ctx, result)
+        await _read_funding(ctx, funding, final=True)
     result.stats = stats.snapshot()
     ctx.show_stats()
     return result
 
 
-async def _cycles(ctx: LoopContext) -> None:
+async def _cycles(ctx: LoopContext, funding: LoopFunding) -> None:
     config = ctx.config
     while config.cycles is None or ctx.cycle < config.cycles:
         ctx.cycle += 1
@@ -179,7 +182,8 @@ async def _cycles(ctx: LoopContext) -> None:
                 await ctx.wait(
                     "between_legs", config.between_legs_s, lambda left: f"between legs: leg 2 starts in {left}"
                 )
-            await _funding_gate(ctx)
+            await _read_funding(ctx, funding)
+            await _funding_gate(ctx, funding)
             ctx.leg = leg_no
             ctx.emit("leg", action="start", side=side)
             leg = await Leg(ctx, side).run()
@@ -222,7 +226,7 @@ async def _cycles(ctx: LoopContext) -> None:
             )
 
 
-async def _funding_gate(ctx: LoopContext) -> None:
+async def _funding_gate(ctx: LoopContext, funding: LoopFunding) -> None:
     """Do not start a leg within --stop-before-funding minutes of either venue's funding; count down."""
     window = timedelta(minutes=ctx.config.stop_before_funding_min)
     if window <= timedelta(0):
@@ -234,6 +238,8 @@ async def _funding_gate(ctx: LoopContext) -> None:
         )
         now = ctx.clock.now()
         times = [next_funding(ctx.maker.name, maker_quote, now), next_funding(ctx.taker.name, taker_quote, now)]
+        for when in times:
+            funding.seen(when.venue, when.at)
         pause = funding_pause(times, now, window)
         if pause is None:
             return
@@ -262,6 +268,30 @@ async def _funding_gate(ctx: LoopContext) -> None:
             while (left := pause.remaining_s(ctx.clock.now())) > 0:
                 await ctx.pause(min(COUNTDOWN_TICK_S, left))
         ctx.emit("resume", reason="funding", venue=pause.venue)
+
+
+async def _read_funding(ctx: LoopContext, funding: LoopFunding, *, final: bool = False) -> None:
+    """Read the payments of each venue whose settlement time has passed (every venue at the end), journal the
+    new ones and update the stats; a venue that cannot be read makes funding unknown, never 0."""
+    venues = (ctx.maker, ctx.taker)
+    due = await funding.check(venues, ctx.symbol, ctx.clock.now(), final=final)
+    for venue in venues:
+        if venue.name not in due:
+            continue
+        found = await collect_funding(venue, ctx.dispatcher.journal, ctx.dispatcher.run_id, ctx.symbol, funding.since)
+        before = ctx.stats.funding.get(venue.name)
+        ctx.stats.set_funding(venue.name, found.net if found.known else None)
+        if not found.known:
+            ctx.warn(f"{venue.name}: funding payments unreadable: {found.error}")
+        elif found.net != before and found.payments:
+            ctx.emit(
+                "funding",
+                journal=True,
+                venue=venue.name,
+                payments=len(found.payments),
+                net=found.net,
+                asset=found.payments[-1].asset,
+            )
 
 
 def _funding_label(pause: FundingPause, left: str) -> str:

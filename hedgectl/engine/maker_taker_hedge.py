@@ -85,12 +85,14 @@ class Hedger:
     def __init__(self, ctx: LoopContext, book: LegBook) -> None:
         self.ctx = ctx
         self.book = book
+        self.maker_price: Decimal | None = None  # the price the maker filled at (its post-only limit price)
 
     async def on_maker_fill(self, delta: Decimal, seen_ns: int, order: Order) -> None:
         """The maker order `order` filled `delta` more: hedge what can be hedged, now.
 
         The hedge is sent before anything is reported: telling the user costs time the position is naked."""
         self.book.maker_filled += delta
+        self.maker_price = order.price if order.price is not None else self.maker_price
         fill: dict[str, Any] = {
             "venue": self.ctx.maker.name,
             "order_id": order.order_id,
@@ -130,6 +132,9 @@ class Hedger:
         placed = await send_order(self.ctx, self.ctx.taker, side, qty, intent="hedge", reduce_only=reduces)
         order = placed.order
         self.book.hedged += order.filled_qty
+        slippage = None
+        if order.filled_qty and order.avg_price is not None and self.maker_price is not None:
+            slippage = self.ctx.stats.add_slippage(side, order.filled_qty, order.avg_price, self.maker_price)
         reaction_ms = None
         if seen_ns is not None:
             reaction_ms = max(0.0, (placed.sent_ns - seen_ns) / 1e6)
@@ -145,6 +150,8 @@ class Hedger:
             "status": order.status,
             "reaction_ms": None if reaction_ms is None else round(reaction_ms, 3),
             "unhedged": self.book.unhedged,
+            "maker_price": self.maker_price,
+            "slippage": slippage,  # paid against the maker's price (taker's asset); history sums it per run
         }
 
     async def settle(self) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from hedgectl.domain.pnl import REPORT_ASSET, conversion_note, sum_in_report_asset
+from hedgectl.domain.pnl import cost_per_10k as cost_per_10k_of_volume
 from hedgectl.domain.types import Side
 
 RESERVOIR_SIZE = 2048
@@ -106,10 +107,10 @@ class StatsSnapshot:
     maker_volume: Decimal
     taker_volume: Decimal
     fees: dict[str, Decimal]
-    funding: Decimal
-    funding_known: bool
-    net_pnl: Decimal  # in USDT: the two venues' PnL converted as `pnl_conversion` says
-    cost_per_10k: Decimal | None
+    funding: Decimal  # in USDT, + received, - paid (the venues' payments read so far; see funding_by_venue)
+    funding_known: bool  # every read of both venues' payments succeeded
+    net_pnl: Decimal  # in USDT: the two venues' PnL (fills and funding) converted as `pnl_conversion` says
+    cost_per_10k: Decimal | None  # (fees + funding paid - received + taker slippage) / volume x 10,000, USDT
     maker_orders: int
     requotes: int
     hedges: int
@@ -124,6 +125,9 @@ class StatsSnapshot:
     taker_position: Decimal
     fee_assets: dict[str, str] = field(default_factory=dict)  # venue -> the asset its fees and PnL are in
     pnl_conversion: str | None = None  # how net_pnl converted them to USDT (None: nothing to convert)
+    funding_by_venue: dict[str, Decimal | None] = field(default_factory=dict)  # venue's asset; None: unreadable
+    slippage: Decimal = _ZERO  # what the taker's hedges paid against the maker's price (taker's asset)
+    cost_per_10k_by_venue: dict[str, Decimal | None] = field(default_factory=dict)  # each venue on its volume
 
 
 @dataclass
@@ -144,13 +148,41 @@ class LoopStats:
     taker: VenueTally = field(default_factory=VenueTally)
     fill_time_s: RunningMean = field(default_factory=RunningMean)
     reaction_ms: Reservoir = field(default_factory=Reservoir)
+    # Funding per venue in its asset (+ received), as last read for the run; a venue whose read failed is
+    # in `funding_unknown` until a later read succeeds.
+    funding: dict[str, Decimal] = field(default_factory=dict)
+    funding_unknown: set[str] = field(default_factory=set)
+    slippage: Decimal = _ZERO
+
+    def add_slippage(self, taker_side: Side, qty: Decimal, taker_price: Decimal, maker_price: Decimal) -> Decimal:
+        """A hedge of `qty` at `taker_price` against maker fills at `maker_price`: what the taker paid more
+        (a buy above, a sell below the maker's price; negative when it did better). Returns that amount."""
+        paid = taker_side.sign * (taker_price - maker_price) * qty
+        self.slippage += paid
+        return paid
+
+    def set_funding(self, venue: str, net: Decimal | None) -> None:
+        """The venue's funding for the run so far (None: it could not be read this time)."""
+        if net is None:
+            self.funding_unknown.add(venue)
+            return
+        self.funding[venue] = net
+        self.funding_unknown.discard(venue)
 
     def tally(self, venue: str) -> VenueTally:
         return self.maker if venue == self.maker_venue else self.taker
 
     def snapshot(self) -> StatsSnapshot:
         volume = self.maker.volume + self.taker.volume
-        net = sum_in_report_asset(((self.maker.pnl(), self.maker_asset), (self.taker.pnl(), self.taker_asset)))
+        maker_funding = self.funding.get(self.maker_venue, _ZERO)
+        taker_funding = self.funding.get(self.taker_venue, _ZERO)
+        net = sum_in_report_asset(
+            ((self.maker.pnl() + maker_funding, self.maker_asset), (self.taker.pnl() + taker_funding, self.taker_asset))
+        )
+        funding = sum_in_report_asset(((maker_funding, self.maker_asset), (taker_funding, self.taker_asset)))
+        maker_cost = self.maker.fees - maker_funding
+        taker_cost = self.taker.fees - taker_funding + self.slippage
+        total_cost = sum_in_report_asset(((maker_cost, self.maker_asset), (taker_cost, self.taker_asset)))
         return StatsSnapshot(
             cycles=self.cycles,
             legs=self.legs,
@@ -159,11 +191,10 @@ class LoopStats:
             maker_volume=self.maker.volume,
             taker_volume=self.taker.volume,
             fees={self.maker_venue: self.maker.fees, self.taker_venue: self.taker.fees},
-            # Neither venue's adapter reports funding payments: counted as 0 and flagged as unknown.
-            funding=_ZERO,
-            funding_known=False,
+            funding=funding,
+            funding_known=not self.funding_unknown,
             net_pnl=net,
-            cost_per_10k=cost_per_10k(net, volume),
+            cost_per_10k=_per_10k(total_cost, volume),
             maker_orders=self.maker_orders,
             requotes=self.requotes,
             hedges=self.hedges,
@@ -178,7 +209,21 @@ class LoopStats:
             taker_position=self.taker.qty,
             fee_assets={self.maker_venue: self.maker_asset, self.taker_venue: self.taker_asset},
             pnl_conversion=conversion_note((self.maker_asset, self.taker_asset)),
+            funding_by_venue={
+                v: None if v in self.funding_unknown else self.funding.get(v, _ZERO)
+                for v in (self.maker_venue, self.taker_venue)
+            },
+            slippage=self.slippage,
+            cost_per_10k_by_venue={
+                self.maker_venue: _per_10k(maker_cost, self.maker.volume),
+                self.taker_venue: _per_10k(taker_cost, self.taker.volume),
+            },
         )
+
+
+def _per_10k(cost: Decimal, volume: Decimal) -> Decimal | None:
+    figure = cost_per_10k_of_volume(cost, _ZERO, _ZERO, volume)
+    return None if figure is None else figure.quantize(Decimal("0.0001"))
 
 
 def cost_per_10k(net_pnl: Decimal, volume: Decimal) -> Decimal | None:

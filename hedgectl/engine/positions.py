@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from hedgectl.domain.types import Order, Position
+from hedgectl.engine.funding import PositionFunding, position_funding
 from hedgectl.errors import HedgectlError, SymbolNotListed, UsageError
+from hedgectl.journal import Journal
 from hedgectl.venues.base import Venue
 
 
@@ -36,6 +38,7 @@ class NetExposure:
 @dataclass
 class PositionsReport:
     venues: list[VenuePositions]
+    funding: dict[tuple[str, str], PositionFunding] = field(default_factory=dict)  # (venue, symbol)
 
     @property
     def ok(self) -> bool:
@@ -71,10 +74,19 @@ async def read_venue_positions(venue: Venue, symbol: str | None = None) -> Venue
     return out
 
 
-async def read_positions(venues: Sequence[Venue], symbol: str | None = None) -> PositionsReport:
+async def read_positions(
+    venues: Sequence[Venue], symbol: str | None = None, journal: Journal | None = None
+) -> PositionsReport:
     """Read every venue at once; a venue that fails is reported as such, the others still are. A symbol that no
-    venue lists is a usage error (a typo, not an empty account)."""
+    venue lists is a usage error (a typo, not an empty account). With a journal, each open position's funding
+    since the run that opened it (engine/funding.py) is read too, and journaled to that run."""
     report = PositionsReport(list(await asyncio.gather(*(read_venue_positions(v, symbol) for v in venues))))
     if symbol is not None and report.venues and all(v.not_listed for v in report.venues):
         raise UsageError(f"no venue lists a perpetual for {symbol}: {', '.join(v.venue for v in report.venues)}")
+    if journal is not None:
+        by_name = {v.name: v for v in venues}
+        found = await asyncio.gather(
+            *(position_funding(by_name[v.venue], journal, p.symbol, p.qty) for v in report.venues for p in v.positions)
+        )
+        report.funding = {(f.venue, f.symbol): f for f in found}
     return report

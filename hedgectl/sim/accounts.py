@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +32,7 @@ class Account:
     funding: deque[FundingPayment] = field(default_factory=lambda: deque(maxlen=HISTORY_LIMIT))
     next_order_id: int = 1
     next_fill_id: int = 1
+    next_funding_id: int = 1
     fees_paid: Decimal = ZERO
     position_mode: PositionMode = PositionMode.ONE_WAY
 
@@ -44,6 +45,7 @@ class Account:
             leverage=DEFAULT_LEVERAGE[venue],
             next_order_id=_ORDER_ID_BASE.get(venue, 1),
             next_fill_id=_ORDER_ID_BASE.get(venue, 1) // 10,
+            next_funding_id=_ORDER_ID_BASE.get(venue, 1) * 3,
         )
 
     def new_order_id(self) -> int:
@@ -54,6 +56,12 @@ class Account:
     def new_fill_id(self) -> int:
         fid = self.next_fill_id
         self.next_fill_id += 1
+        return fid
+
+    def new_funding_id(self) -> int:
+        """A payment id in its own range (a venue's income tranIds and bill ids never repeat a fill's id)."""
+        fid = self.next_funding_id
+        self.next_funding_id += 1
         return fid
 
     def position(self, symbol: str, base: str, side: PosSide = PosSide.BOTH) -> Position:
@@ -102,6 +110,7 @@ class Account:
             "funding": [f.to_json() for f in self.funding],
             "next_order_id": self.next_order_id,
             "next_fill_id": self.next_fill_id,
+            "next_funding_id": self.next_funding_id,
             "fees_paid": str(self.fees_paid),
             "position_mode": self.position_mode.value,
         }
@@ -115,6 +124,7 @@ class Account:
             leverage=int(raw["leverage"]),
             next_order_id=int(raw["next_order_id"]),
             next_fill_id=int(raw["next_fill_id"]),
+            next_funding_id=int(raw.get("next_funding_id", _ORDER_ID_BASE.get(raw["venue"], 1) * 3)),
             fees_paid=Decimal(raw.get("fees_paid", "0")),
             position_mode=PositionMode(raw.get("position_mode", "one_way")),
         )
@@ -128,7 +138,11 @@ class Account:
             else:
                 acct.closed_orders[order.order_id] = order
         acct.fills.extend(Fill.from_json(f) for f in raw["fills"])
-        acct.funding.extend(FundingPayment.from_json(f) for f in raw["funding"])
+        for f in raw["funding"]:
+            payment = FundingPayment.from_json(f)
+            if not payment.payment_id:  # saved before payments had ids: give each its own
+                payment = replace(payment, payment_id=acct.new_funding_id())
+            acct.funding.append(payment)
         return acct
 
 

@@ -150,6 +150,7 @@ class Control:
                 "equity": str(margin.equity),
                 "available": str(margin.available),
                 "fees_paid": str(acct.fees_paid),
+                "funding": [f.to_json() for f in acct.funding],
                 "position_mode": acct.position_mode.value,
                 "leverage": acct.leverage,
             }

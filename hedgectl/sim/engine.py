@@ -47,6 +47,9 @@ BASELINE_FUNDING_8H = Decimal("0.0001")
 TAPE_LIMIT = 1000  # public trades kept per instrument (the simulator's own fills, as a venue prints them)
 
 
+FUNDING_QUANTUM = Decimal("1e-8")
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -498,10 +501,22 @@ class Engine:
                     continue
                 inst = self.instruments[venue][symbol]
                 mark = self.books.mark(inst)
-                amount = -pos.qty * mark * state.rate
-                self.accounts[venue].balance += amount
-                payment = FundingPayment(venue, symbol, state.rate, amount, state.next_ms)
-                self.accounts[venue].funding.append(payment)
+                # Venues book funding to 8 decimals: the balance moves by exactly what the income row says.
+                amount = (-pos.qty * mark * state.rate).quantize(FUNDING_QUANTUM)
+                acct = self.accounts[venue]
+                acct.balance += amount
+                payment = FundingPayment(
+                    venue,
+                    symbol,
+                    state.rate,
+                    amount,
+                    state.next_ms,
+                    payment_id=acct.new_funding_id(),
+                    position_qty=pos.qty,
+                    side=pos.side,
+                    balance_after=acct.balance,
+                )
+                acct.funding.append(payment)
                 self.bus.publish(EngineEvent(venue, EventKind.FUNDING, funding=payment, event_ns=time.time_ns()))
             state.last_settled_ms = state.next_ms
             state.next_ms = (stamp // state.interval_ms + 1) * state.interval_ms

@@ -20,7 +20,9 @@ class FaultKind(StrEnum):
     DISCONNECT = "disconnect"  # the connection is dropped without a reply, nothing happens
 
 
-OPS: frozenset[str] = frozenset({"create_order", "cancel_order", "fetch_order", "fetch_positions", "any"})
+OPS: frozenset[str] = frozenset(
+    {"create_order", "cancel_order", "fetch_order", "fetch_positions", "fetch_funding_history", "any"}
+)
 # Kinds the dialect answers itself (render_fault); the others are applied by the pipeline.
 RENDERED_KINDS: frozenset[FaultKind] = frozenset({FaultKind.REJECT, FaultKind.HTTP_500, FaultKind.RATE_LIMIT})
 

@@ -117,7 +117,7 @@ _MAX_QTY: dict[str, Decimal] = {
 def _funding_interval_ms(venue: str, base: str) -> int:
     if venue == "backpack":
         return HOUR_MS
-    if venue == "aster" and base == "ASTER":
+    if (venue, base) in (("aster", "ASTER"), ("binance", "SOL")):  # both venues list some symbols on 4 h
         return 4 * HOUR_MS
     return 8 * HOUR_MS
 

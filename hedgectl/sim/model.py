@@ -332,11 +332,17 @@ class Position:
 
 @dataclass(frozen=True, slots=True)
 class FundingPayment:
+    """One settlement on one position: `amount` credited to the balance (negative = paid)."""
+
     venue: str
     symbol: str
     rate: Decimal
     amount: Decimal  # credited to the balance (negative = paid)
     time_ms: int
+    payment_id: int = 0  # unique per account: income tranId, bill id
+    position_qty: Decimal = ZERO  # signed base qty the payment was on (long > 0)
+    side: PosSide = PosSide.BOTH
+    balance_after: Decimal = ZERO  # the account's balance right after (OKX bills `bal`)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -345,11 +351,25 @@ class FundingPayment:
             "rate": str(self.rate),
             "amount": str(self.amount),
             "time_ms": self.time_ms,
+            "payment_id": self.payment_id,
+            "position_qty": str(self.position_qty),
+            "side": self.side.value,
+            "balance_after": str(self.balance_after),
         }
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> FundingPayment:
-        return cls(raw["venue"], raw["symbol"], Decimal(raw["rate"]), Decimal(raw["amount"]), int(raw["time_ms"]))
+        return cls(
+            raw["venue"],
+            raw["symbol"],
+            Decimal(raw["rate"]),
+            Decimal(raw["amount"]),
+            int(raw["time_ms"]),
+            payment_id=int(raw.get("payment_id", 0)),
+            position_qty=Decimal(raw.get("position_qty", "0")),
+            side=PosSide(raw.get("side", "both")),
+            balance_after=Decimal(raw.get("balance_after", "0")),
+        )
 
 
 class EventKind(StrEnum):

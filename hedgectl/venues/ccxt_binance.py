@@ -18,6 +18,7 @@ from hedgectl.domain.types import (
     Balance,
     BookLevel,
     Fill,
+    FundingPayment,
     Market,
     Mode,
     Order,
@@ -52,6 +53,7 @@ from hedgectl.venues.ccxt_wire import (
     text,
 )
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.income import FUNDING_FEE, INCOME_PAGE, read_income
 from hedgectl.venues.kit.wire import WireReader
 
 VENUE = "binance"
@@ -257,6 +259,22 @@ class BinanceDialect:
         fills = [parse_fill(r, market) for r in rows]
         return sorted(fills, key=lambda f: (f.at is None, f.at, f.trade_id))
 
+    async def funding_payments(
+        self, ex: Any, markets: Mapping[str, Market], market: Market | None, since_ms: int, until_ms: int | None
+    ) -> list[FundingPayment]:
+        """GET /fapi/v1/income?incomeType=FUNDING_FEE, paged forward from `since_ms`"""
+        listed = {m.venue_symbol: m.symbol for m in markets.values()}
+
+        async def page(start_ms: int) -> Any:
+            params: dict[str, Any] = {"incomeType": FUNDING_FEE, "startTime": start_ms, "limit": INCOME_PAGE}
+            if market is not None:
+                params["symbol"] = market.venue_symbol
+            if until_ms is not None:
+                params["endTime"] = until_ms
+            return await ex.fapiPrivateGetIncome(params)
+
+        return await read_income(VENUE, page, listed.get, since_ms, until_ms)
+
 
 def _number_or_none(row: Wire, key: str) -> Decimal | None:
     try:
@@ -307,9 +325,7 @@ def parse_position_mode(reply: Wire, venue: str = VENUE) -> PositionMode:
     return PositionMode.HEDGE if dual else PositionMode.ONE_WAY
 
 
-def to_wire_order(
-    market: Market, request: OrderRequest, mode: PositionMode = PositionMode.ONE_WAY
-) -> dict[str, str]:
+def to_wire_order(market: Market, request: OrderRequest, mode: PositionMode = PositionMode.ONE_WAY) -> dict[str, str]:
     """The POST /fapi/v1/order parameters (quantity in base units, our client id, RESULT replies).
 
     In hedge mode the order names its side (`positionSide`: a BUY opens LONG, a reduce-only BUY closes SHORT)

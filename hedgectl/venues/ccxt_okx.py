@@ -14,12 +14,13 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from hedgectl.clock import ms_from_utc
+from hedgectl.clock import SYSTEM_CLOCK, ms_from_utc
 from hedgectl.domain.types import (
     AccountConfig,
     Balance,
     BookLevel,
     Fill,
+    FundingPayment,
     Market,
     Mode,
     Order,
@@ -257,6 +258,69 @@ class OkxDialect:
             params["begin"] = str(ms_from_utc(since))
         fills = [parse_fill(r, market) for r in _data(await ex.privateGetTradeFillsHistory(params), "fills")]
         return sorted(fills, key=lambda f: (f.at is None, f.at, f.trade_id))
+
+    async def funding_payments(
+        self, ex: Any, markets: Mapping[str, Market], market: Market | None, since_ms: int, until_ms: int | None
+    ) -> list[FundingPayment]:
+        """GET /api/v5/account/bills?type=8 (bills-archive when `since` is past its 7 days), newest first,
+        paged back by bill id (`after`) until a page reaches past `since_ms`"""
+        archive = since_ms < ms_from_utc(SYSTEM_CLOCK.now()) - BILLS_RECENT_MS
+        get = ex.privateGetAccountBillsArchive if archive else ex.privateGetAccountBills
+        by_inst = {m.venue_symbol: m for m in markets.values()}
+        kept: dict[str, FundingPayment] = {}
+        after: str | None = None
+        for _ in range(BILLS_MAX_PAGES):
+            params = {"instType": "SWAP", "type": FUNDING_BILL, "limit": str(PAGE), "begin": str(since_ms)}
+            if market is not None:
+                params["instId"] = market.venue_symbol
+            if until_ms is not None:
+                params["end"] = str(until_ms)
+            if after is not None:
+                params["after"] = after
+            rows = _data(await get(params), "bills")
+            for payment in parse_funding_bills(rows, by_inst):
+                kept.setdefault(payment.payment_id, payment)
+            if len(rows) < PAGE:
+                break
+            after = text(rows[-1], "billId", VENUE)
+        else:
+            raise BadResponse(VENUE, f"bills: more than {BILLS_MAX_PAGES} pages of funding payments")
+        payments = [
+            p
+            for p in kept.values()
+            if ms_from_utc(p.at) >= since_ms and (until_ms is None or ms_from_utc(p.at) < until_ms)
+        ]
+        return sorted(payments, key=lambda p: (p.at, p.payment_id))
+
+
+FUNDING_BILL = "8"
+BILLS_RECENT_MS = 7 * 24 * 3_600_000  # /account/bills reaches 7 days back; bills-archive 3 months
+BILLS_MAX_PAGES = 50
+
+
+def parse_funding_bills(rows: list[Wire], by_inst: Mapping[str, Market]) -> list[FundingPayment]:
+    """Bills of type 8 -> payments: `balChg` is signed (+ received); `sz` is the position in contracts."""
+    payments = []
+    for row in rows:
+        if text(row, "type", VENUE) != FUNDING_BILL:
+            continue
+        market = by_inst.get(text(row, "instId", VENUE))
+        if market is None:
+            continue
+        at = ms_time(row, "ts", VENUE)
+        if at is None:
+            raise BadResponse(VENUE, "bills: a funding bill without a time")
+        payments.append(
+            FundingPayment(
+                venue=VENUE,
+                symbol=market.symbol,
+                payment_id=text(row, "billId", VENUE),
+                at=at,
+                asset=text(row, "ccy", VENUE),
+                amount=dec(row, "balChg", VENUE),
+            )
+        )
+    return payments
 
 
 def _data(reply: Any, what: str) -> list[Wire]:

@@ -31,13 +31,14 @@ import aiohttp
 import ccxt.async_support as ccxt_async
 from ccxt.base.errors import BaseError as CcxtBaseError
 
-from hedgectl.clock import utc_from_ms
+from hedgectl.clock import ms_from_utc, utc_from_ms
 from hedgectl.domain.ids import is_valid_client_order_id
 from hedgectl.domain.symbols import canonical_symbol
 from hedgectl.domain.types import (
     AccountConfig,
     Balance,
     Fill,
+    FundingPayment,
     Market,
     Mode,
     Order,
@@ -136,6 +137,7 @@ def implicit_route(ex: Any, name: str) -> tuple[str, Any, str]:
 # error); a context variable because concurrent requests share one ccxt exchange.
 _HTTP_STATUS: ContextVar[int | None] = ContextVar("hedgectl_ccxt_http_status", default=None)
 
+
 class CcxtVenue:
     """hedgectl's Venue for `binance` (ccxt binanceusdm) and `okx` (ccxt okx), built from one VenueConfig.
 
@@ -206,9 +208,7 @@ class CcxtVenue:
     # ---- error edge ---------------------------------------------------------------------------------
 
     def _map(self, exc: BaseException, context: str) -> Mapped:
-        return map_ccxt_error(
-            exc, self.name, secrets=self._secrets, context=context, http_status=_HTTP_STATUS.get()
-        )
+        return map_ccxt_error(exc, self.name, secrets=self._secrets, context=context, http_status=_HTTP_STATUS.get())
 
     async def _once(self, context: str, call: Callable[[], Awaitable[T]]) -> T:
         """One request; a refused timestamp resyncs the clock and is retried once."""
@@ -495,6 +495,19 @@ class CcxtVenue:
         market = await self.market(symbol)
         await self._private()
         return await self._read("fills", lambda: self._dialect.fills(self._ex, market, order_id, since))
+
+    async def funding_payments(
+        self, symbol: str | None, since: datetime, until: datetime | None = None
+    ) -> list[FundingPayment]:
+        """GET /fapi/v1/income?incomeType=FUNDING_FEE | GET /api/v5/account/bills?type=8 (oldest first)."""
+        market = await self.market(symbol) if symbol else None
+        markets = await self.load_markets()
+        await self._private()
+        until_ms = ms_from_utc(until) if until is not None else None
+        return await self._read(
+            "funding payments",
+            lambda: self._dialect.funding_payments(self._ex, markets, market, ms_from_utc(since), until_ms),
+        )
 
     # ---- private order stream ------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from hedgectl.domain.types import (
     AccountConfig,
     Balance,
     Fill,
+    FundingPayment,
     Market,
     Order,
     OrderBook,
@@ -181,6 +182,9 @@ class Dialect(Protocol):
     async def positions(self, ex: Any, markets: Mapping[str, Market], market: Market | None) -> list[Position]: ...
     async def balances(self, ex: Any) -> list[Balance]: ...
     async def fills(self, ex: Any, market: Market, order_id: str | None, since: datetime | None) -> list[Fill]: ...
+    async def funding_payments(
+        self, ex: Any, markets: Mapping[str, Market], market: Market | None, since_ms: int, until_ms: int | None
+    ) -> list[FundingPayment]: ...
 
 
 def by_venue_symbol(markets: Mapping[str, Market]) -> dict[str, Market]:

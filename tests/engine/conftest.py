@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from hedgectl.clock import SYSTEM_CLOCK, Clock
 from hedgectl.engine import maker_taker_base
 from hedgectl.engine.dispatch import Dispatcher
 from hedgectl.engine.interrupts import Interrupts
@@ -73,7 +74,7 @@ class Rig:
     interrupts: Interrupts = field(default_factory=lambda: Interrupts(lambda _text: None))
     before_loop: Callable[[], None] | None = None  # runs after the start-up check (e.g. to arm faults)
 
-    async def run(self, config: LoopConfig = FAST, **changes: Any) -> LoopResult:
+    async def run(self, config: LoopConfig = FAST, *, clock: Clock = SYSTEM_CLOCK, **changes: Any) -> LoopResult:
         config = replace(config, **changes)
         run_id = self.journal.start_run("bp-aster loop", "paper")
         checked = await preflight(self.maker, self.taker, config, max_notional=Decimal(10**6))
@@ -88,6 +89,7 @@ class Rig:
                 self.recorder,
                 self.interrupts,
                 checked,
+                clock=clock,
             ),
             timeout=30,
         )

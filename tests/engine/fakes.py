@@ -18,6 +18,7 @@ from hedgectl.domain.types import (
     Balance,
     BookLevel,
     Fill,
+    FundingPayment,
     Market,
     Mode,
     Order,
@@ -81,6 +82,7 @@ class FakeVenue:
     on_cancel: Callable[[FakeVenue, str], None] | None = None  # runs before the cancel takes effect
     on_place: Callable[[FakeVenue, str], None] | None = None  # runs after the order is placed, before the reply
     calls: list[str] = field(default_factory=list)
+    funding: list[FundingPayment] = field(default_factory=list)  # what funding_payments reports
 
     def __post_init__(self) -> None:
         self.host = f"fake://{self.name}"
@@ -320,6 +322,18 @@ class FakeVenue:
         self, symbol: str, *, order_id: str | None = None, since: datetime | None = None
     ) -> list[Fill]:
         return [f for f in self.fills if order_id is None or f.order_id == order_id]
+
+    async def funding_payments(
+        self, symbol: str | None, since: datetime, until: datetime | None = None
+    ) -> list[FundingPayment]:
+        fault = self._fault("funding_payments")
+        if fault is not None:
+            raise fault.exc
+        return [
+            p
+            for p in self.funding
+            if (symbol is None or p.symbol == symbol) and p.at >= since and (until is None or p.at < until)
+        ]
 
     async def fetch_server_time(self) -> datetime:
         return datetime.now(UTC)

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from hedgectl.clock import SystemClock
+from hedgectl.domain.types import FundingPayment
 from hedgectl.engine import maker_taker_funding
 from hedgectl.engine.loop_config import OnExit
 from hedgectl.engine.maker_taker import UnhedgedAtStart
@@ -132,8 +134,9 @@ async def test_an_unfilled_order_is_requoted_at_the_new_price(rig: Rig) -> None:
 
 
 async def test_a_post_only_order_that_would_take_is_repriced(rig: Rig) -> None:
-    # The start-up check reads one quote; the leg's quote is stale: the book moved up 9% before the order.
-    rig.maker.stale_quotes = [D("1.2"), D("1.1")]
+    # The start-up check reads one quote, the funding reader one (the next settlement time: the funding gate is
+    # off); the leg's quote is stale: the book moved up 9% before the order.
+    rig.maker.stale_quotes = [D("1.2"), D("1.2"), D("1.1")]
     rig.maker.autofill_default = D(1)
     result = await rig.run()
     assert result.exit_code == 0, result.error
@@ -434,3 +437,56 @@ async def test_a_countdown_ticks_each_second_of_the_injected_clock() -> None:
         await asyncio.wait_for(until_zero(), timeout=5)
     assert recorder.countdowns == ["left 0:03", "left 0:02", "left 0:01", "left 0:00", None]
     assert [(e.kind, e.data) for e in recorder.events] == [("wait", {"reason": "between_legs", "seconds": 2.5})]
+
+
+def _payment(venue: str, pid: str, at: datetime, amount: str) -> FundingPayment:
+    return FundingPayment(venue, "ASTER", pid, at, "USDC" if venue == "backpack" else "USDT", D(amount))
+
+
+class _JumpingClock(SystemClock):
+    """The wall clock, moved forward by `jump` on demand (the loop's waits stay real and short)."""
+
+    jump = timedelta(0)
+
+    def now(self) -> datetime:
+        return super().now() + self.jump
+
+
+async def test_funding_is_read_once_a_venues_settlement_time_passes_and_at_the_end(rig: Rig) -> None:
+    clock = _JumpingClock()
+    start = datetime.now(UTC)
+    settles_at = start + timedelta(minutes=30)  # the taker's next settlement; the maker's is hours away
+    rig.taker.next_funding_at = settles_at
+    rig.maker.next_funding_at = start + timedelta(hours=3)
+    rig.taker.funding = [_payment("aster", "t1", settles_at, "-0.25")]
+    rig.maker.funding = [_payment("backpack", "m0", start - timedelta(hours=1), "9")]  # before the run: not its
+
+    def after_leg_1(event: LoopEvent) -> None:
+        if event.kind == "leg" and event.data.get("action") == "end" and event.leg == 1 and event.cycle == 1:
+            clock.jump = timedelta(hours=1)  # the taker's settlement time passes while the pair is held
+
+    rig.recorder.on_event = after_leg_1
+    rig.maker.autofill_default = D(1)
+    result = await rig.run(cycles=2, clock=clock)
+    assert result.exit_code == 0, result.error
+    assert result.stats is not None
+    assert result.stats.funding_by_venue == {"backpack": D(0), "aster": D("-0.25")}
+    assert result.stats.funding == D("-0.25")
+    assert result.stats.funding_known is True
+    [event] = rig.recorder.of("funding")  # read live, before leg 2 of cycle 1
+    assert (event.cycle, event.data["venue"], event.data["net"], event.data["payments"]) == (1, "aster", D("-0.25"), 1)
+    assert rig.taker.calls.count("funding_payments") == 2  # when its time passed, and at the end
+    assert rig.maker.calls.count("funding_payments") == 1  # at the end only
+    [run] = rig.journal.runs(1)
+    assert [p.payment_id for p in rig.journal.run_funding(run.id)] == ["t1"]
+
+
+async def test_unreadable_funding_is_unknown_not_zero(rig: Rig) -> None:
+    rig.taker.fail("funding_payments", Unavailable("aster", "HTTP 503"), count=5)
+    rig.maker.autofill_default = D(1)
+    result = await rig.run(cycles=1)
+    assert result.exit_code == 0, result.error
+    assert result.stats is not None
+    assert result.stats.funding_known is False
+    assert result.stats.funding_by_venue["aster"] is None
+    assert any("funding payments unreadable" in w.data["message"] for w in rig.recorder.of("warning"))

@@ -141,6 +141,7 @@ EVENTS: list[tuple[str, dict[str, Any]]] = [
     ("cycle", {"cycles": 1, "maker_volume": D(24), "taker_volume": D(24), "net_pnl": D("-0.02")}),
     ("warning", {"message": "backpack: quote: connection reset; retrying in 1 s"}),
     ("exit", {"policy": OnExit.FLATTEN, "flat": True, "exposure": None}),
+    ("funding", {"venue": "backpack", "payments": 2, "net": D("-0.0123"), "asset": "USDC"}),
 ]
 
 
@@ -159,6 +160,8 @@ def _stats() -> Any:
     stats.maker.add(Side.SELL, D(10), D("1.2024"), D("0.0024"))
     stats.taker.add(Side.BUY, D(10), D("1.2001"), D("0.0042"))
     stats.reaction_ms.add(1.5)
+    stats.set_funding("backpack", D("-0.0123"))
+    stats.set_funding("aster", None)
     return stats.snapshot()
 
 
@@ -183,7 +186,11 @@ def test_every_event_kind_reads_as_one_line_and_the_table_shows_the_stats(
         "cycles (legs)",
         "hedge reaction p50 / p99",
         "1.5 / 1.5 ms (1 hedges)",
-        "(unknown: not reported)",
+        "funding on backpack: -0.0123 USDC so far (+ received; 2 payments)",
+        "funding backpack (+ received)",
+        "-0.0123",
+        "funding aster (+ received)",
+        "unknown",
     ):
         assert fragment in text, fragment
     assert "connection reset" in err.getvalue()

@@ -138,7 +138,7 @@ def test_pnl_is_cash_flow_plus_what_is_held_minus_fees() -> None:
     assert tally.pnl(mark=D(3)) == D("0.2") - D("0.004") - D(2) + D(3)
 
 
-def test_the_snapshot_reports_cost_per_10k_and_unknown_funding() -> None:
+def test_the_snapshot_reports_cost_per_10k_with_fees_funding_and_slippage() -> None:
     stats = LoopStats(maker_venue="backpack", taker_venue="aster")
     assert stats.snapshot().cost_per_10k is None
     stats.maker.add(Side.SELL, D(100), D(100), D(2))
@@ -147,5 +147,18 @@ def test_the_snapshot_reports_cost_per_10k_and_unknown_funding() -> None:
     assert snap.net_pnl == D(-5)
     assert snap.cost_per_10k == cost_per_10k(D(-5), D(20_000)) == D("2.5")
     assert snap.fees == {"backpack": D(2), "aster": D(3)}
-    assert snap.funding == 0
-    assert snap.funding_known is False
+    assert (snap.funding, snap.funding_known) == (0, True)
+    # The taker bought 0.01 above the maker's sell: 1 of slippage; the maker venue paid 1 of funding.
+    stats.add_slippage(Side.BUY, D(100), D("100.01"), D(100))
+    stats.set_funding("backpack", D(-1))
+    snap = stats.snapshot()
+    assert snap.slippage == D(1)
+    assert snap.funding == D(-1)
+    assert snap.cost_per_10k_by_venue == {"backpack": D(3) / D(10_000) * 10_000, "aster": D(4)}
+    assert snap.cost_per_10k == D(7) / D(20_000) * 10_000
+    assert snap.net_pnl == D(-6)  # the slippage is in the fills' prices, not counted twice
+    stats.set_funding("aster", None)
+    assert stats.snapshot().funding_known is False
+    assert stats.snapshot().funding_by_venue == {"backpack": D(-1), "aster": None}
+    stats.set_funding("aster", D(0))
+    assert stats.snapshot().funding_known is True

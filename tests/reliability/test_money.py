@@ -86,3 +86,39 @@ def test_the_common_quantity_honours_min_and_max_quantities_too(
     assert accepts(b, plan.qty, price)
     assert plan.qty * price <= notional
     assert plan.notional == plan.qty * price
+
+
+@given(
+    qty=sizes,
+    maker_prices=st.tuples(prices, prices),
+    taker_prices=st.tuples(prices, prices),
+    fee_rows=st.tuples(fees, fees, fees, fees),
+    funding=st.tuples(fees, fees),
+)
+def test_cost_per_10k_of_a_flat_maker_taker_cycle_is_minus_its_net_pnl_per_10k(
+    qty: Decimal,
+    maker_prices: tuple[Decimal, Decimal],
+    taker_prices: tuple[Decimal, Decimal],
+    fee_rows: tuple[Decimal, Decimal, Decimal, Decimal],
+    funding: tuple[Decimal, Decimal],
+) -> None:
+    from hedgectl.domain.pnl import cost_per_10k
+    from hedgectl.engine.maker_taker_stats import LoopStats
+
+    # Leg 1: the maker sells, the taker buys; leg 2: the maker buys back, the taker sells. Flat at the end.
+    stats = LoopStats(maker_venue="backpack", taker_venue="aster")
+    (m_sell, m_buy), (t_buy, t_sell) = maker_prices, taker_prices
+    stats.maker.add(Side.SELL, qty, m_sell, fee_rows[0])
+    stats.taker.add(Side.BUY, qty, t_buy, fee_rows[1])
+    stats.add_slippage(Side.BUY, qty, t_buy, m_sell)
+    stats.maker.add(Side.BUY, qty, m_buy, fee_rows[2])
+    stats.taker.add(Side.SELL, qty, t_sell, fee_rows[3])
+    stats.add_slippage(Side.SELL, qty, t_sell, m_buy)
+    stats.set_funding("backpack", funding[0])
+    stats.set_funding("aster", funding[1])
+    snap = stats.snapshot()
+    volume = snap.maker_volume + snap.taker_volume
+    expected = cost_per_10k(sum(fee_rows, Decimal(0)), sum(funding, Decimal(0)), snap.slippage, volume)
+    assert expected is not None
+    assert snap.cost_per_10k == expected.quantize(Decimal("0.0001"))
+    assert (-snap.net_pnl / volume * 10_000).quantize(Decimal("0.0001")) == snap.cost_per_10k

@@ -19,7 +19,7 @@ import pytest
 
 from hedgectl.domain.types import Market, OrderType
 from hedgectl.errors import BadResponse, OrderNotFound
-from hedgectl.venues import ccxt_binance, ccxt_okx, ccxt_stream
+from hedgectl.venues import ccxt_binance, ccxt_okx, ccxt_stream, income
 from hedgectl.venues.aster import client as aster_client
 from hedgectl.venues.aster import parse as aster
 from hedgectl.venues.backpack import parse as backpack
@@ -65,6 +65,14 @@ def _run(coro: Any) -> Any:
 
 def _rows(response: Any) -> list[Any]:
     return response if isinstance(response, list) else [response]
+
+
+def _income(response: Any, venue: str) -> None:
+    """The recorded rows are a transfer and a commission: no funding; read as a funding row (which always names
+    its symbol), the commission's shape is one."""
+    assert income.parse_funding_income(venue, response, lambda s: s or None) == []
+    as_funding = [{**row, "incomeType": "FUNDING_FEE"} for row in response if row["symbol"]]
+    assert [p.symbol for p in income.parse_funding_income(venue, as_funding, lambda s: s or None)] == ["BTCUSDT"]
 
 
 # ---- Aster -------------------------------------------------------------------------------------------
@@ -122,7 +130,7 @@ ASTER: dict[str, Callable[[Any], object] | str] = {
     "funding_info_docs": aster.parse_funding_intervals,
     "funding_info_rec": lambda r: aster.parse_funding_intervals([r]),
     "funding_info_rec2": aster.parse_funding_intervals,
-    "income_docs": "hedgectl does not read the income history",
+    "income_docs": lambda r: _income(r, "aster"),
     "listen_key_docs": lambda r: isinstance(r["listenKey"], str) or pytest.fail("no listenKey"),
     "open_orders_docs": lambda r: aster.parse_orders(r, str),
     "order_cancel_docs": _aster_order,
@@ -215,7 +223,7 @@ BINANCE: dict[str, Callable[[Any], object] | str] = {
     "exchange_info_docs": _binance_markets,
     "funding_info_docs": lambda r: _binance_quote(BINANCE_BOOK, BINANCE_PREMIUM, r),
     "funding_info_rec": lambda r: _binance_quote(BINANCE_BOOK, BINANCE_PREMIUM, [r]),
-    "income_docs": "hedgectl does not read the income history",
+    "income_docs": lambda r: _income(r, "binance"),
     "listen_key_docs": lambda r: isinstance(r["listenKey"], str) or pytest.fail("no listenKey"),
     "open_orders_docs": _binance_order,
     "order_cancel_docs": _binance_order,
@@ -355,7 +363,8 @@ BACKPACK: dict[str, Callable[[Any], object] | str] = {
     "depth_schema": "a schema, not a reply",
     "fill_ccxt": lambda r: backpack.parse_fill(r, "ETH"),
     "fill_schema": "a schema, not a reply (tradeId optional: see the samples)",
-    "funding_history_ccxt": "hedgectl does not read the funding history",
+    "funding_history_ccxt": lambda r: backpack.parse_funding_payment(r, "ETH", "USDC").amount < 0
+    or pytest.fail("the recorded payment was paid"),
     "funding_rates_ccxt": "hedgectl reads funding from markPrices",
     "mark_prices_ccxt": lambda r: backpack.parse_mark_price([r], r["symbol"]),
     "markets_ccxt": lambda r: backpack.parse_markets(r)["SOL"][1] is not None or pytest.fail("no funding interval"),

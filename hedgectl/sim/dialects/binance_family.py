@@ -29,6 +29,8 @@ from hedgectl.sim.model import (
     TimeInForce,
 )
 
+INCOME_DEFAULT_WINDOW_MS = 7 * 24 * 3_600_000  # income without startTime/endTime: the last 7 days
+
 # (method, endpoint below the version, op, handler attribute, auth label)
 Endpoint = tuple[str, str, str, str, str]
 ENDPOINTS: list[Endpoint] = [
@@ -252,8 +254,20 @@ class BinanceFamily(Dialect):
         )
 
     def funding_info(self, call: Call) -> web.StreamResponse:
-        # Binance lists only symbols whose interval or caps were adjusted (all ours are 8h).
-        return json_response([])
+        # Binance lists only symbols whose interval or caps were adjusted (ours: those not on 8 h).
+        return json_response(
+            [
+                {
+                    "symbol": inst.symbol,
+                    "adjustedFundingRateCap": "0.03000000",
+                    "adjustedFundingRateFloor": "-0.03000000",
+                    "fundingIntervalHours": inst.funding_interval_ms // 3_600_000,
+                    "disclaimer": False,
+                }
+                for inst in self.engine.instruments[self.venue].values()
+                if inst.funding_interval_ms != 8 * 3_600_000
+            ]
+        )
 
     def funding_rate_history(self, call: Call) -> web.StreamResponse:
         inst = self._inst(call)
@@ -360,22 +374,35 @@ class BinanceFamily(Dialect):
         return json_response([wire.trade_json(inst, f) for f in fills[-limit:]])
 
     def income(self, call: Call) -> web.StreamResponse:
+        """GET /fapi/vN/income: ascending by time; [startTime, endTime] (the last 7 days when neither is sent);
+        with a startTime the first `limit` rows from it, otherwise the latest `limit` (as the venue pages)."""
         inst = self._opt_inst(call)
         wanted = call.get("incomeType")
+        start = call.integer("startTime", required=False)
+        end = call.integer("endTime", required=False)
+        if start is None and end is None:
+            start = int(time.time() * 1000) - INCOME_DEFAULT_WINDOW_MS
         acct = self.engine.account(self.venue)
         rows: list[dict[str, Any]] = []
         for pay in acct.funding:
             if inst is None or pay.symbol == inst.symbol:
-                rows.append(self._income_row(pay.symbol, "FUNDING_FEE", pay.amount, pay.time_ms, pay.time_ms))
+                rows.append(self._income_row(pay.symbol, "FUNDING_FEE", pay.amount, pay.time_ms, pay.payment_id))
         for fill in self.engine.fills(self.venue, None if inst is None else inst.symbol):
             rows.append(self._income_row(fill.symbol, "COMMISSION", -fill.fee, fill.time_ms, fill.fill_id))
             if fill.realized_pnl:
                 rows.append(
                     self._income_row(fill.symbol, "REALIZED_PNL", fill.realized_pnl, fill.time_ms, fill.fill_id)
                 )
-        rows = [r for r in rows if wanted is None or r["incomeType"] == wanted]
-        rows.sort(key=lambda r: r["time"])
-        return json_response(rows[-self._limit(call, 100, 1000) :])
+        rows = [
+            r
+            for r in rows
+            if (wanted is None or r["incomeType"] == wanted)
+            and (start is None or r["time"] >= start)
+            and (end is None or r["time"] <= end)
+        ]
+        rows.sort(key=lambda r: (r["time"], int(r["tranId"])))
+        limit = self._limit(call, 100, 1000)
+        return json_response(rows[:limit] if call.get("startTime") is not None else rows[-limit:])
 
     def _income_row(self, symbol: str, kind: str, amount: Decimal, stamp: int, tran: int) -> dict[str, Any]:
         return {
@@ -383,10 +410,10 @@ class BinanceFamily(Dialect):
             "incomeType": kind,
             "income": wire.fmt8(amount),
             "asset": self.engine.account(self.venue).asset,
-            "info": "",
+            "info": kind,
             "time": stamp,
             "tranId": str(tran),  # a string on the real venue (tradeId too)
-            "tradeId": "",
+            "tradeId": str(tran) if kind != "FUNDING_FEE" else "",
         }
 
     def leverage_bracket(self, call: Call) -> web.StreamResponse:
@@ -433,9 +460,7 @@ class BinanceFamily(Dialect):
         try:
             self.engine.set_position_mode(self.venue, wanted)
         except SimError:
-            raise Reply(
-                errors.error(-4068, "The position side cannot be changed if there exists position.")
-            ) from None
+            raise Reply(errors.error(-4068, "The position side cannot be changed if there exists position.")) from None
         return json_response({"code": 200, "msg": "success"})
 
     # ---- user data stream: listenKey REST + the private WS (binance_stream.py) ----------------------

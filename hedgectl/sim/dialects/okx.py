@@ -26,6 +26,8 @@ from hedgectl.sim.model import Fill, Order, PositionMode, Reason, SimError
 API = "/api/v5"
 MAX_BATCH = 20
 INST_TYPES = ("SWAP", "ANY")
+BILLS_RECENT_MS = 7 * 24 * 3_600_000  # /account/bills: the last 7 days; bills-archive: 3 months
+BILLS_ARCHIVE_MS = 92 * 24 * 3_600_000
 PUBLIC, SIGNED = "none", "signed"
 
 
@@ -62,6 +64,8 @@ class OkxDialect(Dialect):
             Route(get, API + "/trade/fills-history", "fetch_my_trades", self.fills, SIGNED),
             Route(get, API + "/account/positions", "fetch_positions", self.positions, SIGNED),
             Route(get, API + "/account/balance", "fetch_balance", self.balance, SIGNED),
+            Route(get, API + "/account/bills", "fetch_funding_history", self.bills, SIGNED),
+            Route(get, API + "/account/bills-archive", "fetch_funding_history", self.bills_archive, SIGNED),
             Route(get, API + "/account/config", "fetch_account", self.config, SIGNED),
             Route(post, API + "/account/set-leverage", "set_leverage", self.set_leverage, SIGNED),
             Route(get, API + "/account/leverage-info", "fetch_leverage", self.leverage_info, SIGNED),
@@ -314,6 +318,43 @@ class OkxDialect(Dialect):
         return ok(rows[:limit])
 
     # ---- account -------------------------------------------------------------------------------
+
+    def bills(self, call: Call) -> web.StreamResponse:
+        """GET /api/v5/account/bills: the last 7 days, newest first."""
+        return self._bills(call, now_ms() - BILLS_RECENT_MS)
+
+    def bills_archive(self, call: Call) -> web.StreamResponse:
+        """GET /api/v5/account/bills-archive: the last 3 months, newest first."""
+        return self._bills(call, now_ms() - BILLS_ARCHIVE_MS)
+
+    def _bills(self, call: Call, oldest_ms: int) -> web.StreamResponse:
+        # Only funding bills (type 8) are kept: a query for another type reads an empty list, not a wrong one.
+        inst_type = call.get("instType")
+        bill_type = call.get("type")
+        if (inst_type is not None and inst_type not in INST_TYPES) or bill_type not in (None, "8"):
+            return ok([])
+        inst_id = call.get("instId")
+        if inst_id is not None:
+            self._inst(call)
+        after = call.integer("after", required=False)
+        before = call.integer("before", required=False)
+        begin = call.integer("begin", required=False)
+        end = call.integer("end", required=False)
+        limit = min(call.integer("limit", required=False) or 100, 100)
+        acct = self.engine.account(self.venue)
+        rows = [
+            okx_trade_wire.render_funding_bill(pay, self._instruments[pay.symbol], acct.asset)
+            for pay in sorted(acct.funding, key=lambda p: p.payment_id, reverse=True)
+            if (inst_id is None or pay.symbol == inst_id)
+            and pay.time_ms >= oldest_ms
+            and (after is None or pay.payment_id < after)
+            and (before is None or pay.payment_id > before)
+            and (begin is None or pay.time_ms >= begin)
+            and (end is None or pay.time_ms <= end)
+        ]
+        # With only `before`, OKX returns the page just newer than it: the oldest rows of what is newer.
+        page = rows[-limit:] if before is not None and after is None else rows[:limit]
+        return ok(page)
 
     def positions(self, call: Call) -> web.StreamResponse:
         inst_type = call.get("instType")

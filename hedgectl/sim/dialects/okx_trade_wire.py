@@ -11,7 +11,17 @@ from typing import Any
 
 from hedgectl.sim.dialects.okx_wire import contracts, fmt
 from hedgectl.sim.instruments import Instrument
-from hedgectl.sim.model import Fill, Order, OrderStatus, OrderType, Position, PositionMode, PosSide, TimeInForce
+from hedgectl.sim.model import (
+    Fill,
+    FundingPayment,
+    Order,
+    OrderStatus,
+    OrderType,
+    Position,
+    PositionMode,
+    PosSide,
+    TimeInForce,
+)
 
 ZERO = Decimal(0)
 # The simulator's one account id: OKX reports a numeric uid and position ids.
@@ -287,4 +297,47 @@ def render_account_config(mode: PositionMode = PositionMode.ONE_WAY) -> dict[str
         "spotTraderInsts": [],
         "traderInsts": [],
         "uid": UID,
+    }
+
+
+FUNDING_BILL_TYPE = "8"
+FUNDING_EXPENSE, FUNDING_INCOME = "173", "174"
+
+
+def render_funding_bill(payment: FundingPayment, inst: Instrument, asset: str) -> dict[str, Any]:
+    """GET /api/v5/account/bills row of type 8 (funding fee): `balChg` is the signed payment (+ received),
+    subType 173 an expense and 174 an income, `sz` the position in contracts (unsigned), `px` the rate."""
+    return {
+        "bal": fmt(payment.balance_after),
+        "balChg": fmt(payment.amount),
+        "billId": str(payment.payment_id),
+        "ccy": asset,
+        "clOrdId": "",
+        "execType": "",
+        "fee": "0",
+        "fillFwdPx": "",
+        "fillIdxPx": "",
+        "fillMarkPx": "",
+        "fillMarkVol": "",
+        "fillPxUsd": "",
+        "fillPxVol": "",
+        "fillTime": "",
+        "from": "",
+        "instId": inst.symbol,
+        "instType": "SWAP",
+        "interest": "0",
+        "mgnMode": "cross",
+        "notes": "",
+        "ordId": "",
+        "pnl": fmt(payment.amount),
+        "posBal": "0",
+        "posBalChg": "0",
+        "px": fmt(payment.rate),
+        "subType": FUNDING_INCOME if payment.amount > 0 else FUNDING_EXPENSE,
+        "sz": fmt(abs(contracts(inst, payment.position_qty))),
+        "tag": "",
+        "to": "",
+        "tradeId": "",
+        "ts": str(payment.time_ms),
+        "type": FUNDING_BILL_TYPE,
     }

@@ -67,6 +67,7 @@ V1_PATHS = {
     "positionRisk": "/fapi/v2/positionRisk",
     "balance": "/fapi/v2/balance",
     "userTrades": "/fapi/v1/userTrades",
+    "income": "/fapi/v1/income",
     "listenKey": "/fapi/v1/listenKey",
     "positionSide/dual": "/fapi/v1/positionSide/dual",
 }
@@ -336,6 +337,26 @@ class AsterClient:
             params.append(("startTime", str(start_time_ms)))
         params.append(("limit", str(limit)))
         return await self._read("userTrades", params, signed=True, cost=5)
+
+    async def get_income(
+        self,
+        *,
+        income_type: str,
+        symbol: str | None = None,
+        start_time_ms: int | None = None,
+        end_time_ms: int | None = None,
+        limit: int = 1000,
+    ) -> Any:
+        """GET /fapi/v{1,3}/income: ascending by time, the first `limit` rows from startTime"""
+        params: Params = [("incomeType", income_type)]
+        if symbol is not None:
+            params.append(("symbol", symbol))
+        if start_time_ms is not None:
+            params.append(("startTime", str(start_time_ms)))
+        if end_time_ms is not None:
+            params.append(("endTime", str(end_time_ms)))
+        params.append(("limit", str(limit)))
+        return await self._read("income", params, signed=True, cost=30)
 
     # --- user data stream (aster/stream.py) ----------------------------------------------------
 

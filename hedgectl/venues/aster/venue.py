@@ -24,6 +24,7 @@ from hedgectl.domain.types import (
     AccountConfig,
     Balance,
     Fill,
+    FundingPayment,
     Market,
     Order,
     OrderBook,
@@ -48,6 +49,7 @@ from hedgectl.venues.aster.client import AsterClient, PreparedCall
 from hedgectl.venues.base import REFERENCE_SYMBOL, PreparedOrder, WireRequest
 from hedgectl.venues.ccxt_wire import check_order_rules
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.income import FUNDING_FEE, read_income
 from hedgectl.venues.kit.host_guard import origin
 from hedgectl.venues.kit.retry import Sleep
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
@@ -340,6 +342,22 @@ class AsterVenue:
         start = ms_from_utc(since) if since is not None else None
         wire = await self._client.get_user_trades(market.venue_symbol, order_id=order_id, start_time_ms=start)
         return parse.parse_fills(wire, self._symbol_of)
+
+    async def funding_payments(
+        self, symbol: str | None, since: datetime, until: datetime | None = None
+    ) -> list[FundingPayment]:
+        """GET /fapi/v{1,3}/income?incomeType=FUNDING_FEE, paged forward from `since`."""
+        markets = await self.load_markets()
+        venue_symbol = (await self.market(symbol)).venue_symbol if symbol is not None else None
+        until_ms = ms_from_utc(until) if until is not None else None
+        listed = {m.venue_symbol: m.symbol for m in markets.values()}
+
+        async def page(start_ms: int) -> object:
+            return await self._client.get_income(
+                income_type=FUNDING_FEE, symbol=venue_symbol, start_time_ms=start_ms, end_time_ms=until_ms
+            )
+
+        return await read_income(VENUE, page, listed.get, ms_from_utc(since), until_ms)
 
     # --- private order stream -----------------------------------------------------------------
 

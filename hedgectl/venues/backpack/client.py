@@ -350,13 +350,24 @@ class BackpackClient:
         """GET /api/v1/capital/collateral (collateralQuery): margin collateral and equity."""
         return await self._get("/api/v1/capital/collateral", signed=True)
 
-    async def get_funding_history(self, *, symbol: str | None = None, limit: int | None = None) -> object:
-        """GET /wapi/v1/history/funding (fundingHistoryQueryAll): funding payments."""
+    async def get_funding_history(
+        self,
+        *,
+        symbol: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        sort_direction: str | None = None,
+    ) -> object:
+        """GET /wapi/v1/history/funding (fundingHistoryQueryAll): funding payments, newest first by default."""
         query: dict[str, str | int] = {}
         if symbol:
             query["symbol"] = symbol
         if limit:
             query["limit"] = limit
+        if offset:
+            query["offset"] = offset
+        if sort_direction:
+            query["sortDirection"] = sort_direction
         return await self._get("/wapi/v1/history/funding", query or None, signed=True)
 
 

@@ -19,6 +19,7 @@ from hedgectl.domain.types import (
     Balance,
     BookLevel,
     Fill,
+    FundingPayment,
     Market,
     Order,
     OrderBook,
@@ -151,9 +152,7 @@ def parse_funding_interval(wire: object) -> timedelta | None:
     return timedelta(milliseconds=ms)
 
 
-def parse_markets(
-    wire: object, broken: dict[str, str] | None = None
-) -> dict[str, tuple[Market, timedelta | None]]:
+def parse_markets(wire: object, broken: dict[str, str] | None = None) -> dict[str, tuple[Market, timedelta | None]]:
     """GET /api/v1/markets -> PERP markets keyed by canonical base, with their funding intervals.
 
     Other market types are skipped; when one base has several perps the USDC-quoted one wins. A row we cannot
@@ -331,6 +330,28 @@ def parse_fill(wire: object, symbol: str, client_ids: Mapping[int, str] | None =
         is_maker=is_maker,
         client_order_id=None if cid is None else (client_ids or {}).get(cid, str(cid)),
         at=_r.iso_or_ms(fill, "timestamp", what),
+    )
+
+
+def parse_funding_payment(wire: object, symbol: str, asset: str) -> FundingPayment:
+    """GET /wapi/v1/history/funding row -> FundingPayment: `quantity` is the signed payment (+ received).
+
+    The rows carry no id of their own: a payment is one (symbol, interval end, subaccount), which is what
+    `payment_id` is made of, so a re-read names the same payment the same way.
+    """
+    row = _obj(wire, "funding payment")
+    venue_symbol = _str(row, "symbol", "funding payment")
+    what = f"funding payment {venue_symbol[:40]}"
+    at = _r.iso_or_ms(row, "intervalEndTimestamp", what)
+    subaccount = row.get("subaccountId")
+    return FundingPayment(
+        venue=VENUE,
+        symbol=symbol,
+        payment_id=f"{venue_symbol}:{int(at.timestamp() * 1000)}:{subaccount if subaccount is not None else 0}",
+        at=at,
+        asset=asset,
+        amount=_dec(row, "quantity", what),
+        rate=_opt_dec(row, "fundingRate", what),
     )
 
 

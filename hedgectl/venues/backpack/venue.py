@@ -19,6 +19,7 @@ from hedgectl.domain.rounding import is_multiple
 from hedgectl.domain.types import (
     Balance,
     Fill,
+    FundingPayment,
     Market,
     Mode,
     Order,
@@ -55,6 +56,8 @@ if TYPE_CHECKING:
 
 VENUE = "backpack"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FUNDING_PAGE = 1000  # /wapi/v1/history/funding's largest page
+FUNDING_MAX_PAGES = 50  # every read is bounded: 50,000 hourly payments is years of one symbol
 
 # Pauses between order-history lookups while history catches up with the matching engine.
 HISTORY_DELAYS_S = (0.1, 0.2, 0.4, 0.8)
@@ -449,6 +452,34 @@ class BackpackVenue:
             if parse.wire_symbol(row, "fill") == market.venue_symbol
         ]
         return sorted(fills, key=lambda f: (f.at or _EPOCH, f.trade_id))
+
+    async def funding_payments(
+        self, symbol: str | None, since: datetime, until: datetime | None = None
+    ) -> list[FundingPayment]:
+        """GET /wapi/v1/history/funding, newest first by offset, until a page reaches back past `since`."""
+        markets = await self.load_markets()
+        wanted = (await self.market(symbol)).venue_symbol if symbol is not None else None
+        payments: list[FundingPayment] = []
+        for page_no in range(FUNDING_MAX_PAGES):
+            wire = await self._client.get_funding_history(
+                symbol=wanted, limit=FUNDING_PAGE, offset=page_no * FUNDING_PAGE, sort_direction="Desc"
+            )
+            rows = _rows(wire, "funding payments")
+            oldest: datetime | None = None
+            for row in rows:
+                venue_symbol = parse.wire_symbol(row, "funding payment")
+                canonical = self._canonical.get(venue_symbol)
+                market = markets.get(canonical) if canonical is not None else None
+                payment = parse.parse_funding_payment(row, canonical or venue_symbol, market.quote if market else "")
+                oldest = payment.at if oldest is None else min(oldest, payment.at)
+                if market is not None and (wanted is None or venue_symbol == wanted):
+                    payments.append(payment)  # a spot or unlisted symbol is not one of our perps
+            if len(rows) < FUNDING_PAGE or (oldest is not None and oldest < since):
+                break
+        else:
+            raise BadResponse(VENUE, f"funding history: more than {FUNDING_MAX_PAGES} pages since {since:%Y-%m-%d}")
+        kept = {p.payment_id: p for p in payments if p.at >= since and (until is None or p.at < until)}
+        return sorted(kept.values(), key=lambda p: (p.at, p.payment_id))
 
 
 def _validate(request: OrderRequest, market: Market) -> None:
