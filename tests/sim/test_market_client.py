@@ -154,3 +154,25 @@ async def test_a_pair_that_answers_badly_is_left_out_and_a_bad_poll_is_skipped()
         assert public.pairs == [("binance", "BTC")]
         assert await public.poll(funding=False) == []  # an unreadable book: the round is skipped, no exception
         await public.aclose()
+
+
+async def test_a_failed_funding_read_loses_neither_the_book_nor_the_trades() -> None:
+    def page(*ids: int) -> httpx.Response:
+        return httpx.Response(
+            200,
+            json=[
+                {"id": i, "price": "1.2", "qty": "10", "quoteQty": "12", "time": i, "isBuyerMaker": True} for i in ids
+            ],
+        )
+
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as mock:
+        mock.get(f"{URL}/aster/fapi/v1/trades").side_effect = [page(1), page(1, 2)]
+        mock.get(f"{URL}/aster/fapi/v1/depth").respond(200, json={"bids": [["1.1", "5"]], "asks": [["1.3", "5"]]})
+        mock.get(f"{URL}/aster/fapi/v1/premiumIndex").respond(503)
+        public = make([("aster", "ASTER")])
+        await public.prime()
+        books, fills, funding = by_kind(await public.poll(funding=True))
+        await public.aclose()
+    assert len(books) == 1
+    assert [t.trade_id for t in fills] == ["2"]
+    assert funding == []

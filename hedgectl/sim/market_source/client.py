@@ -14,6 +14,7 @@ fewer fills, never more (pessimistic).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -85,7 +86,6 @@ class _Key:
     contract_value: Decimal = Decimal(1)
     seen: deque[str] = field(default_factory=lambda: deque(maxlen=SEEN_LIMIT))
     seen_set: set[str] = field(default_factory=set)
-    primed: bool = False
 
     def remember(self, trade_id: str) -> bool:
         """Record a trade id; False if it was already seen."""
@@ -163,7 +163,6 @@ class PublicClient:
             key.contract_value = _dec(rows[0].get("ctVal"), "okx ctVal")
         for trade in await self._trades(key):
             key.remember(trade.trade_id)
-        key.primed = True
 
     async def poll(self, *, funding: bool) -> list[Event]:
         """One round over every pair: books and new trades (and funding when asked); failures are skipped."""
@@ -180,12 +179,15 @@ class PublicClient:
     async def _poll(self, key: _Key, funding: bool) -> list[Event]:
         out: list[Event] = [await self._book(key)]
         trades = await self._trades(key)
+        if funding:
+            # A funding read that fails costs this round's funding only: the book and the trades still count.
+            with contextlib.suppress(MarketDataError):
+                out.append(await self._funding(key))
+        # Trades are remembered only once nothing else in this round can fail: a lost round loses none of them.
         new = [t for t in trades if key.remember(t.trade_id)]
         if trades and len(new) == len(trades) == TRADES_LIMIT[key.venue]:
             self.gaps += 1
         out.extend(new)
-        if funding:
-            out.append(await self._funding(key))
         return out
 
     # ---- per-venue wire ------------------------------------------------------------------------------------
