@@ -63,8 +63,14 @@ def measure(seconds: int = 120) -> list[Figure]:
         times.append((time.perf_counter() - t0) * 1000)
     p99 = percentile(times, 0.99)
     return [
-        Figure("replay: one second of a busy market (200 trades/s, 10 resting)", statistics.median(times), p99, "ms",
-               "<= 25 ms p99", p99 <= 25.0)
+        Figure(
+            "replay: one second of a busy market (200 trades/s, 10 resting)",
+            statistics.median(times),
+            p99,
+            "ms",
+            "<= 25 ms p99",
+            p99 <= 25.0,
+        )
     ]
 
 
