@@ -68,6 +68,9 @@ class Engine:
                 interval = inst.funding_interval_ms
                 self.funding[(venue, symbol)] = FundingState(rate, (stamp // interval + 1) * interval, interval)
         self._tick = self.clock.tick
+        # The simulator's time of tick 0: tick i is at epoch_ms + i * tick_ms (candles are stamped with it;
+        # with a frozen clock, that time moves only when the clock is stepped).
+        self.epoch_ms = stamp - self._tick * self.clock.tick_ms
         self.books = Books(self.prices, self._tick)
 
     def reset(self) -> None:
