@@ -8,6 +8,7 @@ squared log returns between consecutive closes, in percent. Over 60 one-minute c
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,7 +54,7 @@ def realised_volatility(candles: Sequence[Candle]) -> RealisedVolatility | None:
     with localcontext() as ctx:
         ctx.prec = 28
         squares = Decimal(0)
-        for before, after in zip(ordered, ordered[1:], strict=False):
+        for before, after in itertools.pairwise(ordered):
             if before.close <= 0 or after.close <= 0:
                 raise ValueError(f"a candle close must be positive, got {before.close} / {after.close}")
             r = (after.close / before.close).ln()

@@ -9,6 +9,7 @@ of the mid; market orders consume its levels until the next tick refreshes them.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import random
 import time
@@ -232,7 +233,7 @@ class PriceProcess:
         bounds = [first] + [a.tick for a in anchors if first < a.tick <= last] + [last + 1]
         walk = self._walks[base]
         prices: list[Decimal] = []
-        for start, stop in zip(bounds, bounds[1:], strict=False):
+        for start, stop in itertools.pairwise(bounds):
             anchor = self._anchor(venue, base, start)
             logs = walk.span(start, stop - 1)
             picked = logs[::stride] + ([logs[-1]] if (len(logs) - 1) % stride else [])
