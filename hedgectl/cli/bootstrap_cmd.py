@@ -58,6 +58,20 @@ def bootstrap(
             "default: warn only.",
         ),
     ] = None,
+    max_volatility_pct: Annotated[
+        Decimal | None,
+        decimal_option(
+            "--max-volatility-pct",
+            help="Refuse when either venue's realised volatility over --volatility-minutes (%, not annualised) "
+            "exceeds this; default: shown only.",
+        ),
+    ] = None,
+    volatility_minutes: Annotated[
+        int,
+        typer.Option(
+            "--volatility-minutes", min=2, max=999, help="Window of the volatility check, in one-minute candles."
+        ),
+    ] = 60,
     streams: Annotated[
         bool, typer.Option("--streams/--no-streams", help="Take fills from the private order streams (else poll).")
     ] = True,
@@ -87,6 +101,8 @@ def bootstrap(
         "long_venue": long_name,
         "short_venue": short_name,
         "max_funding_cost_bps": max_funding_cost_bps,
+        "max_volatility_pct": None if max_volatility_pct is None else _positive("--max-volatility-pct", max_volatility_pct),
+        "volatility_minutes": volatility_minutes,
     }
 
     async def body(session: Session) -> int:
@@ -275,7 +291,8 @@ def _check_doc(check: Any) -> dict[str, Any]:
     return {
         "name": check.name,
         "venue": check.venue,
-        "figure": None if check.figure is None else check.figure.quantize(Decimal("0.01")),
+        # Volatility in % needs more places than bps do: 0.0421 % is a figure, 0.04 a rounding.
+        "figure": None if check.figure is None else check.figure.quantize(Decimal("0.0001" if check.unit == "%" else "0.01")),
         "threshold": check.threshold,
         "unit": check.unit,
         "set_by": check.flag,
