@@ -7,6 +7,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from hedgectl.aio import stop_tasks
@@ -22,6 +23,13 @@ from hedgectl.venues.base import AccountConfigured, Venue
 ASSUMED_LEVERAGE = Decimal(5)
 # Taker fee rate assumed when the market does not carry one (higher than every venue's base tier).
 ASSUMED_TAKER_FEE_RATE = Decimal("0.001")
+
+
+class Entry(StrEnum):
+    """How bootstrap opens: both legs taken at once, or a post-only order resting on one venue first."""
+
+    TAKER = "taker"
+    MAKER_FIRST = "maker-first"
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,8 @@ class HedgeConfig:
     max_funding_cost_bps: Decimal | None = None  # None: a hold that pays funding on net is only warned about
     max_volatility_pct: Decimal | None = None  # None: the volatility is shown, never refused on
     volatility_minutes: int = 60  # the window of the volatility check, in one-minute candles
+    entry: Entry = Entry.TAKER
+    maker_timeout_s: float = 30.0  # maker-first: after this, the rest is taken
 
     def check_caps(self) -> None:
         """Refuse a notional above the configured cap (before anything is connected)."""
