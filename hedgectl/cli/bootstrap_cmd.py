@@ -249,6 +249,8 @@ def _document(mode: str, result: Any) -> dict[str, Any]:
         legs[venue] = {
             "side": side,
             "open": _leg_doc(opened),
+            # Every opening order (one for a taker entry; maker-first: post-only orders, hedges, the rest taken).
+            "opens": [_leg_doc(leg) for leg in result.opened if leg.venue == venue],
             "close": _leg_doc(closes[0]) if closes else None,
             "extra_closes": [_leg_doc(leg) for leg in closes[1:]],
         }
