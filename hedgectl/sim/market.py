@@ -60,6 +60,7 @@ VENUE_DEPTH: dict[str, Decimal] = {
     "aster": Decimal("0.3"),
 }
 DEFAULT_TICK_MS = 250
+_BEFORE_ALL = -(10**18)  # the starting anchor holds for every tick, history included, until a price is set
 OHLC_SAMPLES = 600  # at most this many ticks read per candle (see PriceProcess.ohlc)
 
 
@@ -194,7 +195,7 @@ class PriceProcess:
         # Per (venue, base), every anchor set so far, oldest first: a price set at tick T holds from T on, and
         # the history before T (the candles) keeps the prices it had.
         self._anchors: dict[tuple[str, str], list[_Anchor]] = {
-            (venue, base): [_Anchor(START_PRICE[base] * (1 + BASIS[venue]), 0, 0.0)]
+            (venue, base): [_Anchor(START_PRICE[base] * (1 + BASIS[venue]), _BEFORE_ALL, 0.0)]
             for venue in VENUES
             for base in BASES
         }
