@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -49,7 +50,7 @@ def test_the_figure_is_the_root_of_the_summed_squared_log_returns(closes: list[D
     vol = realised_volatility(_candles(closes))
     assert vol is not None
     floats = [float(c) for c in closes]
-    expected = math.sqrt(sum(math.log(b / a) ** 2 for a, b in zip(floats, floats[1:], strict=False))) * 100
+    expected = math.sqrt(sum(math.log(b / a) ** 2 for a, b in itertools.pairwise(floats))) * 100
     assert float(vol.pct) == pytest.approx(expected, rel=1e-9, abs=1e-12)
     assert vol.returns == len(closes) - 1
 
@@ -64,14 +65,17 @@ def test_the_figure_does_not_depend_on_the_price_level_or_the_order_candles_arri
     vol = realised_volatility(candles)
     scaled = realised_volatility(_candles([c * scale for c in closes]))
     shuffled = realised_volatility(list(reversed(candles)))
-    assert vol is not None and scaled is not None and shuffled is not None
+    assert vol is not None
+    assert scaled is not None
+    assert shuffled is not None
     assert float(scaled.pct) == pytest.approx(float(vol.pct), rel=1e-12, abs=1e-15)
     assert shuffled.pct == vol.pct
 
 
 def test_a_flat_market_has_none_and_annualising_scales_by_the_root_of_time() -> None:
     flat = realised_volatility(_candles([Decimal(7)] * 10))
-    assert flat is not None and flat.pct == 0
+    assert flat is not None
+    assert flat.pct == 0
     vol = realised_volatility(_candles([Decimal(100), Decimal(101), Decimal(100)]))
     assert vol is not None
     minutes_per_year = 365 * 24 * 60

@@ -95,11 +95,9 @@ def bootstrap(
 ) -> None:
     output.set_json_mode(json_out)
     from hedgectl.domain.symbols import canonical_symbol
-    from hedgectl.engine.hedge_plan import HedgeConfig
+    from hedgectl.engine.hedge_plan import Entry, HedgeConfig
     from hedgectl.errors import UsageError
     from hedgectl.venues.registry import parse_venue
-
-    from hedgectl.engine.hedge_plan import Entry
 
     long_name, short_name = parse_venue(long), parse_venue(short)
     try:
@@ -314,8 +312,10 @@ def _entry_doc(entry: Any) -> dict[str, Any]:
         "timed_out": entry.timed_out,
         "taken": entry.taken,
         "taker_rates": {v: {"rate": r, "source": entry.rate_sources[v]} for v, r in entry.taker_rates.items()},
-        "fees": {v: {"paid": f, "all_taker": entry.all_taker_fees[v], "saving": entry.saving[v], "asset": entry.assets[v]}
-                 for v, f in entry.fees.items()},
+        "fees": {
+            v: {"paid": f, "all_taker": entry.all_taker_fees[v], "saving": entry.saving[v], "asset": entry.assets[v]}
+            for v, f in entry.fees.items()
+        },
         "fee_saving": entry.saving_total,
         "fee_saving_asset": "USDT",
     }  # fmt: skip
@@ -525,7 +525,8 @@ def _render_summary(result: Any, *, sent: bool) -> None:
         render.line(
             "fees: "
             + ", ".join(
-                f"{v} {entry.fees[v]:.4f} (all-taker {entry.all_taker_fees[v]:.4f} at {entry.taker_rates[v] * 100:.4f}%)"
+                f"{v} {entry.fees[v]:.4f} (all-taker {entry.all_taker_fees[v]:.4f} "
+                f"at {entry.taker_rates[v] * 100:.4f}%)"
                 for v in entry.fees
             )
             + f"; saving {entry.saving_total:.4f} USDT against an all-taker entry at the same prices"

@@ -28,9 +28,7 @@ async def read_candles(venue: Venue, symbol: str, minutes: int) -> list[Candle] 
         return exc
 
 
-def volatility_figure(
-    venue: str, candles: list[Candle] | HedgectlError, minutes: int
-) -> tuple[Decimal | None, str]:
+def volatility_figure(venue: str, candles: list[Candle] | HedgectlError, minutes: int) -> tuple[Decimal | None, str]:
     """The venue's realised volatility in % over the window (None when unknown) and the detail to show."""
     if isinstance(candles, HedgectlError):
         return None, f"{venue}: candles unreadable ({candles})"

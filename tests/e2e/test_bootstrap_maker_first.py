@@ -82,7 +82,8 @@ def test_partial_maker_fills_are_each_hedged_at_once_on_the_other_venue(sim: Sim
     qty = Decimal(str(doc["qty"]))
     assert (entry["maker"], entry["taker"], entry["maker_side"]) == (LONG, SHORT, "buy")
     assert Decimal(str(entry["maker_filled"])) == Decimal(str(entry["hedged"])) == qty
-    assert Decimal(str(entry["taken"])) == 0 and entry["timed_out"] is False
+    assert Decimal(str(entry["taken"])) == 0
+    assert entry["timed_out"] is False
     hedges = [r for r in _orders(sim, SHORT) if not r["reduce_only"]]
     assert [Decimal(h["qty"]) for h in hedges] == [Decimal(first[0]["qty"]), Decimal(rest[0]["qty"])]
     assert len([r for r in _orders(sim, LONG) if not r["reduce_only"]]) == 1  # one post-only order
@@ -116,7 +117,8 @@ def test_nothing_filled_as_maker_takes_everything_and_saves_nothing(sim: Sim) ->
     proc = hedgectl(*_args("1"))
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    assert doc["entry"]["maker_filled"] == "0" and doc["entry"]["timed_out"] is True
+    assert doc["entry"]["maker_filled"] == "0"
+    assert doc["entry"]["timed_out"] is True
     assert Decimal(str(doc["entry"]["taken"])) == Decimal(str(doc["qty"]))
     _assert_flat_with_exact_fees(sim, doc, [])
 
@@ -140,7 +142,8 @@ def test_a_post_only_rejection_is_priced_again_and_the_entry_goes_on(sim: Sim) -
         code, doc, err = _finish(proc)
     assert code == 0, err
     first, second = _orders(sim, LONG)[:2]
-    assert first["fault"] == "reject" and second["fault"] is None
+    assert first["fault"] == "reject"
+    assert second["fault"] is None
     assert doc["entry"]["maker_orders"] == 1
     _assert_flat_with_exact_fees(sim, doc, fills)
 

@@ -6,6 +6,7 @@ The simulator's clock is frozen so that the candles the test reads are the ones 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -24,7 +25,7 @@ def _freeze(sim: Sim) -> None:
 
 
 def _vol_pct(closes: list[float]) -> float:
-    return math.sqrt(sum(math.log(b / a) ** 2 for a, b in zip(closes, closes[1:], strict=False))) * 100
+    return math.sqrt(sum(math.log(b / a) ** 2 for a, b in itertools.pairwise(closes))) * 100
 
 
 def _okx_closes(sim: Sim) -> list[float]:
@@ -103,5 +104,6 @@ def test_unreadable_candles_make_the_figure_unknown_with_a_warning(sim: Sim) -> 
     code, doc, err = _bootstrap(Decimal(50))  # okx is read and far below it; backpack is unknown
     assert code == 0, err
     backpack = _volatility(doc)["backpack"]
-    assert backpack["figure"] is None and backpack["passed"] is True
+    assert backpack["figure"] is None
+    assert backpack["passed"] is True
     assert any("volatility unknown: backpack: candles unreadable" in w for w in doc["warnings"])
