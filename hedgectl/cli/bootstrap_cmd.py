@@ -171,7 +171,7 @@ def bootstrap(
                 reporter,
                 interrupts,
                 streams=streams,
-                confirm=_plan_confirmation(session.confirm_live),
+                confirm=_plan_confirmation(session.confirm_live, maker_first=entry_mode is Entry.MAKER_FIRST),
             )
             if result.declined:
                 from hedgectl.errors import ConfigError
@@ -201,16 +201,20 @@ def bootstrap(
 
 
 def _plan_confirmation(
-    ask: Callable[[str], Awaitable[bool]] | None,
+    ask: Callable[[str], Awaitable[bool]] | None, *, maker_first: bool = False
 ) -> Callable[[HedgePlan], Awaitable[bool]] | None:
     """The hedge cycle's confirmation: the session's typed live confirmation, asked about this plan."""
     if ask is None:
         return None
 
     async def confirm(plan: HedgePlan) -> bool:
+        how = (
+            "maker-first (post-only, each fill hedged at market, the rest taken at the timeout)" if maker_first else ""
+        )
         return await ask(
-            f"About to market-buy {plan.qty} {plan.symbol} on {plan.long.venue} and market-sell it on "
-            f"{plan.short.venue} (~{plan.notional:.2f} USDT per leg)."
+            f"About to {'buy' if how else 'market-buy'} {plan.qty} {plan.symbol} on {plan.long.venue} and "
+            f"{'sell' if how else 'market-sell'} it on {plan.short.venue} (~{plan.notional:.2f} USDT per leg)"
+            + (f", {how}." if how else ".")
         )
 
     return confirm
