@@ -33,7 +33,7 @@ from hedgectl.domain.types import (
     TimeInForce,
 )
 from hedgectl.errors import BadResponse, OrderRejected
-from hedgectl.venues.binance_codes import ORDER_STATUS, ORDER_TYPE, lot_rules
+from hedgectl.venues.binance_family.codes import ORDER_STATUS, ORDER_TYPE, lot_rules
 from hedgectl.venues.ccxt_wire import (
     Wire,
     by_venue_symbol,

@@ -38,10 +38,10 @@ from websockets.asyncio.client import ClientConnection
 
 from hedgectl.domain.types import Fill, Market, Mode
 from hedgectl.errors import AuthError, BadResponse, ConfigError, Unavailable
+from hedgectl.venues.binance_family.stream import Markets, UserDataStream
 from hedgectl.venues.ccxt_okx import parse_order as parse_okx_order
 from hedgectl.venues.ccxt_wire import Wire, by_venue_symbol, dec, ms_time, one_dict, opt_dec, opt_text, text
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.listen_key_stream import Markets, UserDataStream
 from hedgectl.venues.stream_supervisor import Connect, Ready
 from hedgectl.venues.streams import EventSource, OrderEvent
 from hedgectl.venues.ws_common import dumps, loads, open_socket, send_text, text_frames, ws_base

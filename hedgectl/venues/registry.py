@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 # venue id -> (module, class); imported only when that venue is first used.
 ADAPTERS: dict[str, tuple[str, str]] = {
-    "binance": ("hedgectl.venues.ccxt_venue", "CcxtVenue"),
+    "binance": ("hedgectl.venues.binance.venue", "BinanceVenue"),
     "okx": ("hedgectl.venues.okx.venue", "OkxVenue"),
     "backpack": ("hedgectl.venues.backpack.venue", "BackpackVenue"),
     "aster": ("hedgectl.venues.aster.venue", "AsterVenue"),

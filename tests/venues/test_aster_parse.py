@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hedgectl.domain.types import OrderRequest, OrderStatus, OrderType, PositionMode, PositionSide, Side, TimeInForce
-from hedgectl.errors import BadResponse, UsageError
+from hedgectl.errors import BadResponse, OrderRejected
 from hedgectl.venues.aster import parse
 from hedgectl.venues.aster.client import Kind, decode_response
 
@@ -304,7 +304,8 @@ def test_market_order_has_no_price_and_no_time_in_force() -> None:
     ],
 )
 def test_impossible_orders_are_refused_before_sending(request_: OrderRequest) -> None:
-    with pytest.raises(UsageError):
+    # OrderRejected (exit 1, the venue would refuse it), as on Binance: one family, one answer (issue 14).
+    with pytest.raises(OrderRejected):
         parse.to_wire_order("BTCUSDT", request_)
 
 

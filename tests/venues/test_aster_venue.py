@@ -39,6 +39,7 @@ from hedgectl.venues.aster import client as client_module
 from hedgectl.venues.base import Venue
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit import host_guard
+from hedgectl.venues.kit import http as kit_http
 
 BASE = "https://fapi.asterdex.com"
 USER = "0x63DD5aCC6b1aa0f563956C0e534DD30B6dcF7C4e"
@@ -529,7 +530,7 @@ async def test_a_connection_that_never_opened_is_unavailable_without_any_lookup(
     scheme: Scheme, mock: respx.MockRouter, venue: AsterVenue
 ) -> None:
     post = mock.post(scheme.path("order")).mock(side_effect=httpx.ConnectError("refused"))
-    with pytest.raises(Unavailable, match="connect"):
+    with pytest.raises(Unavailable, match="cannot reach"):
         await venue.place_order(LIMIT)
     assert post.call_count == 1
 
@@ -846,14 +847,18 @@ async def test_every_request_passes_the_host_guard(
         checked.append(url)
         real(url, allowed, venue=venue)
 
-    monkeypatch.setattr(client_module, "ensure_allowed", spy)
+    monkeypatch.setattr(kit_http, "ensure_allowed", spy)
     mock.get(scheme.path("balance")).respond(json=[])
     fresh = _venue(scheme)  # the fixture's venue has already read its clock and position mode
     await fresh.market("BTC")
     await fresh.fetch_balances()
     await fresh.position_mode()
     await fresh.close()
-    assert [u.rsplit("/", 1)[1] for u in checked] == ["exchangeInfo", "time", "balance", "dual"]
+    # The seam guards each request twice (when built, and again as it is sent): one entry per request here.
+    sent = [u.split("?")[0].rsplit("/", 1)[1] for u in checked]
+    assert [name for i, name in enumerate(sent) if i == 0 or sent[i - 1] != name] == [
+        "exchangeInfo", "time", "balance", "dual",
+    ]  # fmt: skip
     assert all(u.startswith(BASE + "/fapi/") for u in checked)
 
 
@@ -867,7 +872,7 @@ async def test_a_request_to_another_host_is_refused_before_it_leaves(mock: respx
             credentials={k: SecretStr(v) for k, v in V3.creds.items()},
         )
     )
-    venue._client._base = BASE  # a bug that would send paper traffic to the real venue
+    venue._client._seam.base_url = BASE  # a bug that would send paper traffic to the real venue
     with pytest.raises(ConfigError, match=r"refusing a request to https://fapi\.asterdex\.com"):
         await venue.fetch_server_time()
     assert not mock.calls
@@ -887,3 +892,23 @@ def test_the_venue_implements_the_protocol_and_reports_its_auth_scheme() -> None
     assert _venue(V3).auth_scheme == "v3"
     assert _venue(V1).auth_scheme == "v1"
     assert isinstance(auth.keys_from_config(_config(V3)), auth.V3Keys)
+
+
+async def test_funding_payments_are_read_from_the_income_endpoint_of_the_auth_generation(
+    scheme: Scheme, mock: respx.MockRouter, venue: AsterVenue
+) -> None:
+    since = datetime(2025, 12, 1, tzinfo=UTC)
+    first, second = 1_764_576_000_000, 1_764_604_800_000  # 2025-12-01 08:00 and 16:00 UTC
+    rows = [
+        {"symbol": "BTCUSDT", "incomeType": "FUNDING_FEE", "income": "-0.12", "asset": "USDT", "time": first,
+         "tranId": "77", "tradeId": ""},
+        {"symbol": "BTCUSDT", "incomeType": "FUNDING_FEE", "income": "0.30", "asset": "USDT", "time": second,
+         "tranId": 78, "tradeId": ""},
+    ]  # fmt: skip
+    income = mock.get(scheme.path("income")).respond(json=rows)
+    payments = await venue.funding_payments("BTC", since)
+    assert [(p.payment_id, p.amount, p.symbol) for p in payments] == [
+        ("77", Decimal("-0.12"), "BTC"), ("78", Decimal("0.30"), "BTC"),
+    ]  # fmt: skip
+    sent = dict(signed_params(income.calls[0].request, scheme))
+    assert (sent["incomeType"], sent["symbol"], sent["limit"]) == ("FUNDING_FEE", "BTCUSDT", "1000")

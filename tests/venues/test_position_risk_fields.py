@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from hedgectl.venues import ccxt_binance, ccxt_okx
+from hedgectl.domain.types import Position
+from hedgectl.venues import ccxt_okx
 from hedgectl.venues.aster import parse as aster_parse
 from hedgectl.venues.backpack import parse as backpack_parse
-from tests.venues.test_ccxt_parse import binance_btc, okx_btc
+from hedgectl.venues.binance_family.parse import FamilyParser
+from tests.venues.test_ccxt_parse import okx_btc
+
+BINANCE = FamilyParser("binance")
+
+
+def _binance_position(row: dict[str, object]) -> Position:
+    (position,) = BINANCE.positions([row], lambda s: s.removesuffix("USDT"))
+    return position
+
 
 BINANCE_V3_DOCS_ROW = {  # GET /fapi/v3/positionRisk, docs example: no leverage, no margin type in v3
     "symbol": "BTCUSDT", "positionSide": "BOTH", "positionAmt": "0.001", "entryPrice": "22185.2",
@@ -39,14 +49,14 @@ BACKPACK_ROW = {  # GET /api/v1/position, ccxt's recorded ETH_USDC_PERP long (a 
 
 
 def test_binance_v3_row_has_a_liquidation_price_but_no_leverage_or_margin_mode() -> None:
-    position = ccxt_binance.parse_position(BINANCE_V3_DOCS_ROW, binance_btc())
+    position = _binance_position(BINANCE_V3_DOCS_ROW)
     assert position.liquidation_price == D("19731.45529116")
     assert position.leverage is None
     assert position.margin_mode is None
 
 
 def test_binance_v2_row_has_leverage_and_margin_mode_and_a_zero_liquidation_price_means_none() -> None:
-    position = ccxt_binance.parse_position(BINANCE_V2_DOCS_ROW, binance_btc())
+    position = _binance_position(BINANCE_V2_DOCS_ROW)
     assert (position.leverage, position.margin_mode, position.liquidation_price) == (D(10), "isolated", None)
 
 

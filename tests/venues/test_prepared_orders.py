@@ -28,7 +28,7 @@ from hedgectl.sim.server import Running
 from hedgectl.venues.aster import AsterVenue
 from hedgectl.venues.backpack import BackpackVenue
 from hedgectl.venues.base import AccountConfigured, PreparedOrder, Venue, WireRequest
-from hedgectl.venues.ccxt_venue import CcxtVenue
+from hedgectl.venues.binance import BinanceVenue
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.okx import OkxVenue
 
@@ -61,7 +61,7 @@ def make_venue(sim: Running, adapter: str) -> Venue:
     if name == "okx":
         return OkxVenue(config, reconcile_delays_s=(0.0, 0.05, 0.1))
     if name == "binance":
-        return CcxtVenue(config, reconcile_delays_s=(0.05, 0.1))
+        return BinanceVenue(config, reconcile_delays_s=(0.0, 0.05, 0.1))
     if name == "backpack":
         return BackpackVenue(config)
     return AsterVenue(config, reconcile_delays_s=(0.0, 0.05, 0.1))

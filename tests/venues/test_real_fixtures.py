@@ -19,13 +19,14 @@ import pytest
 
 from hedgectl.domain.types import Market, OrderType
 from hedgectl.errors import BadResponse, OrderNotFound
-from hedgectl.venues import ccxt_binance, ccxt_okx, ccxt_stream, income
+from hedgectl.venues import ccxt_okx, ccxt_stream, income
 from hedgectl.venues.aster import client as aster_client
 from hedgectl.venues.aster import parse as aster
 from hedgectl.venues.backpack import parse as backpack
 from hedgectl.venues.backpack import stream as backpack_stream
+from hedgectl.venues.binance_family.parse import FamilyParser
+from hedgectl.venues.binance_family.stream import parse_order_trade_update, unwrap
 from hedgectl.venues.kit.wire import error_code
-from hedgectl.venues.listen_key_stream import parse_order_trade_update, unwrap
 
 FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "real_fixtures"
 pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"no recorded replies at {FIXTURES}")
@@ -130,7 +131,7 @@ ASTER: dict[str, Callable[[Any], object] | str] = {
     "funding_info_docs": aster.parse_funding_intervals,
     "funding_info_rec": lambda r: aster.parse_funding_intervals([r]),
     "funding_info_rec2": aster.parse_funding_intervals,
-    "income_docs": lambda r: _income(r, "aster"),
+    "income_docs": lambda r: aster.parse_funding_payments(r, str),  # TRANSFER and COMMISSION rows only
     "listen_key_docs": lambda r: isinstance(r["listenKey"], str) or pytest.fail("no listenKey"),
     "open_orders_docs": lambda r: aster.parse_orders(r, str),
     "order_cancel_docs": _aster_order,
@@ -155,42 +156,49 @@ ASTER: dict[str, Callable[[Any], object] | str] = {
 BINANCE_MARKETS = {m.symbol: m for m in (_market("binance", s) for s in ("BTCUSDT", "WLDUSDT", "NOTUSDT", "BNBUSDT"))}
 
 
-def _binance(**replies: Any) -> Any:
-    return ccxt_binance.BinanceDialect(), FakeEx(**replies)
+BINANCE = FamilyParser("binance")
 
 
-def _binance_call(response: Any, method: str, call: Callable[[Any, Any], Any]) -> Any:
-    return _run(call(ccxt_binance.BinanceDialect(), FakeEx(**{method: response})))
+def _binance_symbol(venue_symbol: str) -> str:
+    return venue_symbol.removesuffix("USDT")
+
+
+def _decoded(response: Any) -> Any:
+    """The reply as the client decodes it (floats as Decimal)."""
+    return json.loads(json.dumps(response), parse_float=Decimal)
 
 
 def _binance_fills(response: Any) -> None:
     for row in _rows(response):
-        fill = ccxt_binance.parse_fill(row, BINANCE_MARKETS["BTC"])
+        fill = BINANCE.fill(_decoded(row), _binance_symbol)
         assert fill.fee == D(row["commission"])  # negative: a maker rebate
 
 
 def _binance_order(response: Any) -> None:
     for row in _rows(response):
-        order = ccxt_binance.parse_order(row, BINANCE_MARKETS["BTC"])
+        order = BINANCE.order(_decoded(row), _binance_symbol)
         if row["type"] == "TRAILING_STOP_MARKET":
             assert order.type is OrderType.MARKET  # not a LIMIT
 
 
 def _binance_markets(response: Any) -> None:
-    dialect, ex = _binance(fapiPublicGetExchangeInfo=response)
-    markets, broken = _run(dialect.markets(ex))
+    markets, broken = BINANCE.markets(_decoded(response))
     assert markets
     assert not broken
-    assert all(m.max_market_qty is not None for m in markets)  # MARKET_LOT_SIZE read
+    assert all(m.max_market_qty is not None for m in markets.values())  # MARKET_LOT_SIZE read
 
 
 def _binance_quote(book: Any, premium: Any, funding: Any = ()) -> None:
-    dialect, ex = _binance(
-        fapiPublicGetTickerBookTicker=book, fapiPublicGetPremiumIndex=premium, fapiPublicGetFundingInfo=list(funding)
-    )
-    quote = _run(dialect.quote(ex, BINANCE_MARKETS["BTC"]))
+    intervals = BINANCE.funding_intervals(_decoded(list(funding)))
+    quote = BINANCE.quote("BTC", _decoded(book), _decoded(premium), intervals.get("BTCUSDT"))
     assert quote.bid > 0
     assert quote.mark is not None
+
+
+def _binance_income(response: Any) -> None:
+    rows = _decoded(response)
+    payments = BINANCE.funding_payments(rows, _binance_symbol)
+    assert len(payments) == sum(1 for r in rows if r["incomeType"] == "FUNDING_FEE")
 
 
 BINANCE_BOOK = {"symbol": "BTCUSDT", "bidPrice": "100", "askPrice": "101", "time": 1}
@@ -212,18 +220,18 @@ def by_venue(markets: dict[str, Market]) -> dict[str, Market]:
     return {m.venue_symbol: m for m in markets.values()}
 
 
-BINANCE: dict[str, Callable[[Any], object] | str] = {
-    "account_v2_rec": lambda r: _binance_call(r, "fapiPrivateV3GetAccount", lambda d, ex: d.balances(ex)),
-    "account_v3_docs": lambda r: _binance_call(r, "fapiPrivateV3GetAccount", lambda d, ex: d.balances(ex)),
+BINANCE_FILES: dict[str, Callable[[Any], object] | str] = {
+    "account_v2_rec": lambda r: BINANCE.account_balances(_decoded(r)),
+    "account_v3_docs": lambda r: BINANCE.account_balances(_decoded(r)),
     "balance_v3_docs": "hedgectl reads balances from /fapi/v3/account",
     "book_ticker_docs": lambda r: _binance_quote(r, BINANCE_PREMIUM),
     "book_ticker_rec": lambda r: _binance_quote(r, BINANCE_PREMIUM),
     "cancel_all_docs": lambda r: error_code(r) == 200 or pytest.fail("not a confirmation"),
-    "depth_docs": lambda r: _binance_call(r, "fapiPublicGetDepth", lambda d, ex: d.book(ex, BINANCE_MARKETS["BTC"], 5)),
+    "depth_docs": lambda r: BINANCE.book(_decoded(r), "BTC", 5),
     "exchange_info_docs": _binance_markets,
     "funding_info_docs": lambda r: _binance_quote(BINANCE_BOOK, BINANCE_PREMIUM, r),
     "funding_info_rec": lambda r: _binance_quote(BINANCE_BOOK, BINANCE_PREMIUM, [r]),
-    "income_docs": lambda r: _income(r, "binance"),
+    "income_docs": _binance_income,  # TRANSFER and COMMISSION rows: no funding payment among them
     "listen_key_docs": lambda r: isinstance(r["listenKey"], str) or pytest.fail("no listenKey"),
     "open_orders_docs": _binance_order,
     "order_cancel_docs": _binance_order,
@@ -232,12 +240,12 @@ BINANCE: dict[str, Callable[[Any], object] | str] = {
     "order_post_docs": _binance_order,
     "order_post_rec_swap": _binance_order,
     "order_rec_edit": _binance_order,
-    "position_risk_v2_docs": lambda r: [ccxt_binance.parse_position(row, BINANCE_MARKETS["BTC"]) for row in r],
-    "position_risk_v3_docs": lambda r: [ccxt_binance.parse_position(row, BINANCE_MARKETS["BTC"]) for row in r],
-    "position_risk_v3_rec": lambda r: [ccxt_binance.parse_position(row, BINANCE_MARKETS["WLD"]) for row in r],
+    "position_risk_v2_docs": lambda r: BINANCE.positions(_decoded(r), _binance_symbol),
+    "position_risk_v3_docs": lambda r: BINANCE.positions(_decoded(r), _binance_symbol),
+    "position_risk_v3_rec": lambda r: BINANCE.positions(_decoded(r), _binance_symbol),
     "premium_index_docs": lambda r: _binance_quote(BINANCE_BOOK, r),
     "premium_index_rec": lambda r: _binance_quote(BINANCE_BOOK, r),
-    "time_docs": lambda r: _binance_call(r, "fapiPublicGetTime", lambda d, ex: d.server_time_ms(ex)),
+    "time_docs": lambda r: BINANCE.server_time_ms(_decoded(r)),
     "user_trades_docs": lambda r: _binance_fills(r),
     "user_trades_rec_maker_rebate": lambda r: _binance_fills(r),
     "user_trades_rec_pm": lambda r: _binance_fills(r),
@@ -384,7 +392,7 @@ BACKPACK: dict[str, Callable[[Any], object] | str] = {
     "ws_order_update_schema": "a schema, not a reply",
 }
 
-TABLES = {"aster": ASTER, "binance": BINANCE, "okx": OKX, "backpack": BACKPACK}
+TABLES = {"aster": ASTER, "binance": BINANCE_FILES, "okx": OKX, "backpack": BACKPACK}
 
 
 def _files() -> list[Path]:

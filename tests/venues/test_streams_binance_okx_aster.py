@@ -24,9 +24,11 @@ from hedgectl.sim.credentials import all_credentials
 from hedgectl.sim.server import Running
 from hedgectl.venues.aster import AsterVenue
 from hedgectl.venues.aster.stream import aster_stream
+from hedgectl.venues.binance import BinanceVenue
+from hedgectl.venues.binance.stream import binance_stream
+from hedgectl.venues.binance_family.stream import ClientListenKeys, UserDataStream, parse_order_trade_update
 from hedgectl.venues.ccxt_stream import (
     OkxOrderStream,
-    binance_stream,
     okx_login,
     okx_ws_sign,
     parse_okx_frame,
@@ -34,7 +36,6 @@ from hedgectl.venues.ccxt_stream import (
 )
 from hedgectl.venues.ccxt_venue import CcxtVenue
 from hedgectl.venues.config import VenueConfig
-from hedgectl.venues.listen_key_stream import UserDataStream, parse_order_trade_update
 from hedgectl.venues.okx import OkxVenue
 from hedgectl.venues.stream_supervisor import Connect, Ready, StreamState, SupervisorConfig, supervise
 from hedgectl.venues.streams import EventSource, OrderEvent, StreamingVenue
@@ -213,7 +214,7 @@ async def no_markets() -> dict[str, Market]:
     ],
 )
 def test_binance_user_data_url_per_mode(mode: Mode, base_url: str, expected: str) -> None:
-    stream = binance_stream(config("binance", mode, base_url), None, None, no_markets)  # type: ignore[arg-type]
+    stream = binance_stream(config("binance", mode, base_url), None, no_markets)  # type: ignore[arg-type]
     assert stream.url_for("K") == expected
 
 
@@ -267,18 +268,23 @@ def sim_name(kind: str) -> str:
     return kind.split("-")[0]
 
 
-def make_venue(sim: Running, kind: str) -> CcxtVenue | AsterVenue:
+AnyVenue = CcxtVenue | AsterVenue | BinanceVenue
+
+
+def make_venue(sim: Running, kind: str) -> AnyVenue:
     name = sim_name(kind)
     creds = all_credentials()[name]
     keys = KEYS.get(kind, tuple(creds))
     cfg = VenueConfig(name, Mode.PAPER, f"{sim.url}/{name}", credentials={k: SecretStr(creds[k]) for k in keys})
     if name == "okx":
         return OkxVenue(cfg)  # type: ignore[return-value]
-    return CcxtVenue(cfg) if name == "binance" else AsterVenue(cfg)
+    if name == "binance":
+        return BinanceVenue(cfg)
+    return AsterVenue(cfg)
 
 
 @pytest.fixture(params=VENUES)
-async def venue(request: pytest.FixtureRequest, sim_server: Running) -> AsyncIterator[CcxtVenue | AsterVenue]:
+async def venue(request: pytest.FixtureRequest, sim_server: Running) -> AsyncIterator[AnyVenue]:
     adapter = make_venue(sim_server, request.param)
     try:
         yield adapter
@@ -332,14 +338,14 @@ async def eventually(cond: Callable[[], bool], timeout: float = STEP) -> None:
         await asyncio.sleep(0.005)
 
 
-async def resting_buy(venue: CcxtVenue | AsterVenue, qty: str = "0.02") -> Order:
+async def resting_buy(venue: AnyVenue, qty: str = "0.02") -> Order:
     request = OrderRequest(
         "BTC", Side.BUY, OrderType.LIMIT, D(qty), new_client_order_id(), price=D("50000"), time_in_force=TimeInForce.GTC
     )
     return await venue.place_order(request)
 
 
-async def sim_fill(control: httpx.AsyncClient, venue: CcxtVenue | AsterVenue, order: Order, ratio: str = "1") -> Any:
+async def sim_fill(control: httpx.AsyncClient, venue: AnyVenue, order: Order, ratio: str = "1") -> Any:
     reply = await control.post("/_sim/fill", json={"venue": venue.name, "order_id": order.order_id, "ratio": ratio})
     assert reply.status_code == 200, reply.text
     [fill] = reply.json()["fills"]
@@ -353,13 +359,13 @@ def stream_live(sim: Running, venue: str) -> bool:
 
 
 @pytest.mark.e2e
-async def test_the_venues_are_streaming_venues(venue: CcxtVenue | AsterVenue) -> None:
+async def test_the_venues_are_streaming_venues(venue: AnyVenue) -> None:
     assert isinstance(venue, StreamingVenue)
 
 
 @pytest.mark.e2e
 async def test_a_fill_at_the_simulator_arrives_as_a_stream_event(
-    venue: CcxtVenue | AsterVenue, sim_server: Running, control: httpx.AsyncClient
+    venue: AnyVenue, sim_server: Running, control: httpx.AsyncClient
 ) -> None:
     async with watching(venue.order_events("BTC", config=FAST)) as events:
         await eventually(lambda: stream_live(sim_server, venue.name) and sim_server.sim.engine.bus.active)
@@ -384,7 +390,7 @@ async def test_a_fill_at_the_simulator_arrives_as_a_stream_event(
 
 @pytest.mark.e2e
 async def test_a_fill_while_the_stream_is_cut_is_delivered_exactly_once(
-    venue: CcxtVenue | AsterVenue, sim_server: Running, control: httpx.AsyncClient
+    venue: AnyVenue, sim_server: Running, control: httpx.AsyncClient
 ) -> None:
     states: list[StreamState] = []
     events_source = venue.order_events("BTC", config=FAST, on_state=lambda state, _reason: states.append(state))
@@ -428,7 +434,7 @@ def twice(connect: Connect) -> Connect:
 
 @pytest.mark.e2e
 async def test_a_duplicate_event_is_applied_once(
-    venue: CcxtVenue | AsterVenue, sim_server: Running, control: httpx.AsyncClient
+    venue: AnyVenue, sim_server: Running, control: httpx.AsyncClient
 ) -> None:
     async with watching(supervise(venue, twice(venue.stream_connector()), "BTC", config=FAST)) as events:
         await eventually(lambda: stream_live(sim_server, venue.name))
@@ -511,10 +517,8 @@ async def test_a_refused_keep_alive_ends_the_session_with_its_error(
 @pytest.mark.e2e
 async def test_the_listen_key_is_kept_alive_on_a_timer(sim_server: Running, control: httpx.AsyncClient) -> None:
     venue = make_venue(sim_server, "binance")
-    assert isinstance(venue, CcxtVenue)
-    from hedgectl.venues.ccxt_stream import CcxtListenKeys
-
-    keys = CcxtListenKeys(venue._ex, venue._once)  # the adapter's ccxt and error edge
+    assert isinstance(venue, BinanceVenue)
+    keys = ClientListenKeys(venue._client)  # the adapter's raw client and error edge
     base = sim_server.url.replace("http://", "ws://") + "/binance"
 
     async def markets() -> dict[str, Market]:

@@ -22,8 +22,8 @@ from hedgectl.venues.aster import client as aster_client
 from hedgectl.venues.aster import parse as aster
 from hedgectl.venues.backpack import parse as backpack
 from hedgectl.venues.backpack import stream as backpack_stream
+from hedgectl.venues.binance_family.stream import parse_order_trade_update, unwrap
 from hedgectl.venues.kit.wire import WireReader, decode_json, error_code
-from hedgectl.venues.listen_key_stream import parse_order_trade_update, unwrap
 
 D = Decimal
 R = WireReader("testvenue")

@@ -21,27 +21,27 @@ parameter order and encoding never differ between the two.
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from pydantic import SecretStr
 
 from hedgectl.domain.types import Mode
 from hedgectl.errors import ConfigError
+from hedgectl.venues.binance_family.auth import (
+    API_KEY_HEADER as API_KEY_HEADER,
+)
+from hedgectl.venues.binance_family.auth import (
+    FORM_CONTENT_TYPE as FORM_CONTENT_TYPE,
+)
+from hedgectl.venues.binance_family.auth import Params, SignedRequest, encode_params, sign_hmac
+from hedgectl.venues.binance_family.auth import hmac_signature as hmac_signature
 from hedgectl.venues.config import VenueConfig
 
 if TYPE_CHECKING:
     from coincurve import PrivateKey
 
-Params = Sequence[tuple[str, str]]
-
-API_KEY_HEADER = "X-MBX-APIKEY"
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 MAINNET_CHAIN_ID = 1666
 TESTNET_CHAIN_ID = 714  # Aster's V3 testnet docs; ccxt knows only 1666 (its `v3ChainId` option, no testnet)
@@ -66,33 +66,12 @@ _CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD036414
 _PRIVATE_KEY = re.compile(r"(?:0[xX])?([0-9a-fA-F]{64})")
 _BAD_KEY = "not a 32-byte hex secp256k1 private key"
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-# The characters JavaScript's encodeURIComponent leaves alone (what Aster's and ccxt's examples use).
-_SAFE = "~()*!.'-_"
-
-
-@dataclass(frozen=True, slots=True)
-class SignedRequest:
-    """What goes on the wire: the encoded params (query or body, per method) and extra headers."""
-
-    params: str
-    headers: dict[str, str]
-
-
-def encode_params(params: Params) -> str:
-    """Urlencode params in the given order, the way the signature expects them on the wire."""
-    return "&".join(f"{quote(key, safe=_SAFE)}={quote(value, safe=_SAFE)}" for key, value in params)
-
-
-def hmac_signature(secret: str, query: str, body: str = "") -> str:
-    """Sign V1 params: hex HMAC-SHA256 over the query string followed directly by the body (no `&`)."""
-    return hmac.new(secret.encode(), (query + body).encode(), hashlib.sha256).hexdigest()
 
 
 def sign_v1(api_key: str, api_secret: str, params: Params, *, timestamp_ms: int, recv_window_ms: int) -> SignedRequest:
-    """Add recvWindow, timestamp and the HMAC signature to `params`; the key goes in X-MBX-APIKEY."""
-    payload = encode_params([*params, ("recvWindow", str(recv_window_ms)), ("timestamp", str(timestamp_ms))])
-    signature = hmac_signature(api_secret, payload)
-    return SignedRequest(params=f"{payload}&signature={signature}", headers={API_KEY_HEADER: api_key})
+    """Add recvWindow, timestamp and the HMAC signature to `params` (Aster's V1 order); key in X-MBX-APIKEY."""
+    ordered = [*params, ("recvWindow", str(recv_window_ms)), ("timestamp", str(timestamp_ms))]
+    return sign_hmac(api_key, api_secret, ordered)
 
 
 def v3_message(params: Params, *, nonce_us: int, user: str, signer: str) -> str:

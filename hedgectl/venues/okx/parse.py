@@ -36,15 +36,15 @@ from hedgectl.domain.types import (
     TimeInForce,
 )
 from hedgectl.errors import BadResponse, OrderRejected
-from hedgectl.venues.ccxt_wire import (
+from hedgectl.venues.kit.candles import candle
+from hedgectl.venues.kit.wire import Wire, WireReader, plain
+from hedgectl.venues.order_rules import (
     check_order_rules,
     checked_fill,
     checked_market,
     checked_order,
     checked_position,
 )
-from hedgectl.venues.kit.candles import candle
-from hedgectl.venues.kit.wire import Wire, WireReader, plain
 
 VENUE = "okx"
 QUOTE = "USDT"

@@ -21,12 +21,12 @@ from websockets.asyncio.client import ClientConnection
 
 from hedgectl.domain.types import Fill, Market, Mode
 from hedgectl.errors import AuthError, BadResponse, ConfigError, Unavailable
-from hedgectl.venues.ccxt_wire import checked_fill
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.wire import Wire, WireReader
 from hedgectl.venues.okx import parse
 from hedgectl.venues.okx.auth import keys_from_config, ws_login
 from hedgectl.venues.okx.codes import WS_RETRYABLE_LOGIN
+from hedgectl.venues.order_rules import checked_fill
 from hedgectl.venues.stream_supervisor import Ready
 from hedgectl.venues.streams import EventSource, OrderEvent
 from hedgectl.venues.ws_common import dumps, loads, open_socket, send_text, text_frames, ws_base

@@ -46,7 +46,6 @@ from hedgectl.errors import (
     VenueError,
 )
 from hedgectl.venues.base import REFERENCE_SYMBOL, PreparedOrder, WireRequest
-from hedgectl.venues.ccxt_wire import sum_fills
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.candles import check_limit, interval_name
 from hedgectl.venues.kit.host_guard import origin
@@ -58,6 +57,7 @@ from hedgectl.venues.okx import parse
 from hedgectl.venues.okx.auth import keys_from_config
 from hedgectl.venues.okx.client import OkxClient, PreparedCall
 from hedgectl.venues.okx.codes import POSITION_SIDE_REFUSAL
+from hedgectl.venues.order_rules import sum_fills
 from hedgectl.venues.streams import OrderEvent
 
 if TYPE_CHECKING:

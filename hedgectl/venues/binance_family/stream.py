@@ -20,9 +20,9 @@ from websockets.asyncio.client import ClientConnection
 from hedgectl.aio import stop_tasks
 from hedgectl.domain.types import Fill, Market, Order, Side
 from hedgectl.errors import Unavailable
-from hedgectl.venues.binance_codes import ORDER_STATUS, ORDER_TYPE
-from hedgectl.venues.ccxt_wire import by_venue_symbol
+from hedgectl.venues.binance_family.codes import ORDER_STATUS, ORDER_TYPE
 from hedgectl.venues.kit.wire import Wire, WireReader
+from hedgectl.venues.order_rules import by_venue_symbol
 from hedgectl.venues.stream_supervisor import Ready
 from hedgectl.venues.streams import EventSource, OrderEvent
 from hedgectl.venues.ws_common import PING_INTERVAL_S, loads, open_socket, text_frames
@@ -30,6 +30,16 @@ from hedgectl.venues.ws_common import PING_INTERVAL_S, loads, open_socket, text_
 KEEPALIVE_S = 20 * 60.0  # a key lives 60 min after its last POST/PUT; ccxt renews every 20 min too
 
 Markets = Callable[[], Awaitable[Mapping[str, Market]]]
+
+
+class ListenKeyClient(Protocol):
+    """The raw client's listen-key endpoints (binance_family/client.py)."""
+
+    venue: str
+
+    async def post_listen_key(self) -> Any: ...
+
+    async def put_listen_key(self) -> Any: ...
 
 
 class ListenKeys(Protocol):
@@ -168,3 +178,19 @@ class UserDataStream:
                 failures.append(exc)
                 await ws.close()
                 return
+
+
+class ClientListenKeys:
+    """The listen-key endpoints through the adapter's raw client (its auth, host guard and error map)."""
+
+    def __init__(self, client: ListenKeyClient) -> None:
+        self._client = client
+
+    async def create(self) -> str:
+        """POST listenKey"""
+        r = WireReader(self._client.venue)
+        return r.text(r.obj(await self._client.post_listen_key(), "listenKey"), "listenKey", "listenKey")
+
+    async def keepalive(self, key: str) -> None:
+        """PUT listenKey"""
+        await self._client.put_listen_key()
