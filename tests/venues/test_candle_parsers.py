@@ -1,5 +1,6 @@
-"""Candle parsers: every venue's kline shape, numbers as strings and as numbers, read to the same candles;
-a row that is not a candle (high below the close, a price of 0, garbage) is a broken reply, never a price."""
+"""Candle parsers: every venue's kline shape (OKX, Backpack, Binance and Aster), numbers as strings and as
+numbers, read to the same candles; a row that is not a candle (high below the close, a price of 0, garbage) is a
+broken reply, never a price."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from hedgectl.domain.types import Market
 from hedgectl.errors import BadResponse
 from hedgectl.venues.backpack import parse as backpack
+from hedgectl.venues.binance_family.parse import FamilyParser
 from hedgectl.venues.okx import parse as okx
 
 MINUTE = timedelta(minutes=1)
@@ -60,6 +62,21 @@ def test_okx_candles_newest_first_read_oldest_first_whatever_the_representation(
     ]
     assert [(c.open, c.high, c.low, c.close, c.volume) for c in candles] == [v for v, _ in drawn]
     assert all(c.venue == "okx" and c.symbol == "BTC" and c.interval == MINUTE for c in candles)
+
+
+@given(rows, st.sampled_from(["binance", "aster"]))
+def test_binance_family_klines_read_whatever_the_representation(
+    drawn: list[tuple[tuple[Decimal, ...], bool]], venue: str
+) -> None:
+    wire = []
+    for i, ((o, h, low, c, vol), as_text) in enumerate(drawn):
+        ts = START_MS + i * 60_000
+        figures = [_as(x, as_text) for x in (o, h, low, c, vol)]
+        wire.append([_as(Decimal(ts), as_text), *figures, ts + 59_999, "1", 3, "0", "0", "0"])
+    candles = FamilyParser(venue).candles(list(reversed(wire)), "BTC", MINUTE)
+    assert [(c.open, c.high, c.low, c.close, c.volume) for c in candles] == [v for v, _ in drawn]
+    assert [c.open_at for c in candles] == sorted(c.open_at for c in candles)
+    assert all(c.venue == venue for c in candles)
 
 
 @given(rows)
