@@ -195,3 +195,57 @@ def test_the_loss_limit_closes_a_maker_first_entry_early_as_it_does_a_taker_one(
     assert doc["closed_early"] is True
     assert any("max-loss-pct" in w for w in doc["warnings"])
     _assert_flat_with_exact_fees(sim, doc, fills)
+
+
+def test_the_post_only_order_rests_on_the_venue_with_the_higher_taker_fee(sim: Sim) -> None:
+    # Aster's taker fee is 0.035 %, OKX's 0.05 %: with Aster long, the post-only order sells on OKX.
+    _freeze(sim)
+    args = _args("60")
+    args[args.index("--long") + 1], args[args.index("--short") + 1] = "aster", "okx"
+    proc = spawn(*args)
+    try:
+        eventually(lambda: len(_resting(sim, "okx")) == 1, timeout=30)
+        assert _resting(sim, "aster") == []
+        fills = sim.post("/_sim/fill", {"venue": "okx", "all": True, "ratio": "1"})["fills"]
+        eventually(lambda: len(_orders(sim, "aster")) >= 1)
+    finally:
+        code, doc, err = _finish(proc)
+    assert code == 0, err
+    entry = doc["entry"]
+    assert (entry["maker"], entry["taker"], entry["maker_side"]) == ("okx", "aster", "sell")
+    assert entry["taker_rates"]["aster"]["rate"] == "0.00035"
+    assert sim.all_flat()
+    saving = sum(
+        (Decimal(f["qty"]) * Decimal(f["price"]) * TAKER_RATE["okx"] - Decimal(f["fee"]) for f in fills), Decimal(0)
+    )
+    assert Decimal(str(entry["fee_saving"])) == saving
+    state = sim.state()
+    assert all(Decimal(str(doc["pnl"][v]["fees"])) == Decimal(state[v]["fees_paid"]) for v in ("okx", "aster"))
+
+
+def test_binance_refusing_a_post_only_order_that_would_take_is_priced_again(sim: Sim) -> None:
+    # Binance and OKX charge the same taker fee: the order rests on the long venue, Binance, which refuses a
+    # post-only order that would take with -5022 (OKX and Backpack expire it instead).
+    _freeze(sim)
+    sim.fault(
+        venue="binance", op="create_order", kind="reject", count=1, code="-5022",
+        msg="Due to the order could not be executed as maker, the Post Only order will be rejected.",
+    )  # fmt: skip
+    proc = spawn(*[a for a in _args("60")[:-2] if a not in ("--long", LONG, "--short", SHORT)], "--yes", "--json")
+    try:
+        eventually(lambda: len(_resting(sim, "binance")) == 1, timeout=30)
+        fills = sim.post("/_sim/fill", {"venue": "binance", "all": True, "ratio": "1"})["fills"]
+        eventually(lambda: len(_orders(sim, "okx")) >= 1)
+    finally:
+        code, doc, err = _finish(proc)
+    assert code == 0, err
+    first, second = _orders(sim, "binance")[:2]
+    assert first["fault"] == "reject"
+    assert second["fault"] is None
+    assert doc["entry"]["maker"] == "binance"
+    assert sim.all_flat()
+    state = sim.state()
+    assert all(Decimal(str(doc["pnl"][v]["fees"])) == Decimal(state[v]["fees_paid"]) for v in ("binance", "okx"))
+    assert Decimal(str(doc["entry"]["fee_saving"])) == sum(
+        (Decimal(f["qty"]) * Decimal(f["price"]) * Decimal("0.0005") - Decimal(f["fee"]) for f in fills), Decimal(0)
+    )
