@@ -154,7 +154,9 @@ async def enter_maker_first(
     feed: FillFeed = PollingFeed(interrupts.stop, interval_s=POLL_S, on_error=reporter.entry_event)
     if streams is not None:
         feed = StreamFeed(interrupts.stop, fallback=feed, on_error=reporter.entry_event, streams=streams)
+    deadline = time.monotonic() + timeout_s
     ctx = _EntryContext(
+        deadline=deadline,
         maker=maker,
         taker=taker,
         maker_market=maker_leg.market,
@@ -182,7 +184,7 @@ async def enter_maker_first(
         ref_price=plan.reference_price,
     )
     outcome = MakerFirstOutcome(legs=[], report=report)
-    leg = Leg(ctx, maker_leg.side, until=time.monotonic() + timeout_s)
+    leg = Leg(ctx, maker_leg.side, until=deadline)
     try:
         await leg.run()
     except HedgectlError as exc:
@@ -220,12 +222,20 @@ async def enter_maker_first(
 
 
 class _EntryContext(LoopContext):
-    """The loop's context, remembering every order that filled and its fills (the entry's legs)."""
+    """The loop's context, remembering every order that filled and its fills (the entry's legs).
 
-    def __init__(self, **kwargs: Any) -> None:
+    Past the deadline it reads as stopping, as after Ctrl+C: the loop retries a failing read until a stop, and
+    the entry's waits must end with its timeout (the leg's wind-down then retries a bounded number of times)."""
+
+    def __init__(self, *, deadline: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.deadline = deadline
         self._orders: dict[tuple[str, str], tuple[Venue, Order]] = {}
         self._fills_of: dict[tuple[str, str], list[Fill]] = {}
+
+    @property
+    def stopping(self) -> bool:
+        return self.interrupts.requested or time.monotonic() >= self.deadline
 
     def owe_account(self, venue: Venue, order: Order) -> None:
         if order.filled_qty > 0:
