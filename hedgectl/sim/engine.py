@@ -94,6 +94,9 @@ class Engine:
                 self.funding[(venue, symbol)] = FundingState(rate, (stamp // interval + 1) * interval, interval)
         self.tape: dict[tuple[str, str], deque[Trade]] = {}
         self._tick = self.clock.tick
+        # The simulator's time of tick 0: tick i is at epoch_ms + i * tick_ms (candles are stamped with it;
+        # with a frozen clock, that time moves only when the clock is stepped).
+        self.epoch_ms = stamp - self._tick * self.clock.tick_ms
         self.books = Books(self.prices, self._tick)
         self.queue = QueueFills(
             self.books, lambda inst, order, qty, price: self._fill(inst, order, qty, price, maker=True)
