@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     mode: Mode | None = Field(default=None, alias="HEDGECTL_MODE")
     sim_url: str | None = Field(default=None, alias="HEDGECTL_SIM_URL")
     sim_seed: int = Field(default=0, alias="HEDGECTL_SIM_SEED")
+    # Paper mode's market source: synthetic | replay:FILE | live (README "Market sources").
+    sim_market: str | None = Field(default=None, alias="HEDGECTL_SIM_MARKET")
+    sim_replay_speed: str | None = Field(default=None, alias="HEDGECTL_SIM_REPLAY_SPEED")
+    sim_live_venues: str | None = Field(default=None, alias="HEDGECTL_SIM_LIVE_VENUES")
+    sim_live_symbols: str | None = Field(default=None, alias="HEDGECTL_SIM_LIVE_SYMBOLS")
+    sim_live_url: str | None = Field(default=None, alias="HEDGECTL_SIM_LIVE_URL")
+    # Paper fees instead of the venues' published base tier: venue=maker/taker,... (fractions).
+    sim_fees: str | None = Field(default=None, alias="HEDGECTL_SIM_FEES")
     home: Path | None = Field(default=None, alias="HEDGECTL_HOME")
     max_notional_usdt: Decimal = Field(default=Decimal(1000), alias="HEDGECTL_MAX_NOTIONAL_USDT", gt=0)
     http_timeout_s: float = Field(default=10.0, alias="HEDGECTL_HTTP_TIMEOUT_S", gt=0, le=120)
