@@ -265,3 +265,23 @@ def test_a_resting_order_never_fills_more_than_the_trades_that_reached_it(
         # Only trades at the price: the 500 displayed ahead of the order go first.
         assert got == min(D(qty), max(D(0), reached - 500))
     assert all(f.price == D("1.1990") and f.maker for f in sim.engine.fills("aster"))
+
+
+def test_candles_on_a_replay_are_the_replayed_mids(tmp_path: Path) -> None:
+    from hedgectl.sim import candles as sim_candles
+
+    path = write(
+        tmp_path / "m.jsonl",
+        [
+            book(0, "aster", "ASTER", BIDS, ASKS),  # mid 1.2000
+            book(2000, "aster", "ASTER", [("1.3000", "1")], [("1.3010", "1")]),  # mid 1.3005
+            book(4000, "aster", "ASTER", [("1.1000", "1")], [("1.1010", "1")]),  # mid 1.1005
+        ],
+    )
+    sim = replay_sim(path)
+    step_to(sim, 5000)
+    inst = sim.engine.instruments["aster"]["ASTERUSDT"]
+    rows = sim_candles.candles(sim.engine, inst, 60_000, limit=1)
+    assert len(rows) == 1
+    high, low = rows[0].high, rows[0].low
+    assert high >= D("1.300") > D("1.101") >= low  # the replay's mids, not the synthetic walk's

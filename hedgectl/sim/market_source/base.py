@@ -7,6 +7,7 @@ funding rate; it never asks where they came from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -79,3 +80,23 @@ class MarketSource(Protocol):
         ...
 
     def funding(self, venue: str, base: str, tick: int) -> FundingQuote | None: ...
+
+    def ohlc(self, venue: str, base: str, first: int, last: int) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """The venue's mid at ticks first..last: open, high, low, close (the candles the simulator serves)."""
+        ...
+
+
+OHLC_SAMPLES = 240  # a candle's mid is read at most this many times, its first and last tick always included
+
+
+def sampled_ohlc(
+    mid: Callable[[str, str, int], Decimal], venue: str, base: str, first: int, last: int
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """Open, high, low, close of `mid` over ticks first..last, sampled at an even stride (for sources whose
+    mid is read tick by tick: replay and live)."""
+    stride = max(1, (last - first + 1) // OHLC_SAMPLES)
+    ticks = [*range(first, last + 1, stride)]
+    if ticks[-1] != last:
+        ticks.append(last)
+    prices = [mid(venue, base, t) for t in ticks]
+    return prices[0], max(prices), min(prices), prices[-1]

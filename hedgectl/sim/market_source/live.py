@@ -17,7 +17,7 @@ from decimal import Decimal
 from hedgectl.errors import ConfigError
 from hedgectl.sim.instruments import Instrument
 from hedgectl.sim.market import Book
-from hedgectl.sim.market_source.base import FundingQuote, Snapshot, Trade
+from hedgectl.sim.market_source.base import FundingQuote, Snapshot, Trade, sampled_ohlc
 from hedgectl.sim.market_source.client import Event, MarketDataError, PublicClient
 from hedgectl.sim.market_source.replay import snapshot_book
 from hedgectl.sim.model import Reason, SimError
@@ -141,6 +141,9 @@ class LiveSource:
         if cached is None or cached.tick != version:
             cached = self._built[key] = snapshot_book(snapshot, version)
         return cached
+
+    def ohlc(self, venue: str, base: str, first: int, last: int) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        return sampled_ohlc(self.mid, venue, base, first, last)
 
     def mid(self, venue: str, base: str, tick: int) -> Decimal:
         quote = self._funding.get((venue, base))

@@ -16,7 +16,7 @@ from hedgectl.errors import ConfigError
 from hedgectl.sim.instruments import Instrument
 from hedgectl.sim.market import Book, Level
 from hedgectl.sim.market_source import recording
-from hedgectl.sim.market_source.base import FundingQuote, Snapshot, Trade
+from hedgectl.sim.market_source.base import FundingQuote, Snapshot, Trade, sampled_ohlc
 from hedgectl.sim.model import Reason, SimError
 
 
@@ -100,6 +100,9 @@ class ReplaySource:
         if cached is None or cached.tick != i:
             cached = self._built[key] = snapshot_book(snapshot, i)
         return cached
+
+    def ohlc(self, venue: str, base: str, first: int, last: int) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        return sampled_ohlc(self.mid, venue, base, first, last)
 
     def mid(self, venue: str, base: str, tick: int) -> Decimal:
         quote = self.funding(venue, base, tick)
