@@ -66,6 +66,17 @@ def carry(
     max_delta_pct: Annotated[
         Decimal, decimal_option("--max-delta-pct", help="Re-hedge a net delta above this % of notional.")
     ] = Decimal(5),
+    entry: Annotated[
+        str,
+        typer.Option(
+            "--entry",
+            help="taker: both legs market at once. maker-first: as bootstrap's (post-only on the venue with the "
+            "higher taker fee, each fill hedged at once, the rest taken after --maker-timeout).",
+        ),
+    ] = "taker",
+    maker_timeout: Annotated[
+        Decimal, decimal_option("--maker-timeout", help="maker-first: seconds before the rest is taken.")
+    ] = Decimal(30),
     max_slippage_bps: Annotated[
         Decimal, decimal_option("--max-slippage-bps", help="Refuse the open if spread or slippage exceeds this.")
     ] = Decimal(5),
@@ -98,6 +109,14 @@ def carry(
         raise UsageError(f"unexpected argument {run!r} (a run id goes with --resume)")
     if resume and adopt:
         raise UsageError("--resume and --adopt are two ways to start: give one")
+    from hedgectl.engine.hedge_plan import Entry
+
+    try:
+        entry_mode = Entry(entry.strip().lower())
+    except ValueError:
+        raise UsageError(f"--entry must be taker or maker-first, got {entry!r}") from None
+    if not Decimal(1) <= maker_timeout <= 3600:
+        raise UsageError("--maker-timeout must be between 1 and 3600 seconds")
     if on_exit not in ("flatten", "keep"):
         raise UsageError("--on-exit must be flatten or keep")
     if not Decimal("0.1") <= refresh_s <= 3600:
@@ -126,13 +145,15 @@ def carry(
 
     async def body(session: Session) -> int:
         return await _body(session, config, urls, run, resume=resume, adopt=adopt, slippage=max_slippage_bps,
-                           json_out=json_out, streams=streams)  # fmt: skip
+                           json_out=json_out, streams=streams,
+                           entry=(entry_mode, float(maker_timeout)))  # fmt: skip
 
     args: dict[str, Any] = config.as_args()
     if resume:
         args["resume"] = run or "last"
     if adopt:
         args["adopt"] = "true"
+    args["entry"] = entry_mode.value
     run_command(ctx, "carry", args, body, json_mode=json_out, live=live, yes=yes, confirm_in_body=True)
 
 
@@ -147,6 +168,7 @@ async def _body(
     slippage: Decimal,
     json_out: bool,
     streams: bool = True,
+    entry: tuple[Any, float] | None = None,
 ) -> int:
     from hedgectl.cli import render
     from hedgectl.cli.breaker_cmd import limits_of, refuse_if_tripped
@@ -175,6 +197,7 @@ async def _body(
         long_venue=config.long_venue,
         short_venue=config.short_venue,
         max_notional_usdt=session.settings.max_notional_usdt,
+        **({"entry": entry[0], "maker_timeout_s": entry[1]} if entry else {}),
     )
     if taken is None:
         hedge_config.check_caps()

@@ -440,3 +440,27 @@ def test_a_delta_that_cannot_be_repaired_trips_the_breaker_and_closes_what_is_le
     assert sim.all_flat()  # the binance leg, naked now, was closed
     status = json.loads(hedgectl("breaker", "status", "--json").stdout)
     assert [t["kind"] for t in status["trips"]] == ["delta_breach"]
+
+
+def test_a_maker_first_entry_rests_hedges_each_fill_and_carries_what_opened(
+    sim: Sim, isolated_env: Path, carries: list[Carry]
+) -> None:
+    carry = start(carries, "--notional", "300", "--entry", "maker-first", "--maker-timeout", "60", *FAST)
+
+    def resting() -> str | None:
+        state = sim.state()
+        return next((v for v in VENUES if state[v]["open_orders"]), None)
+
+    carry.wait(lambda: resting() is not None)
+    maker = resting()
+    assert maker is not None
+    # An order rested on the maker venue (a market order never rests); it fills at its price.
+    sim.post("/_sim/fill", {"venue": maker, "all": True})
+    carry.wait(opened(carry))
+    qty = D(carry.of("open")[0]["qty"])
+    assert sim.positions("binance")["BTC"] == qty
+    assert sim.positions("okx")["BTC"] == -qty
+    assert carry.of("entry")
+    carry.proc.send_signal(signal.SIGINT)
+    assert carry.finish() == 130, carry.err
+    assert sim.all_flat()

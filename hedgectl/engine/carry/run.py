@@ -19,7 +19,7 @@ import asyncio
 import logging
 from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -43,9 +43,11 @@ from hedgectl.engine.carry.view import CarryView, leg_view, spread_apr
 from hedgectl.engine.dispatch import Dispatcher
 from hedgectl.engine.flatten import FlattenReport, flatten
 from hedgectl.engine.funding import collect_funding
-from hedgectl.engine.hedge_plan import HedgeConfig, HedgePlan, PlanRefused, plan_hedge
+from hedgectl.engine.hedge import net_by_venue
+from hedgectl.engine.hedge_plan import Entry, HedgeConfig, HedgePlan, PlanRefused, plan_hedge
 from hedgectl.engine.hedge_settle import LegOutcome, settle
 from hedgectl.engine.interrupts import Interrupts
+from hedgectl.engine.maker_first import enter_maker_first
 from hedgectl.engine.order_streams import OrderStreams
 from hedgectl.errors import HedgectlError, UsageError
 from hedgectl.venues.base import Venue
@@ -198,7 +200,8 @@ async def run_carry(
 
 # -- open ---------------------------------------------------------------------------------------------------
 async def _open(ctx: _Ctx, hedge_config: HedgeConfig, confirm: Callable[[HedgePlan], Awaitable[bool]] | None) -> bool:
-    """Plan and open both legs at once; True when both filled in full (else the finish rolls back)."""
+    """Plan and open both legs (at once, or maker-first); True when both hold the same size (else the finish rolls
+    back whatever was opened)."""
     result, reporter = ctx.result, ctx.reporter
     reporter.phase("Checking venues and planning")
     planned = await ctx.interrupts.unless_stopped(plan_hedge(ctx.long, ctx.short, hedge_config, clock=ctx.clock))
@@ -213,7 +216,31 @@ async def _open(ctx: _Ctx, hedge_config: HedgeConfig, confirm: Callable[[HedgePl
         raise UsageError("live trading not confirmed")
     if ctx.interrupts.requested:
         return False
-    reporter.phase("Opening both legs (market)")
+    result.opened_at = ctx.clock.now()
+    if hedge_config.entry is Entry.MAKER_FIRST:
+        qty = await _open_maker_first(ctx, plan, hedge_config)
+    else:
+        reporter.phase("Opening both legs (market)")
+        result.opened = await _open_taker(ctx, plan)
+        failed = [leg for leg in result.opened if leg.error or leg.filled_qty != plan.qty]
+        if failed:
+            result.error = "open failed, rolled back: " + "; ".join(
+                f"{leg.venue}: {leg.error or f'filled {leg.filled_qty} of {plan.qty}'}" for leg in failed
+            )
+        qty = plan.qty
+    if result.error is not None or qty <= 0:
+        if result.error is not None:
+            reporter.warning(result.error)
+        return False
+    result.target_qty = qty
+    notional = qty * plan.reference_price
+    text = f"opened {qty} {plan.symbol}: long {ctx.long.name}, short {ctx.short.name} (~{notional:.2f} USDT)"
+    _event(ctx, "open", text, qty=qty, notional=notional)
+    return True
+
+
+async def _open_taker(ctx: _Ctx, plan: HedgePlan) -> list[LegOutcome]:
+    """Both legs at market at once: both intents on disk before either leaves, both signed before either is sent."""
     requests = [
         OrderRequest(
             symbol=plan.symbol,
@@ -224,9 +251,8 @@ async def _open(ctx: _Ctx, hedge_config: HedgeConfig, confirm: Callable[[HedgePl
         )
         for leg in plan.legs
     ]
-    for venue, request in zip(ctx.venues, requests, strict=True):  # both intents on disk before either leaves
+    for venue, request in zip(ctx.venues, requests, strict=True):
         ctx.dispatcher.journal.record_intent(ctx.dispatcher.run_id, venue.name, request, "carry_open")
-    result.opened_at = ctx.clock.now()
     sends = await ctx.dispatcher.send_journaled_many(list(zip(ctx.venues, requests, strict=True)))
     legs = await asyncio.gather(
         *(
@@ -234,18 +260,50 @@ async def _open(ctx: _Ctx, hedge_config: HedgeConfig, confirm: Callable[[HedgePl
             for venue, request, sent in zip(ctx.venues, requests, sends, strict=True)
         )
     )
-    result.opened = list(legs)
-    failed = [leg for leg in legs if leg.error or leg.filled_qty != plan.qty]
-    if failed:
-        result.error = "open failed, rolled back: " + "; ".join(
-            f"{leg.venue}: {leg.error or f'filled {leg.filled_qty} of {plan.qty}'}" for leg in failed
-        )
-        reporter.warning(result.error)
-        return False
-    result.target_qty = plan.qty
-    text = f"opened {plan.qty} {plan.symbol}: long {ctx.long.name}, short {ctx.short.name} (~{plan.notional:.2f} USDT)"
-    _event(ctx, "open", text, qty=plan.qty, notional=plan.notional)
-    return True
+    return list(legs)
+
+
+async def _open_maker_first(ctx: _Ctx, plan: HedgePlan, hedge_config: HedgeConfig) -> Decimal:
+    """bootstrap's maker-first entry (engine/maker_first.py); the size each leg holds after it (result.error and
+    0 when it failed: the finish rolls back what it opened)."""
+    result = ctx.result
+
+    async def take_rest(qty: Decimal) -> list[LegOutcome]:
+        return await _open_taker(ctx, replace(plan, qty=qty))
+
+    ctx.reporter.phase(f"Opening maker-first (post-only, the rest taken after {hedge_config.maker_timeout_s:g} s)")
+    outcome = await enter_maker_first(
+        plan,
+        {v.name: v for v in ctx.venues},
+        ctx.dispatcher,
+        _EntryLines(ctx),
+        ctx.interrupts,
+        timeout_s=hedge_config.maker_timeout_s,
+        streams=ctx.streams,
+        take_rest=take_rest,
+    )
+    result.opened = outcome.legs
+    held = net_by_venue(outcome.legs)
+    long_qty, short_qty = held.get(ctx.long.name, Decimal(0)), held.get(ctx.short.name, Decimal(0))
+    error = outcome.error or "; ".join(f"{leg.venue}: {leg.error}" for leg in outcome.legs if leg.error) or None
+    if error is None and long_qty != -short_qty:
+        error = f"the legs do not offset ({ctx.long.name} {long_qty:+f}, {ctx.short.name} {short_qty:+f})"
+    if error is not None:
+        result.error = f"open failed, rolled back: {error}"
+        return Decimal(0)
+    saving = outcome.report.saving_total
+    _event(ctx, "entry", f"maker-first entry: {long_qty} opened, fees saved {saving:.4f} USDT", saved=saving)
+    return long_qty
+
+
+class _EntryLines:
+    """The maker-first entry's lines, as carry events."""
+
+    def __init__(self, ctx: _Ctx) -> None:
+        self._ctx = ctx
+
+    def entry_event(self, text: str) -> None:
+        self._ctx.reporter.event("entry", text, {})
 
 
 async def _take_over(ctx: _Ctx, resume: Resume) -> bool:
