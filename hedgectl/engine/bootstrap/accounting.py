@@ -23,6 +23,7 @@ from hedgectl.domain.pnl import (
 )
 from hedgectl.domain.types import Balance, Order
 from hedgectl.engine.bootstrap.leg_fills import LegOutcome
+from hedgectl.engine.bootstrap.maker_first import EntryReport
 from hedgectl.engine.bootstrap.plan import HedgeConfig, HedgePlan, PlanCheck
 from hedgectl.engine.flatten import FlattenReport
 from hedgectl.engine.funding import RunFunding, collect_funding
@@ -57,6 +58,7 @@ class HedgeResult:
     closed_early: bool = False
     declined: bool = False  # the confirmation was refused: nothing was sent
     checks: tuple[PlanCheck, ...] = ()  # the pre-entry checks of the plan (or of the plan refused)
+    entry: EntryReport | None = None  # --entry maker-first: what rested, what was taken, the fee saving
 
     @property
     def flat(self) -> bool:
