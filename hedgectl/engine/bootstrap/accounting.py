@@ -2,12 +2,14 @@
 
 `HedgeResult` carries the cycle's legs, latency figures, PnL, funding, final flatten report and its own exit
 code; `account` fills in the PnL once the cycle is flat, re-reading fills that an earlier read left stale
-(a PnL without some of the fills would be a wrong number shown as a right one).
+(a PnL without some of the fills would be a wrong number shown as a right one). Also the legs' arithmetic the
+cycle and carry share (each venue's net and entry from its opening legs) and the latency figures journaled.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -190,3 +192,49 @@ def avg_price(leg: LegOutcome) -> Decimal | None:
     if leg.order is not None and leg.order.avg_price is not None:
         return leg.order.avg_price
     return None
+
+
+def net_by_venue(legs: Sequence[LegOutcome]) -> dict[str, Decimal]:
+    """Each venue's signed position from the legs' fills (+ long), as the legs' orders report them filled."""
+    held: dict[str, Decimal] = {}
+    for leg in legs:
+        held[leg.venue] = held.get(leg.venue, Decimal(0)) + leg.side.sign * leg.filled_qty
+    return held
+
+
+def held_by_venue(
+    legs: Sequence[LegOutcome], expected: dict[str, Decimal]
+) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
+    """venue -> (signed qty, entry price, fees paid) over every opening leg on it (maker-first has several)."""
+    out: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
+    for venue, qty in net_by_venue(legs).items():
+        mine = [leg for leg in legs if leg.venue == venue]
+        cost = Decimal(0)
+        for leg in mine:
+            price = avg_price(leg) or expected[venue]
+            cost += leg.side.sign * leg.filled_qty * price
+        entry = cost / qty if qty else expected[venue]
+        out[venue] = (qty, entry, sum((fees_paid(leg) for leg in mine), Decimal(0)))
+    return out
+
+
+def journal_latency(
+    dispatcher: Dispatcher, kind: str, phase_ms: float | None, legs: Sequence[LegOutcome], **extra: float | None
+) -> None:
+    """Journal a phase's latency figures as reported (README "Latency"), for `hedgectl report`."""
+
+    def ms(value: float | None) -> float | None:
+        return None if value is None else round(value, 3)
+
+    dispatcher.event(
+        kind,
+        {
+            "phase_ms": ms(phase_ms),
+            **{k: ms(v) for k, v in extra.items()},
+            "legs": {leg.venue: {"ack_ms": ms(leg.latency_ms), "fill_ms": ms(leg.fill_ms)} for leg in legs},
+        },
+    )
+
+
+def short_fill(leg: LegOutcome, qty: Decimal) -> str:
+    return f"filled {leg.filled_qty} of {qty}" + (f" ({leg.order.status.value})" if leg.order else "")

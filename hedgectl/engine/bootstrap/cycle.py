@@ -24,7 +24,14 @@ from hedgectl.domain.pnl import (
     hold_mark,
 )
 from hedgectl.domain.types import Balance, OrderRequest, OrderType, Side
-from hedgectl.engine.bootstrap.accounting import HedgeResult, account, avg_price, fees_paid
+from hedgectl.engine.bootstrap.accounting import (
+    HedgeResult,
+    account,
+    held_by_venue,
+    journal_latency,
+    net_by_venue,
+    short_fill,
+)
 from hedgectl.engine.bootstrap.leg_fills import LegOutcome, settle
 from hedgectl.engine.bootstrap.maker_first import enter_maker_first
 from hedgectl.engine.bootstrap.plan import Entry, HedgeConfig, HedgePlan, PlanRefused, plan_hedge
@@ -123,7 +130,7 @@ async def run_hedge_cycle(
             reporter.fills("Opened", result.opened)
             failed = [leg for leg in result.opened if leg.error or leg.filled_qty != plan.qty]
             if failed:
-                result.error = "; ".join(f"{leg.venue}: {leg.error or _short_fill(leg, plan.qty)}" for leg in failed)
+                result.error = "; ".join(f"{leg.venue}: {leg.error or short_fill(leg, plan.qty)}" for leg in failed)
                 reporter.warning(f"open failed ({result.error}): rolling back")
                 return result
         if not interrupts.requested:
@@ -232,7 +239,7 @@ async def _open(
     sent_ns = [s.sent_ns for s in sends if isinstance(s, Sent)]
     if len(sent_ns) == 2:
         result.skew_ms = abs(sent_ns[0] - sent_ns[1]) / 1e6
-    _journal_latency(dispatcher, "bootstrap.open", result.open_ms, legs, skew_ms=result.skew_ms)
+    journal_latency(dispatcher, "bootstrap.open", result.open_ms, legs, skew_ms=result.skew_ms)
     for leg in legs:
         if leg.latency_ms is not None and leg.latency_ms > config.max_order_latency_ms:
             result.warnings.append(
@@ -291,28 +298,6 @@ async def _open_maker_first(
     return True
 
 
-def net_by_venue(legs: Sequence[LegOutcome]) -> dict[str, Decimal]:
-    """Each venue's signed position from the legs' fills (+ long), as the legs' orders report them filled."""
-    held: dict[str, Decimal] = {}
-    for leg in legs:
-        held[leg.venue] = held.get(leg.venue, Decimal(0)) + leg.side.sign * leg.filled_qty
-    return held
-
-
-def _held(legs: Sequence[LegOutcome], expected: dict[str, Decimal]) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
-    """venue -> (signed qty, entry price, fees paid) over every opening leg on it (maker-first has several)."""
-    out: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
-    for venue, qty in net_by_venue(legs).items():
-        mine = [leg for leg in legs if leg.venue == venue]
-        cost = Decimal(0)
-        for leg in mine:
-            price = avg_price(leg) or expected[venue]
-            cost += leg.side.sign * leg.filled_qty * price
-        entry = cost / qty if qty else expected[venue]
-        out[venue] = (qty, entry, sum((fees_paid(leg) for leg in mine), Decimal(0)))
-    return out
-
-
 async def _hold(
     long_venue: Venue,
     short_venue: Venue,
@@ -326,7 +311,7 @@ async def _hold(
     # A filled leg whose price the venue has not said is valued at the plan's expected price, never at 0
     # (which would show a loss or a profit the size of the notional and trip, or hide, the loss limit).
     expected = {leg.venue: leg.expected_price for leg in plan.legs}
-    opened = _held(result.opened, expected)
+    opened = held_by_venue(result.opened, expected)
     loss_limit = plan.notional * config.max_acceptable_loss_pct / 100
     start = SYSTEM_CLOCK.monotonic()
     end = start + config.max_position_duration_seconds
@@ -395,26 +380,8 @@ async def _close(
     legs = await asyncio.gather(
         *(settle(v, dispatcher, r, s, CLOSE_FILL_WAIT_MS, streams) for (v, r), s in zip(requests, sends, strict=True))
     )
-    _journal_latency(dispatcher, "bootstrap.close", result.close_ms, legs)
+    journal_latency(dispatcher, "bootstrap.close", result.close_ms, legs)
     return list(legs)
-
-
-def _journal_latency(
-    dispatcher: Dispatcher, kind: str, phase_ms: float | None, legs: Sequence[LegOutcome], **extra: float | None
-) -> None:
-    """Journal a phase's latency figures as reported (README "Latency"), for `hedgectl report`."""
-
-    def ms(value: float | None) -> float | None:
-        return None if value is None else round(value, 3)
-
-    dispatcher.event(
-        kind,
-        {
-            "phase_ms": ms(phase_ms),
-            **{k: ms(v) for k, v in extra.items()},
-            "legs": {leg.venue: {"ack_ms": ms(leg.latency_ms), "fill_ms": ms(leg.fill_ms)} for leg in legs},
-        },
-    )
 
 
 async def _finish(
@@ -442,7 +409,3 @@ async def _finish(
     except HedgectlError as exc:
         result.warnings.append(f"could not read balances after: {exc}")
     await account(venues, dispatcher, result)
-
-
-def _short_fill(leg: LegOutcome, qty: Decimal) -> str:
-    return f"filled {leg.filled_qty} of {qty}" + (f" ({leg.order.status.value})" if leg.order else "")

@@ -28,7 +28,7 @@ from hedgectl.clock import SYSTEM_CLOCK, Clock
 from hedgectl.domain.pnl import LegPnl, leg_pnl
 from hedgectl.domain.rounding import floor_to_step
 from hedgectl.domain.types import OrderRequest, OrderType, Position, Quote, Side
-from hedgectl.engine.bootstrap.cycle import net_by_venue
+from hedgectl.engine.bootstrap.accounting import net_by_venue
 from hedgectl.engine.bootstrap.leg_fills import LegOutcome, settle
 from hedgectl.engine.bootstrap.maker_first import enter_maker_first
 from hedgectl.engine.bootstrap.plan import Entry, HedgeConfig, HedgePlan, PlanRefused, plan_hedge
