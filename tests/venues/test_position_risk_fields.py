@@ -6,11 +6,11 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from hedgectl.domain.types import Position
-from hedgectl.venues import ccxt_okx
 from hedgectl.venues.aster import parse as aster_parse
 from hedgectl.venues.backpack import parse as backpack_parse
 from hedgectl.venues.binance_family.parse import FamilyParser
-from tests.venues.test_ccxt_parse import okx_btc
+from hedgectl.venues.okx import parse as okx_parse
+from tests.venues.okx_samples import BTC as OKX_BTC
 
 BINANCE = FamilyParser("binance")
 
@@ -61,13 +61,13 @@ def test_binance_v2_row_has_leverage_and_margin_mode_and_a_zero_liquidation_pric
 
 
 def test_okx_row_has_liquidation_price_leverage_and_margin_mode() -> None:
-    position = ccxt_okx.parse_position(OKX_ROW, okx_btc())
+    position = okx_parse.parse_position(OKX_ROW, OKX_BTC)
     assert position.liquidation_price == D("12608.959083877446")
     assert (position.leverage, position.margin_mode) == (D(2), "cross")
 
 
 def test_okx_empty_liquidation_price_is_none() -> None:
-    assert ccxt_okx.parse_position(dict(OKX_ROW, liqPx=""), okx_btc()).liquidation_price is None
+    assert okx_parse.parse_position(dict(OKX_ROW, liqPx=""), OKX_BTC).liquidation_price is None
 
 
 def test_aster_row_has_liquidation_price_leverage_and_margin_mode() -> None:
