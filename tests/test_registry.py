@@ -99,8 +99,18 @@ def test_the_venue_layer_does_not_import_the_simulator(module: str) -> None:
 
 def test_testnet_uses_only_test_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEDGECTL_MODE", "testnet")
-    for name in ("BINANCE_API_KEY", "BINANCE_API_SECRET", "OKX_API_KEY", "OKX_API_SECRET", "OKX_PASSPHRASE",
-                 "ASTER_USER", "ASTER_SIGNER", "ASTER_PRIVATE_KEY", "BACKPACK_API_KEY", "BACKPACK_API_SECRET"):
+    for name in (
+        "BINANCE_API_KEY",
+        "BINANCE_API_SECRET",
+        "OKX_API_KEY",
+        "OKX_API_SECRET",
+        "OKX_PASSPHRASE",
+        "ASTER_USER",
+        "ASTER_SIGNER",
+        "ASTER_PRIVATE_KEY",
+        "BACKPACK_API_KEY",
+        "BACKPACK_API_SECRET",
+    ):
         monkeypatch.setenv(name, "x" * 40)  # placeholders long enough to pass as keys
     registry = Registry(load_settings())
     assert registry.configured() == ["binance", "okx", "aster"]

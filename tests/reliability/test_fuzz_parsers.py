@@ -38,33 +38,85 @@ BINANCE_MARKET: dict[str, Any] = {
     ],
 }
 OKX_MARKET: dict[str, Any] = {
-    "instId": "BTC-USDT-SWAP", "ctVal": "0.01", "ctValCcy": "BTC", "lotSz": "0.1", "minSz": "0.1", "tickSz": "0.1",
+    "instId": "BTC-USDT-SWAP",
+    "ctVal": "0.01",
+    "ctValCcy": "BTC",
+    "lotSz": "0.1",
+    "minSz": "0.1",
+    "tickSz": "0.1",
     "maxLmtSz": "100000",
 }
 BINANCE_ORDER: dict[str, Any] = {
-    "symbol": "BTCUSDT", "orderId": 4081234567, "status": "PARTIALLY_FILLED", "clientOrderId": "hc1", "price": "95000.1",
-    "avgPrice": "95000.10000", "origQty": "0.010", "executedQty": "0.004", "type": "LIMIT", "origType": "LIMIT",
-    "reduceOnly": False, "side": "BUY", "time": 1700000000000, "updateTime": 1700000000123,
+    "symbol": "BTCUSDT",
+    "orderId": 4081234567,
+    "status": "PARTIALLY_FILLED",
+    "clientOrderId": "hc1",
+    "price": "95000.1",
+    "avgPrice": "95000.10000",
+    "origQty": "0.010",
+    "executedQty": "0.004",
+    "type": "LIMIT",
+    "origType": "LIMIT",
+    "reduceOnly": False,
+    "side": "BUY",
+    "time": 1700000000000,
+    "updateTime": 1700000000123,
 }
 OKX_ORDER: dict[str, Any] = {
-    "ordId": "680800019749904384", "clOrdId": "hc1", "px": "95000.5", "sz": "25", "ordType": "limit",
-    "side": "sell", "state": "partially_filled", "accFillSz": "10", "avgPx": "95000.5", "fee": "-0.11875",
-    "feeCcy": "USDT", "reduceOnly": "false", "cTime": "1700000000000", "uTime": "1700000000100",
+    "ordId": "680800019749904384",
+    "clOrdId": "hc1",
+    "px": "95000.5",
+    "sz": "25",
+    "ordType": "limit",
+    "side": "sell",
+    "state": "partially_filled",
+    "accFillSz": "10",
+    "avgPx": "95000.5",
+    "fee": "-0.11875",
+    "feeCcy": "USDT",
+    "reduceOnly": "false",
+    "cTime": "1700000000000",
+    "uTime": "1700000000100",
 }
 BINANCE_FILL: dict[str, Any] = {
-    "symbol": "BTCUSDT", "id": 698759, "orderId": 25851813, "side": "BUY", "price": "95000", "qty": "0.004", "commission": "0.152",
-    "commissionAsset": "USDT", "maker": False, "time": 1700000000000,
+    "symbol": "BTCUSDT",
+    "id": 698759,
+    "orderId": 25851813,
+    "side": "BUY",
+    "price": "95000",
+    "qty": "0.004",
+    "commission": "0.152",
+    "commissionAsset": "USDT",
+    "maker": False,
+    "time": 1700000000000,
 }
 OKX_FILL: dict[str, Any] = {
-    "ordId": "1", "tradeId": "2", "side": "sell", "fillSz": "10", "fillPx": "95000.5", "fee": "-0.05",
-    "feeCcy": "USDT", "execType": "T", "clOrdId": "hc1", "fillTime": "1700000000000",
+    "ordId": "1",
+    "tradeId": "2",
+    "side": "sell",
+    "fillSz": "10",
+    "fillPx": "95000.5",
+    "fee": "-0.05",
+    "feeCcy": "USDT",
+    "execType": "T",
+    "clOrdId": "hc1",
+    "fillTime": "1700000000000",
 }
 BINANCE_POSITION: dict[str, Any] = {
-    "symbol": "BTCUSDT", "positionAmt": "-0.010", "entryPrice": "95000.0", "markPrice": "95010",
+    "symbol": "BTCUSDT",
+    "positionAmt": "-0.010",
+    "entryPrice": "95000.0",
+    "markPrice": "95010",
     "unRealizedProfit": "-0.1",
 }
-OKX_POSITION: dict[str, Any] = {"instId": "BTC-USDT-SWAP", "posSide": "net", "pos": "-30", "avgPx": "95000",
-                                "markPx": "95100", "upl": "-3"}
+OKX_POSITION: dict[str, Any] = {
+    "instId": "BTC-USDT-SWAP",
+    "posSide": "net",
+    "pos": "-30",
+    "avgPx": "95000",
+    "markPx": "95100",
+    "upl": "-3",
+}
 
 
 def _base(venue_symbol: str) -> str:
@@ -213,14 +265,34 @@ def test_decimal_fields_keep_every_digit() -> None:
 # -- timestamps, on every adapter ---------------------------------------------------------------------
 
 BACKPACK_ORDER: dict[str, Any] = {
-    "clientId": 123456789, "createdAt": 1753626206762, "executedQuantity": "0.4", "executedQuoteQuantity": "60.04",
-    "id": "4228978331", "orderType": "Limit", "postOnly": True, "price": "150.1", "quantity": "1",
-    "side": "Ask", "status": "PartiallyFilled", "symbol": "SOL_USDC_PERP", "timeInForce": "GTC",
+    "clientId": 123456789,
+    "createdAt": 1753626206762,
+    "executedQuantity": "0.4",
+    "executedQuoteQuantity": "60.04",
+    "id": "4228978331",
+    "orderType": "Limit",
+    "postOnly": True,
+    "price": "150.1",
+    "quantity": "1",
+    "side": "Ask",
+    "status": "PartiallyFilled",
+    "symbol": "SOL_USDC_PERP",
+    "timeInForce": "GTC",
 }
 ASTER_ORDER: dict[str, Any] = {
-    "orderId": 22542179, "symbol": "BTCUSDT", "status": "PARTIALLY_FILLED", "clientOrderId": "hc0123456789abcdef",
-    "price": "95000.0", "avgPrice": "94999.5", "origQty": "0.010", "executedQty": "0.004", "type": "LIMIT",
-    "origType": "LIMIT", "reduceOnly": False, "side": "SELL", "time": 1_700_000_000_000,
+    "orderId": 22542179,
+    "symbol": "BTCUSDT",
+    "status": "PARTIALLY_FILLED",
+    "clientOrderId": "hc0123456789abcdef",
+    "price": "95000.0",
+    "avgPrice": "94999.5",
+    "origQty": "0.010",
+    "executedQty": "0.004",
+    "type": "LIMIT",
+    "origType": "LIMIT",
+    "reduceOnly": False,
+    "side": "SELL",
+    "time": 1_700_000_000_000,
     "updateTime": 1_700_000_000_500,
 }
 TIME_FIELDS: dict[str, tuple[Any, dict[str, Any], str]] = {
