@@ -1,7 +1,8 @@
 """Funding payment lists: parsing (signs, ids, strictness) and paging (empty page, page boundary, re-reads).
 
 Binance/Aster income rows (the Binance-family parser) and OKX bills (okx/parse.py) are parsed by pure
-functions; Backpack's funding history is paged by its venue adapter against mocked HTTP (respx), with the request it sends checked.
+functions; Backpack's funding history is paged by its venue adapter against mocked HTTP (respx), with the
+request it sends checked.
 """
 
 from __future__ import annotations
