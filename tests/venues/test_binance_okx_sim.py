@@ -1,12 +1,11 @@
-"""binance (native BinanceVenue) and okx (CcxtVenue) end to end against the simulator: real HTTP, real
-signatures, faults.
+"""The native Binance (BinanceVenue) and OKX (OkxVenue) adapters end to end against the simulator: real HTTP,
+real signatures, faults (one suite for both: what one venue is tested for, the other is too).
 
 The end state is read from the simulator's /_sim/state and /_sim/requests, not from the adapter.
 """
 
 from __future__ import annotations
 
-import importlib
 import time
 import types
 from collections.abc import AsyncIterator
@@ -24,9 +23,9 @@ from hedgectl.sim.credentials import all_credentials
 from hedgectl.sim.instruments import build_instruments
 from hedgectl.sim.server import Running
 from hedgectl.venues.binance import BinanceVenue
-from hedgectl.venues.ccxt_venue import CcxtVenue
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit import time_offset
+from hedgectl.venues.okx import OkxVenue
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("name", ["binance", "okx"])]
 
@@ -35,7 +34,7 @@ SEED = 7
 QTY = {"binance": D("0.010"), "okx": D("0.01")}  # whole steps on both (OKX: whole lots of contracts)
 
 
-Adapter = CcxtVenue | BinanceVenue
+Adapter = BinanceVenue | OkxVenue
 
 
 @pytest.fixture
@@ -46,7 +45,7 @@ async def venue(sim_server: Running, name: str) -> AsyncIterator[Adapter]:
     if name == "binance":
         adapter = BinanceVenue(config, reconcile_delays_s=(0.0, 0.05, 0.1))
     else:
-        adapter = CcxtVenue(config, reconcile_delays_s=(0.05, 0.1))
+        adapter = OkxVenue(config, reconcile_delays_s=(0.0, 0.05, 0.1))
     try:
         yield adapter
     finally:
@@ -217,14 +216,13 @@ async def test_a_drifting_local_clock_is_corrected_by_the_measured_offset(
     venue: Adapter, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ahead = _FastClock(45.0)  # our clock runs 45 s fast; the simulator's does not
-    monkeypatch.setattr(importlib.import_module("ccxt.base.exchange"), "time", ahead)
     monkeypatch.setattr(time_offset, "time", ahead)
     assert await venue.fetch_balances()
     assert -46_000 < venue.clock_offset_ms < -44_000
 
 
 class _FastClock(types.ModuleType):
-    """The `time` module as seen by ccxt's nonce and our offset measurement, running `ahead_s` fast."""
+    """The `time` module as our offset measurement and signing timestamps see it, running `ahead_s` fast."""
 
     def __init__(self, ahead_s: float) -> None:
         super().__init__("time")
