@@ -11,8 +11,9 @@ A class missing from the table is still mapped through its nearest listed base c
 is left unmapped), and a test fails on it so the table is kept complete when httpx adds one.
 
 The native clients (httpx) and scan's public ccxt reader (aiohttp underneath, ccxt_public.py) both describe a
-transport failure with `describe_transport`, so every venue words the same cause the same way. `exception_chain` is the detail that
-`-v` adds: each exception of the chain with its text scrubbed of credentials and URL query strings.
+transport failure with `describe_transport`, so every venue words the same cause the same way.
+`exception_chain` is the detail that `-v` adds: each exception of the chain with its text scrubbed of
+credentials and URL query strings.
 """
 
 from __future__ import annotations
