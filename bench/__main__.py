@@ -1,7 +1,7 @@
 """python -m bench: every performance figure, measured against the simulator, as one table.
 
 Options: --quick (fewer repetitions), --only NAME[,NAME] (startup, kit, bootstrap, interrupt, flatten, journal,
-report, plus the stream/loop figures when their modules are present).
+report, replay, plus the stream/loop figures when their modules are present).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ BENCHES: dict[str, tuple[str, int, int]] = {
     "journal": ("bench.journal_write", 2000, 500),
     "rss": ("bench.loop_memory", 1000, 200),
     "report": ("bench.report_build", 3, 1),
+    "replay": ("bench.replay_market", 120, 30),
 }
 
 

@@ -29,7 +29,7 @@ def _run(scenario: Scenario) -> Outcome:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=max(2, (os.cpu_count() or 2) * 2))
-    parser.add_argument("--only", default="bootstrap,flatten,loop", help="comma-separated commands")
+    parser.add_argument("--only", default="bootstrap,flatten,loop,carry", help="comma-separated commands")
     parser.add_argument("--match", default="", help="only scenarios whose id contains this")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     args = parser.parse_args()

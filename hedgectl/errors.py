@@ -4,6 +4,7 @@
     ├── UsageError                     exit 2   bad flags, bad input
     ├── ConfigError                    exit 2   bad settings, missing credentials, mode refused
     ├── ExposureRemains                exit 3   a position could not be closed (carries the exposure)
+    ├── BreakerTripped                 exit 4   the circuit breaker is tripped: nothing that opens exposure runs
     ├── Interrupted                    exit 130 the user pressed Ctrl+C (after flattening)
     └── VenueError                     exit 1   anything a venue said or failed to say
         ├── AuthError                  stop: keys wrong, expired or lacking permission
@@ -69,6 +70,12 @@ class ExposureRemains(HedgectlError):
     def __init__(self, message: str, exposure: dict[str, dict[str, Decimal]]) -> None:
         super().__init__(message)
         self.exposure = exposure
+
+
+class BreakerTripped(HedgectlError):
+    """The circuit breaker is tripped (see `hedgectl breaker status`): a command that would open exposure refuses."""
+
+    exit_code = 4
 
 
 class Interrupted(HedgectlError):

@@ -65,11 +65,26 @@ class Settings(BaseSettings):
     mode: Mode | None = Field(default=None, alias="HEDGECTL_MODE")
     sim_url: str | None = Field(default=None, alias="HEDGECTL_SIM_URL")
     sim_seed: int = Field(default=0, alias="HEDGECTL_SIM_SEED")
+    # Paper mode's market source: synthetic | replay:FILE | live (README "Market sources").
+    sim_market: str | None = Field(default=None, alias="HEDGECTL_SIM_MARKET")
+    sim_replay_speed: str | None = Field(default=None, alias="HEDGECTL_SIM_REPLAY_SPEED")
+    sim_live_venues: str | None = Field(default=None, alias="HEDGECTL_SIM_LIVE_VENUES")
+    sim_live_symbols: str | None = Field(default=None, alias="HEDGECTL_SIM_LIVE_SYMBOLS")
+    sim_live_url: str | None = Field(default=None, alias="HEDGECTL_SIM_LIVE_URL")
+    # Paper fees instead of the venues' published base tier: venue=maker/taker,... (fractions).
+    sim_fees: str | None = Field(default=None, alias="HEDGECTL_SIM_FEES")
     home: Path | None = Field(default=None, alias="HEDGECTL_HOME")
     max_notional_usdt: Decimal = Field(default=Decimal(1000), alias="HEDGECTL_MAX_NOTIONAL_USDT", gt=0)
     http_timeout_s: float = Field(default=10.0, alias="HEDGECTL_HTTP_TIMEOUT_S", gt=0, le=120)
     recv_window_ms: int = Field(default=5000, alias="HEDGECTL_RECV_WINDOW_MS", ge=1000, le=60000)
     market_cache_ttl_s: float = Field(default=3600.0, alias="HEDGECTL_MARKET_CACHE_TTL_S", ge=0)
+    # The circuit breaker (hedgectl breaker): a daily realised loss limit in USDT (unset: none), and how many
+    # venue errors within the window trip it during a carry.
+    breaker_daily_loss_usdt: Decimal | None = Field(default=None, alias="HEDGECTL_BREAKER_DAILY_LOSS_USDT", gt=0)
+    breaker_error_burst: int = Field(default=10, alias="HEDGECTL_BREAKER_ERROR_BURST", ge=1, le=10_000)
+    breaker_error_window_s: float = Field(default=60.0, alias="HEDGECTL_BREAKER_ERROR_WINDOW_S", gt=0)
+    # Alert URLs (webhooks, Telegram bot sendMessage URLs), separated by spaces or commas; --notify adds more.
+    notify: SecretStr | None = Field(default=None, alias="HEDGECTL_NOTIFY")
 
     binance_api_key: SecretStr | None = Field(default=None, alias="BINANCE_API_KEY")
     binance_api_secret: SecretStr | None = Field(default=None, alias="BINANCE_API_SECRET")

@@ -97,8 +97,28 @@ def test_schema_is_migrated_once_and_reopens(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
     Journal(path).close()
     journal = Journal(path)
-    assert journal._conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert journal._conn.execute("PRAGMA user_version").fetchone()[0] == 4
     assert journal._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_journal_of_the_previous_schema_gains_the_breaker_table_and_keeps_its_runs(tmp_path: Path) -> None:
+    import sqlite3
+
+    from hedgectl.journal.migrations import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    for number, script in enumerate(MIGRATIONS[:3], start=1):
+        conn.executescript("BEGIN;" + script + f"; PRAGMA user_version = {number}; COMMIT;")
+    conn.execute("INSERT INTO runs (id, command, mode, started_at) VALUES ('r0', 'bootstrap', 'paper', '2026-12-01')")
+    conn.commit()
+    conn.close()
+    journal = Journal(path)
+    assert journal.run("r0") is not None
+    assert journal.breaker_trips() == []
+    journal.trip_breaker("delta_breach", "delta +0.001 BTC not repaired", "r0")
+    assert [t["kind"] for t in journal.breaker_trips()] == ["delta_breach"]
+    journal.close()
 
 
 def test_only_the_intent_commit_syncs_the_log_and_the_log_is_presized(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The root Typer app: global options, command registration, and the one place errors become exit codes.
 
 Exit codes: 0 done and flat; 1 failed but flat; 2 usage or config error; 3 exposure remains;
-130 interrupted by the user (after flattening). Heavy modules (ccxt, the simulator, pydantic) are
+4 the circuit breaker is tripped (nothing that opens exposure runs); 130 interrupted by the user (after
+flattening). Heavy modules (ccxt, the simulator, pydantic) are
 imported inside commands so that `hedgectl --help` stays fast.
 """
 
@@ -18,6 +19,8 @@ from hedgectl import __version__
 from hedgectl.cli import (
     bootstrap_cmd,
     bp_aster_cmd,
+    breaker_cmd,
+    carry_cmd,
     connect_cmd,
     flatten_cmd,
     history_cmd,
@@ -71,6 +74,8 @@ app.command("prices", help=prices_cmd.HELP)(prices_cmd.prices)
 app.command("positions", help=positions_cmd.HELP)(positions_cmd.positions)
 app.command("bootstrap", help=bootstrap_cmd.HELP)(bootstrap_cmd.bootstrap)
 app.command("flatten", help=flatten_cmd.HELP)(flatten_cmd.flatten)
+app.command("carry", help=carry_cmd.HELP)(carry_cmd.carry)
+app.add_typer(breaker_cmd.breaker_app, name="breaker")
 app.command("scan", help=scan_cmd.HELP)(scan_cmd.scan)
 app.add_typer(bp_aster_cmd.bp_aster_app, name="bp-aster")
 app.add_typer(history_cmd.history_app, name="history")

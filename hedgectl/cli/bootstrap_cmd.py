@@ -58,6 +58,34 @@ def bootstrap(
             "default: warn only.",
         ),
     ] = None,
+    max_volatility_pct: Annotated[
+        Decimal | None,
+        decimal_option(
+            "--max-volatility-pct",
+            help="Refuse when either venue's realised volatility over --volatility-minutes (%, not annualised) "
+            "exceeds this; default: shown only.",
+        ),
+    ] = None,
+    volatility_minutes: Annotated[
+        int,
+        typer.Option(
+            "--volatility-minutes", min=2, max=999, help="Window of the volatility check, in one-minute candles."
+        ),
+    ] = 60,
+    entry: Annotated[
+        str,
+        typer.Option(
+            "--entry",
+            help="taker: both legs market at once. maker-first: a post-only order rests on the venue with the "
+            "higher taker fee, each fill hedged at once on the other; the rest is taken after --maker-timeout.",
+        ),
+    ] = "taker",
+    maker_timeout: Annotated[
+        Decimal,
+        decimal_option(
+            "--maker-timeout", help="maker-first: seconds the post-only order may rest before the rest is taken."
+        ),
+    ] = Decimal(30),
     streams: Annotated[
         bool, typer.Option("--streams/--no-streams", help="Take fills from the private order streams (else poll).")
     ] = True,
@@ -67,11 +95,17 @@ def bootstrap(
 ) -> None:
     output.set_json_mode(json_out)
     from hedgectl.domain.symbols import canonical_symbol
-    from hedgectl.engine.hedge_plan import HedgeConfig
+    from hedgectl.engine.hedge_plan import Entry, HedgeConfig
     from hedgectl.errors import UsageError
     from hedgectl.venues.registry import parse_venue
 
     long_name, short_name = parse_venue(long), parse_venue(short)
+    try:
+        entry_mode = Entry(entry.strip().lower())
+    except ValueError:
+        raise UsageError(f"--entry must be taker or maker-first, got {entry!r}") from None
+    if not 0 < maker_timeout <= 3600:
+        raise UsageError(f"--maker-timeout must be above 0 and at most 3600 seconds, got {maker_timeout}")
     if long_name == short_name:
         raise UsageError("--long and --short must be two different venues")
     hold_s = hold
@@ -87,14 +121,22 @@ def bootstrap(
         "long_venue": long_name,
         "short_venue": short_name,
         "max_funding_cost_bps": max_funding_cost_bps,
+        "max_volatility_pct": None
+        if max_volatility_pct is None
+        else _positive("--max-volatility-pct", max_volatility_pct),
+        "volatility_minutes": volatility_minutes,
+        "entry": entry_mode,
+        "maker_timeout_s": float(maker_timeout),
     }
 
     async def body(session: Session) -> int:
         from hedgectl.cli import render
+        from hedgectl.cli.breaker_cmd import refuse_if_tripped
         from hedgectl.engine.dispatch import Dispatcher
         from hedgectl.engine.hedge import run_hedge_cycle
         from hedgectl.engine.interrupts import Interrupts
 
+        refuse_if_tripped(session)  # exit 4 while the circuit breaker is tripped
         config = HedgeConfig(**config_args, max_notional_usdt=session.settings.max_notional_usdt)
         config.check_caps()
         for name in (long_name, short_name):
@@ -131,7 +173,7 @@ def bootstrap(
                 reporter,
                 interrupts,
                 streams=streams,
-                confirm=_plan_confirmation(session.confirm_live),
+                confirm=_plan_confirmation(session.confirm_live, maker_first=entry_mode is Entry.MAKER_FIRST),
             )
             if result.declined:
                 from hedgectl.errors import ConfigError
@@ -161,16 +203,20 @@ def bootstrap(
 
 
 def _plan_confirmation(
-    ask: Callable[[str], Awaitable[bool]] | None,
+    ask: Callable[[str], Awaitable[bool]] | None, *, maker_first: bool = False
 ) -> Callable[[HedgePlan], Awaitable[bool]] | None:
     """The hedge cycle's confirmation: the session's typed live confirmation, asked about this plan."""
     if ask is None:
         return None
 
     async def confirm(plan: HedgePlan) -> bool:
+        how = (
+            "maker-first (post-only, each fill hedged at market, the rest taken at the timeout)" if maker_first else ""
+        )
         return await ask(
-            f"About to market-buy {plan.qty} {plan.symbol} on {plan.long.venue} and market-sell it on "
-            f"{plan.short.venue} (~{plan.notional:.2f} USDT per leg)."
+            f"About to {'buy' if how else 'market-buy'} {plan.qty} {plan.symbol} on {plan.long.venue} and "
+            f"{'sell' if how else 'market-sell'} it on {plan.short.venue} (~{plan.notional:.2f} USDT per leg)"
+            + (f", {how}." if how else ".")
         )
 
     return confirm
@@ -207,6 +253,8 @@ def _document(mode: str, result: Any) -> dict[str, Any]:
         legs[venue] = {
             "side": side,
             "open": _leg_doc(opened),
+            # Every opening order (one for a taker entry; maker-first: post-only orders, hedges, the rest taken).
+            "opens": [_leg_doc(leg) for leg in result.opened if leg.venue == venue],
             "close": _leg_doc(closes[0]) if closes else None,
             "extra_closes": [_leg_doc(leg) for leg in closes[1:]],
         }
@@ -245,12 +293,38 @@ def _document(mode: str, result: Any) -> dict[str, Any]:
         "balances_after": {v: {b.asset: b.total for b in bs} for v, bs in result.balances_after.items()},
         "exposure_after": exposure,
         "checks": [_check_doc(c) for c in result.checks],
+        "entry": _entry_doc(result.entry) if result.entry is not None else {"mode": result.config.entry.value},
         "closed_early": result.closed_early,
         "interrupted": result.interrupted,
         "warnings": result.warnings,
         "error": result.error,
         "exit_code": result.exit_code,
     }
+
+
+def _entry_doc(entry: Any) -> dict[str, Any]:
+    """--entry maker-first: where the post-only order rested, what filled there and was hedged, what was taken
+    after the timeout, and the fees against taking every fill at the venues' taker rates at the same prices."""
+    return {
+        "mode": "maker-first",
+        "maker": entry.maker,
+        "taker": entry.taker,
+        "maker_side": entry.maker_side,
+        "maker_timeout_s": entry.timeout_s,
+        "maker_orders": entry.maker_orders,
+        "maker_filled": entry.maker_filled,
+        "hedged": entry.hedged,
+        "closed_on_maker": entry.closed_on_maker,
+        "timed_out": entry.timed_out,
+        "taken": entry.taken,
+        "taker_rates": {v: {"rate": r, "source": entry.rate_sources[v]} for v, r in entry.taker_rates.items()},
+        "fees": {
+            v: {"paid": f, "all_taker": entry.all_taker_fees[v], "saving": entry.saving[v], "asset": entry.assets[v]}
+            for v, f in entry.fees.items()
+        },
+        "fee_saving": entry.saving_total,
+        "fee_saving_asset": "USDT",
+    }  # fmt: skip
 
 
 def _pnl_doc(result: Any, venue: str, pnl: Any) -> dict[str, Any]:
@@ -275,7 +349,10 @@ def _check_doc(check: Any) -> dict[str, Any]:
     return {
         "name": check.name,
         "venue": check.venue,
-        "figure": None if check.figure is None else check.figure.quantize(Decimal("0.01")),
+        # Volatility in % needs more places than bps do: 0.0421 % is a figure, 0.04 a rounding.
+        "figure": None
+        if check.figure is None
+        else check.figure.quantize(Decimal("0.0001" if check.unit == "%" else "0.01")),
         "threshold": check.threshold,
         "unit": check.unit,
         "set_by": check.flag,
@@ -311,6 +388,7 @@ class _SilentReporter:
     def fills(self, title: str, legs: Any) -> None: ...
     def hold_tick(self, remaining_s: float, mark: Any) -> None: ...
     def warning(self, text: str) -> None: ...
+    def entry_event(self, text: str) -> None: ...
 
 
 class _RichReporter:
@@ -403,6 +481,12 @@ class _RichReporter:
         self._stop_live()
         render.warn(text)
 
+    def entry_event(self, text: str) -> None:
+        from hedgectl.cli import render
+
+        self._stop_live()
+        render.line(f"  {text}")
+
     def _stop_live(self) -> None:
         if self._live is not None:
             self._cm.__exit__(None, None, None)
@@ -437,6 +521,22 @@ def _render_summary(result: Any, *, sent: bool) -> None:
             render.line(f"funding: {paid} payment(s) settled during the hold (+ received, - paid)")
         if result.conversion:
             render.line(f"total in USDT: {result.conversion}")
+    if result.entry is not None:
+        entry = result.entry
+        render.line(
+            f"maker-first entry: {entry.maker_filled} filled as maker on {entry.maker} in {entry.maker_orders} "
+            f"post-only order(s), hedged on {entry.taker}"
+            + (f"; {entry.taken} taken on both after {entry.timeout_s:g} s" if entry.taken else "")
+        )
+        render.line(
+            "fees: "
+            + ", ".join(
+                f"{v} {entry.fees[v]:.4f} (all-taker {entry.all_taker_fees[v]:.4f} "
+                f"at {entry.taker_rates[v] * 100:.4f}%)"
+                for v in entry.fees
+            )
+            + f"; saving {entry.saving_total:.4f} USDT against an all-taker entry at the same prices"
+        )
     lat = [
         f"open phase {result.open_ms:.1f} ms" if result.open_ms is not None else None,
         f"close phase {result.close_ms:.1f} ms" if result.close_ms is not None else None,

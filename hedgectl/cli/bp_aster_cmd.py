@@ -111,6 +111,9 @@ def loop(
     config = build_config(flags, seed)
 
     async def body(session: Session) -> int:
+        from hedgectl.cli.breaker_cmd import refuse_if_tripped
+
+        refuse_if_tripped(session)  # exit 4 while the circuit breaker is tripped
         return await _run(session, config, seed, json_out=json_out, streams=streams)
 
     args = {

@@ -47,6 +47,7 @@ class _State:
     json_mode = False
     emitted = False
     live = False  # live mode (a read-only command): every JSON document says so with "live": true
+    market: str | None = None  # paper mode: the simulator's market source, a "market" field of every document
     secrets: frozenset[str] = frozenset()  # credential values of this invocation, masked in every log line
 
 
@@ -62,4 +63,6 @@ def emit_document(document: Any) -> None:
     STATE.emitted = True
     if STATE.live and isinstance(document, dict):
         document = {**document, "live": True}
+    if STATE.market is not None and isinstance(document, dict) and document.get("ok") is not False:
+        document = {**document, "market": STATE.market}
     emit(document)

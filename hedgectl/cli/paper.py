@@ -9,6 +9,8 @@ never waits for it and reads the holder's simulator instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -18,6 +20,42 @@ from hedgectl.errors import ConfigError
 if TYPE_CHECKING:
     from hedgectl.settings import Settings
     from hedgectl.sim.embedded import EmbeddedSimulator
+    from hedgectl.sim.market_source import MarketSpec
+
+
+def market_spec(settings: Settings) -> MarketSpec:
+    """Paper mode's market source from HEDGECTL_SIM_MARKET and friends; a bad value is one ConfigError."""
+    from hedgectl.sim.market_source import parse_market
+
+    return parse_market(
+        settings.sim_market,
+        speed=settings.sim_replay_speed,
+        venues=settings.sim_live_venues,
+        symbols=settings.sim_live_symbols,
+        live_url=settings.sim_live_url or None,
+    )
+
+
+def sim_fees(settings: Settings) -> dict[str, tuple[Decimal, Decimal]] | None:
+    """HEDGECTL_SIM_FEES read (None: the venues' published base-tier fees); a bad value is one ConfigError."""
+    from hedgectl.sim.instruments import parse_fees
+
+    try:
+        return parse_fees(settings.sim_fees) or None
+    except ValueError as exc:
+        raise ConfigError(f"HEDGECTL_SIM_FEES: {exc}") from None
+
+
+def remote_market(url: str, timeout_s: float) -> str:
+    """The market source of a simulator started elsewhere (GET /_sim/market); "unknown" if it cannot say."""
+    import httpx
+
+    try:
+        response = httpx.get(f"{url}/_sim/market", timeout=timeout_s)
+        label = response.json().get("label") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        label = None
+    return label if isinstance(label, str) else "unknown"
 
 
 def paper_credentials(venue: str) -> dict[str, SecretStr]:
@@ -35,6 +73,9 @@ class PaperSimulator:
         self._persist = persist  # False: load the paper account if it is there, never write it back
         self._sim: EmbeddedSimulator | None = None
         self._url: str | None = None
+        # The simulator's market source once it is known ("synthetic", "replay FILE", "live"), and who to tell.
+        self.market: str | None = None
+        self.on_market: Callable[[str], None] | None = None
 
     def url(self) -> str:
         """The simulator's base URL (http://127.0.0.1:PORT); the embedded one starts on the first call."""
@@ -47,13 +88,32 @@ class PaperSimulator:
                 if not is_loopback(url):
                     raise ConfigError("HEDGECTL_SIM_URL must point at a loopback address (127.0.0.1, localhost, ::1)")
                 self._url = url
+                self._set_market(remote_market(url, self._settings.http_timeout_s))
             else:
                 from hedgectl.sim.embedded import EmbeddedSimulator
 
-                state_path = self._settings.state_dir() / "paper" / "sim-state.json"
-                self._sim = EmbeddedSimulator(state_path, seed=self._settings.sim_seed, persist=self._persist)
-                self._url = str(self._sim.start()).rstrip("/")
+                spec = market_spec(self._settings)
+                # Each market source keeps its own paper account: positions held on the synthetic walk are not
+                # marked at real prices, and a replay starts from the account its last replay left.
+                name = "sim-state.json" if spec.kind == "synthetic" else f"sim-state-{spec.kind}.json"
+                state_path = self._settings.state_dir() / "paper" / name
+                self._sim = EmbeddedSimulator(
+                    state_path,
+                    seed=self._settings.sim_seed,
+                    persist=self._persist,
+                    market=spec,
+                    fees=sim_fees(self._settings),
+                )
+                url = self._url = str(self._sim.start()).rstrip("/")
+                # Reading another command's simulator (it holds the paper account): ask it which market it runs.
+                own = self._sim.sim is not None
+                self._set_market(spec.label if own else remote_market(url, self._settings.http_timeout_s))
         return self._url
+
+    def _set_market(self, label: str) -> None:
+        self.market = label
+        if self.on_market is not None:
+            self.on_market(label)
 
     def credentials(self, venue: str) -> dict[str, SecretStr]:
         """The fixed keys the simulator accepts for `venue`."""

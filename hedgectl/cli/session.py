@@ -231,6 +231,11 @@ async def open_session(
     except BaseException:
         journal.close()
         raise
+    from hedgectl.cli import output
+
+    output.STATE.market = None
+    if paper is not None:
+        paper.on_market = _note_market
     for run in unfinished_runs(journal):
         pending = [o for o in journal.orders(run.id) if o.state in ("intent", "unknown")]
         detail = f" with {len(pending)} unacknowledged order(s)" if pending else ""
@@ -245,6 +250,8 @@ async def open_session(
     except BaseException as exc:
         session.outcome = Outcome(status="error", exit_code=1, error=f"unexpected {type(exc).__name__}")
         raise
+    else:
+        _show_market(paper.market if paper is not None else None, session.outcome.exit_code)
     finally:
         try:
             try:
@@ -258,6 +265,23 @@ async def open_session(
                 run_id, status=o.status, exit_code=o.exit_code, net_pnl=o.net_pnl, volume=o.volume, error=o.error
             )
             journal.close()
+
+
+def _note_market(label: str) -> None:
+    """Paper mode: every JSON document of this command names the simulator's market source."""
+    from hedgectl.cli import output
+
+    output.STATE.market = label
+
+
+def _show_market(label: str | None, exit_code: int) -> None:
+    """After a paper command's output, one line saying which market it ran on (not in --json: a field there)."""
+    from hedgectl.cli import output
+
+    if label is None or exit_code != 0 or output.STATE.json_mode:
+        return
+    sys.stderr.write(f"paper market: {label}\n")
+    sys.stderr.flush()
 
 
 def open_journal(settings: Settings) -> Journal:

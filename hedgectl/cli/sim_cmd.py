@@ -27,6 +27,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 @sim_app.command("serve")
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Interface to bind (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port (0 = pick a free one).")] = 8765,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the price process.")] = 0,
@@ -38,12 +39,26 @@ def serve(
         bool, typer.Option("--frozen", help="Start with the price clock frozen (move it via POST /_sim/clock).")
     ] = False,
     json_out: Annotated[
-        bool, typer.Option("--json", help='When ready, print one JSON line {"ok", "url", "seed"} on stdout.')
+        bool, typer.Option("--json", help='When ready, print one JSON line {"ok", "url", "seed", "market"} on stdout.')
     ] = False,
+    market: Annotated[
+        str | None,
+        typer.Option(
+            "--market",
+            help="Market source: synthetic (seeded walk), replay:FILE or live (public data); "
+            "default HEDGECTL_SIM_MARKET or synthetic.",
+        ),
+    ] = None,
+    speed: Annotated[
+        str | None, typer.Option("--speed", help="replay only: playback speed (1 = as recorded, 10 = ten times).")
+    ] = None,
 ) -> None:
     """Serve the simulator until SIGINT/SIGTERM."""
     import asyncio
 
+    from hedgectl.cli.paper import sim_fees
+    from hedgectl.settings import load_settings
+    from hedgectl.sim.market_source import parse_market
     from hedgectl.sim.server import serve as run_server
 
     if not 0 <= port <= 65535:
@@ -56,18 +71,97 @@ def serve(
     from hedgectl.cli import output
 
     output.set_json_mode(json_out)
+    settings = load_settings(getattr(ctx.obj, "env_file", None))
+    spec = parse_market(
+        market if market is not None else settings.sim_market,
+        speed=speed if speed is not None else settings.sim_replay_speed,
+        venues=settings.sim_live_venues,
+        symbols=settings.sim_live_symbols,
+        live_url=settings.sim_live_url or None,
+    )
+    if speed is not None and spec.kind != "replay":
+        raise UsageError("--speed applies to a replay market only")
 
     def ready(url: str) -> None:
         if json_out:
-            output.emit_document({"ok": True, "url": url, "seed": seed})
+            output.emit_document({"ok": True, "url": url, "seed": seed, "market": spec.label})
             return
-        sys.stdout.write(f"hedgectl simulator listening on {url} (seed {seed}); Ctrl+C to stop\n")
+        sys.stdout.write(f"hedgectl simulator listening on {url} (seed {seed}, market {spec.label}); Ctrl+C to stop\n")
         sys.stdout.flush()
 
     try:
-        asyncio.run(run_server(host, port, seed, state_path=state, tick_ms=tick_ms, frozen=frozen, ready=ready))
+        asyncio.run(
+            run_server(
+                host,
+                port,
+                seed,
+                state_path=state,
+                tick_ms=tick_ms,
+                frozen=frozen,
+                ready=ready,
+                market=spec,
+                fees=sim_fees(settings),
+            )
+        )
     except OSError as exc:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+@sim_app.command("record")
+def record(
+    out: Annotated[Path, typer.Argument(help="The recording to write (JSON Lines, format hedgectl-market v1).")],
+    venues: Annotated[str, typer.Option("--venues", help="Comma-separated venues.")] = "binance,okx,backpack,aster",
+    symbols: Annotated[str, typer.Option("--symbols", help="Comma-separated base assets (BTC, ETH, SOL, ASTER).")] = (
+        "BTC"
+    ),
+    minutes: Annotated[str, typer.Option("--minutes", help="How long to record (decimals allowed).")] = "5",
+    poll_ms: Annotated[int, typer.Option("--poll-ms", help="Milliseconds between two reads of each pair.")] = 1000,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="Read a simulator standing in for the venues (its /<venue> routes)."),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+) -> None:
+    """Capture the venues' public books, trades and funding rates for `replay` (no keys needed)."""
+    import asyncio
+    from decimal import Decimal, InvalidOperation
+
+    from hedgectl.cli import output
+    from hedgectl.sim.market_source import parse_market
+    from hedgectl.sim.market_source.record import record as run_record
+
+    output.set_json_mode(json_out)
+    spec = parse_market("live", venues=venues, symbols=symbols, live_url=url)
+    try:
+        length = Decimal(minutes)
+    except InvalidOperation:
+        length = Decimal(-1)
+    if not length.is_finite() or not 0 < length <= 24 * 60:
+        raise UsageError("--minutes must be a number of minutes above 0 and at most 1440")
+    if not 50 <= poll_ms <= 60_000:
+        raise UsageError("--poll-ms must be between 50 and 60000")
+    pairs = [(v, b) for v in spec.venues for b in spec.symbols]
+    done = asyncio.run(run_record(pairs, out, seconds=float(length * 60), base_url=spec.live_url, poll_ms=poll_ms))
+    missing = [f"{v}:{b}" for v, b in done.missing]
+    if json_out:
+        output.emit_document(
+            {
+                "ok": True,
+                "file": str(out),
+                "events": done.events,
+                "pairs": [f"{v}:{b}" for v, b in done.pairs],
+                "missing": missing,
+                "trade_gaps": done.gaps,
+            }
+        )
+        return
+    sys.stdout.write(f"recorded {done.events} events of {len(done.pairs)} pairs to {out}\n")
+    if missing:
+        sys.stdout.write(f"no data for {', '.join(missing)}\n")
+    if done.gaps:
+        sys.stdout.write(
+            f"{done.gaps} polls returned only new trades: some trades may be missing (try a smaller --poll-ms)\n"
+        )
 
 
 @sim_app.command("creds")
@@ -110,6 +204,12 @@ def reset(
         _done(json_out, f"simulator at {url} reset (fresh accounts and prices)", target="simulator", where=url)
         return
     path = state or settings.state_dir() / "paper" / "sim-state.json"
+    if state is None:
+        import contextlib
+
+        for kind in ("replay", "live"):  # the accounts of the other market sources (README "Market sources")
+            with contextlib.suppress(OSError):
+                (path.parent / f"sim-state-{kind}.json").unlink()
     try:
         path.unlink()
     except FileNotFoundError:

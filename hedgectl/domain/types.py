@@ -275,3 +275,21 @@ class VenueInfo:
     mode: Mode
     host: str
     extras: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    """One candle (kline) of a venue's trade prices: open/high/low/close over [open_at, open_at + interval).
+
+    The newest candle of a read is usually still forming: its close is the latest price.
+    """
+
+    venue: str
+    symbol: str  # canonical, as Market.symbol
+    open_at: datetime
+    interval: timedelta
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal | None = None  # base units where the venue says

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -33,13 +33,14 @@ from hedgectl.domain.pnl import (
     opened_notional_per_leg,
     sum_in_report_asset,
 )
-from hedgectl.domain.types import Balance, Order, OrderRequest, OrderType
+from hedgectl.domain.types import Balance, Order, OrderRequest, OrderType, Side
 from hedgectl.engine.dispatch import Dispatcher, Sent
 from hedgectl.engine.flatten import FlattenReport, flatten
 from hedgectl.engine.funding import RunFunding, collect_funding
-from hedgectl.engine.hedge_plan import HedgeConfig, HedgePlan, PlanCheck, PlanRefused, plan_hedge
+from hedgectl.engine.hedge_plan import Entry, HedgeConfig, HedgePlan, PlanCheck, PlanRefused, plan_hedge
 from hedgectl.engine.hedge_settle import LegOutcome, settle
 from hedgectl.engine.interrupts import Interrupts
+from hedgectl.engine.maker_first import EntryReport, enter_maker_first
 from hedgectl.engine.order_streams import OrderStreams
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import Venue
@@ -68,6 +69,9 @@ class HedgeReporter(Protocol):
     def fills(self, title: str, legs: Sequence[LegOutcome]) -> None: ...
     def hold_tick(self, remaining_s: float, mark: HoldMark) -> None: ...
     def warning(self, text: str) -> None: ...
+    def entry_event(self, text: str) -> None:
+        """One line of the maker-first entry: an order placed, a fill, its hedge."""
+        ...
 
 
 @dataclass
@@ -96,6 +100,7 @@ class HedgeResult:
     closed_early: bool = False
     declined: bool = False  # the confirmation was refused: nothing was sent
     checks: tuple[PlanCheck, ...] = ()  # the pre-entry checks of the plan (or of the plan refused)
+    entry: EntryReport | None = None  # --entry maker-first: what rested, what was taken, the fee saving
 
     @property
     def flat(self) -> bool:
@@ -192,15 +197,21 @@ async def run_hedge_cycle(
         if interrupts.requested:
             result.interrupted = True
             return result
-        reporter.phase("Opening both legs (market)")
         opened_anything = True
-        result.opened = await _open(long_venue, short_venue, dispatcher, plan, config, result, order_streams)
-        reporter.fills("Opened", result.opened)
-        failed = [leg for leg in result.opened if leg.error or leg.filled_qty != plan.qty]
-        if failed:
-            result.error = "; ".join(f"{leg.venue}: {leg.error or _short_fill(leg, plan.qty)}" for leg in failed)
-            reporter.warning(f"open failed ({result.error}): rolling back")
-            return result
+        if config.entry is Entry.MAKER_FIRST:
+            if not await _open_maker_first(
+                long_venue, short_venue, dispatcher, plan, config, reporter, interrupts, result, order_streams
+            ):
+                return result
+        else:
+            reporter.phase("Opening both legs (market)")
+            result.opened = await _open(long_venue, short_venue, dispatcher, plan, config, result, order_streams)
+            reporter.fills("Opened", result.opened)
+            failed = [leg for leg in result.opened if leg.error or leg.filled_qty != plan.qty]
+            if failed:
+                result.error = "; ".join(f"{leg.venue}: {leg.error or _short_fill(leg, plan.qty)}" for leg in failed)
+                reporter.warning(f"open failed ({result.error}): rolling back")
+                return result
         if not interrupts.requested:
             reporter.phase(f"Holding for {config.max_position_duration_seconds:g} s")
             await _hold(long_venue, short_venue, dispatcher, plan, config, reporter, interrupts, result)
@@ -317,6 +328,77 @@ async def _open(
     return list(legs)
 
 
+async def _open_maker_first(
+    long_venue: Venue,
+    short_venue: Venue,
+    dispatcher: Dispatcher,
+    plan: HedgePlan,
+    config: HedgeConfig,
+    reporter: HedgeReporter,
+    interrupts: Interrupts,
+    result: HedgeResult,
+    streams: OrderStreams | None,
+) -> bool:
+    """Open maker-first (engine/maker_first.py); False when it failed (result.error: the caller rolls back)."""
+
+    async def take_rest(qty: Decimal) -> list[LegOutcome]:
+        opened_at = result.opened_at  # the funding window starts with the first maker order, not with the rest
+        legs = await _open(long_venue, short_venue, dispatcher, replace(plan, qty=qty), config, result, streams)
+        result.opened_at = opened_at
+        return legs
+
+    reporter.phase(f"Opening maker-first (post-only, the rest taken after {config.maker_timeout_s:g} s)")
+    result.opened_at = SYSTEM_CLOCK.now()
+    outcome = await enter_maker_first(
+        plan,
+        {long_venue.name: long_venue, short_venue.name: short_venue},
+        dispatcher,
+        reporter,
+        interrupts,
+        timeout_s=config.maker_timeout_s,
+        streams=streams,
+        take_rest=take_rest,
+    )
+    result.opened, result.entry = outcome.legs, outcome.report
+    reporter.fills("Opened", result.opened)
+    held = net_by_venue(result.opened)
+    long_qty, short_qty = held.get(long_venue.name, Decimal(0)), held.get(short_venue.name, Decimal(0))
+    failed = [leg for leg in result.opened if leg.error]
+    if outcome.error is None and failed:
+        outcome.error = "; ".join(f"{leg.venue}: {leg.error}" for leg in failed)
+    if outcome.error is None and long_qty != -short_qty:
+        outcome.error = f"the legs do not offset ({long_venue.name} {long_qty:+f}, {short_venue.name} {short_qty:+f})"
+    if outcome.error is None and long_qty != plan.qty and not interrupts.requested:
+        result.warnings.append(f"opened {long_qty} of the planned {plan.qty} {plan.symbol} on each leg")
+    if outcome.error is not None:
+        result.error = outcome.error
+        reporter.warning(f"open failed ({result.error}): rolling back")
+        return False
+    return True
+
+
+def net_by_venue(legs: Sequence[LegOutcome]) -> dict[str, Decimal]:
+    """Each venue's signed position from the legs' fills (+ long), as the legs' orders report them filled."""
+    held: dict[str, Decimal] = {}
+    for leg in legs:
+        held[leg.venue] = held.get(leg.venue, Decimal(0)) + leg.side.sign * leg.filled_qty
+    return held
+
+
+def _held(legs: Sequence[LegOutcome], expected: dict[str, Decimal]) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
+    """venue -> (signed qty, entry price, fees paid) over every opening leg on it (maker-first has several)."""
+    out: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
+    for venue, qty in net_by_venue(legs).items():
+        mine = [leg for leg in legs if leg.venue == venue]
+        cost = Decimal(0)
+        for leg in mine:
+            price = _avg_price(leg) or expected[venue]
+            cost += leg.side.sign * leg.filled_qty * price
+        entry = cost / qty if qty else expected[venue]
+        out[venue] = (qty, entry, sum((_fees_paid(leg) for leg in mine), Decimal(0)))
+    return out
+
+
 async def _hold(
     long_venue: Venue,
     short_venue: Venue,
@@ -330,10 +412,7 @@ async def _hold(
     # A filled leg whose price the venue has not said is valued at the plan's expected price, never at 0
     # (which would show a loss or a profit the size of the notional and trip, or hide, the loss limit).
     expected = {leg.venue: leg.expected_price for leg in plan.legs}
-    opened = {
-        leg.venue: (leg.side.sign * leg.filled_qty, _avg_price(leg) or expected[leg.venue], _fees_paid(leg))
-        for leg in result.opened
-    }
+    opened = _held(result.opened, expected)
     loss_limit = plan.notional * config.max_acceptable_loss_pct / 100
     start = time.monotonic()
     end = start + config.max_position_duration_seconds
@@ -383,19 +462,21 @@ async def _close(
 ) -> list[LegOutcome]:
     by_name = {v.name: v for v in venues}
     requests = []
-    for leg in opened:
-        if leg.order is None or leg.filled_qty <= 0:
+    # One close per venue, of what its legs hold on net (a maker-first entry opened it in several orders).
+    for venue, held in net_by_venue([leg for leg in opened if leg.order is not None]).items():
+        if held == 0:
             continue
+        symbol = next(leg.order.symbol for leg in opened if leg.venue == venue and leg.order is not None)
         request = OrderRequest(
-            symbol=leg.order.symbol,
-            side=leg.side.opposite,
+            symbol=symbol,
+            side=Side.SELL if held > 0 else Side.BUY,
             type=OrderType.MARKET,
-            qty=leg.filled_qty,
+            qty=abs(held),
             client_order_id=dispatcher.new_id(),
             reduce_only=True,
         )
-        dispatcher.journal.record_intent(dispatcher.run_id, leg.venue, request, "close")
-        requests.append((by_name[leg.venue], request))
+        dispatcher.journal.record_intent(dispatcher.run_id, venue, request, "close")
+        requests.append((by_name[venue], request))
     t0 = time.perf_counter()
     sends = await dispatcher.send_journaled_many(requests)
     result.close_ms = (time.perf_counter() - t0) * 1000

@@ -7,6 +7,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from hedgectl.aio import stop_tasks
@@ -14,6 +15,7 @@ from hedgectl.clock import SYSTEM_CLOCK, Clock
 from hedgectl.domain.funding_rates import funding_rate_of
 from hedgectl.domain.quantity import common_quantity
 from hedgectl.domain.types import AccountConfig, Balance, BookLevel, Market, OrderBook, Quote, Side
+from hedgectl.engine.volatility_check import FLAG, read_candles, volatility_figure
 from hedgectl.errors import UsageError
 from hedgectl.venues.base import AccountConfigured, Venue
 
@@ -21,6 +23,13 @@ from hedgectl.venues.base import AccountConfigured, Venue
 ASSUMED_LEVERAGE = Decimal(5)
 # Taker fee rate assumed when the market does not carry one (higher than every venue's base tier).
 ASSUMED_TAKER_FEE_RATE = Decimal("0.001")
+
+
+class Entry(StrEnum):
+    """How bootstrap opens: both legs taken at once, or a post-only order resting on one venue first."""
+
+    TAKER = "taker"
+    MAKER_FIRST = "maker-first"
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,10 @@ class HedgeConfig:
     short_venue: str = "okx"
     max_notional_usdt: Decimal = Decimal(1000)  # HEDGECTL_MAX_NOTIONAL_USDT
     max_funding_cost_bps: Decimal | None = None  # None: a hold that pays funding on net is only warned about
+    max_volatility_pct: Decimal | None = None  # None: the volatility is shown, never refused on
+    volatility_minutes: int = 60  # the window of the volatility check, in one-minute candles
+    entry: Entry = Entry.TAKER
+    maker_timeout_s: float = 30.0  # maker-first: after this, the rest is taken
 
     def check_caps(self) -> None:
         """Refuse a notional above the configured cap (before anything is connected)."""
@@ -93,8 +106,9 @@ class PlanCheck:
     def describe(self) -> str:
         """`cross_spread: 1.34 bps, limit 5.00 bps (--max-slippage-bps): ok - detail`"""
         who = f"{self.name} {self.venue}" if self.venue else self.name
-        figure = "unknown" if self.figure is None else f"{self.figure:.2f} {self.unit}"
-        limit = "no limit, warn only" if self.threshold is None else f"limit {self.threshold:.2f} {self.unit}"
+        places = 4 if self.unit == "%" else 2
+        figure = "unknown" if self.figure is None else f"{self.figure:.{places}f} {self.unit}"
+        limit = "no limit, warn only" if self.threshold is None else f"limit {self.threshold:.{places}f} {self.unit}"
         verdict = "ok" if self.passed else "REFUSED"
         tail = f" - {self.detail}" if self.detail else ""
         return f"{who}: {figure}, {limit} ({self.flag}): {verdict}{tail}"
@@ -110,6 +124,8 @@ class HedgePlan:
     long: LegPlan
     short: LegPlan
     checks: tuple[PlanCheck, ...] = ()
+    # Per venue: realised volatility in % over config.volatility_minutes (None: unknown) and what it is made of.
+    volatility: tuple[tuple[str, Decimal | None, str], ...] = ()
 
     @property
     def legs(self) -> tuple[LegPlan, LegPlan]:
@@ -137,7 +153,7 @@ async def plan_hedge(
     config.check_caps()
     # The account configuration is read here, off the order path: the position mode every order needs is
     # then cached, and the margin check uses each account's real leverage.
-    m_long, m_short, q_long, q_short, b_long, b_short, bal_long, bal_short, acct_long, acct_short = await _all(
+    reads = await _all(
         long_venue.market(config.symbol),
         short_venue.market(config.symbol),
         long_venue.fetch_quote(config.symbol),
@@ -148,6 +164,13 @@ async def plan_hedge(
         short_venue.fetch_balances(),
         _account_config(long_venue, config.symbol),
         _account_config(short_venue, config.symbol),
+        read_candles(long_venue, config.symbol, config.volatility_minutes),
+        read_candles(short_venue, config.symbol, config.volatility_minutes),
+    )
+    m_long, m_short, q_long, q_short, b_long, b_short, bal_long, bal_short, acct_long, acct_short = reads[:10]
+    volatility = tuple(
+        (venue.name, *volatility_figure(venue.name, candles, config.volatility_minutes))
+        for venue, candles in zip((long_venue, short_venue), reads[10:], strict=True)
     )
     # The quote and the book are two reads, and prices move between them: the plan shows, sizes and checks
     # against the book it walks, so the expected price always lies within the bid/ask it is shown with.
@@ -168,6 +191,7 @@ async def plan_hedge(
         cross_spread_bps=cross_bps,
         long=long_leg,
         short=short_leg,
+        volatility=volatility,
     )
     plan = replace(plan, checks=_check(plan, config, clock.now()))
     return plan, {long_venue.name: bal_long, short_venue.name: bal_short}
@@ -265,6 +289,7 @@ def _check(plan: HedgePlan, config: HedgeConfig, now: datetime) -> tuple[PlanChe
             ),
         ]  # fmt: skip
     checks.append(funding_check(plan, config, now))
+    checks += [volatility_check(venue, figure, detail, config) for venue, figure, detail in plan.volatility]
     done = tuple(checks)
     for check in done:
         if not check.passed:
@@ -287,10 +312,24 @@ def _refusal(check: PlanCheck, plan: HedgePlan) -> str:
             f"{check.venue}: free {check.unit} {check.threshold:.2f} is below the {check.figure:.2f} "
             f"margin needed for {check.detail}"
         )
+    if check.name == "volatility":
+        return (
+            f"{check.venue}: realised volatility {check.figure:.4f}% exceeds --max-volatility-pct {check.threshold} "
+            f"({check.detail})"
+        )
     return (
         f"funding over the hold would cost {check.figure:.2f} bps of notional, above --max-funding-cost-bps "
         f"{check.threshold} ({check.detail})"
     )
+
+
+def volatility_check(venue: str, figure: Decimal | None, detail: str, config: HedgeConfig) -> PlanCheck:
+    """One venue's realised volatility over the window, against --max-volatility-pct (none: shown only)."""
+    limit = config.max_volatility_pct
+    if figure is None:
+        return PlanCheck("volatility", venue, None, limit, "%", FLAG, True, detail, f"volatility unknown: {detail}")
+    passed = limit is None or figure <= limit
+    return PlanCheck("volatility", venue, figure, limit, "%", FLAG, passed, detail)
 
 
 def funding_check(plan: HedgePlan, config: HedgeConfig, now: datetime) -> PlanCheck:

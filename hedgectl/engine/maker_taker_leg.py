@@ -49,8 +49,11 @@ class LegResult:
 
 
 class Leg:
-    def __init__(self, ctx: LoopContext, side: Side) -> None:
+    def __init__(self, ctx: LoopContext, side: Side, *, until: float | None = None) -> None:
+        """`until`: a time.monotonic() deadline after which no order is (re-)posted and the resting one is
+        cancelled (bootstrap's maker-first entry); None: quote until filled or stopped (the loop)."""
         self.ctx = ctx
+        self.until = until
         self.book = LegBook(side=side, target=ctx.config.qty)
         self.hedger = Hedger(ctx, self.book)
         self._resting: Order | None = None
@@ -76,7 +79,7 @@ class Leg:
         ctx, book = self.ctx, self.book
         market = ctx.maker_market
         rejects = failures = 0
-        while book.maker_filled < book.target and not ctx.stopping:
+        while book.maker_filled < book.target and not ctx.stopping and not self._expired():
             quote = await ctx.read(f"{ctx.maker.name}: quote", lambda: ctx.maker.fetch_quote(ctx.symbol))
             ctx.ref_price = reference_price(quote)
             price = quote_price(quote, book.side, ctx.config.offset_pct, market.tick_size)
@@ -123,6 +126,9 @@ class Leg:
             await self._work(order)
             if book.maker_filled < book.target and not ctx.stopping:
                 ctx.stats.requotes += 1
+
+    def _expired(self) -> bool:
+        return self.until is not None and time.monotonic() >= self.until
 
     async def _place(self, request: OrderRequest) -> Order | None:
         ctx = self.ctx
@@ -174,6 +180,8 @@ class Leg:
         await self._apply(order)
         if order.status.is_open:
             wait_s = ctx.config.requote_after_s
+            if self.until is not None:
+                wait_s = max(0.0, min(wait_s, self.until - time.monotonic()))
             until = time.monotonic() + wait_s
             resting = f"{ctx.maker.name} {order.side} {order.qty} @ {order.price} resting"
             async with (

@@ -6,8 +6,9 @@ orders - their latest event and every fill seen, by trade id - so an event pushe
 fill can arrive before the order's own ack) is not lost. It also keeps the stream's state when the venue
 reports it (`on_state`), so a caller can wait for the streams to be up before trading.
 
-Two consumers: StreamFeed (the bp-aster loop's fill feed) and the bootstrap cycle's fill confirmation
-(`OrderWatch`). Use: `streams = OrderStreams()`, `streams.warm(venue, symbol)` well before the first order,
+Three consumers: StreamFeed (the bp-aster loop's fill feed), the bootstrap cycle's fill confirmation
+(`OrderWatch`), and the carry's watch, woken by any order event on the account (`OrderPump.on_any`). Use:
+`streams = OrderStreams()`, `streams.warm(venue, symbol)` well before the first order,
 `await streams.wait_up(timeout_s)`, then `streams.watch(venue, order)` per order, and `await streams.aclose()`
 however the run ends.
 """
@@ -53,6 +54,7 @@ class OrderPump:
         self._remember = remember
         self._listeners: dict[str, set[Listener]] = {}
         self._state_listeners: set[Callable[[], None]] = set()
+        self._any_listeners: set[Callable[[], None]] = set()
         self._up = asyncio.Event()
         events = venue.order_events(symbol, on_state=self._on_state)
         self.task = asyncio.create_task(self._run(events), name=f"hedgectl-order-pump-{venue.name}")
@@ -77,6 +79,8 @@ class OrderPump:
                 self._record(event)
                 for listener in list(self._listeners.get(event.order.order_id, ())):
                     listener(event)
+                for notify in list(self._any_listeners):
+                    notify()
         except Exception as exc:  # noqa: BLE001 - reported to every listener, which falls back to polling
             self.failure = exc
             self._up.clear()
@@ -111,6 +115,11 @@ class OrderPump:
                     del self._listeners[order_id]
 
         return stop
+
+    def on_any(self, notify: Callable[[], None]) -> Callable[[], None]:
+        """Call `notify` on every event of any order, ours or not (a manual trade, a liquidation); returns the undo."""
+        self._any_listeners.add(notify)
+        return lambda: self._any_listeners.discard(notify)
 
     def on_state(self, notify: Callable[[], None]) -> Callable[[], None]:
         """Call `notify` whenever the stream's state changes or it fails; returns the undo."""

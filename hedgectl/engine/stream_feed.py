@@ -35,11 +35,14 @@ class StreamFeed:
         fallback: FillFeed,
         on_error: Callable[[str], None] | None = None,
         remember: int = REMEMBERED_ORDERS,
+        streams: OrderStreams | None = None,
     ) -> None:
+        """`streams`: order streams already open (bootstrap's), used as they are and left open by `aclose`."""
         self._stop = stop
         self._fallback = fallback
         self._on_error = on_error or (lambda _text: None)
-        self._streams = OrderStreams(remember=remember)
+        self._owned = streams is None
+        self._streams = OrderStreams(remember=remember) if streams is None else streams
 
     def warm(self, venue: Venue, symbol: str) -> bool:
         """Open `venue`'s order stream for `symbol` now; False when the venue has no stream."""
@@ -99,4 +102,5 @@ class StreamFeed:
 
     async def aclose(self) -> None:
         """Close every stream this feed opened."""
-        await self._streams.aclose()
+        if self._owned:
+            await self._streams.aclose()

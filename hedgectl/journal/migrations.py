@@ -91,6 +91,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX funding_run ON funding(run_id);
     """,
+    # 4: circuit breaker trips across runs; a trip holds until `hedgectl breaker reset` sets reset_at
+    """
+    CREATE TABLE breaker (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        run_id TEXT,
+        tripped_at TEXT NOT NULL,
+        reset_at TEXT
+    );
+    CREATE INDEX breaker_active ON breaker(reset_at);
+    """,
 )
 
 

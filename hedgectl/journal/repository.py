@@ -344,6 +344,32 @@ class Journal:
             (run_id, _now(), kind, json.dumps(data or {}, default=str)),
         )
 
+    def update_run_args(self, run_id: str, args: dict[str, Any]) -> None:
+        """Replace a run's recorded arguments (a resumed carry records the config it took over)."""
+        self._conn.execute("UPDATE runs SET args=? WHERE id=?", (json.dumps(args, default=str), run_id))
+
+    def trip_breaker(self, kind: str, reason: str, run_id: str | None = None) -> None:
+        """Record a circuit-breaker trip; it holds across runs until `reset_breaker`."""
+        self._conn.execute(
+            "INSERT INTO breaker (kind, reason, run_id, tripped_at) VALUES (?, ?, ?, ?)", (kind, reason, run_id, _now())
+        )
+
+    def breaker_trips(self) -> list[dict[str, Any]]:
+        """The trips not reset yet, oldest first: kind, reason, run_id, tripped_at."""
+        rows = self._conn.execute(
+            "SELECT kind, reason, run_id, tripped_at FROM breaker WHERE reset_at IS NULL ORDER BY id"
+        )
+        return [dict(r) for r in rows]
+
+    def reset_breaker(self) -> int:
+        """Clear every trip; returns how many were cleared."""
+        return self._conn.execute("UPDATE breaker SET reset_at=? WHERE reset_at IS NULL", (_now(),)).rowcount
+
+    def last_breaker_reset(self) -> str | None:
+        """When the breaker was last reset (ISO UTC), None if never."""
+        row = self._conn.execute("SELECT MAX(reset_at) FROM breaker").fetchone()
+        return row[0] if row else None
+
     def events(self, run_id: str) -> list[dict[str, Any]]:
         rows = self._conn.execute("SELECT at, kind, data FROM events WHERE run_id=? ORDER BY id", (run_id,))
         return [{"at": r["at"], "kind": r["kind"], "data": json.loads(r["data"])} for r in rows]

@@ -68,6 +68,7 @@ class Control:
             ("GET", "/requests", self.requests),
             ("POST", "/requests/clear", self.clear_requests),
             ("DELETE", "/requests", self.clear_requests),
+            ("GET", "/market", self.market),
             ("GET", "/clock", self.clock),
             ("POST", "/clock", self.set_clock),
             ("POST", "/save", self.save),
@@ -275,6 +276,17 @@ class Control:
     async def clear_requests(self, request: web.Request) -> web.StreamResponse:
         self.sim.requests.clear()
         return json_response({"ok": True})
+
+    async def market(self, request: web.Request) -> web.StreamResponse:
+        """GET /_sim/market: which market source drives the prices (synthetic, replay, live) and its details."""
+        engine = self.sim.engine
+        engine.sync()
+        body: dict[str, Any] = {"label": self.sim.market_label, **engine.prices.describe()}
+        time_ms = getattr(engine.prices, "time_ms", None)
+        if time_ms is not None:
+            body["replay_ms"] = time_ms(engine.clock.tick)
+            body["finished"] = bool(engine.prices.finished(engine.clock.tick))  # type: ignore[union-attr]
+        return json_response(body)
 
     async def clock(self, request: web.Request) -> web.StreamResponse:
         self.sim.engine.sync()

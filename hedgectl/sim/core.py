@@ -7,13 +7,17 @@ import os
 import tempfile
 from collections import deque
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hedgectl.errors import ConfigError
 from hedgectl.sim.engine import Engine
 from hedgectl.sim.faults import FaultBook
 from hedgectl.sim.market import DEFAULT_TICK_MS
+
+if TYPE_CHECKING:
+    from hedgectl.sim.market_source import MarketSpec
 
 REQUEST_LOG_LIMIT = 200_000
 
@@ -80,8 +84,12 @@ class Simulator:
         frozen: bool = False,
         state_path: Path | None = None,
         aster_chain_id: int = 1666,
+        market: MarketSpec | None = None,
+        fees: dict[str, tuple[Decimal, Decimal]] | None = None,
     ) -> None:
-        self.engine = Engine(seed, tick_ms=tick_ms, frozen=frozen)
+        source = None if market is None or market.kind == "synthetic" else market.build(seed, tick_ms)
+        self.market_label = "synthetic" if market is None else market.label
+        self.engine = Engine(seed, tick_ms=tick_ms, frozen=frozen, market=source, fees=fees)
         # The EIP-712 chain id the Aster dialect verifies V3 signatures on: 1666 as mainnet, 714 as the testnet.
         self.aster_chain_id = aster_chain_id
         self.faults = FaultBook()

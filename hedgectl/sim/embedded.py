@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 
 from hedgectl.sim.account_lock import LOCK_WAIT_S, AccountLock
 from hedgectl.sim.core import Simulator
 from hedgectl.sim.market import DEFAULT_TICK_MS
+from hedgectl.sim.market_source import MarketSpec
 from hedgectl.sim.server import Running, start
 
 START_TIMEOUT_S = 15.0
@@ -37,7 +39,11 @@ class EmbeddedSimulator:
         host: str = "127.0.0.1",
         persist: bool = True,
         lock_wait_s: float = LOCK_WAIT_S,
+        market: MarketSpec | None = None,
+        fees: dict[str, tuple[Decimal, Decimal]] | None = None,
     ) -> None:
+        self.market = market
+        self.fees = fees
         self.state_path = state_path
         self.persist = persist  # False: load the account from state_path if it is there, never write it
         self.seed = seed
@@ -78,7 +84,14 @@ class EmbeddedSimulator:
         return url
 
     def _start(self) -> str:
-        self.sim = Simulator(self.seed, tick_ms=self.tick_ms, frozen=self.frozen, state_path=self.state_path)
+        self.sim = Simulator(
+            self.seed,
+            tick_ms=self.tick_ms,
+            frozen=self.frozen,
+            state_path=self.state_path,
+            market=self.market,
+            fees=self.fees,
+        )
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._thread = threading.Thread(target=loop.run_forever, name="hedgectl-sim", daemon=True)

@@ -1,11 +1,13 @@
-"""The matching engine: validates orders against instrument rules, matches them against the synthetic
-books, keeps per-venue accounts and settles funding. Pure Python, single-threaded (the server's event
-loop), no I/O; it lazily catches up with the clock on every call (`sync`)."""
+"""The matching engine: validates orders against instrument rules, matches them against the market source's
+books (the synthetic walk, a replay or live data: sim/market_source/), keeps per-venue accounts and settles
+funding. Pure Python, single-threaded (the server's event loop), no I/O; it lazily catches up with the clock on
+every call (`sync`)."""
 
 from __future__ import annotations
 
 import random
 import time
+from collections import deque
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -15,6 +17,7 @@ from hedgectl.sim.books import Books
 from hedgectl.sim.events import EventBus
 from hedgectl.sim.instruments import VENUES, Instrument, build_instruments
 from hedgectl.sim.market import DEFAULT_TICK_MS, Book, PriceProcess, SimClock, round_down
+from hedgectl.sim.market_source.base import MarketSource, Trade
 from hedgectl.sim.model import (
     ZERO,
     EngineEvent,
@@ -33,10 +36,15 @@ from hedgectl.sim.model import (
     SimError,
     TimeInForce,
 )
+from hedgectl.sim.queue_fills import QueueFills
 from hedgectl.sim.rules import check_order, check_position_side
 
 # The precision a venue charges (and reports) fees in; a venue not listed charges them unrounded.
 FEE_QUANTUM: dict[str, Decimal] = {"binance": Decimal("1e-8"), "aster": Decimal("1e-8")}
+# The funding rate per 8 hours a real venue charges when the premium is nil (Binance's and OKX's interest
+# component, 0.01 %): what a recorded or live market pays until its own rate has been read.
+BASELINE_FUNDING_8H = Decimal("0.0001")
+TAPE_LIMIT = 1000  # public trades kept per instrument (the simulator's own fills, as a venue prints them)
 
 
 FUNDING_QUANTUM = Decimal("1e-8")
@@ -49,26 +57,61 @@ def now_ms() -> int:
 class Engine:
     """All venues' books and accounts behind one seeded price process."""
 
-    def __init__(self, seed: int = 0, *, tick_ms: int = DEFAULT_TICK_MS, frozen: bool = False) -> None:
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        tick_ms: int = DEFAULT_TICK_MS,
+        frozen: bool = False,
+        market: MarketSource | None = None,
+        fees: dict[str, tuple[Decimal, Decimal]] | None = None,
+    ) -> None:
+        """`market`: a recorded or live source (None: the seeded synthetic walk, rebuilt on every reset);
+        `fees`: maker/taker rates per venue instead of the published base tier (instruments.FEES)."""
         self.seed = seed
+        self.fees = fees
         self.clock = SimClock(tick_ms, frozen=frozen)
-        self.instruments: dict[str, dict[str, Instrument]] = build_instruments()
+        self.market = market
         self.bus = EventBus()
         self._init_state()
 
     def _init_state(self) -> None:
-        self.prices = PriceProcess(self.seed, self.clock.tick_ms)
+        self.prices: PriceProcess | MarketSource = (
+            self.market if self.market is not None else PriceProcess(self.seed, self.clock.tick_ms)
+        )
+        self.list_instruments()
         self.accounts: dict[str, Account] = {venue: Account.fresh(venue) for venue in VENUES}
         self.funding: dict[tuple[str, str], FundingState] = {}
         stamp = now_ms()
         for venue, per_venue in self.instruments.items():
             for symbol, inst in per_venue.items():
-                rng = random.Random(f"{self.seed}:funding:{venue}:{symbol}")
-                rate = Decimal(rng.randint(-5, 15)) / 100_000
                 interval = inst.funding_interval_ms
+                if self.prices.trade_driven:
+                    rate = BASELINE_FUNDING_8H * interval / (8 * 3_600_000)
+                else:
+                    rng = random.Random(f"{self.seed}:funding:{venue}:{symbol}")
+                    rate = Decimal(rng.randint(-5, 15)) / 100_000
                 self.funding[(venue, symbol)] = FundingState(rate, (stamp // interval + 1) * interval, interval)
+        self.tape: dict[tuple[str, str], deque[Trade]] = {}
         self._tick = self.clock.tick
+        # The simulator's time of tick 0: tick i is at epoch_ms + i * tick_ms (candles are stamped with it;
+        # with a frozen clock, that time moves only when the clock is stepped).
+        self.epoch_ms = stamp - self._tick * self.clock.tick_ms
         self.books = Books(self.prices, self._tick)
+        self.queue = QueueFills(
+            self.books, lambda inst, order, qty, price: self._fill(inst, order, qty, price, maker=True)
+        )
+
+    def list_instruments(self) -> None:
+        """List the instruments the market source has data for (all of them for the synthetic walk)."""
+        self.instruments: dict[str, dict[str, Instrument]] = {
+            venue: {s: i for s, i in per_venue.items() if self.prices.covers(venue, i.base)}
+            for venue, per_venue in build_instruments(self.fees).items()
+        }
+        funding = getattr(self, "funding", None)
+        if funding is not None:
+            for key in [k for k in funding if k[1] not in self.instruments[k[0]]]:
+                del funding[key]
 
     def reset(self) -> None:
         """Forget every account and price move; the seed, clock rate and subscribers stay."""
@@ -105,13 +148,21 @@ class Engine:
         """The common mid without the venue's basis, at the venue's tick size."""
         self.sync()
         inst = self.instrument(venue, symbol)
-        return round_down(self.prices.mid("binance", inst.base, self._tick), inst.tick_size)
+        return round_down(self.prices.index(inst.base, venue, self._tick), inst.tick_size)
 
     def open_price_24h(self, venue: str, symbol: str) -> Decimal:
         inst = self.instrument(venue, symbol)
         ticks_per_day = 86_400_000 // self.clock.tick_ms
-        tick = max(0, self._tick - ticks_per_day)
+        # A recorded or live market has no day of history here: its open is the current mid.
+        tick = self._tick if self.prices.trade_driven else max(0, self._tick - ticks_per_day)
         return round_down(self.prices.mid(venue, inst.base, tick), inst.tick_size)
+
+    def public_trades(self, venue: str, symbol: str, limit: int) -> list[Trade]:
+        """The instrument's last `limit` public trades, oldest first (the simulator's fills, as a venue prints them)."""
+        self.sync()
+        inst = self.instrument(venue, symbol)
+        tape = self.tape.get((venue, inst.symbol), ())
+        return list(tape)[-limit:] if limit > 0 else []
 
     def open_orders(self, venue: str, symbol: str | None = None) -> list[Order]:
         self.sync()
@@ -189,6 +240,8 @@ class Engine:
         """Move the mid of `base` to `price` now (one venue or all); resting orders it crosses fill."""
         if price <= 0:
             raise SimError(Reason.PRICE_NOT_POSITIVE, str(price))
+        if not isinstance(self.prices, PriceProcess):
+            raise SimError(Reason.BAD_PARAMETER, f"prices come from the {self.prices.kind} market source")
         venues = VENUES if venue is None else (venue,)
         if price > min(self.instrument_for_base(v, base).max_price for v in venues):
             raise SimError(Reason.PRICE_ABOVE_MAX, str(price))
@@ -209,12 +262,16 @@ class Engine:
     def sync(self) -> None:
         """Catch up with the clock: fill resting orders the path crossed, settle due funding."""
         tick = self.clock.tick
+        before = self._tick
         if tick > self._tick:
-            if any(acct.open_orders for acct in self.accounts.values()):
+            if not self.prices.trade_driven and any(acct.open_orders for acct in self.accounts.values()):
                 for t in range(self._tick + 1, tick + 1):
                     self._match_resting(t)
             self._tick = tick
             self.books.advance(tick)
+        if self.prices.trade_driven:
+            self._match_trades(before, tick)
+            self._follow_funding(tick)
         self._settle_funding(now_ms())
 
     # ---- orders --------------------------------------------------------------------------------
@@ -266,6 +323,8 @@ class Engine:
             self._fill(inst, order, target - order.filled_qty, order.price, maker=not crosses)
         if order.status.is_open and (order.type is OrderType.MARKET or order.tif in (TimeInForce.IOC, TimeInForce.FOK)):
             self._finish(order, OrderStatus.EXPIRED)
+        if order.status.is_open and self.prices.trade_driven:
+            self.queue.join(inst, order)
         return order
 
     def cancel_order(self, venue: str, *, order_id: int | None = None, client_order_id: str | None = None) -> Order:
@@ -385,6 +444,9 @@ class Engine:
             position_side=order.position_side,
         )
         acct.fills.append(fill)
+        taker = order.side if not maker else (Side.SELL if order.side is Side.BUY else Side.BUY)
+        tape = self.tape.setdefault((inst.venue, inst.symbol), deque(maxlen=TAPE_LIMIT))
+        tape.append(Trade(inst.venue, inst.base, str(fill.fill_id), price, qty, taker.value, stamp))
         if order.status is OrderStatus.FILLED:
             acct.close(order)
         self._publish(EventKind.FILL, order, fill)
@@ -416,6 +478,22 @@ class Engine:
                 bid, ask = self.books.top(inst, tick)
                 if self._crosses(order, bid, ask):
                     self._fill(inst, order, order.remaining, order.price, maker=True)
+
+    def _match_trades(self, after_tick: int, upto_tick: int) -> None:
+        """Fill resting orders from the market source's trades (sim/queue_fills.py: the queue model)."""
+        for venue, per_venue in self.instruments.items():
+            for inst in per_venue.values():
+                trades = self.prices.trades(inst, after_tick, upto_tick)
+                if trades:
+                    resting = [o for o in self.accounts[venue].open_orders.values() if o.symbol == inst.symbol]
+                    self.queue.match(inst, resting, trades)
+
+    def _follow_funding(self, tick: int) -> None:
+        """Take the venues' current funding rates from a recorded or live market (settlement times stay ours)."""
+        for (venue, symbol), state in self.funding.items():
+            quote = self.prices.funding(venue, self.instruments[venue][symbol].base, tick)
+            if quote is not None:
+                state.rate = quote.rate
 
     def _settle_funding(self, stamp: int) -> None:
         for (venue, symbol), state in self.funding.items():

@@ -7,8 +7,9 @@ base-unit rules divided by `contract_value`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 VENUES: tuple[str, ...] = ("binance", "okx", "backpack", "aster")
 BASES: tuple[str, ...] = ("BTC", "ETH", "SOL", "ASTER")
@@ -18,7 +19,7 @@ HOUR_MS = 3_600_000
 QUOTE_ASSET: dict[str, str] = {"binance": "USDT", "okx": "USDT", "backpack": "USDC", "aster": "USDT"}
 START_BALANCE: dict[str, Decimal] = {venue: Decimal("10000") for venue in VENUES}
 
-# Default (lowest tier) maker/taker fee rates.
+# Default (lowest tier) maker/taker fee rates, as the venues publish them; HEDGECTL_SIM_FEES overrides them.
 FEES: dict[str, tuple[Decimal, Decimal]] = {
     "binance": (Decimal("0.0002"), Decimal("0.0005")),
     "okx": (Decimal("0.0002"), Decimal("0.0005")),
@@ -62,7 +63,8 @@ class Instrument:
         return self.min_qty / self.contract_value
 
 
-def _symbol(venue: str, base: str) -> str:
+def symbol_for(venue: str, base: str) -> str:
+    """The venue's own name of the `base` USDT/USDC perpetual."""
     if venue == "okx":
         return f"{base}-USDT-SWAP"
     if venue == "backpack":
@@ -120,15 +122,15 @@ def _funding_interval_ms(venue: str, base: str) -> int:
     return 8 * HOUR_MS
 
 
-def build_instruments() -> dict[str, dict[str, Instrument]]:
-    """Return venue -> venue symbol -> Instrument for every listed perpetual."""
+def build_instruments(fees: Mapping[str, tuple[Decimal, Decimal]] | None = None) -> dict[str, dict[str, Instrument]]:
+    """Return venue -> venue symbol -> Instrument for every listed perpetual (`fees` overrides FEES per venue)."""
     out: dict[str, dict[str, Instrument]] = {}
     for venue in VENUES:
-        maker, taker = FEES[venue]
+        maker, taker = (fees or {}).get(venue, FEES[venue])
         per_venue: dict[str, Instrument] = {}
         for base in BASES:
             tick, step, min_qty, min_notional = _RULES[venue][base]
-            symbol = _symbol(venue, base)
+            symbol = symbol_for(venue, base)
             per_venue[symbol] = Instrument(
                 venue=venue,
                 symbol=symbol,
@@ -146,4 +148,31 @@ def build_instruments() -> dict[str, dict[str, Instrument]]:
                 max_leverage=125 if base in ("BTC", "ETH") else 50,
             )
         out[venue] = per_venue
+    return out
+
+
+def parse_fees(raw: str | None) -> dict[str, tuple[Decimal, Decimal]]:
+    """Read `venue=maker/taker,...` (fractions: `aster=0.0001/0.00035`); a bad value is a ValueError saying why."""
+    out: dict[str, tuple[Decimal, Decimal]] = {}
+    for item in (raw or "").split(","):
+        if not item.strip():
+            continue
+        venue, _, rates = item.partition("=")
+        venue = venue.strip().lower()
+        maker_raw, _, taker_raw = rates.partition("/")
+        if venue not in VENUES:
+            raise ValueError(f"unknown venue {venue!r} (one of {', '.join(VENUES)})")
+        try:
+            maker, taker = Decimal(maker_raw.strip()), Decimal(taker_raw.strip())
+        except InvalidOperation:
+            raise ValueError(f"{venue}: write maker/taker as fractions, e.g. {venue}=0.0002/0.0005") from None
+        if (
+            not (maker.is_finite() and taker.is_finite())
+            or not (Decimal("-0.01") <= maker <= Decimal("0.01"))
+            or not (Decimal(0) <= taker <= Decimal("0.01"))
+        ):
+            raise ValueError(
+                f"{venue}: rates are fractions (0.0005 = 0.05 %): maker in [-0.01, 0.01], taker in [0, 0.01]"
+            )
+        out[venue] = (maker, taker)
     return out

@@ -8,14 +8,20 @@ of the mid; market orders consume its levels until the next tick refreshes them.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import random
 import time
 from array import array
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING
 
 from hedgectl.sim.instruments import BASES, VENUES, Instrument
+
+if TYPE_CHECKING:
+    from hedgectl.sim.market_source.base import Trade
 
 START_PRICE: dict[str, Decimal] = {
     "BTC": Decimal("95000"),
@@ -58,6 +64,8 @@ VENUE_DEPTH: dict[str, Decimal] = {
     "aster": Decimal("0.3"),
 }
 DEFAULT_TICK_MS = 250
+_BEFORE_ALL = -(10**18)  # the starting anchor holds for every tick, history included, until a price is set
+OHLC_SAMPLES = 600  # at most this many ticks read per candle (see PriceProcess.ohlc)
 
 
 def round_down(value: Decimal, step: Decimal) -> Decimal:
@@ -111,17 +119,38 @@ class SimClock:
 
 @dataclass(slots=True)
 class _Walk:
-    """Cumulative log-returns of one base asset, generated lazily and deterministically."""
+    """Cumulative log-returns of one base asset, generated lazily and deterministically.
+
+    Ticks before 0 are the price's history before the simulator started (what candles show): a second
+    path from its own seeded generator, walking backwards from tick 0, so the future never depends on how
+    much history was read."""
 
     rng: random.Random
     sigma: float
+    history_rng: random.Random
     path: array[float] = field(default_factory=lambda: array("d", [0.0]))
+    back: array[float] = field(default_factory=lambda: array("d", [0.0]))  # back[k] is tick -k
 
     def at(self, tick: int) -> float:
+        if tick < 0:
+            self._extend_back(-tick)
+            return float(self.back[-tick])
         path = self.path
         while len(path) <= tick:
             path.append(path[-1] + self.rng.gauss(0.0, self.sigma))
         return float(path[tick])
+
+    def _extend_back(self, k: int) -> None:
+        back = self.back
+        while len(back) <= k:
+            back.append(back[-1] + self.history_rng.gauss(0.0, self.sigma))
+
+    def span(self, first: int, last: int) -> list[float]:
+        """The log values at ticks first..last (inclusive), oldest first."""
+        self.at(last)
+        self.at(first)
+        older = list(reversed(self.back[-min(last, -1) : -first + 1])) if first < 0 else []
+        return older + list(self.path[max(first, 0) : last + 1]) if last >= 0 else older
 
 
 @dataclass(slots=True)
@@ -156,29 +185,87 @@ class Book:
 
 
 class PriceProcess:
-    """Mid prices per base asset and per venue, as functions of the tick."""
+    """Mid prices per base asset and per venue, as functions of the tick: the `synthetic` market source."""
+
+    kind = "synthetic"
+    trade_driven = False  # resting orders fill when the book crosses them (there is no trade tape)
 
     def __init__(self, seed: int, tick_ms: int) -> None:
         self.seed = seed
         scale = math.sqrt(tick_ms / 1000.0)
-        self._walks = {base: _Walk(random.Random(f"{seed}:{base}"), VOL_PER_SQRT_S[base] * scale) for base in BASES}
-        self._anchors: dict[tuple[str, str], _Anchor] = {
-            (venue, base): _Anchor(START_PRICE[base] * (1 + BASIS[venue]), 0, 0.0) for venue in VENUES for base in BASES
+        self._walks = {
+            base: _Walk(
+                random.Random(f"{seed}:{base}"), VOL_PER_SQRT_S[base] * scale, random.Random(f"{seed}:{base}:history")
+            )
+            for base in BASES
         }
+        # Per (venue, base), every anchor set so far, oldest first: a price set at tick T holds from T on, and
+        # the history before T (the candles) keeps the prices it had.
+        self._anchors: dict[tuple[str, str], list[_Anchor]] = {
+            (venue, base): [_Anchor(START_PRICE[base] * (1 + BASIS[venue]), _BEFORE_ALL, 0.0)]
+            for venue in VENUES
+            for base in BASES
+        }
+
+    def _anchor(self, venue: str, base: str, tick: int) -> _Anchor:
+        anchors = self._anchors[(venue, base)]
+        if tick >= anchors[-1].tick:
+            return anchors[-1]
+        at = bisect.bisect_right([a.tick for a in anchors], tick) - 1
+        return anchors[max(at, 0)]
 
     def mid(self, venue: str, base: str, tick: int) -> Decimal:
         """Return the venue's mid for `base` at `tick` (exact, not rounded to the tick size)."""
-        anchor = self._anchors[(venue, base)]
+        anchor = self._anchor(venue, base, tick)
         drift = self._walks[base].at(tick) - anchor.log_at_tick
         # math.exp on a float is fine here: it only shapes the synthetic path; money stays Decimal.
         return anchor.price * Decimal(repr(math.exp(drift)))
 
+    def describe(self) -> dict[str, object]:
+        return {"source": self.kind, "seed": self.seed}
+
+    def covers(self, venue: str, base: str) -> bool:
+        return True
+
+    def index(self, base: str, venue: str, tick: int) -> Decimal:
+        """The common mid without any venue's basis (Binance's quotes carry none)."""
+        return self.mid("binance", base, tick)
+
+    def trades(self, inst: Instrument, after_tick: int, upto_tick: int) -> list[Trade]:
+        return []
+
+    def funding(self, venue: str, base: str, tick: int) -> None:
+        return None
+
     def set_mid(self, base: str, price: Decimal, tick: int, venue: str | None = None) -> None:
-        """Make the mid of `base` exactly `price` at `tick` (on one venue, or on all)."""
+        """Make the mid of `base` exactly `price` from `tick` on (on one venue, or on all)."""
         venues = VENUES if venue is None else (venue,)
         log_now = self._walks[base].at(tick)
         for v in venues:
-            self._anchors[(v, base)] = _Anchor(price, tick, log_now)
+            anchors = self._anchors[(v, base)]
+            if anchors[-1].tick == tick:
+                anchors.pop()
+            anchors.append(_Anchor(price, tick, log_now))
+
+    def ohlc(self, venue: str, base: str, first: int, last: int) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """The venue's mid at ticks first..last: open, high, low, close (exact, not rounded).
+
+        A span longer than OHLC_SAMPLES ticks is sampled at an even stride (its first and last tick always
+        included): candles of an hour or a day stay cheap to serve."""
+        stride = max(1, (last - first + 1) // OHLC_SAMPLES)
+        anchors = self._anchors[(venue, base)]
+        bounds = [first] + [a.tick for a in anchors if first < a.tick <= last] + [last + 1]
+        walk = self._walks[base]
+        prices: list[Decimal] = []
+        for start, stop in itertools.pairwise(bounds):
+            anchor = self._anchor(venue, base, start)
+            logs = walk.span(start, stop - 1)
+            picked = logs[::stride] + ([logs[-1]] if (len(logs) - 1) % stride else [])
+            low, high = min(picked), max(picked)
+            for value in (picked[0], high, low, picked[-1]):
+                prices.append(anchor.price * Decimal(repr(math.exp(value - anchor.log_at_tick))))
+        opens, highs, lows, closes = prices[0::4], prices[1::4], prices[2::4], prices[3::4]
+        return opens[0], max(highs), min(lows), closes[-1]
 
     def book(self, inst: Instrument, tick: int) -> Book:
         """Build the book of `inst` at `tick`: LEVELS levels a side around the venue's mid."""

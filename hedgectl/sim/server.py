@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from aiohttp import web
@@ -17,6 +18,7 @@ from hedgectl.sim.core import Simulator
 from hedgectl.sim.dialects import load_dialects
 from hedgectl.sim.dialects.base import json_response
 from hedgectl.sim.market import DEFAULT_TICK_MS
+from hedgectl.sim.market_source import MarketSpec
 
 log = logging.getLogger("hedgectl.sim")
 
@@ -79,6 +81,9 @@ class Running:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.ticker
         await self.runner.cleanup()
+        market_stop = getattr(self.sim.engine.market, "stop", None)
+        if market_stop is not None:
+            await market_stop()
 
 
 async def _tick(sim: Simulator) -> None:
@@ -93,7 +98,14 @@ async def _tick(sim: Simulator) -> None:
 
 
 async def start(sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> Running:
-    """Start serving `sim` on host:port (0 = ephemeral) inside the running event loop."""
+    """Start serving `sim` on host:port (0 = ephemeral) inside the running event loop.
+
+    A live market source reads every venue once first (bounded), so the first request already sees real books.
+    """
+    market_start = getattr(sim.engine.market, "start", None)
+    if market_start is not None:
+        await market_start()
+        sim.engine.list_instruments()
     runner = web.AppRunner(build_app(sim), access_log=None, handle_signals=False, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
@@ -114,9 +126,11 @@ async def serve(
     tick_ms: int = DEFAULT_TICK_MS,
     frozen: bool = False,
     ready: Callable[[str], None] | None = None,
+    market: MarketSpec | None = None,
+    fees: dict[str, tuple[Decimal, Decimal]] | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM; persist the paper account to `state_path` periodically and at exit."""
-    sim = Simulator(seed, tick_ms=tick_ms, frozen=frozen, state_path=state_path)
+    sim = Simulator(seed, tick_ms=tick_ms, frozen=frozen, state_path=state_path, market=market, fees=fees)
     running = await start(sim, host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -19,13 +19,14 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from hedgectl.domain.types import (
     AccountConfig,
     Balance,
+    Candle,
     Fill,
     FundingPayment,
     Market,
@@ -111,6 +112,12 @@ class Venue(Protocol):
 
     async def fetch_book(self, symbol: str, depth: int = 20) -> OrderBook:
         """Order book levels in base units, best first."""
+        ...
+
+    async def fetch_candles(self, symbol: str, interval: timedelta, limit: int) -> list[Candle]:
+        """The last `limit` candles of `interval` (1m, 5m, 15m, 1h, ...), oldest first; the newest is still forming.
+
+        An interval the venue does not offer, or a limit outside 1..1000, is a UsageError before any request."""
         ...
 
     async def prepare_order(self, request: OrderRequest) -> PreparedOrder:

@@ -7,11 +7,12 @@ before any request is built.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from hedgectl.domain.types import (
     AccountConfig,
     Balance,
+    Candle,
     Fill,
     FundingPayment,
     Market,
@@ -57,6 +58,9 @@ class ReadOnlyVenue:
 
     async def fetch_book(self, symbol: str, depth: int = 20) -> OrderBook:
         return await self.inner.fetch_book(symbol, depth)
+
+    async def fetch_candles(self, symbol: str, interval: timedelta, limit: int) -> list[Candle]:
+        return await self.inner.fetch_candles(symbol, interval, limit)
 
     async def prepare_order(self, request: OrderRequest) -> PreparedOrder:
         raise self._refuse("placing an order")

@@ -34,6 +34,7 @@ class Recorder:
     plans: list[HedgePlan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     marks: list[HoldMark] = field(default_factory=list)
+    entry_lines: list[str] = field(default_factory=list)
 
     def phase(self, title: str) -> None:
         self.phases.append(title)
@@ -52,6 +53,9 @@ class Recorder:
 
     def warning(self, text: str) -> None:
         self.warnings.append(text)
+
+    def entry_event(self, text: str) -> None:
+        self.entry_lines.append(text)
 
 
 @dataclass

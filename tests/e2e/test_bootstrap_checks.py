@@ -48,12 +48,15 @@ def test_every_check_is_in_the_json_with_figure_and_threshold(sim: Sim) -> None:
         ("slippage", "okx"),
         ("margin", "okx"),
         ("funding", None),
+        ("volatility", "binance"),
+        ("volatility", "okx"),
     ]
     for check in checks:
         assert check["passed"] is True
         assert check["figure"] is not None
     assert [c["threshold"] for c in checks if c["name"] in ("cross_spread", "slippage")] == ["5", "5", "5"]
-    funding = checks[-1]
+    assert [(c["threshold"], c["unit"]) for c in checks if c["name"] == "volatility"] == [(None, "%"), (None, "%")]
+    funding = checks[5]
     assert (funding["figure"], funding["threshold"], funding["set_by"]) == ("0.00", None, "--max-funding-cost-bps")
 
 

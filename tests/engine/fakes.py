@@ -17,6 +17,7 @@ from hedgectl.domain.rounding import floor_to_step
 from hedgectl.domain.types import (
     Balance,
     BookLevel,
+    Candle,
     Fill,
     FundingPayment,
     Market,
@@ -83,6 +84,7 @@ class FakeVenue:
     on_place: Callable[[FakeVenue, str], None] | None = None  # runs after the order is placed, before the reply
     calls: list[str] = field(default_factory=list)
     funding: list[FundingPayment] = field(default_factory=list)  # what funding_payments reports
+    candles: list[Candle] = field(default_factory=list)  # what fetch_candles reports
 
     def __post_init__(self) -> None:
         self.host = f"fake://{self.name}"
@@ -168,6 +170,18 @@ class FakeVenue:
         return OrderBook(
             self.name, symbol, (BookLevel(self.bid, Decimal(10**6)),), (BookLevel(self.ask, Decimal(10**6)),)
         )
+
+    async def fetch_candles(self, symbol: str, interval: timedelta, limit: int) -> list[Candle]:
+        """`self.candles`, the last `limit` of them; none set: a flat minute series at the price (no volatility).
+        A `fetch_candles` fault raises."""
+        fault = self._fault("fetch_candles")
+        if fault:
+            raise fault.exc
+        if self.candles:
+            return self.candles[-limit:]
+        start = datetime(2026, 12, 7, tzinfo=UTC)
+        p = self.price
+        return [Candle(self.name, symbol, start + i * interval, interval, p, p, p, p) for i in range(limit)]
 
     async def prepare_order(self, request: OrderRequest) -> PreparedOrder:
         """Nothing to sign here; a `prepare_order` fault fails it, and `send()` is place_order."""

@@ -120,7 +120,9 @@ async def test_every_check_has_its_figure_and_threshold() -> None:
         ("slippage", "backpack"),
         ("margin", "backpack"),
         ("funding", None),
+        ("volatility", "aster"),
+        ("volatility", "backpack"),
     ]
     assert all(c.figure is not None for c in plan.checks)
-    assert all(c.threshold is not None for c in plan.checks if c.name != "funding")
+    assert all(c.threshold is not None for c in plan.checks if c.name not in ("funding", "volatility"))
     assert "limit 500.00 bps (--max-slippage-bps): ok" in plan.checks[0].describe()

@@ -13,7 +13,8 @@ both a long and a short on each of those venues.
 Phases: bootstrap open (1st create_order of the venue), hold (any request once both legs are open), close
 (2nd create_order); flatten read (fetch_positions), close (create_order); bp-aster loop rest (maker
 create_order), cancel (maker cancel of a re-quote), hedge (taker create_order), close (the exit flatten
-after Ctrl+C with both legs open).
+after Ctrl+C with both legs open); carry open (1st create_order of the venue), hold (any request once both
+legs are open and watched), close (2nd create_order: the close at --until, through flatten).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ DONE, FAILED, EXPOSURE, INTERRUPTED = 0, 1, 3, 130
 
 @dataclass(frozen=True)
 class Scenario:
-    command: str  # bootstrap | flatten | loop
+    command: str  # bootstrap | flatten | loop | carry
     phase: str
     kind: str
     venue: str  # the venue the fault hits
@@ -59,7 +60,7 @@ class Scenario:
 
     @property
     def id(self) -> str:
-        pair = f"[{'-'.join(self.pair)}]" if self.command == "bootstrap" else ""
+        pair = f"[{'-'.join(self.pair)}]" if self.command in ("bootstrap", "carry") else ""
         mode = "-hedge" if self.position_mode == "hedge" else ""
         return f"{self.command}{pair}-{self.phase}-{self.kind}-{self.venue}{mode}"
 
@@ -79,6 +80,11 @@ class Scenario:
                     "--max-slippage-bps", "50", "--json"]
         if self.command == "flatten":
             return ["flatten", "--all", "--yes", "--json", "--rounds", "5"]
+        if self.command == "carry":
+            long, short = self.pair
+            until = "2s" if self.phase == "hold" else "1s"
+            return ["carry", "--notional", "300", "--until", until, "--long", long, "--short", short,
+                    "--max-slippage-bps", "50", "--refresh-s", "0.2", "--json"]
         maker, taker = self.pair
         between = "30" if self.phase == "close" else "0"
         return ["bp-aster", "loop", "--maker", maker, "--taker", taker, "--cycles", "1", "--qty", "10",
@@ -92,7 +98,7 @@ class Scenario:
         if self.command == "loop" and self.phase == "rest" and self.kind == "reject":
             # Backpack's rejection of the maker order is its insufficient-margin reply: the loop stops, flat.
             return frozenset({FAILED})
-        if self.command == "bootstrap" and self.phase == "open":
+        if self.command in ("bootstrap", "carry") and self.phase == "open":
             # The order never took effect, or only partly: the other leg is rolled back, exit 1 flat.
             # Placed but unanswered: found by client id, a normal leg.
             return frozenset({DONE}) if self.kind == "accept_then_timeout" else frozenset({FAILED})
@@ -103,6 +109,9 @@ class Scenario:
             ("bootstrap", "open"): "create_order",
             ("bootstrap", "hold"): "any",
             ("bootstrap", "close"): "create_order",
+            ("carry", "open"): "create_order",
+            ("carry", "hold"): "any",
+            ("carry", "close"): "create_order",
             ("flatten", "read"): "fetch_positions",
             ("flatten", "close"): "create_order",
             ("loop", "rest"): "create_order",
@@ -111,12 +120,12 @@ class Scenario:
             ("loop", "close"): "create_order",
         }[(self.command, self.phase)]
         body: dict[str, Any] = {"venue": self.venue, "op": op, "kind": self.kind, "count": 1}
-        if self.command == "bootstrap" and self.phase == "close":
+        if self.command in ("bootstrap", "carry") and self.phase == "close":
             body["after"] = 1  # the close is the venue's second create_order
         return body
 
 
-def all_scenarios(commands: Sequence[str] = ("bootstrap", "flatten", "loop")) -> list[Scenario]:
+def all_scenarios(commands: Sequence[str] = ("bootstrap", "flatten", "loop", "carry")) -> list[Scenario]:
     """The full matrix. Adding a command is one entry in `_PHASES`."""
     out: list[Scenario] = []
     for command in commands:
@@ -144,6 +153,7 @@ def _taker(pair: tuple[str, ...]) -> tuple[str, ...]:
 _FLATTEN_PAIR = tuple(ALL_FOUR)
 _PHASES: dict[str, list[tuple[str, tuple[tuple[str, ...], ...], Any]]] = {
     "bootstrap": [(phase, BOOTSTRAP_PAIRS, _both) for phase in ("open", "hold", "close")],
+    "carry": [(phase, BOOTSTRAP_PAIRS, _both) for phase in ("open", "hold", "close")],
     "flatten": [(phase, (_FLATTEN_PAIR,), _both) for phase in ("read", "close")],
     "loop": [
         ("rest", (LOOP_PAIR,), _maker),
@@ -290,7 +300,7 @@ def _output_problems(s: Scenario, out: str, err: str, code: int | None) -> list[
     last = docs[-1]
     if "exit_code" in last and last["exit_code"] != code:
         problems.append(f"the document says exit {last['exit_code']}, the process exited {code}")
-    if s.command != "loop" and len(docs) != 1:
+    if s.command not in ("loop", "carry") and len(docs) != 1:
         problems.append(f"{len(docs)} JSON documents on stdout, expected 1")
     if s.command == "bootstrap":
         problems += pnl_problems(last)
@@ -325,7 +335,7 @@ class _Driver:
         self.done = threading.Event()
         self.fired = False
         self.problems: list[str] = []
-        self.arm_at_start = not (s.command == "bootstrap" and s.phase == "hold") and not (
+        self.arm_at_start = not (s.command in ("bootstrap", "carry") and s.phase == "hold") and not (
             s.command == "loop" and s.phase == "close"
         )
 
@@ -340,7 +350,7 @@ class _Driver:
 
     def _step(self, proc: subprocess.Popen[str]) -> None:
         s, r = self.s, self.r
-        if s.command == "bootstrap" and s.phase == "hold" and not self.fired and self._holding():
+        if s.command in ("bootstrap", "carry") and s.phase == "hold" and not self.fired and self._holding():
             r.fault(**s.fault())
             self.fired = True
         if s.command != "loop":

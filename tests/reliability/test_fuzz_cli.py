@@ -124,13 +124,44 @@ def test_a_bad_loop_value_is_one_line_and_exit_2(data: st.DataObject, capsys: py
     assert_usage_error(code, out, err)
 
 
+CARRY_BAD: dict[str, Any] = {
+    "--notional": not_positive,
+    "--until": st.one_of(
+        junk_text.filter(lambda t: not t.strip().rstrip("smhdSMHD").replace(".", "", 1).isdigit()),
+        st.integers(max_value=0).map(str),
+        st.integers(min_value=367, max_value=10**6).map(lambda d: f"{d}d"),
+    ),
+    "--max-loss-pct": not_positive,
+    "--min-liq-distance-pct": not_positive,
+    "--max-delta-pct": not_positive,
+    "--max-basis-bps": not_positive,
+    "--refresh-s": st.one_of(not_a_number, st.sampled_from(["0", "0.01", "-1", "3601"])),
+    "--on-exit": junk_text.filter(lambda t: t not in ("flatten", "keep")),
+    "--notify": st.sampled_from(["ftp://h/x", "not a url", "http://", "file:///etc/passwd", "javascript:x"]),
+    "--short": junk_text.filter(lambda t: t.strip().lower() not in ("binance", "okx", "backpack", "aster")),
+}
+
+
+@FUZZ
+@given(data=st.data(), json_mode=st.booleans())
+def test_a_bad_carry_value_is_one_line_and_exit_2(
+    data: st.DataObject, json_mode: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    option = data.draw(st.sampled_from(sorted(CARRY_BAD)))
+    value = data.draw(CARRY_BAD[option])
+    argv = ["carry", f"{option}={value}", "--yes"] + (["--json"] if json_mode else [])
+    code, out, err = run_main(argv, capsys)
+    assert_usage_error(code, out, err, json_mode=json_mode and out != "")
+
+
 KNOWN = ["--yes", "--json", "--dry-run", "--all", "-y", "--help-me", "-x", "--", "-"]
 
 
 @FUZZ
 @given(
     command=st.sampled_from([[], ["bootstrap"], ["flatten"], ["bp-aster", "loop"], ["history"], ["prices"],
-                             ["scan"], ["connect"], ["sim", "serve"], ["bp-aster"], ["history", "show"]]),
+                             ["scan"], ["connect"], ["sim", "serve"], ["bp-aster"], ["history", "show"],
+                             ["carry"], ["breaker", "status"]]),
     noise=st.lists(st.one_of(st.sampled_from(KNOWN), junk_text), max_size=4),
     unknown=st.text(alphabet=string.ascii_lowercase + "-", min_size=1, max_size=10),
 )

@@ -47,6 +47,7 @@ def test_the_matrix_has_every_command_phase_kind_and_venue() -> None:
         ("bootstrap", "open"), ("bootstrap", "hold"), ("bootstrap", "close"),
         ("flatten", "read"), ("flatten", "close"),
         ("loop", "rest"), ("loop", "cancel"), ("loop", "hedge"), ("loop", "close"),
+        ("carry", "open"), ("carry", "hold"), ("carry", "close"),
     }
     assert len({s.id for s in scenarios}) == len(scenarios)
     hedge = [s for s in scenarios if s.position_mode == "hedge"]

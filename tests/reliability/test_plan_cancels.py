@@ -37,6 +37,9 @@ class _Venue:
     async def fetch_book(self, symbol: str, depth: int) -> Any:
         return await self._hang("book")
 
+    async def fetch_candles(self, symbol: str, interval: Any, limit: int) -> Any:
+        return await self._hang("candles")
+
     async def fetch_balances(self) -> Any:
         if self.refuse:
             raise AuthError(self.name, "invalid API key")
@@ -47,5 +50,5 @@ async def test_a_refused_read_cancels_every_other_read_before_the_error_is_raise
     long, short = _Venue("binance", refuse=True), _Venue("okx", refuse=False)
     with pytest.raises(AuthError):
         await plan_hedge(long, short, HedgeConfig())  # type: ignore[arg-type]
-    assert sorted(short.cancelled) == ["balances", "book", "market", "quote"]
-    assert sorted(long.cancelled) == ["book", "market", "quote"]
+    assert sorted(short.cancelled) == ["balances", "book", "candles", "market", "quote"]
+    assert sorted(long.cancelled) == ["book", "candles", "market", "quote"]

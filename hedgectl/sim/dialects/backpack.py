@@ -61,6 +61,8 @@ class BackpackDialect(Dialect):
             Route(get, "/api/v1/ticker", "fetch_ticker", backpack_market.ticker),
             Route(get, "/api/v1/tickers", "fetch_tickers", backpack_market.tickers),
             Route(get, "/api/v1/depth", "fetch_order_book", backpack_market.depth),
+            Route(get, "/api/v1/trades", "fetch_trades", backpack_market.trades),
+            Route(get, "/api/v1/klines", "fetch_ohlcv", backpack_market.klines),
             Route(get, "/api/v1/markPrices", "fetch_funding_rate", backpack_market.mark_prices),
             Route(get, "/api/v1/fundingRates", "fetch_funding_rate_history", backpack_market.funding_rates),
             Route(post, "/api/v1/order", "create_order", self.place_one, SIGNED),

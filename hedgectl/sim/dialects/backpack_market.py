@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
+from hedgectl.sim import candles as sim_candles
 from hedgectl.sim.dialects import backpack_errors, backpack_wire
 from hedgectl.sim.dialects.backpack_errors import BackpackError
 from hedgectl.sim.dialects.base import Call, json_response
@@ -112,6 +114,26 @@ def depth(call: Call) -> web.StreamResponse:
     return json_response(backpack_wire.render_depth(book.bids, book.asks, limit, book.tick + 1, ts_us))
 
 
+def trades(call: Call) -> web.StreamResponse:
+    """GET /api/v1/trades: recent public trades, oldest first (`limit` up to 1000, default 100)."""
+    inst = _symbol(call)
+    limit = call.integer("limit", required=False) or 100
+    if not 1 <= limit <= 1000:
+        return error(backpack_errors.client_request("Invalid value for `limit`"))
+    rows = [
+        {
+            "id": int(t.trade_id),
+            "price": f"{t.price:f}",
+            "quantity": f"{t.qty:f}",
+            "quoteQuantity": f"{t.price * t.qty:f}",
+            "timestamp": t.time_ms,
+            "isBuyerMaker": t.taker == "sell",
+        }
+        for t in call.engine.public_trades(call.venue, inst.symbol, limit)
+    ]
+    return json_response(rows)
+
+
 def mark_prices(call: Call) -> web.StreamResponse:
     """GET /api/v1/markPrices: mark, index and the current interval's funding rate."""
     symbol = call.get("symbol")
@@ -134,3 +156,50 @@ def funding_rates(call: Call) -> web.StreamResponse:
     # The simulator keeps one rate per market: past intervals are reported at the current rate.
     ends = (state.next_ms - (k + 1) * state.interval_ms for k in range(offset, offset + limit))
     return json_response([backpack_wire.render_funding_rate(inst, state.rate, end) for end in ends])
+
+
+_MINUTE_MS = 60_000
+KLINE_INTERVALS_MS: dict[str, int] = {
+    "1m": _MINUTE_MS, "3m": 3 * _MINUTE_MS, "5m": 5 * _MINUTE_MS, "15m": 15 * _MINUTE_MS, "30m": 30 * _MINUTE_MS,
+    "1h": 60 * _MINUTE_MS, "2h": 120 * _MINUTE_MS, "4h": 240 * _MINUTE_MS, "1d": 1440 * _MINUTE_MS,
+}  # fmt: skip
+KLINES_MAX = 1000
+
+
+def klines(call: Call) -> web.StreamResponse:
+    """GET /api/v1/klines: candles from `startTime` (seconds, required) to `endTime` (seconds, default now),
+    oldest first; `start`/`end` as "YYYY-MM-DD HH:MM:SS" UTC, every number a string."""
+    inst = _symbol(call)
+    interval_ms = KLINE_INTERVALS_MS.get(call.require("interval"))
+    if interval_ms is None:
+        return error(backpack_errors.client_request("Invalid value for `interval`"))
+    start_s = call.integer("startTime")
+    end_s = call.integer("endTime", required=False)
+    rows = sim_candles.candles(
+        call.engine,
+        inst,
+        interval_ms,
+        limit=KLINES_MAX,
+        start_ms=start_s * 1000,
+        end_ms=None if end_s is None else end_s * 1000 - 1,
+    )
+    return json_response(
+        [
+            {
+                "start": _stamp(c.open_ms),
+                "end": _stamp(c.open_ms + interval_ms),
+                "open": str(c.open),
+                "high": str(c.high),
+                "low": str(c.low),
+                "close": str(c.close),
+                "volume": str(c.volume),
+                "quoteVolume": str(c.quote_volume.quantize(inst.tick_size)),
+                "trades": str(c.trades),
+            }
+            for c in rows
+        ]
+    )
+
+
+def _stamp(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
+from hedgectl.sim import candles as sim_candles
 from hedgectl.sim.dialects import binance_errors as errors
 from hedgectl.sim.dialects import binance_wire as wire
 from hedgectl.sim.dialects.base import Call, Dialect, Problem, Reply, Route, json_response
@@ -29,6 +30,11 @@ from hedgectl.sim.model import (
     TimeInForce,
 )
 
+_MINUTE_MS = 60_000
+KLINE_INTERVALS_MS: dict[str, int] = {
+    "1m": _MINUTE_MS, "3m": 3 * _MINUTE_MS, "5m": 5 * _MINUTE_MS, "15m": 15 * _MINUTE_MS, "30m": 30 * _MINUTE_MS,
+    "1h": 60 * _MINUTE_MS, "2h": 120 * _MINUTE_MS, "4h": 240 * _MINUTE_MS, "1d": 1440 * _MINUTE_MS,
+}  # fmt: skip
 INCOME_DEFAULT_WINDOW_MS = 7 * 24 * 3_600_000  # income without startTime/endTime: the last 7 days
 
 # (method, endpoint below the version, op, handler attribute, auth label)
@@ -38,12 +44,14 @@ ENDPOINTS: list[Endpoint] = [
     ("GET", "time", "fetch_time", "server_time", "none"),
     ("GET", "exchangeInfo", "load_markets", "exchange_info", "none"),
     ("GET", "depth", "fetch_order_book", "depth", "none"),
+    ("GET", "trades", "fetch_trades", "public_trades", "none"),
     ("GET", "ticker/24hr", "fetch_ticker", "ticker_24hr", "none"),
     ("GET", "ticker/bookTicker", "fetch_bids_asks", "book_ticker", "none"),
     ("GET", "ticker/price", "fetch_last_prices", "ticker_price", "none"),
     ("GET", "premiumIndex", "fetch_funding_rate", "premium_index", "none"),
     ("GET", "fundingInfo", "fetch_funding_interval", "funding_info", "none"),
     ("GET", "fundingRate", "fetch_funding_rate_history", "funding_rate_history", "none"),
+    ("GET", "klines", "fetch_ohlcv", "klines", "none"),
     ("POST", "order", "create_order", "create_order", "signed"),
     ("GET", "order", "fetch_order", "fetch_order", "signed"),
     ("DELETE", "order", "cancel_order", "cancel_order", "signed"),
@@ -208,6 +216,48 @@ class BinanceFamily(Dialect):
 
     def depth(self, call: Call) -> web.StreamResponse:
         return json_response(wire.depth(self.engine, self._inst(call), self._limit(call, 500, 1000)))
+
+    def public_trades(self, call: Call) -> web.StreamResponse:
+        """GET /fapi/v1/trades: recent public trades, oldest first (`isBuyerMaker`: a seller took)."""
+        inst = self._inst(call)
+        rows = [
+            {
+                "id": int(t.trade_id),
+                "price": f"{t.price:f}",
+                "qty": f"{t.qty:f}",
+                "quoteQty": f"{t.price * t.qty:f}",
+                "time": t.time_ms,
+                "isBuyerMaker": t.taker == "sell",
+            }
+            for t in self.engine.public_trades(self.venue, inst.symbol, self._limit(call, 500, 1000))
+        ]
+        return json_response(rows)
+
+    def klines(self, call: Call) -> web.StreamResponse:
+        """GET /fapi/v1/klines: [openTime, open, high, low, close, volume, closeTime, quoteVolume, trades,
+        takerBuyBase, takerBuyQuote, "0"], oldest first; times as numbers, prices as strings."""
+        inst = self._inst(call)
+        interval_ms = KLINE_INTERVALS_MS.get(call.require("interval"))
+        if interval_ms is None:
+            raise Reply(errors.error(-1120, "Invalid interval."))
+        rows = sim_candles.candles(
+            self.engine,
+            inst,
+            interval_ms,
+            limit=self._limit(call, 500, 1500),
+            start_ms=call.integer("startTime", required=False),
+            end_ms=call.integer("endTime", required=False),
+        )
+        return json_response(
+            [
+                [
+                    c.open_ms, str(c.open), str(c.high), str(c.low), str(c.close), str(c.volume),
+                    c.open_ms + interval_ms - 1, str(c.quote_volume.quantize(inst.tick_size)), c.trades,
+                    str(c.volume / 2), str((c.quote_volume / 2).quantize(inst.tick_size)), "0",
+                ]
+                for c in rows
+            ]
+        )  # fmt: skip
 
     def _each(self, call: Call, render: Any) -> web.StreamResponse:
         inst = self._opt_inst(call)

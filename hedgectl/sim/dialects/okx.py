@@ -49,6 +49,8 @@ class OkxDialect(Dialect):
             Route(get, API + "/market/ticker", "fetch_ticker", okx_market.ticker),
             Route(get, API + "/market/tickers", "fetch_tickers", okx_market.tickers),
             Route(get, API + "/market/books", "fetch_order_book", okx_market.books),
+            Route(get, API + "/market/trades", "fetch_trades", okx_market.trades),
+            Route(get, API + "/market/candles", "fetch_ohlcv", okx_market.candles),
             Route(get, API + "/public/mark-price", "fetch_mark_price", okx_market.mark_price),
             Route(get, API + "/public/funding-rate", "fetch_funding_rate", okx_market.funding_rate),
             Route(post, API + "/trade/order", "create_order", self.place_one, SIGNED),

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from hedgectl.sim import candles as sim_candles
 from hedgectl.sim.dialects import okx_errors, okx_wire
 from hedgectl.sim.dialects.base import Call, json_response
 from hedgectl.sim.instruments import Instrument
@@ -89,6 +90,27 @@ def books(call: Call) -> web.StreamResponse:
     return ok([okx_wire.render_books(inst, book.bids, book.asks, depth, now_ms())])
 
 
+def trades(call: Call) -> web.StreamResponse:
+    """GET /api/v5/market/trades: recent public trades, newest first; `side` is the taker's, `sz` in contracts."""
+    inst = instrument(call)
+    limit = call.integer("limit", required=False) or 100
+    if not 1 <= limit <= 500:
+        return fail(*okx_errors.param_error("limit"), status=400)
+    rows = [
+        {
+            "instId": inst.symbol,
+            "tradeId": t.trade_id,
+            "px": f"{t.price:f}",
+            "sz": f"{(t.qty / inst.contract_value).normalize():f}",
+            "side": t.taker,
+            "source": "0",
+            "ts": str(t.time_ms),
+        }
+        for t in reversed(call.engine.public_trades(call.venue, inst.symbol, limit))
+    ]
+    return ok(rows)
+
+
 def mark_price(call: Call) -> web.StreamResponse:
     """GET /api/v5/public/mark-price."""
     if call.require("instType") != "SWAP":
@@ -103,3 +125,40 @@ def funding_rate(call: Call) -> web.StreamResponse:
     inst = instrument(call)
     state = call.engine.funding_state(call.venue, inst.symbol)
     return ok([okx_wire.render_funding_rate(inst, state.rate, state.next_ms, state.interval_ms, now_ms())])
+
+
+_MINUTE_MS = 60_000
+BARS_MS: dict[str, int] = {
+    "1m": _MINUTE_MS, "3m": 3 * _MINUTE_MS, "5m": 5 * _MINUTE_MS, "15m": 15 * _MINUTE_MS, "30m": 30 * _MINUTE_MS,
+    "1H": 60 * _MINUTE_MS, "2H": 120 * _MINUTE_MS, "4H": 240 * _MINUTE_MS, "1D": 1440 * _MINUTE_MS,
+}  # fmt: skip
+
+
+def candles(call: Call) -> web.StreamResponse:
+    """GET /api/v5/market/candles: [ts, o, h, l, c, vol (contracts), volCcy (base), volCcyQuote, confirm],
+    newest first, every value a string; `confirm` "0" for the candle still forming. `after` pages to older
+    candles (ts below it), `before` to newer; `limit` up to 300 (default 100)."""
+    inst = instrument(call)
+    bar_ms = BARS_MS.get(call.get("bar") or "1m")
+    limit = call.integer("limit", required=False) or 100
+    if bar_ms is None:
+        return fail(*okx_errors.param_error("bar"), status=400)
+    if not 1 <= limit <= 300:
+        return fail(*okx_errors.param_error("limit"), status=400)
+    after = call.integer("after", required=False)
+    before = call.integer("before", required=False)
+    engine = call.engine
+    now = sim_candles.now_ms(engine)
+    end = now if after is None else after - 1
+    rows = sim_candles.candles(engine, inst, bar_ms, limit=limit, end_ms=end)
+    if before is not None:
+        rows = [c for c in rows if c.open_ms > before]
+    current = now // bar_ms * bar_ms
+    return ok(
+        [
+            str(c.open_ms), str(c.open), str(c.high), str(c.low), str(c.close),
+            str((c.volume / inst.contract_value).quantize(inst.venue_step)), str(c.volume),
+            str(c.quote_volume.quantize(inst.tick_size)), "0" if c.open_ms == current else "1",
+        ]
+        for c in reversed(rows)
+    )  # fmt: skip

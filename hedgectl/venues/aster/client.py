@@ -48,6 +48,8 @@ V1_PATHS = {
     "positionSide/dual": "/fapi/v1/positionSide/dual",
 }
 V3_PATHS = {name: "/fapi/v3/" + path.split("/", 3)[3] for name, path in V1_PATHS.items()}
+# Public market data needs no key of either generation: candles are read where Aster has always served them.
+V1_PATHS["klines"] = V3_PATHS["klines"] = "/fapi/v1/klines"
 # Aster's published limits, per IP: REQUEST_WEIGHT 2400/min, ORDERS 1200/min.
 LIMITS = Limits(weight_per_s=40, weight_burst=400, orders_per_s=20, orders_burst=100)
 

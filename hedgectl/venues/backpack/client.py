@@ -258,6 +258,10 @@ class BackpackClient:
         """GET /api/v1/depth?symbol=&limit= (limit rounded up to one Backpack accepts)."""
         return await self._get("/api/v1/depth", {"symbol": symbol, "limit": depth_limit(limit)})
 
+    async def get_klines(self, symbol: str, interval: str, start_s: int) -> object:
+        """GET /api/v1/klines?symbol=&interval=&startTime= (seconds; oldest first, up to now)."""
+        return await self._get("/api/v1/klines", {"symbol": symbol, "interval": interval, "startTime": start_s})
+
     async def get_mark_prices(self, symbol: str | None = None) -> object:
         """GET /api/v1/markPrices[?symbol=]."""
         return await self._get("/api/v1/markPrices", {"symbol": symbol} if symbol else None)

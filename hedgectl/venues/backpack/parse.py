@@ -18,6 +18,7 @@ from hedgectl.domain.ids import uint32_client_id
 from hedgectl.domain.types import (
     Balance,
     BookLevel,
+    Candle,
     Fill,
     FundingPayment,
     Market,
@@ -31,6 +32,7 @@ from hedgectl.domain.types import (
     TimeInForce,
 )
 from hedgectl.errors import BadResponse
+from hedgectl.venues.kit.candles import candle
 from hedgectl.venues.kit.wire import WireReader
 from hedgectl.venues.kit.wire import decode_json as wire_json
 
@@ -197,6 +199,15 @@ def parse_depth(wire: object, symbol: str, depth: int) -> OrderBook:
     stamp = book.get("timestamp")
     at = None if stamp is None else datetime.fromtimestamp(_int(stamp, "timestamp", "depth") / 1e6, tz=UTC)
     return OrderBook(venue=VENUE, symbol=symbol, bids=tuple(bids[:depth]), asks=tuple(asks[:depth]), at=at)
+
+
+def parse_klines(wire: object, symbol: str, interval: timedelta) -> list[Candle]:
+    """GET /api/v1/klines -> candles, oldest first; `start` is "YYYY-MM-DD HH:MM:SS" UTC (or epoch ms)."""
+    candles = [
+        candle(_r, symbol, _r.iso_or_ms(row, "start", "klines"), interval, row, "klines", row.get("volume"))
+        for row in _r.rows(wire, "klines")
+    ]
+    return sorted(candles, key=lambda c: c.open_at)
 
 
 def parse_last_price(wire: object) -> Decimal | None:

@@ -18,6 +18,7 @@ from hedgectl.domain.ids import RecentClientIds, is_valid_client_order_id, uint3
 from hedgectl.domain.rounding import is_multiple
 from hedgectl.domain.types import (
     Balance,
+    Candle,
     Fill,
     FundingPayment,
     Market,
@@ -44,6 +45,7 @@ from hedgectl.venues.backpack.auth import KeyFormatError, check_keypair
 from hedgectl.venues.backpack.client import BackpackClient
 from hedgectl.venues.base import PreparedOrder, WireRequest
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.kit.candles import check_limit, interval_name
 from hedgectl.venues.kit.host_guard import origin
 from hedgectl.venues.kit.placement import covering_plan, place
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
@@ -189,6 +191,16 @@ class BackpackVenue:
         """GET /api/v1/depth."""
         market = await self.market(symbol)
         return parse.parse_depth(await self._client.get_depth(market.venue_symbol, depth), market.symbol, depth)
+
+    async def fetch_candles(self, symbol: str, interval: timedelta, limit: int) -> list[Candle]:
+        """GET /api/v1/klines from `limit` intervals ago (newest last; the last one is still forming)."""
+        name = interval_name(self.name, interval)
+        check_limit(self.name, limit)
+        market = await self.market(symbol)
+        # Two intervals to spare: our clock and the venue's differ a little, and the reply is cut to `limit`.
+        start = self._clock.now() - interval * (limit + 2)
+        reply = await self._client.get_klines(market.venue_symbol, name, int(start.timestamp()))
+        return parse.parse_klines(reply, market.symbol, interval)[-limit:]
 
     async def fetch_server_time(self) -> datetime:
         """GET /api/v1/time."""

@@ -43,6 +43,7 @@ BINANCE_PATHS: dict[str, str] = {
     "time": "/fapi/v1/time",
     "exchangeInfo": "/fapi/v1/exchangeInfo",
     "depth": "/fapi/v1/depth",
+    "klines": "/fapi/v1/klines",
     "bookTicker": "/fapi/v1/ticker/bookTicker",
     "ticker24hr": "/fapi/v1/ticker/24hr",
     "premiumIndex": "/fapi/v1/premiumIndex",
@@ -179,6 +180,12 @@ class FamilyClient:
         """GET depth"""
         cost = 2 if limit <= 50 else 5 if limit <= 100 else 10 if limit <= 500 else 20
         return await self._read("depth", [("symbol", symbol), ("limit", str(limit))], cost=cost)
+
+    async def get_klines(self, symbol: str, interval: str, limit: int) -> Any:
+        """GET klines (the latest `limit`, oldest first; weight by limit as the venue counts it)"""
+        cost = 1 if limit < 100 else 2 if limit < 500 else 5 if limit <= 1000 else 10
+        params = [("symbol", symbol), ("interval", interval), ("limit", str(limit))]
+        return await self._read("klines", params, cost=cost)
 
     async def get_book_ticker(self, symbol: str) -> Any:
         """GET ticker/bookTicker"""

@@ -21,6 +21,7 @@ from hedgectl.domain.types import (
     AccountConfig,
     Balance,
     BookLevel,
+    Candle,
     Fill,
     FundingPayment,
     Market,
@@ -37,6 +38,7 @@ from hedgectl.domain.types import (
 )
 from hedgectl.errors import BadResponse, OrderRejected
 from hedgectl.venues.binance_family.codes import ORDER_STATUS, ORDER_TYPE, lot_rules
+from hedgectl.venues.kit.candles import candle
 from hedgectl.venues.kit.wire import WireReader, error_code, plain
 from hedgectl.venues.order_rules import checked_fill, checked_market, checked_order, checked_position
 
@@ -170,6 +172,18 @@ class FamilyParser:
             asks=self._levels(self.r.field(book, "asks", "depth"), "depth.asks", depth),
             at=self.r.opt_ms(book, "T", "depth") or self.r.opt_ms(book, "E", "depth"),
         )
+
+    def candles(self, wire: Any, symbol: str, interval: timedelta) -> list[Candle]:
+        """`GET klines` -> candles, oldest first: `[openTime, open, high, low, close, volume, closeTime, ...]`
+        rows, times and prices as numbers or strings."""
+        out = []
+        for row in self.r.seq(wire, "klines"):
+            if not isinstance(row, list) or len(row) < 6:
+                raise self.r.bad("klines: a row is not [openTime, open, high, low, close, volume, ...]")
+            ohlc = dict(zip(("open", "high", "low", "close"), row[1:5], strict=True))
+            at = self.r.epoch(row[0], "klines.openTime")
+            out.append(candle(self.r, symbol, at, interval, ohlc, "klines", row[5]))
+        return sorted(out, key=lambda c: c.open_at)
 
     def funding_intervals(self, wire: Any) -> dict[str, timedelta]:
         """`GET fundingInfo` -> venue symbol -> funding interval (symbols absent here use the 8h default)."""

@@ -26,6 +26,7 @@ from hedgectl.domain.symbols import canonical_symbol
 from hedgectl.domain.types import (
     AccountConfig,
     Balance,
+    Candle,
     Fill,
     FundingPayment,
     Market,
@@ -56,6 +57,7 @@ from hedgectl.venues.binance_family.parse import (
     depth_limit,
 )
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.kit.candles import check_limit, interval_name
 from hedgectl.venues.kit.host_guard import origin
 from hedgectl.venues.kit.placement import ReconcilePlan, place
 from hedgectl.venues.kit.retry import Sleep
@@ -190,6 +192,14 @@ class FamilyVenue:
         market = await self.market(symbol)
         wire = await self._client.get_depth(market.venue_symbol, depth_limit(depth))
         return self._parse.book(wire, market.symbol, depth)
+
+    async def fetch_candles(self, symbol: str, interval: timedelta, limit: int) -> list[Candle]:
+        """GET klines (newest last; the last one is still forming)."""
+        name = interval_name(self.name, interval)
+        check_limit(self.name, limit)
+        market = await self.market(symbol)
+        wire = await self._client.get_klines(market.venue_symbol, name, limit)
+        return self._parse.candles(wire, market.symbol, interval)[-limit:]
 
     async def fetch_server_time(self) -> datetime:
         """GET time"""

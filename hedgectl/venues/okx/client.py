@@ -174,6 +174,13 @@ class OkxClient:
         """GET /api/v5/market/books (at most 400 levels)"""
         return await self._read("GET", "/market/books", {"instId": inst_id, "sz": str(min(depth, 400))})
 
+    async def get_candles(self, inst_id: str, bar: str, limit: int, after_ms: int | None = None) -> Any:
+        """GET /api/v5/market/candles (newest first, at most 300; `after_ms`: older than that time)"""
+        params = {"instId": inst_id, "bar": bar, "limit": str(limit)}
+        if after_ms is not None:
+            params["after"] = str(after_ms)
+        return await self._read("GET", "/market/candles", params)
+
     # --- account ------------------------------------------------------------------------------
 
     async def get_account_config(self, *, order_path: bool = False) -> Any:

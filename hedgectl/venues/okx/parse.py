@@ -19,6 +19,7 @@ from hedgectl.domain.types import (
     AccountConfig,
     Balance,
     BookLevel,
+    Candle,
     Fill,
     FundingPayment,
     Market,
@@ -35,6 +36,7 @@ from hedgectl.domain.types import (
     TimeInForce,
 )
 from hedgectl.errors import BadResponse, OrderRejected
+from hedgectl.venues.kit.candles import candle
 from hedgectl.venues.kit.wire import Wire, WireReader, plain
 from hedgectl.venues.order_rules import (
     check_order_rules,
@@ -192,6 +194,20 @@ def _levels(raw: Any, depth: int, market: Market, what: str) -> tuple[BookLevel,
         size = _R.number(level[1], f"books.{what}.sz")
         levels.append(BookLevel(price, size * market.contract_size))
     return tuple(levels)
+
+
+def parse_candles(reply: Any, market: Market, interval: timedelta) -> list[Candle]:
+    """GET /api/v5/market/candles: `[ts, o, h, l, c, vol (contracts), volCcy (base), volCcyQuote, confirm]`
+    rows, newest first; returned oldest first, volume in base units (volCcy)."""
+    rows = _R.seq(_R.obj(reply, "candles").get("data"), "candles.data")
+    out = []
+    for row in rows:
+        if not isinstance(row, list) or len(row) < 5:
+            raise BadResponse(VENUE, "candles: malformed row")
+        ohlc = dict(zip(("open", "high", "low", "close"), row[1:5], strict=True))
+        at = _R.epoch(row[0], "candles.ts")
+        out.append(candle(_R, market.symbol, at, interval, ohlc, "candles", row[6] if len(row) > 6 else None))
+    return sorted(out, key=lambda c: c.open_at)
 
 
 # ---- account --------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from hedgectl.domain.symbols import canonical_symbol
 from hedgectl.domain.types import (
     AccountConfig,
     Balance,
+    Candle,
     Fill,
     FundingPayment,
     Market,
@@ -46,6 +47,7 @@ from hedgectl.errors import (
 )
 from hedgectl.venues.base import REFERENCE_SYMBOL, PreparedOrder, WireRequest
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.kit.candles import check_limit, interval_name
 from hedgectl.venues.kit.host_guard import origin
 from hedgectl.venues.kit.placement import ReconcilePlan, place
 from hedgectl.venues.kit.retry import Sleep
@@ -153,6 +155,23 @@ class OkxVenue:
             raise UsageError("okx: book depth must be at least 1")
         market = await self.market(symbol)
         return parse.parse_book(await self._client.get_books(market.venue_symbol, depth), market, depth)
+
+    async def fetch_candles(self, symbol: str, interval: timedelta, limit: int) -> list[Candle]:
+        """GET /api/v5/market/candles, paged by 300 (newest last; the last one is still forming)."""
+        bar = interval_name(self.name, interval, upper_hours=True)
+        check_limit(self.name, limit)
+        market = await self.market(symbol)
+        candles: list[Candle] = []
+        after: int | None = None
+        while len(candles) < limit:
+            asked = min(300, limit - len(candles))
+            reply = await self._client.get_candles(market.venue_symbol, bar, asked, after)
+            page = parse.parse_candles(reply, market, interval)
+            candles = page + candles
+            if len(page) < asked:
+                break
+            after = ms_from_utc(page[0].open_at)
+        return candles[-limit:]
 
     async def fetch_server_time(self) -> datetime:
         """GET /api/v5/public/time"""

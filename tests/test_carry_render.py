@@ -1,0 +1,58 @@
+"""The carry's live view, rendered into a string: every figure of both legs, and the pair's line."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+from rich.console import Console
+
+from hedgectl.cli import carry_cmd, render
+from hedgectl.domain.types import Position, Quote
+from hedgectl.engine.carry.view import CarryView, leg_view, spread_apr
+
+NEXT = datetime(2026, 12, 7, 16, tzinfo=UTC)
+
+
+@pytest.fixture
+def out() -> Iterator[io.StringIO]:
+    buffer = io.StringIO()
+    render.use_consoles(Console(file=buffer, width=140, color_system=None), Console(file=io.StringIO(), width=140))
+    yield buffer
+    render.use_consoles(None, None)
+
+
+def quote(venue: str, mark: str, rate: str) -> Quote:
+    return Quote(venue, "BTC", D(mark) - 1, D(mark) + 1, mark=D(mark), funding_rate=D(rate),
+                 funding_interval=timedelta(hours=8), next_funding_at=NEXT)  # fmt: skip
+
+
+def test_the_live_view_shows_both_legs_and_the_pairs_figures(out: io.StringIO) -> None:
+    lq, sq = quote("binance", "95100", "0.0001"), quote("okx", "95080", "0.0003")
+    view = CarryView(
+        symbol="BTC",
+        target_qty=D("0.003"),
+        notional=D(300),
+        long=leg_view("binance", [Position("binance", "BTC", D("0.003"), D(95000))], lq),
+        short=leg_view("okx", [Position("okx", "BTC", D("-0.003"), D(95010), liquidation_price=D("104589"))], sq),
+        fees=D("0.285"),
+        funding=D("0.114"),
+        spread_apr_pct=spread_apr(lq, sq),
+    )
+    reporter = carry_cmd._RichReporter()
+    render.stdout_console().print(reporter._build(view))
+    text = out.getvalue()
+    assert "binance" in text
+    assert "okx" in text
+    assert "104589" in text  # the short's liquidation price ...
+    assert "10.00%" in text  # ... and its distance from the mark
+    assert "10.95%" in text  # okx's own rate annualised (0.0003 per 8 h)
+    assert "16:00:00" in text
+    assert "spread 21.90% APR" in text
+    assert "delta +0.000 (0.00%)" in text
+    assert "fees 0.2850  funding 0.1140" in text
+    assert "uPnL 0.0900" in text  # 0.003 x (95100 - 95000) - 0.003 x (95080 - 95010)
+    assert "net -0.0810 USDT" in text  # uPnL + funding 0.114 - fees 0.285
