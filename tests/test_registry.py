@@ -82,7 +82,8 @@ def test_paper_mode_without_a_simulator_is_a_clear_config_error(monkeypatch: pyt
         "hedgectl.venues.registry",
         "hedgectl.venues.backpack.venue",
         "hedgectl.venues.aster.venue",
-        "hedgectl.venues.ccxt_venue",
+        "hedgectl.venues.binance.venue",
+        "hedgectl.venues.okx.venue",
         "hedgectl.venues.kit.http",
     ],
 )
@@ -98,8 +99,18 @@ def test_the_venue_layer_does_not_import_the_simulator(module: str) -> None:
 
 def test_testnet_uses_only_test_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEDGECTL_MODE", "testnet")
-    for name in ("BINANCE_API_KEY", "BINANCE_API_SECRET", "OKX_API_KEY", "OKX_API_SECRET", "OKX_PASSPHRASE",
-                 "ASTER_USER", "ASTER_SIGNER", "ASTER_PRIVATE_KEY", "BACKPACK_API_KEY", "BACKPACK_API_SECRET"):
+    for name in (
+        "BINANCE_API_KEY",
+        "BINANCE_API_SECRET",
+        "OKX_API_KEY",
+        "OKX_API_SECRET",
+        "OKX_PASSPHRASE",
+        "ASTER_USER",
+        "ASTER_SIGNER",
+        "ASTER_PRIVATE_KEY",
+        "BACKPACK_API_KEY",
+        "BACKPACK_API_SECRET",
+    ):
         monkeypatch.setenv(name, "x" * 40)  # placeholders long enough to pass as keys
     registry = Registry(load_settings())
     assert registry.configured() == ["binance", "okx", "aster"]
@@ -153,22 +164,21 @@ OKX_KEYS = ("OKX_API_KEY", "OKX_API_SECRET", "OKX_PASSPHRASE")
 def test_okx_host_picks_the_regional_domain_for_rest_streams_and_the_host_guard(
     monkeypatch: pytest.MonkeyPatch, word: str, rest: str, live_ws: str, demo_ws: str
 ) -> None:
-    from hedgectl.venues.ccxt_venue import CcxtVenue
+    from hedgectl.venues.okx.venue import OkxVenue
 
     for name in OKX_KEYS:
         monkeypatch.setenv(name, "placeholder-credential-0123456789")
     monkeypatch.setenv("OKX_HOST", word)
+    other = "https://www.okx.com" if word != "www" else "https://eea.okx.com"
     for mode, ws in (("live", live_ws), ("testnet", demo_ws)):
         monkeypatch.setenv("HEDGECTL_MODE", mode)
         config = Registry(load_settings(), live_confirmed=True).venue_config("okx")
         assert (config.base_url, config.ws_url) == (rest, ws)
-        venue = CcxtVenue(config)
-        signed = venue._ex.sign("public/time", "public", "GET", {})
-        venue.check_request(signed["url"], signed["headers"])  # the regional host passes the guard
-        assert signed["url"].startswith(rest + "/api/v5/")
+        seam = OkxVenue(config)._client._seam
+        request = seam.build("GET", "/api/v5/public/time")  # the regional host passes the guard
+        assert str(request.url).startswith(rest + "/api/v5/")
         with pytest.raises(ConfigError):
-            venue.check_request("https://www.okx.com/api/v5/public/time" if word != "www" else
-                                "https://eea.okx.com/api/v5/public/time", signed["headers"])
+            seam.guard(other + "/api/v5/public/time")
 
 
 @pytest.mark.parametrize("bad", ["us", "okx.com.evil.example", "app", "https://eea.okx.com"])

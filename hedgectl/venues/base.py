@@ -1,7 +1,7 @@
 """The Venue protocol: the operations every exchange adapter offers, in domain types only.
 
-Adapters translate every foreign error (ccxt.*, httpx.*, a venue's error body) into hedgectl.errors
-exactly once, at their edge. Nothing above `venues/` sees a ccxt or httpx exception.
+Adapters translate every foreign error (httpx.*, websockets.*, a venue's error body) into hedgectl.errors
+exactly once, at their edge. Nothing above `venues/` sees a ccxt, httpx or websockets exception.
 
 Order placement is never blindly retried: on a timeout or dropped connection after the request may have
 reached the venue, the adapter looks the order up by client order id; if it still cannot tell, it raises

@@ -1,8 +1,15 @@
 """WebSocket plumbing of the private order streams of Binance, OKX and Aster: where, guarded connect, frames.
 
-The `websockets` client, as Backpack's stream uses; not ccxt.pro (ccxt_stream.py says why). Every failure
-is translated here into the error taxonomy (Unavailable), with no URL in the message: user data stream
-URLs carry listen keys.
+The `websockets` client, as Backpack's stream uses; not ccxt.pro. ccxt.pro works against the simulator
+(tests/sim proves it), but as a trading feed it falls short: `watch_orders` returns a cache keyed by order id,
+so two fills of one order between two awaits collapse into one entry and the first fill's trade id, price and
+fee are lost; an update that arrives while nobody awaits resolves no future; every number becomes a float; it
+reconnects only when awaited again, with no sign of having been blind meanwhile; and it adds a parsing layer to
+the fill -> hedge hot path. A native session is short, yields every message, keeps Decimal, and ends cleanly so
+the supervisor (streams/supervisor.py) reconnects and reconciles by REST.
+
+Every failure is translated here into the error taxonomy (Unavailable), with no URL in the message: user data
+stream URLs carry listen keys.
 """
 
 from __future__ import annotations

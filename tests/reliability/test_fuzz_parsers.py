@@ -1,8 +1,9 @@
-"""Venue reply parsers fed missing, wrong-typed and out-of-range fields (the ccxt adapter's Binance/OKX
-parse functions in full; every adapter's timestamps).
+"""Venue reply parsers fed missing, wrong-typed and out-of-range fields (the native Binance-family and OKX
+parsers in full; every adapter's timestamps).
 
-tests/venues/test_ccxt_parse.py checks the good replies and a few broken ones by hand, and the Backpack and
-Aster parse tests already fuzz their fields; this walks every field of the ccxt replies with hypothesis.
+tests/venues/test_binance_family_parse.py and test_okx_parse.py check the good replies and a few broken ones by
+hand, and the Backpack and Aster parse tests already fuzz their fields; this walks every field of the Binance
+and OKX replies with hypothesis.
 The rule: a BadResponse, or a domain value that is still true - never a garbled field read as a number,
 a negative size, a fill larger than its order, or a crash of another kind.
 """
@@ -19,9 +20,12 @@ from hypothesis import strategies as st
 
 from hedgectl.domain.types import Fill, Market, Order, Position
 from hedgectl.errors import BadResponse
-from hedgectl.venues import ccxt_binance, ccxt_okx
 from hedgectl.venues.aster import parse as aster_parse
 from hedgectl.venues.backpack import parse as backpack_parse
+from hedgectl.venues.binance_family.parse import FamilyParser
+from hedgectl.venues.okx import parse as okx_parse
+
+BINANCE = FamilyParser("binance")
 
 BINANCE_MARKET: dict[str, Any] = {
     "symbol": "BTCUSDT",
@@ -34,52 +38,105 @@ BINANCE_MARKET: dict[str, Any] = {
     ],
 }
 OKX_MARKET: dict[str, Any] = {
-    "instId": "BTC-USDT-SWAP", "ctVal": "0.01", "ctValCcy": "BTC", "lotSz": "0.1", "minSz": "0.1", "tickSz": "0.1",
+    "instId": "BTC-USDT-SWAP",
+    "ctVal": "0.01",
+    "ctValCcy": "BTC",
+    "lotSz": "0.1",
+    "minSz": "0.1",
+    "tickSz": "0.1",
     "maxLmtSz": "100000",
 }
 BINANCE_ORDER: dict[str, Any] = {
-    "orderId": 4081234567, "status": "PARTIALLY_FILLED", "clientOrderId": "hc1", "price": "95000.1",
-    "avgPrice": "95000.10000", "origQty": "0.010", "executedQty": "0.004", "type": "LIMIT", "origType": "LIMIT",
-    "reduceOnly": False, "side": "BUY", "time": 1700000000000, "updateTime": 1700000000123,
+    "symbol": "BTCUSDT",
+    "orderId": 4081234567,
+    "status": "PARTIALLY_FILLED",
+    "clientOrderId": "hc1",
+    "price": "95000.1",
+    "avgPrice": "95000.10000",
+    "origQty": "0.010",
+    "executedQty": "0.004",
+    "type": "LIMIT",
+    "origType": "LIMIT",
+    "reduceOnly": False,
+    "side": "BUY",
+    "time": 1700000000000,
+    "updateTime": 1700000000123,
 }
 OKX_ORDER: dict[str, Any] = {
-    "ordId": "680800019749904384", "clOrdId": "hc1", "px": "95000.5", "sz": "25", "ordType": "limit",
-    "side": "sell", "state": "partially_filled", "accFillSz": "10", "avgPx": "95000.5", "fee": "-0.11875",
-    "feeCcy": "USDT", "reduceOnly": "false", "cTime": "1700000000000", "uTime": "1700000000100",
+    "ordId": "680800019749904384",
+    "clOrdId": "hc1",
+    "px": "95000.5",
+    "sz": "25",
+    "ordType": "limit",
+    "side": "sell",
+    "state": "partially_filled",
+    "accFillSz": "10",
+    "avgPx": "95000.5",
+    "fee": "-0.11875",
+    "feeCcy": "USDT",
+    "reduceOnly": "false",
+    "cTime": "1700000000000",
+    "uTime": "1700000000100",
 }
 BINANCE_FILL: dict[str, Any] = {
-    "id": 698759, "orderId": 25851813, "side": "BUY", "price": "95000", "qty": "0.004", "commission": "0.152",
-    "commissionAsset": "USDT", "maker": False, "time": 1700000000000,
+    "symbol": "BTCUSDT",
+    "id": 698759,
+    "orderId": 25851813,
+    "side": "BUY",
+    "price": "95000",
+    "qty": "0.004",
+    "commission": "0.152",
+    "commissionAsset": "USDT",
+    "maker": False,
+    "time": 1700000000000,
 }
 OKX_FILL: dict[str, Any] = {
-    "ordId": "1", "tradeId": "2", "side": "sell", "fillSz": "10", "fillPx": "95000.5", "fee": "-0.05",
-    "feeCcy": "USDT", "execType": "T", "clOrdId": "hc1", "fillTime": "1700000000000",
+    "ordId": "1",
+    "tradeId": "2",
+    "side": "sell",
+    "fillSz": "10",
+    "fillPx": "95000.5",
+    "fee": "-0.05",
+    "feeCcy": "USDT",
+    "execType": "T",
+    "clOrdId": "hc1",
+    "fillTime": "1700000000000",
 }
 BINANCE_POSITION: dict[str, Any] = {
-    "symbol": "BTCUSDT", "positionAmt": "-0.010", "entryPrice": "95000.0", "markPrice": "95010",
+    "symbol": "BTCUSDT",
+    "positionAmt": "-0.010",
+    "entryPrice": "95000.0",
+    "markPrice": "95010",
     "unRealizedProfit": "-0.1",
 }
-OKX_POSITION: dict[str, Any] = {"instId": "BTC-USDT-SWAP", "posSide": "net", "pos": "-30", "avgPx": "95000",
-                                "markPx": "95100", "upl": "-3"}
+OKX_POSITION: dict[str, Any] = {
+    "instId": "BTC-USDT-SWAP",
+    "posSide": "net",
+    "pos": "-30",
+    "avgPx": "95000",
+    "markPx": "95100",
+    "upl": "-3",
+}
 
 
-def _binance_market() -> Market:
-    return ccxt_binance.parse_market(BINANCE_MARKET)
+def _base(venue_symbol: str) -> str:
+    return venue_symbol.removesuffix("USDT")
 
 
 def _okx_market() -> Market:
-    return ccxt_okx.parse_market(OKX_MARKET, "BTC")
+    return okx_parse.parse_market(OKX_MARKET, "BTC")
 
 
 PARSERS: dict[str, tuple[Any, dict[str, Any]]] = {
-    "binance market": (ccxt_binance.parse_market, BINANCE_MARKET),
-    "okx market": (lambda w: ccxt_okx.parse_market(w, "BTC"), OKX_MARKET),
-    "binance order": (lambda w: ccxt_binance.parse_order(w, _binance_market()), BINANCE_ORDER),
-    "okx order": (lambda w: ccxt_okx.parse_order(w, _okx_market()), OKX_ORDER),
-    "binance fill": (lambda w: ccxt_binance.parse_fill(w, _binance_market()), BINANCE_FILL),
-    "okx fill": (lambda w: ccxt_okx.parse_fill(w, _okx_market()), OKX_FILL),
-    "binance position": (lambda w: ccxt_binance.parse_position(w, _binance_market()), BINANCE_POSITION),
-    "okx position": (lambda w: ccxt_okx.parse_position(w, _okx_market()), OKX_POSITION),
+    "binance market": (BINANCE.market, BINANCE_MARKET),
+    "okx market": (lambda w: okx_parse.parse_market(w, "BTC"), OKX_MARKET),
+    "binance order": (lambda w: BINANCE.order(w, _base), BINANCE_ORDER),
+    "okx order": (lambda w: okx_parse.parse_order(w, _okx_market()), OKX_ORDER),
+    "binance fill": (lambda w: BINANCE.fill(w, _base), BINANCE_FILL),
+    "okx fill": (lambda w: okx_parse.parse_fill(w, _okx_market()), OKX_FILL),
+    # positionRisk is a list; a row whose amount became zero is no position (an empty list is true to life)
+    "binance position": (lambda w: BINANCE.positions([w], _base), BINANCE_POSITION),
+    "okx position": (lambda w: okx_parse.parse_position(w, _okx_market()), OKX_POSITION),
 }
 
 JUNK = st.one_of(
@@ -118,7 +175,10 @@ def _set(wire: Any, path: tuple[Any, ...], value: Any, *, delete: bool = False) 
 
 def assert_true_to_life(value: Any) -> None:
     """What a parsed reply must satisfy whatever the venue sent."""
-    if isinstance(value, Market):
+    if isinstance(value, list):
+        for item in value:
+            assert_true_to_life(item)
+    elif isinstance(value, Market):
         assert value.tick_size > 0
         assert value.step_size > 0
         assert value.min_qty >= 0
@@ -169,15 +229,15 @@ def test_a_garbled_or_missing_field_is_a_bad_response_or_still_true(
 @given(wire=st.one_of(st.none(), st.text(max_size=20), st.lists(st.none(), min_size=1, max_size=2), st.integers()))
 def test_a_reply_that_is_not_an_object_is_a_bad_response(wire: Any) -> None:
     with pytest.raises(BadResponse):
-        ccxt_okx._data(wire, "orders")
+        okx_parse.data(wire, "orders")
     with pytest.raises(BadResponse):
-        ccxt_okx._data({"code": "0", "data": wire}, "orders")
+        okx_parse.data({"code": "0", "data": wire}, "orders")
 
 
 @pytest.mark.parametrize("reply", [{"code": "0", "data": []}, {"code": "0"}, {"data": [None]}, {"data": ["x"]}])
 def test_an_okx_write_without_its_row_is_a_bad_response(reply: dict[str, Any]) -> None:
     with pytest.raises(BadResponse):
-        ccxt_okx._first(reply, "order")
+        okx_parse.first(reply, "order")
 
 
 @pytest.mark.parametrize(
@@ -198,21 +258,41 @@ def test_numbers_that_cannot_be_true_are_bad_responses(name: str, field: str, va
 
 
 def test_decimal_fields_keep_every_digit() -> None:
-    order = ccxt_binance.parse_order({**BINANCE_ORDER, "avgPrice": "95000.123456789123"}, _binance_market())
+    order = BINANCE.order({**BINANCE_ORDER, "avgPrice": "95000.123456789123"}, _base)
     assert order.avg_price == Decimal("95000.123456789123")
 
 
 # -- timestamps, on every adapter ---------------------------------------------------------------------
 
 BACKPACK_ORDER: dict[str, Any] = {
-    "clientId": 123456789, "createdAt": 1753626206762, "executedQuantity": "0.4", "executedQuoteQuantity": "60.04",
-    "id": "4228978331", "orderType": "Limit", "postOnly": True, "price": "150.1", "quantity": "1",
-    "side": "Ask", "status": "PartiallyFilled", "symbol": "SOL_USDC_PERP", "timeInForce": "GTC",
+    "clientId": 123456789,
+    "createdAt": 1753626206762,
+    "executedQuantity": "0.4",
+    "executedQuoteQuantity": "60.04",
+    "id": "4228978331",
+    "orderType": "Limit",
+    "postOnly": True,
+    "price": "150.1",
+    "quantity": "1",
+    "side": "Ask",
+    "status": "PartiallyFilled",
+    "symbol": "SOL_USDC_PERP",
+    "timeInForce": "GTC",
 }
 ASTER_ORDER: dict[str, Any] = {
-    "orderId": 22542179, "symbol": "BTCUSDT", "status": "PARTIALLY_FILLED", "clientOrderId": "hc0123456789abcdef",
-    "price": "95000.0", "avgPrice": "94999.5", "origQty": "0.010", "executedQty": "0.004", "type": "LIMIT",
-    "origType": "LIMIT", "reduceOnly": False, "side": "SELL", "time": 1_700_000_000_000,
+    "orderId": 22542179,
+    "symbol": "BTCUSDT",
+    "status": "PARTIALLY_FILLED",
+    "clientOrderId": "hc0123456789abcdef",
+    "price": "95000.0",
+    "avgPrice": "94999.5",
+    "origQty": "0.010",
+    "executedQty": "0.004",
+    "type": "LIMIT",
+    "origType": "LIMIT",
+    "reduceOnly": False,
+    "side": "SELL",
+    "time": 1_700_000_000_000,
     "updateTime": 1_700_000_000_500,
 }
 TIME_FIELDS: dict[str, tuple[Any, dict[str, Any], str]] = {
@@ -250,4 +330,4 @@ def test_numbers_beyond_any_venue_are_bad_responses_not_arithmetic_errors(field:
     with pytest.raises(BadResponse):
         backpack_parse.parse_order({**BACKPACK_ORDER, field: value}, "SOL")
     with pytest.raises(BadResponse):
-        ccxt_okx.parse_market({**OKX_MARKET, "ctVal": value}, "BTC")
+        okx_parse.parse_market({**OKX_MARKET, "ctVal": value}, "BTC")

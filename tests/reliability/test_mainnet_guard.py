@@ -94,7 +94,7 @@ async def test_paper_mode_talks_only_to_the_simulator(tap: Tap, sim_rig: Rig) ->
     outcomes = await _touch_every_venue(_paper_registry(_settings("paper", HEDGECTL_SIM_URL=sim_rig.url)))
     assert outcomes == dict.fromkeys(VENUE_IDS, "ok")
     assert tap.requests, "the tap saw nothing: it is not under the adapters"
-    assert {r.client for r in tap.requests} == {"httpx", "aiohttp"}
+    assert {r.client for r in tap.requests} == {"httpx"}  # every adapter is native: none goes through aiohttp
     assert tap.off_loopback == []
     assert tap.violations == []
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hedgectl.domain.types import OrderRequest, OrderType, Side, TimeInForce
+from hedgectl.domain.types import OrderRequest, OrderType, PositionMode, Side, TimeInForce
 from hedgectl.errors import (
     AmbiguousOrderState,
     AuthError,
@@ -19,6 +19,7 @@ from hedgectl.errors import (
     OrderNotFound,
     OrderRejected,
     RateLimited,
+    SymbolNotListed,
     Unavailable,
     VenueError,
 )
@@ -145,3 +146,50 @@ def test_income_reads_funding_fees_only_with_the_sign_as_sent(venue: str) -> Non
         FamilyParser(venue).funding_payments([{**rows[0], "tranId": None}], _strip)
     with pytest.raises(BadResponse):
         FamilyParser(venue).funding_payments([{**rows[0], "income": ""}], _strip)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (-2019, InsufficientFunds),
+        (-2018, InsufficientFunds),
+        (-4164, OrderRejected),
+        (-2022, OrderRejected),
+        (-5022, OrderRejected),
+        (-1111, OrderRejected),
+        (-4014, OrderRejected),
+        (-4023, OrderRejected),
+        (-2011, OrderNotFound),
+        (-2013, OrderNotFound),
+        (-1121, SymbolNotListed),
+        (-1022, AuthError),
+        (-2015, AuthError),
+        (-1003, RateLimited),
+    ],
+)
+def test_binance_codes_map_exactly_and_say_the_venues_words(code: int, expected: type) -> None:
+    """The codes the ccxt adapter's table pinned (ccxt leaves most of them generic off production URLs)."""
+    mapped = map_error("binance", 400, code, "Venue says no.", Kind.READ)  # READ: no write-side fallback
+    assert type(mapped) is expected
+    assert mapped.code == str(code)
+    assert str(mapped).startswith("binance: ")
+    assert str(mapped).endswith(f"HTTP 400: Venue says no. (code {code})")
+
+
+@pytest.mark.parametrize(
+    ("reply", "mode"),
+    [
+        ({"dualSidePosition": True}, PositionMode.HEDGE),
+        ({"dualSidePosition": "true"}, PositionMode.HEDGE),
+        ({"dualSidePosition": False}, PositionMode.ONE_WAY),
+    ],
+)
+def test_the_position_mode_is_read_from_dual_side_position(reply: dict[str, Any], mode: PositionMode) -> None:
+    for venue in VENUES:
+        assert FamilyParser(venue).position_mode(reply) is mode
+
+
+@pytest.mark.parametrize("reply", [{}, {"dualSidePosition": None}, {"dualSidePosition": "maybe"}, [True]])
+def test_a_missing_or_garbled_dual_side_position_is_a_bad_response(reply: Any) -> None:
+    with pytest.raises(BadResponse):
+        FamilyParser("binance").position_mode(reply)

@@ -1,7 +1,8 @@
 """Funding payment lists: parsing (signs, ids, strictness) and paging (empty page, page boundary, re-reads).
 
-Binance/Aster income rows and OKX bills are parsed by pure functions; Backpack's funding history is paged by
-its venue adapter against mocked HTTP (respx), with the request it sends checked.
+Binance/Aster income rows (the Binance-family parser) and OKX bills (okx/parse.py) are parsed by pure
+functions; Backpack's funding history is paged by its venue adapter against mocked HTTP (respx), with the
+request it sends checked.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from hypothesis import strategies as st
 from hedgectl.clock import utc_from_ms
 from hedgectl.domain.types import Market
 from hedgectl.errors import BadResponse
-from hedgectl.venues import income
 from hedgectl.venues.backpack import BackpackVenue
 from hedgectl.venues.backpack import venue as backpack_venue
 from hedgectl.venues.backpack.parse import parse_funding_payment
-from hedgectl.venues.ccxt_okx import parse_funding_bills
+from hedgectl.venues.binance_family.parse import FamilyParser
+from hedgectl.venues.okx.parse import parse_funding_bills
 from tests.venues.test_backpack_venue import BASE, FakeClock, make_config, mock_markets, mock_time
 
 T0 = 1_765_000_000_000  # ms
@@ -43,27 +44,19 @@ def income_row(tran: int | str, at_ms: int, amount: str, kind: str = "FUNDING_FE
     }
 
 
-def symbol_of(venue_symbol: str) -> str | None:
-    return {"BTCUSDT": "BTC", "ETHUSDT": "ETH"}.get(venue_symbol)
+def symbol_of(venue_symbol: str) -> str:
+    return venue_symbol.removesuffix("USDT")
 
 
 # --- Binance / Aster income ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("venue", ["binance", "aster"])
 @given(amount=AMOUNTS)
-def test_income_keeps_the_venues_sign_and_decimal(amount: Decimal) -> None:
-    [payment] = income.parse_funding_income("aster", [income_row("77", T0, f"{amount:f}")], symbol_of)
+def test_income_keeps_the_venues_sign_and_decimal(venue: str, amount: Decimal) -> None:
+    [payment] = FamilyParser(venue).funding_payments([income_row("77", T0, f"{amount:f}")], symbol_of)
     assert (payment.amount, payment.payment_id, payment.symbol, payment.asset) == (amount, "77", "BTC", "USDT")
     assert payment.at == utc_from_ms(T0)
-
-
-def test_income_skips_other_types_and_unlisted_symbols_and_reads_numeric_ids() -> None:
-    rows = [
-        income_row(1, T0, "-0.5", kind="COMMISSION"),
-        income_row(2, T0, "0.25", symbol="DOGEUSDT"),
-        income_row(3, T0, "0.1"),  # a number: the same id as "3"
-    ]
-    assert [p.payment_id for p in income.parse_funding_income("binance", rows, symbol_of)] == ["3"]
 
 
 @pytest.mark.parametrize(
@@ -77,65 +70,18 @@ def test_income_skips_other_types_and_unlisted_symbols_and_reads_numeric_ids() -
 )
 def test_a_broken_income_row_is_a_bad_response(row: Any) -> None:
     with pytest.raises(BadResponse):
-        income.parse_funding_income("binance", [row], symbol_of)
+        FamilyParser("binance").funding_payments([row], symbol_of)
 
 
-async def test_income_pages_forward_across_a_boundary_inside_one_millisecond(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(income, "INCOME_PAGE", 3)
-    # Two payments at T0+2 (two symbols): the first page ends between them.
-    rows = [
-        income_row("1", T0, "-1"),
-        income_row("2", T0 + 1, "-2"),
-        income_row("3", T0 + 2, "-3"),
-        income_row("4", T0 + 2, "-4", symbol="ETHUSDT"),
-        income_row("5", T0 + 5, "6"),
-    ]
-    starts: list[int] = []
-
-    async def fetch(start_ms: int) -> Any:
-        starts.append(start_ms)
-        return [r for r in rows if r["time"] >= start_ms][:3]
-
-    payments = await income.read_income("binance", fetch, symbol_of, T0, None)
-    assert [p.payment_id for p in payments] == ["1", "2", "3", "4", "5"]
-    assert starts == [T0, T0 + 2, T0 + 5]  # a page starts at the millisecond the last one ended in, not after
-    assert sum(p.amount for p in payments) == Decimal(-4)
-
-
-async def test_income_stops_on_an_empty_page_and_honours_until(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(income, "INCOME_PAGE", 2)
-
-    async def empty(start_ms: int) -> Any:
-        return []
-
-    assert await income.read_income("aster", empty, symbol_of, T0, None) == []
-    rows = [income_row(str(k), T0 + k, "1") for k in range(4)]
-
-    async def fetch(start_ms: int) -> Any:
-        return [r for r in rows if r["time"] >= start_ms][:2]
-
-    window = await income.read_income("aster", fetch, symbol_of, T0 + 1, T0 + 3)
-    assert [p.payment_id for p in window] == ["1", "2"]
-
-
-async def test_a_page_that_never_moves_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(income, "INCOME_PAGE", 1)
-    monkeypatch.setattr(income, "INCOME_MAX_PAGES", 4)
-    calls = 0
-
-    async def fetch(start_ms: int) -> Any:
-        nonlocal calls
-        calls += 1
-        return [income_row(str(start_ms), start_ms, "1")]  # always one more, one ms later
-
-    with pytest.raises(BadResponse):
-        await income.read_income("binance", fetch, symbol_of, T0, None)
-    assert calls == 4
+# Paging of the income endpoint (page boundaries, repeats, an endless history) is tested against the adapter
+# in test_binance_venue.py; other income types are skipped in test_binance_family_parse.py.
 
 
 # --- OKX bills ---------------------------------------------------------------------------------------------
 
 OKX_BTC = Market("okx", "BTC", "BTC-USDT-SWAP", "BTC", "USDT", Decimal("0.1"), Decimal("0.0001"), Decimal("0.0001"))
+MARKETS = {"BTC": OKX_BTC}
+SINCE = utc_from_ms(T0)
 
 
 def bill(bill_id: str, amount: str, bill_type: str = "8", inst: str = "BTC-USDT-SWAP") -> dict[str, Any]:
@@ -146,15 +92,16 @@ def bill(bill_id: str, amount: str, bill_type: str = "8", inst: str = "BTC-USDT-
 
 @given(amount=AMOUNTS)
 def test_okx_bill_balance_change_is_the_signed_payment(amount: Decimal) -> None:
-    [payment] = parse_funding_bills([bill("9", f"{amount:f}")], {"BTC-USDT-SWAP": OKX_BTC})
+    [payment] = parse_funding_bills([bill("9", f"{amount:f}")], MARKETS, SINCE, None)
     assert (payment.amount, payment.payment_id, payment.symbol, payment.asset) == (amount, "9", "BTC", "USDT")
 
 
-def test_okx_bills_of_other_types_or_instruments_are_not_funding() -> None:
-    rows = [bill("1", "-1", bill_type="2"), bill("2", "1", inst="DOGE-USDT-SWAP"), bill("3", "0.5")]
-    assert [p.payment_id for p in parse_funding_bills(rows, {"BTC-USDT-SWAP": OKX_BTC})] == ["3"]
+def test_okx_bills_of_other_instruments_are_skipped_and_a_broken_one_is_a_bad_response() -> None:
+    # the adapter asks for type=8 (funding) bills only; bills of instruments we do not trade are set aside
+    rows = [bill("2", "1", inst="DOGE-USDT-SWAP"), bill("3", "0.5")]
+    assert [p.payment_id for p in parse_funding_bills(rows, MARKETS, SINCE, None)] == ["3"]
     with pytest.raises(BadResponse):
-        parse_funding_bills([{**bill("4", "1"), "ts": ""}], {"BTC-USDT-SWAP": OKX_BTC})
+        parse_funding_bills([{**bill("4", "1"), "ts": ""}], MARKETS, SINCE, None)
 
 
 # --- Backpack funding history ------------------------------------------------------------------------------

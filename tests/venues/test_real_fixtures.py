@@ -2,14 +2,13 @@
 
 The folder is other people's data and lives beside the clone (CI has it); without it these tests skip.
 Each file is mapped by name to the parser of its endpoint or to the reason hedgectl does not read it, and a
-file with no entry fails the run, so a new recording cannot be silently ignored.
+file with no entry fails the run, so a new recording cannot be silently ignored. OKX's recordings are read in
+test_okx_real_fixtures.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections import OrderedDict
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -18,8 +17,7 @@ from typing import Any
 import pytest
 
 from hedgectl.domain.types import Market, OrderType
-from hedgectl.errors import BadResponse, OrderNotFound
-from hedgectl.venues import ccxt_okx, ccxt_stream, income
+from hedgectl.errors import OrderNotFound
 from hedgectl.venues.aster import client as aster_client
 from hedgectl.venues.aster import parse as aster
 from hedgectl.venues.backpack import parse as backpack
@@ -42,38 +40,8 @@ def _market(venue: str, venue_symbol: str, contract_size: str = "1") -> Market:
     )  # fmt: skip
 
 
-class FakeEx:
-    """ccxt's implicit API as the dialects call it: each method answers the reply given for it, as ccxt_venue
-    decodes it (floats as Decimal)."""
-
-    def __init__(self, **replies: Any) -> None:
-        self._replies = {k: json.loads(json.dumps(v), parse_float=Decimal) for k, v in replies.items()}
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        reply = self._replies[name]
-
-        async def call(*_: Any) -> Any:
-            return reply
-
-        return call
-
-
-def _run(coro: Any) -> Any:
-    return asyncio.run(coro)
-
-
 def _rows(response: Any) -> list[Any]:
     return response if isinstance(response, list) else [response]
-
-
-def _income(response: Any, venue: str) -> None:
-    """The recorded rows are a transfer and a commission: no funding; read as a funding row (which always names
-    its symbol), the commission's shape is one."""
-    assert income.parse_funding_income(venue, response, lambda s: s or None) == []
-    as_funding = [{**row, "incomeType": "FUNDING_FEE"} for row in response if row["symbol"]]
-    assert [p.symbol for p in income.parse_funding_income(venue, as_funding, lambda s: s or None)] == ["BTCUSDT"]
 
 
 # ---- Aster -------------------------------------------------------------------------------------------
@@ -259,95 +227,6 @@ BINANCE_FILES: dict[str, Callable[[Any], object] | str] = {
     "ws_order_trade_update_rec_5": _binance_ws,
 }
 
-# ---- OKX ---------------------------------------------------------------------------------------------
-
-OKX_BTC = _market("okx", "BTC-USDT-SWAP", "0.01")
-OKX_MARKETS = {
-    m.symbol: m for m in (OKX_BTC, _market("okx", "LINK-USDT-SWAP", "1"), _market("okx", "XRP-USDT-SWAP", "100"))
-}
-
-
-def _okx(response: Any, method: str, call: Callable[[Any, Any], Any]) -> Any:
-    dialect = ccxt_okx.OkxDialect()
-    return _run(call(dialect, FakeEx(**{method: response})))
-
-
-def _okx_instrument(row: Any) -> None:
-    market = ccxt_okx.parse_market(row, "BTC")
-    assert market.max_market_qty == D(row["maxMktSz"]) * D(row["ctVal"])  # maxMktSz, not maxLmtSz
-    assert market.max_qty == D(row["maxLmtSz"]) * D(row["ctVal"])
-
-
-def _okx_orders(response: Any) -> None:
-    rows = response.get("data", [response]) if isinstance(response, dict) else response
-    for row in rows:
-        market = by_venue(OKX_MARKETS).get(row["instId"], _market("okx", row["instId"]))
-        ccxt_okx.parse_order(row, market)
-
-
-def _okx_ws_orders(response: Any) -> None:
-    events = ccxt_stream.parse_okx_frame(json.dumps(response), by_venue(OKX_MARKETS), OrderedDict())
-    assert events
-    for event, row in zip(events, response["data"], strict=True):
-        assert (event.fill is not None) == bool(row["tradeId"])
-
-
-def _okx_row(**row: str) -> dict[str, Any]:
-    return {"code": "0", "data": [{"instId": "BTC-USDT-SWAP", **row}]}
-
-
-OKX_QUOTE = {
-    "publicGetMarketTicker": _okx_row(bidPx="1", askPx="2", last="1.5", ts="1"),
-    "publicGetPublicFundingRate": _okx_row(fundingRate="0.0001", fundingTime="1", nextFundingTime="2"),
-    "publicGetPublicMarkPrice": _okx_row(markPx="1.5", ts="1"),
-}
-
-
-def _okx_quote(method: str, response: Any) -> None:
-    quote = _run(ccxt_okx.OkxDialect().quote(FakeEx(**{**OKX_QUOTE, method: response}), OKX_BTC))
-    assert quote.bid > 0
-
-
-def _okx_refused(reason: str) -> Callable[[Any], None]:
-    def check(response: Any) -> None:
-        with pytest.raises(BadResponse):
-            _run(ccxt_okx.OkxDialect().balances(FakeEx(privateGetAccountBalance=response)))
-
-    check.__doc__ = reason
-    return check
-
-
-OKX: dict[str, Callable[[Any], object] | str] = {
-    # ccxt's comment example has `"eq": "28 .21006347"`: a garbled figure, refused rather than guessed.
-    "balance_ccxt": _okx_refused("eq has a space inside the number"),
-    "balance_docs": lambda r: _okx(r, "privateGetAccountBalance", lambda d, ex: d.balances(ex)),
-    "books_docs": lambda r: _okx(r, "publicGetMarketBooks", lambda d, ex: d.book(ex, OKX_BTC, 5)),
-    "cancel_docs": lambda r: ccxt_okx._ack(r, "cancel"),
-    "fills_history_docs": lambda r: _okx(
-        r, "privateGetTradeFillsHistory", lambda d, ex: d.fills(ex, OKX_BTC, None, None)
-    ),
-    "funding_rate_ccxt": lambda r: _okx_quote("publicGetPublicFundingRate", r),
-    "funding_rate_docs": lambda r: _okx_quote("publicGetPublicFundingRate", r),
-    "instrument_swap_rec": _okx_instrument,
-    "mark_price_docs": lambda r: _okx_quote("publicGetPublicMarkPrice", r),
-    "order_get_docs": _okx_orders,
-    "order_post_docs": lambda r: ccxt_okx._ack(r, "order"),
-    "order_post_rec": lambda r: ccxt_okx._ack(r, "order"),
-    "order_swap_ccxt": _okx_orders,
-    "orders_pending_docs": _okx_orders,
-    "position_swap_ccxt": lambda r: ccxt_okx.parse_position(r, OKX_BTC),
-    "positions_docs": lambda r: [ccxt_okx.parse_position(row, _market("okx", row["instId"])) for row in r["data"]],
-    "ticker_docs": lambda r: _okx_quote("publicGetMarketTicker", r),
-    "time_docs": lambda r: _okx(r, "publicGetPublicTime", lambda d, ex: d.server_time_ms(ex)),
-    "ws_orders_swap_rec_22": _okx_ws_orders,
-    "ws_orders_swap_rec_23": _okx_ws_orders,
-    "ws_orders_swap_rec_26": _okx_ws_orders,
-    "ws_orders_swap_rec_27": _okx_ws_orders,
-    "ws_orders_swap_rec_54": _okx_ws_orders,
-    "ws_positions_swap_ccxt": "hedgectl reads positions over REST, not the positions channel",
-    "ws_positions_swap_rec": "hedgectl reads positions over REST, not the positions channel",
-}
-
 # ---- Backpack ----------------------------------------------------------------------------------------
 
 BACKPACK_CANONICAL = {"ETH_USDC": "ETH", "ETH_USDC_PERP": "ETH", "SOL_USDC": "SOL", "SOL_USDC_PERP": "SOL"}
@@ -371,8 +250,9 @@ BACKPACK: dict[str, Callable[[Any], object] | str] = {
     "depth_schema": "a schema, not a reply",
     "fill_ccxt": lambda r: backpack.parse_fill(r, "ETH"),
     "fill_schema": "a schema, not a reply (tradeId optional: see the samples)",
-    "funding_history_ccxt": lambda r: backpack.parse_funding_payment(r, "ETH", "USDC").amount < 0
-    or pytest.fail("the recorded payment was paid"),
+    "funding_history_ccxt": lambda r: (
+        backpack.parse_funding_payment(r, "ETH", "USDC").amount < 0 or pytest.fail("the recorded payment was paid")
+    ),
     "funding_rates_ccxt": "hedgectl reads funding from markPrices",
     "mark_prices_ccxt": lambda r: backpack.parse_mark_price([r], r["symbol"]),
     "markets_ccxt": lambda r: backpack.parse_markets(r)["SOL"][1] is not None or pytest.fail("no funding interval"),
@@ -392,11 +272,12 @@ BACKPACK: dict[str, Callable[[Any], object] | str] = {
     "ws_order_update_schema": "a schema, not a reply",
 }
 
-TABLES = {"aster": ASTER, "binance": BINANCE_FILES, "okx": OKX, "backpack": BACKPACK}
+TABLES = {"aster": ASTER, "binance": BINANCE_FILES, "backpack": BACKPACK}
+ELSEWHERE = {"okx"}  # tests/venues/test_okx_real_fixtures.py reads them through the native OKX adapter
 
 
 def _files() -> list[Path]:
-    return sorted(FIXTURES.glob("*/*.json")) if FIXTURES.is_dir() else []
+    return sorted(p for p in FIXTURES.glob("*/*.json") if p.parent.name not in ELSEWHERE) if FIXTURES.is_dir() else []
 
 
 def test_every_recorded_reply_has_a_parser_or_a_reason() -> None:

@@ -27,16 +27,9 @@ from hedgectl.venues.aster.stream import aster_stream
 from hedgectl.venues.binance import BinanceVenue
 from hedgectl.venues.binance.stream import binance_stream
 from hedgectl.venues.binance_family.stream import ClientListenKeys, UserDataStream, parse_order_trade_update
-from hedgectl.venues.ccxt_stream import (
-    OkxOrderStream,
-    okx_login,
-    okx_ws_sign,
-    parse_okx_frame,
-    parse_okx_order_push,
-)
-from hedgectl.venues.ccxt_venue import CcxtVenue
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.okx import OkxVenue
+from hedgectl.venues.okx.stream import OkxOrderStream, parse_frame, parse_order_push
 from hedgectl.venues.streams import Connect, EventSource, OrderEvent, Ready, StreamingVenue, StreamState
 from hedgectl.venues.streams.supervisor import SupervisorConfig, supervise
 from hedgectl.venues.ws_common import loads, open_socket
@@ -76,7 +69,7 @@ BINANCE_TRADE = {
         "rp": "0", "pP": False, "si": 0, "ss": 0, "V": "EXPIRE_MAKER", "pm": "NONE", "gtd": 0,
     },
 }  # fmt: skip
-# OKX's orders-channel entry as ccxt.pro quotes it (handle_orders), moved to a swap: live, then filled.
+# OKX's orders-channel entry in the shape ccxt.pro's handle_orders documents, moved to a swap: live, then filled.
 OKX_LIVE = {
     "accFillSz": "0", "amendResult": "", "avgPx": "", "cTime": "1634548275191", "category": "normal", "ccy": "",
     "clOrdId": "e847386590ce4dBC330547db94a08ba0", "code": "0", "execType": "", "fee": "0", "feeCcy": "USDT",
@@ -139,11 +132,11 @@ def test_binance_garbled_update_is_a_bad_response() -> None:
 
 def test_okx_pushes_convert_contracts_and_fees() -> None:
     seen: OrderedDict[str, None] = OrderedDict()
-    live = parse_okx_order_push(OKX_LIVE, {"BTC-USDT-SWAP": OKX_BTC}, seen)
+    live = parse_order_push(OKX_LIVE, {"BTC-USDT-SWAP": OKX_BTC}, seen)
     assert live is not None
     assert (live.fill, live.order.status, live.order.qty) == (None, OrderStatus.NEW, D("0.03"))
     assert live.order.side is Side.SELL
-    done = parse_okx_order_push(OKX_FILLED, {"BTC-USDT-SWAP": OKX_BTC}, seen)
+    done = parse_order_push(OKX_FILLED, {"BTC-USDT-SWAP": OKX_BTC}, seen)
     assert done is not None
     assert done.fill is not None
     assert (done.order.status, done.order.filled_qty, done.order.fee) == (OrderStatus.FILLED, D("0.03"), D("0.36"))
@@ -157,8 +150,8 @@ def test_okx_update_repeating_the_last_fill_is_a_state_change_not_a_second_fill(
     seen: OrderedDict[str, None] = OrderedDict()
     partial = {**OKX_FILLED, "state": "partially_filled", "accFillSz": "1", "fillSz": "1"}
     cancelled = {**partial, "state": "canceled"}
-    first = parse_okx_order_push(partial, {"BTC-USDT-SWAP": OKX_BTC}, seen)
-    again = parse_okx_order_push(cancelled, {"BTC-USDT-SWAP": OKX_BTC}, seen)
+    first = parse_order_push(partial, {"BTC-USDT-SWAP": OKX_BTC}, seen)
+    again = parse_order_push(cancelled, {"BTC-USDT-SWAP": OKX_BTC}, seen)
     assert first is not None
     assert first.fill is not None
     assert again is not None
@@ -169,25 +162,17 @@ def test_okx_update_repeating_the_last_fill_is_a_state_change_not_a_second_fill(
 def test_okx_frames_other_than_order_pushes_yield_nothing_and_errors_raise() -> None:
     markets = {"BTC-USDT-SWAP": OKX_BTC}
     seen: OrderedDict[str, None] = OrderedDict()
-    assert parse_okx_frame("pong", markets, seen) == []
-    assert parse_okx_frame('{"event":"subscribe","arg":{"channel":"orders"},"connId":"a"}', markets, seen) == []
+    assert parse_frame("pong", markets, seen) == []
+    assert parse_frame('{"event":"subscribe","arg":{"channel":"orders"},"connId":"a"}', markets, seen) == []
     other = '{"arg":{"channel":"orders","instType":"SWAP"},"data":[{"instId":"DOGE-USDT-SWAP"}]}'
-    assert parse_okx_frame(other, markets, seen) == []
+    assert parse_frame(other, markets, seen) == []
     with pytest.raises(Unavailable, match="60012"):
-        parse_okx_frame('{"event":"error","code":"60012","msg":"Illegal request"}', markets, seen)
+        parse_frame('{"event":"error","code":"60012","msg":"Illegal request"}', markets, seen)
     with pytest.raises(BadResponse):
-        parse_okx_frame('{"arg":{"channel":"orders"},"data":{"not":"a list"}}', markets, seen)
+        parse_frame('{"arg":{"channel":"orders"},"data":{"not":"a list"}}', markets, seen)
 
 
-def test_okx_login_signature_matches_the_reference_vector() -> None:
-    # exchanges.md §3.2 (computed): secret 22582BD0CFF14C41EDBF1AB98506286D, prehash 1538054050GET/users/self/verify
-    signature = okx_ws_sign("22582BD0CFF14C41EDBF1AB98506286D", "1538054050")
-    assert signature == "+LdIr8lkkvhr5hoA3g9TMC0+uQJ849ftAcocA/ouu4M="
-    login = okx_login("k", "p", "22582BD0CFF14C41EDBF1AB98506286D", 1538054050.9)
-    assert login == {
-        "op": "login",
-        "args": [{"apiKey": "k", "passphrase": "p", "timestamp": "1538054050", "sign": signature}],
-    }
+# The OKX login signature's reference vector: test_okx_auth.py::test_ws_login_matches_the_reference_vector.
 
 
 def test_frames_decode_floats_as_decimal() -> None:
@@ -268,7 +253,7 @@ def sim_name(kind: str) -> str:
     return kind.split("-")[0]
 
 
-AnyVenue = CcxtVenue | AsterVenue | BinanceVenue
+AnyVenue = OkxVenue | AsterVenue | BinanceVenue
 
 
 def make_venue(sim: Running, kind: str) -> AnyVenue:
@@ -277,7 +262,7 @@ def make_venue(sim: Running, kind: str) -> AnyVenue:
     keys = KEYS.get(kind, tuple(creds))
     cfg = VenueConfig(name, Mode.PAPER, f"{sim.url}/{name}", credentials={k: SecretStr(creds[k]) for k in keys})
     if name == "okx":
-        return OkxVenue(cfg)  # type: ignore[return-value]
+        return OkxVenue(cfg)
     if name == "binance":
         return BinanceVenue(cfg)
     return AsterVenue(cfg)

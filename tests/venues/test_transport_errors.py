@@ -18,9 +18,10 @@ from hedgectl.errors import Unavailable
 from hedgectl.venues.aster.auth import V1Keys
 from hedgectl.venues.aster.client import AsterClient
 from hedgectl.venues.backpack.client import BackpackClient
-from hedgectl.venues.ccxt_venue import CcxtVenue
+from hedgectl.venues.binance import BinanceVenue
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.transport import describe_transport, exception_chain, scrub
+from hedgectl.venues.okx import OkxVenue
 
 UNRESOLVABLE = "http://hedgectl-nowhere.invalid"  # .invalid never resolves (RFC 2606)
 
@@ -73,10 +74,14 @@ def _backpack(base: str, timeout_s: float = 5.0) -> BackpackClient:
     return BackpackClient(config, sleep=_no_sleep)
 
 
-def _binance(base: str) -> CcxtVenue:
-    creds = {"api_key": SecretStr("k" * 64), "api_secret": SecretStr("s" * 64)}
-    config = VenueConfig("binance", Mode.PAPER, base + "/binance", credentials=creds, timeout_s=2.0)
-    return CcxtVenue(config, reconcile_delays_s=(0.0, 0.0), sleep=_no_sleep)
+def _native(name: str, base: str) -> BinanceVenue | OkxVenue:
+    """The native Binance or OKX adapter (what trades those venues since ccxt left the order path)."""
+    creds = {"api_key": SecretStr("k" * 64), "api_secret": SecretStr("s" * 64), "passphrase": SecretStr("p" * 8)}
+    if name == "binance":
+        del creds["passphrase"]
+    config = VenueConfig(name, Mode.PAPER, f"{base}/{name}", credentials=creds, timeout_s=2.0)
+    kind = BinanceVenue if name == "binance" else OkxVenue
+    return kind(config, reconcile_delays_s=(0.0, 0.0), sleep=_no_sleep)
 
 
 async def _backpack_error(base: str, timeout_s: float = 5.0) -> str:
@@ -89,8 +94,8 @@ async def _backpack_error(base: str, timeout_s: float = 5.0) -> str:
     return str(info.value)
 
 
-async def _binance_error(base: str) -> Unavailable:
-    venue = _binance(base)
+async def _native_error(name: str, base: str) -> Unavailable:
+    venue = _native(name, base)
     try:
         with pytest.raises(Unavailable) as info:
             await venue.fetch_server_time()
@@ -126,14 +131,16 @@ async def test_aster_client_says_the_connection_was_refused(closed_port: str) ->
         await client.close()
 
 
-async def test_ccxt_venue_says_the_dns_name_did_not_resolve() -> None:
-    error = await _binance_error(UNRESOLVABLE)
+@pytest.mark.parametrize("name", ["binance", "okx"])
+async def test_native_adapter_says_the_dns_name_did_not_resolve(name: str) -> None:
+    error = await _native_error(name, UNRESOLVABLE)
     assert "DNS resolution failed" in str(error)
     assert "gaierror" in exception_chain(error)  # what -v adds
 
 
-async def test_ccxt_venue_says_the_connection_was_refused(closed_port: str) -> None:
-    assert "connection refused" in str(await _binance_error(closed_port))
+@pytest.mark.parametrize("name", ["binance", "okx"])
+async def test_native_adapter_says_the_connection_was_refused(name: str, closed_port: str) -> None:
+    assert "connection refused" in str(await _native_error(name, closed_port))
 
 
 def test_tls_failures_are_named() -> None:

@@ -17,16 +17,18 @@ from hypothesis import strategies as st
 from hedgectl.domain.quantity import NoCommonQuantity, common_quantity
 from hedgectl.domain.types import Market, OrderStatus, OrderType
 from hedgectl.errors import BadResponse, OrderNotFound
-from hedgectl.venues import ccxt_binance, ccxt_okx
 from hedgectl.venues.aster import client as aster_client
 from hedgectl.venues.aster import parse as aster
 from hedgectl.venues.backpack import parse as backpack
 from hedgectl.venues.backpack import stream as backpack_stream
+from hedgectl.venues.binance_family.parse import FamilyParser
 from hedgectl.venues.binance_family.stream import parse_order_trade_update, unwrap
 from hedgectl.venues.kit.wire import WireReader, decode_json, error_code
+from hedgectl.venues.okx import parse as okx_parse
 
 D = Decimal
 R = WireReader("testvenue")
+BINANCE = FamilyParser("binance")
 
 decimals = st.decimals(min_value=D("-1e12"), max_value=D("1e12"), allow_nan=False, allow_infinity=False, places=8)
 
@@ -91,7 +93,7 @@ FAMILY_ROW: dict[str, Any] = {
 
 
 def test_both_family_venues_read_market_lot_size_as_the_market_order_cap() -> None:
-    binance = ccxt_binance.parse_market(FAMILY_ROW)
+    binance = BINANCE.market(FAMILY_ROW)
     aster_market = aster.parse_market(FAMILY_ROW)
     for market in (binance, aster_market):
         assert (market.max_qty, market.max_market_qty) == (D(1000), D(120))
@@ -136,24 +138,22 @@ def test_a_cancel_reply_without_avg_price_of_a_partly_filled_order_is_read_as_no
         "origQty": "0.010", "executedQty": "0.004", "cumQty": "0.004", "type": "LIMIT", "side": "BUY",
         "reduceOnly": False, "updateTime": 1,
     }  # fmt: skip
-    market = ccxt_binance.parse_market(FAMILY_ROW)
-    for order in (ccxt_binance.parse_order(reply, market), aster.parse_order(reply, str)):
+    for order in (BINANCE.order(reply, str), aster.parse_order(reply, str)):
         assert (order.filled_qty, order.avg_price) == (D("0.004"), None)
 
 
 def test_a_trailing_stop_is_a_market_order_and_an_unknown_type_is_an_error() -> None:
     row = {"orderId": 1, "symbol": "BTCUSDT", "status": "NEW", "price": "0", "origQty": "1", "executedQty": "0",
            "type": "TRAILING_STOP_MARKET", "side": "SELL"}  # fmt: skip
-    market = ccxt_binance.parse_market(FAMILY_ROW)
-    assert ccxt_binance.parse_order(row, market).type is OrderType.MARKET
+    assert BINANCE.order(row, str).type is OrderType.MARKET
     with pytest.raises(BadResponse):
-        ccxt_binance.parse_order({**row, "type": "ICEBERG"}, market)
+        BINANCE.order({**row, "type": "ICEBERG"}, str)
 
 
 def test_binance_position_with_adl_as_a_string_and_time_as_a_string_is_read() -> None:
     row = {"symbol": "BTCUSDT", "positionAmt": "-0.5", "entryPrice": "60000", "markPrice": "60100",
            "unRealizedProfit": "-50", "adl": "2", "updateTime": "1722062678998"}  # fmt: skip
-    position = ccxt_binance.parse_position(row, ccxt_binance.parse_market(FAMILY_ROW))
+    [position] = BINANCE.positions([row], str)
     assert position.qty == D("-0.5")
 
 
@@ -165,7 +165,7 @@ UPDATE = {"e": "ORDER_TRADE_UPDATE", "E": 2, "T": 1, "o": {
 
 @pytest.mark.parametrize("frame", [UPDATE, {"stream": "listenKey", "data": UPDATE}], ids=["bare", "envelope"])
 def test_a_binance_user_stream_event_is_read_bare_and_in_its_envelope(frame: dict[str, Any]) -> None:
-    markets = {"BTCUSDT": ccxt_binance.parse_market(FAMILY_ROW)}
+    markets = {"BTCUSDT": BINANCE.market(FAMILY_ROW)}
     event = parse_order_trade_update(unwrap(frame), markets, "binance")
     assert event is not None
     assert event.fill is not None
@@ -179,13 +179,13 @@ OKX_INSTRUMENT = {"instId": "BTC-USDT-SWAP", "ctVal": "0.01", "ctValCcy": "BTC",
 
 
 def test_okx_market_order_cap_is_max_mkt_sz_not_max_lmt_sz() -> None:
-    market = ccxt_okx.parse_market(OKX_INSTRUMENT, "BTC")
+    market = okx_parse.parse_market(OKX_INSTRUMENT, "BTC")
     assert (market.max_market_qty, market.max_qty) == (D(120), D(1000000))
 
 
 def test_the_hedge_quantity_refuses_a_market_leg_above_either_venues_cap_before_any_order() -> None:
-    okx = ccxt_okx.parse_market(OKX_INSTRUMENT, "BTC")
-    binance = ccxt_binance.parse_market(FAMILY_ROW)
+    okx = okx_parse.parse_market(OKX_INSTRUMENT, "BTC")
+    binance = BINANCE.market(FAMILY_ROW)
     assert common_quantity([okx, binance], D(1_000_000), D(10_000)).qty == D(100)
     with pytest.raises(NoCommonQuantity, match="okx takes at most 120"):
         common_quantity([okx, binance], D(2_000_000), D(10_000))  # 200 BTC: above OKX's 120

@@ -16,7 +16,7 @@ API (import from the modules; this package imports nothing so that `kit.wire` st
 - `transport`: `Kind`, `map_transport_error(exc, venue=, kind=, what=, base_url=)`, the `OUTCOMES` table that
   names every httpx exception class (NEVER_LEFT -> Unavailable; MAY_HAVE_LEFT -> AmbiguousOrderState for a
   WRITE, Unavailable for a READ; UNUSABLE -> BadResponse), and `describe_transport` / `scrub` /
-  `exception_chain` (the words for a failed connection, shared with the ccxt adapter).
+  `exception_chain` (the words for a failed connection, shared with scan's ccxt reader).
 - `retry.retry_read(call, attempts=, sleep=)`: retries while the error's `action` is RETRY or BACK_OFF (the
   latter waits twice as long); everything else is raised at once. Writes never go through it.
 - `placement.place(send, lookup, plan, venue=, client_order_id=, absent_from=)`: send once; on

@@ -3,7 +3,9 @@
 The seam owns what every venue's REST client needs and none should write again: one keep-alive
 `httpx.AsyncClient` (timeouts, the config's headers, no redirects), the host guard on every request, the
 general (weight) and order rate limiters, the server-time offset (measured lazily on first use, re-measured
-on demand after a clock refusal, through a callable the venue gives), building a request apart from sending
+on demand after a clock refusal, through a callable the venue gives; with a cache dir, the last measured offset
+is used at once and re-measured in the background, so no command waits a round trip before its first
+signature), building a request apart from sending
 it, the httpx exception map (`kit.transport`) and JSON decoding with Decimal floats.
 
 What stays in the venue: its signer (the seam hands it the venue's clock: `await seam.now_ms()`) and the
@@ -19,23 +21,27 @@ tokens (`acquire`) *before* signing, so a wait for a token never eats into a sig
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
-from hedgectl.errors import ConfigError
+from hedgectl.errors import ConfigError, HedgectlError
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.host_guard import ensure_allowed
 from hedgectl.venues.kit.rate_limit import RateLimiter
-from hedgectl.venues.kit.time_offset import TimeOffset
+from hedgectl.venues.kit.time_offset import TimeOffset, load_cached_offset, save_cached_offset
 from hedgectl.venues.kit.transport import HTTPX_ERRORS, Kind, map_transport_error
 from hedgectl.venues.kit.wire import decode_json as _decode_json
 
 ServerTimeMs = Callable[[], Awaitable[int]]
 QueryValue = str | int | bool
 Query = Mapping[str, QueryValue] | Sequence[tuple[str, str]] | str
+
+log = logging.getLogger(__name__)
 
 
 def json_body(payload: object) -> bytes:
@@ -67,6 +73,8 @@ class HttpSeam:
         self._server_time_ms = server_time_ms
         self._offset_measured = False
         self._offset_lock = asyncio.Lock()
+        self._cache_dir = config.cache_dir
+        self._background: asyncio.Task[None] | None = None
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(config.timeout_s),
             headers={"User-Agent": "hedgectl", **config.headers},
@@ -85,7 +93,11 @@ class HttpSeam:
         return self._http
 
     async def close(self) -> None:
-        """Release the keep-alive connections."""
+        """Stop a background clock measurement and release the keep-alive connections."""
+        if self._background is not None and not self._background.done():
+            self._background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._background  # it ends at its next await: nothing it does blocks on cancellation
         await self._http.aclose()
 
     # --- host guard and rate limits -------------------------------------------------------------------
@@ -119,8 +131,23 @@ class HttpSeam:
         if self._offset_measured:
             return
         async with self._offset_lock:
-            if not self._offset_measured:
+            if self._offset_measured:
+                return
+            cached = load_cached_offset(self._cache_dir, self.venue, self.base_url)
+            if cached is None or self._server_time_ms is None:
                 await self._measure()
+                return
+            # The last command's offset now, a fresh one in the background: a stale one costs at most one
+            # clock refusal, which re-measures and re-signs (exchange_signed), never a blind resend.
+            self.offset.offset_ms = cached
+            self._offset_measured = True
+            self._background = asyncio.create_task(self._measure_in_background())
+
+    async def _measure_in_background(self) -> None:
+        try:
+            await self.measure_offset()
+        except HedgectlError as exc:  # the cached offset stays; a clock refusal would measure again
+            log.debug("%s: background clock measurement failed: %s", self.venue, exc)
 
     async def measure_offset(self) -> int:
         """Measure the offset now (after a clock refusal such as -1021); return it in ms."""
@@ -132,6 +159,7 @@ class HttpSeam:
             raise ConfigError(f"{self.venue}: no server-time source to measure the clock offset with")
         offset = await self.offset.measure(self._server_time_ms)
         self._offset_measured = True
+        save_cached_offset(self._cache_dir, self.venue, self.base_url, offset)
         return offset
 
     # --- build, send, decode --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """A token-bucket limiter that costs nothing while the caller stays under the venue's limit.
 
-It replaces ccxt's default throttler, which adds a full `rateLimit` wait to every call after the first.
+Unlike ccxt's default throttler (what the Binance and OKX adapters ran on before they were native), which adds
+a full `rateLimit` wait to every call after the first.
 """
 
 from __future__ import annotations

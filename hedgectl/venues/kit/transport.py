@@ -10,9 +10,10 @@ order decides the class, from one table (`OUTCOMES`) that names every exception 
 A class missing from the table is still mapped through its nearest listed base class (at run time nothing
 is left unmapped), and a test fails on it so the table is kept complete when httpx adds one.
 
-The native clients (httpx) and the ccxt adapter (aiohttp underneath) both describe a transport failure with
-`describe_transport`, so every venue words the same cause the same way. `exception_chain` is the detail that
-`-v` adds: each exception of the chain with its text scrubbed of credentials and URL query strings.
+The native clients (httpx) and scan's public ccxt reader (aiohttp underneath, ccxt_public.py) both describe a
+transport failure with `describe_transport`, so every venue words the same cause the same way.
+`exception_chain` is the detail that `-v` adds: each exception of the chain with its text scrubbed of
+credentials and URL query strings.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """OKX's private order stream: `/ws/v5/private`, login, the `orders` channel for SWAP, text ping (reference §3.6).
 
-Native WebSockets (the `websockets` client, as the other venues' streams), not ccxt.pro (ccxt_stream.py
-recorded why). A session is short: it logs in, subscribes, yields every order update parsed with the same
+Native WebSockets (the `websockets` client, as the other venues' streams), not ccxt.pro (ws_common.py
+records why). A session is short: it logs in, subscribes, yields every order update parsed with the same
 readers as REST (parse.py), and ends cleanly so the supervisor (streams/supervisor.py) reconnects and
 reconciles by REST.
 

@@ -1,4 +1,5 @@
-"""OkxVenue (native) end to end against the simulator: real HTTP, real signatures, faults.
+"""The native Binance (BinanceVenue) and OKX (OkxVenue) adapters end to end against the simulator: real HTTP,
+real signatures, faults (one suite for both: what one venue is tested for, the other is too).
 
 The end state is read from the simulator's /_sim/state and /_sim/requests, not from the adapter.
 """
@@ -21,22 +22,30 @@ from hedgectl.errors import InsufficientFunds, OrderRejected, RateLimited, Symbo
 from hedgectl.sim.credentials import all_credentials
 from hedgectl.sim.instruments import build_instruments
 from hedgectl.sim.server import Running
+from hedgectl.venues.binance import BinanceVenue
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit import time_offset
 from hedgectl.venues.okx import OkxVenue
 
-pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("name", ["okx"])]
+pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("name", ["binance", "okx"])]
 
 D = Decimal
 SEED = 7
-QTY = {"okx": D("0.01")}  # whole lots of contracts
+QTY = {"binance": D("0.010"), "okx": D("0.01")}  # whole steps on both (OKX: whole lots of contracts)
+
+
+Adapter = BinanceVenue | OkxVenue
 
 
 @pytest.fixture
-async def venue(sim_server: Running, name: str) -> AsyncIterator[OkxVenue]:
+async def venue(sim_server: Running, name: str) -> AsyncIterator[Adapter]:
     creds = {k: SecretStr(v) for k, v in all_credentials()[name].items()}
     config = VenueConfig(name, Mode.PAPER, f"{sim_server.url}/{name}", credentials=creds, timeout_s=0.5)
-    adapter = OkxVenue(config, reconcile_delays_s=(0.0, 0.05, 0.1))
+    adapter: Adapter
+    if name == "binance":
+        adapter = BinanceVenue(config, reconcile_delays_s=(0.0, 0.05, 0.1))
+    else:
+        adapter = OkxVenue(config, reconcile_delays_s=(0.0, 0.05, 0.1))
     try:
         yield adapter
     finally:
@@ -67,7 +76,7 @@ async def fault(control: httpx.AsyncClient, name: str, op: str, kind: str, **ext
     assert reply.status_code == 200, reply.text
 
 
-async def resting_buy_price(venue: OkxVenue) -> Decimal:
+async def resting_buy_price(venue: Adapter) -> Decimal:
     quote = await venue.fetch_quote("BTC")
     market = await venue.market("BTC")
     return ((quote.bid * D("0.98")) // market.tick_size) * market.tick_size
@@ -76,7 +85,7 @@ async def resting_buy_price(venue: OkxVenue) -> Decimal:
 # ---- market data ----------------------------------------------------------------------------------------
 
 
-async def test_markets_match_the_simulator_rules_in_base_units(venue: OkxVenue, name: str) -> None:
+async def test_markets_match_the_simulator_rules_in_base_units(venue: Adapter, name: str) -> None:
     markets = await venue.load_markets()
     assert {"BTC", "ETH", "SOL", "ASTER"} <= set(markets)
     for inst in build_instruments()[name].values():
@@ -86,12 +95,12 @@ async def test_markets_match_the_simulator_rules_in_base_units(venue: OkxVenue, 
         assert market.contract_size == inst.contract_value
 
 
-async def test_unknown_symbol_is_not_listed(venue: OkxVenue, name: str) -> None:
+async def test_unknown_symbol_is_not_listed(venue: Adapter, name: str) -> None:
     with pytest.raises(SymbolNotListed, match=f"{name}: no linear USDT perpetual for DOGE"):
         await venue.market("DOGE")
 
 
-async def test_quote_has_top_of_book_mark_and_funding(venue: OkxVenue, name: str) -> None:
+async def test_quote_has_top_of_book_mark_and_funding(venue: Adapter, name: str) -> None:
     quote = await venue.fetch_quote("BTC")
     assert 0 < quote.bid < quote.ask
     assert quote.mark is not None
@@ -102,7 +111,7 @@ async def test_quote_has_top_of_book_mark_and_funding(venue: OkxVenue, name: str
     assert quote.next_funding_at is not None
 
 
-async def test_book_is_sorted_in_base_units(venue: OkxVenue, name: str) -> None:
+async def test_book_is_sorted_in_base_units(venue: Adapter, name: str) -> None:
     book = await venue.fetch_book("BTC", depth=5)
     assert 0 < len(book.bids) <= 5
     assert 0 < len(book.asks) <= 5
@@ -117,7 +126,7 @@ async def test_book_is_sorted_in_base_units(venue: OkxVenue, name: str) -> None:
 
 
 async def test_market_buy_fills_with_fee_and_opens_a_signed_base_position(
-    venue: OkxVenue, control: httpx.AsyncClient, name: str
+    venue: Adapter, control: httpx.AsyncClient, name: str
 ) -> None:
     ack = await venue.place_order(order(Side.BUY, QTY[name]))
     placed = await venue.fetch_order("BTC", order_id=ack.order_id)  # the ack carries no fee: read it
@@ -135,13 +144,13 @@ async def test_market_buy_fills_with_fee_and_opens_a_signed_base_position(
     assert sum(f.fee for f in fills) == placed.fee
 
 
-async def test_market_sell_opens_a_short(venue: OkxVenue, control: httpx.AsyncClient, name: str) -> None:
+async def test_market_sell_opens_a_short(venue: Adapter, control: httpx.AsyncClient, name: str) -> None:
     await venue.place_order(order(Side.SELL, QTY[name] * 3))
     assert [p.qty for p in await venue.fetch_positions()] == [-QTY[name] * 3]
     assert await sim_position(control, name) == -QTY[name] * 3
 
 
-async def test_reduce_only_closes_and_cannot_open(venue: OkxVenue, control: httpx.AsyncClient, name: str) -> None:
+async def test_reduce_only_closes_and_cannot_open(venue: Adapter, control: httpx.AsyncClient, name: str) -> None:
     with pytest.raises(OrderRejected):
         await venue.place_order(order(Side.SELL, QTY[name], reduce_only=True))
     await venue.place_order(order(Side.BUY, QTY[name]))
@@ -154,7 +163,7 @@ async def test_reduce_only_closes_and_cannot_open(venue: OkxVenue, control: http
 
 
 async def test_limit_order_rests_is_found_by_id_and_client_id_and_cancels(
-    venue: OkxVenue, control: httpx.AsyncClient, name: str
+    venue: Adapter, control: httpx.AsyncClient, name: str
 ) -> None:
     price = await resting_buy_price(venue)
     request = order(Side.BUY, QTY[name], OrderType.LIMIT, price=price, time_in_force=TimeInForce.POST_ONLY)
@@ -172,7 +181,7 @@ async def test_limit_order_rests_is_found_by_id_and_client_id_and_cancels(
 
 
 async def test_a_resting_order_filled_by_the_market_reports_its_fee(
-    venue: OkxVenue, control: httpx.AsyncClient, name: str
+    venue: Adapter, control: httpx.AsyncClient, name: str
 ) -> None:
     price = await resting_buy_price(venue)
     placed = await venue.place_order(order(Side.BUY, QTY[name], OrderType.LIMIT, price=price))
@@ -187,7 +196,7 @@ async def test_a_resting_order_filled_by_the_market_reports_its_fee(
 
 
 async def test_cancel_all_orders_cancels_every_resting_order(
-    venue: OkxVenue, control: httpx.AsyncClient, name: str
+    venue: Adapter, control: httpx.AsyncClient, name: str
 ) -> None:
     price = await resting_buy_price(venue)
     ids = {(await venue.place_order(order(Side.BUY, QTY[name], OrderType.LIMIT, price=price))).order_id for _ in "ab"}
@@ -197,14 +206,14 @@ async def test_cancel_all_orders_cancels_every_resting_order(
     assert (await sim_state(control, name))["open_orders"] == []
 
 
-async def test_balances_show_the_quote_asset(venue: OkxVenue, name: str) -> None:
+async def test_balances_show_the_quote_asset(venue: Adapter, name: str) -> None:
     balances = {b.asset: b for b in await venue.fetch_balances()}
     assert balances["USDT"].total > 0
     assert balances["USDT"].free > 0
 
 
 async def test_a_drifting_local_clock_is_corrected_by_the_measured_offset(
-    venue: OkxVenue, name: str, monkeypatch: pytest.MonkeyPatch
+    venue: Adapter, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ahead = _FastClock(45.0)  # our clock runs 45 s fast; the simulator's does not
     monkeypatch.setattr(time_offset, "SYSTEM_CLOCK", ahead)
@@ -233,7 +242,7 @@ class _FastClock(types.ModuleType):
 
 
 async def test_reject_fault_is_a_rejection_without_a_lookup(
-    venue: OkxVenue, control: httpx.AsyncClient, name: str
+    venue: Adapter, control: httpx.AsyncClient, name: str
 ) -> None:
     await fault(control, name, "create_order", "reject")
     with pytest.raises((OrderRejected, InsufficientFunds)):
@@ -243,16 +252,16 @@ async def test_reject_fault_is_a_rejection_without_a_lookup(
 
 
 async def test_insufficient_margin_code_maps_exactly_against_the_simulator_url(
-    venue: OkxVenue, control: httpx.AsyncClient, name: str
+    venue: Adapter, control: httpx.AsyncClient, name: str
 ) -> None:
-    code = "51008"
+    code = {"binance": "-2019", "okx": "51008"}[name]
     await fault(control, name, "create_order", "reject", code=code, msg="Margin is insufficient.")
     with pytest.raises(InsufficientFunds, match=f"code {code}"):
         await venue.place_order(order(Side.BUY, QTY[name]))
 
 
 async def test_http_500_on_create_is_looked_up_and_reported_not_placed(
-    venue: OkxVenue, control: httpx.AsyncClient, name: str
+    venue: Adapter, control: httpx.AsyncClient, name: str
 ) -> None:
     await fault(control, name, "create_order", "http_500")
     with pytest.raises(Unavailable, match="was not placed"):
@@ -261,14 +270,14 @@ async def test_http_500_on_create_is_looked_up_and_reported_not_placed(
     assert await sim_position(control, name) == 0
 
 
-async def test_http_500_on_a_read_is_retried(venue: OkxVenue, control: httpx.AsyncClient, name: str) -> None:
+async def test_http_500_on_a_read_is_retried(venue: Adapter, control: httpx.AsyncClient, name: str) -> None:
     await venue.place_order(order(Side.BUY, QTY[name]))
     await fault(control, name, "fetch_positions", "http_500")
     assert [p.qty for p in await venue.fetch_positions()] == [QTY[name]]
 
 
 async def test_rate_limit_on_create_is_rate_limited_and_not_resent(
-    venue: OkxVenue, control: httpx.AsyncClient, name: str
+    venue: Adapter, control: httpx.AsyncClient, name: str
 ) -> None:
     await fault(control, name, "create_order", "rate_limit")
     with pytest.raises(RateLimited):
@@ -277,7 +286,7 @@ async def test_rate_limit_on_create_is_rate_limited_and_not_resent(
 
 
 async def test_timeout_on_create_is_looked_up_and_reported_not_placed(
-    venue: OkxVenue, control: httpx.AsyncClient, name: str
+    venue: Adapter, control: httpx.AsyncClient, name: str
 ) -> None:
     await fault(control, name, "create_order", "timeout")
     request = order(Side.BUY, QTY[name])
@@ -288,7 +297,7 @@ async def test_timeout_on_create_is_looked_up_and_reported_not_placed(
 
 
 async def test_accept_then_timeout_returns_the_order_found_by_client_id(
-    venue: OkxVenue, control: httpx.AsyncClient, name: str
+    venue: Adapter, control: httpx.AsyncClient, name: str
 ) -> None:
     await fault(control, name, "create_order", "accept_then_timeout")
     request = order(Side.BUY, QTY[name])
@@ -304,7 +313,7 @@ async def test_accept_then_timeout_returns_the_order_found_by_client_id(
 
 
 async def test_disconnect_on_create_is_looked_up_and_reported_not_placed(
-    venue: OkxVenue, control: httpx.AsyncClient, name: str
+    venue: Adapter, control: httpx.AsyncClient, name: str
 ) -> None:
     await fault(control, name, "create_order", "disconnect")
     with pytest.raises(Unavailable, match="was not placed"):
@@ -312,14 +321,14 @@ async def test_disconnect_on_create_is_looked_up_and_reported_not_placed(
     assert len(await creates(control, name)) == 1
 
 
-async def test_disconnect_on_a_read_is_retried(venue: OkxVenue, control: httpx.AsyncClient, name: str) -> None:
+async def test_disconnect_on_a_read_is_retried(venue: Adapter, control: httpx.AsyncClient, name: str) -> None:
     placed = await venue.place_order(order(Side.BUY, QTY[name]))
     await fault(control, name, "fetch_order", "disconnect")
     assert (await venue.fetch_order("BTC", order_id=placed.order_id)).status is OrderStatus.FILLED
 
 
 async def test_partial_fill_of_a_market_order_reports_what_filled(
-    venue: OkxVenue, control: httpx.AsyncClient, name: str
+    venue: Adapter, control: httpx.AsyncClient, name: str
 ) -> None:
     await fault(control, name, "create_order", "partial_fill", fill_ratio="0.5")
     ack = await venue.place_order(order(Side.BUY, QTY[name] * 2))
@@ -332,7 +341,7 @@ async def test_partial_fill_of_a_market_order_reports_what_filled(
 
 
 async def test_partial_fill_of_a_limit_order_leaves_the_rest_open(
-    venue: OkxVenue, control: httpx.AsyncClient, name: str
+    venue: Adapter, control: httpx.AsyncClient, name: str
 ) -> None:
     price = await resting_buy_price(venue)
     await fault(control, name, "create_order", "partial_fill", fill_ratio="0.5")
