@@ -52,6 +52,37 @@ def funding_lines(run: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+# A carry's events drawn across its charts: colour, and the label written at the top of the line.
+EVENT_STYLES = {"rehedge": ("#7c3aed", "re-hedge"), "trip": ("#dc2626", "breaker"), "exit": ("#111827", "exit")}
+
+
+def event_lines(run: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A solid vertical line and a label at each re-hedge, breaker trip and exit of a carry: (shapes, annotations)."""
+    shapes, notes = [], []
+    for m in run["markers"]:
+        if m["kind"] not in EVENT_STYLES:
+            continue
+        color, label = EVENT_STYLES[m["kind"]]
+        x = utc(m["at"])
+        shapes.append(
+            {"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1, "line": {"color": color}}
+        )
+        notes.append(
+            {
+                "x": x,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "text": label,
+                "hovertext": m.get("text") or label,
+                "font": {"color": color, "size": 10},
+            }
+        )
+    return shapes, notes
+
+
 def pnl_figure(run: dict[str, Any]) -> Figure:
     """Net PnL over time and its parts (price PnL, fees as a cost, funding); funding settlements marked."""
     points = run["pnl"]
@@ -69,11 +100,13 @@ def pnl_figure(run: dict[str, Any]) -> Figure:
         }
         for key, name in parts
     ]
+    shapes, notes = event_lines(run)
     return {
         "data": data,
         "layout": _layout(
             f"PnL over time ({run['asset']})",
-            shapes=funding_lines(run),
+            shapes=funding_lines(run) + shapes,
+            annotations=notes,
             yaxis={"title": {"text": run["asset"]}, "zeroline": True},
         ),
     }
@@ -186,6 +219,65 @@ def reaction_figure(run: dict[str, Any]) -> Figure | None:
     }
 
 
+def _line(name: str, x: list[str], y: list[float | None], color: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "marker": {"size": 3},
+        "name": name,
+        "x": x,
+        "y": y,
+        "line": {"shape": "hv", "color": color, "width": 1.5},
+        **extra,
+    }
+
+
+def basis_figure(run: dict[str, Any]) -> Figure | None:
+    """A carry's basis (long venue's mark less the short's, bps) and funding spread (APR %) at each reading."""
+    points = run["carry"]
+    if not points:
+        return None
+    x = [utc(p["at"]) for p in points]
+    shapes, notes = event_lines(run)
+    return {
+        "data": [
+            _line("basis bps", x, [_num(p["basis_bps"]) for p in points], "#2563eb"),
+            _line(
+                "funding spread APR %", x, [_num(p["spread_apr_pct"]) for p in points], COLORS["funding"], yaxis="y2"
+            ),
+        ],
+        "layout": _layout(
+            "Basis and funding spread over time",
+            shapes=funding_lines(run) + shapes,
+            annotations=notes,
+            yaxis={"title": {"text": "basis bps"}, "zeroline": True},
+            yaxis2={"title": {"text": "spread APR %"}, "overlaying": "y", "side": "right"},
+        ),
+    }
+
+
+def delta_figure(run: dict[str, Any]) -> Figure | None:
+    """A carry's net delta (base units, and % of the notional) at each reading; re-hedges and exits marked."""
+    points = run["carry"]
+    if not points:
+        return None
+    x = [utc(p["at"]) for p in points]
+    shapes, notes = event_lines(run)
+    return {
+        "data": [
+            _line("delta % of notional", x, [_num(p["delta_pct"]) for p in points], "#ea580c"),
+            _line("delta (base)", x, [_num(p["delta"]) for p in points], "#6b7280", yaxis="y2"),
+        ],
+        "layout": _layout(
+            "Delta and re-hedges",
+            shapes=shapes,
+            annotations=notes,
+            yaxis={"title": {"text": "% of notional"}, "rangemode": "tozero"},
+            yaxis2={"title": {"text": "base"}, "overlaying": "y", "side": "right", "zeroline": True},
+        ),
+    }
+
+
 def cumulative_figure(summary: dict[str, Any]) -> Figure:
     """Over the runs: cumulative net PnL and volume at each run's end."""
     points = summary["cumulative"]
@@ -228,4 +320,6 @@ def run_figures(run: dict[str, Any]) -> list[tuple[str, Figure]]:
         figures.append(("latency", latency_figure(run)))
     if run["kind"] == "loop":
         figures += [("volume", volume_figure(run)), ("reaction", reaction_figure(run))]
+    if run["kind"] == "carry":
+        figures += [("basis", basis_figure(run)), ("delta", delta_figure(run))]
     return [(name, fig) for name, fig in figures if fig is not None]

@@ -140,6 +140,12 @@ def _latency(latency: dict[str, Any] | None) -> str:
     )
 
 
+def _carry_events(run: dict[str, Any]) -> str:
+    """A carry's open, re-hedges, breaker trips and exit, in time order, as the carry said them."""
+    rows = [[m["at"], m["event"], m.get("text")] for m in run["markers"] if "event" in m]
+    return _table(["at (UTC)", "event", "what the carry said"], rows) if rows else ""
+
+
 def _run(run: dict[str, Any], figures: _Figures) -> str:
     info, totals = run["run"], run["totals"]
     head = (
@@ -174,6 +180,8 @@ def _run(run: dict[str, Any], figures: _Figures) -> str:
         parts.append(f'<p class="note">total in USDT: {_e(run["conversion"])}</p>')
     parts += [f'<p class="note warn">{_e(w)}</p>' for w in run["warnings"]]
     parts.append(_latency(run["latency"]))
+    if run["kind"] == "carry":
+        parts.append(_carry_events(run))
     if run["fills"] or run["funding"]:
         parts.append('<div class="charts">' + "".join(figures.div(f, n) for n, f in run_figures(run)) + "</div>")
     else:

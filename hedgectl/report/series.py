@@ -24,6 +24,7 @@ from hedgectl.domain.pnl import REPORT_ASSET, USDT_PER_UNIT, conversion_note
 from hedgectl.domain.types import FundingPayment, Side
 from hedgectl.engine.maker_taker.stats import cost_per_10k
 from hedgectl.journal import Journal, OrderRow, RunRow
+from hedgectl.report import carry as carry_events
 
 _ZERO = Decimal(0)
 LOOP_COMMANDS = ("bp-aster loop",)
@@ -53,7 +54,7 @@ class RunReport:
     """One run's series and totals; `document()` is its part of the --json document (and the HTML's data)."""
 
     run: RunRow
-    kind: str  # "bootstrap", "loop" or "other"
+    kind: str  # "bootstrap", "loop", "carry" or "other"
     venues: dict[str, dict[str, Any]] = field(default_factory=dict)
     totals: dict[str, Any] = field(default_factory=dict)
     pnl: list[dict[str, Any]] = field(default_factory=list)
@@ -63,6 +64,7 @@ class RunReport:
     latency: dict[str, Any] | None = None
     hedge_reaction_ms: list[float] = field(default_factory=list)
     markers: list[dict[str, Any]] = field(default_factory=list)
+    carry: list[dict[str, Any]] = field(default_factory=list)  # a carry's readings: basis, funding spread, delta
     conversion: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -98,6 +100,7 @@ class RunReport:
                 "latency": self.latency,
                 "hedge_reaction_ms": self.hedge_reaction_ms,
                 "markers": self.markers,
+                "carry": self.carry,
                 "warnings": self.warnings,
             }
         )
@@ -129,8 +132,8 @@ def _when(text: str | None) -> datetime | None:
 
 
 def run_kind(command: str) -> str:
-    if command == "bootstrap":
-        return "bootstrap"
+    if command in ("bootstrap", "carry"):
+        return command
     return "loop" if command in LOOP_COMMANDS else "other"
 
 
@@ -278,6 +281,15 @@ def _read_event(report: RunReport, event: dict[str, Any], timeline: list[Any], s
         report.markers.append({"at": at, "kind": "cycle", "cycle": data.get("cycles")})
     elif kind == "loop.pause":
         report.markers.append({"at": at, "kind": "pause", "venue": data.get("venue"), "reason": data.get("reason")})
+    elif kind == "carry.mark":
+        marks, point = carry_events.read_mark(at, data)
+        report.marks.append({"at": at, "marks": marks})
+        report.carry.append(point)
+        timeline.append((at, seq, "mark", marks))
+    elif (
+        kind.startswith("carry.") and (found := carry_events.marker(at, kind.removeprefix("carry."), data)) is not None
+    ):
+        report.markers.append(found)
 
 
 def _intents(orders: list[OrderRow]) -> dict[str, str]:

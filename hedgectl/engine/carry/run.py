@@ -361,6 +361,7 @@ async def _watch(ctx: _Ctx) -> None:
     state = WatchState(started_at=ctx.clock.now())
     errors = ErrorBurst(ctx.limits)
     seen_settlements: set[tuple[str, datetime]] = set()
+    marked: tuple[Any, ...] | None = None
     misses = 0
     ctx.reporter.phase(f"Carrying {config.symbol}: long {ctx.long.name}, short {ctx.short.name}")
     while not ctx.interrupts.requested:
@@ -377,6 +378,7 @@ async def _watch(ctx: _Ctx) -> None:
                 return
             continue
         result.last_view = view
+        marked = _mark(ctx, view, marked)
         for venue in settlements:
             state.settled(venue, view, config)
         ctx.reporter.view(view)
@@ -473,6 +475,23 @@ async def _funding(ctx: _Ctx, seen: set[tuple[str, datetime]]) -> tuple[Decimal,
     return sum((p.amount for p in payments), Decimal(0)), ctx.result.funding_known, new
 
 
+def _mark(ctx: _Ctx, view: CarryView, last: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """Journal the reading's marks, basis, funding spread and delta (`carry.mark`, what `hedgectl report` draws over
+    time; the figures as the live view shows them) when one changed since the last one journaled."""
+    shown = view.summary()
+    legs: dict[str, dict[str, Any]] = shown["legs"]  # type: ignore[assignment]
+    mark = {
+        "marks": {venue: leg["mark"] for venue, leg in legs.items()},
+        "qty": {venue: leg["qty"] for venue, leg in legs.items()},
+        "funding_apr_pct": {venue: leg["funding_apr_pct"] for venue, leg in legs.items()},
+        **{key: shown[key] for key in ("basis_bps", "spread_apr_pct", "delta", "delta_pct")},
+    }
+    figures = tuple(str(v) for v in mark.values())
+    if figures != last:
+        ctx.dispatcher.event("carry.mark", mark)
+    return figures
+
+
 async def _rehedge(ctx: _Ctx, view: CarryView, venue_name: str, qty: Decimal) -> bool:
     """Trade `qty` (signed) on `venue_name` to restore the pair; True when a re-hedge was attempted."""
     venue = ctx.long if venue_name == ctx.long.name else ctx.short
@@ -524,10 +543,14 @@ async def _finish(ctx: _Ctx, *, keep: bool) -> None:
     await _account(ctx)
     if result.final.flat:
         net = f"net {result.net:+.4f} USDT" if result.net is not None else "net unknown"
-        _event(ctx, "close", f"closed {ctx.config.symbol}, both venues flat ({why}); {net}", net=result.net)
+        _event(ctx, "close", f"closed {ctx.config.symbol}, both venues flat ({why}); {net}", net=result.net, reason=why)
     else:
         _event(
-            ctx, "exposure", f"EXPOSURE REMAINS: {result.final.describe_exposure()}", exposure=result.final.exposure()
+            ctx,
+            "exposure",
+            f"EXPOSURE REMAINS: {result.final.describe_exposure()}",
+            exposure=result.final.exposure(),
+            reason=why,
         )
     # This carry's own result counts toward today's loss (the journal records it only when the run ends): a trip
     # is recorded and alerted now; the pair is already closed, so the exit code stays the close's.
