@@ -56,13 +56,15 @@ def test_the_report_of_a_carry_holds_its_funding_legs_spread_and_exit(
     assert D(totals["net"]) == D(recorded["net_pnl"]) == sum((D(pnl[v]["net"]) for v in VENUES), D(0))
     assert len([m for m in run["markers"] if m["kind"] == "funding"]) == len(run["funding"]) == 4
     # The readings: both venues' marks, the spread as the watch showed it, a flat delta; the exit and its reason.
-    assert run["carry"] and all(set(m["marks"]) == set(VENUES) for m in run["marks"])
+    assert run["carry"]
+    assert all(set(m["marks"]) == set(VENUES) for m in run["marks"])
     shown = {D(v["spread_apr_pct"]) for v in carry.of("view") if v["spread_apr_pct"] is not None}
     assert {D(p["spread_apr_pct"]) for p in run["carry"]} <= shown
     assert D(run["carry"][-1]["spread_apr_pct"]) == D(carry.of("view")[-1]["spread_apr_pct"])
     assert all(D(p["delta"]) == 0 for p in run["carry"])
     [exit_marker] = [m for m in run["markers"] if m["kind"] == "exit"]
-    assert exit_marker["event"] == "close" and exit_marker["reason"] == "interrupted"
+    assert exit_marker["event"] == "close"
+    assert exit_marker["reason"] == "interrupted"
     assert [m["kind"] for m in run["markers"] if m["kind"] in ("open", "rehedge", "trip")] == ["open"]
 
     charts = figures(page)

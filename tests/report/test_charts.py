@@ -65,3 +65,25 @@ def test_run_text_cannot_break_out_of_the_page(tmp_path: Path) -> None:
     assert "<script>alert(1)" not in rest
     assert "<img" not in rest
     assert embedded_data(page)["runs"][0]["run"]["error"] == "</script><script>alert(1)</script><img src=x>"
+
+
+def test_a_carrys_figures_are_valid_and_mark_its_rehedges_trips_and_exit(tmp_path: Path) -> None:
+    from tests.report.test_series import _carry_run
+
+    journal = Journal(tmp_path / "journal.sqlite")
+    run_id = _carry_run(journal)
+    (run,) = build_report(journal, [journal.run(run_id)], datetime.now(UTC)).document()["runs"]  # type: ignore[list-item]
+    figures = run_figures(run)
+    for _, figure in figures:
+        go.Figure(figure)
+    assert [name for name, _ in figures] == ["pnl", "prices", "basis", "delta"]
+    named = dict(figures)
+    for name in ("pnl", "basis", "delta"):
+        assert [a["text"] for a in named[name]["layout"]["annotations"]] == ["re-hedge", "breaker", "exit"]
+    spread = next(t for t in named["basis"]["data"] if t["name"] == "funding spread APR %")
+    assert spread["y"] == [12.5, None]
+    delta = next(t for t in named["delta"]["data"] if t["name"] == "delta % of notional")
+    assert delta["y"] == [0.0, 50.0]
+    page = render_html(build_report(journal, [journal.run(run_id)], datetime.now(UTC)).document(), "")  # type: ignore[list-item]
+    assert "circuit breaker tripped" in page
+    assert "re-hedged" in page

@@ -164,3 +164,57 @@ def test_a_run_that_ends_flat_ends_at_its_fills_realised_pnl(trades: list[tuple[
     fees = [p["fees"] for p in report.pnl]
     assert volumes == sorted(volumes)
     assert fees == sorted(fees)
+
+
+def _carry_run(journal: Journal) -> str:
+    """A carry held 0.01 BTC long binance / short okx, re-hedged okx once, tripped the breaker and closed."""
+    run_id = journal.start_run("carry", "paper")
+    trade(journal, run_id, "binance", BUY, "0.01", "100000", "0.5", at_s=0, intent="carry_open")
+    trade(journal, run_id, "okx", SELL, "0.01", "100010", "0.5", at_s=0, intent="carry_open")
+    reading = {"marks": {"binance": "100200", "okx": "100190"}, "qty": {"binance": "0.01", "okx": "-0.01"}}
+    journal.event(run_id, "carry.open", {"text": "opened 0.01 BTC", "qty": "0.01"})
+    journal.event(
+        run_id,
+        "carry.mark",
+        {**reading, "basis_bps": "1.00", "spread_apr_pct": "12.50", "delta": "0", "delta_pct": "0"},
+    )
+    journal.event(run_id, "carry.funding", {"text": "okx: funding", "venue": "okx", "amount": "0.2"})
+    short = {**reading, "qty": {"binance": "0.01", "okx": "-0.005"}}
+    journal.event(
+        run_id,
+        "carry.mark",
+        {**short, "basis_bps": "1.00", "spread_apr_pct": None, "delta": "0.005", "delta_pct": "50"},
+    )
+    journal.event(run_id, "carry.rehedge", {"text": "re-hedged", "venue": "okx", "qty": "0.005"})
+    journal.event(run_id, "carry.trip", {"text": "circuit breaker tripped", "breaker": "delta_breach"})
+    journal.event(run_id, "carry.close", {"text": "closed BTC", "net": "-1", "reason": "circuit breaker: x"})
+    return run_id
+
+
+def test_a_carrys_readings_value_its_legs_and_its_events_become_markers(tmp_path: Path) -> None:
+    journal = _journal(tmp_path)
+    run_id = _carry_run(journal)
+
+    report = build_run(journal, journal.run(run_id))  # type: ignore[arg-type]
+
+    assert report.kind == "carry"
+    assert [(p["delta"], p["delta_pct"], p["spread_apr_pct"]) for p in report.carry] == [
+        (D(0), D(0), D("12.50")),
+        (D("0.005"), D(50), None),
+    ]
+    assert report.carry[1]["qty"] == {"binance": D("0.01"), "okx": D("-0.005")}
+    # Between the fills and the close, the open legs are valued at the readings' marks (a carry.funding event is
+    # not a payment: the funding table is).
+    assert report.pnl[-1]["cause"] == "mark"
+    assert report.totals["price_pnl"] == D("0.01") * (D(100200) - D(100000)) + D("0.01") * (D(100010) - D(100190))
+    assert report.totals["funding"] == 0
+    assert [(m["kind"], m["event"]) for m in report.markers] == [
+        ("open", "open"),
+        ("rehedge", "rehedge"),
+        ("trip", "trip"),
+        ("exit", "close"),
+    ]
+    rehedge, trip, close = report.markers[1:]
+    assert (rehedge["venue"], rehedge["qty"]) == ("okx", D("0.005"))
+    assert trip["breaker"] == "delta_breach"
+    assert close["reason"] == "circuit breaker: x"
