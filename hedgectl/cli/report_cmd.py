@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 HELP = (
     "Build a self-contained HTML report (no network needed to view it) of runs from the journal: PnL over time "
-    "split into price, fees and funding, fills on both venues' prices, latency, hedge reaction times, and a "
+    "split into price, fees and funding, fills on both venues' prices, latency, hedge reaction times, a carry's "
+    "basis, funding spread, delta and re-hedges, and a "
     "table and totals over the runs. Default: the most recent run that placed orders."
 )
 

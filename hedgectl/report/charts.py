@@ -321,5 +321,5 @@ def run_figures(run: dict[str, Any]) -> list[tuple[str, Figure]]:
     if run["kind"] == "loop":
         figures += [("volume", volume_figure(run)), ("reaction", reaction_figure(run))]
     if run["kind"] == "carry":
-        figures += [("basis", basis_figure(run)), ("delta", delta_figure(run))]
+        figures += [("basis", basis_figure(run)), ("delta", delta_figure(run)), ("volume", volume_figure(run))]
     return [(name, fig) for name, fig in figures if fig is not None]

@@ -76,7 +76,7 @@ def test_a_carrys_figures_are_valid_and_mark_its_rehedges_trips_and_exit(tmp_pat
     figures = run_figures(run)
     for _, figure in figures:
         go.Figure(figure)
-    assert [name for name, _ in figures] == ["pnl", "prices", "basis", "delta"]
+    assert [name for name, _ in figures] == ["pnl", "prices", "basis", "delta", "volume"]
     named = dict(figures)
     for name in ("pnl", "basis", "delta"):
         assert [a["text"] for a in named[name]["layout"]["annotations"]] == ["re-hedge", "breaker", "exit"]
