@@ -56,3 +56,39 @@ def test_the_live_view_shows_both_legs_and_the_pairs_figures(out: io.StringIO) -
     assert "fees 0.2850  funding 0.1140" in text
     assert "uPnL 0.0900" in text  # 0.003 x (95100 - 95000) - 0.003 x (95080 - 95010)
     assert "net -0.0810 USDT" in text  # uPnL + funding 0.114 - fees 0.285
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now_s = 0.0
+
+    def monotonic(self) -> float:
+        return self.now_s
+
+
+def test_the_live_view_charts_net_pnl_and_basis_over_the_readings(out: io.StringIO) -> None:
+    clock = _Clock()
+    reporter = carry_cmd._RichReporter(clock)  # type: ignore[arg-type]
+    views = []
+    for second, short_mark in ((0.0, "95100"), (30.0, "95005")):
+        lq, sq = quote("binance", "95100", "0.0001"), quote("okx", short_mark, "0.0003")
+        views.append(
+            CarryView(
+                symbol="BTC",
+                target_qty=D("0.003"),
+                notional=D(300),
+                long=leg_view("binance", [Position("binance", "BTC", D("0.003"), D(95000))], lq),
+                short=leg_view("okx", [Position("okx", "BTC", D("-0.003"), D(95010))], sq),
+                fees=D("0.285"),
+                funding=D(0),
+                spread_apr_pct=spread_apr(lq, sq),
+            )
+        )
+        clock.now_s = second
+        reporter.view(views[-1])
+    reporter._stop()  # the live display ends: its last frame stays
+    text = out.getvalue()
+    # net: 0.003 x 100 - 0.003 x (95100 - 95010) - 0.285 = -0.255, then 0.3 - 0.003 x (95005 - 95010) - 0.285 = 0.03
+    assert "net PnL (last 30 s): +0.0300 USDT  [-0.2550 .. +0.0300]" in text
+    assert f"basis long - short (last 30 s): {float(views[-1].basis_bps):+.4f} bps" in text
+    assert "spread" in text  # the table and its line stay under the charts

@@ -13,6 +13,7 @@ from hedgectl.cli.params import decimal_option
 
 if TYPE_CHECKING:
     from hedgectl.cli.session import Session
+    from hedgectl.clock import Clock
     from hedgectl.engine.carry.config import CarryConfig
     from hedgectl.engine.carry.run import CarryResult, Resume
     from hedgectl.engine.carry.view import CarryView
@@ -365,12 +366,22 @@ class _JsonReporter:
         output.emit_document({"event": "warning", "text": text})
 
 
+CHART_WINDOW_S = 15 * 60  # the live view's charts show the last 15 minutes
+
+
 class _RichReporter:
     COLUMNS = ("venue", "qty", "entry", "mark", "uPnL", "liq. price", "liq. dist.", "funding APR", "next funding")
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        from hedgectl.cli import render
+        from hedgectl.clock import SystemClock
+
         self._cm: Any = None
         self._update: Any = None
+        self._clock = clock or SystemClock()
+        # Above the live table: the carry's net PnL and the basis at each reading, over the last CHART_WINDOW_S.
+        self._pnl = render.TrailChart("net PnL", "USDT", window_s=CHART_WINDOW_S)
+        self._basis = render.TrailChart("basis long - short", "bps", window_s=CHART_WINDOW_S)
 
     def phase(self, title: str) -> None:
         from hedgectl.cli import render
@@ -388,17 +399,23 @@ class _RichReporter:
     def view(self, view: CarryView) -> None:
         from hedgectl.cli import render
 
+        now = self._clock.monotonic()
+        if view.net is not None:
+            self._pnl.add(now, float(view.net))
+        self._basis.add(now, float(view.basis_bps))
         if self._update is None:
             self._cm = render.live_table(self._build)
             self._update = self._cm.__enter__()
         self._update(view)
 
-    @classmethod
-    def _build(cls, view: CarryView) -> Any:
+    def _build(self, view: CarryView) -> Any:
         from hedgectl.cli import render
 
-        table = render.make_table(None, cls.COLUMNS, view_rows(view), right=cls.COLUMNS[1:7])
-        return render.with_line(table, view_line(view), style="cyan")
+        now = self._clock.monotonic()
+        table = render.make_table(None, self.COLUMNS, view_rows(view), right=self.COLUMNS[1:7])
+        return render.stack(
+            self._pnl.render(now), self._basis.render(now), render.with_line(table, view_line(view), style="cyan")
+        )
 
     def event(self, kind: str, text: str, data: dict[str, Any]) -> None:
         from hedgectl.cli import render
