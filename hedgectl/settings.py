@@ -153,11 +153,8 @@ class Settings(BaseSettings):
         A per-venue env that disagrees with an explicit mode is a config error, and `live` is never
         inferred: it must be asked for with HEDGECTL_MODE=live (or --mode live).
         """
-        venue_modes = {
-            name: _ENV_WORDS[v]
-            for name, v in (("BINANCE_ENV", self.binance_env), ("OKX_ENV", self.okx_env))
-            if v is not None
-        }
+        venue_modes = {name: _ENV_WORDS[v] for name, v in (("BINANCE_ENV", self.binance_env), ("OKX_ENV", self.okx_env))
+                       if v is not None}
         if self.mode is not None:
             for name, venue_mode in venue_modes.items():
                 if venue_mode is not self.mode:

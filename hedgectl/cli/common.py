@@ -62,10 +62,7 @@ def run_command(
 
     async def main() -> int:
         async with open_session(
-            settings,
-            command,
-            args,
-            live_confirmed=gate.live,
+            settings, command, args, live_confirmed=gate.live,
             read_only=read_only,
             needs_journal=needs_journal,
             warn=render.warn,

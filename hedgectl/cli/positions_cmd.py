@@ -46,7 +46,9 @@ def positions(
             _render(session, report)
         return 0 if report.ok else 1
 
-    run_command(ctx, "positions", {"venue": names or "all", "symbol": base}, body, json_mode=json_out, read_only=True)
+    run_command(
+        ctx, "positions", {"venue": names or "all", "symbol": base}, body, json_mode=json_out, read_only=True
+    )
 
 
 def _document(session: Session, report: Any) -> dict[str, Any]:

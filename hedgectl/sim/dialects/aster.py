@@ -86,6 +86,7 @@ class AsterDialect(BinanceFamily):
         ]
         return super().routes() + spot
 
+
     def spot_exchange_info(self, call: Call) -> web.StreamResponse:
         assets = sorted({i.base for i in self.engine.instruments[self.venue].values()} | {"USDT"})
         return json_response(

@@ -28,3 +28,4 @@ class BinanceDialect(BinanceFamily):
 
     def authenticate(self, call: Call) -> None:
         check_hmac(call, credentials.BINANCE_API_KEY, credentials.BINANCE_API_SECRET)
+

@@ -59,8 +59,6 @@ def chain_id_for(mode: Mode, override: int | None = None) -> int:
     if override is not None:
         return override
     return TESTNET_CHAIN_ID if mode is Mode.TESTNET else MAINNET_CHAIN_ID
-
-
 _DOMAIN_TYPE = b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 _MESSAGE_TYPE = b"Message(string msg)"
 # secp256k1's group order: a private key is an integer in [1, n).
