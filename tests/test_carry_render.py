@@ -10,7 +10,7 @@ from decimal import Decimal as D
 import pytest
 from rich.console import Console
 
-from hedgectl.cli import carry_cmd, render
+from hedgectl.cli import carry_view, render
 from hedgectl.domain.types import Position, Quote
 from hedgectl.engine.carry.view import CarryView, leg_view, spread_apr
 
@@ -42,7 +42,7 @@ def test_the_live_view_shows_both_legs_and_the_pairs_figures(out: io.StringIO) -
         funding=D("0.114"),
         spread_apr_pct=spread_apr(lq, sq),
     )
-    reporter = carry_cmd._RichReporter()
+    reporter = carry_view.RichReporter()
     render.stdout_console().print(reporter._build(view))
     text = out.getvalue()
     assert "binance" in text
@@ -68,7 +68,7 @@ class _Clock:
 
 def test_the_live_view_charts_net_pnl_and_basis_over_the_readings(out: io.StringIO) -> None:
     clock = _Clock()
-    reporter = carry_cmd._RichReporter(clock)  # type: ignore[arg-type]
+    reporter = carry_view.RichReporter(clock)  # type: ignore[arg-type]
     views = []
     for second, short_mark in ((0.0, "95100"), (30.0, "95005")):
         lq, sq = quote("binance", "95100", "0.0001"), quote("okx", short_mark, "0.0003")

@@ -13,10 +13,8 @@ from hedgectl.cli.params import decimal_option
 
 if TYPE_CHECKING:
     from hedgectl.cli.session import Session
-    from hedgectl.clock import Clock
     from hedgectl.engine.carry.config import CarryConfig
     from hedgectl.engine.carry.run import CarryResult, Resume
-    from hedgectl.engine.carry.view import CarryView
 
 HELP = (
     "Open a hedged pair (as bootstrap does) and hold it across funding settlements: watched, re-hedged, closed "
@@ -173,6 +171,7 @@ async def _body(
 ) -> int:
     from hedgectl.cli import render
     from hedgectl.cli.breaker_cmd import limits_of, refuse_if_tripped
+    from hedgectl.cli.carry_view import JsonReporter, RichReporter
     from hedgectl.engine.bootstrap.plan import HedgeConfig
     from hedgectl.engine.carry.notify import Notifier, secret_parts, split_urls
     from hedgectl.engine.carry.run import Resume, run_carry
@@ -206,7 +205,7 @@ async def _body(
         session.registry.ensure_usable(name)
     long_venue = session.registry.venue(config.long_venue)
     short_venue = session.registry.venue(config.short_venue)
-    reporter: Any = _JsonReporter() if json_out else _RichReporter()
+    reporter: Any = JsonReporter() if json_out else RichReporter()
     notifier = Notifier(all_urls, warn=render.warn)
     interrupts = Interrupts(
         render.warn,
@@ -310,127 +309,6 @@ def _confirmation(session: Session) -> Any:
         )
 
     return confirm
-
-
-def view_rows(view: CarryView) -> list[list[Any]]:
-    from hedgectl.cli import render
-
-    rows = []
-    for leg in view.legs:
-        rows.append(
-            [
-                leg.venue,
-                leg.qty,
-                leg.entry_price,
-                leg.mark,
-                render.fmt(leg.upnl, 4),
-                leg.liquidation_price,
-                "-" if leg.liq_distance_pct is None else f"{leg.liq_distance_pct:.2f}%",
-                "-" if leg.funding_apr_pct is None else f"{leg.funding_apr_pct:.2f}%",
-                leg.next_funding_at.strftime("%H:%M:%S") if leg.next_funding_at else "-",
-            ]
-        )
-    return rows
-
-
-def view_line(view: CarryView) -> str:
-    from hedgectl.cli import render
-
-    spread = "unknown" if view.spread_apr_pct is None else f"{view.spread_apr_pct:.2f}% APR"
-    return (
-        f"delta {view.delta:+f} ({view.delta_pct:.2f}%)  basis {view.basis_bps:+.2f} bps  spread {spread}  "
-        f"uPnL {render.fmt(view.upnl, 4)}  fees {view.fees:.4f}  funding {render.fmt(view.funding, 4)}  "
-        f"net {render.fmt(view.net, 4)} USDT"
-    )
-
-
-class _JsonReporter:
-    def __init__(self) -> None:
-        self._last: Any = None
-
-    def phase(self, title: str) -> None: ...
-
-    def plan(self, plan: Any) -> None:
-        output.emit_document({"event": "plan", "qty": plan.qty, "notional": plan.notional, "symbol": plan.symbol})
-
-    def view(self, view: CarryView) -> None:
-        summary = output.to_jsonable(view.summary())
-        if summary != self._last:
-            self._last = summary
-            output.emit_document({"event": "view", **summary})
-
-    def event(self, kind: str, text: str, data: dict[str, Any]) -> None:
-        output.emit_document({"event": kind, "text": text, **data})
-
-    def warning(self, text: str) -> None:
-        output.emit_document({"event": "warning", "text": text})
-
-
-CHART_WINDOW_S = 15 * 60  # the live view's charts show the last 15 minutes
-
-
-class _RichReporter:
-    COLUMNS = ("venue", "qty", "entry", "mark", "uPnL", "liq. price", "liq. dist.", "funding APR", "next funding")
-
-    def __init__(self, clock: Clock | None = None) -> None:
-        from hedgectl.cli import render
-        from hedgectl.clock import SystemClock
-
-        self._cm: Any = None
-        self._update: Any = None
-        self._clock = clock or SystemClock()
-        # Above the live table: the carry's net PnL and the basis at each reading, over the last CHART_WINDOW_S.
-        self._pnl = render.TrailChart("net PnL", "USDT", window_s=CHART_WINDOW_S)
-        self._basis = render.TrailChart("basis long - short", "bps", window_s=CHART_WINDOW_S)
-
-    def phase(self, title: str) -> None:
-        from hedgectl.cli import render
-
-        self._stop()
-        render.heading(title)
-
-    def plan(self, plan: Any) -> None:
-        from hedgectl.cli import render
-
-        render.line(f"plan: {plan.qty} {plan.symbol} per leg (~{plan.notional:.2f} USDT)")
-        for check in plan.checks:
-            render.line(f"  {check.describe()}")
-
-    def view(self, view: CarryView) -> None:
-        from hedgectl.cli import render
-
-        now = self._clock.monotonic()
-        if view.net is not None:
-            self._pnl.add(now, float(view.net))
-        self._basis.add(now, float(view.basis_bps))
-        if self._update is None:
-            self._cm = render.live_table(self._build)
-            self._update = self._cm.__enter__()
-        self._update(view)
-
-    def _build(self, view: CarryView) -> Any:
-        from hedgectl.cli import render
-
-        now = self._clock.monotonic()
-        table = render.make_table(None, self.COLUMNS, view_rows(view), right=self.COLUMNS[1:7])
-        return render.stack(
-            self._pnl.render(now), self._basis.render(now), render.with_line(table, view_line(view), style="cyan")
-        )
-
-    def event(self, kind: str, text: str, data: dict[str, Any]) -> None:
-        from hedgectl.cli import render
-
-        render.line(f"[{kind}] {text}", style="red" if kind in ("trip", "exposure") else None)
-
-    def warning(self, text: str) -> None:
-        from hedgectl.cli import render
-
-        render.warn(text)
-
-    def _stop(self) -> None:
-        if self._cm is not None:
-            self._cm.__exit__(None, None, None)
-            self._cm = self._update = None
 
 
 def _result_doc(result: CarryResult) -> dict[str, Any]:
