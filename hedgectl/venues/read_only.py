@@ -8,6 +8,7 @@ before any request is built.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from hedgectl.domain.types import (
     AccountConfig,
@@ -24,12 +25,18 @@ from hedgectl.domain.types import (
     Quote,
 )
 from hedgectl.errors import ConfigError
-from hedgectl.venues.base import REFERENCE_SYMBOL, AccountConfigured, PreparedOrder, Venue
+from hedgectl.venues.base import REFERENCE_SYMBOL, AccountConfigured, AccountFees, PreparedOrder, Venue
 
 
 def read_only(inner: Venue) -> Venue:
-    """`inner` behind the read-only wrapper, keeping the optional read capabilities it has (account config)."""
-    return ReadOnlyAccountVenue(inner) if isinstance(inner, AccountConfigured) else ReadOnlyVenue(inner)
+    """`inner` behind the read-only wrapper, keeping the optional read capabilities it has (account config,
+    the account's fee tier): a wrapper has a capability exactly when its adapter does."""
+    configured, fees = isinstance(inner, AccountConfigured), isinstance(inner, AccountFees)
+    if configured and fees:
+        return ReadOnlyAccountFeesVenue(inner)
+    if configured:
+        return ReadOnlyAccountVenue(inner)
+    return ReadOnlyFeesVenue(inner) if fees else ReadOnlyVenue(inner)
 
 
 class ReadOnlyVenue:
@@ -117,3 +124,19 @@ class ReadOnlyAccountVenue(ReadOnlyVenue):
     async def fetch_account_config(self, symbol: str = REFERENCE_SYMBOL) -> AccountConfig:
         assert isinstance(self.inner, AccountConfigured)  # noqa: S101 - chosen by read_only()
         return await self.inner.fetch_account_config(symbol)
+
+
+class _FeesRead(ReadOnlyVenue):
+    """The account's own taker fee tier: a read, passed through."""
+
+    async def fetch_taker_fee_rate(self, symbol: str) -> Decimal:
+        assert isinstance(self.inner, AccountFees)  # noqa: S101 - chosen by read_only()
+        return await self.inner.fetch_taker_fee_rate(symbol)
+
+
+class ReadOnlyFeesVenue(_FeesRead):
+    """A read-only venue whose adapter reads the account's fee tier (Backpack)."""
+
+
+class ReadOnlyAccountFeesVenue(ReadOnlyAccountVenue, _FeesRead):
+    """A read-only venue with account config and the account's fee tier (Binance, OKX, Aster)."""

@@ -319,8 +319,8 @@ class BackpackDialect(Dialect):
                 "autoRealizePnl": True,
                 "autoRepayBorrows": True,
                 "borrowLimit": "0",
-                "futuresMakerFee": str(int(inst.maker_fee * 10_000)),
-                "futuresTakerFee": str(int(inst.taker_fee * 10_000)),
+                "futuresMakerFee": _bps(inst.maker_fee),
+                "futuresTakerFee": _bps(inst.taker_fee),
                 "leverageLimit": str(leverage),
                 "limitOrders": 1000,
                 "liquidating": False,
@@ -330,3 +330,9 @@ class BackpackDialect(Dialect):
                 "triggerOrders": 0,
             }
         )
+
+
+def _bps(rate: Decimal) -> str:
+    """A fee fraction in basis points as Backpack writes its tiers: `"5"` (0.05 %), `"3.5"`, never truncated."""
+    bps = (rate * 10_000).normalize()
+    return format(bps, "f") if bps else "0"

@@ -68,6 +68,7 @@ class OkxDialect(Dialect):
             Route(get, API + "/account/bills", "fetch_funding_history", self.bills, SIGNED),
             Route(get, API + "/account/bills-archive", "fetch_funding_history", self.bills_archive, SIGNED),
             Route(get, API + "/account/config", "fetch_account", self.config, SIGNED),
+            Route(get, API + "/account/trade-fee", "fetch_trading_fee", self.trade_fee, SIGNED),
             Route(post, API + "/account/set-leverage", "set_leverage", self.set_leverage, SIGNED),
             Route(get, API + "/account/leverage-info", "fetch_leverage", self.leverage_info, SIGNED),
             Route(get, API + "/asset/currencies", "fetch_currencies", self.currencies, SIGNED),
@@ -396,6 +397,19 @@ class OkxDialect(Dialect):
 
     def config(self, call: Call) -> web.StreamResponse:
         return ok([okx_trade_wire.render_account_config(self.engine.account(self.venue).position_mode)])
+
+    def trade_fee(self, call: Call) -> web.StreamResponse:
+        """GET /api/v5/account/trade-fee: SWAP only (the simulator lists nothing else); `instFamily` (or the older
+        `uly`) picks the family's instrument, else the account's tier is the first instrument's."""
+        if call.require("instType") != "SWAP":
+            return fail(*okx_errors.param_error("instType"))
+        family = call.get("instFamily") or call.get("uly")
+        instruments = list(self._instruments.values())
+        if family is not None:
+            instruments = [i for i in instruments if f"{i.base}-{i.quote}" == family]
+        if not instruments:
+            return fail(*okx_errors.UNKNOWN_INSTRUMENT)
+        return ok([okx_trade_wire.render_trade_fee(instruments[0], now_ms())])
 
     def set_leverage(self, call: Call) -> web.StreamResponse:
         lever = call.integer("lever")

@@ -270,6 +270,29 @@ def render_balance(
     }
 
 
+def render_trade_fee(inst: Instrument, ts_ms: int) -> dict[str, Any]:
+    """GET /api/v5/account/trade-fee?instType=SWAP entry: rates signed from the account's side (a charge is
+    negative); `takerU`/`makerU` are the USDT-margined swaps', `taker`/`maker` the coin-margined ones',
+    `*USDC` the USDC-margined ones'. The simulated account holds one tier, so all three carry its rates."""
+    maker, taker = fmt(-inst.maker_fee), fmt(-inst.taker_fee)
+    return {
+        "category": "1",
+        "delivery": "",
+        "exercise": "",
+        "fiat": [],
+        "instType": "SWAP",
+        "level": "Lv1",
+        "maker": maker,
+        "makerU": maker,
+        "makerUSDC": maker,
+        "ruleType": "normal",
+        "taker": taker,
+        "takerU": taker,
+        "takerUSDC": taker,
+        "ts": str(ts_ms),
+    }
+
+
 def render_account_config(mode: PositionMode = PositionMode.ONE_WAY) -> dict[str, Any]:
     """GET /api/v5/account/config entry: a single-currency margin account in net or long/short mode."""
     return {

@@ -44,6 +44,7 @@ V1_PATHS = {
     "balance": "/fapi/v2/balance",
     "userTrades": "/fapi/v1/userTrades",
     "income": "/fapi/v1/income",
+    "commissionRate": "/fapi/v1/commissionRate",
     "listenKey": "/fapi/v1/listenKey",
     "positionSide/dual": "/fapi/v1/positionSide/dual",
 }

@@ -346,6 +346,10 @@ class BackpackClient:
         query = {"symbol": symbol} if symbol else None
         return await self._get("/api/v1/position", query, signed=True, on_404=[])
 
+    async def get_account(self) -> object:
+        """GET /api/v1/account (accountQuery): settings, limits and the account's fee tier."""
+        return await self._get("/api/v1/account", signed=True)
+
     async def get_capital(self) -> object:
         """GET /api/v1/capital (balanceQuery): spot-style balances per asset."""
         return await self._get("/api/v1/capital", signed=True)

@@ -33,6 +33,7 @@ from hedgectl.domain.types import (
 )
 from hedgectl.errors import BadResponse
 from hedgectl.venues.kit.candles import candle
+from hedgectl.venues.kit.fees import check_fee_rate
 from hedgectl.venues.kit.wire import WireReader
 from hedgectl.venues.kit.wire import decode_json as wire_json
 
@@ -401,6 +402,19 @@ def parse_position(wire: object, symbol: str) -> Position:
         unrealized_pnl=_opt_dec(position, "pnlUnrealized", what),
         liquidation_price=_opt_dec(position, "estLiquidationPrice", what) or None,
     )
+
+
+BPS = Decimal(10_000)
+
+
+def parse_taker_fee_rate(wire: object) -> Decimal:
+    """GET /api/v1/account -> `futuresTakerFee` (the perp tier; `spotTakerFee` is spot's) as a fraction.
+
+    Backpack writes its tiers in basis points, as strings: `"futuresTakerFee": "5"` is 0.05 %. One rate for
+    the whole account, every perp market.
+    """
+    what = "account"
+    return check_fee_rate(VENUE, _nonneg(_obj(wire, what), "futuresTakerFee", what) / BPS, what)
 
 
 def parse_collateral(wire: object) -> list[Balance]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from hedgectl.clock import SYSTEM_CLOCK, Clock, ms_from_utc, utc_from_ms
@@ -46,6 +47,7 @@ from hedgectl.venues.backpack.client import BackpackClient
 from hedgectl.venues.base import PreparedOrder, WireRequest
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.candles import check_limit, interval_name
+from hedgectl.venues.kit.fees import FeeCache
 from hedgectl.venues.kit.host_guard import origin
 from hedgectl.venues.kit.placement import covering_plan, place
 from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
@@ -106,6 +108,7 @@ class BackpackVenue:
         self._funding_intervals: dict[str, timedelta | None] = {}
         # uint32 clientIds this process derived -> our string ids, so replies carry our ids back.
         self._client_ids: dict[int, str] = RecentClientIds()
+        self._taker_fee = FeeCache()
 
     def __repr__(self) -> str:
         return f"BackpackVenue(mode={self.mode.value!r}, host={self.host!r})"
@@ -446,6 +449,16 @@ class BackpackVenue:
     async def fetch_balances(self) -> list[Balance]:
         """GET /api/v1/capital/collateral: the margin account's collateral per asset."""
         return parse.parse_collateral(await self._client.get_collateral())
+
+    async def fetch_taker_fee_rate(self, symbol: str) -> Decimal:
+        """GET /api/v1/account (accountQuery): the account's perp taker tier, one rate for every market, read
+        once per session (`symbol` must be listed)."""
+        await self.market(symbol)
+
+        async def read() -> Decimal:
+            return parse.parse_taker_fee_rate(await self._client.get_account())
+
+        return await self._taker_fee.get("account", read)
 
     async def fetch_fills(
         self, symbol: str, *, order_id: str | None = None, since: datetime | None = None

@@ -57,6 +57,7 @@ BINANCE_PATHS: dict[str, str] = {
     "balance": "/fapi/v2/balance",
     "userTrades": "/fapi/v1/userTrades",
     "income": "/fapi/v1/income",
+    "commissionRate": "/fapi/v1/commissionRate",
     "listenKey": "/fapi/v1/listenKey",
     "positionSide/dual": "/fapi/v1/positionSide/dual",
 }
@@ -290,6 +291,10 @@ class FamilyClient:
             params.append(("endTime", str(end_time_ms)))
         params.append(("limit", str(limit)))
         return await self._read("income", params, signed=True, cost=30)
+
+    async def get_commission_rate(self, symbol: str) -> Any:
+        """GET commissionRate: the account's own maker and taker rates for one symbol"""
+        return await self._read("commissionRate", [("symbol", symbol)], signed=True, cost=20)
 
     # --- user data stream (stream.py) ---------------------------------------------------------
 

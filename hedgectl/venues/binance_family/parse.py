@@ -39,6 +39,7 @@ from hedgectl.domain.types import (
 from hedgectl.errors import BadResponse, OrderRejected
 from hedgectl.venues.binance_family.codes import ORDER_STATUS, ORDER_TYPE, lot_rules
 from hedgectl.venues.kit.candles import candle
+from hedgectl.venues.kit.fees import check_fee_rate
 from hedgectl.venues.kit.wire import WireReader, error_code, plain
 from hedgectl.venues.order_rules import checked_fill, checked_market, checked_order, checked_position
 
@@ -378,6 +379,14 @@ class FamilyParser:
             if lever:
                 levers.append(lever)
         return AccountConfig(self.venue, mode, margin, max(levers) if levers else None)
+
+    def taker_fee_rate(self, wire: Any, venue_symbol: str) -> Decimal:
+        """`GET commissionRate?symbol=` -> the account's taker rate, a fraction (`"0.000500"` is 0.05 %)."""
+        what = "commissionRate"
+        reply = self.r.obj(wire, what)
+        if reply.get("symbol") not in (None, venue_symbol):
+            raise BadResponse(self.venue, f"{what}: asked for {venue_symbol}, got {reply.get('symbol')!r}")
+        return check_fee_rate(self.venue, self.r.dec(reply, "takerCommissionRate", what), what)
 
     def funding_payments(self, wire: Any, symbol_of: SymbolOf) -> list[FundingPayment]:
         """`GET income?incomeType=FUNDING_FEE` -> payments (`income` + received, - paid; `tranId` the id)."""

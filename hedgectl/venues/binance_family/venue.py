@@ -57,6 +57,7 @@ from hedgectl.venues.binance_family.parse import (
 )
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.candles import check_limit, interval_name
+from hedgectl.venues.kit.fees import FeeCache
 from hedgectl.venues.kit.host_guard import origin
 from hedgectl.venues.kit.placement import ReconcilePlan, place
 from hedgectl.venues.kit.retry import Sleep
@@ -111,6 +112,7 @@ class FamilyVenue:
         self._funding: dict[str, timedelta] = {}
         self._funding_loaded_at: float | None = None
         self._position_mode: PositionMode | None = None
+        self._taker_fees = FeeCache()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(mode={self.mode.value!r}, host={self.host!r}, auth={self._client.scheme})"
@@ -334,6 +336,16 @@ class FamilyVenue:
         )
         self._position_mode = self._parse.position_mode(mode_wire)
         return self._parse.account_config(self._position_mode, rows, market.venue_symbol)
+
+    async def fetch_taker_fee_rate(self, symbol: str) -> Decimal:
+        """GET commissionRate?symbol= (signed): the account's own taker rate, read once per session and symbol."""
+        market = await self.market(symbol)
+        vs = market.venue_symbol
+
+        async def read() -> Decimal:
+            return self._parse.taker_fee_rate(await self._client.get_commission_rate(vs), vs)
+
+        return await self._taker_fees.get(vs, read)
 
     async def fetch_positions(self, symbol: str | None = None) -> list[Position]:
         """GET positionRisk: every non-zero position (signed base quantities)."""

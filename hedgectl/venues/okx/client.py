@@ -200,6 +200,11 @@ class OkxClient:
         """GET /api/v5/account/balance"""
         return await self._read("GET", "/account/balance", {}, signed=True)
 
+    async def get_trade_fee(self, inst_family: str) -> Any:
+        """GET /api/v5/account/trade-fee?instType=SWAP&instFamily= (the account's own fee tier)"""
+        params = {"instType": "SWAP", "instFamily": inst_family}
+        return await self._read("GET", "/account/trade-fee", params, signed=True)
+
     async def get_bills(self, params: Params, *, archive: bool = False) -> Any:
         """GET /api/v5/account/bills (7 days) or /api/v5/account/bills-archive (3 months)"""
         path = "/account/bills-archive" if archive else "/account/bills"

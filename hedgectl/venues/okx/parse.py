@@ -37,6 +37,7 @@ from hedgectl.domain.types import (
 )
 from hedgectl.errors import BadResponse, OrderRejected
 from hedgectl.venues.kit.candles import candle
+from hedgectl.venues.kit.fees import check_fee_rate
 from hedgectl.venues.kit.wire import Wire, WireReader, plain
 from hedgectl.venues.order_rules import (
     check_order_rules,
@@ -223,6 +224,18 @@ def parse_account_config(config: Any, leverage_info: Any) -> AccountConfig:
     mode = parse_position_mode(config)
     levers = [lever for r in data(leverage_info, "leverage-info") if (lever := _R.opt_dec(r, "lever")) is not None]
     return AccountConfig(VENUE, mode, "cross", max(levers) if levers else None)
+
+
+def parse_taker_fee_rate(reply: Any, inst_family: str) -> Decimal:
+    """GET /api/v5/account/trade-fee?instType=SWAP: `takerU` (USDT-margined swaps; `taker` is the coin-margined
+    rate). OKX signs fees from the account's side: a charge is negative, a rebate positive, so the rate we use
+    (a charge positive) is its negation, as ccxt's okx parse_trading_fee does."""
+    what = "account/trade-fee"
+    row = first(reply, what)
+    family = WireReader.opt_text(row, "instFamily") or WireReader.opt_text(row, "uly")
+    if family not in (None, inst_family):
+        raise BadResponse(VENUE, f"{what}: asked for {inst_family}, got {family!r}")
+    return check_fee_rate(VENUE, -_R.dec(row, "takerU", what), what)
 
 
 def parse_balances(reply: Any) -> list[Balance]:

@@ -13,6 +13,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -48,6 +49,7 @@ from hedgectl.errors import (
 from hedgectl.venues.base import REFERENCE_SYMBOL, PreparedOrder, WireRequest
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.candles import check_limit, interval_name
+from hedgectl.venues.kit.fees import FeeCache
 from hedgectl.venues.kit.host_guard import origin
 from hedgectl.venues.kit.placement import ReconcilePlan, place
 from hedgectl.venues.kit.retry import Sleep
@@ -101,6 +103,7 @@ class OkxVenue:
         self._broken: dict[str, str] = {}
         self._markets_lock = asyncio.Lock()
         self._position_mode: PositionMode | None = None
+        self._taker_fees = FeeCache()
 
     def __repr__(self) -> str:
         return f"OkxVenue(mode={self.mode.value!r}, host={self.host!r})"
@@ -205,6 +208,16 @@ class OkxVenue:
         return account
 
     # --- orders -------------------------------------------------------------------------------
+
+    async def fetch_taker_fee_rate(self, symbol: str) -> Decimal:
+        """GET /api/v5/account/trade-fee for the swap's instrument family (BTC-USDT), once per session and family."""
+        market = await self.market(symbol)
+        family = f"{market.base}-{parse.QUOTE}"
+
+        async def read() -> Decimal:
+            return parse.parse_taker_fee_rate(await self._client.get_trade_fee(family), family)
+
+        return await self._taker_fees.get(family, read)
 
     async def prepare_order(self, request: OrderRequest) -> PreparedOrder:
         """Sign and build POST /api/v5/trade/order (order token and clock offset taken here); nothing is sent."""
