@@ -202,3 +202,12 @@ async def test_funding_payments_show_in_history(client: BackpackClient, control:
 async def test_unknown_route_is_a_json_404(client: BackpackClient) -> None:
     response = await client.http.get("/backpack/api/v1/nope")
     assert (response.status_code, response.json()["code"]) == (404, "RESOURCE_NOT_FOUND")
+
+
+async def test_the_account_reports_the_futures_fee_tier_in_basis_points(
+    client: BackpackClient, sim_server: Running
+) -> None:
+    inst = sim_server.sim.engine.instruments["backpack"][BTC]
+    account = (await client.get("/api/v1/account", "accountQuery")).json()
+    assert Decimal(account["futuresTakerFee"]) / 10_000 == inst.taker_fee
+    assert Decimal(account["futuresMakerFee"]) / 10_000 == inst.maker_fee

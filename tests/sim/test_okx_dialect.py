@@ -214,3 +214,26 @@ async def test_set_leverage_changes_the_position_leverage(client: OkxClient) -> 
     position = (await client.get("/account/positions", "instType=SWAP")).json()["data"][0]
     assert position["lever"] == "5"
     assert Decimal(position["imr"]) == (Decimal(position["notionalUsd"]) / 5).quantize(Decimal("0.00000001"))
+
+
+async def test_trade_fee_reports_the_accounts_swap_tier_negated_as_okx_does(
+    client: OkxClient, sim_server: Running
+) -> None:
+    inst = sim_server.sim.engine.instruments["okx"]["BTC-USDT-SWAP"]
+    for query in ("instType=SWAP&instFamily=BTC-USDT", "instType=SWAP&uly=BTC-USDT", "instType=SWAP"):
+        reply = (await client.get("/account/trade-fee", query)).json()
+        assert reply["code"] == "0", query
+        (row,) = reply["data"]
+        assert (row["instType"], row["level"]) == ("SWAP", "Lv1")
+        assert Decimal(row["takerU"]) == -inst.taker_fee
+        assert Decimal(row["makerU"]) == -inst.maker_fee
+
+
+async def test_trade_fee_refuses_other_instrument_types_unknown_families_and_unsigned_asks(
+    client: OkxClient, sim_server: Running
+) -> None:
+    assert (await client.get("/account/trade-fee", "instType=SPOT&instId=BTC-USDT")).json()["code"] == "51000"
+    assert (await client.get("/account/trade-fee", "instType=SWAP&instFamily=NOPE-USDT")).json()["code"] == "51001"
+    assert (await client.get("/account/trade-fee", "")).json()["code"] != "0"
+    unsigned = await client.http.get("/okx/api/v5/account/trade-fee", params={"instType": "SWAP"})
+    assert unsigned.json()["code"] != "0"
