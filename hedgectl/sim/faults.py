@@ -21,7 +21,16 @@ class FaultKind(StrEnum):
 
 
 OPS: frozenset[str] = frozenset(
-    {"create_order", "cancel_order", "fetch_order", "fetch_positions", "fetch_funding_history", "fetch_ohlcv", "any"}
+    {
+        "create_order",
+        "cancel_order",
+        "fetch_order",
+        "fetch_positions",
+        "fetch_funding_history",
+        "fetch_ohlcv",
+        "fetch_trading_fee",
+        "any",
+    }
 )
 # Kinds the dialect answers itself (render_fault); the others are applied by the pipeline.
 RENDERED_KINDS: frozenset[FaultKind] = frozenset({FaultKind.REJECT, FaultKind.HTTP_500, FaultKind.RATE_LIMIT})
