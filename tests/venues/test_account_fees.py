@@ -16,7 +16,7 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hedgectl.errors import BadResponse, SymbolNotListed
+from hedgectl.errors import BadResponse, ConfigError, SymbolNotListed
 from hedgectl.venues.backpack import BackpackVenue
 from hedgectl.venues.backpack import auth as backpack_auth
 from hedgectl.venues.backpack import parse as backpack_parse
@@ -276,3 +276,21 @@ async def test_the_read_only_wrapper_returns_the_adapters_rate(binance_mock: res
 
 class _NoFees:
     name, mode, host = "x", None, "https://x.invalid"
+
+
+async def test_without_keys_the_fee_read_is_a_config_error_before_anything_is_signed_or_sent() -> None:
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
+        mock.get(binance_t.BASE + "/fapi/v1/exchangeInfo").respond(json=binance_t.EXCHANGE_INFO)
+        mock.get(okx_t.BASE + "/api/v5/public/instruments").respond(json=ok([instrument()]))
+        okx = okx_t._venue(okx_t._config(creds={}))
+        binance = binance_t._venue(api_key="", api_secret="")
+        try:
+            with pytest.raises(ConfigError, match="credentials"):
+                await okx.fetch_taker_fee_rate("BTC")
+            with pytest.raises(ConfigError, match="credentials"):
+                await binance.fetch_taker_fee_rate("BTC")
+            paths = {c.request.url.path for c in mock.calls}
+            assert paths == {"/fapi/v1/exchangeInfo", "/api/v5/public/instruments"}  # nothing signed, nothing sent
+        finally:
+            await okx.close()
+            await binance.close()
