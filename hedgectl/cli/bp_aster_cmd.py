@@ -318,7 +318,7 @@ class _RichReporter:
     def view(self, args: tuple[StatsSnapshot, str | None]) -> Any:
         """The live view: the two charts over the stats table (and the countdown under it)."""
         now = self._clock.monotonic()
-        return self._render.stack(self._pnl.render(now), self._basis.render(now), _stats_table(*args))
+        return self._render.stack(self._pnl.render(now), self._basis.render(now), main=_stats_table(*args))
 
     def event(self, event: LoopEvent) -> None:
         self._chart(event)

@@ -114,7 +114,7 @@ class RichReporter:
         now = self._clock.monotonic()
         table = render.make_table(None, self.COLUMNS, view_rows(view), right=self.COLUMNS[1:7])
         return render.stack(
-            self._pnl.render(now), self._basis.render(now), render.with_line(table, view_line(view), style="cyan")
+            self._pnl.render(now), self._basis.render(now), main=render.with_line(table, view_line(view), style="cyan")
         )
 
     def event(self, kind: str, text: str, data: dict[str, Any]) -> None:

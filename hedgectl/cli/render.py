@@ -217,6 +217,14 @@ class TrailChart:
         return Group(title, *rows)
 
 
-def stack(*renderables: Any) -> Group:
-    """Renderables one under the other (charts above a live table)."""
-    return Group(*renderables)
+def stack(*charts: Any, main: Any) -> Group:
+    """Charts above a live view (a table and its countdown line); the charts are left out when the terminal is
+    too short to show them with the whole view, which a live display would otherwise crop from the bottom,
+    countdown first."""
+    console = stdout_console()
+    if charts and console.is_terminal:
+        options = console.options
+        height = sum(len(console.render_lines(r, options, pad=False)) for r in (*charts, main))
+        if height >= console.size.height:
+            return Group(main)
+    return Group(*charts, main)

@@ -448,6 +448,7 @@ class Terminal:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 60, 140, 0, 0))
         env = {**os.environ, "TERM": "xterm", "NO_COLOR": "1"}
         env.pop("COLUMNS", None)
+        env.pop("LINES", None)  # xdist exports LINES=24: the terminal's own size (60 x 140) must rule
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hedgectl", *args], stdin=slave, stdout=slave, stderr=slave, env=env,
             close_fds=True,

@@ -94,7 +94,7 @@ class FakeClock:
 def terminal() -> Iterator[io.StringIO]:
     out = io.StringIO()
     render.use_consoles(
-        Console(file=out, width=120, color_system=None, force_terminal=True), Console(file=io.StringIO())
+        Console(file=out, width=120, height=60, color_system=None, force_terminal=True), Console(file=io.StringIO())
     )
     yield out
     render.use_consoles(None, None)
@@ -131,3 +131,21 @@ def test_a_thousand_updates_a_second_for_an_hour_stay_a_few_hundred_points() -> 
             chart.add(ms / 1000, float(ms % 1000))
     assert len(chart._points) <= 4 * 48 * (1 + math.log(900)) + 2
     assert chart.span_s(3600) == 900
+
+
+def test_on_a_short_terminal_the_charts_make_way_for_the_stats_and_the_countdown() -> None:
+    render.use_consoles(
+        Console(file=io.StringIO(), width=120, height=20, color_system=None, force_terminal=True),
+        Console(file=io.StringIO()),
+    )
+    try:
+        clock = FakeClock()
+        reporter = bp_aster_cmd._RichReporter("paper", LoopConfig(cycles=1), clock)
+        stats = LoopStats(maker_venue="backpack", taker_venue="aster")
+        view = _text(reporter.view((stats.snapshot(), "between legs: leg 2 starts in 0:02")), width=120)
+        reporter.close()
+    finally:
+        render.use_consoles(None, None)
+    assert "net PnL (last" not in view  # a live display crops from the bottom: the charts go, not the countdown
+    assert "bp-aster loop stats" in view
+    assert "between legs: leg 2 starts in 0:02 (Ctrl+C to stop)" in view
