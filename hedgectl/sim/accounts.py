@@ -37,8 +37,8 @@ class Account:
     position_mode: PositionMode = PositionMode.ONE_WAY
 
     @classmethod
-    def fresh(cls, venue: str) -> Account:
-        return cls(
+    def fresh(cls, venue: str, id_floor: int = 0) -> Account:
+        acct = cls(
             venue=venue,
             asset=QUOTE_ASSET[venue],
             balance=START_BALANCE[venue],
@@ -47,6 +47,17 @@ class Account:
             next_fill_id=_ORDER_ID_BASE.get(venue, 1) // 10,
             next_funding_id=_ORDER_ID_BASE.get(venue, 1) * 3,
         )
+        acct.raise_ids(id_floor)
+        return acct
+
+    def raise_ids(self, id_floor: int) -> None:
+        """Let every id this account issues from now on lie at least `id_floor` above its venue's base, as a real
+        venue's ids never repeat: a paper account reset, or two simulators over one saved account, must not hand
+        out an order, trade or payment id that an earlier one did (the journal keeps each once)."""
+        base = _ORDER_ID_BASE.get(self.venue, 1)
+        self.next_order_id = max(self.next_order_id, base + id_floor)
+        self.next_fill_id = max(self.next_fill_id, base // 10 + id_floor)
+        self.next_funding_id = max(self.next_funding_id, base * 3 + id_floor)
 
     def new_order_id(self) -> int:
         oid = self.next_order_id

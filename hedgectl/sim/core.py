@@ -89,7 +89,9 @@ class Simulator:
     ) -> None:
         source = None if market is None or market.kind == "synthetic" else market.build(seed, tick_ms)
         self.market_label = "synthetic" if market is None else market.label
-        self.engine = Engine(seed, tick_ms=tick_ms, frozen=frozen, market=source, fees=fees)
+        self.engine = Engine(
+            seed, tick_ms=tick_ms, frozen=frozen, market=source, fees=fees, unique_ids=state_path is not None
+        )
         # The EIP-712 chain id the Aster dialect verifies V3 signatures on: 1666 as mainnet, 714 as the testnet.
         self.aster_chain_id = aster_chain_id
         self.faults = FaultBook()

@@ -54,6 +54,8 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+ID_EPOCH_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: the origin of the paper account's id floor
+
 class Engine:
     """All venues' books and accounts behind one seeded price process."""
 
@@ -65,10 +67,14 @@ class Engine:
         frozen: bool = False,
         market: MarketSource | None = None,
         fees: dict[str, tuple[Decimal, Decimal]] | None = None,
+        unique_ids: bool = False,
     ) -> None:
         """`market`: a recorded or live source (None: the seeded synthetic walk, rebuilt on every reset);
-        `fees`: maker/taker rates per venue instead of the published base tier (instruments.FEES)."""
+        `fees`: maker/taker rates per venue instead of the published base tier (instruments.FEES);
+        `unique_ids`: ids start above a floor that grows with the wall clock (a saved paper account: see
+        `Account.raise_ids`); without, every account's ids start at its venue's base (reproducible tests)."""
         self.seed = seed
+        self.unique_ids = unique_ids
         self.fees = fees
         self.clock = SimClock(tick_ms, frozen=frozen)
         self.market = market
@@ -80,7 +86,7 @@ class Engine:
             self.market if self.market is not None else PriceProcess(self.seed, self.clock.tick_ms)
         )
         self.list_instruments()
-        self.accounts: dict[str, Account] = {venue: Account.fresh(venue) for venue in VENUES}
+        self.accounts: dict[str, Account] = {venue: Account.fresh(venue, self._id_floor()) for venue in VENUES}
         self.funding: dict[tuple[str, str], FundingState] = {}
         stamp = now_ms()
         for venue, per_venue in self.instruments.items():
@@ -112,6 +118,10 @@ class Engine:
         if funding is not None:
             for key in [k for k in funding if k[1] not in self.instruments[k[0]]]:
                 del funding[key]
+
+    def _id_floor(self) -> int:
+        """Milliseconds since 2026-01-01 with `unique_ids` (ids then never repeat across resets), else 0."""
+        return max(0, now_ms() - ID_EPOCH_MS) if self.unique_ids else 0
 
     def reset(self) -> None:
         """Forget every account and price move; the seed, clock rate and subscribers stay."""
@@ -551,6 +561,7 @@ class Engine:
         for venue, acct in raw["accounts"].items():
             if venue in self.accounts:
                 self.accounts[venue] = Account.from_json(acct)
+                self.accounts[venue].raise_ids(self._id_floor())
         for key, state in raw.get("funding", {}).items():
             venue, _, symbol = key.partition("|")
             if (venue, symbol) in self.funding:
