@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn every failure into one line on stderr and a documented exit code."""
     from hedgectl.cli import output as out
 
+    if argv is None and not isinstance(sys.stdout, out.ClosedPipeSafe):  # this process's own streams
+        sys.stdout, sys.stderr = out.ClosedPipeSafe(sys.stdout), out.ClosedPipeSafe(sys.stderr)
     # A fresh invocation: main may run more than once in one process (tests, embedding).
     out.STATE.json_mode = out.STATE.emitted = out.STATE.live = False
     out.STATE.secrets = frozenset()

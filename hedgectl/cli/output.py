@@ -66,3 +66,31 @@ def emit_document(document: Any) -> None:
     if STATE.market is not None and isinstance(document, dict) and document.get("ok") is not False:
         document = {**document, "market": STATE.market}
     emit(document)
+
+
+class ClosedPipeSafe:
+    """A text stream whose reader may go away (`hedgectl bootstrap | tee log`, and Ctrl+C kills `tee` too):
+    a write or flush to a closed pipe is dropped, never raised into the engine, which must go on flattening
+    and exit with its own code. Everything else is the wrapped stream's."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.closed_pipe = False
+
+    def write(self, text: str) -> int:
+        if not self.closed_pipe:
+            try:
+                return int(self._stream.write(text))
+            except BrokenPipeError:
+                self.closed_pipe = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_pipe:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self.closed_pipe = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)

@@ -8,6 +8,7 @@ at once (`confirm_live`); a command that can plan first (bootstrap) asks it from
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -246,6 +247,10 @@ async def open_session(
         yield session
     except HedgectlError as exc:
         session.outcome = Outcome(status="error", exit_code=exc.exit_code, error=str(exc))
+        raise
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        # Ctrl+C before the command installed its own handling (starting up, reading settings): a stop, not a failure.
+        session.outcome = Outcome(status="interrupted", exit_code=130, error="interrupted")
         raise
     except BaseException as exc:
         session.outcome = Outcome(status="error", exit_code=1, error=f"unexpected {type(exc).__name__}")

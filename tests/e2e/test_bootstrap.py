@@ -6,12 +6,13 @@ import json
 import os
 import signal
 import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Sim, eventually, hedgectl, journal_client_ids, orders_placed, spawn
+from tests.e2e.conftest import Sim, cli_env, eventually, hedgectl, journal_client_ids, orders_placed, spawn
 
 pytestmark = pytest.mark.e2e
 
@@ -211,3 +212,23 @@ def test_an_unreachable_venue_fails_saying_no_order_was_sent_never_that_it_is_fl
     assert "failed before any order was sent" in proc.stderr
     assert "flat" not in proc.stderr  # okx could not be read: nothing may claim it is flat
     assert sim.requests("create_order") == []
+
+
+def test_a_closed_output_pipe_never_stops_the_flatten(sim: Sim, isolated_env: Path) -> None:
+    """`hedgectl bootstrap | tee log` and Ctrl+C: the shell kills `tee` too, and every later write hits a closed
+    pipe. The cycle must still close both legs and exit 130, never die half-way on the write."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hedgectl", "bootstrap", "--notional", "300", "--hold", "30",
+         "--max-slippage-bps", "50"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
+    )  # fmt: skip
+    orders_placed(proc, sim, 2, timeout=60)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader is gone
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "unexpected" not in err
+    assert sim.all_flat()
+    assert ("bootstrap", "interrupted", 130) in _runs(isolated_env)
