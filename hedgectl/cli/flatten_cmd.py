@@ -83,9 +83,18 @@ def flatten(
             )
         finally:
             interrupts.uninstall()
-        if report.flat and not dry_run and base is None and names is None:
+        # Every venue read and nothing open (a dry run included): the crashed runs' exposure is gone, and their
+        # "did not finish" warning with it.
+        found_flat = (
+            dry_run
+            and report.read_everywhere
+            and not report.exposure()
+            and not any(v.open_orders_before for v in report.venues)
+        )
+        if ((report.flat and not dry_run) or found_flat) and base is None and names is None:
+            note = f"found flat by {session.run_id}" if dry_run else f"flattened by {session.run_id}"
             for run_id in crashed:
-                session.journal.mark_run_recovered(run_id, f"flattened by {session.run_id}")
+                session.journal.mark_run_recovered(run_id, note)
         totals = _totals(report)
         if totals["realised"] and "?" not in totals["realised"]:  # "?": fills in mixed assets, no one figure
             session.outcome.net_pnl = sum_in_report_asset((v, a) for a, v in totals["realised"].items())

@@ -16,7 +16,7 @@ from hedgectl.domain.rounding import floor_to_step
 from hedgectl.domain.types import OrderRequest, OrderType, Side
 from hedgectl.settings import load_settings
 from hedgectl.venues.registry import Registry
-from tests.e2e.conftest import Sim, eventually, hedgectl, spawn
+from tests.e2e.conftest import Sim, eventually, hedgectl, orders_placed, spawn
 
 pytestmark = pytest.mark.e2e
 
@@ -143,3 +143,17 @@ def test_a_dry_run_that_cannot_read_a_venues_positions_says_unknown_and_fails_ne
     okx_row = next(line for line in screen.stdout.splitlines() if "okx" in line)
     assert "unknown" in okx_row, screen.stdout
     assert "flat" not in okx_row, screen.stdout
+
+
+def test_a_dry_run_that_finds_everything_flat_settles_a_crashed_runs_warning(sim: Sim, isolated_env: Path) -> None:
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "60", "--json", "--max-slippage-bps", "50")
+    orders_placed(proc, sim, 2, timeout=60)
+    proc.kill()  # kill -9: the run never ends in the journal
+    proc.communicate(timeout=30)
+    sim.post("/_sim/reset", {})  # its legs are gone by other means (closed by hand on the venues)
+    dry = hedgectl("flatten", "--all", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "did not finish" in dry.stderr  # said once more, by the dry run that finds it flat
+    after = hedgectl("history", "--json")
+    assert after.returncode == 0, after.stderr
+    assert "did not finish" not in after.stderr
