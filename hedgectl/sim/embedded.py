@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 from decimal import Decimal
@@ -16,6 +17,7 @@ from hedgectl.sim.market_source import MarketSpec
 from hedgectl.sim.server import Running, start
 
 START_TIMEOUT_S = 15.0
+EMBEDDED_AUTOSAVE_S = 1.0  # the paper account is saved this often while a command runs (and at its end)
 
 log = logging.getLogger("hedgectl.sim")
 
@@ -54,6 +56,7 @@ class EmbeddedSimulator:
         self.sim: Simulator | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._autosave: concurrent.futures.Future[None] | None = None
         self._running: Running | None = None
         self._lock = AccountLock(state_path, wait_s=lock_wait_s) if state_path is not None else None
 
@@ -99,7 +102,20 @@ class EmbeddedSimulator:
         future = asyncio.run_coroutine_threadsafe(start(self.sim, self.host, 0), loop)
         self._running = future.result(timeout=START_TIMEOUT_S)
         self.url = self._running.url
+        if self.state_path is not None and self.persist:
+            # Saved as it goes, not only at stop: a command killed with -9 leaves its paper positions behind, as
+            # a real venue would, so that crash recovery (`flatten --all`) can be rehearsed on paper.
+            self._autosave = asyncio.run_coroutine_threadsafe(self._save_every(EMBEDDED_AUTOSAVE_S), loop)
         return self.url
+
+    async def _save_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            if self.sim is not None:
+                try:
+                    self.sim.save()
+                except OSError as exc:  # a full or read-only disk: the save at stop will say so
+                    log.debug("paper account autosave failed: %s", exc)
 
     def stop(self) -> None:
         """Stop serving and persist the paper account (idempotent)."""
@@ -108,6 +124,9 @@ class EmbeddedSimulator:
             self.url = None
             self._release()
             return
+        if self._autosave is not None:
+            self._autosave.cancel()
+            self._autosave = None
         try:
             if running is not None:
                 asyncio.run_coroutine_threadsafe(running.stop(), loop).result(timeout=START_TIMEOUT_S)

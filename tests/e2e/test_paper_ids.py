@@ -25,3 +25,34 @@ def test_fills_after_a_sim_reset_are_journaled_like_the_first_ones(isolated_env:
         assert shown.returncode == 0, shown.stderr
         fills = json.loads(shown.stdout)["fills"]
         assert len(fills) >= 4, f"run {run_id}: {len(fills)} fills journaled"  # two opens, two closes
+
+
+def test_a_paper_command_killed_with_minus_9_leaves_its_positions_for_flatten(isolated_env: Path) -> None:
+    """Crash recovery can be rehearsed on paper: the account is saved as it goes, not only at a clean stop."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.e2e.conftest import cli_env
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hedgectl", "bootstrap", "--notional", "300", "--hold", "60", "--yes", "--json",
+         "--max-slippage-bps", "100"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
+    )  # fmt: skip
+    state = isolated_env / "paper" / "sim-state.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the hold has begun once both legs are saved in the paper account
+        if state.exists() and state.read_text().count('"qty": "0.00') >= 2:
+            break
+        time.sleep(0.2)
+    proc.kill()
+    proc.communicate(timeout=30)
+    held = hedgectl("positions", "--json")
+    assert held.returncode == 0, held.stderr
+    legs = {v: doc["positions"] for v, doc in json.loads(held.stdout)["venues"].items() if doc["positions"]}
+    assert set(legs) == {"binance", "okx"}, held.stdout  # the legs survived the crash
+    flat = hedgectl("flatten", "--all", "--yes", "--json")
+    assert flat.returncode == 0, flat.stderr
+    after = hedgectl("positions", "--json")
+    assert all(not doc["positions"] for doc in json.loads(after.stdout)["venues"].values()), after.stdout
