@@ -172,7 +172,7 @@ def latency_figure(run: dict[str, Any]) -> Figure | None:
 
 def volume_figure(run: dict[str, Any]) -> Figure:
     """Cumulative volume and cost per 10k of volume over time (a loop's)."""
-    points = [p for p in run["pnl"] if p["cause"] == "fill"]
+    points = [p for p in run["pnl"] if p["cause"] in ("fill", "slippage", "funding")]  # what moves the cost
     x = [utc(p["at"]) for p in points]
     return {
         "data": [

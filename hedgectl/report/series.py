@@ -20,9 +20,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from hedgectl.domain.pnl import REPORT_ASSET, USDT_PER_UNIT, conversion_note
+from hedgectl.domain.pnl import REPORT_ASSET, USDT_PER_UNIT, conversion_note, cost_per_10k
 from hedgectl.domain.types import FundingPayment, Side
-from hedgectl.engine.maker_taker.stats import cost_per_10k
 from hedgectl.journal import Journal, OrderRow, RunRow
 from hedgectl.report import carry as carry_events
 
@@ -197,8 +196,9 @@ def build_run(journal: Journal, run: RunRow) -> RunReport:
         timeline.append((payment.at, seq, "funding", payment))
     for seq, event in enumerate(events):
         _read_event(report, event, timeline, seq)
-    timeline.sort(key=lambda item: (item[0], ("fill", "funding", "mark").index(item[2]), item[1]))
+    timeline.sort(key=lambda item: (item[0], ("fill", "funding", "mark", "slippage").index(item[2]), item[1]))
 
+    slippage = _ZERO
     for at, _, what, item in timeline:
         if what == "fill":
             v = state.setdefault(item["venue"], _Venue(asset=REPORT_ASSET))
@@ -212,11 +212,13 @@ def build_run(journal: Journal, run: RunRow) -> RunReport:
         elif what == "funding":
             v = state[item.venue]
             v.funding += item.amount if item.asset == v.asset else usdt(item.amount, item.asset)
+        elif what == "slippage":
+            slippage += item
         else:
             for venue, price in item.items():
                 if venue in state:
                     state[venue].price = price
-        report.pnl.append(_point(at, what, state, usdt))
+        report.pnl.append(_point(at, what, state, usdt, slippage))
 
     report.venues = {
         name: {
@@ -231,14 +233,16 @@ def build_run(journal: Journal, run: RunRow) -> RunReport:
         }
         for name, v in sorted(state.items())
     }
-    last = report.pnl[-1] if report.pnl else _point(started or datetime.now(UTC), "start", {}, usdt)
-    report.totals = {k: last[k] for k in ("price_pnl", "fees", "funding", "net", "volume", "cost_per_10k")}
+    last = report.pnl[-1] if report.pnl else _point(started or datetime.now(UTC), "start", {}, usdt, _ZERO)
+    keys = ("price_pnl", "fees", "funding", "slippage", "net", "volume", "cost_per_10k")
+    report.totals = {k: last[k] for k in keys}
     report.conversion = conversion_note(v.asset for v in state.values())
     return report
 
 
-def _point(at: datetime, cause: str, state: dict[str, _Venue], usdt: _Usdt) -> dict[str, Any]:
-    """The run's totals in USDT once the item at `at` is accounted."""
+def _point(at: datetime, cause: str, state: dict[str, _Venue], usdt: _Usdt, slippage: Decimal) -> dict[str, Any]:
+    """The run's totals in USDT once the item at `at` is accounted; its cost per 10k as `history` and the loop
+    count it (domain.pnl.cost_per_10k: fees, funding and the hedges' slippage, not the price PnL)."""
     price = sum((usdt(v.price_pnl, v.asset) for v in state.values()), _ZERO)
     fees = sum((usdt(v.fees, v.asset) for v in state.values()), _ZERO)
     funding = sum((usdt(v.funding, v.asset) for v in state.values()), _ZERO)
@@ -250,10 +254,16 @@ def _point(at: datetime, cause: str, state: dict[str, _Venue], usdt: _Usdt) -> d
         "price_pnl": price,
         "fees": fees,
         "funding": funding,
+        "slippage": slippage,
         "net": net,
         "volume": volume,
-        "cost_per_10k": cost_per_10k(net, volume),
+        "cost_per_10k": _per_10k(fees, funding, slippage, volume),
     }
+
+
+def _per_10k(fees: Decimal, funding: Decimal, slippage: Decimal, volume: Decimal) -> Decimal | None:
+    figure = cost_per_10k(fees, funding, slippage, volume)
+    return None if figure is None else figure.quantize(Decimal("0.0001"))
 
 
 def _read_event(report: RunReport, event: dict[str, Any], timeline: list[Any], seq: int) -> None:
@@ -277,6 +287,8 @@ def _read_event(report: RunReport, event: dict[str, Any], timeline: list[Any], s
     elif kind == "loop.hedge":
         if data.get("reaction_ms") is not None:
             report.hedge_reaction_ms.append(float(data["reaction_ms"]))
+        if data.get("slippage") is not None:  # what the hedge paid against the maker's price (cost per 10k)
+            timeline.append((at, seq, "slippage", Decimal(str(data["slippage"]))))
     elif kind == "loop.cycle":
         report.markers.append({"at": at, "kind": "cycle", "cycle": data.get("cycles")})
     elif kind == "loop.pause":
@@ -347,7 +359,7 @@ def summarise(runs: Iterable[RunReport]) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     cumulative: list[dict[str, Any]] = []
     venues: dict[str, dict[str, Any]] = {}
-    cum_net = cum_volume = _ZERO
+    cum_net = cum_volume = cum_cost = _ZERO
     for r in sorted(runs, key=lambda r: (r.run.started_at, r.run.id)):
         net = _decimal(r.run.net_pnl)
         volume = r.totals.get("volume", _ZERO)
@@ -364,11 +376,14 @@ def summarise(runs: Iterable[RunReport]) -> dict[str, Any]:
                 "fees": r.totals.get("fees"),
                 "funding": r.totals.get("funding"),
                 "volume": volume,
-                "cost_per_10k": cost_per_10k(net, volume) if net is not None else None,
+                "cost_per_10k": r.totals.get("cost_per_10k"),
             }
         )
         cum_net += net or _ZERO
         cum_volume += volume
+        cum_cost += sum(
+            (r.totals.get(k) or _ZERO) * sign for k, sign in (("fees", 1), ("funding", -1), ("slippage", 1))
+        )
         cumulative.append(
             {"run_id": r.run.id, "at": r.run.ended_at or r.run.started_at, "net": cum_net, "volume": cum_volume}
         )
@@ -389,7 +404,7 @@ def summarise(runs: Iterable[RunReport]) -> dict[str, Any]:
             "runs": len(rows),
             "net_pnl": cum_net,
             "volume": cum_volume,
-            "cost_per_10k": cost_per_10k(cum_net, cum_volume),
+            "cost_per_10k": _per_10k(cum_cost, _ZERO, _ZERO, cum_volume),
         },
     }
 

@@ -10,9 +10,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hedgectl.domain.pnl import leg_pnl
+from hedgectl.domain.pnl import cost_per_10k, leg_pnl
 from hedgectl.domain.types import Side
-from hedgectl.engine.maker_taker.stats import cost_per_10k
 from hedgectl.journal import Journal
 from hedgectl.report.series import build_report, build_run
 from tests.report.journal_rows import funding, trade
@@ -48,7 +47,8 @@ def test_a_hedge_curve_ends_at_its_fills_net_and_splits_price_fees_and_funding(t
     assert last["fees"] == D("2.0")
     assert last["net"] == D("0.1") - D("2.0") + D("0.2")
     assert last["volume"] == D("4000.5")
-    assert last["cost_per_10k"] == cost_per_10k(D("-1.7"), D("4000.5"))
+    # as history counts it: fees + funding paid - received (+ a loop's slippage), not the price PnL
+    assert last["cost_per_10k"] == cost_per_10k(D("2.0"), D("0.2"), D(0), D("4000.5")).quantize(D("0.0001"))
     assert report.totals["net"] == last["net"]
     assert report.venues["okx"]["funding"] == D("0.2")
     assert report.venues["binance"]["net"] == D("0.2") - D("1.0")
@@ -127,7 +127,11 @@ def test_several_runs_add_up_to_cumulative_pnl_volume_and_totals_per_venue(tmp_p
         "asset": "USDT", "runs": 2, "fills": 2, "volume": "201", "fees": "0.2", "funding": "-0.05",
     }  # fmt: skip
     assert summary["totals"]["net_pnl"] == "0.3"
-    assert summary["totals"]["cost_per_10k"] == format(cost_per_10k(D("0.3"), D(201)), "f")
+    fees = sum(D(v["fees"]) for v in summary["venues"].values())
+    paid = sum(D(v["funding"]) for v in summary["venues"].values())
+    expected = cost_per_10k(fees, paid, D(0), D(201))
+    assert expected is not None
+    assert summary["totals"]["cost_per_10k"] == format(expected.quantize(D("0.0001")), "f")
     # Every number is a plain-notation string, as in every --json document.
     assert document["runs"][1]["funding"][0]["amount"] == "-0.05"
 

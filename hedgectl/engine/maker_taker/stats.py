@@ -224,10 +224,3 @@ class LoopStats:
 def _per_10k(cost: Decimal, volume: Decimal) -> Decimal | None:
     figure = cost_per_10k_of_volume(cost, _ZERO, _ZERO, volume)
     return None if figure is None else figure.quantize(Decimal("0.0001"))
-
-
-def cost_per_10k(net_pnl: Decimal, volume: Decimal) -> Decimal | None:
-    """What the run cost (a loss is a positive cost) per 10,000 of traded volume; None before any volume."""
-    if volume <= 0:
-        return None
-    return (-net_pnl / volume * 10_000).quantize(Decimal("0.0001"))
