@@ -68,6 +68,9 @@ def history(
         str | None, typer.Option("--until", help="Only runs started before this UTC date/time (ISO).")
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+    all_runs: Annotated[
+        bool, typer.Option("--all", help="Also the read-only runs (connect, prices, positions, scan, dry runs).")
+    ] = False,
 ) -> None:
     """List recent runs (id, command, started, ended, status, net PnL, fees, volume) and their totals over the
     period (all runs in --since/--until, not only the listed ones)."""
@@ -81,7 +84,7 @@ def history(
     start, end = _when("--since", since), _when("--until", until)
     journal = _open_journal(ctx)
     try:
-        period = journal.runs(None, since=start, until=end)
+        period = [r for r in journal.runs(None, since=start, until=end) if all_runs or not r.read_only]
         fees = journal.fees_by_run([r.id for r in period])
         funding = journal.funding_by_run([r.id for r in period])
         slippage = {r.id: _run_slippage(journal.events(r.id)) for r in period if r.command.startswith("bp-aster")}
@@ -173,6 +176,7 @@ def history(
         ],
         rows,
         right=["exit", "net pnl", "volume", "cost/10k"],
+        whole=["run", "status", "exit"],
     )
 
 

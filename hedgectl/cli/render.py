@@ -87,8 +87,10 @@ def _to_stderr(text: Text) -> None:
 Rows = Sequence[Sequence[Any]]
 
 
-def table(title: str | None, columns: Sequence[str], rows: Rows, *, right: Sequence[str] = ()) -> None:
-    stdout_console().print(make_table(title, columns, rows, right=right))
+def table(
+    title: str | None, columns: Sequence[str], rows: Rows, *, right: Sequence[str] = (), whole: Sequence[str] = ()
+) -> None:
+    stdout_console().print(make_table(title, columns, rows, right=right, whole=whole))
 
 
 @contextmanager
@@ -129,10 +131,13 @@ def with_line(renderable: Any, text: str | None, style: str = "yellow") -> Any:
     return renderable if text is None else Group(renderable, Text(text, style=style))
 
 
-def make_table(title: str | None, columns: Sequence[str], rows: Rows, *, right: Sequence[str] = ()) -> Table:
+def make_table(
+    title: str | None, columns: Sequence[str], rows: Rows, *, right: Sequence[str] = (), whole: Sequence[str] = ()
+) -> Table:
+    """`whole`: columns never wrapped (ids a user copies, short words); the others give way first."""
     t = Table(title=title, title_justify="left")
     for col in columns:
-        t.add_column(col, justify="right" if col in right else "left", overflow="fold")
+        t.add_column(col, justify="right" if col in right else "left", overflow="fold", no_wrap=col in whole)
     for row in rows:
         t.add_row(*(fmt(c) for c in row))
     return t

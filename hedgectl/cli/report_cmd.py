@@ -95,7 +95,7 @@ def _select(journal: Journal, run_ids: list[str], start: Any, end: Any) -> list[
             runs.append(run)
         return sorted(runs, key=lambda r: (r.started_at, r.id))
     if start is not None or end is not None:
-        runs = journal.runs(None, since=start, until=end)
+        runs = [r for r in journal.runs(None, since=start, until=end) if not r.read_only]
         if not runs:
             period = f"{start.isoformat() if start else 'the first run'} .. {end.isoformat() if end else 'now'}"
             raise UsageError(f"no runs in the journal started in {period} (see `hedgectl history`)")

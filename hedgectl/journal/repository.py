@@ -47,6 +47,10 @@ def _dec(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
+# Commands that only read (they are journaled, but `history` and `report --since` leave them out unless asked).
+READ_ONLY_COMMANDS = frozenset({"connect", "prices", "positions", "scan"})
+
+
 @dataclass(frozen=True, slots=True)
 class RunRow:
     id: str
@@ -61,6 +65,13 @@ class RunRow:
     net_pnl: str | None
     volume: str | None
     error: str | None
+
+    @property
+    def read_only(self) -> bool:
+        """A run that could not trade: a read-only command, or a flatten dry run."""
+        return self.command in READ_ONLY_COMMANDS or (
+            self.command == "flatten" and self.args.get("dry_run") in (True, "True")
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -101,3 +102,19 @@ def test_history_totals_pnl_fees_and_volume_over_a_period(isolated_env: Path) ->
     bad = hedgectl("history", "--until", "yesterday")
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: --until")
+
+
+def test_history_leaves_read_only_runs_out_unless_asked(isolated_env: Path) -> None:
+    _journal_run(isolated_env, Decimal(10), Decimal("-0.25"))
+    journal = Journal(isolated_env / "journal.sqlite")
+    try:
+        for command, args in (("prices", {}), ("scan", {}), ("flatten", {"dry_run": "True"})):
+            journal.end_run(journal.start_run(command, "paper", args), status="ok", exit_code=0)
+    finally:
+        journal.close()
+    listed = json.loads(hedgectl("history", "--json").stdout)
+    assert [r["command"] for r in listed["runs"]] == ["bp-aster loop"]
+    everything = json.loads(hedgectl("history", "--all", "--json").stdout)
+    assert sorted(r["command"] for r in everything["runs"]) == ["bp-aster loop", "flatten", "prices", "scan"]
+    screen = hedgectl("history")
+    assert re.search(r"\d{8}-\d{6}-[0-9a-f]{6}", screen.stdout)  # a run id on one line, whole, to copy
