@@ -61,12 +61,12 @@ def prices(
             while not interrupts.requested:
                 output.emit_document(_document(session.mode, await snapshot()))
                 await interrupts.sleep(interval)
-            return 0
+            return 130  # a watch ends only when stopped (Ctrl+C, SIGTERM): exit 130, as documented
         with render.live_table(lambda snap: _price_table(session.mode, snap)) as update:
             while not interrupts.requested:
                 update(await snapshot())
                 await interrupts.sleep(interval)
-        return 0
+        return 130  # a watch ends only when stopped (Ctrl+C, SIGTERM): exit 130, as documented
 
     args = {"symbol": base, "venue": venue, "watch": watch}
     run_command(ctx, "prices", args, body, json_mode=json_out, read_only=True, needs_journal=False)

@@ -123,12 +123,12 @@ def scan(
                 while not interrupts.requested:
                     output.emit_document(_document(session.mode, await run_scan(sources, config, SYSTEM_CLOCK.now)))
                     await interrupts.sleep(interval)
-                return 0
+                return 130  # a watch ends only when stopped (Ctrl+C, SIGTERM): exit 130, as documented
             with render.live_table(lambda result: _table(session.mode, result)) as update:
                 while not interrupts.requested:
                     update(await run_scan(sources, config, SYSTEM_CLOCK.now))
                     await interrupts.sleep(interval)
-            return 0
+            return 130  # a watch ends only when stopped (Ctrl+C, SIGTERM): exit 130, as documented
         finally:
             for source in sources:
                 await source.close()

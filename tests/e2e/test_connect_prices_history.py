@@ -80,3 +80,21 @@ def test_history_lists_a_bootstrap_and_shows_its_orders(sim: Sim) -> None:
     assert intents == ["close", "close", "open", "open"]
     assert all(o["state"] == "acked" for o in shown["orders"])
     assert len(shown["fills"]) >= 4
+
+
+def test_prices_watch_ends_on_ctrl_c_with_130(sim: Sim) -> None:
+    import signal
+
+    from tests.e2e.conftest import spawn
+
+    proc = spawn("prices", "--watch", "--json", "--interval", "1")
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline()  # one refresh
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
