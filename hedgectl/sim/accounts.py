@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -17,6 +18,14 @@ _ORDER_ID_BASE: dict[str, int] = {
     "backpack": 11_000_000_001,
     "aster": 9_000_000_001,
 }
+
+ID_EPOCH_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: the origin of a saved paper account's id floor
+
+
+def id_floor(unique: bool) -> int:
+    """With `unique` (a saved paper account), the milliseconds since ID_EPOCH_MS: ids issued from then on never
+    repeat an earlier account's, across resets and simulators; else 0 (reproducible ids for the tests)."""
+    return max(0, time.time_ns() // 1_000_000 - ID_EPOCH_MS) if unique else 0
 
 
 @dataclass(slots=True)

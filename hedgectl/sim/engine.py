@@ -12,7 +12,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from hedgectl.sim.accounts import Account, FundingState, MarginView
+from hedgectl.sim.accounts import Account, FundingState, MarginView, id_floor
 from hedgectl.sim.books import Books
 from hedgectl.sim.events import EventBus
 from hedgectl.sim.instruments import VENUES, Instrument, build_instruments
@@ -54,8 +54,6 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-ID_EPOCH_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: the origin of the paper account's id floor
-
 class Engine:
     """All venues' books and accounts behind one seeded price process."""
 
@@ -86,7 +84,7 @@ class Engine:
             self.market if self.market is not None else PriceProcess(self.seed, self.clock.tick_ms)
         )
         self.list_instruments()
-        self.accounts: dict[str, Account] = {venue: Account.fresh(venue, self._id_floor()) for venue in VENUES}
+        self.accounts: dict[str, Account] = {venue: Account.fresh(venue, id_floor(self.unique_ids)) for venue in VENUES}
         self.funding: dict[tuple[str, str], FundingState] = {}
         stamp = now_ms()
         for venue, per_venue in self.instruments.items():
@@ -118,10 +116,6 @@ class Engine:
         if funding is not None:
             for key in [k for k in funding if k[1] not in self.instruments[k[0]]]:
                 del funding[key]
-
-    def _id_floor(self) -> int:
-        """Milliseconds since 2026-01-01 with `unique_ids` (ids then never repeat across resets), else 0."""
-        return max(0, now_ms() - ID_EPOCH_MS) if self.unique_ids else 0
 
     def reset(self) -> None:
         """Forget every account and price move; the seed, clock rate and subscribers stay."""
@@ -561,7 +555,7 @@ class Engine:
         for venue, acct in raw["accounts"].items():
             if venue in self.accounts:
                 self.accounts[venue] = Account.from_json(acct)
-                self.accounts[venue].raise_ids(self._id_floor())
+                self.accounts[venue].raise_ids(id_floor(self.unique_ids))
         for key, state in raw.get("funding", {}).items():
             venue, _, symbol = key.partition("|")
             if (venue, symbol) in self.funding:

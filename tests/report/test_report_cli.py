@@ -41,7 +41,8 @@ def two_runs(isolated_env: Path) -> list[str]:
         trade(journal, run_id, "okx", Side.SELL, "0.01", "100000", "0.5")
         journal.end_run(run_id, status="ok", exit_code=0, net_pnl=D(net), volume=D(2000))
         ids.append(run_id)
-    journal.start_run("positions", "paper")  # no order: never the default run
+    journal.start_run("positions", "paper")  # read-only: never the default run, never in a period
+    journal.start_run("bootstrap", "paper")  # refused before any order: no order, but a trading run
     journal.close()
     return ids
 
@@ -157,7 +158,7 @@ def test_a_period_takes_every_run_in_it_even_one_without_orders(
     assert code == 0, err
     page = Path("all.html").read_text()
     runs = embedded_data(page)["runs"]
-    assert [r["run"]["command"] for r in runs] == ["bootstrap", "bootstrap", "positions"]
+    assert [r["run"]["command"] for r in runs] == ["bootstrap", "bootstrap", "bootstrap"]  # not `positions`
     assert runs[2]["pnl"] == []
     assert runs[2]["totals"]["net"] == "0"
     assert "no fills and no funding recorded: nothing to chart." in page
