@@ -129,7 +129,7 @@ def history(
             r.id,
             r.command,
             r.mode,
-            r.started_at[:19],
+            r.started_at[:19].replace("T", " "),  # date and time: wraps between them, never inside
             (r.ended_at or "")[11:19] or None,
             r.status,
             r.exit_code,
