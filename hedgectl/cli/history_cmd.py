@@ -176,7 +176,7 @@ def history(
         ],
         rows,
         right=["exit", "net pnl", "volume", "cost/10k"],
-        whole=["run", "status", "exit"],
+        whole=["run", "started", "status", "exit"],
     )
 
 
