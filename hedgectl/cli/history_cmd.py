@@ -129,7 +129,7 @@ def history(
             r.id,
             r.command,
             r.mode,
-            r.started_at[:19].replace("T", " "),  # date and time: wraps between them, never inside
+            r.started_at[:19].replace("T", "\n"),  # date over time: the column stays narrow, neither is cut
             (r.ended_at or "")[11:19] or None,
             r.status,
             r.exit_code,
@@ -176,7 +176,7 @@ def history(
         ],
         rows,
         right=["exit", "net pnl", "volume", "cost/10k"],
-        whole=["run", "started", "status", "exit"],
+        whole=["run", "status", "exit"],
     )
 
 
