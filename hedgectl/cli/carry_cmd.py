@@ -214,7 +214,9 @@ async def _body(
             if config.on_exit == "flatten"
             else "interrupted: leaving the pair open (--on-exit keep); resume with `hedgectl carry --resume`"
         ),
-        open_now=lambda: "the carried pair may be open",
+        # A pair taken over (resume, adopt) may be open whatever this run journaled; a new one is open only once
+        # its journal says so: a third Ctrl+C before any order exits 130, not 3.
+        open_now=(lambda: "the carried pair may be open") if resume or adopt else session.open_per_journal,
         on_abort=session.record_abort,
     )
     interrupts.install()
