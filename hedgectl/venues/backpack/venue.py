@@ -39,7 +39,6 @@ from hedgectl.errors import (
     ConfigError,
     OrderNotFound,
     OrderRejected,
-    SymbolNotListed,
 )
 from hedgectl.venues.backpack import parse
 from hedgectl.venues.backpack.auth import KeyFormatError, check_keypair
@@ -49,8 +48,8 @@ from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.candles import check_limit, interval_name
 from hedgectl.venues.kit.fees import FeeCache
 from hedgectl.venues.kit.host_guard import origin
+from hedgectl.venues.kit.markets import MarketRules
 from hedgectl.venues.kit.placement import covering_plan, place
-from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
 
 if TYPE_CHECKING:
     import httpx
@@ -102,9 +101,12 @@ class BackpackVenue:
         self._config = config
         self._clock = clock
         self._client = BackpackClient(config, sleep=clock.sleep)
-        self._markets: dict[str, Market] | None = None
-        self._broken: dict[str, str] = {}  # base -> why its market row could not be read
-        self._canonical: dict[str, str] = {}
+        self._markets = MarketRules(
+            config,
+            self._fetch_markets,
+            venue=VENUE,
+            not_listed=lambda base: f"no perpetual for {base} (looked for {base}_USDC_PERP)",
+        )
         self._funding_intervals: dict[str, timedelta | None] = {}
         # uint32 clientIds this process derived -> our string ids, so replies carry our ids back.
         self._client_ids: dict[int, str] = RecentClientIds()
@@ -125,37 +127,17 @@ class BackpackVenue:
 
     async def load_markets(self, *, reload: bool = False) -> dict[str, Market]:
         """GET /api/v1/markets?marketType=PERP (or the on-disk cache while it is fresh)."""
-        if self._markets is not None and not reload:
-            return self._markets
-        cached = None
-        if not reload:
-            cached = load_markets_cache(
-                self._config.cache_dir, VENUE, self._config.base_url, self._config.market_cache_ttl_s
-            )
-        if cached is not None:
-            self._set_markets(cached)
-            return cached
-        self._broken = {}
-        parsed = parse.parse_markets(await self._client.get_markets(), self._broken)
-        markets = {symbol: market for symbol, (market, _) in parsed.items()}
-        self._funding_intervals.update({m.venue_symbol: interval for m, interval in parsed.values()})
-        self._set_markets(markets)
-        save_markets_cache(self._config.cache_dir, VENUE, self._config.base_url, markets)
-        return markets
+        return await self._markets.load(reload=reload)
 
-    def _set_markets(self, markets: dict[str, Market]) -> None:
-        self._markets = markets
-        self._canonical = {m.venue_symbol: m.symbol for m in markets.values()}
+    async def _fetch_markets(self) -> tuple[dict[str, Market], dict[str, str]]:
+        broken: dict[str, str] = {}  # base -> why its market row could not be read
+        parsed = parse.parse_markets(await self._client.get_markets(), broken)
+        self._funding_intervals.update({m.venue_symbol: interval for m, interval in parsed.values()})
+        return {symbol: market for symbol, (market, _) in parsed.items()}, broken
 
     async def market(self, symbol: str) -> Market:
-        """One perp by canonical base; SymbolNotListed when Backpack has none."""
-        markets = await self.load_markets()
-        market = markets.get(symbol.upper())
-        if market is None and symbol.upper() in self._broken:  # one odd row: only this symbol is refused
-            raise BadResponse(VENUE, f"{symbol.upper()}: market rules unreadable: {self._broken[symbol.upper()]}")
-        if market is None:
-            raise SymbolNotListed(VENUE, f"no perpetual for {symbol} (looked for {symbol.upper()}_USDC_PERP)")
-        return market
+        """One perp by canonical base; SymbolNotListed when Backpack has none (a miss in cached rules reloads)."""
+        return await self._markets.get(symbol)
 
     async def _funding_interval(self, market: Market) -> timedelta | None:
         # Known from the markets list; after a load from the disk cache, GET /api/v1/market once.
@@ -382,7 +364,7 @@ class BackpackVenue:
         await self.load_markets()
         orders = []
         for row in _rows(await self._client.get_open_orders(venue_symbol), "open orders"):
-            canonical = self._canonical.get(parse.wire_symbol(row, "order"))
+            canonical = self._markets.canonical(parse.wire_symbol(row, "order"))
             if canonical is not None:
                 orders.append(parse.parse_order(row, canonical, self._client_ids))
         return orders
@@ -401,7 +383,7 @@ class BackpackVenue:
                 wire = await self._client.delete_orders(venue_symbol)
             except AmbiguousOrderState:
                 wire = await self._client.delete_orders(venue_symbol)  # idempotent: safe to repeat once
-            canonical = self._canonical[venue_symbol]
+            canonical = self._markets.canonical(venue_symbol) or venue_symbol
             cancelled.extend(parse.parse_order(row, canonical, self._client_ids) for row in _rows(wire, "cancel"))
         return cancelled
 
@@ -438,7 +420,7 @@ class BackpackVenue:
         await self.load_markets()
         positions = []
         for row in _rows(await self._client.get_positions(venue_symbol), "positions"):
-            canonical = self._canonical.get(parse.wire_symbol(row, "position"))
+            canonical = self._markets.canonical(parse.wire_symbol(row, "position"))
             if canonical is None or (symbol is not None and canonical != symbol.upper()):
                 continue
             position = parse.parse_position(row, canonical)
@@ -493,7 +475,7 @@ class BackpackVenue:
             oldest: datetime | None = None
             for row in rows:
                 venue_symbol = parse.wire_symbol(row, "funding payment")
-                canonical = self._canonical.get(venue_symbol)
+                canonical = self._markets.canonical(venue_symbol)
                 market = markets.get(canonical) if canonical is not None else None
                 payment = parse.parse_funding_payment(row, canonical or venue_symbol, market.quote if market else "")
                 oldest = payment.at if oldest is None else min(oldest, payment.at)

@@ -20,7 +20,6 @@ import httpx
 
 from hedgectl.clock import SYSTEM_CLOCK, Clock, SystemClock, ms_from_utc, utc_from_ms
 from hedgectl.domain.ids import is_valid_client_order_id
-from hedgectl.domain.symbols import canonical_symbol
 from hedgectl.domain.types import (
     AccountConfig,
     Balance,
@@ -42,7 +41,6 @@ from hedgectl.errors import (
     ConfigError,
     OrderNotFound,
     OrderRejected,
-    SymbolNotListed,
     UsageError,
     VenueError,
 )
@@ -51,10 +49,10 @@ from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.candles import check_limit, interval_name
 from hedgectl.venues.kit.fees import FeeCache
 from hedgectl.venues.kit.host_guard import origin
+from hedgectl.venues.kit.markets import MarketRules
 from hedgectl.venues.kit.placement import ReconcilePlan, place
 from hedgectl.venues.kit.retry import Sleep
 from hedgectl.venues.kit.wire import WireReader
-from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
 from hedgectl.venues.okx import parse
 from hedgectl.venues.okx.auth import keys_from_config
 from hedgectl.venues.okx.client import OkxClient, PreparedCall
@@ -98,10 +96,9 @@ class OkxVenue:
         self._sleep = sleep
         self._clock = clock or SystemClock()
         self._reconcile = ReconcilePlan(tuple(reconcile_delays_s) or (0.0,), sleep)
-        self._markets: dict[str, Market] | None = None
-        self._markets_from_cache = False
-        self._broken: dict[str, str] = {}
-        self._markets_lock = asyncio.Lock()
+        self._markets = MarketRules(
+            config, self._fetch_markets, venue=VENUE, not_listed=lambda base: f"no linear USDT perpetual for {base}"
+        )
         self._position_mode: PositionMode | None = None
         self._taker_fees = FeeCache()
 
@@ -117,30 +114,14 @@ class OkxVenue:
 
     async def load_markets(self, *, reload: bool = False) -> dict[str, Market]:
         """GET /api/v5/public/instruments?instType=SWAP (or the on-disk cache): live linear USDT swaps."""
-        async with self._markets_lock:
-            if self._markets is not None and not reload:
-                return self._markets
-            cfg = self._config
-            cached = None if reload else load_markets_cache(cfg.cache_dir, VENUE, cfg.base_url, cfg.market_cache_ttl_s)
-            if cached:
-                self._markets, self._markets_from_cache = cached, True
-                return cached
-            markets, self._broken = parse.parse_markets(await self._client.get_instruments())
-            self._markets, self._markets_from_cache = markets, False
-            save_markets_cache(cfg.cache_dir, VENUE, cfg.base_url, markets)
-            return markets
+        return await self._markets.load(reload=reload)
+
+    async def _fetch_markets(self) -> tuple[dict[str, Market], dict[str, str]]:
+        return parse.parse_markets(await self._client.get_instruments())
 
     async def market(self, symbol: str) -> Market:
         """The swap of a canonical base (BTC -> BTC-USDT-SWAP); a miss in cached rules reloads them once."""
-        key = canonical_symbol(symbol)
-        markets = await self.load_markets()
-        if key not in markets and self._markets_from_cache:
-            markets = await self.load_markets(reload=True)
-        if key in markets:
-            return markets[key]
-        if key in self._broken:  # one odd row: this symbol is refused, the venue's others still trade
-            raise BadResponse(VENUE, f"{key}: market rules unreadable: {self._broken[key]}")
-        raise SymbolNotListed(VENUE, f"no linear USDT perpetual for {key}")
+        return await self._markets.get(symbol)
 
     # --- market data --------------------------------------------------------------------------
 
