@@ -23,8 +23,6 @@ LONG_MODULES: dict[str, tuple[int, str]] = {
     "cli/history_cmd.py": (450, "one command: its options, its tables and its --json shape"),
     "cli/bp_aster_cmd.py": (540, "one command group: the loop's options, wiring and live view"),
     "venues/okx/parse.py": (475, "wire -> domain for one venue, one parser per reply"),
-    "venues/backpack/parse.py": (480, "wire -> domain for one venue, one parser per reply"),
-    "venues/backpack/venue.py": (550, "one adapter: one method per Venue protocol operation"),
     "venues/binance_family/parse.py": (450, "wire -> domain for Binance and Aster, one parser per reply"),
     "journal/repository.py": (450, "the journal's one repository: a method per table operation"),
     # Grew past the limit with maker-first entry and carry (merged while the engine was regrouped): to split.

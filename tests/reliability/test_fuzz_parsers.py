@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hedgectl.domain.types import Fill, Market, Order, Position
 from hedgectl.errors import BadResponse
 from hedgectl.venues.aster import parse as aster_parse
-from hedgectl.venues.backpack import parse as backpack_parse
+from hedgectl.venues.backpack import parse_orders as backpack_orders
 from hedgectl.venues.binance_family.parse import FamilyParser
 from hedgectl.venues.okx import parse as okx_parse
 
@@ -298,7 +298,7 @@ ASTER_ORDER: dict[str, Any] = {
 TIME_FIELDS: dict[str, tuple[Any, dict[str, Any], str]] = {
     "binance": (PARSERS["binance order"][0], BINANCE_ORDER, "time"),
     "okx": (PARSERS["okx order"][0], OKX_ORDER, "cTime"),
-    "backpack": (lambda w: backpack_parse.parse_order(w, "SOL"), BACKPACK_ORDER, "createdAt"),
+    "backpack": (lambda w: backpack_orders.parse_order(w, "SOL"), BACKPACK_ORDER, "createdAt"),
     "aster": (lambda w: aster_parse.parse_order(w, lambda s: s.removesuffix("USDT")), ASTER_ORDER, "time"),
 }
 TIMES = st.one_of(
@@ -328,6 +328,6 @@ def test_numbers_beyond_any_venue_are_bad_responses_not_arithmetic_errors(field:
     """Found here: Backpack's average price divided by executedQuantity "1e-999999" raised decimal.Overflow;
     ccxt's OKX market multiplied ctVal "1e999999" likewise."""
     with pytest.raises(BadResponse):
-        backpack_parse.parse_order({**BACKPACK_ORDER, field: value}, "SOL")
+        backpack_orders.parse_order({**BACKPACK_ORDER, field: value}, "SOL")
     with pytest.raises(BadResponse):
         okx_parse.parse_market({**OKX_MARKET, "ctVal": value}, "BTC")
