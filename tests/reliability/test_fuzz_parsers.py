@@ -24,6 +24,7 @@ from hedgectl.venues.aster import parse as aster_parse
 from hedgectl.venues.backpack import parse_orders as backpack_orders
 from hedgectl.venues.binance_family.parse import FamilyParser
 from hedgectl.venues.okx import parse as okx_parse
+from hedgectl.venues.okx import parse_orders as okx_orders
 
 BINANCE = FamilyParser("binance")
 
@@ -131,9 +132,9 @@ PARSERS: dict[str, tuple[Any, dict[str, Any]]] = {
     "binance market": (BINANCE.market, BINANCE_MARKET),
     "okx market": (lambda w: okx_parse.parse_market(w, "BTC"), OKX_MARKET),
     "binance order": (lambda w: BINANCE.order(w, _base), BINANCE_ORDER),
-    "okx order": (lambda w: okx_parse.parse_order(w, _okx_market()), OKX_ORDER),
+    "okx order": (lambda w: okx_orders.parse_order(w, _okx_market()), OKX_ORDER),
     "binance fill": (lambda w: BINANCE.fill(w, _base), BINANCE_FILL),
-    "okx fill": (lambda w: okx_parse.parse_fill(w, _okx_market()), OKX_FILL),
+    "okx fill": (lambda w: okx_orders.parse_fill(w, _okx_market()), OKX_FILL),
     # positionRisk is a list; a row whose amount became zero is no position (an empty list is true to life)
     "binance position": (lambda w: BINANCE.positions([w], _base), BINANCE_POSITION),
     "okx position": (lambda w: okx_parse.parse_position(w, _okx_market()), OKX_POSITION),

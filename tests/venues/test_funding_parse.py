@@ -24,7 +24,7 @@ from hedgectl.venues.backpack import BackpackVenue
 from hedgectl.venues.backpack import history as backpack_history
 from hedgectl.venues.backpack.parse_orders import parse_funding_payment
 from hedgectl.venues.binance_family.parse import FamilyParser
-from hedgectl.venues.okx.parse import parse_funding_bills
+from hedgectl.venues.okx.parse_orders import parse_funding_bills
 from tests.venues.test_backpack_venue import BASE, FakeClock, make_config, mock_markets, mock_time
 
 T0 = 1_765_000_000_000  # ms

@@ -53,7 +53,7 @@ from hedgectl.venues.kit.markets import MarketRules
 from hedgectl.venues.kit.placement import ReconcilePlan, place
 from hedgectl.venues.kit.retry import Sleep
 from hedgectl.venues.kit.wire import WireReader
-from hedgectl.venues.okx import parse
+from hedgectl.venues.okx import parse, parse_orders
 from hedgectl.venues.okx.auth import keys_from_config
 from hedgectl.venues.okx.client import OkxClient, PreparedCall
 from hedgectl.venues.okx.codes import POSITION_SIDE_REFUSAL
@@ -206,7 +206,7 @@ class OkxVenue:
         if not is_valid_client_order_id(request.client_order_id):
             raise OrderRejected(VENUE, f"client order id {request.client_order_id!r} is not 1-32 letters/digits")
         self._require_keys()
-        body = parse.to_wire_order(market, request, await self.position_mode())
+        body = parse_orders.to_wire_order(market, request, await self.position_mode())
         call = await self._client.prepare_order_post(body)
         wire = WireRequest(call.http.method, str(call.http.url), dict(call.http.headers), call.http.content or None)
         return PreparedOrder(request, wire, lambda: self._send_order(market, request, call))
@@ -225,7 +225,9 @@ class OkxVenue:
                 if exc.code == POSITION_SIDE_REFUSAL:  # the account's mode changed since it was read
                     self._position_mode = None
                 raise
-            return parse.parse_order_ack(parse.first(reply, "trade/order"), market, request)  # unreadable: reconciled
+            return parse_orders.parse_order_ack(
+                parse.first(reply, "trade/order"), market, request
+            )  # unreadable: reconciled
 
         return await place(
             send,
@@ -237,8 +239,8 @@ class OkxVenue:
 
     async def _find_by_client_id(self, market: Market, client_order_id: str) -> Order | None:
         """GET /api/v5/trade/order by clOrdId, once (OrderNotFound: the venue has no such order)."""
-        reply = await self._client.get_order_once(parse.order_ref(market, None, client_order_id))
-        return parse.parse_order(parse.first(reply, "trade/order"), market)
+        reply = await self._client.get_order_once(parse_orders.order_ref(market, None, client_order_id))
+        return parse_orders.parse_order(parse.first(reply, "trade/order"), market)
 
     async def _with_fill_details(self, market: Market, order: Order) -> Order:
         """GET fills-history of a (partly) filled order whose reply lacks the average price or fee."""
@@ -255,8 +257,8 @@ class OkxVenue:
         return dataclasses.replace(order, avg_price=order.avg_price or avg, fee=fee, fee_asset=asset)
 
     async def _fetch(self, market: Market, order_id: str | None, client_order_id: str | None) -> Order:
-        reply = await self._client.get_order(parse.order_ref(market, order_id, client_order_id))
-        return parse.parse_order(parse.first(reply, "trade/order"), market)
+        reply = await self._client.get_order(parse_orders.order_ref(market, order_id, client_order_id))
+        return parse_orders.parse_order(parse.first(reply, "trade/order"), market)
 
     async def fetch_order(
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
@@ -278,7 +280,7 @@ class OkxVenue:
         _require_ref(order_id, client_order_id)
         market = await self.market(symbol)
         self._require_keys()
-        ref = parse.order_ref(market, order_id, client_order_id)
+        ref = parse_orders.order_ref(market, order_id, client_order_id)
         try:
             try:
                 ack = parse.first(await self._client.post_cancel_order(ref), "cancel-order")
@@ -308,7 +310,7 @@ class OkxVenue:
         while True:
             reply = await self._client.get_orders_pending(params)
             rows = parse.data(reply, "orders-pending")
-            orders += parse.parse_orders(reply, markets)
+            orders += parse_orders.parse_orders(reply, markets)
             if len(rows) < PAGE:
                 return orders
             params = {**params, "after": _R.ident(rows[-1], "ordId", "orders-pending")}
@@ -347,7 +349,7 @@ class OkxVenue:
             params["ordId"] = order_id
         if since:
             params["begin"] = str(ms_from_utc(since))
-        return parse.parse_fills(await self._client.get_fills_history(params), market)
+        return parse_orders.parse_fills(await self._client.get_fills_history(params), market)
 
     async def fetch_fills(
         self, symbol: str, *, order_id: str | None = None, since: datetime | None = None
@@ -377,7 +379,7 @@ class OkxVenue:
         archive = since < self._clock.now() - BILLS_RECENT
         rows = await self._bill_pages(params, archive=archive)
         unique = list({_R.ident(r, "billId", "bill"): r for r in rows}.values())
-        return parse.parse_funding_bills(unique, markets, since, until)
+        return parse_orders.parse_funding_bills(unique, markets, since, until)
 
     async def _bill_pages(self, params: dict[str, str], *, archive: bool) -> list[Any]:
         rows: list[Any] = []
