@@ -46,13 +46,8 @@ from hedgectl.errors import (
 from hedgectl.venues.base import REFERENCE_SYMBOL, PreparedOrder, WireRequest
 from hedgectl.venues.binance_family.client import FamilyClient, PreparedCall
 from hedgectl.venues.binance_family.errors import POSITION_SIDE_REFUSED
-from hedgectl.venues.binance_family.parse import (
-    DEFAULT_FUNDING_INTERVAL,
-    FUNDING_FEE,
-    QUOTE_ASSET,
-    FamilyParser,
-    depth_limit,
-)
+from hedgectl.venues.binance_family.parse import DEFAULT_FUNDING_INTERVAL, FamilyParser, depth_limit
+from hedgectl.venues.binance_family.reader import FUNDING_FEE, QUOTE_ASSET
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.candles import check_limit, interval_name
 from hedgectl.venues.kit.fees import FeeCache
