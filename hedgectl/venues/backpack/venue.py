@@ -354,12 +354,13 @@ class BackpackVenue:
 
     async def fetch_positions(self, symbol: str | None = None) -> list[Position]:
         """GET /api/v1/position (non-zero netQuantity only)."""
-        venue_symbol = (await self.market(symbol)).venue_symbol if symbol else None
+        wanted = await self.market(symbol) if symbol else None
         await self.load_markets()
         positions = []
+        venue_symbol = wanted.venue_symbol if wanted is not None else None
         for row in parse.rows(await self._client.get_positions(venue_symbol), "positions"):
             canonical = self._markets.canonical(parse_orders.wire_symbol(row, "position"))
-            if canonical is None or (symbol is not None and canonical != symbol.upper()):
+            if canonical is None or (wanted is not None and canonical != wanted.symbol):
                 continue
             position = parse.parse_position(row, canonical)
             if position.qty != 0:
