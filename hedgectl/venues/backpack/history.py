@@ -36,6 +36,7 @@ class AccountHistory:
         self._client_ids = client_ids
 
     async def find_by_client_id(self, market: Market, client_id: int) -> Order | None:
+        """GET /api/v1/order by clientId, else the latest order history: the order, or None if in neither."""
         try:
             wire = await self._client.get_order(market.venue_symbol, client_id=client_id)
         except OrderNotFound:
