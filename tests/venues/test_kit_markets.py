@@ -43,10 +43,12 @@ class FakeVenue:
         self.listing = {b: _market(b) for b in bases}
         self.broken = dict(broken or {})
         self.calls = 0
+        self.reply = asyncio.Event()  # a real fetch waits for the venue: set when the reply may arrive
+        self.reply.set()
 
     async def fetch(self) -> tuple[dict[str, Market], dict[str, str]]:
         self.calls += 1
-        await asyncio.sleep(0)  # a real fetch yields; concurrent loads must still fetch once
+        await self.reply.wait()
         return dict(self.listing), dict(self.broken)
 
 
@@ -72,8 +74,14 @@ async def test_rules_are_fetched_once_per_session_and_then_served_from_the_cache
 
 async def test_concurrent_first_loads_fetch_once(tmp_path: Path) -> None:
     venue = FakeVenue("BTC")
+    venue.reply.clear()  # every caller is waiting while the first fetch is out
     rules = _rules(venue, tmp_path)
-    await asyncio.gather(*(rules.get("BTC") for _ in range(5)))
+
+    async def reply() -> None:
+        venue.reply.set()
+
+    *markets, _ = await asyncio.gather(*(rules.get("BTC") for _ in range(5)), reply())
+    assert {m.venue_symbol for m in markets} == {"BTC-PERP"}
     assert venue.calls == 1
 
 
