@@ -29,8 +29,6 @@ LONG_MODULES: dict[str, tuple[int, str]] = {
     "venues/binance_family/venue.py": (440, "one adapter for two venues: one method per Venue protocol operation"),
     "venues/okx/venue.py": (440, "one adapter: one method per Venue protocol operation"),
     "journal/repository.py": (450, "the journal's one repository: a method per table operation"),
-    # Grew past the limit with maker-first entry and carry (merged while the engine was regrouped): to split.
-    "cli/bootstrap_cmd.py": (570, "TO SPLIT: options, plan/entry views and the JSON shape"),
 }
 
 
