@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hedgectl.cli.bootstrap_cmd import hold_line
+from hedgectl.cli.bootstrap_view import hold_line
 from hedgectl.domain.pnl import HoldMark
 from hedgectl.engine.bootstrap.plan import HedgePlan
 from tests.e2e.bootstrap_rig import VENUES, Recorder, account, cycle_rig
