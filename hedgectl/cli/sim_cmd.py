@@ -6,7 +6,9 @@ Thin and lazy: aiohttp, eth_account and the simulator are imported inside the co
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -204,23 +206,73 @@ def reset(
         _done(json_out, f"simulator at {url} reset (fresh accounts and prices)", target="simulator", where=url)
         return
     path = state or settings.state_dir() / "paper" / "sim-state.json"
-    if state is None:
-        import contextlib
+    # The accounts of the other market sources too (README "Market sources"), unless one file was named.
+    paths = [path] if state is not None else [path, *(path.parent / f"sim-state-{k}.json" for k in ("replay", "live"))]
+    with _unused(paths):
+        removed = _remove(path)
+        for other in paths[1:]:
+            _remove(other, quiet=True)
+    if not removed:
+        _done(json_out, "paper account already fresh", target="file", where=str(path), removed=False)
+        return
+    _done(json_out, f"paper account reset ({path})", target="file", where=str(path), removed=True)
 
-        for kind in ("replay", "live"):  # the accounts of the other market sources (README "Market sources")
-            with contextlib.suppress(OSError):
-                (path.parent / f"sim-state-{kind}.json").unlink()
+
+@contextlib.contextmanager
+def _unused(paths: list[Path]) -> Iterator[None]:
+    """Hold the lock of every account in `paths` meanwhile, or refuse at once naming the command that holds one:
+    a command running on the account would go on trading it and save it back, over the reset."""
+    from hedgectl.sim.account_lock import AccountLock
+
+    locks = [AccountLock(p, wait_s=0) for p in paths if p.parent.is_dir()]  # no directory: nothing to hold
+    try:
+        for lock in locks:
+            holder = lock.holder()
+            if holder is not None:
+                raise ConfigError(
+                    f"the paper account {lock.path.parent} is in use by a running hedgectl command{holder.owner}"
+                    f"{_command_of(holder.pid)}: nothing was reset; let it end (or stop it), then reset"
+                )
+            lock.acquire()  # free a moment ago; taken since by a command just starting: the same refusal
+        yield
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def _command_of(pid: int | None) -> str:
+    """': hedgectl bootstrap --hold 15' from /proc on Linux, else ''."""
+    if pid is None:
+        return ""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return ""
+    words = [w.decode(errors="replace") for w in argv if w]
+    for i, word in enumerate(words[:3]):  # python -m hedgectl ARGS, or .venv/bin/hedgectl ARGS
+        if Path(word).name == "hedgectl":
+            return f", `hedgectl {' '.join(words[i + 1 : i + 7])}`"
+    return ""  # not hedgectl's (the pid was reused)
+
+
+def _remove(path: Path, *, quiet: bool = False) -> bool:
+    """Remove a saved account (its snapshot and its log); False if there was none."""
+    from hedgectl.sim.persist import log_path
+
+    with contextlib.suppress(OSError):
+        log_path(path).unlink()
     try:
         path.unlink()
     except FileNotFoundError:
-        _done(json_out, "paper account already fresh", target="file", where=str(path), removed=False)
-        return
+        return False
     except OSError as exc:
+        if quiet:
+            return False
         raise ConfigError(
             f"cannot remove the paper account {path} ({(exc.strerror or type(exc).__name__).lower()}): "
             f"make {path.parent} writable, or set HEDGECTL_HOME to a writable directory"
         ) from None
-    _done(json_out, f"paper account reset ({path})", target="file", where=str(path), removed=True)
+    return True
 
 
 def _done(json_out: bool, text: str, **fields: object) -> None:

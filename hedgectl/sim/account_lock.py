@@ -92,7 +92,7 @@ class AccountLock:
             if self._try(fd):
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 return None
-            return Holder(_owner(fd), _url(fd))
+            return Holder(_owner(fd), _url(fd), _pid(fd))
         finally:
             os.close(fd)
 
@@ -123,6 +123,7 @@ class AccountLock:
 class Holder:
     owner: str  # ' (pid N)', or '' if unreadable
     url: str | None  # the holder's simulator (loopback), once it serves
+    pid: int | None = None  # as the holder wrote it, if readable
 
 
 def _fields(fd: int) -> list[str]:
@@ -131,14 +132,19 @@ def _fields(fd: int) -> list[str]:
     return []
 
 
-def _owner(fd: int) -> str:
-    """' (pid N)' as the holder wrote it, or '' if it cannot be read."""
+def _pid(fd: int) -> int | None:
     fields = _fields(fd)
     with contextlib.suppress(ValueError, IndexError):
         pid = int(fields[0])
         if pid > 0:
-            return f" (pid {pid})"
-    return ""
+            return pid
+    return None
+
+
+def _owner(fd: int) -> str:
+    """' (pid N)' as the holder wrote it, or '' if it cannot be read."""
+    pid = _pid(fd)
+    return "" if pid is None else f" (pid {pid})"
 
 
 def _url(fd: int) -> str | None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
+import logging
 from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
@@ -12,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hedgectl.errors import ConfigError
+from hedgectl.sim import persist
 from hedgectl.sim.engine import Engine
 from hedgectl.sim.faults import FaultBook
 from hedgectl.sim.market import DEFAULT_TICK_MS
@@ -20,6 +19,8 @@ if TYPE_CHECKING:
     from hedgectl.sim.market_source import MarketSpec
 
 REQUEST_LOG_LIMIT = 200_000
+
+log = logging.getLogger("hedgectl.sim")
 
 
 @dataclass(slots=True)
@@ -86,7 +87,10 @@ class Simulator:
         aster_chain_id: int = 1666,
         market: MarketSpec | None = None,
         fees: dict[str, tuple[Decimal, Decimal]] | None = None,
+        durable: bool = False,
     ) -> None:
+        """`durable`: every change is saved to `state_path` before the simulator answers (`commit`); without,
+        `state_path` is only loaded, and saved when asked (`save`, `POST /_sim/save`)."""
         source = None if market is None or market.kind == "synthetic" else market.build(seed, tick_ms)
         self.market_label = "synthetic" if market is None else market.label
         self.engine = Engine(
@@ -98,8 +102,55 @@ class Simulator:
         self.requests = RequestLog()
         self.latency_ms: dict[str, int] = {}
         self.state_path = state_path
-        if state_path is not None and state_path.exists():
-            self.load(state_path)
+        self.durable = durable and state_path is not None
+        self._saved_mark: object = None
+        self._save_failed = False
+        seq = self.load(state_path) if state_path is not None else 0
+        self._store = persist.Store(state_path, self.engine, seq) if state_path is not None else None
+        if self.durable:
+            self._saved_mark = self._mark()
+
+    def commit(self) -> None:
+        """Make the paper account on disk what clients have been told: save it if it changed since the last save.
+
+        Called by the server after every request (before the reply is sent) and after every engine tick (before
+        a stream event leaves), so that a command killed with -9 at any moment leaves on disk every order,
+        fill, cancel and funding payment a venue reply or stream event reported. A no-op unless `durable`.
+        """
+        if not self.durable or self._store is None or self._mark() == self._saved_mark:
+            return
+        try:
+            self._store.append()
+        except OSError as exc:
+            if not self._save_failed:  # a full or read-only disk: said once, retried on the next change
+                log.warning("the paper account could not be saved to %s: %s", self.state_path, exc)
+            self._save_failed = True
+            return
+        self._save_failed = False
+        self._saved_mark = self._mark()
+
+    def _mark(self) -> object:
+        """A cheap fingerprint of everything `save` writes: any order placed, filled, cancelled or expired,
+        any fill, funding payment, balance, leverage, position-mode or funding-rate change moves it."""
+        engine = self.engine
+        return (
+            tuple(
+                (
+                    a.balance,
+                    a.leverage,
+                    a.position_mode,
+                    a.fees_paid,
+                    a.next_order_id,
+                    a.next_fill_id,
+                    a.next_funding_id,
+                    len(a.closed_orders),
+                    tuple((o.order_id, o.status, o.filled_qty, o.updated_ms) for o in a.open_orders.values()),
+                    tuple((p.key, p.qty, p.entry_price) for p in a.positions.values()),
+                )
+                for a in engine.accounts.values()
+            ),
+            tuple((s.rate, s.next_ms) for s in engine.funding.values()),
+        )
 
     def reset(self) -> None:
         """Fresh accounts and prices; faults, latency and the request log cleared."""
@@ -107,25 +158,31 @@ class Simulator:
         self.faults.clear()
         self.requests.clear()
         self.latency_ms.clear()
+        self.commit()
 
     def save(self, path: Path | None = None) -> None:
-        """Persist the paper account atomically (to `path` or the configured state path)."""
+        """Persist the whole paper account atomically (to `path` or the configured state path, folding its log)."""
         target = path or self.state_path
         if target is None:
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".paper-", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(self.engine.to_json(), fh)
-        os.replace(tmp, target)
+        if self._store is not None and target == self.state_path:
+            self._store.snapshot()
+        else:
+            persist.Store(target, self.engine).snapshot()
+        if self.durable:
+            self._saved_mark = self._mark()
 
-    def load(self, path: Path) -> None:
-        """Restore a saved paper account; an unreadable file is a ConfigError naming the fix."""
+    def load(self, path: Path) -> int:
+        """Restore a saved paper account (its snapshot and log); return its sequence number (0: none saved).
+
+        An unreadable file is a ConfigError naming the fix."""
         try:
-            with path.open(encoding="utf-8") as fh:
-                self.engine.load_json(json.load(fh))
+            doc = persist.read(path)
+            if doc is not None:
+                self.engine.load_json(doc)
         except (OSError, ValueError, KeyError, TypeError, ArithmeticError) as exc:
             self.engine.reset()
             raise ConfigError(
                 f"the paper account in {path} is unreadable ({type(exc).__name__}); `hedgectl sim reset` clears it"
             ) from None
+        return 0 if doc is None else int(doc["seq"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import threading
 from decimal import Decimal
@@ -17,7 +16,6 @@ from hedgectl.sim.market_source import MarketSpec
 from hedgectl.sim.server import Running, start
 
 START_TIMEOUT_S = 15.0
-EMBEDDED_AUTOSAVE_S = 1.0  # the paper account is saved this often while a command runs (and at its end)
 
 log = logging.getLogger("hedgectl.sim")
 
@@ -25,8 +23,11 @@ log = logging.getLogger("hedgectl.sim")
 class EmbeddedSimulator:
     """`with EmbeddedSimulator(path) as sim: sim.url` — paper mode's venue when HEDGECTL_SIM_URL is unset.
 
-    The paper account is loaded from `state_path` at start (if it exists) and saved there at stop; it is
-    locked meanwhile (sim/account_lock.py), so a second process waits for it rather than losing updates.
+    The paper account is loaded from `state_path` at start (if it exists) and saved there as it changes, each
+    change before the simulator's reply or stream event that reports it (`Simulator.commit`): a command killed
+    with -9 leaves its paper orders and positions behind, as a real venue would, so that crash recovery
+    (`flatten --all`) can be rehearsed on paper. It is locked meanwhile (sim/account_lock.py), so a second
+    process waits for it rather than losing updates.
     A simulator that does not persist (a read-only command's) neither takes nor waits for the lock: while another
     command holds the account, it reads that command's simulator (its URL is in the lock file) instead of its own.
     """
@@ -56,7 +57,6 @@ class EmbeddedSimulator:
         self.sim: Simulator | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._autosave: concurrent.futures.Future[None] | None = None
         self._running: Running | None = None
         self._lock = AccountLock(state_path, wait_s=lock_wait_s) if state_path is not None else None
 
@@ -94,6 +94,7 @@ class EmbeddedSimulator:
             state_path=self.state_path,
             market=self.market,
             fees=self.fees,
+            durable=self.state_path is not None and self.persist,
         )
         loop = asyncio.new_event_loop()
         self._loop = loop
@@ -102,20 +103,7 @@ class EmbeddedSimulator:
         future = asyncio.run_coroutine_threadsafe(start(self.sim, self.host, 0), loop)
         self._running = future.result(timeout=START_TIMEOUT_S)
         self.url = self._running.url
-        if self.state_path is not None and self.persist:
-            # Saved as it goes, not only at stop: a command killed with -9 leaves its paper positions behind, as
-            # a real venue would, so that crash recovery (`flatten --all`) can be rehearsed on paper.
-            self._autosave = asyncio.run_coroutine_threadsafe(self._save_every(EMBEDDED_AUTOSAVE_S), loop)
         return self.url
-
-    async def _save_every(self, seconds: float) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            if self.sim is not None:
-                try:
-                    self.sim.save()
-                except OSError as exc:  # a full or read-only disk: the save at stop will say so
-                    log.debug("paper account autosave failed: %s", exc)
 
     def stop(self) -> None:
         """Stop serving and persist the paper account (idempotent)."""
@@ -124,9 +112,6 @@ class EmbeddedSimulator:
             self.url = None
             self._release()
             return
-        if self._autosave is not None:
-            self._autosave.cancel()
-            self._autosave = None
         try:
             if running is not None:
                 asyncio.run_coroutine_threadsafe(running.stop(), loop).result(timeout=START_TIMEOUT_S)

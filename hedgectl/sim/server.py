@@ -24,7 +24,6 @@ log = logging.getLogger("hedgectl.sim")
 
 SIM_KEY: web.AppKey[Simulator] = web.AppKey("simulator", Simulator)
 MAX_BODY_BYTES = 256 * 1024
-AUTOSAVE_S = 5.0
 CLIENT_GONE = 499  # nginx's "client closed request": never seen by the client, only by the access log
 
 
@@ -51,9 +50,20 @@ async def _no_tracebacks(
         return json_response({"ok": False, "error": "internal error"}, status=500)
 
 
+@web.middleware
+async def _durable(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """What a request changed in the paper account is on disk before its reply leaves (`Simulator.commit`)."""
+    try:
+        return await handler(request)
+    finally:
+        request.app[SIM_KEY].commit()
+
+
 def build_app(sim: Simulator) -> web.Application:
     """The whole simulator: /_sim/ control API plus every venue dialect under its prefix."""
-    app = web.Application(middlewares=[_no_tracebacks], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(middlewares=[_no_tracebacks, _durable], client_max_size=MAX_BODY_BYTES)
     app[SIM_KEY] = sim
     Control(sim).mount(app)
     for dialect in load_dialects(sim):
@@ -92,6 +102,7 @@ async def _tick(sim: Simulator) -> None:
     while True:
         try:
             sim.engine.sync()
+            sim.commit()  # a fill or funding payment of this tick is on disk before its stream event is sent
         except Exception:  # keep ticking; the error is logged, never shown to clients
             log.exception("simulator: engine tick failed")
         await asyncio.sleep(sim.engine.clock.tick_ms / 1000)
@@ -129,8 +140,9 @@ async def serve(
     market: MarketSpec | None = None,
     fees: dict[str, tuple[Decimal, Decimal]] | None = None,
 ) -> None:
-    """Serve until SIGINT/SIGTERM; persist the paper account to `state_path` periodically and at exit."""
-    sim = Simulator(seed, tick_ms=tick_ms, frozen=frozen, state_path=state_path, market=market, fees=fees)
+    """Serve until SIGINT/SIGTERM; with a `state_path`, every change to the paper account is saved there as it
+    happens (`Simulator.commit`), and once more at exit."""
+    sim = Simulator(seed, tick_ms=tick_ms, frozen=frozen, state_path=state_path, market=market, fees=fees, durable=True)
     running = await start(sim, host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -140,11 +152,7 @@ async def serve(
     if ready is not None:
         ready(running.url)
     try:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=AUTOSAVE_S)
-            if state_path is not None:
-                sim.save()
+        await stop.wait()
     finally:
         await running.stop()
         if state_path is not None:

@@ -342,6 +342,8 @@ class Dialect(abc.ABC):
             return self.render_problem(exc.problem, exc.detail, call)
         except Reply as reply:
             return reply.response
+        finally:
+            self.sim.commit()  # saved before a latency delay or a held reply, while stream events may leave
         return result
 
     def _render_sim_error(self, err: SimError, call: Call | None) -> web.StreamResponse:
