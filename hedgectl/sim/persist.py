@@ -61,7 +61,8 @@ def _apply(doc: dict[str, Any], line: dict[str, Any]) -> None:
     for venue, account in line["accounts"].items():
         old = doc["accounts"].get(venue, {"orders": [], "fills": [], "funding": []})
         closed = [o for o in old["orders"] if not OrderStatus(o["status"]).is_open]
-        account["orders"] = [*(closed + line["closed"].get(venue, []))[-HISTORY_LIMIT:], *account["orders"]]
+        orders = [*(closed + line["closed"].get(venue, []))[-HISTORY_LIMIT:], *account["orders"]]
+        account["orders"] = sorted(orders, key=lambda o: int(o["order_id"]))  # as Account.to_json lists them
         account["fills"] = (old["fills"] + line["fills"].get(venue, []))[-HISTORY_LIMIT:]
         account["funding"] = (old["funding"] + line["payments"].get(venue, []))[-HISTORY_LIMIT:]
         doc["accounts"][venue] = account
