@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import cli_env, hedgectl
+from tests.e2e.conftest import cli_env, eventually, hedgectl
 
 pytestmark = pytest.mark.e2e
 
@@ -73,6 +73,16 @@ def _exposure(home: Path) -> tuple[dict[str, object], int]:
     return held, sum(len(doc.get("open_orders", [])) for doc in venues.values())
 
 
+def _saved_open_orders(home: Path) -> list[str]:
+    """The open orders of the paper account as saved (what a command started now would load)."""
+    from hedgectl.sim import persist
+    from hedgectl.sim.model import OrderStatus
+
+    doc = persist.read(home / "paper" / "sim-state.json")
+    accounts = doc["accounts"].values() if doc is not None else []
+    return [o["order_id"] for a in accounts for o in a["orders"] if OrderStatus(o["status"]).is_open]
+
+
 def test_a_bootstrap_killed_with_minus_9_right_after_opened_leaves_both_legs_for_flatten(isolated_env: Path) -> None:
     with _running(*BOOTSTRAP, "--hold", "60") as (proc, wait_for):
         wait_for("Opened")
@@ -90,6 +100,7 @@ def test_the_third_ctrl_c_after_a_cancel_leaves_the_cancel_saved(isolated_env: P
     lock = isolated_env / "paper" / "sim-state.json.lock"
     with _running("bp-aster", "loop", "--qty", "10", "--yes") as (proc, wait_for):
         wait_for("posted")
+        eventually(lambda: bool(_saved_open_orders(isolated_env)), timeout=30)  # as a venue holds it
         url = lock.read_text().split()[1]  # the command's own simulator (sim/account_lock.py)
         # Aster answers slowly from now on: after the maker order's cancel, the flatten's reads keep the command
         # alive long enough for two more Ctrl+C, which abort it at once (os._exit: no save at stop).
@@ -97,8 +108,10 @@ def test_the_third_ctrl_c_after_a_cancel_leaves_the_cancel_saved(isolated_env: P
         proc.send_signal(signal.SIGINT)
         wait_for("cancelled")
         proc.send_signal(signal.SIGINT)
+        wait_for("a third time")  # two signals at once would count as one
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 130
+    assert _saved_open_orders(isolated_env) == []
     assert _exposure(isolated_env) == ({}, 0)
     dry = json.loads(hedgectl("flatten", "--all", "--dry-run", "--json").stdout)
     assert not any(doc["open_orders_before"] for doc in dry["venues"].values()), dry
