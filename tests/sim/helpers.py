@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import time
 from collections.abc import Awaitable, Callable
+
+from tests.waiting import eventually_async
 
 
 async def eventually(cond: Callable[[], bool | Awaitable[bool]], timeout: float = 5.0, interval: float = 0.01) -> None:
     """Poll `cond` until it is true; fail with AssertionError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = cond()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(interval)
+    await eventually_async(cond, timeout, interval)
 
 
 def binance_query(params: dict[str, str], secret: str, *, timestamp_ms: int | None = None) -> str:

@@ -24,6 +24,7 @@ from hedgectl.sim import credentials
 from hedgectl.sim.dialects import binance_stream
 from hedgectl.sim.dialects.okx_auth import okx_signature
 from hedgectl.sim.server import Running
+from tests.waiting import loop_turns
 
 from .helpers import binance_query, eventually
 from .test_aster_wire import v3_sign
@@ -316,7 +317,7 @@ async def test_ccxt_pro_binanceusdm_watch_orders_sees_the_fill(sim_server: Runni
         watching = asyncio.ensure_future(
             watch_until(lambda: ex.watch_orders("BTC/USDT:USDT"), lambda o: o["status"] == "closed")
         )
-        await asyncio.sleep(0)
+        await loop_turns()
         await control.post("/_sim/fill", json={"venue": "binance", "order_id": order["id"]})
         closed = next(o for o in await watching if o["status"] == "closed")
         assert (closed["filled"], closed["average"], closed["trades"][0]["fee"]["cost"]) == (0.01, 50000.0, 0.1)
@@ -343,7 +344,7 @@ async def test_ccxt_pro_okx_watch_orders_sees_the_fill(sim_server: Running, cont
         order = await ex.create_order("BTC/USDT:USDT", "limit", "buy", 1, 1000)
         assert (await watching)[-1]["id"] == order["id"]
         watching = asyncio.ensure_future(watch_until(ex.watch_orders, lambda o: o["status"] == "closed"))
-        await asyncio.sleep(0)
+        await loop_turns()
         await control.post("/_sim/fill", json={"venue": "okx", "order_id": order["id"]})
         closed = next(o for o in await watching if o["status"] == "closed")
         assert (closed["amount"], closed["filled"], closed["average"]) == (1.0, 1.0, 1000.0)
