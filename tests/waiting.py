@@ -93,5 +93,8 @@ class FakeClock:
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
-        self.t += max(seconds, 0.0)
+        if seconds > 0:
+            # At least a microsecond, as a real sleep takes: a wait computed from a float remainder (1e-15 s)
+            # would otherwise leave a large `t` unchanged and the caller sleeping for ever.
+            self.t += max(seconds, 1e-6)
         await asyncio.sleep(0)
