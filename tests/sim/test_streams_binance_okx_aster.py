@@ -24,6 +24,7 @@ from hedgectl.sim import credentials
 from hedgectl.sim.dialects import binance_stream
 from hedgectl.sim.dialects.okx_auth import okx_signature
 from hedgectl.sim.server import Running
+from tests.sim.helpers import LOOPBACK_CCXT
 from tests.waiting import loop_turns
 
 from .helpers import binance_query, eventually
@@ -298,6 +299,7 @@ async def watch_until(watch: Any, done: Any) -> list[dict[str, Any]]:
 async def test_ccxt_pro_binanceusdm_watch_orders_sees_the_fill(sim_server: Running, control: httpx.AsyncClient) -> None:
     ex = ccxt_pro.binanceusdm(
         {
+            **LOOPBACK_CCXT,
             "apiKey": credentials.BINANCE_API_KEY,
             "secret": credentials.BINANCE_API_SECRET,
             "options": {"fetchCurrencies": False, "fetchMargins": False},
@@ -328,6 +330,7 @@ async def test_ccxt_pro_binanceusdm_watch_orders_sees_the_fill(sim_server: Runni
 async def test_ccxt_pro_okx_watch_orders_sees_the_fill(sim_server: Running, control: httpx.AsyncClient) -> None:
     ex = ccxt_pro.okx(
         {
+            **LOOPBACK_CCXT,
             "apiKey": credentials.OKX_API_KEY,
             "secret": credentials.OKX_API_SECRET,
             "password": credentials.OKX_PASSPHRASE,
