@@ -26,7 +26,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def eventually(cond: Callable[[], T], timeout: float = 20.0, interval: float = 0.02, what: str = "") -> T:
+def eventually(cond: Callable[[], T], timeout: float = 20.0, interval: float = 0.05, what: str = "") -> T:
     """Poll `cond` until it returns something truthy and return that; AssertionError after `timeout` s.
 
     An exception from `cond` ends the wait at once (a command that exited early says so from there).
