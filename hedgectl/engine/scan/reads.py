@@ -19,7 +19,7 @@ from hedgectl.aio import stop_tasks, within
 from hedgectl.domain.fees import PUBLISHED_TAKER_FEE_RATE
 from hedgectl.domain.types import Market
 from hedgectl.engine.scan.pairs import Listing, Opportunity, evaluate, rank
-from hedgectl.errors import HedgectlError
+from hedgectl.errors import HedgectlError, venue_said
 from hedgectl.venues.base import AccountFees, Venue
 from hedgectl.venues.kit.rate_limit import RateLimiter
 from hedgectl.venues.kit.transport import exception_chain
@@ -238,8 +238,7 @@ def _reason(venue: str, exc: BaseException, config: ScanConfig) -> str:
     if isinstance(exc, TimeoutError):
         return f"{venue}: no answer within {config.timeout_s:g} s"
     log.debug("%s: scan read failed: %s", venue, exception_chain(exc))
-    text = str(exc)
-    return text if text.startswith(f"{venue}:") else f"{venue}: {text}"
+    return venue_said(venue, exc)
 
 
 async def _gather(reads: list[Awaitable[None]]) -> None:
