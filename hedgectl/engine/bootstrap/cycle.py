@@ -130,7 +130,9 @@ async def run_hedge_cycle(
             reporter.fills("Opened", result.opened)
             failed = [leg for leg in result.opened if leg.error or leg.filled_qty != plan.qty]
             if failed:
-                result.error = "; ".join(venue_said(leg.venue, leg.error or short_fill(leg, plan.qty)) for leg in failed)
+                result.error = "; ".join(
+                    venue_said(leg.venue, leg.error or short_fill(leg, plan.qty)) for leg in failed
+                )
                 reporter.warning(f"open failed ({result.error}): rolling back")
                 return result
         if not interrupts.requested:
