@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -117,3 +118,24 @@ def test_usdc_and_usdt_legs_are_summed_at_a_stated_rate_and_reconcile_with_the_s
     assert pnl["conversion"] == "USDC converted at 1 USDC = 1 USDT"
     assert Decimal(pnl["fees"]) == Decimal(pnl["backpack"]["fees"]) + Decimal(pnl["aster"]["fees"])
     assert Decimal(pnl["net"]) == sum(after[v][1] - before[v][1] for v in ("backpack", "aster"))
+
+
+def test_on_a_terminal_a_usdc_usdt_pairs_hold_line_stays_one_line_of_140_and_says_the_conversion_once(
+    sim: Sim,
+) -> None:
+    from tests.e2e.test_bp_aster_loop import Terminal
+
+    term = Terminal(
+        "bootstrap", "--symbol", "ASTER", "--long", "backpack", "--short", "aster", "--notional", "100",
+        "--hold", "1.5", "--max-slippage-bps", "50",
+    )  # fmt: skip
+    assert term.finish() == 0, term.text[-3000:]
+    raw = b"".join(term._chunks).decode("utf-8", errors="replace")
+    hold = raw[raw.index("Holding for") : raw.index("latency:")]
+    assert "\x1b[1A" not in hold  # never redrawn over two lines (a wrapped live line moves the cursor up)
+    frames = [Terminal.ANSI.sub("", f) for f in re.split(r"\r|\n", hold) if "s left" in f]
+    assert frames, term.text[-3000:]
+    for frame in frames:
+        assert len(frame) <= 140, frame
+        assert re.search(r"net if closed [+-]\d+\.\d{4} USDT$", frame), frame
+    assert term.text.count("uPnL, fees and net in USDT: USDC converted at 1 USDC = 1 USDT") == 1
