@@ -63,6 +63,15 @@ async def test_hold_line_values_the_legs_at_the_marks_net_of_fees_paid_and_estim
     assert f"est. close fees {est_close:.4f}" in text
 
 
+def _numbers(doc: Any, key: str | None = None) -> set[str | None]:
+    """The keys whose values are JSON numbers, anywhere in the document."""
+    if isinstance(doc, dict):
+        return set().union(*(_numbers(v, k) for k, v in doc.items()))
+    if isinstance(doc, list):
+        return set().union(*(_numbers(v, key) for v in doc))
+    return {key} if isinstance(doc, int | float) and not isinstance(doc, bool) else set()
+
+
 def test_net_bps_is_taken_on_the_opened_notional_and_latency_fields_are_named_with_units(sim: Sim) -> None:
     proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -75,7 +84,8 @@ def test_net_bps_is_taken_on_the_opened_notional_and_latency_fields_are_named_wi
         assert leg["fill_ms"] > 0
         assert "latency_ms" not in leg
     assert Decimal(doc["notional_opened"]) == opened / 2
-    assert Decimal(doc["notional_target"]) == 300
+    assert doc["notional_target"] == "300"  # money is a string, as every other amount in the document
+    assert _numbers(doc) == {"ack_ms", "fill_ms", "open_phase", "close_phase", "open_skew", "exit_code"}
     assert doc["pnl"]["bps_base"] == "notional_opened"
     net = Decimal(doc["pnl"]["net"])
     assert Decimal(doc["pnl"]["net_bps"]) == (net / (opened / 2) * 10_000).quantize(Decimal("0.01"))
