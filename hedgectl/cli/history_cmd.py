@@ -124,20 +124,14 @@ def net_pnl(run: RunRow, payments: list[FundingPayment]) -> tuple[Any, dict[str,
     attributed to it that settled after that (a position it left open, read later by `positions`), in USDT with
     USDC at par; and that later funding per asset. None (unknown) when the run recorded no net PnL."""
     from datetime import datetime
+    from decimal import Decimal
 
     from hedgectl.cli.history_view import plain
-    from hedgectl.domain.pnl import sum_in_report_asset
+    from hedgectl.domain.pnl import net_with_later_funding
 
-    ended = datetime.fromisoformat(run.ended_at) if run.ended_at else None
-    later = [p for p in payments if ended is not None and p.at > ended]
-    after = _sum_per_asset({p.asset: p.amount} for p in later)
     recorded = plain(run.net_pnl)
-    if recorded is None:
-        return None, after
-    try:
-        return recorded + sum_in_report_asset((p.amount, p.asset) for p in later), after
-    except ValueError:  # an asset without a stated rate: no figure rather than a wrong one
-        return None, after
+    ended = datetime.fromisoformat(run.ended_at) if run.ended_at else None
+    return net_with_later_funding(recorded if isinstance(recorded, Decimal) else None, ended, payments)
 
 
 def _sum_per_asset(per_run: Any) -> dict[str, Any]:
