@@ -66,7 +66,7 @@ class RunReport:
     carry: list[dict[str, Any]] = field(default_factory=list)  # a carry's readings: basis, funding spread, delta
     conversion: str | None = None
     warnings: list[str] = field(default_factory=list)
-    net_pnl: Decimal | None = None  # recorded at the end, plus funding settled after it (as `history` counts it)
+    net_pnl: Decimal | None = None  # recorded at the end + funding settled after it (`domain.pnl`)
 
     @property
     def traded(self) -> bool:
@@ -356,16 +356,14 @@ class Report:
 def summarise(runs: Iterable[RunReport]) -> dict[str, Any]:
     """Over several runs, oldest first: a row per run, the cumulative PnL and volume, totals per venue.
 
-    A run's PnL here is the one its command recorded in the journal (`runs.net_pnl`: a flatten's realised PnL
-    included) plus the funding attributed to it that settled after it ended, as `history` counts it; its volume
-    the one the fills say."""
+    A run's PnL is the one it recorded (`runs.net_pnl`: a flatten's realised PnL included) plus its funding settled
+    after it ended, as `history` counts it (`RunReport.net_pnl`); its volume the one the fills say."""
     rows: list[dict[str, Any]] = []
     cumulative: list[dict[str, Any]] = []
     venues: dict[str, dict[str, Any]] = {}
     cum_net = cum_volume = cum_cost = _ZERO
     for r in sorted(runs, key=lambda r: (r.run.started_at, r.run.id)):
-        net = r.net_pnl
-        volume = r.totals.get("volume", _ZERO)
+        net, volume = r.net_pnl, r.totals.get("volume", _ZERO)
         rows.append(
             {
                 "run_id": r.run.id,
