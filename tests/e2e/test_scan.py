@@ -270,6 +270,15 @@ def test_symbols_no_venue_lists_are_one_line_and_exit_2_like_prices(sim: Sim, wa
     assert prices.returncode == proc.returncode
 
 
+def test_symbols_unlisted_where_a_venue_could_not_be_read_are_not_called_unknown(sim: Sim) -> None:
+    sim.fault(venue="okx", op="any", kind="http_500", count=1000)
+    proc = hedgectl("scan", "--symbols", "FOO", "--venues", "binance,okx", "--json", "--timeout", "2", timeout=60)
+    assert proc.returncode == 1, proc.stderr  # okx may list it: its failure is the answer, not "unknown symbol"
+    doc = json.loads(proc.stdout)
+    assert doc["venues"]["okx"]["ok"] is False
+    assert doc["unlisted"] == ["FOO"]
+
+
 def test_a_symbol_no_venue_lists_beside_listed_ones_is_a_warning(sim: Sim) -> None:
     proc = hedgectl("scan", "--symbols", "FOO,BTC", "--venues", "binance,okx", "--json")
     assert proc.returncode == 0, proc.stderr
