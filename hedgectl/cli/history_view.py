@@ -137,7 +137,8 @@ def show_screen(
         if run.exit_code is not None
         else ("still running" if run.ended_at is None else "no exit code recorded")
     )
-    span = f"{run.started_at[:19]} .. {(run.ended_at or '')[:19] or 'now'}".replace("T", " ")
+    start, end = run.started_at[:19].replace("T", " "), (run.ended_at or "")[:19].replace("T", " ") or "now"
+    span = f"{start}..{end[11:] if end[:10] == start[:10] else end}"  # the date once when it did not change
     render.line(
         f"run {run.id}: {run.command} ({run.mode}) {run.status}, {ended}, {span} UTC, "
         f"net pnl {render.fmt(net_pnl)}, volume {render.fmt(plain(run.volume))}"

@@ -148,7 +148,9 @@ def test_a_runs_net_pnl_counts_the_funding_its_funding_column_shows_also_settled
     screen = hedgectl("history")
     assert "-0.1500" in screen.stdout
     assert "also settled after it ended" in screen.stdout
-    assert "net pnl -0.15" in hedgectl("history", "show", run_id).stdout
+    header = hedgectl("history", "show", run_id).stdout.splitlines()[0]
+    assert "net pnl -0.15" in header
+    assert re.search(r" \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\.\d\d:\d\d:\d\d UTC,", header), header  # when it ran
 
 
 def test_the_runs_table_fits_140_columns_one_row_per_run_over_two_lines(isolated_env: Path) -> None:
