@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hedgectl.sim import persist
 from hedgectl.sim.core import Simulator
 from hedgectl.sim.model import OrderRequest, OrderType, Side, SimError
+from hedgectl.sim.server import start
+from tests.waiting import eventually_async
 
 VENUES = ("binance", "okx", "backpack", "aster")
 SYMBOL = {"binance": "BTCUSDT", "okx": "BTC-USDT-SWAP", "backpack": "BTC_USDC_PERP", "aster": "BTCUSDT"}
@@ -125,3 +129,25 @@ def test_a_simulator_that_is_not_durable_writes_nothing(tmp_path: Path) -> None:
     sim.commit()
     assert not path.exists()
     assert not persist.log_path(path).exists()
+
+
+async def test_a_funding_payment_settled_by_the_clock_alone_is_saved_without_any_request(tmp_path: Path) -> None:
+    """The server's tick saves what it changed (here a settlement due by wall time), not only requests do."""
+    path = tmp_path / "sim-state.json"
+    sim = Simulator(0, tick_ms=20, state_path=path, durable=True)
+    running = await start(sim)
+    try:
+        async with httpx.AsyncClient(base_url=running.url, timeout=10) as http:
+            sim.engine.place_order("binance", OrderRequest("BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("0.003")))
+            due = time.time_ns() // 1_000_000 + 300  # settles on a tick, some 300 ms from now
+            body = {"venue": "binance", "symbol": "BTCUSDT", "rate": "0.0001", "next_funding_ms": due}
+            (await http.post("/_sim/funding", json=body)).raise_for_status()
+
+            def payments() -> list[Any]:
+                doc = persist.read(path)
+                return doc["accounts"]["binance"]["funding"] if doc is not None else []
+
+            assert payments() == []  # the request saved the order and the rate, not yet a payment
+            await eventually_async(payments, timeout=10, what="the settlement on disk")
+    finally:
+        await running.stop()
