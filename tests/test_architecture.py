@@ -26,11 +26,7 @@ LONG_MODULES: dict[str, tuple[int, str]] = {
 
 
 # Cycles known when this test was written, each with why it is left; any other cycle fails.
-KNOWN_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"hedgectl.sim.market", "hedgectl.sim.market_source.base"}): (
-        "type-only (TYPE_CHECKING) import of Trade in sim/market.py; the simulator's owner to break it"
-    ),
-}
+KNOWN_CYCLES: dict[frozenset[str], str] = {}
 
 
 def _lines(path: Path) -> int:

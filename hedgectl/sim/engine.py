@@ -17,7 +17,8 @@ from hedgectl.sim.books import Books
 from hedgectl.sim.events import EventBus
 from hedgectl.sim.instruments import VENUES, Instrument, build_instruments
 from hedgectl.sim.market import DEFAULT_TICK_MS, Book, PriceProcess, SimClock, round_down
-from hedgectl.sim.market_source.base import MarketSource, Trade
+from hedgectl.sim.market_source.base import MarketSource
+from hedgectl.sim.market_source.records import Trade
 from hedgectl.sim.model import (
     ZERO,
     EngineEvent,
