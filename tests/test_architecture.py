@@ -17,8 +17,6 @@ LINE_LIMIT = 420  # "~400": a module past this usually holds two jobs
 # An entry that no longer applies (the module shrank or went away) fails too, so the list stays true.
 LONG_MODULES: dict[str, tuple[int, str]] = {
     "sim/dialects/okx.py": (440, "one venue dialect's routes; the referee is out of this refactor's scope"),
-    "sim/dialects/binance_wire.py": (440, "one dialect's wire shapes, table-like"),
-    "sim/dialects/binance_family.py": (550, "the routes Binance and Aster share in the simulator"),
     "cli/bp_aster_cmd.py": (540, "one command group: the loop's options, wiring and live view"),
     "journal/repository.py": (450, "the journal's one repository: a method per table operation"),
 }
