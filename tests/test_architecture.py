@@ -20,7 +20,6 @@ LONG_MODULES: dict[str, tuple[int, str]] = {
     "sim/dialects/binance_wire.py": (440, "one dialect's wire shapes, table-like"),
     "sim/dialects/binance_family.py": (550, "the routes Binance and Aster share in the simulator"),
     "sim/engine.py": (570, "the matching engine: one state machine, property-tested as one"),
-    "cli/history_cmd.py": (450, "one command: its options, its tables and its --json shape"),
     "cli/bp_aster_cmd.py": (540, "one command group: the loop's options, wiring and live view"),
     "journal/repository.py": (450, "the journal's one repository: a method per table operation"),
 }

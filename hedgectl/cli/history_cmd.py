@@ -76,33 +76,29 @@ def history(
     period (all runs in --since/--until, not only the listed ones)."""
     if ctx.invoked_subcommand is not None:
         return
-    from decimal import Decimal
-
     from hedgectl.cli import output, render
+    from hedgectl.journal.figures import run_figures, total
 
     output.set_json_mode(json_out)
     start, end = _when("--since", since), _when("--until", until)
     journal = _open_journal(ctx)
     try:
         period = [r for r in journal.runs(None, since=start, until=end) if all_runs or not r.read_only]
-        fees = journal.fees_by_run([r.id for r in period])
-        funding = journal.funding_by_run([r.id for r in period])
-        slippage = {r.id: _run_slippage(journal.events(r.id)) for r in period if r.command.startswith("bp-aster")}
+        figures = {r.id: run_figures(journal, r) for r in period}  # the report's figures too (journal.figures)
     finally:
         journal.close()
     runs = period[:limit]
-    total_fees = _sum_per_asset(fees.values())
-    total_funding = _sum_per_asset(funding.values())
-    volume = sum((Decimal(r.volume) for r in period if r.volume), Decimal(0))
+    every = total(figures.values())
     totals = {
         "runs": len(period),
         "since": start,
         "until": end,
-        "net_pnl": sum((Decimal(r.net_pnl) for r in period if r.net_pnl), Decimal(0)),
-        "fees": total_fees,
-        "funding": total_funding,
-        "volume": volume,
-        "cost_per_10k": _cost_per_10k(total_fees, total_funding, volume, sum(slippage.values(), Decimal(0))),
+        "net_pnl": every.net,
+        "fees": every.fees,
+        "funding": every.funding,
+        "volume": every.volume,
+        "slippage": every.slippage,
+        "cost_per_10k": every.cost_per_10k,
     }
     if json_out:
         output.emit_document(
@@ -111,12 +107,11 @@ def history(
                 "runs": [
                     {
                         **_run_doc(r),
-                        "fees": fees.get(r.id, {}),
-                        "funding": funding.get(r.id, {}),
-                        "slippage": slippage.get(r.id),
-                        "cost_per_10k": _cost_per_10k(
-                            fees.get(r.id, {}), funding.get(r.id, {}), _plain(r.volume), slippage.get(r.id)
-                        ),
+                        "volume": figures[r.id].volume,
+                        "fees": figures[r.id].fees,
+                        "funding": figures[r.id].funding,
+                        "slippage": figures[r.id].slippage,
+                        "cost_per_10k": figures[r.id].cost_per_10k,
                     }
                     for r in runs
                 ],
@@ -134,10 +129,10 @@ def history(
             r.status,
             r.exit_code,
             _plain(r.net_pnl),
-            _fees_text(fees.get(r.id, {})),
-            _fees_text(funding.get(r.id, {})),
-            _plain(r.volume),
-            _cost_text(_cost_per_10k(fees.get(r.id, {}), funding.get(r.id, {}), _plain(r.volume), slippage.get(r.id))),
+            _fees_text(figures[r.id].fees),
+            _fees_text(figures[r.id].funding),
+            figures[r.id].volume,
+            _cost_text(figures[r.id].cost_per_10k),
         ]
         for r in runs
     ]
@@ -152,9 +147,9 @@ def history(
             None,
             None,
             totals["net_pnl"],
-            _fees_text(total_fees),
-            _fees_text(total_funding),
-            volume,
+            _fees_text(every.fees),
+            _fees_text(every.funding),
+            every.volume,
             _cost_text(totals["cost_per_10k"]),
         ]
     )
@@ -180,43 +175,6 @@ def history(
     )
 
 
-def _sum_per_asset(per_run: Any) -> dict[str, Any]:
-    from decimal import Decimal
-
-    total: dict[str, Decimal] = {}
-    for per_asset in per_run:
-        for asset, amount in per_asset.items():
-            total[asset] = total.get(asset, Decimal(0)) + amount
-    return total
-
-
-def _cost_per_10k(fees: dict[str, Any], funding: dict[str, Any], volume: Any, slippage: Any = None) -> Any:
-    """(fees + funding paid - funding received + the taker's slippage) / volume x 10,000, in USDT (USDC at par;
-    see domain.pnl). The slippage is the loop's, from its journaled hedges; a bootstrap has no maker price, so
-    none (README, "Cost per 10k")."""
-    from decimal import Decimal
-
-    from hedgectl.domain.pnl import cost_per_10k, sum_in_report_asset
-
-    if not volume:
-        return None
-    try:
-        fee_total = sum_in_report_asset((Decimal(v), a) for a, v in fees.items() if a)
-        funding_total = sum_in_report_asset((Decimal(v), a) for a, v in funding.items())
-    except ValueError:  # an asset without a stated rate: no figure rather than a wrong one
-        return None
-    cost = cost_per_10k(fee_total, funding_total, slippage or Decimal(0), Decimal(volume))
-    return None if cost is None else cost.quantize(Decimal("0.01"))
-
-
-def _run_slippage(events: list[dict[str, Any]]) -> Any:
-    """What a loop's hedges paid against the maker's price, from its journaled `loop.hedge` events."""
-    from decimal import Decimal
-
-    hedges = [e["data"] for e in events if e["kind"] == "loop.hedge"]
-    return sum((Decimal(str(h["slippage"])) for h in hedges if h.get("slippage") is not None), Decimal(0))
-
-
 def _cost_text(cost: Any) -> str | None:
     return None if cost is None else f"{cost:.2f}"
 
@@ -238,6 +196,7 @@ def show(
     """Show one run: its orders, fills and PnL (gross, fees, net per venue, from the recorded fills)."""
     from hedgectl.cli import output, render
     from hedgectl.errors import UsageError
+    from hedgectl.journal.figures import figures_of
 
     output.set_json_mode(json_out)
     journal = _open_journal(ctx)
@@ -251,12 +210,13 @@ def show(
     finally:
         journal.close()
     breakdown = run_pnl(orders, run_fills, payments)
+    volume = figures_of(run, fills, payments, events).volume
     order_fees = _order_fees(orders, fills)
     if json_out:
         output.emit_document(
             {
                 "ok": True,
-                "run": _run_doc(run),
+                "run": {**_run_doc(run), "volume": volume},
                 "orders": [{**_order_doc(o), "fee": order_fees.get(o.client_order_id)} for o in orders],
                 "fills": [{k: _plain(v) if k in ("qty", "price", "fee") else v for k, v in f.items()} for f in fills],
                 "pnl": breakdown,
@@ -282,7 +242,7 @@ def show(
     )
     render.line(
         f"run {run.id}: {run.command} ({run.mode}) {run.status}, {ended}, "
-        f"net pnl {render.fmt(_plain(run.net_pnl))}, volume {render.fmt(_plain(run.volume))}"
+        f"net pnl {render.fmt(_plain(run.net_pnl))}, volume {render.fmt(volume)}"
     )
     if run.error:
         render.line(f"error: {run.error}")
