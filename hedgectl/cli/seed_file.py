@@ -2,11 +2,11 @@
 
 Every section and key is declared (`extra="forbid"`): an unknown or missing one, a key with no value, a
 credential that is not a string, a trade value outside the rule of the flag it stands for (`quantity` > 0, as
---qty) is one UsageError line (exit 2) naming the file and the key. Credentials (`bp.api_public_key_b64`/`api_secret_key_b64`, `aster.api_key`/
-`api_secret`) stay SecretStr and are used only for a venue whose environment/.env has none, never in paper
-mode; the example file's "YOUR_..." placeholders count as absent. `base_url`, `window`, `recv_window` and
-`debug` are accepted so the seed's file loads as it is; a value that differs from what hedgectl uses is a
-warning. Secret values never appear in a message, a repr or a warning.
+--qty) is one UsageError line (exit 2) naming the file and the key. Credentials (`bp.api_public_key_b64`/
+`api_secret_key_b64`, `aster.api_key`/`api_secret`) stay SecretStr and are used only for a venue whose
+environment/.env has none, never in paper mode; the example file's "YOUR_..." placeholders count as absent.
+`base_url`, `window`, `recv_window` and `debug` are accepted so the seed's file loads as it is; a value that
+differs from what hedgectl uses is a warning. Secret values never appear in a message, a repr or a warning.
 
 The trade values reach the engine as `SeedValues` (LoopConfig field -> value, and the symbol);
 `hedgectl.engine.maker_taker.config.build_config` puts the flags over them.
