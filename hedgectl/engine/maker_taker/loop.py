@@ -92,7 +92,7 @@ async def preflight(maker: Venue, taker: Venue, config: LoopConfig, *, max_notio
     for market in (maker_market, taker_market):
         reason = refusal(market, config.qty, price, market_order=market is taker_market)
         if reason is not None:  # the rule it breaks: too small, too large, off the step
-            raise UsageError(f"--qty {config.qty} is not a quantity {market.venue} takes for {symbol}: {reason}")
+            raise UsageError(f"--qty {config.qty:f} is not a quantity {market.venue} takes for {symbol}: {reason}")
     if config.qty * price > max_notional:
         raise UsageError(
             f"--qty {config.qty} is about {config.qty * price:.2f} notional, above the cap of {max_notional} "
