@@ -7,7 +7,8 @@ runs) both take them from here, so the two never show different figures for the 
 - fees: per asset as the fills recorded them; funding: the run's `funding` rows per asset (+ received, - paid);
 - slippage: what the hedges paid against the maker's price, from the `loop.hedge` events the run journaled (a
   loop's, and a maker-first bootstrap's, whose hedges are the loop's); None when it journaled no hedge;
-- net: the net PnL the run recorded when it ended (None: it recorded none);
+- net: the net PnL the run recorded when it ended plus the funding attributed to it that settled after that (a
+  position it left open, read later), as `domain.pnl.net_with_later_funding` counts it (None: it recorded none);
 - cost per 10k: (fees + funding paid - funding received + slippage) / volume x 10,000 (`domain.pnl`), to 4
   places; None without volume, or when an amount is in an asset with no stated USDT rate (no figure rather than a
   wrong one).
@@ -19,11 +20,12 @@ fee recorded without an asset is in it too. Sums in USDT use the stated rates of
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from hedgectl.domain.pnl import REPORT_ASSET, USDT_PER_UNIT, cost_per_10k
+from hedgectl.domain.pnl import REPORT_ASSET, USDT_PER_UNIT, cost_per_10k, net_with_later_funding
 
 if TYPE_CHECKING:
     from hedgectl.domain.types import FundingPayment
@@ -46,6 +48,7 @@ class RunFigures:
     fees_usdt: Decimal
     funding_usdt: Decimal
     unpriced: frozenset[str] = frozenset()  # assets without a stated rate, left out of the USDT sums
+    funding_after_end: dict[str, Decimal] = field(default_factory=dict)  # per asset, counted in `net`
 
     @property
     def cost_per_10k(self) -> Decimal | None:
@@ -113,15 +116,22 @@ def figures_of(
     for payment in payments:
         funding[payment.asset] = funding.get(payment.asset, _ZERO) + payment.amount
         funding_usdt += usdt(payment.amount, payment.asset)
+    ended = datetime.fromisoformat(run.ended_at) if run.ended_at else None
+    net, later = net_with_later_funding(
+        None if run.net_pnl is None else Decimal(run.net_pnl),
+        ended if ended is None or ended.tzinfo is not None else ended.replace(tzinfo=UTC),
+        payments,
+    )
     return RunFigures(
         volume=volume if fills else None,
         fees=fees,
         funding=funding,
         slippage=hedge_slippage(events),
-        net=None if run.net_pnl is None else Decimal(run.net_pnl),
+        net=net,
         fees_usdt=fees_usdt,
         funding_usdt=funding_usdt,
         unpriced=frozenset(unpriced),
+        funding_after_end=later,
     )
 
 
@@ -154,4 +164,5 @@ def total(figures: Iterable[RunFigures]) -> RunFigures:
         fees_usdt=sum((f.fees_usdt for f in figures), _ZERO),
         funding_usdt=sum((f.funding_usdt for f in figures), _ZERO),
         unpriced=frozenset().union(*(f.unpriced for f in figures)),
+        funding_after_end=per_asset(f.funding_after_end for f in figures),
     )

@@ -68,7 +68,8 @@ class RunReport:
     carry: list[dict[str, Any]] = field(default_factory=list)  # a carry's readings: basis, funding spread, delta
     conversion: str | None = None
     warnings: list[str] = field(default_factory=list)
-    figures: RunFigures | None = None  # volume, fees, funding, slippage, cost per 10k: `history`'s (journal.figures)
+    net_pnl: Decimal | None = None  # recorded at the end + funding settled after it (`journal.figures`)
+    figures: RunFigures | None = None  # volume, fees, funding, slippage, net, cost per 10k: `history`'s
 
     @property
     def traded(self) -> bool:
@@ -86,7 +87,7 @@ class RunReport:
                     "ended_at": run.ended_at,
                     "status": run.status,
                     "exit_code": run.exit_code,
-                    "net_pnl": _decimal(run.net_pnl),
+                    "net_pnl": self.net_pnl,
                     "volume": self.figures.volume if self.figures else _decimal(run.volume),
                     "error": run.error,
                 },
@@ -164,11 +165,12 @@ def build_run(journal: Journal, run: RunRow) -> RunReport:
     payments = journal.run_funding(run.id)
     events = journal.events(run.id)
     started = _when(run.started_at)
+    report.figures = figures = figures_of(run, rows, payments, events)
+    report.net_pnl = figures.net
 
     intents = _intents(orders)
     order_times = {o.client_order_id: _when(o.updated_at) for o in orders}
     by_venue_order = {(o.venue, o.venue_order_id): o.client_order_id for o in orders if o.venue_order_id}
-    report.figures = figures = figures_of(run, rows, payments, events)
     assets = venue_assets(rows, payments)
     usdt = _Usdt(report.warnings)
     state = {v: _Venue(asset=a) for v, a in assets.items()}
@@ -346,16 +348,15 @@ class Report:
 def summarise(runs: Iterable[RunReport]) -> dict[str, Any]:
     """Over several runs, oldest first: a row per run, the cumulative PnL and volume, totals per venue.
 
-    A run's PnL here is the one its command recorded in the journal (`runs.net_pnl`: a flatten's realised PnL
-    included); its fees, funding, volume and cost per 10k are `history`'s (`journal.figures`)."""
+    A run's PnL is the one it recorded (`runs.net_pnl`: a flatten's realised PnL included) plus its funding settled
+    after it ended; its fees, funding, volume and cost per 10k: all as `history` counts them (`journal.figures`)."""
     rows: list[dict[str, Any]] = []
     cumulative: list[dict[str, Any]] = []
     venues: dict[str, dict[str, Any]] = {}
     cum_net = cum_volume = _ZERO
     ordered = sorted(runs, key=lambda r: (r.run.started_at, r.run.id))
     for r in ordered:
-        net = _decimal(r.run.net_pnl)
-        volume = r.totals.get("volume", _ZERO)
+        net, volume = r.net_pnl, r.totals.get("volume", _ZERO)
         rows.append(
             {
                 "run_id": r.run.id,
