@@ -55,3 +55,11 @@ def test_a_failing_record_still_exits(monkeypatch: pytest.MonkeyPatch, capsys: p
     with pytest.raises(Exited):
         interrupts._on_signal()
     assert "could not be recorded in the journal: OSError: disk full" in capsys.readouterr().err
+
+
+def test_on_a_terminal_the_abort_starts_a_line_of_its_own(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(interrupts_module.sys.stdout, "isatty", lambda: True)  # a live table's cursor mid-line
+    _press_three_times(monkeypatch, None)
+    assert capsys.readouterr().err.startswith("\naborted by the user")
