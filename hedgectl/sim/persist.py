@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hedgectl.sim.accounts import HISTORY_LIMIT, Account
+from hedgectl.sim.funding import rates_to_json
 from hedgectl.sim.model import OrderStatus
 
 if TYPE_CHECKING:
@@ -118,11 +119,7 @@ class Store:
             line["payments"][venue] = [
                 p.to_json() for p in _newer(acct.funding, self._last_payment[venue], "payment_id")
             ]
-        # As Engine.to_json writes them.
-        line["funding"] = {
-            f"{venue}|{symbol}": {"rate": str(s.rate), "next_ms": s.next_ms}
-            for (venue, symbol), s in self._engine.funding.items()
-        }
+        line["funding"] = rates_to_json(self._engine.funding)  # as Engine.to_json writes them
         data = (json.dumps(line, separators=(",", ":")) + "\n").encode()
         fd = os.open(log_path(self.path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
