@@ -7,4 +7,6 @@ adapter code (`hedgectl.venues`).
 - `market.py` the seeded price walk; `market_source/` recorded or live markets (`records.py` the values they carry).
 - `dialects/` each venue's wire (DIALECTS.md); `control.py` the `/_sim/` control API; `server.py`, `embedded.py`,
   `remote.py` how it runs and how a command reaches it.
+- `core.py` one simulator's state; `persist.py` its paper account on disk (a snapshot and a log, each change saved
+  before the reply that reports it); `account_lock.py` one command at a time on a saved account.
 """
