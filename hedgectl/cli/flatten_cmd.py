@@ -68,7 +68,7 @@ def flatten(
                 raise UsageError("flatten not confirmed")
         # Ctrl+C or SIGTERM must not cut the kill switch short: it warns, the flatten finishes, then exit 130
         # (a third Ctrl+C aborts, exit 3). Installed after the confirmation, which needs Ctrl+C to abort it.
-        interrupts = Interrupts(render.warn, on_abort=session.record_abort)
+        interrupts = Interrupts(render.warn, open_now=session.closes_per_journal, on_abort=session.record_abort)
         interrupts.flattening = True
         if not dry_run:
             interrupts.install()

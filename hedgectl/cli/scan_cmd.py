@@ -108,7 +108,7 @@ def scan(
 
         names = venue_names if venue_names is not None else _default_venues(session)
         sources = _sources(session, names)
-        interrupts = Interrupts(render.warn, first_message="interrupted: stopping")
+        interrupts = Interrupts(render.warn, first_message="interrupted: stopping", closed_output_message=None)
         if watch:
             interrupts.install()
         try:
@@ -123,12 +123,12 @@ def scan(
                 while not interrupts.requested:
                     output.emit_document(_document(session.mode, await run_scan(sources, config, SYSTEM_CLOCK.now)))
                     await interrupts.sleep(interval)
-                return 130  # a watch ends only when stopped (Ctrl+C, SIGTERM): exit 130, as documented
+                return interrupts.watch_exit_code  # a watch ends only when stopped: 130, or 141 (output gone)
             with render.live_table(lambda result: _table(session.mode, result)) as update:
                 while not interrupts.requested:
                     update(await run_scan(sources, config, SYSTEM_CLOCK.now))
                     await interrupts.sleep(interval)
-            return 130  # a watch ends only when stopped (Ctrl+C, SIGTERM): exit 130, as documented
+            return interrupts.watch_exit_code  # a watch ends only when stopped: 130, or 141 (output gone)
         finally:
             for source in sources:
                 await source.close()

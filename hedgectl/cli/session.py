@@ -67,18 +67,17 @@ class Session:
         return self.registry.mode.value
 
     def open_per_journal(self) -> str | None:
-        """What the run's journal says may be open: None if nothing (no order, or every leg filled and closed)."""
-        from hedgectl.journal import journal_exposure
+        """What the run's journal says may be open (venue, symbol, signed quantity; unsettled orders by client
+        order id): None if nothing (no order, or every leg filled and closed). Never asks a venue."""
+        from hedgectl.cli.exposure_note import describe_open
 
-        orders = self.journal.orders(self.run_id)
-        if not orders:
-            return None
-        exposure = journal_exposure(orders)
-        if exposure is None:
-            return "positions may remain open (an order's outcome is not known yet)"
-        if not exposure:
-            return None
-        return "open per the journal: " + ", ".join(f"{k} {q:+f}" for k, q in sorted(exposure.items()))
+        return describe_open(self.journal.orders(self.run_id))
+
+    def closes_per_journal(self) -> str:
+        """`open_per_journal` for a flatten: it cannot know from its journal that nothing is open."""
+        from hedgectl.cli.exposure_note import describe_open
+
+        return describe_open(self.journal.orders(self.run_id), flattening=True) or "positions may remain open"
 
     def record_abort(self, exit_code: int, message: str) -> None:
         """End the run in the journal as the third Ctrl+C leaves it: `aborted` while something may be open (exit
