@@ -107,8 +107,10 @@ class LiveGate:
     ask: bool  # the typed confirmation is still owed (a terminal, no --yes)
 
 
-def live_gate(settings: Settings, *, live: bool, yes: bool) -> LiveGate:
-    """Decide the live gate without asking anything; raise ConfigError when live mode is not allowed."""
+def live_gate(settings: Settings, *, live: bool, yes: bool, mode_flag: bool = False) -> LiveGate:
+    """Decide the live gate without asking anything; raise ConfigError when live mode is not allowed.
+
+    `mode_flag`: the mode came from `--mode` (named in the refusal as what the user set), not HEDGECTL_MODE."""
     from hedgectl.domain.types import Mode
 
     mode = settings.effective_mode
@@ -117,7 +119,8 @@ def live_gate(settings: Settings, *, live: bool, yes: bool) -> LiveGate:
             log.warning("--live ignored: the mode is %s (set HEDGECTL_MODE=live for real money)", mode.value)
         return LiveGate(live=False, ask=False)
     if not live:
-        raise ConfigError("HEDGECTL_MODE=live trades real money: add --live to this command to confirm")
+        chosen = "--mode live" if mode_flag else "HEDGECTL_MODE=live"
+        raise ConfigError(f"{chosen} trades real money: add --live to this command to confirm")
     if yes:
         return LiveGate(live=True, ask=False)
     if not sys.stdin.isatty():
@@ -130,9 +133,9 @@ def typed_confirmation(ask: Callable[[str], Any], text: str = LIVE_PROMPT) -> bo
     return str(ask(text)).strip().lower() == "live"
 
 
-def confirm_live(settings: Settings, *, live: bool, yes: bool, ask: Any) -> bool:
+def confirm_live(settings: Settings, *, live: bool, yes: bool, ask: Any, mode_flag: bool = False) -> bool:
     """The live-mode gate, asked now: returns True when live trading was explicitly confirmed; raises otherwise."""
-    gate = live_gate(settings, live=live, yes=yes)
+    gate = live_gate(settings, live=live, yes=yes, mode_flag=mode_flag)
     if gate.ask and not typed_confirmation(ask):
         raise ConfigError("live trading not confirmed")
     return gate.live
@@ -239,7 +242,7 @@ async def open_session(
     for run in unfinished_runs(journal):
         pending = [o for o in journal.orders(run.id) if o.state in ("intent", "unknown")]
         detail = f" with {len(pending)} unacknowledged order(s)" if pending else ""
-        warn(f"run {run.id} ({run.command}) did not finish{detail}: check it with `hedgectl flatten --all --dry-run`")
+        warn(f"run {run.id} ({run.command}) did not finish{detail}: {_next_step(command, args)}")
     run_id = journal.start_run(command, registry.mode.value, args)
     session = Session(settings=settings, journal=journal, registry=registry, run_id=run_id)
     try:
@@ -269,6 +272,15 @@ async def open_session(
                 run_id, status=o.status, exit_code=o.exit_code, net_pnl=o.net_pnl, volume=o.volume, error=o.error
             )
             journal.close()
+
+
+def _next_step(command: str, args: dict[str, Any]) -> str:
+    """What to do about a run that did not finish, from the command now starting."""
+    if command == "flatten" and args.get("dry_run"):
+        return "what is open is listed below; `hedgectl flatten --all` closes it"
+    if command == "flatten" and args.get("venues") == "all" and args.get("symbol") is None:
+        return "this flatten closes what is open"
+    return "check it with `hedgectl flatten --all --dry-run`"
 
 
 def _note_market(label: str) -> None:
