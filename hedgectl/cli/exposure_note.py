@@ -57,11 +57,11 @@ def describe_open(orders: list[OrderRow], *, flattening: bool = False) -> str | 
     if open_now and not flattening:
         parts.append("open per the journal: " + ", ".join(f"{v} {s} {_signed(q)}" for (v, s), q in open_now))
     if known.unsettled:
-        what = "closes" if flattening else "orders"
         parts.append(
-            f"may be open ({what} whose outcome is not known yet): "
+            "may be open: orders whose outcome is not known yet (each may have filled): "
             + ", ".join(
-                f"{o.venue} {o.side} {_plain(Decimal(o.qty))} {o.symbol} (client order id {o.client_order_id})"
+                f"{o.venue} {o.side} {_plain(Decimal(o.qty))} {o.symbol} "
+                f"({'a close, ' if o.reduce_only else ''}client order id {o.client_order_id})"
                 for o in known.unsettled
             )
         )
