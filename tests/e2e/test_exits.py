@@ -4,6 +4,7 @@ watch, 130 after the graceful stop of a trading command)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -80,10 +81,8 @@ class Stderr:
 
     def wait_for(self, fragment: str) -> None:
         def seen() -> bool:
-            try:
+            with contextlib.suppress(BlockingIOError):  # nothing new yet
                 self.text += os.read(self.fd, 1 << 16).decode(errors="replace")
-            except BlockingIOError:
-                pass
             return fragment in self.text
 
         eventually(seen, timeout=20)
