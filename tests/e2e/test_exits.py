@@ -115,6 +115,10 @@ def test_an_abort_names_each_open_leg_and_each_order_of_unknown_outcome(sim: Sim
     assert f"okx buy 0.003 BTC (a close, client order id {okx_closes[0]})" in abort
     assert abort.endswith("run `hedgectl flatten --all`")
     assert sim.positions("okx") == {"BTC": Decimal("-0.003")}
+    # The next look at it says what to do next, not to run itself again.
+    dry_run = hedgectl("flatten", "--all", "--dry-run")
+    assert "did not finish with" in dry_run.stderr
+    assert "what is open is listed below; `hedgectl flatten --all` closes it" in dry_run.stderr
 
     # A flatten aborted while its close is unanswered names that close, and never claims that nothing is open.
     sent = len(sim.requests("create_order"))
@@ -188,3 +192,29 @@ def test_a_trading_command_whose_output_is_gone_stops_as_for_sigterm(
     assert "Traceback" not in err
     eventually(sim.all_flat, timeout=10)
     assert _journal(isolated_env, "SELECT status, exit_code FROM runs") == [("interrupted", 130)]
+
+
+def test_a_failed_open_says_its_close_was_the_rollback(sim: Sim) -> None:
+    sim.fault(venue="okx", op="create_order", kind="reject", count=1)
+    proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--json")
+    assert proc.returncode == 1, proc.stderr
+    warnings = json.loads(proc.stdout)["warnings"]
+    assert "binance: rolled back the opened leg: closed 0.003 BTC" in warnings, warnings
+    assert sim.all_flat()
+
+
+def test_a_live_mode_chosen_with_the_flag_is_named_as_the_flag(sim: Sim) -> None:
+    proc = hedgectl("--mode", "live", "flatten", "--all", "--yes")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == "error: --mode live trades real money: add --live to this command to confirm"
+
+
+def test_a_flatten_answered_no_says_nothing_was_sent(sim: Sim) -> None:
+    from tests.e2e.test_bp_aster_loop import Terminal
+
+    term = Terminal("flatten", "--all")
+    term.wait_for(r"Cancel these orders and close these positions\?")
+    os.write(term._master, b"n\n")
+    assert term.finish() == 2
+    assert "flatten not confirmed: nothing was sent (no order cancelled, no position closed)" in term.text
+    assert sim.requests("create_order") == []
