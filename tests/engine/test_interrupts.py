@@ -55,3 +55,22 @@ def test_a_failing_record_still_exits(monkeypatch: pytest.MonkeyPatch, capsys: p
     with pytest.raises(Exited):
         interrupts._on_signal()
     assert "could not be recorded in the journal: OSError: disk full" in capsys.readouterr().err
+
+
+def test_a_vanished_output_reader_is_a_first_stop_and_a_watch_exits_141() -> None:
+    said: list[str] = []
+    interrupts = Interrupts(said.append, closed_output_message="gone")
+    interrupts.stop_for_closed_output()
+    interrupts.stop_for_closed_output()  # stdout and stderr both gone: still one stop
+    assert interrupts.requested
+    assert said == ["gone"]
+    assert interrupts.watch_exit_code == 141
+    interrupts._on_signal()  # a Ctrl+C afterwards counts as the second
+    assert "Press Ctrl+C a third time" in said[-1]
+
+
+def test_a_ctrl_c_first_keeps_the_watch_exit_130_when_the_reader_goes_too() -> None:
+    interrupts = Interrupts(lambda _m: None)
+    interrupts._on_signal()
+    interrupts.stop_for_closed_output()  # the shell's Ctrl+C ended `head` as well
+    assert interrupts.watch_exit_code == 130
