@@ -100,11 +100,11 @@ class Interrupts:
         self.stop_for_closed_output()
 
     def stop_for_closed_output(self) -> None:
-        """Stop as the first SIGTERM would (once; a later Ctrl+C counts on from there)."""
-        if self.output_closed or self.count > 0:
+        """Stop as a SIGTERM would, once. It is not a press: Ctrl+C counts on as before (`cmd | tee log` and one
+        Ctrl+C end `tee` and signal this process together, in either order: still one press)."""
+        if self.output_closed or self.stop.is_set():
             return  # already stopping: the earlier cause stands
         self.output_closed = True
-        self.count = 1
         if self._closed_output_message is not None:
             self._warn(self._closed_output_message)
         self.stop.set()
@@ -140,7 +140,7 @@ class Interrupts:
     def watch_exit_code(self) -> int:
         """How a read-only watch (which ends only when stopped) exits: 141 when its output's reader went away,
         130 on Ctrl+C or SIGTERM."""
-        return CLOSED_OUTPUT_EXIT_CODE if self.output_closed else INTERRUPTED_EXIT_CODE
+        return CLOSED_OUTPUT_EXIT_CODE if self.output_closed and self.count == 0 else INTERRUPTED_EXIT_CODE
 
     @property
     def requested(self) -> bool:
