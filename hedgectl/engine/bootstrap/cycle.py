@@ -153,9 +153,7 @@ async def run_hedge_cycle(
         result.interrupted = result.interrupted or interrupts.requested
         try:
             if opened_anything:
-                # An open that failed (an error before the close): the flatten's closes roll back what it opened.
-                rollback = result.error is not None and not result.closed
-                await _finish(venues, dispatcher, config, reporter, interrupts, result, rollback=rollback)
+                await _finish(venues, dispatcher, config, reporter, interrupts, result)
         finally:
             if order_streams is not None:
                 await order_streams.aclose()  # however the cycle ended: no task or socket outlives it
@@ -395,18 +393,16 @@ async def _finish(
     reporter: HedgeReporter,
     interrupts: Interrupts,
     result: HedgeResult,
-    *,
-    rollback: bool = False,
 ) -> None:
-    """Verify flat through the flatten engine (closing whatever is left: the `rollback` of a failed open), then
-    balances and PnL."""
+    """Verify flat through the flatten engine (closing whatever is left), then balances and PnL."""
     reporter.phase("Verifying both venues are flat")
     interrupts.flattening = True
     result.final = await flatten(venues, dispatcher, symbol=config.symbol, intent="verify_close")
     result.extra_closes = [o for v in result.final.venues for o in v.closes]
-    opened_on = {leg.venue for leg in result.opened if leg.filled_qty}
+    # An error before the close (a failed open): the closes here are the rollback of the legs it opened.
+    opened_on = {leg.venue for leg in result.opened if leg.filled_qty} if result.error and not result.closed else set()
     for order in result.extra_closes:
-        rolled = rollback and order.venue in opened_on
+        rolled = order.venue in opened_on
         what = "rolled back the opened leg: closed {} {}" if rolled else "closed a leftover {} {} while verifying flat"
         result.warnings.append(f"{order.venue}: " + what.format(order.qty, order.symbol))
     for v in result.final.venues:
