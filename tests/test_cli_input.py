@@ -141,6 +141,7 @@ def test_history_of_an_empty_journal_is_empty_json(capsys: pytest.CaptureFixture
             "fees": {},
             "funding": {},
             "volume": "0",
+            "slippage": None,
             "cost_per_10k": None,
         },
     }

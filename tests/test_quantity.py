@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hedgectl.domain.quantity import NoCommonQuantity, accepts, common_quantity
+from hedgectl.domain.quantity import NoCommonQuantity, accepts, common_quantity, refusal
 from hedgectl.domain.rounding import common_step, floor_to_step
 from hedgectl.domain.symbols import canonical_symbol
 from hedgectl.domain.types import Market
@@ -102,3 +103,32 @@ def test_recent_client_ids_stay_bounded_and_keep_the_newest() -> None:
     ids[7] = "hc7"  # touched again: now the newest
     ids[10] = "hc10"
     assert list(ids) == [9, 7, 10]
+
+
+@pytest.mark.parametrize(
+    ("qty", "market_order", "reason"),
+    [
+        ("1000000000000", False, "above an order's max qty 1000"),
+        ("500", True, "above a market order's max qty 100"),
+        ("0.05", False, "below the min qty 0.1"),
+        ("0.15", False, "not a multiple of the step 0.1"),
+        ("0.2", False, "below the min notional 5"),
+        ("0", False, "a quantity must be above 0"),
+    ],
+)
+def test_a_refused_quantity_names_the_rule_it_breaks(qty: str, market_order: bool, reason: str) -> None:
+    market = dataclasses.replace(
+        _market("backpack", "0.1", "0.1", min_notional="5"), max_qty=Decimal(1000), max_market_qty=Decimal(100)
+    )
+    found = refusal(market, Decimal(qty), Decimal(1), market_order=market_order)
+    assert found is not None
+    assert found.startswith(reason)
+    assert not accepts(market, Decimal(qty), Decimal(1), market_order=market_order)
+
+
+@given(st.integers(min_value=1, max_value=10**6))
+def test_a_quantity_is_refused_exactly_when_a_reason_is_given(tenths: int) -> None:
+    market = dataclasses.replace(_market("aster", "0.1", "0.1", min_notional="5"), max_qty=Decimal(1000))
+    qty = Decimal(tenths) / 10
+    assert accepts(market, qty, Decimal(1)) is (refusal(market, qty, Decimal(1)) is None)
+    assert accepts(market, qty, Decimal(1)) is (Decimal(5) <= qty <= 1000)

@@ -225,6 +225,8 @@ class RichReporter:
     def fills(self, title: str, legs: Any) -> None:
         from hedgectl.cli import render
 
+        if not any(leg.error or (leg.order and leg.order.filled_qty) for leg in legs):
+            return  # nothing filled and nothing refused (an entry interrupted before its first fill): no table
         rows = []
         for leg in legs:
             o = leg.order
@@ -331,10 +333,10 @@ def render_summary(result: Any, *, sent: bool) -> None:
         f"open skew {result.skew_ms:.3f} ms" if result.skew_ms is not None else None,
     ]
     if any(lat):
-        render.line(
-            "latency: " + ", ".join(x for x in lat if x) + " (phase: both orders built -> both acknowledged; "
-            "skew: between the two requests leaving)"
-        )
+        legend = ["phase: both orders built -> both acknowledged"]
+        if result.skew_ms is not None:  # explained only where shown
+            legend.append("skew: between the two requests leaving")
+        render.line("latency: " + ", ".join(x for x in lat if x) + f" ({'; '.join(legend)})")
     for warning in result.warnings:
         render.warn(warning)
     if not result.flat and result.final is not None:

@@ -55,7 +55,7 @@ def connect(
                         r.venue,
                         r.host,
                         f"{r.rtt_ms_p50:.1f}" if r.rtt_ms_p50 is not None else None,
-                        f"{r.clock_skew_ms:+.0f}" if r.clock_skew_ms is not None else None,
+                        _skew(r.clock_skew_ms),
                         {True: "ok", False: "FAILED", None: "-"}[r.auth_ok],
                         ", ".join(f"{b.asset} {render.fmt(b.total, 2)}" for b in r.balances if b.total) or "-",
                         describe_account(r.account),
@@ -68,6 +68,14 @@ def connect(
         return 0 if ok else 1
 
     run_command(ctx, "connect", {"venue": venue}, body, json_mode=json_out, read_only=True, needs_journal=False)
+
+
+def _skew(ms: float | None) -> str | None:
+    """A clock skew in whole ms, signed ("+12", "-3"); under half a ms either way is "0", never "-0"."""
+    if ms is None:
+        return None
+    whole = round(ms)
+    return f"{whole:+d}" if whole else "0"
 
 
 def describe_account(account: AccountConfig | None) -> str:

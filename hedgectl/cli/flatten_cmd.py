@@ -237,7 +237,8 @@ def _render_accounts(report: Any, totals: dict[str, Any]) -> None:
     if not rows:
         return
     render.table(
-        "closes (realised = (fill - entry) x qty - fee; cost vs mark = (mark - fill) x qty + fee)",
+        "closes (realised = (fill - entry) x q - fee; cost vs mark = (mark - fill) x q + fee; q = the qty closed, "
+        "+ closing a long (a sell), - closing a short (a buy))",
         ["venue", "symbol", "side", "qty", "fill price", "entry", "mark", "fee", "realised", "cost vs mark"],
         rows,
         right=["qty", "fill price", "entry", "mark", "realised", "cost vs mark"],

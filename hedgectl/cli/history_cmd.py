@@ -10,7 +10,6 @@ from hedgectl.cli.common import announce_read_only, options
 
 if TYPE_CHECKING:
     from hedgectl.domain.types import Fill, FundingPayment
-    from hedgectl.journal.repository import RunRow
 
 history_app = typer.Typer(help="Runs recorded in the journal.", no_args_is_help=False, invoke_without_command=True)
 
@@ -59,49 +58,43 @@ def history(
     totals over the period (all runs in --since/--until, not only the listed ones)."""
     if ctx.invoked_subcommand is not None:
         return
-    from decimal import Decimal
-
     from hedgectl.cli import output
     from hedgectl.cli.history_view import NET_INCLUDES, plain, run_doc, runs_table
+    from hedgectl.journal.figures import run_figures, total
 
     output.set_json_mode(json_out)
     start, end = _when("--since", since), _when("--until", until)
     journal = _open_journal(ctx)
     try:
         period = [r for r in journal.runs(None, since=start, until=end) if all_runs or not r.read_only]
-        fees = journal.fees_by_run([r.id for r in period])
-        payments = {r.id: journal.run_funding(r.id) for r in period}
-        slippage = {r.id: _run_slippage(journal.events(r.id)) for r in period if r.command.startswith("bp-aster")}
+        figures = {r.id: run_figures(journal, r) for r in period}  # the report's figures too (journal.figures)
     finally:
         journal.close()
-    lines = []
-    for r in period:
-        funding = _sum_per_asset({p.asset: p.amount} for p in payments[r.id])
-        net, after = net_pnl(r, payments[r.id])
-        volume = plain(r.volume)
-        lines.append(
-            {
-                "run": r,
-                "net_pnl": net,
-                "fees": fees.get(r.id, {}),
-                "funding": funding,
-                "funding_after_end": after,
-                "slippage": slippage.get(r.id),
-                "cost_per_10k": _cost_per_10k(fees.get(r.id, {}), funding, volume, slippage.get(r.id)),
-            }
-        )
-    total_fees = _sum_per_asset(fees.values())
-    total_funding = _sum_per_asset(line["funding"] for line in lines)
-    total_volume = sum((Decimal(r.volume) for r in period if r.volume), Decimal(0))
+    lines = [
+        {
+            "run": r,
+            "net_pnl": f.net,
+            "fees": f.fees,
+            "funding": f.funding,
+            "funding_after_end": f.funding_after_end,
+            "volume": f.volume,
+            "slippage": f.slippage,
+            "cost_per_10k": f.cost_per_10k,
+        }
+        for r in period
+        for f in (figures[r.id],)
+    ]
+    every = total(figures.values())
     totals = {
         "runs": len(period),
         "since": start,
         "until": end,
-        "net_pnl": sum((line["net_pnl"] for line in lines if line["net_pnl"] is not None), Decimal(0)),
-        "fees": total_fees,
-        "funding": total_funding,
-        "volume": total_volume,
-        "cost_per_10k": _cost_per_10k(total_fees, total_funding, total_volume, sum(slippage.values(), Decimal(0))),
+        "net_pnl": every.net,
+        "fees": every.fees,
+        "funding": every.funding,
+        "volume": every.volume,
+        "slippage": every.slippage,
+        "cost_per_10k": every.cost_per_10k,
     }
     shown = lines[:limit]
     if json_out:
@@ -119,58 +112,6 @@ def history(
     runs_table(shown, totals, period_text)
 
 
-def net_pnl(run: RunRow, payments: list[FundingPayment]) -> tuple[Any, dict[str, Any]]:
-    """The run's net PnL as its funding column counts it: the figure recorded when it ended plus the funding
-    attributed to it that settled after that (a position it left open, read later by `positions`), in USDT with
-    USDC at par; and that later funding per asset. None (unknown) when the run recorded no net PnL."""
-    from datetime import datetime
-    from decimal import Decimal
-
-    from hedgectl.cli.history_view import plain
-    from hedgectl.domain.pnl import net_with_later_funding
-
-    recorded = plain(run.net_pnl)
-    ended = datetime.fromisoformat(run.ended_at) if run.ended_at else None
-    return net_with_later_funding(recorded if isinstance(recorded, Decimal) else None, ended, payments)
-
-
-def _sum_per_asset(per_run: Any) -> dict[str, Any]:
-    from decimal import Decimal
-
-    total: dict[str, Decimal] = {}
-    for per_asset in per_run:
-        for asset, amount in per_asset.items():
-            total[asset] = total.get(asset, Decimal(0)) + amount
-    return total
-
-
-def _cost_per_10k(fees: dict[str, Any], funding: dict[str, Any], volume: Any, slippage: Any = None) -> Any:
-    """(fees + funding paid - funding received + the taker's slippage) / volume x 10,000, in USDT (USDC at par;
-    see domain.pnl). The slippage is the loop's, from its journaled hedges; a bootstrap has no maker price, so
-    none (README, "Cost per 10k")."""
-    from decimal import Decimal
-
-    from hedgectl.domain.pnl import cost_per_10k, sum_in_report_asset
-
-    if not volume:
-        return None
-    try:
-        fee_total = sum_in_report_asset((Decimal(v), a) for a, v in fees.items() if a)
-        funding_total = sum_in_report_asset((Decimal(v), a) for a, v in funding.items())
-    except ValueError:  # an asset without a stated rate: no figure rather than a wrong one
-        return None
-    cost = cost_per_10k(fee_total, funding_total, slippage or Decimal(0), Decimal(volume))
-    return None if cost is None else cost.quantize(Decimal("0.01"))
-
-
-def _run_slippage(events: list[dict[str, Any]]) -> Any:
-    """What a loop's hedges paid against the maker's price, from its journaled `loop.hedge` events."""
-    from decimal import Decimal
-
-    hedges = [e["data"] for e in events if e["kind"] == "loop.hedge"]
-    return sum((Decimal(str(h["slippage"])) for h in hedges if h.get("slippage") is not None), Decimal(0))
-
-
 @history_app.command("show")
 def show(
     ctx: typer.Context,
@@ -181,6 +122,7 @@ def show(
     from hedgectl.cli import output
     from hedgectl.cli.history_view import NET_INCLUDES, order_doc, plain, run_doc, show_screen
     from hedgectl.errors import UsageError
+    from hedgectl.journal.figures import figures_of
 
     output.set_json_mode(json_out)
     journal = _open_journal(ctx)
@@ -195,14 +137,21 @@ def show(
         journal.close()
     breakdown = run_pnl(orders, run_fills, payments)
     order_fees = _order_fees(orders, fills)
-    net, after = net_pnl(run, payments)
+    figures = figures_of(run, fills, payments, events)  # history's and the report's (journal.figures)
+    net, after = figures.net, figures.funding_after_end
     if not json_out:
-        show_screen(run, net, orders, fills, payments, breakdown, order_fees)
+        show_screen(run, net, figures.volume, orders, fills, payments, breakdown, order_fees)
         return
     output.emit_document(
         {
             "ok": True,
-            "run": {**run_doc(run), "net_pnl": net, "net_pnl_at_end": plain(run.net_pnl), "funding_after_end": after},
+            "run": {
+                **run_doc(run),
+                "net_pnl": net,
+                "net_pnl_at_end": plain(run.net_pnl),
+                "funding_after_end": after,
+                "volume": figures.volume,
+            },
             "net_pnl_includes": NET_INCLUDES,
             "orders": [{**order_doc(o), "fee": order_fees.get(o.client_order_id)} for o in orders],
             "fills": [{k: plain(v) if k in ("qty", "price", "fee") else v for k, v in f.items()} for f in fills],

@@ -92,7 +92,7 @@ def runs_table(lines: list[dict[str, Any]], totals: dict[str, Any], period_text:
                 _money(line["net_pnl"], _NARROW_MONEY),
                 fees_text(line["fees"], _NARROW_MONEY, "\n"),
                 fees_text(line["funding"], _NARROW_MONEY, "\n"),
-                _money(run.volume, _NARROW_VOLUME),
+                _money(line["volume"], _NARROW_VOLUME),
                 cost_text(line["cost_per_10k"]),
             ]
         )
@@ -123,6 +123,7 @@ def runs_table(lines: list[dict[str, Any]], totals: dict[str, Any], period_text:
 def show_screen(
     run: RunRow,
     net_pnl: Any,
+    volume: Any,
     orders: list[Any],
     fills: list[dict[str, Any]],
     payments: list[FundingPayment],
@@ -141,7 +142,7 @@ def show_screen(
     span = f"{start}..{end[11:] if end[:10] == start[:10] else end}"  # the date once when it did not change
     render.line(
         f"run {run.id}: {run.command} ({run.mode}) {run.status}, {ended}, {span} UTC, "
-        f"net pnl {render.fmt(net_pnl)}, volume {render.fmt(plain(run.volume))}"
+        f"net pnl {render.fmt(net_pnl)}, volume {render.fmt(volume)}"
     )
     if run.error:
         render.line(f"error: {run.error}")

@@ -138,13 +138,104 @@ def with_line(renderable: Any, text: str | None, style: str = "yellow") -> Any:
 
 def make_table(
     title: str | None, columns: Sequence[str], rows: Rows, *, right: Sequence[str] = (), whole: Sequence[str] = ()
+) -> Any:
+    """A table for the terminal's width that never splits a number, an id or a name.
+
+    A column whose cells are single words (numbers, ids, venue names) keeps them whole, as does one in `whole`;
+    only free text (cells with spaces) wraps, at its spaces, and headers wrap at theirs. A table still too wide is
+    drawn as several, one under the other, each repeating the first column (the row's name).
+    The title is its own line above, wrapped at the terminal's width rather than the table's."""
+    cells = [[fmt(c) for c in row] for row in rows]
+    width = stdout_console().width
+    kept = [col in whole or not any(" " in row[i] for row in cells) for i, col in enumerate(columns)]
+    need = [_need(col, [row[i] for row in cells], kept[i]) for i, col in enumerate(columns)]
+    full = [max([need[i], *(_longest_line(row[i]) for row in cells)]) for i in range(len(columns))]
+    natural = [max(full[i], _longest_line(col)) for i, col in enumerate(columns)]
+    tables = [
+        _part_table(
+            [columns[i] for i in part],
+            [[row[i] for i in part] for row in cells],
+            right=right,
+            kept=[kept[i] for i in part],
+            widths=_widths([need[i] for i in part], [full[i] for i in part], [natural[i] for i in part], width),
+        )
+        for part in _parts(need, width)
+    ]
+    if title is None and len(tables) == 1:
+        return tables[0]
+    return Group(*([Text(title, style="table.title")] if title else []), *tables)
+
+
+_CELL_EXTRA = 3  # a cell's padding (a space each side) and the border to its right
+
+
+def _longest_line(text: str) -> int:
+    return max((len(line) for line in text.splitlines()), default=0)
+
+
+def _need(header: str, texts: Sequence[str], kept: bool) -> int:
+    """The least width of a column: whole lines where kept, else its longest word (at most 20, longer ones fold);
+    a header's longest word."""
+    words = [len(w) for t in texts for w in t.split()] or [0]
+    cells = max(_longest_line(t) for t in texts) if kept and texts else min(max(words), 20)
+    return max(cells, *(len(w) for w in header.split()), 1)
+
+
+def _fits(needs: Sequence[int], width: int) -> bool:
+    return sum(needs) + _CELL_EXTRA * len(needs) + 1 <= width
+
+
+def _parts(need: Sequence[int], width: int) -> list[list[int]]:
+    """Column indexes per table: all in one when they fit, else as few tables as fit, of even widths, each starting
+    with the first column."""
+    if _fits(need, width) or len(need) < 3:
+        return [list(range(len(need)))]
+    greedy = [[0]]
+    for i in range(1, len(need)):
+        if len(greedy[-1]) > 1 and not _fits([need[j] for j in (*greedy[-1], i)], width):
+            greedy.append([0])
+        greedy[-1].append(i)
+    share = sum(need[1:]) / len(greedy)  # what each table would hold of the rest, evenly
+    even: list[list[int]] = [[0]]
+    for i in range(1, len(need)):
+        held = sum(need[j] for j in even[-1][1:])
+        if len(even[-1]) > 1 and len(even) < len(greedy) and held + need[i] / 2 > share:
+            even.append([0])
+        even[-1].append(i)
+    return even if all(_fits([need[j] for j in part], width) for part in even) else greedy
+
+
+def _widths(need: Sequence[int], cells: Sequence[int], natural: Sequence[int], width: int) -> list[int] | None:
+    """Column widths when the natural ones do not fit: each its need, the room left given first to cells that would
+    wrap, then to headers (None: the natural widths fit, let Rich lay it out)."""
+    if _fits(natural, width):
+        return None
+    widths = list(need)
+    room = width - (sum(widths) + _CELL_EXTRA * len(widths) + 1)
+    for target in (cells, natural):
+        while room > 0:
+            short = max(range(len(widths)), key=lambda i: target[i] - widths[i])
+            if target[short] <= widths[short]:
+                break
+            widths[short] += 1
+            room -= 1
+    return widths
+
+
+def _part_table(
+    columns: Sequence[str], rows: Rows, *, right: Sequence[str], kept: Sequence[bool], widths: list[int] | None
 ) -> Table:
-    """`whole`: columns never wrapped (ids a user copies, short words); the others give way first."""
-    t = Table(title=title, title_justify="left")
-    for col in columns:
-        t.add_column(col, justify="right" if col in right else "left", overflow="fold", no_wrap=col in whole)
+    t = Table(title_justify="left")
+    for i, col in enumerate(columns):
+        t.add_column(
+            Text(col, no_wrap=False, overflow="fold"),  # a header wraps at its spaces, never its cells
+            justify="right" if col in right else "left",
+            overflow="fold",
+            no_wrap=kept[i],
+            width=None if widths is None else widths[i],
+        )
     for row in rows:
-        t.add_row(*(fmt(c) for c in row))
+        t.add_row(*row)
     return t
 
 

@@ -1,12 +1,12 @@
 """The bp-aster loop's `--config` file: the seed's YAML (bp:, aster:, trade:) as a strict pydantic model.
 
 Every section and key is declared (`extra="forbid"`): an unknown or missing one, a key with no value, a
-credential that is not a string, a trade value that is not a non-negative number is one UsageError line
-(exit 2) naming the key. Credentials (`bp.api_public_key_b64`/`api_secret_key_b64`, `aster.api_key`/
-`api_secret`) stay SecretStr and are used only for a venue whose environment/.env has none, never in paper
-mode; the example file's "YOUR_..." placeholders count as absent. `base_url`, `window`, `recv_window` and
-`debug` are accepted so the seed's file loads as it is; a value that differs from what hedgectl uses is a
-warning. Secret values never appear in a message, a repr or a warning.
+credential that is not a string, a trade value outside the rule of the flag it stands for (`quantity` > 0, as
+--qty) is one UsageError line (exit 2) naming the file and the key. Credentials (`bp.api_public_key_b64`/
+`api_secret_key_b64`, `aster.api_key`/`api_secret`) stay SecretStr and are used only for a venue whose
+environment/.env has none, never in paper mode; the example file's "YOUR_..." placeholders count as absent.
+`base_url`, `window`, `recv_window` and `debug` are accepted so the seed's file loads as it is; a value that
+differs from what hedgectl uses is a warning. Secret values never appear in a message, a repr or a warning.
 
 The trade values reach the engine as `SeedValues` (LoopConfig field -> value, and the symbol);
 `hedgectl.engine.maker_taker.config.build_config` puts the flags over them.
@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, SecretStr, StrictStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, StrictStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from hedgectl.domain.symbols import canonical_symbol
@@ -92,7 +92,8 @@ class TradeSection(_Section):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _non_negative_number(cls, raw: Any) -> Decimal:
+    def _number_in_range(cls, raw: Any, info: ValidationInfo) -> Decimal:
+        """A number within the rule of the flag it stands for (`LoopConfig.check`), told once, with the key."""
         if raw is None:
             raise PydanticCustomError("no_value", "has no value")
         if isinstance(raw, bool) or not isinstance(raw, int | float | str):
@@ -101,8 +102,14 @@ class TradeSection(_Section):
             value = Decimal(str(raw).strip())
         except InvalidOperation:
             raise PydanticCustomError("not_number", "must be a number, got {raw}", {"raw": repr(raw)}) from None
-        if not value.is_finite() or value < 0:
-            raise PydanticCustomError("negative", "must be a non-negative number, got {raw}", {"raw": repr(raw)})
+        if info.field_name == "quantity":
+            ok, rule = value.is_finite() and value > 0, "must be a positive number (as --qty)"
+        elif info.field_name == "offset_percent":
+            ok, rule = value.is_finite() and 0 < value < 50, "must be above 0 and below 50 (percent, as --offset-pct)"
+        else:
+            ok, rule = value.is_finite() and 0 <= value <= 7 * 86_400, "must be between 0 and 604800"
+        if not ok:
+            raise PydanticCustomError("out_of_range", rule + ", got {raw}", {"raw": repr(raw)})
         return value
 
 

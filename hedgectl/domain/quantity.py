@@ -29,12 +29,25 @@ def max_order_qty(market: Market, *, market_order: bool) -> Decimal | None:
 
 def accepts(market: Market, qty: Decimal, price: Decimal, *, market_order: bool = False) -> bool:
     """True when `market` takes an order of `qty` at about `price` (step, min qty, min notional, max)."""
-    if qty <= 0 or qty % market.step_size != 0 or qty < market.min_qty:
-        return False
+    return refusal(market, qty, price, market_order=market_order) is None
+
+
+def refusal(market: Market, qty: Decimal, price: Decimal, *, market_order: bool = False) -> str | None:
+    """Why `market` would not take an order of `qty` at about `price` (the rule it breaks), None if it would."""
+    if qty <= 0:
+        return "a quantity must be above 0"
     cap = max_order_qty(market, market_order=market_order)
     if cap is not None and qty > cap:
-        return False
-    return qty * price >= market.min_notional
+        kind = "a market order's" if market_order and cap == market.max_market_qty else "an order's"
+        return f"above {kind} max qty {cap}"
+    if qty < market.min_qty:
+        return f"below the min qty {market.min_qty}"
+    if qty % market.step_size != 0:
+        return f"not a multiple of the step {market.step_size}"
+    if qty * price < market.min_notional:
+        minimum = ceil_to_step(max(market.min_notional / price, market.min_qty), market.step_size)
+        return f"below the min notional {market.min_notional} (about {minimum} at {price})"
+    return None
 
 
 def common_quantity(

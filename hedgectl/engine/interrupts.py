@@ -127,7 +127,8 @@ class Interrupts:
             self._abort(ABORT_EXIT_CODE, f"aborted by the user: {open_now}; run `hedgectl flatten --all`")
 
     def _abort(self, exit_code: int, message: str) -> None:
-        sys.stderr.write(message + "\n")
+        # A live display (a table, a countdown) leaves the terminal's cursor at the end of its last line.
+        sys.stderr.write(("\n" if sys.stdout.isatty() else "") + message + "\n")
         sys.stderr.flush()
         if self._on_abort is not None:
             try:

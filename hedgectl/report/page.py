@@ -106,7 +106,8 @@ def _summary(summary: dict[str, Any], figures: _Figures) -> str:
     parts = [
         "<h2>Runs</h2>",
         '<p class="note">net PnL as each run recorded it; fees, funding and volume from its fills and funding '
-        "rows, in USDT; cost per 10k = -net PnL / volume x 10,000.</p>",
+        "rows, in USDT (the figures <code>hedgectl history</code> shows); cost per 10k = (fees + funding paid - "
+        "funding received + the hedges' slippage against the maker price) / volume x 10,000.</p>",
         _table(columns, rows, _NUMERIC),
     ]
     if len(summary["runs"]) > 1:

@@ -20,9 +20,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from hedgectl.domain.pnl import REPORT_ASSET, USDT_PER_UNIT, conversion_note, cost_per_10k, net_with_later_funding
+from hedgectl.domain.pnl import REPORT_ASSET, USDT_PER_UNIT, conversion_note
 from hedgectl.domain.types import FundingPayment, Side
 from hedgectl.journal import Journal, OrderRow, RunRow
+from hedgectl.journal.figures import RunFigures, figures_of, per_10k, venue_assets
+from hedgectl.journal.figures import total as total_figures
 from hedgectl.report import carry as carry_events
 
 _ZERO = Decimal(0)
@@ -66,7 +68,8 @@ class RunReport:
     carry: list[dict[str, Any]] = field(default_factory=list)  # a carry's readings: basis, funding spread, delta
     conversion: str | None = None
     warnings: list[str] = field(default_factory=list)
-    net_pnl: Decimal | None = None  # recorded at the end + funding settled after it (`domain.pnl`)
+    net_pnl: Decimal | None = None  # recorded at the end + funding settled after it (`journal.figures`)
+    figures: RunFigures | None = None  # volume, fees, funding, slippage, net, cost per 10k: `history`'s
 
     @property
     def traded(self) -> bool:
@@ -85,7 +88,7 @@ class RunReport:
                     "status": run.status,
                     "exit_code": run.exit_code,
                     "net_pnl": self.net_pnl,
-                    "volume": _decimal(run.volume),
+                    "volume": self.figures.volume if self.figures else _decimal(run.volume),
                     "error": run.error,
                 },
                 "kind": self.kind,
@@ -162,12 +165,13 @@ def build_run(journal: Journal, run: RunRow) -> RunReport:
     payments = journal.run_funding(run.id)
     events = journal.events(run.id)
     started = _when(run.started_at)
-    report.net_pnl, _ = net_with_later_funding(_decimal(run.net_pnl), _when(run.ended_at), payments)
+    report.figures = figures = figures_of(run, rows, payments, events)
+    report.net_pnl = figures.net
 
     intents = _intents(orders)
     order_times = {o.client_order_id: _when(o.updated_at) for o in orders}
     by_venue_order = {(o.venue, o.venue_order_id): o.client_order_id for o in orders if o.venue_order_id}
-    assets = _venue_assets(rows, payments)
+    assets = venue_assets(rows, payments)
     usdt = _Usdt(report.warnings)
     state = {v: _Venue(asset=a) for v, a in assets.items()}
 
@@ -238,6 +242,13 @@ def build_run(journal: Journal, run: RunRow) -> RunReport:
     last = report.pnl[-1] if report.pnl else _point(started or datetime.now(UTC), "start", {}, usdt, _ZERO)
     keys = ("price_pnl", "fees", "funding", "slippage", "net", "volume", "cost_per_10k")
     report.totals = {k: last[k] for k in keys}
+    report.totals.update(
+        volume=figures.volume or _ZERO,
+        fees=figures.fees_usdt,
+        funding=figures.funding_usdt,
+        slippage=figures.slippage or _ZERO,
+        cost_per_10k=figures.cost_per_10k,
+    )
     report.conversion = conversion_note(v.asset for v in state.values())
     return report
 
@@ -259,13 +270,8 @@ def _point(at: datetime, cause: str, state: dict[str, _Venue], usdt: _Usdt, slip
         "slippage": slippage,
         "net": net,
         "volume": volume,
-        "cost_per_10k": _per_10k(fees, funding, slippage, volume),
+        "cost_per_10k": per_10k(fees, funding, slippage, volume),
     }
-
-
-def _per_10k(fees: Decimal, funding: Decimal, slippage: Decimal, volume: Decimal) -> Decimal | None:
-    figure = cost_per_10k(fees, funding, slippage, volume)
-    return None if figure is None else figure.quantize(Decimal("0.0001"))
 
 
 def _read_event(report: RunReport, event: dict[str, Any], timeline: list[Any], seq: int) -> None:
@@ -310,20 +316,6 @@ def _intents(orders: list[OrderRow]) -> dict[str, str]:
     return {o.client_order_id: o.intent for o in orders}
 
 
-def _venue_assets(rows: list[dict[str, Any]], payments: list[FundingPayment]) -> dict[str, str]:
-    """Each venue's settlement asset: its fills' fee asset where that is one with a stated rate, else USDT."""
-    assets: dict[str, str] = {}
-    for row in rows:
-        if row["fee_asset"] in USDT_PER_UNIT:
-            assets.setdefault(row["venue"], row["fee_asset"])
-    for payment in payments:
-        if payment.asset in USDT_PER_UNIT:
-            assets.setdefault(payment.venue, payment.asset)
-    for row in rows:
-        assets.setdefault(row["venue"], REPORT_ASSET)
-    return assets
-
-
 def _funding_doc(payment: FundingPayment) -> dict[str, Any]:
     return {
         "at": payment.at,
@@ -357,12 +349,13 @@ def summarise(runs: Iterable[RunReport]) -> dict[str, Any]:
     """Over several runs, oldest first: a row per run, the cumulative PnL and volume, totals per venue.
 
     A run's PnL is the one it recorded (`runs.net_pnl`: a flatten's realised PnL included) plus its funding settled
-    after it ended, as `history` counts it (`RunReport.net_pnl`); its volume the one the fills say."""
+    after it ended; its fees, funding, volume and cost per 10k: all as `history` counts them (`journal.figures`)."""
     rows: list[dict[str, Any]] = []
     cumulative: list[dict[str, Any]] = []
     venues: dict[str, dict[str, Any]] = {}
-    cum_net = cum_volume = cum_cost = _ZERO
-    for r in sorted(runs, key=lambda r: (r.run.started_at, r.run.id)):
+    cum_net = cum_volume = _ZERO
+    ordered = sorted(runs, key=lambda r: (r.run.started_at, r.run.id))
+    for r in ordered:
         net, volume = r.net_pnl, r.totals.get("volume", _ZERO)
         rows.append(
             {
@@ -382,9 +375,6 @@ def summarise(runs: Iterable[RunReport]) -> dict[str, Any]:
         )
         cum_net += net or _ZERO
         cum_volume += volume
-        cum_cost += sum(
-            (r.totals.get(k) or _ZERO) * sign for k, sign in (("fees", 1), ("funding", -1), ("slippage", 1))
-        )
         cumulative.append(
             {"run_id": r.run.id, "at": r.run.ended_at or r.run.started_at, "net": cum_net, "volume": cum_volume}
         )
@@ -405,7 +395,7 @@ def summarise(runs: Iterable[RunReport]) -> dict[str, Any]:
             "runs": len(rows),
             "net_pnl": cum_net,
             "volume": cum_volume,
-            "cost_per_10k": _per_10k(cum_cost, _ZERO, _ZERO, cum_volume),
+            "cost_per_10k": total_figures(r.figures for r in ordered if r.figures).cost_per_10k,
         },
     }
 

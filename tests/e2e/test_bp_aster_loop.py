@@ -373,6 +373,7 @@ def test_the_acceptance_run_prints_the_stats_table_and_ends_flat(frozen_sim: Sim
     [
         (["--qty", "0.5"], "not a quantity aster takes"),
         (["--qty", "2"], "min notional 5"),
+        (["--qty", "1e12"], "above an order's max qty"),  # too large, said so (not the step and minimum)
         (["--offset-pct", "0"], "--offset-pct must be above 0 and below 50"),
         (["--offset-pct", "50"], "--offset-pct must be above 0 and below 50"),
         (["--on-exit", "maybe"], "--on-exit must be flatten or keep-hedged"),

@@ -70,7 +70,7 @@ def test_bootstrap_whose_hold_crosses_a_settlement_reports_each_legs_funding(sim
     assert {a: Decimal(v) for a, v in run["funding"].items()} == {"USDT": Decimal(pnl["funding"])}
     fees = sum(Decimal(v) for v in run["fees"].values())
     expected_cost = (fees - Decimal(pnl["funding"])) / Decimal(run["volume"]) * 10_000
-    assert Decimal(run["cost_per_10k"]) == expected_cost.quantize(Decimal("0.01"))
+    assert Decimal(run["cost_per_10k"]) == expected_cost.quantize(Decimal("0.0001"))  # 4 places, as the report
     again = json.loads(hedgectl("history", "--json").stdout)
     assert again["runs"] == listing["runs"]
     shown = json.loads(hedgectl("history", "show", run["id"], "--json").stdout)

@@ -75,3 +75,11 @@ def test_a_ctrl_c_first_keeps_the_watch_exit_130_when_the_reader_goes_too() -> N
     interrupts._on_signal()
     interrupts.stop_for_closed_output()  # the shell's Ctrl+C ended `head` as well
     assert interrupts.watch_exit_code == 130
+
+
+def test_on_a_terminal_the_abort_starts_a_line_of_its_own(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(interrupts_module.sys.stdout, "isatty", lambda: True)  # a live table's cursor mid-line
+    _press_three_times(monkeypatch, None)
+    assert capsys.readouterr().err.startswith("\naborted by the user")

@@ -93,6 +93,11 @@ def test_without_a_file_the_seed_defaults_apply() -> None:
         (lambda t: t[: t.index("trade:")], "missing section 'trade'"),
         (lambda t: t.replace('quantity: "10"', 'quantity: "ten"'), "trade.quantity must be a number"),
         (lambda t: t.replace("offset_percent: 0.2", "offset_percent:"), "trade.offset_percent has no value"),
+        # The flag's own rule, told with the file's key: 0 and -3 alike, not "--qty" nor "non-negative".
+        (lambda t: t.replace('quantity: "10"', "quantity: 0"), "trade.quantity must be a positive number"),
+        (lambda t: t.replace('quantity: "10"', "quantity: -3"), "trade.quantity must be a positive number"),
+        (lambda t: t.replace("offset_percent: 0.2", "offset_percent: 60"), "trade.offset_percent must be above 0"),
+        (lambda t: t.replace("cycle_sleep: 60", "cycle_sleep: -1"), "trade.cycle_sleep must be between 0 and"),
         (lambda t: t.replace('symbol: "ASTERUSDT"', 'symbol: "BTCUSDT"'), "name different assets"),
         (lambda t: t.replace("bp:\n", "bp: [\n"), "not valid YAML"),
         (lambda t: "just a string\n", "expected the sections"),
@@ -103,6 +108,7 @@ def test_a_bad_file_is_a_one_line_usage_error(tmp_path: Path, edit: object, frag
     with pytest.raises(UsageError) as info:
         build_config({}, load_seed_file(path))
     assert fragment in str(info.value)
+    assert str(info.value).startswith(str(path))  # the file named
     assert "\n" not in str(info.value)
     assert info.value.exit_code == 2
 

@@ -398,3 +398,21 @@ def test_horizon_starts_a_lookback_before_now() -> None:
     before = datetime.now(UTC)
     supervisor = StreamSupervisor(FakeRestVenue(), FakeStream().connect, config=config)
     assert before - timedelta(seconds=31) < supervisor.horizon <= before - timedelta(seconds=29)
+
+
+async def test_a_refused_connection_is_called_refused_even_after_a_slow_connect(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    venue, stream = FakeRestVenue(), FakeStream()
+    stream.gate.clear()  # the first connect hangs past the grace: "slow" is all that is known then
+    caplog.set_level(logging.WARNING)
+    async with running(venue, stream) as (supervisor, _):
+        await eventually(lambda: supervisor.state is StreamState.DOWN)
+        stream.refuse = ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 9)")
+        stream.gate.set()
+        await eventually(lambda: stream.attempts >= 3)
+    said = [r.getMessage() for r in caplog.records if "order stream down" in r.getMessage()]
+    assert len(said) == 2, said  # the slow connect, then once what it turned out to be
+    assert "connecting is slow" in said[0]
+    assert "connection refused" in said[1]
+    assert "127.0.0.1" in said[1]

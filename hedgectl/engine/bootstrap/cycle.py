@@ -376,6 +376,8 @@ async def _close(
         )
         dispatcher.journal_intent(venue, request, "close")
         requests.append((by_name[venue], request))
+    if not requests:  # nothing held (an entry stopped before its first fill): no close phase to time
+        return []
     t0 = SYSTEM_CLOCK.monotonic()
     sends = await dispatcher.send_journaled_many(requests)
     result.close_ms = (SYSTEM_CLOCK.monotonic() - t0) * 1000

@@ -42,7 +42,16 @@ def check_url(url: str) -> str:
     """An http(s) URL with a host, else a UsageError that does not repeat the URL (it may carry a token)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--notify needs an http(s) URL with a host, got one starting {parts.scheme or '?'}://")
+        if not parts.scheme:
+            got = "does not start with http:// or https://"
+        elif parts.scheme in ("http", "https"):
+            got = f"has no host after {parts.scheme}://"
+        else:
+            got = f"starts with {parts.scheme}: instead"
+        raise UsageError(
+            "--notify needs an http(s) URL with a host, such as https://hooks.example.com/services/T0/B0/x or "
+            f"http://127.0.0.1:8080/hook; this one {got}"
+        )
     return url
 
 

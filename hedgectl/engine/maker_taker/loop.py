@@ -21,7 +21,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from hedgectl.clock import SYSTEM_CLOCK, Clock
-from hedgectl.domain.quantity import accepts
+from hedgectl.domain.quantity import refusal
 from hedgectl.domain.types import Market, Side
 from hedgectl.engine.flatten import FlattenReport, flatten
 from hedgectl.engine.funding import LoopFunding, collect_funding
@@ -30,7 +30,7 @@ from hedgectl.engine.maker_taker.config import LoopConfig, OnExit
 from hedgectl.engine.maker_taker.context import COUNTDOWN_TICK_S, LoopContext, Stopped
 from hedgectl.engine.maker_taker.events import LoopReporter
 from hedgectl.engine.maker_taker.funding_gate import FundingPause, funding_pause, next_funding
-from hedgectl.engine.maker_taker.hedger import min_order_qty, read_positions, verify_hedged
+from hedgectl.engine.maker_taker.hedger import read_positions, verify_hedged
 from hedgectl.engine.maker_taker.leg import Leg, reference_price
 from hedgectl.engine.maker_taker.stats import LoopStats, StatsSnapshot
 from hedgectl.engine.orders.dispatch import Dispatcher
@@ -90,13 +90,9 @@ async def preflight(maker: Venue, taker: Venue, config: LoopConfig, *, max_notio
     )
     price = reference_price(quote)
     for market in (maker_market, taker_market):
-        if not accepts(market, config.qty, price, market_order=market is taker_market):
-            minimum = min_order_qty(market, price)
-            raise UsageError(
-                f"--qty {config.qty} is not a quantity {market.venue} takes for {symbol}: step {market.step_size}, "
-                f"min qty {market.min_qty}"
-                + (f", min notional {market.min_notional} (about {minimum} at {price})" if market.min_notional else "")
-            )
+        reason = refusal(market, config.qty, price, market_order=market is taker_market)
+        if reason is not None:  # the rule it breaks: too small, too large, off the step
+            raise UsageError(f"--qty {config.qty:f} is not a quantity {market.venue} takes for {symbol}: {reason}")
     if config.qty * price > max_notional:
         raise UsageError(
             f"--qty {config.qty} is about {config.qty * price:.2f} notional, above the cap of {max_notional} "

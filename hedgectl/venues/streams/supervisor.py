@@ -77,6 +77,7 @@ from hedgectl.venues.streams.types import (
 )
 
 log = logging.getLogger(__name__)
+SLOW = "connecting is slow"  # the reason of a DOWN before a connect has failed or succeeded: the cause follows
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -135,6 +136,7 @@ class StreamSupervisor:
         self._down = asyncio.Event()
         self._started = False
         self.state = StreamState.CONNECTING
+        self._reason = ""
         self.stats = SupervisorStats()
 
     @property
@@ -176,8 +178,11 @@ class StreamSupervisor:
 
     def _set_state(self, state: StreamState, reason: str) -> None:
         if state is self.state:
+            if state is StreamState.DOWN and self._reason == SLOW and reason != SLOW:
+                log.warning("%s: order stream down: %s", self._venue.name, reason)  # what the slow connect was
+            self._reason = reason
             return
-        previous, self.state = self.state, state
+        previous, self.state, self._reason = self.state, state, reason
         if state is StreamState.UP:
             self._down.clear()
             self._up.set()
@@ -219,7 +224,7 @@ class StreamSupervisor:
                 self._fail(exc)  # e.g. the host guard refused the URL: say so, never retry it
                 return
             except Exception as exc:  # noqa: BLE001 - any failure ends this session; the next one reconciles
-                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                reason = _failure(exc)
             self.stats.disconnects += 1
             self._set_state(StreamState.DOWN, reason)
             if was_ready and self._clock.monotonic() - started >= self._config.stable_s:
@@ -239,7 +244,7 @@ class StreamSupervisor:
 
         def slow() -> None:
             if not ready:
-                self._set_state(StreamState.DOWN, "connecting is slow")
+                self._set_state(StreamState.DOWN, SLOW)
 
         grace = loop.call_later(self._config.connect_grace_s, slow)
         try:
@@ -387,3 +392,15 @@ async def _both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
     if failures:
         raise failures[0]
     return one.result(), two.result()
+
+
+def _failure(exc: BaseException) -> str:
+    """Why a session ended, in words: a refused or unreachable address said so, else the error itself."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return f"connection refused, nothing listens at the stream's address ({seen})"
+        if isinstance(seen, OSError) and not isinstance(seen, TimeoutError):
+            return f"unreachable ({seen})"
+        seen = seen.__cause__ or seen.__context__
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
