@@ -139,6 +139,7 @@ async def _run(
     session: Session, config: LoopConfig, seed: SeedFile | None, *, json_out: bool, streams: bool = True
 ) -> int:
     from hedgectl.cli import render
+    from hedgectl.cli.common import legs_listed
     from hedgectl.engine.maker_taker.loop import preflight, run_loop
     from hedgectl.engine.orders.dispatch import Dispatcher
     from hedgectl.engine.orders.feeds import FillFeed, PollingFeed
@@ -163,6 +164,8 @@ async def _run(
     # streams close or while the summary is written is handled like any other, never a KeyboardInterrupt.
     interrupts.install()
     try:
+        if not await legs_listed(session, interrupts, (maker, taker), config.symbol):  # unknown symbol: exit 2
+            return _interrupted_before_start(session, config, json_out=json_out)
         checked = await preflight(maker, taker, config, max_notional=session.settings.max_notional_usdt)
         if interrupts.requested:
             return _interrupted_before_start(session, config, json_out=json_out)

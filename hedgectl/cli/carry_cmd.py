@@ -216,7 +216,16 @@ async def _body(
         ),
         # A pair taken over (resume, adopt) may be open whatever this run journaled; a new one is open only once
         # its journal says so: a third Ctrl+C before any order exits 130, not 3.
-        open_now=(lambda: "the carried pair may be open") if resume or adopt else session.open_per_journal,
+        open_now=(
+            (
+                lambda: (
+                    f"the carried {config.symbol} pair may be open: long on {config.long_venue}, short on "
+                    f"{config.short_venue}"
+                )
+            )
+            if resume or adopt
+            else session.open_per_journal
+        ),
         on_abort=session.record_abort,
     )
     interrupts.install()

@@ -53,13 +53,15 @@ def run_command(
 
     output.set_json_mode(json_mode)
     settings = load(options(ctx))
+    mode_flag = options(ctx).mode is not None  # the refusal names what the user set: --mode or HEDGECTL_MODE
     if read_only:
         announce_read_only(settings)
         gate = LiveGate(live=False, ask=False)
     elif confirm_in_body:
-        gate = live_gate(settings, live=live, yes=yes)
+        gate = live_gate(settings, live=live, yes=yes, mode_flag=mode_flag)
     else:
-        gate = LiveGate(live=confirm_live(settings, live=live, yes=yes, ask=typer.prompt), ask=False)
+        confirmed = confirm_live(settings, live=live, yes=yes, ask=typer.prompt, mode_flag=mode_flag)
+        gate = LiveGate(live=confirmed, ask=False)
 
     async def main() -> int:
         async with open_session(
@@ -94,10 +96,11 @@ def announce_read_only(settings: Settings) -> None:
         render.live_banner("mode: real-money accounts, read only - this command sends no orders")
 
 
-async def require_listed(venues: Sequence[Venue], symbol: str, *, everywhere: bool) -> None:
+async def require_listed(venues: Sequence[Venue], symbol: str, *, everywhere: bool) -> list[str]:
     """An unknown symbol is a usage error (exit 2), like an unknown venue; asked before anything is sent.
 
-    `everywhere`: every venue must list it (a trade's legs); else one venue listing it is enough (a survey).
+    `everywhere`: every venue must list it (a trade's legs); else one venue listing it is enough (a survey,
+    a flatten), and the venues that do not list it are returned.
     Other failures (a venue down) are left to the command, which reports them its own way.
     """
     import asyncio
@@ -108,6 +111,7 @@ async def require_listed(venues: Sequence[Venue], symbol: str, *, everywhere: bo
     missing = [v.name for v, answer in zip(venues, answers, strict=True) if isinstance(answer, SymbolNotListed)]
     if missing and (everywhere or len(missing) == len(venues)):
         raise UsageError(f"unknown symbol {symbol!r}: not listed on {', '.join(missing)}")
+    return missing
 
 
 async def legs_listed(session: Session, interrupts: Interrupts, venues: Sequence[Venue], symbol: str) -> bool:

@@ -54,6 +54,7 @@ def flatten(
         for name in scope:
             session.registry.ensure_usable(name)
         venues = {n: session.registry.venue(n) for n in scope}
+        not_listed = await _listing_venues(venues, base) if base is not None else []
         dispatcher = Dispatcher(session.journal, session.run_id)
         crashed = [r.id for r in unfinished_runs(session.journal, exclude=session.run_id)]
         reconciled = [] if dry_run else await reconcile_intents(session.journal, dispatcher, venues)
@@ -65,10 +66,10 @@ def flatten(
             if preview.read_everywhere and nothing_open:
                 render.line("nothing open: already flat")
             if not typer.confirm("Cancel these orders and close these positions?", default=False):
-                raise UsageError("flatten not confirmed")
+                raise UsageError("flatten not confirmed: nothing was sent (no order cancelled, no position closed)")
         # Ctrl+C or SIGTERM must not cut the kill switch short: it warns, the flatten finishes, then exit 130
         # (a third Ctrl+C aborts, exit 3). Installed after the confirmation, which needs Ctrl+C to abort it.
-        interrupts = Interrupts(render.warn, on_abort=session.record_abort)
+        interrupts = Interrupts(render.warn, open_now=session.closes_per_journal, on_abort=session.record_abort)
         interrupts.flattening = True
         if not dry_run:
             interrupts.install()
@@ -105,7 +106,7 @@ def flatten(
             code = 130
             session.outcome.status = "interrupted"
         if json_out:
-            output.emit_document(_document(session, report, labels, reconciled))
+            output.emit_document({**_document(session, report, labels, reconciled), "not_listed": not_listed})
         else:
             _render(report, labels, title="dry run: would cancel and close" if dry_run else "flatten")
             _render_accounts(report, totals)
@@ -127,6 +128,20 @@ def flatten(
         yes=yes,
         read_only=dry_run,
     )
+
+
+async def _listing_venues(venues: dict[str, Any], base: str) -> list[str]:
+    """Keep only the venues that list `base` (nothing can be open on the others; said on stderr) and return the
+    others; a symbol no venue lists is a usage error (exit 2), found before anything is read or sent."""
+    from hedgectl.cli import render
+    from hedgectl.cli.common import require_listed
+
+    missing = await require_listed(list(venues.values()), base, everywhere=False)
+    for name in missing:
+        del venues[name]
+    if missing:
+        render.warn(f"{base} is not listed on {', '.join(missing)}: nothing can be open there")
+    return missing
 
 
 def _document(session: Session, report: Any, labels: dict[tuple[str, str], list[str]], reconciled: list[Any]) -> Any:

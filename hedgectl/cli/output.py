@@ -71,7 +71,9 @@ def emit_document(document: Any) -> None:
 class ClosedPipeSafe:
     """A text stream whose reader may go away (`hedgectl bootstrap | tee log`, and Ctrl+C kills `tee` too):
     a write or flush to a closed pipe is dropped, never raised into the engine, which must go on flattening
-    and exit with its own code. Everything else is the wrapped stream's."""
+    and exit with its own code. The first such failure stops the running command as a SIGTERM would
+    (`engine.interrupts.output_gone`): nothing trades unseen, and a read-only watch ends. Everything else is the
+    wrapped stream's."""
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
@@ -82,7 +84,7 @@ class ClosedPipeSafe:
             try:
                 return int(self._stream.write(text))
             except BrokenPipeError:
-                self.closed_pipe = True
+                self._closed()
         return len(text)
 
     def flush(self) -> None:
@@ -90,7 +92,13 @@ class ClosedPipeSafe:
             try:
                 self._stream.flush()
             except BrokenPipeError:
-                self.closed_pipe = True
+                self._closed()
+
+    def _closed(self) -> None:
+        from hedgectl.engine.interrupts import output_gone
+
+        self.closed_pipe = True
+        output_gone()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)

@@ -43,7 +43,7 @@ def prices(
             session.registry.ensure_usable(name)
         venues = [session.registry.venue(n) for n in names]
         await require_listed(venues, base, everywhere=False)
-        interrupts = Interrupts(render.warn, first_message="interrupted: stopping")
+        interrupts = Interrupts(render.warn, first_message="interrupted: stopping", closed_output_message=None)
         if watch:
             interrupts.install()
 
@@ -62,12 +62,12 @@ def prices(
             while not interrupts.requested:
                 output.emit_document(_document(session.mode, await snapshot()))
                 await interrupts.sleep(interval)
-            return 130  # a watch ends only when stopped (Ctrl+C, SIGTERM): exit 130, as documented
+            return interrupts.watch_exit_code  # a watch ends only when stopped: 130, or 141 (output gone)
         with render.live_table(lambda snap: _price_table(session.mode, snap)) as update:
             while not interrupts.requested:
                 update(await snapshot())
                 await interrupts.sleep(interval)
-        return 130  # a watch ends only when stopped (Ctrl+C, SIGTERM): exit 130, as documented
+        return interrupts.watch_exit_code  # a watch ends only when stopped: 130, or 141 (output gone)
 
     args = {"symbol": base, "venue": venue, "watch": watch}
     run_command(ctx, "prices", args, body, json_mode=json_out, read_only=True, needs_journal=False)

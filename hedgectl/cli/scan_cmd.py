@@ -108,7 +108,7 @@ def scan(
 
         names = venue_names if venue_names is not None else _default_venues(session)
         sources = _sources(session, names)
-        interrupts = Interrupts(render.warn, first_message="interrupted: stopping")
+        interrupts = Interrupts(render.warn, first_message="interrupted: stopping", closed_output_message=None)
         if watch:
             interrupts.install()
         try:
@@ -126,7 +126,7 @@ def scan(
                     output.emit_document(_document(session.mode, result if checked else _listed(result)))
                     checked = True
                     await interrupts.sleep(interval)
-                return 130  # a watch ends only when stopped (Ctrl+C, SIGTERM): exit 130, as documented
+                return interrupts.watch_exit_code  # a watch ends only when stopped: 130, or 141 (output gone)
             first = _listed(await run_scan(sources, config, SYSTEM_CLOCK.now))
             with render.live_table(lambda result: _table(session.mode, result)) as update:
                 update(first)
@@ -134,7 +134,7 @@ def scan(
                     await interrupts.sleep(interval)
                     if not interrupts.requested:
                         update(await run_scan(sources, config, SYSTEM_CLOCK.now))
-            return 130  # a watch ends only when stopped (Ctrl+C, SIGTERM): exit 130, as documented
+            return interrupts.watch_exit_code  # a watch ends only when stopped: 130, or 141 (output gone)
         finally:
             for source in sources:
                 await source.close()

@@ -67,18 +67,17 @@ class Session:
         return self.registry.mode.value
 
     def open_per_journal(self) -> str | None:
-        """What the run's journal says may be open: None if nothing (no order, or every leg filled and closed)."""
-        from hedgectl.journal import journal_exposure
+        """What the run's journal says may be open (venue, symbol, signed quantity; unsettled orders by client
+        order id): None if nothing (no order, or every leg filled and closed). Never asks a venue."""
+        from hedgectl.cli.exposure_note import describe_open
 
-        orders = self.journal.orders(self.run_id)
-        if not orders:
-            return None
-        exposure = journal_exposure(orders)
-        if exposure is None:
-            return "positions may remain open (an order's outcome is not known yet)"
-        if not exposure:
-            return None
-        return "open per the journal: " + ", ".join(f"{k} {q:+f}" for k, q in sorted(exposure.items()))
+        return describe_open(self.journal.orders(self.run_id))
+
+    def closes_per_journal(self) -> str:
+        """`open_per_journal` for a flatten: it cannot know from its journal that nothing is open."""
+        from hedgectl.cli.exposure_note import describe_open
+
+        return describe_open(self.journal.orders(self.run_id), flattening=True) or "positions may remain open"
 
     def record_abort(self, exit_code: int, message: str) -> None:
         """End the run in the journal as the third Ctrl+C leaves it: `aborted` while something may be open (exit
@@ -108,8 +107,10 @@ class LiveGate:
     ask: bool  # the typed confirmation is still owed (a terminal, no --yes)
 
 
-def live_gate(settings: Settings, *, live: bool, yes: bool) -> LiveGate:
-    """Decide the live gate without asking anything; raise ConfigError when live mode is not allowed."""
+def live_gate(settings: Settings, *, live: bool, yes: bool, mode_flag: bool = False) -> LiveGate:
+    """Decide the live gate without asking anything; raise ConfigError when live mode is not allowed.
+
+    `mode_flag`: the mode came from `--mode` (named in the refusal as what the user set), not HEDGECTL_MODE."""
     from hedgectl.domain.types import Mode
 
     mode = settings.effective_mode
@@ -118,7 +119,8 @@ def live_gate(settings: Settings, *, live: bool, yes: bool) -> LiveGate:
             log.warning("--live ignored: the mode is %s (set HEDGECTL_MODE=live for real money)", mode.value)
         return LiveGate(live=False, ask=False)
     if not live:
-        raise ConfigError("HEDGECTL_MODE=live trades real money: add --live to this command to confirm")
+        chosen = "--mode live" if mode_flag else "HEDGECTL_MODE=live"
+        raise ConfigError(f"{chosen} trades real money: add --live to this command to confirm")
     if yes:
         return LiveGate(live=True, ask=False)
     if not sys.stdin.isatty():
@@ -131,9 +133,9 @@ def typed_confirmation(ask: Callable[[str], Any], text: str = LIVE_PROMPT) -> bo
     return str(ask(text)).strip().lower() == "live"
 
 
-def confirm_live(settings: Settings, *, live: bool, yes: bool, ask: Any) -> bool:
+def confirm_live(settings: Settings, *, live: bool, yes: bool, ask: Any, mode_flag: bool = False) -> bool:
     """The live-mode gate, asked now: returns True when live trading was explicitly confirmed; raises otherwise."""
-    gate = live_gate(settings, live=live, yes=yes)
+    gate = live_gate(settings, live=live, yes=yes, mode_flag=mode_flag)
     if gate.ask and not typed_confirmation(ask):
         raise ConfigError("live trading not confirmed")
     return gate.live
@@ -240,7 +242,7 @@ async def open_session(
     for run in unfinished_runs(journal):
         pending = [o for o in journal.orders(run.id) if o.state in ("intent", "unknown")]
         detail = f" with {len(pending)} unacknowledged order(s)" if pending else ""
-        warn(f"run {run.id} ({run.command}) did not finish{detail}: check it with `hedgectl flatten --all --dry-run`")
+        warn(f"run {run.id} ({run.command}) did not finish{detail}: {_next_step(command, args)}")
     run_id = journal.start_run(command, registry.mode.value, args)
     session = Session(settings=settings, journal=journal, registry=registry, run_id=run_id)
     try:
@@ -270,6 +272,15 @@ async def open_session(
                 run_id, status=o.status, exit_code=o.exit_code, net_pnl=o.net_pnl, volume=o.volume, error=o.error
             )
             journal.close()
+
+
+def _next_step(command: str, args: dict[str, Any]) -> str:
+    """What to do about a run that did not finish, from the command now starting."""
+    if command == "flatten" and args.get("dry_run"):
+        return "what is open is listed below; `hedgectl flatten --all` closes it"
+    if command == "flatten" and args.get("venues") == "all" and args.get("symbol") is None:
+        return "this flatten closes what is open"
+    return "check it with `hedgectl flatten --all --dry-run`"
 
 
 def _note_market(label: str) -> None:

@@ -57,6 +57,26 @@ def test_a_failing_record_still_exits(monkeypatch: pytest.MonkeyPatch, capsys: p
     assert "could not be recorded in the journal: OSError: disk full" in capsys.readouterr().err
 
 
+def test_a_vanished_output_reader_stops_once_without_counting_as_a_press() -> None:
+    said: list[str] = []
+    interrupts = Interrupts(said.append, first_message="first", closed_output_message="gone")
+    interrupts.stop_for_closed_output()
+    interrupts.stop_for_closed_output()  # stdout and stderr both gone: still one stop
+    assert interrupts.requested
+    assert said == ["gone"]
+    assert interrupts.watch_exit_code == 141
+    interrupts._on_signal()  # `cmd | tee log` and one Ctrl+C: tee ends too, and this is still the first press
+    assert said == ["gone", "first"]
+    assert interrupts.watch_exit_code == 130
+
+
+def test_a_ctrl_c_first_keeps_the_watch_exit_130_when_the_reader_goes_too() -> None:
+    interrupts = Interrupts(lambda _m: None)
+    interrupts._on_signal()
+    interrupts.stop_for_closed_output()  # the shell's Ctrl+C ended `head` as well
+    assert interrupts.watch_exit_code == 130
+
+
 def test_on_a_terminal_the_abort_starts_a_line_of_its_own(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

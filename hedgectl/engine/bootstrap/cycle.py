@@ -401,8 +401,12 @@ async def _finish(
     interrupts.flattening = True
     result.final = await flatten(venues, dispatcher, symbol=config.symbol, intent="verify_close")
     result.extra_closes = [o for v in result.final.venues for o in v.closes]
+    # An error before the close (a failed open): the closes here are the rollback of the legs it opened.
+    opened_on = {leg.venue for leg in result.opened if leg.filled_qty} if result.error and not result.closed else set()
     for order in result.extra_closes:
-        result.warnings.append(f"{order.venue}: closed a leftover {order.qty} {order.symbol} while verifying flat")
+        rolled = order.venue in opened_on
+        what = "rolled back the opened leg: closed {} {}" if rolled else "closed a leftover {} {} while verifying flat"
+        result.warnings.append(f"{order.venue}: " + what.format(order.qty, order.symbol))
     for v in result.final.venues:
         for err in v.errors:
             result.warnings.append(venue_said(v.venue, err))
