@@ -285,3 +285,13 @@ def test_candles_on_a_replay_are_the_replayed_mids(tmp_path: Path) -> None:
     assert len(rows) == 1
     high, low = rows[0].high, rows[0].low
     assert high >= D("1.300") > D("1.101") >= low  # the replay's mids, not the synthetic walk's
+
+
+def test_a_venue_the_recording_does_not_list_has_an_empty_exchange_info_not_an_error(tmp_path: Path) -> None:
+    from hedgectl.sim.dialects.binance_wire import exchange_info
+
+    sim = replay_sim(write(tmp_path / "m.jsonl", [book(0, "aster", "ASTER", BIDS, ASKS)]))
+    assert not sim.engine.instruments["binance"]
+    info = exchange_info(sim.engine, "binance", tifs=["GTC"])
+    assert info["symbols"] == []
+    assert [a["asset"] for a in info["assets"]] == ["USDT"]

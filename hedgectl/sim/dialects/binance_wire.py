@@ -112,7 +112,8 @@ def symbol_info(inst: Instrument, *, tifs: list[str], min_notional: bool = True)
 
 def exchange_info(engine: Engine, venue: str, *, tifs: list[str], auto_asset_exchange: int | str = 0) -> dict[str, Any]:
     insts = engine.instruments[venue].values()
-    quote = next(iter(insts)).quote
+    # A replayed market may list nothing on this venue: then no symbols, and the venue's usual margin asset.
+    quote = next((inst.quote for inst in insts), "USDT")
     return {
         "timezone": "UTC",
         "serverTime": int(time.time() * 1000),
