@@ -21,7 +21,6 @@ LONG_MODULES: dict[str, tuple[int, str]] = {
     "sim/dialects/binance_family.py": (550, "the routes Binance and Aster share in the simulator"),
     "sim/engine.py": (570, "the matching engine: one state machine, property-tested as one"),
     "cli/history_cmd.py": (450, "one command: its options, its tables and its --json shape"),
-    "cli/bp_aster_cmd.py": (540, "one command group: the loop's options, wiring and live view"),
     "venues/okx/parse.py": (475, "wire -> domain for one venue, one parser per reply"),
     "venues/backpack/parse.py": (480, "wire -> domain for one venue, one parser per reply"),
     "venues/backpack/venue.py": (550, "one adapter: one method per Venue protocol operation"),

@@ -49,7 +49,7 @@ from hedgectl.engine.flatten import FlattenReport, flatten
 from hedgectl.engine.funding import collect_funding
 from hedgectl.engine.interrupts import Interrupts
 from hedgectl.engine.orders.dispatch import Dispatcher
-from hedgectl.engine.orders.tracking import OrderStreams
+from hedgectl.engine.orders.tracker import OrderTracker
 from hedgectl.errors import HedgectlError, UsageError
 from hedgectl.venues.base import Venue
 
@@ -135,7 +135,7 @@ class _Ctx:
     clock: Clock
     result: CarryResult
     runs: tuple[str, ...]  # every run whose fills and funding are this carry's (the current one last)
-    streams: OrderStreams | None = None
+    streams: OrderTracker | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # set by any order event on either venue
 
     @property
@@ -166,12 +166,9 @@ async def run_carry(
     result = CarryResult(config=config)
     runs = (*(resume.runs if resume else ()), dispatcher.run_id)
     ctx = _Ctx(long_venue, short_venue, dispatcher, config, reporter, interrupts, notifier, limits, clock, result, runs)
-    if streams:
-        ctx.streams = OrderStreams()
-        for venue in ctx.venues:
-            pump = ctx.streams.pump(venue, config.symbol)  # connects while the plan is read
-            if pump is not None:
-                pump.on_any(ctx.wake.set)
+    ctx.streams = OrderTracker(dispatcher, stop=interrupts.stop, streams=streams)
+    for venue in ctx.venues:
+        ctx.streams.on_any(venue, config.symbol, ctx.wake.set)  # connects while the plan is read
     holding = False
     try:
         if resume is None:
@@ -280,7 +277,7 @@ async def _open_maker_first(ctx: _Ctx, plan: HedgePlan, hedge_config: HedgeConfi
         _EntryLines(ctx),
         ctx.interrupts,
         timeout_s=hedge_config.maker_timeout_s,
-        streams=ctx.streams,
+        tracker=ctx.streams,
         take_rest=take_rest,
     )
     result.opened = outcome.legs
