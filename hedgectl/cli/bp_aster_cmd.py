@@ -106,6 +106,7 @@ def loop(
         "maker_venue": parse_venue(maker),
         "taker_venue": parse_venue(taker),
         "on_exit": OnExit(on_exit),
+        "streams": streams,
     }
     config = build_config(flags, seed)
 
@@ -113,7 +114,7 @@ def loop(
         from hedgectl.cli.breaker_cmd import refuse_if_tripped
 
         refuse_if_tripped(session)  # exit 4 while the circuit breaker is tripped
-        return await _run(session, config, seed, json_out=json_out, streams=streams)
+        return await _run(session, config, seed, json_out=json_out)
 
     args = {
         "symbol": config.symbol,
@@ -127,14 +128,13 @@ def loop(
         "maker": config.maker_venue,
         "taker": config.taker_venue,
         "on_exit": config.on_exit.value,
+        "streams": config.streams,
         "config": str(config_file) if config_file else None,
     }
     run_command(ctx, "bp-aster loop", args, body, json_mode=json_out, live=live, yes=yes)
 
 
-async def _run(
-    session: Session, config: LoopConfig, seed: SeedFile | None, *, json_out: bool, streams: bool = True
-) -> int:
+async def _run(session: Session, config: LoopConfig, seed: SeedFile | None, *, json_out: bool) -> int:
     from hedgectl.cli import loop_view, render
     from hedgectl.engine.maker_taker.loop import preflight, run_loop
     from hedgectl.engine.orders.dispatch import Dispatcher
@@ -157,9 +157,9 @@ async def _run(
             return _interrupted_before_start(session, config, json_out=json_out)
         reporter = loop_view.JsonReporter() if json_out else loop_view.RichReporter(session.mode, config)
         try:
-            # The loop opens the maker's order stream itself (`streams`) and closes it however it ends.
+            # The loop opens the maker's order stream itself (config.streams) and closes it however it ends.
             dispatcher = Dispatcher(session.journal, session.run_id)
-            result = await run_loop(maker, taker, dispatcher, config, reporter, interrupts, checked, streams=streams)
+            result = await run_loop(maker, taker, dispatcher, config, reporter, interrupts, checked)
         finally:
             reporter.close()
         return _report(session, result, json_out=json_out)

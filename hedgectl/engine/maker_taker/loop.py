@@ -124,13 +124,12 @@ async def run_loop(
     interrupts: Interrupts,
     checked: Preflight,
     *,
-    streams: bool = True,
     clock: Clock = SYSTEM_CLOCK,
 ) -> LoopResult:
     """Run cycles until --cycles, a stop or a fatal error; then leave the pair as --on-exit says.
 
-    `streams`: learn of maker fills from the maker's private order stream (polling while it is down, and for
-    a venue without one); False: by polling only, every `config.poll_interval_s`."""
+    The loop's order tracker learns of maker fills from the maker's private order stream (`config.streams`;
+    polling while it is down, and for a venue without one), else by polling every `config.poll_interval_s`."""
     stats = LoopStats(
         maker_venue=maker.name,
         taker_venue=taker.name,
@@ -151,7 +150,7 @@ async def run_loop(
             dispatcher,
             stop=interrupts.stop,
             clock=clock,
-            streams=streams,
+            streams=config.streams,
             poll_s=config.poll_interval_s,
             on_error=lambda text: ctx.warn(text),
         ),
