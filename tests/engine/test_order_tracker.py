@@ -8,6 +8,7 @@ import contextlib
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -251,6 +252,41 @@ async def test_final_raises_a_read_error_for_the_caller_to_handle(tmp_path: Path
     async with tracker_for(tmp_path) as (tracker, _):
         with pytest.raises(Unavailable):
             await tracker.final(venue, order(), deadline=soon())  # type: ignore[arg-type]
+
+
+class VirtualClock:
+    """Time that passes only when slept: every wait of the tracker goes through it, so none takes real time."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.t, tz=UTC)
+
+    def monotonic(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += seconds
+        await asyncio.sleep(0)
+
+
+async def test_final_waits_on_the_injected_clock_backing_off_and_never_past_the_deadline(tmp_path: Path) -> None:
+    clock = VirtualClock()
+    venue = RestOnly(answers=[order("1", "0")])
+    journal = Journal(tmp_path / "journal.sqlite")
+    tracker = OrderTracker(Dispatcher(journal, journal.start_run("bootstrap", "paper")), clock=clock)
+    try:
+        deadline = clock.monotonic() + 1.0  # a virtual second: no real time passes
+        final = await asyncio.wait_for(tracker.final(venue, order(), deadline=deadline), STEP)  # type: ignore[arg-type]
+    finally:
+        journal.close()
+    assert final.status is OrderStatus.NEW
+    assert [round(s, 3) for s in clock.slept[:6]] == [0.01, 0.02, 0.04, 0.08, 0.1, 0.1]
+    assert clock.monotonic() == pytest.approx(deadline)
+    assert venue.reads == len(clock.slept)  # the last one at the deadline itself
 
 
 def sim_venue(sim_server: Running) -> BackpackVenue:

@@ -218,9 +218,9 @@ class OrderTracker:
                         latest = event.order
                         self.dispatcher.journal_state(order.client_order_id, latest)
                         yield OrderUpdate(order=latest, seen_ns=event.received_ns)
-                now = self.clock.monotonic()
-                if latest.status.is_final or now >= until or (absorb and self._stopping):
+                if latest.status.is_final or (absorb and self._stopping):
                     return
+                now = self.clock.monotonic()
                 due = last_poll + delay
                 if watch is not None and watch.failure is None:
                     if watch.up:
@@ -230,8 +230,11 @@ class OrderTracker:
                 elif watch is not None and not told_failure:
                     told_failure = True
                     self._on_error(f"{venue.name}: order stream failed ({watch.failure}); polling instead")
+                if now >= until and (due == math.inf or last_poll >= until):
+                    return  # no poll is due (a stream serves), or the last one was made at the deadline
+                due = min(due, until)  # a poll due past the deadline is made at it
                 if now < due:
-                    await self._nap(min(due, until) - now, None if watch is None else watch.changed_event, absorb)
+                    await self._nap(due - now, None if watch is None else watch.changed_event, absorb)
                     continue
                 try:
                     fresh = await reader(latest)
