@@ -216,8 +216,10 @@ class OrderTracker:
                     event = watch.events.popleft()
                     if brings_progress(event.order, latest):
                         latest = event.order
-                        self.dispatcher.journal_state(order.client_order_id, latest)
-                        yield OrderUpdate(order=latest, seen_ns=event.received_ns)
+                        try:
+                            yield OrderUpdate(order=latest, seen_ns=event.received_ns)
+                        finally:  # journaled once the caller took it: a hedge does not wait for this write
+                            self.dispatcher.journal_state(order.client_order_id, event.order)
                 if latest.status.is_final or (absorb and self._stopping):
                     return
                 now = self.clock.monotonic()
