@@ -190,6 +190,16 @@ async def test_a_venue_without_a_stream_is_polled_and_each_progress_yielded_once
     assert venue.reads == 4
 
 
+async def test_polling_ends_at_once_on_a_stop(tmp_path: Path) -> None:
+    venue = RestOnly(answers=[order("1", "0")])
+    async with tracker_for(tmp_path, poll_s=60.0) as (tracker, stop):
+        task = asyncio.ensure_future(collect(tracker.updates(venue, order(), until=soon(120))))  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+        stop.set()
+        assert await asyncio.wait_for(task, STEP) == []  # not after the 60 s poll period
+    assert venue.reads == 0
+
+
 async def test_a_read_error_while_polling_is_reported_and_polling_goes_on(tmp_path: Path) -> None:
     venue = RestOnly(answers=[Unavailable("rest", "connection reset"), order("1", "1", OrderStatus.FILLED)])
     errors: list[str] = []
