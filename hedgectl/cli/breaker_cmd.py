@@ -11,7 +11,8 @@ from hedgectl.cli.common import options
 
 if TYPE_CHECKING:
     from hedgectl.cli.session import Session
-    from hedgectl.engine.carry.breaker import BreakerLimits
+    from hedgectl.engine.carry.breaker import BreakerLimits, RecordTrip
+    from hedgectl.journal import Journal
     from hedgectl.settings import Settings
 
 HELP = "Show or reset the circuit breaker (daily loss, venue error burst, unrepairable delta)."
@@ -33,7 +34,16 @@ def refuse_if_tripped(session: Session) -> None:
     from hedgectl.clock import SYSTEM_CLOCK
     from hedgectl.engine.carry.breaker import refuse_if_tripped as refuse
 
-    refuse(session.journal, limits_of(session.settings), SYSTEM_CLOCK.now())
+    refuse(session.journal, limits_of(session.settings), SYSTEM_CLOCK.now(), record_trip(session.journal))
+
+
+def record_trip(journal: Journal) -> RecordTrip:
+    """A trip found by the CLI's own check, before any run trades: journaled with no run."""
+
+    def record(kind: str, reason: str) -> None:
+        journal.trip_breaker(kind, reason, None)
+
+    return record
 
 
 @breaker_app.command("status", help="Whether the breaker is tripped, why, and today's realised PnL.")
@@ -52,7 +62,7 @@ def status(
     try:
         limits = limits_of(settings)
         now = SYSTEM_CLOCK.now()
-        check_daily_loss(journal, limits, now)
+        check_daily_loss(journal, limits, now, record_trip(journal))
         trips = journal.breaker_trips()
         realised = realised_today(journal, now)
     finally:

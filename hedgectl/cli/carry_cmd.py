@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hedgectl.cli import output
-from hedgectl.cli.common import require_listed, run_command
+from hedgectl.cli.common import legs_listed, run_command
 from hedgectl.cli.params import decimal_option
 
 if TYPE_CHECKING:
@@ -222,14 +222,8 @@ async def _body(
     interrupts.install()
     notifier.start()
     try:
-        listed = await interrupts.unless_stopped(
-            require_listed([long_venue, short_venue], config.symbol, everywhere=True)
-        )
-        if listed is None:
-            session.outcome.status = "interrupted"
-            render.warn("interrupted while checking the venues: no order was sent")
+        if not await legs_listed(session, interrupts, [long_venue, short_venue], config.symbol):
             return 130
-        listed.result()
         if not json_out:
             render.heading(f"hedgectl carry ({session.mode} mode, run {session.run_id})")
         result = await run_carry(

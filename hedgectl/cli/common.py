@@ -13,6 +13,7 @@ from hedgectl.cli.session import GlobalOptions, Session
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from hedgectl.engine.interrupts import Interrupts
     from hedgectl.settings import Settings
     from hedgectl.venues.base import Venue
 
@@ -62,7 +63,10 @@ def run_command(
 
     async def main() -> int:
         async with open_session(
-            settings, command, args, live_confirmed=gate.live,
+            settings,
+            command,
+            args,
+            live_confirmed=gate.live,
             read_only=read_only,
             needs_journal=needs_journal,
             warn=render.warn,
@@ -104,6 +108,23 @@ async def require_listed(venues: Sequence[Venue], symbol: str, *, everywhere: bo
     missing = [v.name for v, answer in zip(venues, answers, strict=True) if isinstance(answer, SymbolNotListed)]
     if missing and (everywhere or len(missing) == len(venues)):
         raise UsageError(f"unknown symbol {symbol!r}: not listed on {', '.join(missing)}")
+
+
+async def legs_listed(session: Session, interrupts: Interrupts, venues: Sequence[Venue], symbol: str) -> bool:
+    """A trading command's first step: every leg's venue lists `symbol` (else a usage error, exit 2).
+
+    Asked with the command's interrupts installed, so the market reads behind it honour a signal too: False when a
+    stop came first (the run's outcome is then `interrupted` and the user is told no order was sent: exit 130).
+    """
+    from hedgectl.cli import render
+
+    listed = await interrupts.unless_stopped(require_listed(venues, symbol, everywhere=True))
+    if listed is None:
+        session.outcome.status = "interrupted"
+        render.warn("interrupted while checking the venues: no order was sent")
+        return False
+    listed.result()
+    return True
 
 
 def run_bounded(main: Coroutine[Any, Any, T]) -> T:

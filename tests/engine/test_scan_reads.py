@@ -89,9 +89,8 @@ async def test_the_accounts_own_fee_tier_is_used_where_the_adapter_reads_it_even
 async def test_a_symbol_listed_on_fewer_than_two_venues_says_so() -> None:
     result = await scan([FakeSource("a"), FakeSource("b")], ScanConfig(symbols=("BTC", "NOPE")), lambda: NOW)
     assert len(result.opportunities) == 2
-    assert [(u.base, u.reason) for u in result.unranked] == [
-        ("NOPE", "listed on fewer than two venues (none of the venues read)")
-    ]
+    assert [(u.base, u.reason) for u in result.unranked] == [("NOPE", "listed on no venue")]
+    assert result.unlisted == ["NOPE"]
 
 
 async def test_reads_are_concurrent_but_never_more_than_the_limit_per_venue() -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from hedgectl.domain.types import Fill, FundingPayment, Market, Order, Position
 from hedgectl.errors import BadResponse
-from hedgectl.venues.okx import parse
+from hedgectl.venues.okx import parse, parse_orders
 from hedgectl.venues.okx.stream import parse_order_push
 from hedgectl.venues.streams import OrderEvent
 
@@ -49,11 +49,11 @@ BTC = parse.parse_market(MARKET_ROW, "BTC")
 
 PARSERS: dict[str, tuple[Any, dict[str, Any]]] = {
     "market": (lambda w: parse.parse_market(w, "BTC"), MARKET_ROW),
-    "order": (lambda w: parse.parse_order(w, BTC), ORDER_ROW),
+    "order": (lambda w: parse_orders.parse_order(w, BTC), ORDER_ROW),
     "push": (lambda w: parse_order_push(w, {"BTC-USDT-SWAP": BTC}, OrderedDict()), PUSH_ROW),
-    "fill": (lambda w: parse.parse_fill(w, BTC), FILL_ROW),
+    "fill": (lambda w: parse_orders.parse_fill(w, BTC), FILL_ROW),
     "position": (lambda w: parse.parse_position(w, BTC), POSITION_ROW),
-    "bill": (lambda w: parse.parse_funding_bill(w, BTC), BILL_ROW),
+    "bill": (lambda w: parse_orders.parse_funding_bill(w, BTC), BILL_ROW),
 }
 
 JUNK = st.one_of(
@@ -147,9 +147,9 @@ def test_numbers_beyond_any_venue_are_bad_responses_not_arithmetic_errors(value:
     with pytest.raises(BadResponse):
         parse.parse_market({**MARKET_ROW, "ctVal": value}, "BTC")
     with pytest.raises(BadResponse):
-        parse.parse_funding_bill({**BILL_ROW, "balChg": value}, BTC)
+        parse_orders.parse_funding_bill({**BILL_ROW, "balChg": value}, BTC)
 
 
 def test_json_numbers_and_strings_read_the_same() -> None:
     as_numbers = json.loads(json.dumps({**ORDER_ROW, "sz": 25, "accFillSz": 10, "cTime": 1700000000000}), parse_float=D)
-    assert parse.parse_order(as_numbers, BTC) == parse.parse_order(ORDER_ROW, BTC)
+    assert parse_orders.parse_order(as_numbers, BTC) == parse_orders.parse_order(ORDER_ROW, BTC)

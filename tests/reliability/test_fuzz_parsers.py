@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 from hedgectl.domain.types import Fill, Market, Order, Position
 from hedgectl.errors import BadResponse
 from hedgectl.venues.aster import parse as aster_parse
-from hedgectl.venues.backpack import parse as backpack_parse
+from hedgectl.venues.backpack import parse_orders as backpack_orders
 from hedgectl.venues.binance_family.parse import FamilyParser
 from hedgectl.venues.okx import parse as okx_parse
+from hedgectl.venues.okx import parse_orders as okx_orders
 
 BINANCE = FamilyParser("binance")
 
@@ -131,9 +132,9 @@ PARSERS: dict[str, tuple[Any, dict[str, Any]]] = {
     "binance market": (BINANCE.market, BINANCE_MARKET),
     "okx market": (lambda w: okx_parse.parse_market(w, "BTC"), OKX_MARKET),
     "binance order": (lambda w: BINANCE.order(w, _base), BINANCE_ORDER),
-    "okx order": (lambda w: okx_parse.parse_order(w, _okx_market()), OKX_ORDER),
+    "okx order": (lambda w: okx_orders.parse_order(w, _okx_market()), OKX_ORDER),
     "binance fill": (lambda w: BINANCE.fill(w, _base), BINANCE_FILL),
-    "okx fill": (lambda w: okx_parse.parse_fill(w, _okx_market()), OKX_FILL),
+    "okx fill": (lambda w: okx_orders.parse_fill(w, _okx_market()), OKX_FILL),
     # positionRisk is a list; a row whose amount became zero is no position (an empty list is true to life)
     "binance position": (lambda w: BINANCE.positions([w], _base), BINANCE_POSITION),
     "okx position": (lambda w: okx_parse.parse_position(w, _okx_market()), OKX_POSITION),
@@ -298,7 +299,7 @@ ASTER_ORDER: dict[str, Any] = {
 TIME_FIELDS: dict[str, tuple[Any, dict[str, Any], str]] = {
     "binance": (PARSERS["binance order"][0], BINANCE_ORDER, "time"),
     "okx": (PARSERS["okx order"][0], OKX_ORDER, "cTime"),
-    "backpack": (lambda w: backpack_parse.parse_order(w, "SOL"), BACKPACK_ORDER, "createdAt"),
+    "backpack": (lambda w: backpack_orders.parse_order(w, "SOL"), BACKPACK_ORDER, "createdAt"),
     "aster": (lambda w: aster_parse.parse_order(w, lambda s: s.removesuffix("USDT")), ASTER_ORDER, "time"),
 }
 TIMES = st.one_of(
@@ -328,6 +329,6 @@ def test_numbers_beyond_any_venue_are_bad_responses_not_arithmetic_errors(field:
     """Found here: Backpack's average price divided by executedQuantity "1e-999999" raised decimal.Overflow;
     ccxt's OKX market multiplied ctVal "1e999999" likewise."""
     with pytest.raises(BadResponse):
-        backpack_parse.parse_order({**BACKPACK_ORDER, field: value}, "SOL")
+        backpack_orders.parse_order({**BACKPACK_ORDER, field: value}, "SOL")
     with pytest.raises(BadResponse):
         okx_parse.parse_market({**OKX_MARKET, "ctVal": value}, "BTC")

@@ -24,7 +24,7 @@ from hedgectl.domain.types import (
     TimeInForce,
 )
 from hedgectl.errors import BadResponse
-from hedgectl.venues.backpack import parse
+from hedgectl.venues.backpack import parse, parse_orders
 from hedgectl.venues.kit.wire import decode_json
 
 # --- realistic replies (shapes from Backpack's docs and ccxt's comments) ---------------------------------
@@ -283,7 +283,7 @@ def test_server_time_is_a_bare_integer() -> None:
 
 
 def test_open_order_maps_sides_statuses_and_average_price() -> None:
-    order = parse.parse_order(OPEN_ORDER, "SOL", {123456789: "hcabc"})
+    order = parse_orders.parse_order(OPEN_ORDER, "SOL", {123456789: "hcabc"})
     assert order.order_id == "4228978331"
     assert order.client_order_id == "hcabc"
     assert order.side is Side.SELL
@@ -298,12 +298,12 @@ def test_open_order_maps_sides_statuses_and_average_price() -> None:
 
 
 def test_unknown_client_id_is_kept_as_its_decimal_string() -> None:
-    assert parse.parse_order(OPEN_ORDER, "SOL").client_order_id == "123456789"
-    assert parse.parse_order(FILLED_MARKET_ORDER, "BTC").client_order_id is None
+    assert parse_orders.parse_order(OPEN_ORDER, "SOL").client_order_id == "123456789"
+    assert parse_orders.parse_order(FILLED_MARKET_ORDER, "BTC").client_order_id is None
 
 
 def test_filled_market_order() -> None:
-    order = parse.parse_order(FILLED_MARKET_ORDER, "BTC")
+    order = parse_orders.parse_order(FILLED_MARKET_ORDER, "BTC")
     assert order.status is OrderStatus.FILLED
     assert order.type is OrderType.MARKET
     assert order.side is Side.BUY
@@ -313,11 +313,11 @@ def test_filled_market_order() -> None:
 
 
 def test_history_order_with_iso_time_and_post_only_expiry_is_an_expired_order() -> None:
-    order = parse.parse_order(HISTORY_ORDER, "ETH")
+    order = parse_orders.parse_order(HISTORY_ORDER, "ETH")
     assert order.status is OrderStatus.EXPIRED
     assert order.avg_price is None
     assert order.created_at == datetime(2025, 7, 27, 18, 5, 40, 897000, tzinfo=UTC)
-    assert parse.expiry_reason(HISTORY_ORDER) == "PostOnlyTaker"
+    assert parse_orders.expiry_reason(HISTORY_ORDER) == "PostOnlyTaker"
 
 
 @pytest.mark.parametrize(
@@ -333,16 +333,16 @@ def test_history_order_with_iso_time_and_post_only_expiry_is_an_expired_order() 
     ],
 )
 def test_every_backpack_status_has_a_domain_status(wire: str, expected: OrderStatus) -> None:
-    assert parse.parse_order({**OPEN_ORDER, "status": wire}, "SOL").status is expected
+    assert parse_orders.parse_order({**OPEN_ORDER, "status": wire}, "SOL").status is expected
 
 
 def test_executed_more_than_ordered_is_refused() -> None:
     with pytest.raises(BadResponse, match="exceeds"):
-        parse.parse_order({**OPEN_ORDER, "executedQuantity": "1.5"}, "SOL")
+        parse_orders.parse_order({**OPEN_ORDER, "executedQuantity": "1.5"}, "SOL")
 
 
 def test_fill_with_fee_and_iso_timestamp() -> None:
-    fill = parse.parse_fill(FILL, "ETH")
+    fill = parse_orders.parse_fill(FILL, "ETH")
     assert fill.trade_id == "9748827"
     assert fill.order_id == "4238907375"
     assert fill.side is Side.BUY
@@ -355,18 +355,20 @@ def test_fill_with_fee_and_iso_timestamp() -> None:
 
 
 def test_fills_give_average_and_fee_only_when_they_cover_the_executed_quantity() -> None:
-    order = parse.parse_order({**OPEN_ORDER, "status": "Filled", "executedQuantity": "1"}, "SOL")
+    order = parse_orders.parse_order({**OPEN_ORDER, "status": "Filled", "executedQuantity": "1"}, "SOL")
     fills = [
-        parse.parse_fill({**FILL, "orderId": order.order_id, "quantity": "0.25", "price": "150", "fee": "0.01"}, "SOL"),
-        parse.parse_fill(
+        parse_orders.parse_fill(
+            {**FILL, "orderId": order.order_id, "quantity": "0.25", "price": "150", "fee": "0.01"}, "SOL"
+        ),
+        parse_orders.parse_fill(
             {**FILL, "orderId": order.order_id, "tradeId": 2, "quantity": "0.75", "price": "152", "fee": "0.03"}, "SOL"
         ),
     ]
-    merged = parse.with_fills(order, fills)
+    merged = parse_orders.with_fills(order, fills)
     assert merged.avg_price == Decimal("151.5")
     assert merged.fee == Decimal("0.04")
     assert merged.fee_asset == "USDC"
-    lagging = parse.with_fills(order, fills[:1])
+    lagging = parse_orders.with_fills(order, fills[:1])
     assert lagging is order
     assert lagging.fee is None
 
@@ -416,7 +418,7 @@ def test_limit_post_only_reduce_only_order_body() -> None:
         reduce_only=True,
         time_in_force=TimeInForce.POST_ONLY,
     )
-    assert parse.to_wire_order(request, SOL) == {
+    assert parse_orders.to_wire_order(request, SOL) == {
         "symbol": "SOL_USDC_PERP",
         "side": "Ask",
         "orderType": "Limit",
@@ -438,7 +440,7 @@ def test_market_order_body_sends_no_price_and_the_asked_time_in_force() -> None:
         client_order_id="hc2",
         time_in_force=TimeInForce.IOC,
     )
-    assert parse.to_wire_order(request, SOL) == {
+    assert parse_orders.to_wire_order(request, SOL) == {
         "symbol": "SOL_USDC_PERP",
         "side": "Bid",
         "orderType": "Market",
@@ -472,12 +474,12 @@ PARSERS: dict[str, tuple[Parser, Any, list[tuple[Any, ...]]]] = {
         [(1, "markPrice")],
     ),
     "order": (
-        lambda w: parse.parse_order(w, "SOL"),
+        lambda w: parse_orders.parse_order(w, "SOL"),
         OPEN_ORDER,
         [("id",), ("side",), ("orderType",), ("status",), ("quantity",), ("executedQuantity",)],
     ),
     "fill": (
-        lambda w: parse.parse_fill(w, "ETH"),
+        lambda w: parse_orders.parse_fill(w, "ETH"),
         FILL,
         [
             ("orderId",),
@@ -621,7 +623,7 @@ def test_a_reply_of_the_wrong_shape_is_a_bad_response(name: str, wire: Any) -> N
 )
 def test_decimal_strings_round_trip_exactly(price: Decimal, qty: Decimal) -> None:
     wire = {**OPEN_ORDER, "price": str(price), "quantity": str(qty), "executedQuantity": "0"}
-    order = parse.parse_order(json.loads(json.dumps(wire)), "SOL")
+    order = parse_orders.parse_order(json.loads(json.dumps(wire)), "SOL")
     assert order.price == price
     assert order.qty == qty
-    assert Decimal(parse.wire_decimal(price)) == price
+    assert Decimal(parse_orders.wire_decimal(price)) == price

@@ -269,6 +269,25 @@ async def test_markets_come_from_the_disk_cache_and_funding_interval_from_one_ma
     await second.close()
 
 
+async def test_a_market_listed_after_the_cache_was_written_is_found_by_one_reload(
+    tmp_path: Path, clock: FakeClock, mock: respx.MockRouter
+) -> None:
+    first = BackpackVenue(make_config(cache_dir=tmp_path), clock=clock)
+    mock.get(BASE + "/api/v1/markets").mock(
+        side_effect=[
+            httpx.Response(200, json=MARKETS),
+            httpx.Response(200, json=[*MARKETS, market_wire("ETH", "0.01", "0.001")]),
+        ]
+    )
+    await first.load_markets()
+    await first.close()
+    second = BackpackVenue(make_config(cache_dir=tmp_path), clock=clock)
+    assert (await second.market("eth/usdc")).venue_symbol == "ETH_USDC_PERP"
+    with pytest.raises(SymbolNotListed, match=r"no perpetual for DOGE \(looked for DOGE_USDC_PERP\)"):
+        await second.market("DOGE")
+    await second.close()
+
+
 async def test_quote_takes_best_bid_ask_from_an_ascending_depth_and_mark_funding(
     venue: BackpackVenue, mock: respx.MockRouter
 ) -> None:
@@ -693,6 +712,7 @@ async def test_positions_are_signed_non_zero_and_canonical(venue: BackpackVenue,
     )
     [position] = await venue.fetch_positions()
     assert (position.symbol, position.qty, position.entry_price) == ("BTC", Decimal("-0.02"), Decimal(95000))
+    assert await venue.fetch_positions("btc/usdc") == [position]  # any form of the symbol the others accept
 
 
 async def test_balances_come_from_collateral(venue: BackpackVenue, mock: respx.MockRouter) -> None:

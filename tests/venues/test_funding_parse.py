@@ -21,10 +21,10 @@ from hedgectl.clock import utc_from_ms
 from hedgectl.domain.types import Market
 from hedgectl.errors import BadResponse
 from hedgectl.venues.backpack import BackpackVenue
-from hedgectl.venues.backpack import venue as backpack_venue
-from hedgectl.venues.backpack.parse import parse_funding_payment
+from hedgectl.venues.backpack import history as backpack_history
+from hedgectl.venues.backpack.parse_orders import parse_funding_payment
 from hedgectl.venues.binance_family.parse import FamilyParser
-from hedgectl.venues.okx.parse import parse_funding_bills
+from hedgectl.venues.okx.parse_orders import parse_funding_bills
 from tests.venues.test_backpack_venue import BASE, FakeClock, make_config, mock_markets, mock_time
 
 T0 = 1_765_000_000_000  # ms
@@ -134,7 +134,7 @@ async def bp() -> AsyncIterator[BackpackVenue]:
 async def test_backpack_pages_newest_first_until_a_page_reaches_back_past_since(
     bp: BackpackVenue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(backpack_venue, "FUNDING_PAGE", 2)
+    monkeypatch.setattr(backpack_history, "FUNDING_PAGE", 2)
     pages = [
         [bp_row("2026-12-07T12:00:00", "0.3"), bp_row("2026-12-07T11:00:00", "-0.2")],
         [bp_row("2026-12-07T10:00:00", "0.1"), bp_row("2026-12-07T09:00:00", "5")],  # reaches past `since`

@@ -15,6 +15,7 @@ from hedgectl.domain.types import Mode
 from hedgectl.errors import ConfigError
 from hedgectl.venues.binance import BinanceVenue
 from hedgectl.venues.config import VenueConfig
+from hedgectl.venues.kit.host_guard import within_base_path
 from hedgectl.venues.kit.http import HttpSeam
 from hedgectl.venues.kit.transport import Kind
 from hedgectl.venues.okx import OkxVenue
@@ -71,3 +72,40 @@ async def test_live_mode_refuses_the_simulator(name: str) -> None:
         assert not mock.calls
     finally:
         await venue.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "{name}evil/fapi/v1/time",  # the base's name as a prefix of another segment
+        "{name}/../elsewhere/time",  # a dot segment climbing out of the base
+        "{name}/%2e%2e/elsewhere/time",  # the same, percent-encoded
+        "",  # the simulator's root, above every venue
+    ],
+)
+async def test_paper_mode_allows_only_paths_under_the_base_segment_by_segment(
+    paper: tuple[str, HttpSeam], path: str
+) -> None:
+    name, seam = paper
+    request = httpx.Request("GET", httpx.URL(f"{SIM}/" + path.format(name=name)))
+    with respx.mock(assert_all_mocked=True) as mock, pytest.raises(ConfigError, match="refusing a request"):
+        await seam.exchange(request, Kind.READ)
+    assert not mock.calls
+
+
+@pytest.mark.parametrize(
+    ("path", "base_path", "allowed"),
+    [
+        ("/binance/fapi/v1/time", "/binance", True),
+        ("/binance", "/binance/", True),
+        ("/binance//fapi", "/binance", True),
+        ("/anything", "", True),
+        ("/binanceevil/fapi", "/binance", False),
+        ("/api/v1evil", "/api/v1", False),
+        ("/bin", "/binance", False),
+        ("/binance/./fapi", "/binance", False),
+        ("/binance/%2E%2E/okx", "/binance", False),
+    ],
+)
+def test_the_base_path_is_matched_by_whole_segments(path: str, base_path: str, allowed: bool) -> None:
+    assert within_base_path(path, base_path) is allowed

@@ -30,7 +30,7 @@ from hedgectl.errors import (
     Unavailable,
     VenueError,
 )
-from hedgectl.venues.okx import codes, parse
+from hedgectl.venues.okx import codes, parse, parse_orders
 from hedgectl.venues.okx.client import Kind, decode_response
 
 MARKETS = {"BTC": BTC}
@@ -83,32 +83,32 @@ def test_only_live_linear_usdt_swaps_are_markets_and_an_odd_row_is_set_aside() -
 )
 def test_orders_off_the_rules_are_refused_before_sending(bad: dict[str, object]) -> None:
     with pytest.raises(OrderRejected):
-        parse.to_wire_order(BTC, request(**bad))
+        parse_orders.to_wire_order(BTC, request(**bad))
 
 
 def test_an_order_body_is_in_contracts() -> None:
-    body = parse.to_wire_order(BTC, request(time_in_force=TimeInForce.POST_ONLY))
+    body = parse_orders.to_wire_order(BTC, request(time_in_force=TimeInForce.POST_ONLY))
     assert body == {
         "instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "buy", "ordType": "post_only", "sz": "0.3",
         "px": "95000.1", "clOrdId": "hc0123456789abcdef",
     }  # fmt: skip
-    sell = parse.to_wire_order(
+    sell = parse_orders.to_wire_order(
         BTC, request(type=OrderType.MARKET, price=None, qty=D("0.25"), side=Side.SELL, reduce_only=True)
     )
     assert (sell["ordType"], sell["sz"], sell["reduceOnly"], "px" in sell) == ("market", "25", True, False)
-    hedged = parse.to_wire_order(BTC, request(side=Side.SELL, reduce_only=True), PositionMode.HEDGE)
+    hedged = parse_orders.to_wire_order(BTC, request(side=Side.SELL, reduce_only=True), PositionMode.HEDGE)
     assert (hedged["posSide"], "reduceOnly" in hedged) == ("long", False)
 
 
 def test_a_quantity_that_is_not_whole_lots_is_refused_and_says_why() -> None:
     with pytest.raises(OrderRejected, match=r"0\.0005 is not a whole number of lots"):
-        parse.to_contracts(BTC, D("0.0005"))
+        parse_orders.to_contracts(BTC, D("0.0005"))
 
 
 @given(lots=st.integers(min_value=1, max_value=10**7))
 def test_contract_conversion_round_trips(lots: int) -> None:
     qty = BTC.step_size * lots
-    contracts = parse.to_contracts(BTC, qty)
+    contracts = parse_orders.to_contracts(BTC, qty)
     assert contracts * BTC.contract_size == qty
     assert contracts % D("0.1") == 0
 
@@ -117,7 +117,7 @@ def test_contract_conversion_round_trips(lots: int) -> None:
 
 
 def test_an_order_is_in_base_units_and_its_fee_positive_when_paid() -> None:
-    order = parse.parse_order(order_row(sz="25", accFillSz="25", fee="-0.11875"), BTC)
+    order = parse_orders.parse_order(order_row(sz="25", accFillSz="25", fee="-0.11875"), BTC)
     assert (order.qty, order.filled_qty, order.fee, order.fee_asset) == (D("0.25"), D("0.25"), D("0.11875"), "USDT")
     assert (order.type, order.price, order.status, order.reduce_only) == (
         OrderType.MARKET,
@@ -139,7 +139,7 @@ def test_an_order_is_in_base_units_and_its_fee_positive_when_paid() -> None:
     ],
 )
 def test_order_states(state: str, status: OrderStatus) -> None:
-    assert parse.parse_order(order_row(state=state, accFillSz="0", avgPx=""), BTC).status is status
+    assert parse_orders.parse_order(order_row(state=state, accFillSz="0", avgPx=""), BTC).status is status
 
 
 @pytest.mark.parametrize(
@@ -151,12 +151,12 @@ def test_order_states(state: str, status: OrderStatus) -> None:
 )  # fmt: skip
 def test_an_order_with_a_missing_or_unknown_field_is_a_bad_response(broken: dict[str, str]) -> None:
     with pytest.raises(BadResponse):
-        parse.parse_order(order_row(**broken), BTC)
+        parse_orders.parse_order(order_row(**broken), BTC)
 
 
 def test_fills_are_oldest_first_in_base_units_and_maker_from_exec_type() -> None:
     reply = ok([fill_row(tradeId="2", fillTime="1765000000200", execType="M", fee="0.01"), fill_row()])
-    fills = parse.parse_fills(reply, BTC)
+    fills = parse_orders.parse_fills(reply, BTC)
     assert [f.trade_id for f in fills] == ["91", "2"]
     assert (fills[0].qty, fills[0].fee, fills[0].is_maker) == (D("0.03"), D("0.0975015"), False)
     assert (fills[1].fee, fills[1].is_maker) == (D("-0.01"), True)  # a maker rebate is a negative fee
@@ -192,22 +192,22 @@ def _ms(at: datetime) -> int:
 
 def test_a_funding_bill_keeps_okx_sign_and_the_position_sign_follows_from_the_rate() -> None:
     at = datetime(2025, 1, 2, 8, tzinfo=UTC)
-    received = parse.parse_funding_bill(funding_bill("11", _ms(at), "0.195", px="0.0001"), BTC)
+    received = parse_orders.parse_funding_bill(funding_bill("11", _ms(at), "0.195", px="0.0001"), BTC)
     assert (received.payment_id, received.at, received.asset, received.amount, received.rate) == (
         "11", at, "USDT", D("0.195"), D("0.0001")
     )  # fmt: skip
     assert received.position_qty == D("-0.30")  # a positive rate paid to us: we were short
-    paid = parse.parse_funding_bill(funding_bill("12", _ms(at), "-0.195", px="0.0001"), BTC)
+    paid = parse_orders.parse_funding_bill(funding_bill("12", _ms(at), "-0.195", px="0.0001"), BTC)
     assert (paid.amount, paid.position_qty) == (D("-0.195"), D("0.30"))
-    said = parse.parse_funding_bill(funding_bill("13", _ms(at), "0.1", posSide="long", px="-0.0001"), BTC)
+    said = parse_orders.parse_funding_bill(funding_bill("13", _ms(at), "0.1", posSide="long", px="-0.0001"), BTC)
     assert said.position_qty == D("0.30")
-    unknown = parse.parse_funding_bill(funding_bill("14", _ms(at), "0", px="0.0001"), BTC)
+    unknown = parse_orders.parse_funding_bill(funding_bill("14", _ms(at), "0", px="0.0001"), BTC)
     assert (unknown.amount, unknown.position_qty) == (D(0), None)
 
 
 def test_an_isolated_positions_payment_is_read_from_pos_bal_chg() -> None:
     bill = funding_bill("15", _ms(SINCE), "0", posBalChg="-0.02")
-    assert parse.parse_funding_bill(bill, BTC).amount == D("-0.02")
+    assert parse_orders.parse_funding_bill(bill, BTC).amount == D("-0.02")
 
 
 @pytest.mark.parametrize(
@@ -215,7 +215,7 @@ def test_an_isolated_positions_payment_is_read_from_pos_bal_chg() -> None:
 )
 def test_a_garbled_funding_bill_is_a_bad_response(broken: dict[str, str]) -> None:
     with pytest.raises(BadResponse):
-        parse.parse_funding_bill(funding_bill("16", _ms(SINCE), "0.1", **broken), BTC)
+        parse_orders.parse_funding_bill(funding_bill("16", _ms(SINCE), "0.1", **broken), BTC)
 
 
 def test_funding_bills_are_ours_within_the_period_oldest_first() -> None:
@@ -226,8 +226,8 @@ def test_funding_bills_are_ours_within_the_period_oldest_first() -> None:
         funding_bill("9", _ms(SINCE) + 10, "0.9", instId="DOGE-USDT-SWAP"),
     ]
     until = datetime(2025, 1, 1, 1, tzinfo=UTC)
-    assert [p.payment_id for p in parse.parse_funding_bills(rows, MARKETS, SINCE, None)] == ["2", "3"]
-    assert [p.payment_id for p in parse.parse_funding_bills(rows, MARKETS, SINCE, until)] == ["2"]
+    assert [p.payment_id for p in parse_orders.parse_funding_bills(rows, MARKETS, SINCE, None)] == ["2", "3"]
+    assert [p.payment_id for p in parse_orders.parse_funding_bills(rows, MARKETS, SINCE, until)] == ["2"]
 
 
 amounts = st.decimals(min_value=D("-1e6"), max_value=D("1e6"), places=8, allow_nan=False)
@@ -240,7 +240,7 @@ def test_funding_bill_amounts_survive_every_representation(
 ) -> None:
     bill = {**funding_bill("1", _ms(SINCE), "0"), "balChg": show(amount), "px": show(rate), "sz": show(D(contracts))}
     decoded = json.loads(json.dumps(bill, default=str), parse_float=Decimal)
-    payment = parse.parse_funding_bill(decoded, BTC)
+    payment = parse_orders.parse_funding_bill(decoded, BTC)
     assert payment.amount == amount
     if amount and rate:
         assert payment.position_qty is not None

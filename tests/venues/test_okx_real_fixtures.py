@@ -19,7 +19,7 @@ import pytest
 
 from hedgectl.domain.types import Market, OrderRequest, OrderType, Side
 from hedgectl.errors import BadResponse
-from hedgectl.venues.okx import parse
+from hedgectl.venues.okx import parse, parse_orders
 from hedgectl.venues.okx.client import Kind, decode_response
 from hedgectl.venues.okx.stream import parse_frame
 
@@ -68,12 +68,12 @@ def _instrument(row: Any) -> None:
 def _orders(response: Any) -> None:
     rows = response.get("data", [response]) if isinstance(response, dict) else response
     for row in rows:
-        parse.parse_order(row, parse.by_venue_symbol(MARKETS).get(row["instId"], _market(row["instId"])))
+        parse_orders.parse_order(row, parse.by_venue_symbol(MARKETS).get(row["instId"], _market(row["instId"])))
 
 
 def _ack(response: Any) -> None:
     request = OrderRequest("BTC", Side.BUY, OrderType.MARKET, D("0.01"), "hc1")
-    order = parse.parse_order_ack(parse.first(_decoded(response, Kind.WRITE), "trade/order"), BTC, request)
+    order = parse_orders.parse_order_ack(parse.first(_decoded(response, Kind.WRITE), "trade/order"), BTC, request)
     assert order.order_id
 
 
@@ -96,7 +96,7 @@ OKX: dict[str, Callable[[Any], object] | str] = {
     "balance_docs": lambda r: parse.parse_balances(_decoded(r)),
     "books_docs": lambda r: parse.parse_book(_decoded(r), BTC, 5),
     "cancel_docs": lambda r: parse.first(_decoded(r, Kind.WRITE), "cancel-order"),
-    "fills_history_docs": lambda r: parse.parse_fills(_decoded(r), BTC),
+    "fills_history_docs": lambda r: parse_orders.parse_fills(_decoded(r), BTC),
     "funding_rate_ccxt": _quote("funding"),
     "funding_rate_docs": _quote("funding"),
     "instrument_swap_rec": _instrument,

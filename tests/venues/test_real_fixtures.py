@@ -21,6 +21,7 @@ from hedgectl.errors import OrderNotFound
 from hedgectl.venues.aster import client as aster_client
 from hedgectl.venues.aster import parse as aster
 from hedgectl.venues.backpack import parse as backpack
+from hedgectl.venues.backpack import parse_orders as backpack_orders
 from hedgectl.venues.backpack import stream as backpack_stream
 from hedgectl.venues.binance_family.parse import FamilyParser
 from hedgectl.venues.binance_family.stream import parse_order_trade_update, unwrap
@@ -241,24 +242,25 @@ def _backpack_ws(response: Any) -> None:
 
 
 def _backpack_statuses(response: Any) -> None:
-    assert set(response["values"]) <= set(backpack.ORDER_STATUSES)
+    assert set(response["values"]) <= set(backpack_orders.ORDER_STATUSES)
 
 
 BACKPACK: dict[str, Callable[[Any], object] | str] = {
     "capital_ccxt": backpack.parse_capital,
     "collateral_schema": "a schema, not a reply",
     "depth_schema": "a schema, not a reply",
-    "fill_ccxt": lambda r: backpack.parse_fill(r, "ETH"),
+    "fill_ccxt": lambda r: backpack_orders.parse_fill(r, "ETH"),
     "fill_schema": "a schema, not a reply (tradeId optional: see the samples)",
     "funding_history_ccxt": lambda r: (
-        backpack.parse_funding_payment(r, "ETH", "USDC").amount < 0 or pytest.fail("the recorded payment was paid")
+        backpack_orders.parse_funding_payment(r, "ETH", "USDC").amount < 0
+        or pytest.fail("the recorded payment was paid")
     ),
     "funding_rates_ccxt": "hedgectl reads funding from markPrices",
     "mark_prices_ccxt": lambda r: backpack.parse_mark_price([r], r["symbol"]),
     "markets_ccxt": lambda r: backpack.parse_markets(r)["SOL"][1] is not None or pytest.fail("no funding interval"),
-    "open_order_ccxt": lambda r: backpack.parse_order(r, "ETH"),
-    "order_history_ccxt": lambda r: backpack.parse_order(r, "ETH"),  # quantity null: a trigger order
-    "order_post_market_ccxt": lambda r: backpack.parse_order(r, "ETH"),
+    "open_order_ccxt": lambda r: backpack_orders.parse_order(r, "ETH"),
+    "order_history_ccxt": lambda r: backpack_orders.parse_order(r, "ETH"),  # quantity null: a trigger order
+    "order_post_market_ccxt": lambda r: backpack_orders.parse_order(r, "ETH"),
     "order_status_enum": _backpack_statuses,
     "position_ccxt": lambda r: backpack.parse_position(r, "ETH"),
     "position_schema": "a schema, not a reply",

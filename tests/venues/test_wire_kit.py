@@ -20,6 +20,7 @@ from hedgectl.errors import BadResponse, OrderNotFound
 from hedgectl.venues.aster import client as aster_client
 from hedgectl.venues.aster import parse as aster
 from hedgectl.venues.backpack import parse as backpack
+from hedgectl.venues.backpack import parse_orders as backpack_orders
 from hedgectl.venues.backpack import stream as backpack_stream
 from hedgectl.venues.binance_family.parse import FamilyParser
 from hedgectl.venues.binance_family.stream import parse_order_trade_update, unwrap
@@ -206,16 +207,16 @@ BP_ORDER = {"id": "11", "clientId": None, "createdAt": "2025-07-27T18:05:40.897"
 
 def test_backpack_trigger_orders_and_triggered_status_are_read() -> None:
     trigger = {**BP_ORDER, "quantity": None, "triggerQuantity": "0.5", "status": "TriggerPending", "price": "4500"}
-    assert backpack.parse_order(trigger, "ETH").qty == D("0.5")
+    assert backpack_orders.parse_order(trigger, "ETH").qty == D("0.5")
     fired = {**trigger, "status": "Triggered"}
-    assert backpack.parse_order(fired, "ETH").status is OrderStatus.NEW
+    assert backpack_orders.parse_order(fired, "ETH").status is OrderStatus.NEW
 
 
 def test_a_backpack_system_fill_without_trade_id_gets_a_stable_id() -> None:
     fill = {"tradeId": None, "orderId": "99", "symbol": "ETH_USDC_PERP", "side": "Ask", "price": "3800",
             "quantity": "0.01", "fee": "0", "feeSymbol": "USDC", "isMaker": False,
             "timestamp": "2025-07-27T17:39:00.092"}  # fmt: skip
-    first, again = backpack.parse_fill(fill, "ETH"), backpack.parse_fill(dict(fill), "ETH")
+    first, again = backpack_orders.parse_fill(fill, "ETH"), backpack_orders.parse_fill(dict(fill), "ETH")
     assert first.trade_id == again.trade_id
     assert first.trade_id.startswith("system:")
 
@@ -231,12 +232,12 @@ def test_backpack_funding_interval_as_a_string_is_read() -> None:
 
 def test_a_backpack_order_expired_by_post_only_mode_is_a_refusal() -> None:
     wire = {**BP_ORDER, "orderType": "Market", "quantity": "0.1", "status": "Expired", "expiryReason": "PostOnlyMode"}
-    order = backpack.parse_order(wire, "ETH")
-    reason = backpack.refusal(order, wire)
+    order = backpack_orders.parse_order(wire, "ETH")
+    reason = backpack_orders.refusal(order, wire)
     assert reason is not None
     assert "post-only mode" in reason
     taker = {**wire, "expiryReason": "PostOnlyTaker"}
-    assert backpack.refusal(backpack.parse_order(taker, "ETH"), taker) is None
+    assert backpack_orders.refusal(backpack_orders.parse_order(taker, "ETH"), taker) is None
 
 
 def test_a_backpack_stream_trigger_update_is_read_with_its_trigger_size_and_string_times() -> None:

@@ -4,11 +4,16 @@ It trips on a daily realised loss beyond the limit (HEDGECTL_BREAKER_DAILY_LOSS_
 ended since 00:00 UTC, or since the last reset if later), on a burst of venue errors during a carry, and on a
 delta the carry could not repair. While tripped, every command that would open exposure refuses with exit 4
 and says why (`refuse_if_tripped`); `hedgectl breaker reset` clears it. Closing is never refused.
+
+This module reads the journal and decides; it writes nothing itself. A trip is recorded by the `record` its
+caller passes: in the engine the run's `Dispatcher.trip_breaker` (the engine's only journal writer), in the CLI
+(a check before any run trades, `hedgectl breaker status`) the journal's own `trip_breaker`.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -19,6 +24,9 @@ from hedgectl.journal import Journal
 DAILY_LOSS = "daily_loss"
 ERROR_BURST = "error_burst"
 DELTA_BREACH = "delta_breach"
+
+# Records one trip: (kind, reason).
+RecordTrip = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -48,11 +56,11 @@ def check_daily_loss(
     journal: Journal,
     limits: BreakerLimits,
     now: datetime,
-    run_id: str | None = None,
+    record: RecordTrip,
     *,
     pending: Decimal = Decimal(0),
 ) -> str | None:
-    """Trip (once) when today's realised loss passes the limit; the reason when this call tripped it.
+    """Trip (once, through `record`) when today's realised loss passes the limit; the reason when this call tripped it.
 
     `pending`: the net PnL of the calling run, which the journal records only when the run ends."""
     if limits.daily_loss_usdt is None:
@@ -61,22 +69,17 @@ def check_daily_loss(
     if realised >= -limits.daily_loss_usdt or any(t["kind"] == DAILY_LOSS for t in journal.breaker_trips()):
         return None
     reason = f"realised loss today {realised:.4f} USDT beyond HEDGECTL_BREAKER_DAILY_LOSS_USDT {limits.daily_loss_usdt}"
-    journal.trip_breaker(DAILY_LOSS, reason, run_id)
+    record(DAILY_LOSS, reason)
     return reason
-
-
-def trip(journal: Journal, kind: str, reason: str, run_id: str | None) -> None:
-    """Trip the breaker (journaled: every later command that opens exposure is refused until a reset)."""
-    journal.trip_breaker(kind, reason, run_id)
 
 
 def describe(trips: list[dict[str, object]]) -> str:
     return "; ".join(f"{t['kind']} at {t['tripped_at']}: {t['reason']}" for t in trips)
 
 
-def refuse_if_tripped(journal: Journal, limits: BreakerLimits, now: datetime) -> None:
+def refuse_if_tripped(journal: Journal, limits: BreakerLimits, now: datetime, record: RecordTrip) -> None:
     """Raise BreakerTripped (exit 4) naming why, when the breaker is tripped (the daily loss is checked first)."""
-    check_daily_loss(journal, limits, now)
+    check_daily_loss(journal, limits, now, record)
     trips = journal.breaker_trips()
     if trips:
         raise BreakerTripped(

@@ -1,8 +1,8 @@
 """Journaled order dispatch: every intent is on disk before its request leaves, and every answer after.
 
 The Dispatcher is the engine's only writer to the journal: intents, acknowledgements, failures (ambiguous or
-certain), cancels, states seen on a stream or a poll, fills, funding payments, run events, and unknown ->
-reconciled. Engine code calls it, never the journal (tests/test_architecture.py checks that).
+certain), cancels, states seen on a stream or a poll, fills, funding payments, run events, circuit-breaker trips,
+and unknown -> reconciled. Engine code calls it, never the journal (tests/test_architecture.py checks that).
 
 The legs of a hedge go out through `send_journaled_many`: every leg is built and signed (prepared) before any
 is sent, then all are sent at once, so nothing but the HTTP clients' own send paths lies between the legs'
@@ -76,6 +76,10 @@ class Dispatcher:
     def event(self, kind: str, data: dict[str, Any] | None = None) -> None:
         """Journal one of the run's events (latency figures, hold marks, the loop's events)."""
         self.journal.event(self.run_id, kind, data)
+
+    def trip_breaker(self, kind: str, reason: str) -> None:
+        """Journal a circuit-breaker trip caused by this run (it holds across runs until `hedgectl breaker reset`)."""
+        self.journal.trip_breaker(kind, reason, self.run_id)
 
     async def cancel(self, venue: Venue, order: Order) -> Order:
         """Cancel one order and journal the state the venue answered with."""

@@ -11,9 +11,9 @@ from typing import Any
 
 from hedgectl.domain.types import Quote
 from hedgectl.venues.binance_family.parse import DEFAULT_FUNDING_INTERVAL as DEFAULT_FUNDING_INTERVAL
-from hedgectl.venues.binance_family.parse import QUOTE_ASSET as QUOTE_ASSET
 from hedgectl.venues.binance_family.parse import FamilyParser
 from hedgectl.venues.binance_family.parse import to_wire_decimal as to_wire_decimal
+from hedgectl.venues.binance_family.reader import QUOTE_ASSET as QUOTE_ASSET
 
 VENUE = "aster"
 PARSER = FamilyParser(VENUE)

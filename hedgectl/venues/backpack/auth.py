@@ -4,6 +4,7 @@ The signed string is `instruction=<instr>&<params sorted by key as k=v joined by
 Params are the query params of a GET or the JSON body fields of a POST/DELETE. A batch order (a JSON array)
 contributes one `instruction=orderExecute&<sorted k=v>` segment per order, and timestamp/window come once at the end.
 Values are written as they appear in the JSON, unquoted; booleans as `true`/`false`.
+`check_credentials` refuses, before any request, a key without its secret or a pair that does not match.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from decimal import Decimal
 
 from nacl.signing import SigningKey
 
+from hedgectl.errors import AuthError, ConfigError
+from hedgectl.venues.config import VenueConfig
+
+VENUE = "backpack"
 Params = Mapping[str, object]
 
 # Which instruction each private route signs with (Backpack's docs; ccxt's options.instructions agree).
@@ -116,3 +121,18 @@ def signed_headers(
         "X-Timestamp": str(timestamp_ms),
         "X-Window": str(window_ms),
     }
+
+
+def check_credentials(config: VenueConfig) -> None:
+    """Refuse a key without its secret (or the reverse), a malformed key, or a pair that does not match."""
+    has_key, has_secret = config.has("api_key"), config.has("api_secret")
+    if has_key != has_secret:
+        raise ConfigError(f"{VENUE}: api_key and api_secret must be given together")
+    if not has_key:
+        return
+    try:
+        matches = check_keypair(config.secret("api_key"), config.secret("api_secret"))
+    except KeyFormatError as exc:
+        raise ConfigError(f"{VENUE}: {exc}") from None
+    if not matches:
+        raise AuthError(VENUE, "api_secret does not derive api_key: the key pair does not match")

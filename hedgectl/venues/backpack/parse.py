@@ -1,35 +1,26 @@
-"""Backpack wire replies -> domain values. Every Backpack quirk stops here.
+"""Backpack wire replies -> domain values: server time, errors, markets and prices, positions and balances.
 
-Quirks handled: sides `Bid`/`Ask`, types `Limit`/`Market`, CamelCase statuses, decimal strings, order
-`createdAt` as epoch ms in REST replies but an ISO string without a time zone (UTC) in history, depth
-timestamps in microseconds, depth sides whose sort order is not guaranteed, a text/plain server time.
+Orders, fills, funding payments and the order POST body are in parse_orders.py. Every Backpack quirk stops
+in these two modules. Quirks handled here: decimal strings, depth timestamps in microseconds, depth sides
+whose sort order is not guaranteed, a text/plain server time, fee tiers in basis points.
 A missing or wrong-typed field raises BadResponse: a number we cannot trust is never returned.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
-from hedgectl.domain.ids import uint32_client_id
 from hedgectl.domain.types import (
     Balance,
     BookLevel,
     Candle,
-    Fill,
-    FundingPayment,
     Market,
-    Order,
     OrderBook,
-    OrderRequest,
-    OrderStatus,
-    OrderType,
     Position,
-    Side,
-    TimeInForce,
 )
 from hedgectl.errors import BadResponse
 from hedgectl.venues.kit.candles import candle
@@ -40,23 +31,6 @@ from hedgectl.venues.kit.wire import decode_json as wire_json
 VENUE = "backpack"
 T = TypeVar("T")
 PERP = "PERP"
-
-_SIDES = {"Bid": Side.BUY, "Ask": Side.SELL}
-_TYPES = {"Limit": OrderType.LIMIT, "Market": OrderType.MARKET}
-_WIRE_SIDES = {Side.BUY: "Bid", Side.SELL: "Ask"}
-_WIRE_TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
-ORDER_STATUSES = {
-    "New": OrderStatus.NEW,
-    "PartiallyFilled": OrderStatus.PARTIALLY_FILLED,
-    "Filled": OrderStatus.FILLED,
-    "Cancelled": OrderStatus.CANCELED,
-    "Expired": OrderStatus.EXPIRED,
-    "TriggerPending": OrderStatus.NEW,
-    "Triggered": OrderStatus.NEW,  # a trigger order that fired: now working as an ordinary order
-    "TriggerFailed": OrderStatus.REJECTED,
-}
-# Why an Expired order expired, when it means the venue refused it outright (nothing could fill).
-REFUSAL_REASONS = {"PostOnlyMode": "the market is in post-only mode: orders that would take are refused"}
 
 
 _r = WireReader(VENUE)
@@ -240,149 +214,6 @@ def parse_mark_price(wire: object, venue_symbol: str) -> MarkInfo:
     raise _bad(f"{what}: no entry for {venue_symbol}")
 
 
-# --- orders and fills ---------------------------------------------------------------------------------
-
-
-def wire_symbol(wire: object, what: str = "reply") -> str:
-    """The venue symbol of one order, fill or position object."""
-    return _str(_obj(wire, what), "symbol", what)
-
-
-def wire_client_id(wire: object) -> int | None:
-    """The uint32 `clientId` of an order object (None when it has none)."""
-    order = _obj(wire, "order")
-    value = order.get("clientId")
-    return None if value is None else _int(value, "clientId", "order")
-
-
-def wire_order_id(wire: object) -> str:
-    return _id(_obj(wire, "order"), "id", "order")
-
-
-def parse_order(wire: object, symbol: str, client_ids: Mapping[int, str] | None = None) -> Order:
-    """An order object (REST reply, open orders or history) -> Order.
-
-    `client_ids` maps the uint32 clientIds we derived back to our string ids; an unknown one is kept as
-    its decimal string.
-    """
-    order = _obj(wire, "order")
-    order_id = _id(order, "id", "order")
-    what = f"order {order_id[:40]}"
-    # Trigger orders (stop loss, take profit) carry `quantity: null` and their size in `triggerQuantity`.
-    qty_key = "quantity" if order.get("quantity") is not None else "triggerQuantity"
-    qty = _positive(order, qty_key, what)
-    filled = _nonneg(order, "executedQuantity", what)
-    if filled > qty:
-        raise _bad(f"{what}: executedQuantity {filled} exceeds quantity {qty}")
-    quote_filled = _opt_dec(order, "executedQuoteQuantity", what)
-    if quote_filled is not None and quote_filled < 0:
-        raise _bad(f"{what}: executedQuoteQuantity is negative")
-    avg = quote_filled / filled if filled > 0 and quote_filled is not None and quote_filled > 0 else None
-    price = _opt_dec(order, "price", what)
-    cid = wire_client_id(order)
-    client_order_id = None if cid is None else (client_ids or {}).get(cid, str(cid))
-    return Order(
-        venue=VENUE,
-        symbol=symbol,
-        order_id=order_id,
-        client_order_id=client_order_id,
-        side=_enum(order, "side", _SIDES, what),
-        type=_enum(order, "orderType", _TYPES, what),
-        status=_enum(order, "status", ORDER_STATUSES, what),
-        qty=qty,
-        filled_qty=filled,
-        avg_price=avg,
-        price=price if price is not None and price > 0 else None,
-        reduce_only=_opt_bool(order, "reduceOnly", what),
-        created_at=_opt_time(order, "createdAt", what),
-    )
-
-
-def expiry_reason(wire: object) -> str | None:
-    """Why an Expired order expired (`PostOnlyTaker`, `ImmediateOrCancel`, `PostOnlyMode`, ...), when it says."""
-    value = _obj(wire, "order").get("expiryReason")
-    return value if isinstance(value, str) else None
-
-
-def refusal(order: Order, wire: object) -> str | None:
-    """What to tell the user when an order came back Expired, unfilled, for a reason that is a refusal.
-
-    `PostOnlyMode` (the market takes only post-only orders for now) is the venue saying no, not a race
-    lost like `PostOnlyTaker`: the caller reports it as a rejection.
-    """
-    if order.status is not OrderStatus.EXPIRED or order.filled_qty:
-        return None
-    return REFUSAL_REASONS.get(expiry_reason(wire) or "")
-
-
-def parse_fill(wire: object, symbol: str, client_ids: Mapping[int, str] | None = None) -> Fill:
-    """GET /wapi/v1/history/fills item -> Fill (fee positive = paid, in feeSymbol)."""
-    fill = _obj(wire, "fill")
-    # System fills (liquidation, ADL, settlement) have `tradeId: null`: identify them by what they are, so
-    # the same fill read twice is still one fill.
-    trade_id = _r.opt_ident(fill, "tradeId", "fill") or "system:" + ":".join(
-        str(fill.get(key))[:40] for key in ("orderId", "timestamp", "quantity", "price")
-    )
-    what = f"fill {trade_id[:40]}"
-    cid_value = fill.get("clientId")
-    cid = None if cid_value is None else _int(cid_value, "clientId", what)
-    if fill.get("isMaker") is None:
-        raise _bad(f"{what}: field 'isMaker' is missing")
-    is_maker = _r.flag(fill, "isMaker", what)
-    return Fill(
-        venue=VENUE,
-        symbol=symbol,
-        order_id=_id(fill, "orderId", what),
-        trade_id=trade_id,
-        side=_enum(fill, "side", _SIDES, what),
-        qty=_positive(fill, "quantity", what),
-        price=_positive(fill, "price", what),
-        fee=_dec(fill, "fee", what),
-        fee_asset=_str(fill, "feeSymbol", what),
-        is_maker=is_maker,
-        client_order_id=None if cid is None else (client_ids or {}).get(cid, str(cid)),
-        at=_r.iso_or_ms(fill, "timestamp", what),
-    )
-
-
-def parse_funding_payment(wire: object, symbol: str, asset: str) -> FundingPayment:
-    """GET /wapi/v1/history/funding row -> FundingPayment: `quantity` is the signed payment (+ received).
-
-    The rows carry no id of their own: a payment is one (symbol, interval end, subaccount), which is what
-    `payment_id` is made of, so a re-read names the same payment the same way.
-    """
-    row = _obj(wire, "funding payment")
-    venue_symbol = _str(row, "symbol", "funding payment")
-    what = f"funding payment {venue_symbol[:40]}"
-    at = _r.iso_or_ms(row, "intervalEndTimestamp", what)
-    subaccount = row.get("subaccountId")
-    return FundingPayment(
-        venue=VENUE,
-        symbol=symbol,
-        payment_id=f"{venue_symbol}:{int(at.timestamp() * 1000)}:{subaccount if subaccount is not None else 0}",
-        at=at,
-        asset=asset,
-        amount=_dec(row, "quantity", what),
-        rate=_opt_dec(row, "fundingRate", what),
-    )
-
-
-def with_fills(order: Order, fills: list[Fill]) -> Order:
-    """The order with average price and fee taken from its fills, when they account for every filled unit.
-
-    Fills that do not add up to the executed quantity (history lags the engine) leave the order as it was.
-    """
-    mine = [f for f in fills if f.order_id == order.order_id]
-    qty = sum((f.qty for f in mine), Decimal(0))
-    if not mine or qty != order.filled_qty:
-        return order
-    avg = sum((f.qty * f.price for f in mine), Decimal(0)) / qty
-    assets = {f.fee_asset for f in mine}
-    fee_asset = assets.pop() if len(assets) == 1 else None
-    fee = sum((f.fee for f in mine), Decimal(0)) if fee_asset is not None else None
-    return replace(order, avg_price=avg, fee=fee, fee_asset=fee_asset)
-
-
 # --- positions and balances ---------------------------------------------------------------------------
 
 
@@ -413,6 +244,11 @@ def parse_taker_fee_rate(wire: object) -> Decimal:
     Backpack writes its tiers in basis points, as strings: `"futuresTakerFee": "5"` is 0.05 %. One rate for
     the whole account, every perp market.
     """
+    # Basis points, checked 2026-12: Backpack's OpenAPI spec (docs.backpack.exchange, schema AccountSummary)
+    # describes futuresTakerFee as "Futures taker fee in basis points" (makers: "Negative if a rebate exists").
+    # No recorded /api/v1/account reply is in our real fixtures, and ccxt 4.5.90 does not read this endpoint
+    # (backpack.py leaves its taker fee None), so the spec is the one primary source. Were a reply ever in
+    # fractions ("0.0005"), this would read 10,000 times too small: re-check on the first live account read.
     what = "account"
     return check_fee_rate(VENUE, _nonneg(_obj(wire, what), "futuresTakerFee", what) / BPS, what)
 
@@ -443,35 +279,8 @@ def parse_capital(wire: object) -> list[Balance]:
     return balances
 
 
-# --- requests -----------------------------------------------------------------------------------------
-
-
-def wire_decimal(value: Decimal) -> str:
-    """A Decimal as Backpack reads it: plain notation, no exponent, no trailing zeros."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def to_wire_order(request: OrderRequest, market: Market) -> dict[str, object]:
-    """The POST /api/v1/order body for one request (validated by the caller against the market's rules).
-
-    The clientId is the uint32 derived from our string id; post-only is `postOnly: true` on a limit order.
-    """
-    body: dict[str, object] = {
-        "symbol": market.venue_symbol,
-        "side": _WIRE_SIDES[request.side],
-        "orderType": "Limit" if request.type is OrderType.LIMIT else "Market",
-        "quantity": wire_decimal(request.qty),
-        "clientId": uint32_client_id(request.client_order_id),
-    }
-    if request.type is OrderType.LIMIT:
-        if request.price is None:
-            raise ValueError("a limit order needs a price")
-        body["price"] = wire_decimal(request.price)
-    if request.time_in_force is TimeInForce.POST_ONLY:
-        body["postOnly"] = True
-    elif request.time_in_force is not None:
-        body["timeInForce"] = _WIRE_TIF[request.time_in_force]
-    if request.reduce_only:
-        body["reduceOnly"] = True
-    return body
+def rows(wire: object, what: str) -> list[object]:
+    """A reply that must be a JSON list (of orders, fills, positions...)."""
+    if not isinstance(wire, list):
+        raise BadResponse(VENUE, f"{what}: expected a list, got {type(wire).__name__}")
+    return wire

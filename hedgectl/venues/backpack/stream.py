@@ -26,7 +26,7 @@ from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import Fill, Market, Mode, Order, OrderType, Side
 from hedgectl.errors import AuthError, BadResponse, ConfigError
 from hedgectl.venues.backpack import auth
-from hedgectl.venues.backpack.parse import ORDER_STATUSES
+from hedgectl.venues.backpack.parse_orders import ORDER_STATUSES
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.host_guard import ensure_allowed, is_loopback
 from hedgectl.venues.kit.time_offset import TimeOffset

@@ -6,55 +6,45 @@ strings where Binance sends numbers, and both change), an unknown enum or a garb
 never a default. Market rules: PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE and MIN_NOTIONAL for both venues
 (`codes.lot_rules`). Fees come from fills (`userTrades`, `commission` positive when paid); funding from
 `income` (FUNDING_FEE, `income` signed from the account's side, as the venue sends it).
+
+Split by job: reader.py (the venue-bound reader and the small field readers), parse_account.py (positions,
+balances, mode, fees, funding), this module (markets, market data, orders, fills, the order request).
+`FamilyParser` is all three in one object.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from hedgectl.clock import utc_from_ms
 from hedgectl.domain.types import (
-    AccountConfig,
-    Balance,
     BookLevel,
     Candle,
     Fill,
-    FundingPayment,
     Market,
     Order,
     OrderBook,
     OrderRequest,
     OrderType,
-    Position,
     PositionMode,
-    PositionSide,
     Quote,
-    Side,
     TimeInForce,
 )
 from hedgectl.errors import BadResponse, OrderRejected
 from hedgectl.venues.binance_family.codes import ORDER_STATUS, ORDER_TYPE, lot_rules
+from hedgectl.venues.binance_family.parse_account import AccountParser
+from hedgectl.venues.binance_family.reader import QUOTE_ASSET, SymbolOf, Wire
 from hedgectl.venues.kit.candles import candle
-from hedgectl.venues.kit.fees import check_fee_rate
-from hedgectl.venues.kit.wire import WireReader, error_code, plain
-from hedgectl.venues.order_rules import checked_fill, checked_market, checked_order, checked_position
+from hedgectl.venues.kit.wire import error_code, plain
+from hedgectl.venues.order_rules import checked_fill, checked_market, checked_order
 
-QUOTE_ASSET = "USDT"
 DEFAULT_FUNDING_INTERVAL = timedelta(hours=8)
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
-FUNDING_FEE = "FUNDING_FEE"
 
-Wire = Mapping[str, Any]
 Params = list[tuple[str, str]]
-SymbolOf = Callable[[str], str]
 
-SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
-_MARGIN = {"cross": "cross", "crossed": "cross", "isolated": "isolated"}
-_NAME = re.compile(r"^[A-Z0-9]{1,40}$")  # symbols and asset codes
 _WIRE_TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK", TimeInForce.POST_ONLY: "GTX"}
 
 
@@ -68,35 +58,11 @@ def to_wire_decimal(value: Decimal) -> str:
     return plain(value)
 
 
-class FamilyParser:
-    """The family's parsers, bound to one venue."""
+class FamilyParser(AccountParser):
+    """The family's parsers, bound to one venue: market data, orders and requests here; the account's replies
+    (positions, balances, mode, fees, funding) from AccountParser (parse_account.py)."""
 
-    __slots__ = ("r", "venue")
-
-    def __init__(self, venue: str) -> None:
-        self.venue = venue
-        self.r = WireReader(venue)
-
-    def __repr__(self) -> str:
-        return f"FamilyParser({self.venue!r})"
-
-    # --- small readers --------------------------------------------------------------------------
-
-    def name(self, wire: Wire, key: str, what: str) -> str:
-        value = self.r.text(wire, key, what)
-        if not _NAME.match(value):
-            raise self.r.bad(f"{what}.{key} is not a symbol or asset code")
-        return value
-
-    def numeric_id(self, wire: Wire, key: str, what: str) -> str:
-        # Ids come as JSON integers or as strings: 123 and "123" are the same order.
-        value = self.r.ident(wire, key, what)
-        if not value.isascii() or not value.isdigit():
-            raise self.r.bad(f"{what}.{key} is not a numeric id")
-        return value
-
-    def side(self, wire: Wire, what: str, key: str = "side") -> Side:
-        return self.r.enum(wire, key, SIDES, what)
+    __slots__ = ()
 
     # --- clock and markets ----------------------------------------------------------------------
 
@@ -296,116 +262,6 @@ class FamilyParser:
         """`DELETE allOpenOrders` -> nothing; anything but `{"code": 200, ...}` (or "200") is a bad reply."""
         if error_code(self.r.obj(wire, "allOpenOrders")) != 200:
             raise self.r.bad("allOpenOrders did not confirm")
-
-    # --- account --------------------------------------------------------------------------------
-
-    def positions(self, wire: Any, symbol_of: SymbolOf) -> list[Position]:
-        """`GET positionRisk` -> non-zero positions (`positionAmt` is signed: short < 0, hedge-mode SHORT rows too)."""
-        positions = []
-        what = "positionRisk[]"
-        for entry in self.r.rows(wire, "positionRisk"):
-            qty = self.r.dec(entry, "positionAmt", what)
-            if qty == 0:
-                continue
-            side = str(entry.get("positionSide") or "BOTH").lower()
-            position = Position(
-                venue=self.venue,
-                symbol=symbol_of(self.name(entry, "symbol", what)),
-                qty=qty,
-                position_side=PositionSide(side) if side in ("long", "short") else None,
-                entry_price=self.r.opt_dec(entry, "entryPrice", what) or None,
-                mark_price=self.r.opt_dec(entry, "markPrice", what),
-                unrealized_pnl=self.r.opt_dec(entry, "unRealizedProfit", what),
-                liquidation_price=self.r.opt_dec(entry, "liquidationPrice", what) or None,
-                leverage=self.r.opt_dec(entry, "leverage", what),  # Binance v2, Aster v2/v3
-                margin_mode=self._margin_mode(entry, what),
-            )
-            positions.append(checked_position(position))
-        return positions
-
-    def _margin_mode(self, entry: Wire, what: str) -> str | None:
-        """positionRisk `marginType`: "cross" or "isolated" (some replies say "CROSSED"/"ISOLATED")."""
-        if entry.get("marginType") is None:
-            return None
-        return self.r.enum({"m": self.r.text(entry, "marginType", what).lower()}, "m", _MARGIN, f"{what}.marginType")
-
-    def balances(self, wire: Any) -> list[Balance]:
-        """`GET balance` (v2, Aster) -> balances with anything in them (total = wallet balance, free = available)."""
-        balances = []
-        what = "balance[]"
-        for entry in self.r.rows(wire, "balance"):
-            total = self.r.dec(entry, "balance", what)
-            free = self.r.dec(entry, "availableBalance", what)
-            if total or free:
-                asset = self.name(entry, "asset", what)
-                balances.append(Balance(asset, total, free, max(total - free, Decimal(0))))
-        return balances
-
-    def account_balances(self, wire: Any) -> list[Balance]:
-        """`GET account` (v3, Binance) `assets[]` -> balances (total = margin balance, used = initial margin)."""
-        account = self.r.obj(wire, "account")
-        balances = []
-        what = "account.assets[]"
-        for row in self.r.rows(self.r.field(account, "assets", "account"), "account.assets"):
-            total = self.r.opt_dec(row, "marginBalance", what)
-            total = self.r.dec(row, "walletBalance", what) if total is None else total
-            free = self.r.dec(row, "availableBalance", what)
-            if total or free:
-                used = self.r.opt_dec(row, "initialMargin", what)
-                balances.append(
-                    Balance(self.name(row, "asset", what), total, free, total - free if used is None else used)
-                )
-        return balances
-
-    def position_mode(self, wire: Any) -> PositionMode:
-        """`GET positionSide/dual` -> hedge mode when `dualSidePosition` is true (or "true")."""
-        reply = self.r.obj(wire, "positionSide/dual")
-        if reply.get("dualSidePosition") is None:
-            raise BadResponse(self.venue, "positionSide/dual: dualSidePosition is None")
-        return (
-            PositionMode.HEDGE if self.r.flag(reply, "dualSidePosition", "positionSide/dual") else PositionMode.ONE_WAY
-        )
-
-    def account_config(self, mode: PositionMode, wire: Any, venue_symbol: str) -> AccountConfig:
-        """`GET positionRisk?symbol=` rows -> the symbol's margin type and leverage (None when not reported)."""
-        margin: str | None = None
-        levers: list[Decimal] = []
-        for entry in self.r.rows(wire, "positionRisk"):
-            if entry.get("symbol") != venue_symbol:
-                continue
-            kind = str(entry.get("marginType") or "").lower()
-            margin = "isolated" if kind == "isolated" or margin == "isolated" else ("cross" if kind else margin)
-            lever = self.r.opt_dec(entry, "leverage", "positionRisk[]")
-            if lever:
-                levers.append(lever)
-        return AccountConfig(self.venue, mode, margin, max(levers) if levers else None)
-
-    def taker_fee_rate(self, wire: Any, venue_symbol: str) -> Decimal:
-        """`GET commissionRate?symbol=` -> the account's taker rate, a fraction (`"0.000500"` is 0.05 %)."""
-        what = "commissionRate"
-        reply = self.r.obj(wire, what)
-        if reply.get("symbol") not in (None, venue_symbol):
-            raise BadResponse(self.venue, f"{what}: asked for {venue_symbol}, got {reply.get('symbol')!r}")
-        return check_fee_rate(self.venue, self.r.dec(reply, "takerCommissionRate", what), what)
-
-    def funding_payments(self, wire: Any, symbol_of: SymbolOf) -> list[FundingPayment]:
-        """`GET income?incomeType=FUNDING_FEE` -> payments (`income` + received, - paid; `tranId` the id)."""
-        what = "income[]"
-        payments = []
-        for row in self.r.rows(wire, "income"):
-            if row.get("incomeType") != FUNDING_FEE:
-                continue
-            payments.append(
-                FundingPayment(
-                    venue=self.venue,
-                    symbol=symbol_of(self.name(row, "symbol", what)),
-                    payment_id=self.numeric_id(row, "tranId", what),
-                    at=self.r.ms(row, "time", what),
-                    asset=self.name(row, "asset", what),
-                    amount=self.r.dec(row, "income", what),
-                )
-            )
-        return payments
 
     # --- requests -------------------------------------------------------------------------------
 

@@ -38,9 +38,7 @@ from hedgectl.domain.types import (
 )
 from hedgectl.errors import (
     AmbiguousOrderState,
-    BadResponse,
     OrderNotFound,
-    SymbolNotListed,
     Unavailable,
     UsageError,
     VenueError,
@@ -48,20 +46,15 @@ from hedgectl.errors import (
 from hedgectl.venues.base import REFERENCE_SYMBOL, PreparedOrder, WireRequest
 from hedgectl.venues.binance_family.client import FamilyClient, PreparedCall
 from hedgectl.venues.binance_family.errors import POSITION_SIDE_REFUSED
-from hedgectl.venues.binance_family.parse import (
-    DEFAULT_FUNDING_INTERVAL,
-    FUNDING_FEE,
-    QUOTE_ASSET,
-    FamilyParser,
-    depth_limit,
-)
+from hedgectl.venues.binance_family.parse import DEFAULT_FUNDING_INTERVAL, FamilyParser, depth_limit
+from hedgectl.venues.binance_family.reader import FUNDING_FEE, QUOTE_ASSET
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.candles import check_limit, interval_name
 from hedgectl.venues.kit.fees import FeeCache
 from hedgectl.venues.kit.host_guard import origin
+from hedgectl.venues.kit.markets import MarketRules
 from hedgectl.venues.kit.placement import ReconcilePlan, place
 from hedgectl.venues.kit.retry import Sleep
-from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
 from hedgectl.venues.order_rules import check_order_rules
 from hedgectl.venues.streams import OrderEvent
 
@@ -104,11 +97,9 @@ class FamilyVenue:
         self._parse = FamilyParser(config.name)
         self._sleep = sleep
         self._plan = ReconcilePlan(tuple(reconcile_delays_s) or (0.0,), sleep)
-        self._markets: dict[str, Market] | None = None
-        self._markets_from_cache = False
-        self._broken: dict[str, str] = {}
-        self._canonical: dict[str, str] = {}
-        self._markets_lock = asyncio.Lock()
+        self._markets = MarketRules(
+            config, self._fetch_markets, not_listed=lambda base: f"no linear USDT perpetual for {base}"
+        )
         self._funding: dict[str, timedelta] = {}
         self._funding_loaded_at: float | None = None
         self._position_mode: PositionMode | None = None
@@ -126,43 +117,25 @@ class FamilyVenue:
 
     async def load_markets(self, *, reload: bool = False) -> dict[str, Market]:
         """GET exchangeInfo (or the on-disk cache): USDT-margined perpetuals that are trading."""
-        async with self._markets_lock:
-            if self._markets is not None and not reload:
-                return self._markets
-            cfg = self._config
-            cached = (
-                None if reload else load_markets_cache(cfg.cache_dir, self.name, cfg.base_url, cfg.market_cache_ttl_s)
-            )
-            if cached:
-                markets, self._markets_from_cache = cached, True
-            else:
-                markets, self._broken = self._parse.markets(await self._client.get_exchange_info())
-                self._markets_from_cache = False
-                save_markets_cache(cfg.cache_dir, self.name, cfg.base_url, markets)
-            self._markets = markets
-            self._canonical = {m.venue_symbol: m.symbol for m in markets.values()}
-            return markets
+        return await self._markets.load(reload=reload)
+
+    async def _fetch_markets(self) -> tuple[dict[str, Market], dict[str, str]]:
+        return self._parse.markets(await self._client.get_exchange_info())
 
     async def market(self, symbol: str) -> Market:
         """The perpetual of a canonical symbol (BTC -> BTCUSDT); a miss in cached rules reloads them once."""
-        base = canonical_symbol(symbol)
-        markets = await self.load_markets()
-        if base not in markets and self._markets_from_cache:
-            markets = await self.load_markets(reload=True)
-        if base in markets:
-            return markets[base]
-        if base in self._broken:  # one odd row: this symbol is refused, the venue's others still trade
-            raise BadResponse(self.name, f"{base}: market rules unreadable: {self._broken[base]}")
-        raise SymbolNotListed(self.name, f"no linear USDT perpetual for {base}")
+        return await self._markets.get(symbol)
 
     def _symbol_of(self, venue_symbol: str) -> str:
-        if venue_symbol in self._canonical:
-            return self._canonical[venue_symbol]
+        canonical = self._markets.canonical(venue_symbol)
+        if canonical is not None:
+            return canonical
         return venue_symbol.removesuffix(QUOTE_ASSET) or venue_symbol
 
     def _venue_symbol(self, symbol: str) -> str:
-        if self._markets and symbol in self._markets:
-            return self._markets[symbol].venue_symbol
+        markets = self._markets.loaded
+        if markets and symbol in markets:
+            return markets[symbol].venue_symbol
         return symbol + QUOTE_ASSET
 
     # --- market data --------------------------------------------------------------------------

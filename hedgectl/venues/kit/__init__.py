@@ -23,6 +23,11 @@ API (import from the modules; this package imports nothing so that `kit.wire` st
   AmbiguousOrderState or BadResponse look the order up by client order id on `plan` (`ReconcilePlan(delays_s,
   sleep, monotonic)`, or `covering_plan(span_s)`); return it if found, Unavailable if certainly absent,
   AmbiguousOrderState naming the client id otherwise. Never resends.
-- `host_guard`, `rate_limit.RateLimiter`, `time_offset.TimeOffset`: the pieces the seam is made of.
+- `markets.MarketRules(config, fetch, not_listed=)`: a venue's market rules, loaded once per session from the
+  on-disk cache while it is younger than `market_cache_ttl_s` (`markets-<venue>-<base url>.json`), else fetched
+  with the venue's own `fetch` and cached; `get(symbol)` reloads once on a miss in cached rules, then raises
+  BadResponse for an unreadable row or SymbolNotListed in the venue's words; `canonical(venue_symbol)`.
+- `host_guard`, `rate_limit.RateLimiter`, `time_offset.TimeOffset`: the pieces the seam is made of (the host
+  guard admits a URL only under the allowed base path, whole segment by whole segment, no dot segments).
 - `wire`: the one set of wire readers every parser uses (`WireReader`, `decode_json`).
 """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from hedgectl.errors import ConfigError
 
@@ -12,9 +12,26 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def _segments(path: str) -> list[str]:
+    return [s for s in path.split("/") if s]
+
+
+def within_base_path(path: str, base_path: str) -> bool:
+    """True if `path` lies under `base_path`, whole segment by whole segment.
+
+    A plain prefix test would let base `/binance` admit `/binanceevil/...`; a dot segment (`..`, also
+    percent-encoded) could climb out of the base after the prefix matched, so any is refused.
+    """
+    segments = _segments(path)
+    if any(unquote(s) in {".", ".."} for s in segments):
+        return False
+    base = _segments(base_path)
+    return segments[: len(base)] == base
+
+
 def ensure_allowed(url: str, allowed_base: str, *, venue: str) -> None:
-    """Raise ConfigError unless `url` goes to the same origin (and path prefix) as `allowed_base`."""
-    if origin(url) != origin(allowed_base) or not urlsplit(url).path.startswith(urlsplit(allowed_base).path):
+    """Raise ConfigError unless `url` goes to the same origin (and under the base path) as `allowed_base`."""
+    if origin(url) != origin(allowed_base) or not within_base_path(urlsplit(url).path, urlsplit(allowed_base).path):
         raise ConfigError(f"{venue}: refusing a request to {origin(url)}; this mode only allows {allowed_base}")
 
 

@@ -23,7 +23,7 @@ from hedgectl.domain.types import Fill, Market, Mode
 from hedgectl.errors import AuthError, BadResponse, ConfigError, Unavailable
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.wire import Wire, WireReader
-from hedgectl.venues.okx import parse
+from hedgectl.venues.okx import parse, parse_orders
 from hedgectl.venues.okx.auth import keys_from_config, ws_login
 from hedgectl.venues.okx.codes import WS_RETRYABLE_LOGIN
 from hedgectl.venues.order_rules import checked_fill
@@ -53,7 +53,7 @@ def parse_order_push(row: Wire, markets: Mapping[str, Market], seen: OrderedDict
     market = markets.get(_R.text(row, "instId", "orders push"))
     if market is None:
         return None
-    order = parse.parse_order(row, market)
+    order = parse_orders.parse_order(row, market)
     fill = None
     trade_id = _R.opt_ident(row, "tradeId", "orders push")
     size = _R.opt_dec(row, "fillSz", "orders push")

@@ -20,7 +20,6 @@ import httpx
 
 from hedgectl.clock import SYSTEM_CLOCK, Clock, SystemClock, ms_from_utc, utc_from_ms
 from hedgectl.domain.ids import is_valid_client_order_id
-from hedgectl.domain.symbols import canonical_symbol
 from hedgectl.domain.types import (
     AccountConfig,
     Balance,
@@ -42,7 +41,6 @@ from hedgectl.errors import (
     ConfigError,
     OrderNotFound,
     OrderRejected,
-    SymbolNotListed,
     UsageError,
     VenueError,
 )
@@ -51,11 +49,11 @@ from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.candles import check_limit, interval_name
 from hedgectl.venues.kit.fees import FeeCache
 from hedgectl.venues.kit.host_guard import origin
+from hedgectl.venues.kit.markets import MarketRules
 from hedgectl.venues.kit.placement import ReconcilePlan, place
 from hedgectl.venues.kit.retry import Sleep
 from hedgectl.venues.kit.wire import WireReader
-from hedgectl.venues.market_cache import load_markets_cache, save_markets_cache
-from hedgectl.venues.okx import parse
+from hedgectl.venues.okx import parse, parse_orders
 from hedgectl.venues.okx.auth import keys_from_config
 from hedgectl.venues.okx.client import OkxClient, PreparedCall
 from hedgectl.venues.okx.codes import POSITION_SIDE_REFUSAL
@@ -98,10 +96,9 @@ class OkxVenue:
         self._sleep = sleep
         self._clock = clock or SystemClock()
         self._reconcile = ReconcilePlan(tuple(reconcile_delays_s) or (0.0,), sleep)
-        self._markets: dict[str, Market] | None = None
-        self._markets_from_cache = False
-        self._broken: dict[str, str] = {}
-        self._markets_lock = asyncio.Lock()
+        self._markets = MarketRules(
+            config, self._fetch_markets, venue=VENUE, not_listed=lambda base: f"no linear USDT perpetual for {base}"
+        )
         self._position_mode: PositionMode | None = None
         self._taker_fees = FeeCache()
 
@@ -117,30 +114,14 @@ class OkxVenue:
 
     async def load_markets(self, *, reload: bool = False) -> dict[str, Market]:
         """GET /api/v5/public/instruments?instType=SWAP (or the on-disk cache): live linear USDT swaps."""
-        async with self._markets_lock:
-            if self._markets is not None and not reload:
-                return self._markets
-            cfg = self._config
-            cached = None if reload else load_markets_cache(cfg.cache_dir, VENUE, cfg.base_url, cfg.market_cache_ttl_s)
-            if cached:
-                self._markets, self._markets_from_cache = cached, True
-                return cached
-            markets, self._broken = parse.parse_markets(await self._client.get_instruments())
-            self._markets, self._markets_from_cache = markets, False
-            save_markets_cache(cfg.cache_dir, VENUE, cfg.base_url, markets)
-            return markets
+        return await self._markets.load(reload=reload)
+
+    async def _fetch_markets(self) -> tuple[dict[str, Market], dict[str, str]]:
+        return parse.parse_markets(await self._client.get_instruments())
 
     async def market(self, symbol: str) -> Market:
         """The swap of a canonical base (BTC -> BTC-USDT-SWAP); a miss in cached rules reloads them once."""
-        key = canonical_symbol(symbol)
-        markets = await self.load_markets()
-        if key not in markets and self._markets_from_cache:
-            markets = await self.load_markets(reload=True)
-        if key in markets:
-            return markets[key]
-        if key in self._broken:  # one odd row: this symbol is refused, the venue's others still trade
-            raise BadResponse(VENUE, f"{key}: market rules unreadable: {self._broken[key]}")
-        raise SymbolNotListed(VENUE, f"no linear USDT perpetual for {key}")
+        return await self._markets.get(symbol)
 
     # --- market data --------------------------------------------------------------------------
 
@@ -225,7 +206,7 @@ class OkxVenue:
         if not is_valid_client_order_id(request.client_order_id):
             raise OrderRejected(VENUE, f"client order id {request.client_order_id!r} is not 1-32 letters/digits")
         self._require_keys()
-        body = parse.to_wire_order(market, request, await self.position_mode())
+        body = parse_orders.to_wire_order(market, request, await self.position_mode())
         call = await self._client.prepare_order_post(body)
         wire = WireRequest(call.http.method, str(call.http.url), dict(call.http.headers), call.http.content or None)
         return PreparedOrder(request, wire, lambda: self._send_order(market, request, call))
@@ -244,7 +225,9 @@ class OkxVenue:
                 if exc.code == POSITION_SIDE_REFUSAL:  # the account's mode changed since it was read
                     self._position_mode = None
                 raise
-            return parse.parse_order_ack(parse.first(reply, "trade/order"), market, request)  # unreadable: reconciled
+            return parse_orders.parse_order_ack(
+                parse.first(reply, "trade/order"), market, request
+            )  # unreadable: reconciled
 
         return await place(
             send,
@@ -256,8 +239,8 @@ class OkxVenue:
 
     async def _find_by_client_id(self, market: Market, client_order_id: str) -> Order | None:
         """GET /api/v5/trade/order by clOrdId, once (OrderNotFound: the venue has no such order)."""
-        reply = await self._client.get_order_once(parse.order_ref(market, None, client_order_id))
-        return parse.parse_order(parse.first(reply, "trade/order"), market)
+        reply = await self._client.get_order_once(parse_orders.order_ref(market, None, client_order_id))
+        return parse_orders.parse_order(parse.first(reply, "trade/order"), market)
 
     async def _with_fill_details(self, market: Market, order: Order) -> Order:
         """GET fills-history of a (partly) filled order whose reply lacks the average price or fee."""
@@ -274,8 +257,8 @@ class OkxVenue:
         return dataclasses.replace(order, avg_price=order.avg_price or avg, fee=fee, fee_asset=asset)
 
     async def _fetch(self, market: Market, order_id: str | None, client_order_id: str | None) -> Order:
-        reply = await self._client.get_order(parse.order_ref(market, order_id, client_order_id))
-        return parse.parse_order(parse.first(reply, "trade/order"), market)
+        reply = await self._client.get_order(parse_orders.order_ref(market, order_id, client_order_id))
+        return parse_orders.parse_order(parse.first(reply, "trade/order"), market)
 
     async def fetch_order(
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
@@ -297,7 +280,7 @@ class OkxVenue:
         _require_ref(order_id, client_order_id)
         market = await self.market(symbol)
         self._require_keys()
-        ref = parse.order_ref(market, order_id, client_order_id)
+        ref = parse_orders.order_ref(market, order_id, client_order_id)
         try:
             try:
                 ack = parse.first(await self._client.post_cancel_order(ref), "cancel-order")
@@ -327,7 +310,7 @@ class OkxVenue:
         while True:
             reply = await self._client.get_orders_pending(params)
             rows = parse.data(reply, "orders-pending")
-            orders += parse.parse_orders(reply, markets)
+            orders += parse_orders.parse_orders(reply, markets)
             if len(rows) < PAGE:
                 return orders
             params = {**params, "after": _R.ident(rows[-1], "ordId", "orders-pending")}
@@ -366,7 +349,7 @@ class OkxVenue:
             params["ordId"] = order_id
         if since:
             params["begin"] = str(ms_from_utc(since))
-        return parse.parse_fills(await self._client.get_fills_history(params), market)
+        return parse_orders.parse_fills(await self._client.get_fills_history(params), market)
 
     async def fetch_fills(
         self, symbol: str, *, order_id: str | None = None, since: datetime | None = None
@@ -396,7 +379,7 @@ class OkxVenue:
         archive = since < self._clock.now() - BILLS_RECENT
         rows = await self._bill_pages(params, archive=archive)
         unique = list({_R.ident(r, "billId", "bill"): r for r in rows}.values())
-        return parse.parse_funding_bills(unique, markets, since, until)
+        return parse_orders.parse_funding_bills(unique, markets, since, until)
 
     async def _bill_pages(self, params: dict[str, str], *, archive: bool) -> list[Any]:
         rows: list[Any] = []

@@ -13,12 +13,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hedgectl.cli.breaker_cmd import record_trip
 from hedgectl.domain.types import Position, Quote
 from hedgectl.engine.carry.breaker import BreakerLimits, ErrorBurst, check_daily_loss, realised_today, refuse_if_tripped
 from hedgectl.engine.carry.config import CarryConfig, parse_duration
 from hedgectl.engine.carry.exits import WatchState, exit_reason, rehedge_order
 from hedgectl.engine.carry.notify import Notifier, display_url, request_body
 from hedgectl.engine.carry.view import CarryView, leg_view, spread_apr
+from hedgectl.engine.orders.dispatch import Dispatcher
 from hedgectl.errors import BreakerTripped, UsageError
 from hedgectl.journal import Journal
 
@@ -175,15 +177,28 @@ def test_the_breaker_trips_once_on_the_daily_loss_and_refuses_until_reset(tmp_pa
         run = journal.start_run("carry", "paper")
         journal.end_run(run, status="ok", exit_code=0, net_pnl=D(net))
     assert realised_today(journal, now) == D("-5.5")
-    check_daily_loss(journal, limits, now)
-    check_daily_loss(journal, limits, now)
+    record = record_trip(journal)
+    check_daily_loss(journal, limits, now, record)
+    check_daily_loss(journal, limits, now, record)
     assert len(journal.breaker_trips()) == 1
     with pytest.raises(BreakerTripped) as raised:
-        refuse_if_tripped(journal, limits, now)
+        refuse_if_tripped(journal, limits, now, record)
     assert raised.value.exit_code == 4
     assert "daily_loss" in str(raised.value)
     assert journal.reset_breaker() == 1
-    refuse_if_tripped(journal, limits, datetime.now(UTC))  # the losses before the reset no longer count
+    refuse_if_tripped(journal, limits, datetime.now(UTC), record)  # the losses before the reset no longer count
+    journal.close()
+
+
+def test_a_run_that_passes_the_daily_loss_trips_the_breaker_through_its_dispatcher(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite")
+    run = journal.start_run("carry", "paper")
+    dispatcher = Dispatcher(journal, run)
+    limits = BreakerLimits(daily_loss_usdt=D(5))
+    assert check_daily_loss(journal, limits, datetime.now(UTC), dispatcher.trip_breaker, pending=D("-4")) is None
+    reason = check_daily_loss(journal, limits, datetime.now(UTC), dispatcher.trip_breaker, pending=D("-6"))
+    assert reason is not None
+    assert [(t["kind"], t["run_id"], t["reason"]) for t in journal.breaker_trips()] == [("daily_loss", run, reason)]
     journal.close()
 
 
