@@ -27,6 +27,7 @@ from hedgectl.sim.server import Running
 from hedgectl.venues.backpack import BackpackVenue
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.streams import EventSource, OrderEvent, StateHook, StreamState
+from tests.waiting import loop_turns
 
 STEP = 5.0
 
@@ -136,7 +137,7 @@ async def test_fills_are_yielded_as_they_are_pushed_until_the_order_is_final(tmp
     async with tracker_for(tmp_path) as (tracker, _):
         assert tracker.warm(venue, "BTC")  # type: ignore[arg-type]
         task = asyncio.ensure_future(collect(tracker.updates(venue, order(), until=soon())))  # type: ignore[arg-type]
-        await asyncio.sleep(0)  # one loop turn: the tracker starts watching (events before that: only the latest)
+        await loop_turns()  # one loop turn: the tracker starts watching (events before that: only the latest)
         venue.push(order("2", "1", OrderStatus.FILLED))  # another order: ignored
         venue.push(order("1", "0", OrderStatus.NEW))  # no progress: ignored
         venue.push(order("1", "0.4", OrderStatus.PARTIALLY_FILLED), received_ns=11)
@@ -154,8 +155,7 @@ async def test_a_fill_pushed_before_anyone_watches_is_not_lost(tmp_path: Path) -
     async with tracker_for(tmp_path) as (tracker, _):
         tracker.warm(venue, "BTC")  # type: ignore[arg-type]
         venue.push(order("1", "1", OrderStatus.FILLED), received_ns=5)
-        await asyncio.sleep(0)  # let the pump take it
-        await asyncio.sleep(0)
+        await loop_turns(2)  # let the pump take it
         updates = await collect(tracker.updates(venue, order(), until=soon()))  # type: ignore[arg-type]
     assert [(u.order.status, u.seen_ns) for u in updates] == [(OrderStatus.FILLED, 5)]
 
@@ -166,7 +166,7 @@ async def test_nothing_happens_until_the_deadline_or_a_stop(tmp_path: Path) -> N
         tracker.warm(venue, "BTC")  # type: ignore[arg-type]
         assert await collect(tracker.updates(venue, order(), until=soon(0.02))) == []  # type: ignore[arg-type]
         task = asyncio.ensure_future(collect(tracker.updates(venue, order(), until=soon())))  # type: ignore[arg-type]
-        await asyncio.sleep(0)
+        await loop_turns()
         stop.set()
         assert await asyncio.wait_for(task, STEP) == []
 
@@ -194,7 +194,7 @@ async def test_polling_ends_at_once_on_a_stop(tmp_path: Path) -> None:
     venue = RestOnly(answers=[order("1", "0")])
     async with tracker_for(tmp_path, poll_s=60.0) as (tracker, stop):
         task = asyncio.ensure_future(collect(tracker.updates(venue, order(), until=soon(120))))  # type: ignore[arg-type]
-        await asyncio.sleep(0)
+        await loop_turns()
         stop.set()
         assert await asyncio.wait_for(task, STEP) == []  # not after the 60 s poll period
     assert venue.reads == 0
@@ -240,9 +240,9 @@ async def test_final_takes_the_push_without_waiting_for_a_poll(tmp_path: Path) -
     venue = StreamThenRest(rest=order("1", "0"))
     async with tracker_for(tmp_path) as (tracker, _):
         tracker.warm(venue, "BTC")  # type: ignore[arg-type]
-        await asyncio.sleep(0)
+        await loop_turns()
         task = asyncio.ensure_future(tracker.final(venue, order(), deadline=soon()))  # type: ignore[arg-type]
-        await asyncio.sleep(0)
+        await loop_turns()
         venue.push(order("1", "1", OrderStatus.FILLED))
         final = await asyncio.wait_for(task, STEP)
     assert final.status is OrderStatus.FILLED
@@ -280,7 +280,7 @@ class VirtualClock:
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.t += seconds
-        await asyncio.sleep(0)
+        await loop_turns()
 
 
 async def test_final_waits_on_the_injected_clock_backing_off_and_never_past_the_deadline(tmp_path: Path) -> None:
