@@ -1,7 +1,9 @@
 """The one flatten implementation: cancel open orders, close positions reduce-only, re-read until flat.
 
 It serves `hedgectl flatten`, bootstrap's rollback and close, and every Ctrl+C path. The venues' own
-position reports are the truth; nothing here trusts what we believe we sent.
+position reports are the truth; nothing here trusts what we believe we sent. Each close is followed to its
+final state by the order tracker (the run's, or one polling REST), for at most CLOSE_SETTLE_S: the
+position re-read of the next round says whether it closed.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from hedgectl.domain.quantity import max_order_qty
 from hedgectl.domain.rounding import floor_to_step
 from hedgectl.domain.types import Fill, Market, Order, OrderRequest, OrderType, Position, Side
 from hedgectl.engine.orders.dispatch import Dispatcher
+from hedgectl.engine.orders.tracker import OrderTracker
 from hedgectl.errors import AmbiguousOrderState, HedgectlError, VenueError
 from hedgectl.venues.base import Venue
 
 log = logging.getLogger(__name__)
+
+CLOSE_SETTLE_S = 0.5  # how long a close the venue's ack leaves open is followed before the re-read
 
 
 @dataclass
@@ -130,18 +135,22 @@ async def flatten(
     dry_run: bool = False,
     intent: str = "flatten",
     account: bool = False,
+    tracker: OrderTracker | None = None,
 ) -> FlattenReport:
     """Flatten every venue concurrently; a venue that fails is reported and the others still flattened.
 
     `account`: also read (and journal) each close's fills, for its price, fees and cost (`VenueFlatten.accounts`);
-    off where only being flat matters (rollbacks, Ctrl+C), since it is one more read per close."""
+    off where only being flat matters (rollbacks, Ctrl+C), since it is one more read per close.
+    `tracker`: the run's order tracker (its streams); None: one that polls REST, over `dispatcher`."""
     if dispatcher is None and not dry_run:
         raise ValueError("a dispatcher is needed unless dry_run")
+    if tracker is None and dispatcher is not None:
+        tracker = OrderTracker(dispatcher, streams=False)
     results = await asyncio.gather(
         *(
             _flatten_venue(
                 v,
-                dispatcher,
+                tracker,
                 symbol=symbol,
                 rounds=rounds,
                 delay_s=retry_delay_s,
@@ -157,7 +166,7 @@ async def flatten(
 
 async def _flatten_venue(
     venue: Venue,
-    dispatcher: Dispatcher | None,
+    tracker: OrderTracker | None,
     *,
     symbol: str | None,
     rounds: int,
@@ -198,7 +207,7 @@ async def _flatten_venue(
     if dry_run:
         report.positions_after = current
         return report
-    assert dispatcher is not None  # noqa: S101 - checked by flatten()
+    assert tracker is not None  # noqa: S101 - checked by flatten()
     for round_no in range(rounds):
         if current is None:
             current = await _read_positions(venue, symbol, report)
@@ -208,7 +217,7 @@ async def _flatten_venue(
         if not current:
             report.positions_after = []
             return report
-        await asyncio.gather(*(_close(venue, dispatcher, p, intent, report, account) for p in current))
+        await asyncio.gather(*(_close(venue, tracker, p, intent, report, account) for p in current))
         current = None
     report.positions_after = await _read_positions(venue, symbol, report)
     return report
@@ -223,7 +232,7 @@ async def _read_positions(venue: Venue, symbol: str | None, report: VenueFlatten
 
 
 async def _close(
-    venue: Venue, dispatcher: Dispatcher, position: Position, intent: str, report: VenueFlatten, account: bool
+    venue: Venue, tracker: OrderTracker, position: Position, intent: str, report: VenueFlatten, account: bool
 ) -> None:
     side = position.side
     if side is None:
@@ -234,7 +243,7 @@ async def _close(
         market = None  # rules unreadable: still close, in one order, and let the venue judge it
     # A position above the venue's market-order cap closes in several orders, one after the other.
     for qty in close_quantities(abs(position.qty), market) if market else [abs(position.qty)]:
-        if not await _close_part(venue, dispatcher, position, side.opposite, qty, intent, report, account):
+        if not await _close_part(venue, tracker, position, side.opposite, qty, intent, report, account):
             return
 
 
@@ -251,7 +260,7 @@ def close_quantities(qty: Decimal, market: Market) -> list[Decimal]:
 
 async def _close_part(
     venue: Venue,
-    dispatcher: Dispatcher,
+    tracker: OrderTracker,
     position: Position,
     side: Side,
     qty: Decimal,
@@ -260,7 +269,7 @@ async def _close_part(
     account: bool,
 ) -> bool:
     """One reduce-only market order; False when it failed (the next round re-reads the position)."""
-    symbol = position.symbol
+    symbol, dispatcher = position.symbol, tracker.dispatcher
     request = OrderRequest(
         symbol=symbol,
         side=side,
@@ -271,7 +280,7 @@ async def _close_part(
     )
     try:
         sent = await dispatcher.place(venue, request, intent)
-        closed = await _settled(venue, dispatcher, sent.order)
+        closed = await _settled(venue, tracker, sent.order)
         report.closes.append(closed)
         if account and closed.filled_qty > 0:
             report.accounts.append(CloseAccount(position, closed, await _fills(venue, dispatcher, closed, report)))
@@ -291,12 +300,12 @@ async def _close_part(
     return False
 
 
-async def _settled(venue: Venue, dispatcher: Dispatcher, order: Order) -> Order:
+async def _settled(venue: Venue, tracker: OrderTracker, order: Order) -> Order:
     """The close as the venue reports it after the send: an ack (OKX's) carries only ids, not the fill."""
     if order.status.is_final:
         return order
     try:
-        return await dispatcher.refresh(venue, order)
+        return await tracker.final(venue, order, deadline=tracker.clock.monotonic() + CLOSE_SETTLE_S)
     except HedgectlError:
         return order  # the position re-read that follows says whether it closed
 

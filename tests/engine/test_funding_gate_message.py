@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from hedgectl.cli import bp_aster_cmd
+from hedgectl.cli import loop_view
 from hedgectl.domain.types import Quote
 from hedgectl.engine.maker_taker.events import LoopEvent
 from hedgectl.engine.maker_taker.funding_gate import funding_pause, next_funding
@@ -58,6 +58,6 @@ def test_the_pause_event_line_carries_interval_per_hour_and_apr() -> None:
         "funding_rate_per_hour": Decimal("0.00005"),
         "funding_apr_pct": Decimal("43.80"),
     }
-    line = bp_aster_cmd._describe(LoopEvent(kind="pause", at=NOW, cycle=1, leg=1, data=data))
+    line = loop_view.describe(LoopEvent(kind="pause", at=NOW, cycle=1, leg=1, data=data))
     assert line is not None
     assert "aster funding at 07:57:00 UTC (venue), rate 0.02% every 4h = 0.00500%/h, 43.80% APR" in line

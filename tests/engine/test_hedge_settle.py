@@ -16,7 +16,7 @@ from hedgectl.domain.ids import new_client_order_id
 from hedgectl.domain.types import Fill, Order, OrderRequest, OrderStatus, OrderType, Side
 from hedgectl.engine.bootstrap.leg_fills import LegOutcome, settle
 from hedgectl.engine.orders.dispatch import Dispatcher, Sent
-from hedgectl.engine.orders.tracking import OrderStreams
+from hedgectl.engine.orders.tracker import OrderTracker
 from hedgectl.errors import ConfigError
 from hedgectl.journal import Journal
 from hedgectl.venues.streams import EventSource, OrderEvent, StateHook, StreamState
@@ -96,16 +96,17 @@ def request_() -> OrderRequest:
 @contextlib.asynccontextmanager
 async def settling(
     journal: Journal, request: OrderRequest, venue: PushingVenue, *, up: bool = True
-) -> AsyncIterator[tuple[Dispatcher, OrderStreams]]:
+) -> AsyncIterator[tuple[Dispatcher, OrderTracker]]:
     run_id = journal.start_run("bootstrap", "paper")
     journal.record_intent(run_id, venue.name, request, "open")
-    streams = OrderStreams()
+    dispatcher = Dispatcher(journal, run_id)
+    streams = OrderTracker(dispatcher)
     streams.warm(venue, "BTC")  # type: ignore[arg-type]
     await loop_turns()  # the pump starts and subscribes
     if up:
         venue.state(StreamState.UP)
     try:
-        yield Dispatcher(journal, run_id), streams
+        yield dispatcher, streams
     finally:
         await streams.aclose()
 
@@ -121,7 +122,7 @@ def ack(request: OrderRequest) -> Sent:
 
 
 async def run(
-    venue: PushingVenue, dispatcher: Dispatcher, request: OrderRequest, streams: OrderStreams | None
+    venue: PushingVenue, dispatcher: Dispatcher, request: OrderRequest, streams: OrderTracker | None
 ) -> LegOutcome:
     return await asyncio.wait_for(settle(venue, dispatcher, request, ack(request), 800, streams), 5)  # type: ignore[arg-type]
 
@@ -241,13 +242,14 @@ async def test_a_stream_that_cannot_be_set_up_leaves_the_venue_to_polling(
 
     venue = NoStream(rest_fills=[fill("t1", QTY)])
     venue.rest_order = order(request_, OrderStatus.FILLED, QTY)
-    streams = OrderStreams()
+    run_id = journal.start_run("bootstrap", "paper")
+    journal.record_intent(run_id, venue.name, request_, "open")
+    dispatcher = Dispatcher(journal, run_id)
+    streams = OrderTracker(dispatcher)
     try:
         assert not streams.warm(venue, "BTC")  # type: ignore[arg-type]
         assert "no private stream" in streams.unavailable["fake"]
-        run_id = journal.start_run("bootstrap", "paper")
-        journal.record_intent(run_id, venue.name, request_, "open")
-        leg = await run(venue, Dispatcher(journal, run_id), request_, streams)
+        leg = await run(venue, dispatcher, request_, streams)
     finally:
         await streams.aclose()
     assert venue.reads == ["order", "fills"]

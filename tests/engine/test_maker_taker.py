@@ -426,7 +426,7 @@ async def test_a_countdown_ticks_each_second_of_the_injected_clock() -> None:
     unused: Any = SimpleNamespace()
     ctx = LoopContext(
         maker=unused, taker=unused, maker_market=unused, taker_market=unused, dispatcher=unused, config=FAST,
-        reporter=recorder, interrupts=Interrupts(lambda _t: None), clock=SteppedClock(), feed=unused,
+        reporter=recorder, interrupts=Interrupts(lambda _t: None), clock=SteppedClock(), tracker=unused,
         stats=LoopStats(maker_venue="backpack", taker_venue="aster"),
     )  # fmt: skip
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from hedgectl.cli import bp_aster_cmd, output, render
+from hedgectl.cli import bp_aster_cmd, loop_view, output, render
 from hedgectl.cli.seed_file import parse_seed
 from hedgectl.domain.types import OrderStatus, Side
 from hedgectl.engine.maker_taker.config import LoopConfig, OnExit
@@ -172,7 +172,7 @@ def test_every_event_kind_reads_as_one_line_and_the_table_shows_the_stats(
     consoles: tuple[io.StringIO, io.StringIO],
 ) -> None:
     out, err = consoles
-    reporter = bp_aster_cmd._RichReporter("paper", LoopConfig(cycles=2))
+    reporter = loop_view.RichReporter("paper", LoopConfig(cycles=2))
     for kind, data in EVENTS:
         reporter.event(LoopEvent(kind=kind, at=AT, cycle=1, leg=1, data=data))
     reporter.stats(_stats())
@@ -202,7 +202,7 @@ def test_every_event_kind_reads_as_one_line_and_the_table_shows_the_stats(
 def test_json_lines_are_one_document_per_event(capsys: pytest.CaptureFixture[str]) -> None:
     output.set_json_mode(True)
     try:
-        reporter = bp_aster_cmd._JsonReporter()
+        reporter = loop_view.JsonReporter()
         for kind, data in EVENTS:
             reporter.event(LoopEvent(kind=kind, at=AT, cycle=1, leg=1, data=data))
     finally:

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from hedgectl.cli import bp_aster_cmd, render
+from hedgectl.cli import loop_view, render
 from hedgectl.cli.render import TrailChart
 from hedgectl.domain.types import Side
 from hedgectl.engine.maker_taker.config import LoopConfig
@@ -102,7 +102,7 @@ def terminal() -> Iterator[io.StringIO]:
 
 def test_the_live_view_charts_pnl_and_each_hedges_basis_above_the_stats(terminal: io.StringIO) -> None:
     clock = FakeClock()
-    reporter = bp_aster_cmd._RichReporter("paper", LoopConfig(cycles=1), clock)
+    reporter = loop_view.RichReporter("paper", LoopConfig(cycles=1), clock)
     stats = LoopStats(maker_venue="backpack", taker_venue="aster")
     at = clock.now()
     reporter.event(
@@ -140,7 +140,7 @@ def test_on_a_short_terminal_the_charts_make_way_for_the_stats_and_the_countdown
     )
     try:
         clock = FakeClock()
-        reporter = bp_aster_cmd._RichReporter("paper", LoopConfig(cycles=1), clock)
+        reporter = loop_view.RichReporter("paper", LoopConfig(cycles=1), clock)
         stats = LoopStats(maker_venue="backpack", taker_venue="aster")
         view = _text(reporter.view((stats.snapshot(), "between legs: leg 2 starts in 0:02")), width=120)
         reporter.close()

@@ -38,7 +38,7 @@ from hedgectl.engine.bootstrap.plan import Entry, HedgeConfig, HedgePlan, PlanRe
 from hedgectl.engine.flatten import flatten
 from hedgectl.engine.interrupts import Interrupts
 from hedgectl.engine.orders.dispatch import Dispatcher, Sent
-from hedgectl.engine.orders.tracking import OrderStreams
+from hedgectl.engine.orders.tracker import OrderTracker
 from hedgectl.errors import HedgectlError, venue_said
 from hedgectl.venues.base import Venue
 
@@ -89,14 +89,14 @@ async def run_hedge_cycle(
     """
     result = HedgeResult(config=config)
     venues = (long_venue, short_venue)
-    order_streams = OrderStreams() if streams else None
+    tracker = OrderTracker(dispatcher, stop=interrupts.stop, streams=streams, on_error=reporter.entry_event)
     opened_anything = False
     try:
         reporter.phase("Checking venues and planning")
-        if order_streams is not None:
+        if streams:
             for venue in venues:
-                order_streams.warm(venue, config.symbol)  # connects while the plan is read
-            for name, why in order_streams.unavailable.items():
+                tracker.warm(venue, config.symbol)  # connects while the plan is read
+            for name, why in tracker.unavailable.items():
                 _warn(reporter, result, f"{name}: no order stream ({why}); fills are confirmed by polling")
         planned = await interrupts.unless_stopped(plan_hedge(long_venue, short_venue, config))
         if planned is None:
@@ -108,8 +108,8 @@ async def run_hedge_cycle(
         reporter.plan(plan)
         for warning in plan.warnings:
             _warn(reporter, result, warning)
-        if order_streams is not None:
-            await _streams_up(order_streams, reporter, interrupts, result)
+        if streams:
+            await _streams_up(tracker, reporter, interrupts, result)
         if confirm is not None and not interrupts.requested:
             confirmed = await _confirm(long_venue, short_venue, config, plan, confirm, reporter, interrupts, result)
             if confirmed is None:
@@ -121,12 +121,12 @@ async def run_hedge_cycle(
         opened_anything = True
         if config.entry is Entry.MAKER_FIRST:
             if not await _open_maker_first(
-                long_venue, short_venue, dispatcher, plan, config, reporter, interrupts, result, order_streams
+                long_venue, short_venue, dispatcher, plan, config, reporter, interrupts, result, tracker
             ):
                 return result
         else:
             reporter.phase("Opening both legs (market)")
-            result.opened = await _open(long_venue, short_venue, dispatcher, plan, config, result, order_streams)
+            result.opened = await _open(long_venue, short_venue, dispatcher, plan, config, result, tracker)
             reporter.fills("Opened", result.opened)
             failed = [leg for leg in result.opened if leg.error or leg.filled_qty != plan.qty]
             if failed:
@@ -140,7 +140,7 @@ async def run_hedge_cycle(
             await _hold(long_venue, short_venue, dispatcher, plan, config, reporter, interrupts, result)
         result.interrupted = interrupts.requested
         reporter.phase("Closing both legs (reduce-only market)")
-        result.closed = await _close(venues, dispatcher, result.opened, result, order_streams)
+        result.closed = await _close(venues, dispatcher, result.opened, result, tracker)
         reporter.fills("Closed", result.closed)
     except HedgectlError as exc:
         result.error = str(exc)
@@ -155,16 +155,15 @@ async def run_hedge_cycle(
             if opened_anything:
                 await _finish(venues, dispatcher, config, reporter, interrupts, result)
         finally:
-            if order_streams is not None:
-                await order_streams.aclose()  # however the cycle ended: no task or socket outlives it
+            await tracker.aclose()  # however the cycle ended: no task or socket outlives it
     return result
 
 
 async def _streams_up(
-    streams: OrderStreams, reporter: HedgeReporter, interrupts: Interrupts, result: HedgeResult
+    tracker: OrderTracker, reporter: HedgeReporter, interrupts: Interrupts, result: HedgeResult
 ) -> None:
     """Wait (briefly) for both order streams to be up; a late one is covered by polling, and said so."""
-    waited = await interrupts.unless_stopped(streams.wait_up(STREAM_WARM_S))
+    waited = await interrupts.unless_stopped(tracker.wait_up(STREAM_WARM_S))
     for name in waited.result() if waited is not None else ():
         _warn(reporter, result, f"{name}: order stream not up after {STREAM_WARM_S:g} s; polling meanwhile")
 
@@ -216,7 +215,7 @@ async def _open(
     plan: HedgePlan,
     config: HedgeConfig,
     result: HedgeResult,
-    streams: OrderStreams | None,
+    tracker: OrderTracker,
 ) -> list[LegOutcome]:
     requests = [
         OrderRequest(
@@ -234,7 +233,7 @@ async def _open(
     result.open_ms = (SYSTEM_CLOCK.monotonic() - t0) * 1000
     legs = await asyncio.gather(
         *(
-            settle(venue, dispatcher, request, sent, config.max_order_latency_ms, streams)
+            settle(venue, dispatcher, request, sent, config.max_order_latency_ms, tracker)
             for venue, request, sent in zip((long_venue, short_venue), requests, sends, strict=True)
         )
     )
@@ -260,13 +259,13 @@ async def _open_maker_first(
     reporter: HedgeReporter,
     interrupts: Interrupts,
     result: HedgeResult,
-    streams: OrderStreams | None,
+    tracker: OrderTracker,
 ) -> bool:
     """Open maker-first (bootstrap/maker_first.py); False when it failed (result.error: the caller rolls back)."""
 
     async def take_rest(qty: Decimal) -> list[LegOutcome]:
         opened_at = result.opened_at  # the funding window starts with the first maker order, not with the rest
-        legs = await _open(long_venue, short_venue, dispatcher, replace(plan, qty=qty), config, result, streams)
+        legs = await _open(long_venue, short_venue, dispatcher, replace(plan, qty=qty), config, result, tracker)
         result.opened_at = opened_at
         return legs
 
@@ -279,7 +278,7 @@ async def _open_maker_first(
         reporter,
         interrupts,
         timeout_s=config.maker_timeout_s,
-        streams=streams,
+        tracker=tracker,
         take_rest=take_rest,
     )
     result.opened, result.entry = outcome.legs, outcome.report
@@ -357,7 +356,7 @@ async def _close(
     dispatcher: Dispatcher,
     opened: list[LegOutcome],
     result: HedgeResult,
-    streams: OrderStreams | None,
+    tracker: OrderTracker,
 ) -> list[LegOutcome]:
     by_name = {v.name: v for v in venues}
     requests = []
@@ -382,7 +381,7 @@ async def _close(
     sends = await dispatcher.send_journaled_many(requests)
     result.close_ms = (SYSTEM_CLOCK.monotonic() - t0) * 1000
     legs = await asyncio.gather(
-        *(settle(v, dispatcher, r, s, CLOSE_FILL_WAIT_MS, streams) for (v, r), s in zip(requests, sends, strict=True))
+        *(settle(v, dispatcher, r, s, CLOSE_FILL_WAIT_MS, tracker) for (v, r), s in zip(requests, sends, strict=True))
     )
     journal_latency(dispatcher, "bootstrap.close", result.close_ms, legs)
     return list(legs)

@@ -2,7 +2,7 @@
 take the rest after a timeout.
 
     maker = the venue with the higher taker fee (the saving is largest there; a tie: the long venue)
-    one leg of the maker/taker loop (maker_taker_leg.Leg, its Hedger, its fill feed): a post-only order at
+    one leg of the maker/taker loop (maker_taker.leg.Leg, its Hedger, the run's order tracker): a post-only order at
         the touch (best bid to buy, best ask to sell), re-quoted every REQUOTE_S, every fill hedged at once
         with a market order on the other venue; until the plan's quantity is filled, --maker-timeout passes
         or a stop is requested. Then nothing rests, and every maker fill is hedged (or, for a residual the
@@ -35,14 +35,11 @@ from hedgectl.engine.maker_taker.events import LoopEvent
 from hedgectl.engine.maker_taker.leg import Leg
 from hedgectl.engine.maker_taker.stats import LoopStats, StatsSnapshot
 from hedgectl.engine.orders.dispatch import Dispatcher
-from hedgectl.engine.orders.feeds import FillFeed, PollingFeed
-from hedgectl.engine.orders.stream_feed import StreamFeed
-from hedgectl.engine.orders.tracking import OrderStreams
+from hedgectl.engine.orders.tracker import OrderTracker
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import AccountFees, Venue
 
 REQUOTE_S = 5.0  # a resting entry order left behind by the market is re-posted at the touch this often
-POLL_S = 0.2  # how often a resting order is re-read where no order stream pushes its fills
 
 
 class EntryReporter(Protocol):
@@ -134,11 +131,13 @@ async def enter_maker_first(
     interrupts: Interrupts,
     *,
     timeout_s: float,
-    streams: OrderStreams | None,
+    tracker: OrderTracker | None,
     take_rest: TakeRest,
 ) -> MakerFirstOutcome:
     """Open `plan` maker-first (see the module docstring); every fill it made is in the outcome's legs, also
-    when it failed (`error`): the caller rolls back what is open."""
+    when it failed (`error`): the caller rolls back what is open. `tracker`: the run's (None: polling only)."""
+    if tracker is None:
+        tracker = OrderTracker(dispatcher, stop=interrupts.stop, streams=False, on_error=reporter.entry_event)
     rates, sources = await taker_rates(plan, venues)
     maker_leg, taker_leg = choose_maker(plan, rates)
     maker, taker = venues[maker_leg.venue], venues[taker_leg.venue]
@@ -151,9 +150,6 @@ async def enter_maker_first(
         rate_sources=sources,
         assets={leg.venue: leg.market.quote for leg in plan.legs},
     )
-    feed: FillFeed = PollingFeed(interrupts.stop, interval_s=POLL_S, on_error=reporter.entry_event)
-    if streams is not None:
-        feed = StreamFeed(interrupts.stop, fallback=feed, on_error=reporter.entry_event, streams=streams)
     deadline = SYSTEM_CLOCK.monotonic() + timeout_s
     ctx = _EntryContext(
         deadline=deadline,
@@ -169,12 +165,12 @@ async def enter_maker_first(
             requote_after_s=min(REQUOTE_S, timeout_s),
             maker_venue=maker.name,
             taker_venue=taker.name,
-            poll_interval_s=POLL_S,
+            poll_interval_s=tracker.poll_s,
         ),
         reporter=_LoopLines(reporter, maker.name),
         interrupts=interrupts,
         clock=SYSTEM_CLOCK,
-        feed=feed,
+        tracker=tracker,
         stats=LoopStats(
             maker_venue=maker.name,
             taker_venue=taker.name,

@@ -24,7 +24,7 @@ from hedgectl.engine.carry.view import CarryView
 from hedgectl.engine.flatten import FlattenReport
 from hedgectl.engine.interrupts import Interrupts
 from hedgectl.engine.orders.dispatch import Dispatcher
-from hedgectl.engine.orders.tracking import OrderStreams
+from hedgectl.engine.orders.tracker import OrderTracker
 from hedgectl.venues.base import Venue
 
 # The carry events also sent as alerts (the others are journaled and shown only).
@@ -110,7 +110,7 @@ class Ctx:
     clock: Clock
     result: CarryResult
     runs: tuple[str, ...]  # every run whose fills and funding are this carry's (the current one last)
-    streams: OrderStreams | None = None
+    streams: OrderTracker | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # set by any order event on either venue
 
     @property

@@ -110,7 +110,7 @@ async def _open_maker_first(ctx: Ctx, plan: HedgePlan, hedge_config: HedgeConfig
         _EntryLines(ctx),
         ctx.interrupts,
         timeout_s=hedge_config.maker_timeout_s,
-        streams=ctx.streams,
+        tracker=ctx.streams,
         take_rest=take_rest,
     )
     result.opened = outcome.legs

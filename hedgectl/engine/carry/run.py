@@ -25,7 +25,7 @@ from hedgectl.engine.carry.opening import open_pair, take_over
 from hedgectl.engine.carry.watch import watch
 from hedgectl.engine.interrupts import Interrupts
 from hedgectl.engine.orders.dispatch import Dispatcher
-from hedgectl.engine.orders.tracking import OrderStreams
+from hedgectl.engine.orders.tracker import OrderTracker
 from hedgectl.errors import HedgectlError
 from hedgectl.venues.base import Venue
 
@@ -55,12 +55,9 @@ async def run_carry(
     result = CarryResult(config=config)
     runs = (*(resume.runs if resume else ()), dispatcher.run_id)
     ctx = Ctx(long_venue, short_venue, dispatcher, config, reporter, interrupts, notifier, limits, clock, result, runs)
-    if streams:
-        ctx.streams = OrderStreams()
-        for venue in ctx.venues:
-            pump = ctx.streams.pump(venue, config.symbol)  # connects while the plan is read
-            if pump is not None:
-                pump.on_any(ctx.wake.set)
+    ctx.streams = OrderTracker(dispatcher, stop=interrupts.stop, streams=streams)
+    for venue in ctx.venues:
+        ctx.streams.on_any(venue, config.symbol, ctx.wake.set)  # connects while the plan is read
     holding = False
     try:
         if resume is None:

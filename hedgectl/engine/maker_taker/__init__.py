@@ -6,5 +6,5 @@
 - `hedger`: hedge maker fills on the taker as they happen; the position invariant.
 - `funding_gate`: no leg starts within N minutes of either venue's next funding settlement.
 - `stats`: running statistics in constant memory; `events`: LoopEvent and the LoopReporter that hears them;
-  `context`: what every part shares (LoopContext: venues, dispatcher, feed, clock; retries and waits).
+  `context`: what every part shares (LoopContext: venues, dispatcher, order tracker, clock; retries and waits).
 """

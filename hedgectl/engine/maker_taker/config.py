@@ -38,7 +38,8 @@ class LoopConfig:
     maker_venue: str = "backpack"
     taker_venue: str = "aster"
     on_exit: OnExit = OnExit.FLATTEN
-    poll_interval_s: float = 0.2  # how often a resting maker order is re-read while no stream feeds fills
+    poll_interval_s: float = 0.2  # how often a resting maker order is re-read while no stream pushes fills
+    streams: bool = True  # maker fills from the maker's private order stream (False: polling only)
 
     def check(self) -> None:
         """Refuse values that cannot work (before anything is connected)."""

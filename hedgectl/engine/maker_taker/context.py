@@ -25,7 +25,7 @@ from hedgectl.engine.maker_taker.config import LoopConfig
 from hedgectl.engine.maker_taker.events import LoopEvent, LoopReporter
 from hedgectl.engine.maker_taker.stats import LoopStats
 from hedgectl.engine.orders.dispatch import Dispatcher
-from hedgectl.engine.orders.feeds import FillFeed
+from hedgectl.engine.orders.tracker import OrderTracker
 from hedgectl.errors import AmbiguousOrderState, BadResponse, HedgectlError, RateLimited, Unavailable
 from hedgectl.venues.base import Venue
 
@@ -67,7 +67,7 @@ class LoopContext:
     reporter: LoopReporter
     interrupts: Interrupts
     clock: Clock
-    feed: FillFeed
+    tracker: OrderTracker  # the run's: the maker order's fills, the hedges' final states
     stats: LoopStats
     ref_price: Decimal = Decimal(0)  # the last maker reference price seen (for notional minimums)
     # The taker's signed position when the leg started (as last read): a hedge that shrinks it is sent

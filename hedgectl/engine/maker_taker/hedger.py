@@ -23,7 +23,6 @@ from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.rounding import ceil_to_step, floor_to_step
 from hedgectl.domain.types import Market, Order, OrderRequest, OrderType, Side
 from hedgectl.engine.maker_taker.context import EXIT_ATTEMPTS, LoopContext, backoff_s
-from hedgectl.engine.orders.tracking import await_final
 from hedgectl.errors import (
     AmbiguousOrderState,
     BadResponse,
@@ -272,8 +271,8 @@ async def _final(ctx: LoopContext, venue: Venue, order: Order) -> Order:
         )
 
     deadline = ctx.clock.monotonic() + SETTLE_S
-    order = await await_final(
-        read, order, deadline=deadline, first_s=SETTLE_POLL_FIRST_S, max_s=SETTLE_POLL_MAX_S, clock=ctx.clock
+    order = await ctx.tracker.final(
+        venue, order, deadline=deadline, first_s=SETTLE_POLL_FIRST_S, max_s=SETTLE_POLL_MAX_S, read=read
     )
     if order.status.is_open:
         order = await ctx.read(

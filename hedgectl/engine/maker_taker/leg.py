@@ -1,10 +1,10 @@
 """One leg of the maker/taker loop: rest a post-only limit on the maker, re-quote it, hedge every fill.
 
-Leg 1 sells on the maker at last x (1 + offset) and buys on the taker; leg 2 is the mirror. The resting
-order is re-read through the fill feed; after `requote_after_s` without completing it is cancelled - the
-cancel's answer carries the final filled quantity, so a fill racing the cancel is still hedged - and the
-rest is re-posted at a fresh price. A post-only order the venue expires because it would have taken is
-simply re-priced. A stop request ends the leg the same way: cancel, hedge what filled, return.
+Leg 1 sells on the maker at last x (1 + offset) and buys on the taker; leg 2 is the mirror. The resting order
+is followed by the run's order tracker (its stream, else polling); after `requote_after_s` without completing
+it is cancelled - the cancel's answer carries the final filled quantity, so a fill racing the cancel is still
+hedged - and the rest is re-posted at a fresh price. A post-only order the venue expires because it would have
+taken is simply re-priced. A stop request ends the leg the same way: cancel, hedge what filled, return.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from hedgectl.errors import AmbiguousOrderState, HedgectlError, OrderNotFound, O
 
 MAX_MAKER_REJECTS = 5  # consecutive refusals of the maker order before the leg gives up
 EXPIRED_PAUSE_S = 0.2  # before re-pricing a post-only order the venue expired (it would have taken)
-CANCEL_SETTLE_READS = 4  # re-reads of an order whose cancel was only queued
+CANCEL_SETTLE_S = 0.45  # how long an order whose cancel was only queued is re-read (every CANCEL_POLL_S)
+CANCEL_POLL_S = 0.1
 
 
 def quote_price(quote: Quote, side: Side, offset_pct: Decimal, tick: Decimal) -> Decimal:
@@ -181,7 +182,7 @@ class Leg:
             wait_s = ctx.config.requote_after_s
             if self.until is not None:
                 wait_s = max(0.0, min(wait_s, self.until - SYSTEM_CLOCK.monotonic()))
-            until = SYSTEM_CLOCK.monotonic() + wait_s
+            until = ctx.clock.monotonic() + wait_s
             resting = f"{ctx.maker.name} {order.side} {order.qty} @ {order.price} resting"
             async with (
                 ctx.waiting(
@@ -190,7 +191,7 @@ class Leg:
                     lambda left: f"leg {ctx.leg}: {resting}, re-quoting in {left} unless filled",
                     order_id=order.order_id,
                 ),
-                contextlib.aclosing(ctx.feed.updates(ctx.maker, order, until=until)) as updates,
+                contextlib.aclosing(ctx.tracker.updates(ctx.maker, order, until=until)) as updates,
             ):
                 async for update in updates:
                     order = update.order
@@ -226,11 +227,15 @@ class Leg:
         """Cancel the resting order and return its final state, applying any fill that raced the cancel."""
         ctx = self.ctx
         final = await self._cancel_once(order)
-        for _ in range(CANCEL_SETTLE_READS):
-            if final.status.is_final:
-                break
-            await SYSTEM_CLOCK.sleep(0.1)  # the venue only queued the cancel
-            final = await self._lookup(order)
+        if not final.status.is_final:  # the venue only queued the cancel
+            final = await ctx.tracker.final(
+                ctx.maker,
+                final,
+                deadline=ctx.clock.monotonic() + CANCEL_SETTLE_S,
+                first_s=CANCEL_POLL_S,
+                max_s=CANCEL_POLL_S,
+                read=self._lookup,
+            )
         if final.status.is_open:
             raise AmbiguousOrderState(ctx.maker.name, f"order {order.order_id} still rests after cancelling it")
         ctx.dispatcher.journal_state(order.client_order_id, final)
@@ -255,11 +260,11 @@ class Leg:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _lookup(self, order: Order) -> Order:
-        """The order as the venue knows it; if even its history has no trace, as its fills say."""
+        """The order as the venue knows it (journaled); if even its history has no trace, as its fills say."""
         ctx = self.ctx
         for attempt in range(1, EXIT_ATTEMPTS + 1):
             try:
-                return await ctx.maker.fetch_order(ctx.symbol, order_id=order.order_id)
+                return await ctx.dispatcher.refresh(ctx.maker, order)
             except OrderNotFound:
                 break
             except TRANSIENT as exc:

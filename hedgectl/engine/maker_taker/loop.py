@@ -34,7 +34,7 @@ from hedgectl.engine.maker_taker.hedger import read_positions, verify_hedged
 from hedgectl.engine.maker_taker.leg import Leg, reference_price
 from hedgectl.engine.maker_taker.stats import LoopStats, StatsSnapshot
 from hedgectl.engine.orders.dispatch import Dispatcher
-from hedgectl.engine.orders.feeds import FillFeed, PollingFeed
+from hedgectl.engine.orders.tracker import OrderTracker
 from hedgectl.errors import HedgectlError, UsageError, run_status, venue_said
 from hedgectl.venues.base import Venue
 
@@ -120,10 +120,12 @@ async def run_loop(
     interrupts: Interrupts,
     checked: Preflight,
     *,
-    feed: FillFeed | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> LoopResult:
-    """Run cycles until --cycles, a stop or a fatal error; then leave the pair as --on-exit says."""
+    """Run cycles until --cycles, a stop or a fatal error; then leave the pair as --on-exit says.
+
+    The loop's order tracker learns of maker fills from the maker's private order stream (`config.streams`;
+    polling while it is down, and for a venue without one), else by polling every `config.poll_interval_s`."""
     stats = LoopStats(
         maker_venue=maker.name,
         taker_venue=taker.name,
@@ -140,7 +142,14 @@ async def run_loop(
         reporter=reporter,
         interrupts=interrupts,
         clock=clock,
-        feed=feed or PollingFeed(interrupts.stop, interval_s=config.poll_interval_s),
+        tracker=OrderTracker(
+            dispatcher,
+            stop=interrupts.stop,
+            clock=clock,
+            streams=config.streams,
+            poll_s=config.poll_interval_s,
+            on_error=lambda text: ctx.warn(text),
+        ),
         stats=stats,
         ref_price=checked.price,
         taker_position=checked.taker_position,
@@ -154,6 +163,7 @@ async def run_loop(
         )
     funding = LoopFunding(since=clock.now())
     try:
+        _warm(ctx)
         await _cycles(ctx, funding)
     except Stopped:
         pass
@@ -168,11 +178,23 @@ async def run_loop(
         result.interrupted = interrupts.requested
         ctx.leg = None
         interrupts.flattening = True
-        await _exit(ctx, result)
-        await _read_funding(ctx, funding, final=True)
+        try:
+            await _exit(ctx, result)
+            await _read_funding(ctx, funding, final=True)
+        finally:
+            await ctx.tracker.aclose()  # however the loop ended: no task or socket outlives it
     result.stats = stats.snapshot()
     ctx.show_stats()
     return result
+
+
+def _warm(ctx: LoopContext) -> None:
+    """Open the maker's order stream before the first order (it connects while the first quote is read; the
+    supervised stream reconciles by REST once up, so a fill before that is not lost, only polled)."""
+    if ctx.tracker.streams and not ctx.tracker.warm(ctx.maker, ctx.symbol):
+        why = ctx.tracker.unavailable.get(ctx.maker.name)
+        if why is not None:
+            ctx.warn(f"{ctx.maker.name}: no order stream ({why}); polling")
 
 
 async def _cycles(ctx: LoopContext, funding: LoopFunding) -> None:
@@ -305,7 +327,9 @@ async def _exit(ctx: LoopContext, result: LoopResult) -> None:
     config = ctx.config
     try:
         if config.on_exit is OnExit.FLATTEN:
-            report = await flatten([ctx.maker, ctx.taker], ctx.dispatcher, symbol=config.symbol, intent="flatten")
+            report = await flatten(
+                [ctx.maker, ctx.taker], ctx.dispatcher, symbol=config.symbol, intent="flatten", tracker=ctx.tracker
+            )
             result.final = report
             for venue_report in report.venues:
                 venue = ctx.maker if venue_report.venue == ctx.maker.name else ctx.taker

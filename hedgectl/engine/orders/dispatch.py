@@ -186,8 +186,11 @@ class Dispatcher:
             self.journal.record_failure(client_order_id, "cancelled while in flight", ambiguous=True)
 
     async def refresh(self, venue: Venue, order: Order) -> Order:
-        """Re-read an order from the venue and journal the new state."""
-        fresh = await venue.fetch_order(order.symbol, order_id=order.order_id, client_order_id=order.client_order_id)
+        """Re-read an order from the venue (by its venue id: some venues take one id only) and journal it."""
+        if order.order_id:
+            fresh = await venue.fetch_order(order.symbol, order_id=order.order_id)
+        else:
+            fresh = await venue.fetch_order(order.symbol, client_order_id=order.client_order_id)
         if order.client_order_id:
             self.journal.record_order(order.client_order_id, fresh)
         return fresh

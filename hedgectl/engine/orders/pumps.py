@@ -1,4 +1,4 @@
-"""Venues' private order streams as the engine uses them: one background pump per (venue, symbol).
+"""The stream side of order tracking: one background pump per (venue, symbol), and a watch of one order.
 
 A pump reads the venue's supervised `order_events` (which reconnects, reconciles by REST and polls while its
 socket is down) and routes each event by order id to whoever listens for that order. It remembers recent
@@ -6,28 +6,21 @@ orders - their latest event and every fill seen, by trade id - so an event pushe
 fill can arrive before the order's own ack) is not lost. It also keeps the stream's state when the venue
 reports it (`on_state`), so a caller can wait for the streams to be up before trading.
 
-Three consumers: StreamFeed (the bp-aster loop's fill feed), the bootstrap cycle's fill confirmation
-(`OrderWatch`), and the carry's watch, woken by any order event on the account (`OrderPump.on_any`). Use:
-`streams = OrderStreams()`, `streams.warm(venue, symbol)` well before the first order,
-`await streams.wait_up(timeout_s)`, then `streams.watch(venue, order)` per order, and `await streams.aclose()`
-however the run ends.
-
-Without a stream, `await_final` is the one loop that re-reads a sent order until it is final or a deadline.
+The OrderTracker (hedgectl.engine.orders.tracker) opens the pumps of a run and is their only user besides
+the carry's wake-up (`OrderPump.on_any`): it follows one order through an `OrderWatch`, and polls REST itself
+where there is no pump or the pump failed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from hedgectl.aio import stop_tasks, wait_event
-from hedgectl.clock import SYSTEM_CLOCK, Clock
 from hedgectl.domain.types import Fill, Order
-from hedgectl.errors import HedgectlError
-from hedgectl.venues.base import Venue
 from hedgectl.venues.streams import OrderEvent, StreamingVenue, StreamState
 
 REMEMBERED_ORDERS = 1024
@@ -150,11 +143,13 @@ class OrderWatch:
         self._pump = pump
         self.order_id = order_id
         self.latest: Order | None = None
+        self.events: deque[OrderEvent] = deque()  # not yet taken by the tracker, oldest first
         self.fills: dict[str, Fill] = {}
         self._changed = asyncio.Event()
         seen = pump.seen.get(order_id)
         if seen is not None:
             self.latest = seen.latest.order
+            self.events.append(seen.latest)
             self.fills = dict(seen.fills)
             self._changed.set()
         self._undo = (pump.listen(order_id, self._on_event), pump.on_state(self._changed.set))
@@ -163,9 +158,20 @@ class OrderWatch:
     def up(self) -> bool:
         return self._pump.up
 
+    @property
+    def failure(self) -> BaseException | None:
+        """Why the stream failed for good (then the tracker polls); None while it serves."""
+        return self._pump.failure
+
+    @property
+    def changed_event(self) -> asyncio.Event:
+        """Set on an event of this order or a change of the stream's state (cleared by whoever waits on it)."""
+        return self._changed
+
     def _on_event(self, event: OrderEvent | None) -> None:
         if event is not None:
             self.latest = event.order
+            self.events.append(event)
             if event.fill is not None:
                 self.fills.setdefault(event.fill.trade_id, event.fill)
         self._changed.set()
@@ -177,79 +183,6 @@ class OrderWatch:
             return None
         return fills
 
-    async def changed(self, timeout_s: float) -> bool:
-        """Wait up to `timeout_s` for an event of this order or a change of the stream's state."""
-        woke = await wait_event(self._changed, timeout_s)
-        self._changed.clear()
-        return woke
-
     def close(self) -> None:
         for undo in self._undo:
             undo()
-
-
-class OrderStreams:
-    """The order streams one run uses: a pump per (venue, symbol), opened on first use, closed together."""
-
-    def __init__(self, *, remember: int = REMEMBERED_ORDERS) -> None:
-        self._remember = remember
-        self._pumps: dict[tuple[str, str], OrderPump] = {}
-        self.unavailable: dict[str, str] = {}  # venue -> why its stream could not even be set up
-
-    def pump(self, venue: Venue, symbol: str) -> OrderPump | None:
-        """`venue`'s pump for `symbol`, opening its stream now; None when the venue has no stream (or it cannot
-        be set up: no credentials for it, no stream in this mode - see `unavailable`; REST still serves)."""
-        if not isinstance(venue, StreamingVenue) or venue.name in self.unavailable:
-            return None
-        key = (venue.name, symbol.upper())
-        pump = self._pumps.get(key)
-        if pump is None:
-            try:
-                pump = self._pumps[key] = OrderPump(venue, symbol, self._remember)
-            except HedgectlError as exc:
-                self.unavailable[venue.name] = str(exc)
-                return None
-        return pump
-
-    def warm(self, venue: Venue, symbol: str) -> bool:
-        """Open `venue`'s order stream for `symbol` now; False when the venue has no stream."""
-        return self.pump(venue, symbol) is not None
-
-    def watch(self, venue: Venue, order: Order) -> OrderWatch | None:
-        """Follow `order` on its venue's stream (close the watch when done); None when the venue has none."""
-        pump = self.pump(venue, order.symbol)
-        return None if pump is None else OrderWatch(pump, order.order_id)
-
-    async def wait_up(self, timeout_s: float) -> list[str]:
-        """Wait (together, up to `timeout_s`) for every stream to be up; return the names of the venues whose
-        stream is not up by then."""
-        pumps = list(self._pumps.values())
-        deadline = SYSTEM_CLOCK.monotonic() + timeout_s
-        ups = await asyncio.gather(*(p.wait_up(deadline - SYSTEM_CLOCK.monotonic()) for p in pumps))
-        return [p.venue_name for p, up in zip(pumps, ups, strict=True) if not up]
-
-    async def aclose(self) -> None:
-        """Close every stream (cancelling its pump, which closes the supervised stream and its socket)."""
-        pumps, self._pumps = list(self._pumps.values()), {}
-        await stop_tasks([p.task for p in pumps], what="order pump")
-
-
-async def await_final(
-    read: Callable[[Order], Awaitable[Order]],
-    order: Order,
-    *,
-    deadline: float,
-    first_s: float,
-    max_s: float,
-    clock: Clock = SYSTEM_CLOCK,
-) -> Order:
-    """The one "wait until final" loop for a sent order without a stream to follow: re-read it (`read`, e.g.
-    Dispatcher.refresh, which journals what it read) with a doubling backoff from `first_s` to `max_s` while it
-    is open, until the `clock.monotonic()` deadline; never sleeps past the deadline. Returns the last state read
-    (still open when the deadline passed: the caller decides - cancel it, or report it unfilled)."""
-    delay = first_s
-    while order.status.is_open and clock.monotonic() < deadline:
-        await clock.sleep(min(delay, max(0.0, deadline - clock.monotonic())))
-        order = await read(order)
-        delay = min(delay * 2, max_s)
-    return order
