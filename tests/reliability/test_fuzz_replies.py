@@ -258,7 +258,9 @@ class Mutation:
         if self.key in NULLABLE_IDS and (self.value is None or self.dropped):  # absent reads as null
             return True
         if isinstance(self.value, bool) and (
-            isinstance(self.was, bool) or (isinstance(self.was, str) and self.was.lower() in ("true", "false"))
+            self.was is None  # Backpack sends an unset flag as null (`"reduceOnly": null`): a flag there is a flag
+            or isinstance(self.was, bool)
+            or (isinstance(self.was, str) and self.was.lower() in ("true", "false"))
         ):
             return True  # OKX sends its flags as "true"/"false": a JSON boolean there is the other flag, not junk
         return isinstance(self.value, str) and isinstance(self.key, str) and bool(_NAME_KEYS.search(self.key))
