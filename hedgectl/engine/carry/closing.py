@@ -25,15 +25,15 @@ async def finish(ctx: Ctx, *, keep: bool) -> None:
     result = ctx.result
     if keep:
         result.kept = True
-        result.exit_reason = f"{_stop_name(ctx)}: pair kept open (--on-exit keep)"
+        result.exit_reason = f"interrupted ({_stop_name(ctx)}): pair kept open (--on-exit keep)"
         ctx.reporter.phase("Keeping the pair open")  # the live view ends here, above the final lines
         qtys = await asyncio.gather(*(venue_qty(v, ctx.config.symbol) for v in ctx.venues), return_exceptions=True)
         result.open_per_venue = {v.name: q for v, q in zip(ctx.venues, qtys, strict=True) if isinstance(q, Decimal)}
         event(ctx, "kept", f"pair left open on request (--on-exit keep): `hedgectl carry --resume {ctx.runs[0]}`")
         return
+    why = result.exit_reason or result.error or ("interrupted" if result.interrupted else "closing")
     if result.interrupted and result.exit_reason is None and result.error is None:
-        result.exit_reason = _stop_name(ctx)
-    why = result.exit_reason or result.error or "closing"
+        result.exit_reason = f"interrupted ({_stop_name(ctx)})"
     ctx.reporter.phase(f"Closing both legs: {why}")
     ctx.interrupts.flattening = True
     result.final = await flatten(ctx.venues, ctx.dispatcher, symbol=ctx.config.symbol, intent="carry_close")
