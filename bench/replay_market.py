@@ -18,7 +18,7 @@ from bench.figures import Figure, table
 from bench.simlib import percentile
 from hedgectl.sim.core import Simulator
 from hedgectl.sim.market_source import MarketSpec, recording
-from hedgectl.sim.market_source.base import Snapshot, Trade
+from hedgectl.sim.market_source.records import Snapshot, Trade
 from hedgectl.sim.model import OrderRequest, OrderType, Side, TimeInForce
 
 D = Decimal

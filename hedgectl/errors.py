@@ -101,6 +101,16 @@ class VenueError(HedgectlError):
         self.venue = venue
         self.code = code
         self.reason = message
+        self.detail = message + (f" (code {code})" if code else "")  # the text without the venue's name
+
+
+def venue_said(venue: str, error: BaseException | str) -> str:
+    """`venue: what went wrong`, the venue named once: a VenueError's own text already starts with its venue,
+    so every place that attributes an error to a venue goes through here instead of prefixing it again."""
+    if isinstance(error, VenueError) and error.venue == venue:
+        return str(error)
+    text = str(error)
+    return text if text.startswith(f"{venue}: ") else f"{venue}: {text}"
 
 
 class AuthError(VenueError):

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     sim_live_url: str | None = Field(default=None, alias="HEDGECTL_SIM_LIVE_URL")
     # Paper fees instead of the venues' published base tier: venue=maker/taker,... (fractions).
     sim_fees: str | None = Field(default=None, alias="HEDGECTL_SIM_FEES")
+    # How long a second command waits for the paper account another command holds, seconds.
+    paper_lock_wait_s: float = Field(default=10.0, alias="HEDGECTL_PAPER_LOCK_WAIT_S", ge=0, le=600)
     home: Path | None = Field(default=None, alias="HEDGECTL_HOME")
     max_notional_usdt: Decimal = Field(default=Decimal(1000), alias="HEDGECTL_MAX_NOTIONAL_USDT", gt=0)
     http_timeout_s: float = Field(default=10.0, alias="HEDGECTL_HTTP_TIMEOUT_S", gt=0, le=120)
@@ -153,8 +155,11 @@ class Settings(BaseSettings):
         A per-venue env that disagrees with an explicit mode is a config error, and `live` is never
         inferred: it must be asked for with HEDGECTL_MODE=live (or --mode live).
         """
-        venue_modes = {name: _ENV_WORDS[v] for name, v in (("BINANCE_ENV", self.binance_env), ("OKX_ENV", self.okx_env))
-                       if v is not None}
+        venue_modes = {
+            name: _ENV_WORDS[v]
+            for name, v in (("BINANCE_ENV", self.binance_env), ("OKX_ENV", self.okx_env))
+            if v is not None
+        }
         if self.mode is not None:
             for name, venue_mode in venue_modes.items():
                 if venue_mode is not self.mode:

@@ -8,6 +8,7 @@ import contextlib
 import pytest
 
 from hedgectl.aio import stop_tasks, wait_event, within
+from tests.waiting import loop_turns
 
 
 async def test_a_task_that_swallows_its_cancel_is_abandoned_within_the_bound() -> None:
@@ -19,7 +20,7 @@ async def test_a_task_that_swallows_its_cancel_is_abandoned_within_the_bound() -
                 await release.wait()
 
     task = asyncio.create_task(stubborn())
-    await asyncio.sleep(0)
+    await loop_turns()
     loop = asyncio.get_running_loop()
     started = loop.time()
     abandoned = await stop_tasks([task], timeout_s=0.2)
@@ -30,18 +31,19 @@ async def test_a_task_that_swallows_its_cancel_is_abandoned_within_the_bound() -
 
 
 async def test_stopping_lets_the_callers_own_cancel_through() -> None:
-    gate = asyncio.Event()
+    gate, closing = asyncio.Event(), asyncio.Event()
 
     async def slow_to_stop() -> None:
         try:
             await asyncio.Event().wait()
         finally:
+            closing.set()
             await gate.wait()  # a close that takes its time
 
     inner = asyncio.create_task(slow_to_stop())
-    await asyncio.sleep(0)
+    await loop_turns()
     outer = asyncio.create_task(stop_tasks([inner], timeout_s=30))
-    await asyncio.sleep(0.01)
+    await asyncio.wait_for(closing.wait(), 5)  # stop_tasks has cancelled it and waits for its close
     outer.cancel()
     with pytest.raises(asyncio.CancelledError):
         await outer
@@ -66,7 +68,7 @@ async def test_a_cancel_that_lands_as_the_awaited_value_arrives_is_not_lost() ->
             await asyncio.Event().wait()  # a lost cancel would leave the task here for ever
 
         task = asyncio.create_task(waiter())
-        await asyncio.sleep(0.01)
+        await loop_turns(5)  # the waiter is inside the helper, awaiting the value
         future.set_result(1)
         event.set()
         task.cancel()  # in the same loop iteration as the value

@@ -127,8 +127,11 @@ def test_help_does_not_import_ccxt_or_the_simulator() -> None:
 def test_history_of_an_empty_journal_is_empty_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_main(["history", "--json"], capsys)
     assert code == 0
+    from hedgectl.cli.history_view import NET_INCLUDES
+
     assert json.loads(out) == {
         "ok": True,
+        "net_pnl_includes": NET_INCLUDES,
         "runs": [],
         "totals": {
             "runs": 0,

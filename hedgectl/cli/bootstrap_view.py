@@ -159,7 +159,7 @@ def hold_line(remaining_s: float, mark: Any) -> str:
         f"{remaining_s:5.1f} s left  uPnL "
         + "  ".join(f"{v} {p:+.4f}" for v, p in mark.upnl.items())
         + f"  fees paid {mark.fees_paid:.4f}  est. close fees {mark.est_close_fees:.4f}  net if closed {mark.net:+.4f}"
-        + (f" USDT ({mark.conversion})" if mark.conversion else "")
+        + (" USDT" if mark.conversion else "")  # the conversion is said once, above the line (it would not fit)
     )
 
 
@@ -255,6 +255,8 @@ class RichReporter:
 
         if self._live is None:
             render.line(HOLD_LINE_LEGEND)
+            if mark.conversion:
+                render.line(f"uPnL, fees and net in USDT: {mark.conversion}")
         text = hold_line(remaining_s, mark)
         if self._live is None:
             self._cm = render.live_text(text)

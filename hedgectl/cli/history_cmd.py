@@ -10,6 +10,7 @@ from hedgectl.cli.common import announce_read_only, options
 
 if TYPE_CHECKING:
     from hedgectl.domain.types import Fill, FundingPayment
+    from hedgectl.journal.repository import RunRow
 
 history_app = typer.Typer(help="Runs recorded in the journal.", no_args_is_help=False, invoke_without_command=True)
 
@@ -39,24 +40,6 @@ def _when(option: str, value: str | None) -> Any:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def _plain(value: Any) -> Any:
-    """A journaled number in plain notation (older journals stored str(Decimal): "1E+1")."""
-    from decimal import Decimal, InvalidOperation
-
-    if value is None or isinstance(value, Decimal):
-        return value
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return value
-
-
-def _fees_text(fees: dict[str, Any]) -> str | None:
-    from hedgectl.cli import render
-
-    return ", ".join(f"{render.fmt(v)} {asset}" for asset, v in sorted(fees.items())) or None
-
-
 @history_app.callback()
 def history(
     ctx: typer.Context,
@@ -72,13 +55,14 @@ def history(
         bool, typer.Option("--all", help="Also the read-only runs (connect, prices, positions, scan, dry runs).")
     ] = False,
 ) -> None:
-    """List recent runs (id, command, started, ended, status, net PnL, fees, volume) and their totals over the
-    period (all runs in --since/--until, not only the listed ones)."""
+    """List recent runs (id, command, started, status, net PnL, fees, funding, volume, cost per 10k) and their
+    totals over the period (all runs in --since/--until, not only the listed ones)."""
     if ctx.invoked_subcommand is not None:
         return
     from decimal import Decimal
 
-    from hedgectl.cli import output, render
+    from hedgectl.cli import output
+    from hedgectl.cli.history_view import NET_INCLUDES, plain, run_doc, runs_table
 
     output.set_json_mode(json_out)
     start, end = _when("--since", since), _when("--until", until)
@@ -86,98 +70,68 @@ def history(
     try:
         period = [r for r in journal.runs(None, since=start, until=end) if all_runs or not r.read_only]
         fees = journal.fees_by_run([r.id for r in period])
-        funding = journal.funding_by_run([r.id for r in period])
+        payments = {r.id: journal.run_funding(r.id) for r in period}
         slippage = {r.id: _run_slippage(journal.events(r.id)) for r in period if r.command.startswith("bp-aster")}
     finally:
         journal.close()
-    runs = period[:limit]
+    lines = []
+    for r in period:
+        funding = _sum_per_asset({p.asset: p.amount} for p in payments[r.id])
+        net, after = net_pnl(r, payments[r.id])
+        volume = plain(r.volume)
+        lines.append(
+            {
+                "run": r,
+                "net_pnl": net,
+                "fees": fees.get(r.id, {}),
+                "funding": funding,
+                "funding_after_end": after,
+                "slippage": slippage.get(r.id),
+                "cost_per_10k": _cost_per_10k(fees.get(r.id, {}), funding, volume, slippage.get(r.id)),
+            }
+        )
     total_fees = _sum_per_asset(fees.values())
-    total_funding = _sum_per_asset(funding.values())
-    volume = sum((Decimal(r.volume) for r in period if r.volume), Decimal(0))
+    total_funding = _sum_per_asset(line["funding"] for line in lines)
+    total_volume = sum((Decimal(r.volume) for r in period if r.volume), Decimal(0))
     totals = {
         "runs": len(period),
         "since": start,
         "until": end,
-        "net_pnl": sum((Decimal(r.net_pnl) for r in period if r.net_pnl), Decimal(0)),
+        "net_pnl": sum((line["net_pnl"] for line in lines if line["net_pnl"] is not None), Decimal(0)),
         "fees": total_fees,
         "funding": total_funding,
-        "volume": volume,
-        "cost_per_10k": _cost_per_10k(total_fees, total_funding, volume, sum(slippage.values(), Decimal(0))),
+        "volume": total_volume,
+        "cost_per_10k": _cost_per_10k(total_fees, total_funding, total_volume, sum(slippage.values(), Decimal(0))),
     }
+    shown = lines[:limit]
     if json_out:
-        output.emit_document(
+        runs = [
             {
-                "ok": True,
-                "runs": [
-                    {
-                        **_run_doc(r),
-                        "fees": fees.get(r.id, {}),
-                        "funding": funding.get(r.id, {}),
-                        "slippage": slippage.get(r.id),
-                        "cost_per_10k": _cost_per_10k(
-                            fees.get(r.id, {}), funding.get(r.id, {}), _plain(r.volume), slippage.get(r.id)
-                        ),
-                    }
-                    for r in runs
-                ],
-                "totals": totals,
+                **run_doc(x["run"]),
+                "net_pnl_at_end": plain(x["run"].net_pnl),
+                **{k: v for k, v in x.items() if k != "run"},
             }
-        )
+            for x in shown
+        ]
+        output.emit_document({"ok": True, "net_pnl_includes": NET_INCLUDES, "runs": runs, "totals": totals})
         return
-    rows: list[list[Any]] = [
-        [
-            r.id,
-            r.command,
-            r.mode,
-            r.started_at[:19].replace("T", "\n"),  # date over time: the column stays narrow, neither is cut
-            (r.ended_at or "")[11:19] or None,
-            r.status,
-            r.exit_code,
-            _plain(r.net_pnl),
-            _fees_text(fees.get(r.id, {})),
-            _fees_text(funding.get(r.id, {})),
-            _plain(r.volume),
-            _cost_text(_cost_per_10k(fees.get(r.id, {}), funding.get(r.id, {}), _plain(r.volume), slippage.get(r.id))),
-        ]
-        for r in runs
-    ]
     period_text = f"{start.isoformat() if start else 'first run'} .. {end.isoformat() if end else 'now'}"
-    rows.append(
-        [
-            f"total ({len(period)} runs)",
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            totals["net_pnl"],
-            _fees_text(total_fees),
-            _fees_text(total_funding),
-            volume,
-            _cost_text(totals["cost_per_10k"]),
-        ]
-    )
-    render.table(
-        f"hedgectl runs ({period_text}; net pnl in USDT, fees and funding (+ received) per currency)",
-        [
-            "run",
-            "command",
-            "mode",
-            "started",
-            "ended",
-            "status",
-            "exit",
-            "net pnl",
-            "fees",
-            "funding",
-            "volume",
-            "cost/10k",
-        ],
-        rows,
-        right=["exit", "net pnl", "volume", "cost/10k"],
-        whole=["run", "status", "exit"],
-    )
+    runs_table(shown, totals, period_text)
+
+
+def net_pnl(run: RunRow, payments: list[FundingPayment]) -> tuple[Any, dict[str, Any]]:
+    """The run's net PnL as its funding column counts it: the figure recorded when it ended plus the funding
+    attributed to it that settled after that (a position it left open, read later by `positions`), in USDT with
+    USDC at par; and that later funding per asset. None (unknown) when the run recorded no net PnL."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    from hedgectl.cli.history_view import plain
+    from hedgectl.domain.pnl import net_with_later_funding
+
+    recorded = plain(run.net_pnl)
+    ended = datetime.fromisoformat(run.ended_at) if run.ended_at else None
+    return net_with_later_funding(recorded if isinstance(recorded, Decimal) else None, ended, payments)
 
 
 def _sum_per_asset(per_run: Any) -> dict[str, Any]:
@@ -217,18 +171,6 @@ def _run_slippage(events: list[dict[str, Any]]) -> Any:
     return sum((Decimal(str(h["slippage"])) for h in hedges if h.get("slippage") is not None), Decimal(0))
 
 
-def _cost_text(cost: Any) -> str | None:
-    return None if cost is None else f"{cost:.2f}"
-
-
-def _run_doc(run: Any) -> dict[str, Any]:
-    import dataclasses
-
-    doc = dataclasses.asdict(run)
-    doc["net_pnl"], doc["volume"] = _plain(run.net_pnl), _plain(run.volume)
-    return doc
-
-
 @history_app.command("show")
 def show(
     ctx: typer.Context,
@@ -236,7 +178,8 @@ def show(
     json_out: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
     """Show one run: its orders, fills and PnL (gross, fees, net per venue, from the recorded fills)."""
-    from hedgectl.cli import output, render
+    from hedgectl.cli import output
+    from hedgectl.cli.history_view import NET_INCLUDES, order_doc, plain, run_doc, show_screen
     from hedgectl.errors import UsageError
 
     output.set_json_mode(json_out)
@@ -252,132 +195,26 @@ def show(
         journal.close()
     breakdown = run_pnl(orders, run_fills, payments)
     order_fees = _order_fees(orders, fills)
-    if json_out:
-        output.emit_document(
-            {
-                "ok": True,
-                "run": _run_doc(run),
-                "orders": [{**_order_doc(o), "fee": order_fees.get(o.client_order_id)} for o in orders],
-                "fills": [{k: _plain(v) if k in ("qty", "price", "fee") else v for k, v in f.items()} for f in fills],
-                "pnl": breakdown,
-                "funding": [
-                    {
-                        "venue": f.venue,
-                        "symbol": f.symbol,
-                        "id": f.payment_id,
-                        "at": f.at,
-                        "asset": f.asset,
-                        "amount": f.amount,
-                    }
-                    for f in payments
-                ],
-                "events": events,
-            }
-        )
+    net, after = net_pnl(run, payments)
+    if not json_out:
+        show_screen(run, net, orders, fills, payments, breakdown, order_fees)
         return
-    ended = (
-        f"exit {run.exit_code}"
-        if run.exit_code is not None
-        else ("still running" if run.ended_at is None else "no exit code recorded")
-    )
-    render.line(
-        f"run {run.id}: {run.command} ({run.mode}) {run.status}, {ended}, "
-        f"net pnl {render.fmt(_plain(run.net_pnl))}, volume {render.fmt(_plain(run.volume))}"
-    )
-    if run.error:
-        render.line(f"error: {run.error}")
-    render.table(
-        "orders",
-        [
-            "client id",
-            "venue",
-            "symbol",
-            "side",
-            "type",
-            "qty",
-            "intent",
-            "state",
-            "status",
-            "filled",
-            "avg price",
-            "fee",
-        ],
-        [
-            [
-                o.client_order_id,
-                o.venue,
-                o.symbol,
-                o.side,
-                o.type,
-                _plain(o.qty),
-                o.intent,
-                o.state,
-                o.status,
-                _plain(o.filled_qty),
-                _plain(o.avg_price),
-                _fees_text(order_fees.get(o.client_order_id, {})),
-            ]
-            for o in orders
-        ],
-        right=["qty", "filled", "avg price"],
-    )
-    render.table(
-        "fills",
-        ["venue", "symbol", "order", "side", "qty", "price", "fee", "asset", "at"],
-        [
-            [
-                f["venue"],
-                f["symbol"],
-                f["order_id"],
-                f["side"],
-                _plain(f["qty"]),
-                _plain(f["price"]),
-                _plain(f["fee"]),
-                f["fee_asset"],
-                f["at"],
-            ]
-            for f in fills
-        ],
-        right=["qty", "price", "fee"],
-    )
-    if payments:
-        render.table(
-            "funding (+ received, - paid)",
-            ["venue", "symbol", "at", "amount", "asset"],
-            [[f.venue, f.symbol, f.at.isoformat()[:19], render.fmt(f.amount), f.asset] for f in payments],
-            right=["amount"],
-        )
-    if breakdown["venues"]:
-        rows = [
-            [
-                v,
-                p["asset"],
-                render.fmt(p["gross"], 4),
-                render.fmt(p["fees"], 4),
-                render.fmt(p["funding"], 4),
-                render.fmt(p["net"], 4),
-            ]
-            for v, p in breakdown["venues"].items()
-        ]
-        base = breakdown["notional_opened"]
-        title = "PnL from the recorded fills"
-        if breakdown["net"] is None:
-            title += " (fees only: opened in another run)"
-        if base:
-            title += f" (net {breakdown['net_bps']} bps of {render.fmt(base, 2)} opened per leg)"
-        render.table(
-            title,
-            ["venue", "asset", "gross", "fees", "funding", "net"],
-            rows,
-            right=["gross", "fees", "funding", "net"],
-        )
-
-
-def _order_doc(row: Any) -> dict[str, Any]:
-    import dataclasses
-
-    doc = dataclasses.asdict(row)
-    return {k: _plain(v) if k in ("qty", "filled_qty", "avg_price", "price") else v for k, v in doc.items()}
+    output.emit_document(
+        {
+            "ok": True,
+            "run": {**run_doc(run), "net_pnl": net, "net_pnl_at_end": plain(run.net_pnl), "funding_after_end": after},
+            "net_pnl_includes": NET_INCLUDES,
+            "orders": [{**order_doc(o), "fee": order_fees.get(o.client_order_id)} for o in orders],
+            "fills": [{k: plain(v) if k in ("qty", "price", "fee") else v for k, v in f.items()} for f in fills],
+            "pnl": breakdown,
+            "funding": [
+                {"venue": f.venue, "symbol": f.symbol, "id": f.payment_id, "at": f.at, "asset": f.asset,
+                 "amount": f.amount}
+                for f in payments
+            ],
+            "events": events,
+        }
+    )  # fmt: skip
 
 
 def _order_fees(orders: list[Any], fills: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -103,6 +103,7 @@ class PaperSimulator:
                     persist=self._persist,
                     market=spec,
                     fees=sim_fees(self._settings),
+                    lock_wait_s=self._settings.paper_lock_wait_s,
                 )
                 url = self._url = str(self._sim.start()).rstrip("/")
                 # Reading another command's simulator (it holds the paper account): ask it which market it runs.

@@ -33,6 +33,7 @@ def prices(
 
     async def body(session: Session) -> int:
         from hedgectl.cli import output, render
+        from hedgectl.clock import SYSTEM_CLOCK
         from hedgectl.engine.interrupts import Interrupts
         from hedgectl.engine.survey import best_cross_spread, fetch_prices
         from hedgectl.venues.registry import parse_venue
@@ -48,7 +49,7 @@ def prices(
 
         async def snapshot() -> dict[str, Any]:
             rows = await fetch_prices(venues, base)
-            return {"symbol": base, "rows": rows, "cross": best_cross_spread(rows)}
+            return {"symbol": base, "rows": rows, "cross": best_cross_spread(rows), "ts": SYSTEM_CLOCK.now()}
 
         if not watch:
             snap = await snapshot()
@@ -97,6 +98,7 @@ def _document(mode: str, snap: dict[str, Any]) -> dict[str, Any]:
         "ok": all(r.quote for r in snap["rows"]),
         "mode": mode,
         "symbol": snap["symbol"],
+        "ts": snap["ts"],  # when the venues' answers were all in (ISO-8601, UTC)
         "venues": venues,
         "best_cross_spread": None
         if cross is None

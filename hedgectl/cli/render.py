@@ -95,13 +95,18 @@ def table(
 
 @contextmanager
 def live_text(initial: str) -> Iterator[Any]:
-    """A line that updates in place (a countdown); yields a function taking the new text."""
+    """A line that updates in place (a countdown); yields a function taking the new text. It stays one line
+    within the terminal's width (cut with an ellipsis when narrower): a wrapped live line is redrawn badly."""
     console = stdout_console()
     if not console.is_terminal:
         yield lambda _text: None
         return
-    with Live(Text(initial), console=console, refresh_per_second=8, transient=False) as live:
-        yield lambda text: live.update(Text(text))
+
+    def one_line(text: str) -> Text:
+        return Text(text, no_wrap=True, overflow="ellipsis")
+
+    with Live(one_line(initial), console=console, refresh_per_second=8, transient=False) as live:
+        yield lambda text: live.update(one_line(text))
 
 
 @contextmanager

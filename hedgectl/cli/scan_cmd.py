@@ -113,21 +113,27 @@ def scan(
             interrupts.install()
         try:
             if not watch:
-                result = await run_scan(sources, config, SYSTEM_CLOCK.now)
+                result = _listed(await run_scan(sources, config, SYSTEM_CLOCK.now))
                 if json_out:
                     output.emit_document(_document(session.mode, result))
                 else:
                     render.stdout_console().print(_table(session.mode, result))
                 return 0 if result.ok else 1
             if json_out:
+                checked = False
                 while not interrupts.requested:
-                    output.emit_document(_document(session.mode, await run_scan(sources, config, SYSTEM_CLOCK.now)))
+                    result = await run_scan(sources, config, SYSTEM_CLOCK.now)
+                    output.emit_document(_document(session.mode, result if checked else _listed(result)))
+                    checked = True
                     await interrupts.sleep(interval)
                 return 130  # a watch ends only when stopped (Ctrl+C, SIGTERM): exit 130, as documented
+            first = _listed(await run_scan(sources, config, SYSTEM_CLOCK.now))
             with render.live_table(lambda result: _table(session.mode, result)) as update:
+                update(first)
                 while not interrupts.requested:
-                    update(await run_scan(sources, config, SYSTEM_CLOCK.now))
                     await interrupts.sleep(interval)
+                    if not interrupts.requested:
+                        update(await run_scan(sources, config, SYSTEM_CLOCK.now))
             return 130  # a watch ends only when stopped (Ctrl+C, SIGTERM): exit 130, as documented
         finally:
             for source in sources:
@@ -135,6 +141,24 @@ def scan(
 
     args = {"symbols": symbols, "venues": venues, "notional": str(notional), "hold": hold, "watch": watch}
     run_command(ctx, "scan", args, body, json_mode=json_out, read_only=True, needs_journal=False)
+
+
+def _listed(result: ScanResult) -> ScanResult:
+    """`--symbols` that no venue lists: none listed anywhere is a usage error (exit 2, as `prices` says of an
+    unknown symbol); some are a warning, and the scan goes on with the others. A venue that could not be read may
+    list them, so then nothing is concluded (the venue's failure is reported instead)."""
+    from hedgectl.cli import render
+    from hedgectl.errors import UsageError
+
+    asked = result.config.symbols or ()
+    if not result.unlisted:
+        return result
+    where = ", ".join(result.venues)
+    names = ", ".join(repr(base) for base in result.unlisted)
+    if len(result.unlisted) == len(asked) and result.ok:
+        raise UsageError(f"unknown symbol{'s' if len(asked) > 1 else ''} {names}: not listed on {where}")
+    render.warn(f"not listed on any venue read ({where}): {names}")
+    return result
 
 
 def _default_venues(session: Session) -> list[str]:
@@ -236,6 +260,7 @@ def _document(mode: str, result: ScanResult) -> dict[str, Any]:
         "min_apr_pct": config.min_apr_pct,
         "opportunities": [opportunity_doc(o) for o in result.opportunities],
         "below_min_apr": result.below_min_apr,
+        "unlisted": result.unlisted,
         "unranked": [
             {
                 "base": u.base,

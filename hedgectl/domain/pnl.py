@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
-from hedgectl.domain.types import Fill, Side
+from hedgectl.domain.types import Fill, FundingPayment, Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +16,7 @@ class LegPnl:
     fees: Decimal
     funding: Decimal = Decimal(0)
     # Base units of the leg opened or closed by trades not in its fills (a manual trade, a position taken over
-    # without its price): their PnL is unknown and not in `gross` (see domain/ledger.py).
+    # without its price): their PnL is unknown and not in `gross` (see domain/lots.py).
     uncounted_qty: Decimal = Decimal(0)
 
     @property
@@ -82,6 +83,24 @@ def conversion_note(assets: Iterable[str]) -> str | None:
     return "; ".join(
         f"{a} converted at 1 {a} = {USDT_PER_UNIT[a]} {REPORT_ASSET}" for a in others if a in USDT_PER_UNIT
     )
+
+
+def net_with_later_funding(
+    recorded: Decimal | None, ended_at: datetime | None, payments: Iterable[FundingPayment]
+) -> tuple[Decimal | None, dict[str, Decimal]]:
+    """A run's net PnL counting every funding payment attributed to it: the net it recorded when it ended plus
+    the payments that settled after that (a position it left open, read later), in USDT at the stated rates;
+    and those later payments per asset. None when it recorded no net, or a later payment's asset has no rate."""
+    later: dict[str, Decimal] = {}
+    for p in payments:
+        if ended_at is not None and p.at > ended_at:
+            later[p.asset] = later.get(p.asset, Decimal(0)) + p.amount
+    if recorded is None:
+        return None, later
+    try:
+        return recorded + sum_in_report_asset((amount, asset) for asset, amount in later.items()), later
+    except ValueError:  # no figure rather than a wrong one
+        return None, later
 
 
 def unrealized_pnl(qty: Decimal, entry_price: Decimal, mark: Decimal) -> Decimal:

@@ -312,6 +312,6 @@ async def _fills(venue: Venue, dispatcher: Dispatcher, order: Order, report: Ven
 
 def _describe(action: str, exc: BaseException) -> str:
     if isinstance(exc, HedgectlError):
-        return f"{action}: {exc}"
+        return f"{action}: {exc.detail if isinstance(exc, VenueError) else exc}"  # listed under its venue
     log.debug("unexpected error while %s", action, exc_info=exc)
     return f"{action}: unexpected {type(exc).__name__}"

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from hedgectl.domain.pnl import REPORT_ASSET, USDT_PER_UNIT, conversion_note, cost_per_10k
+from hedgectl.domain.pnl import REPORT_ASSET, USDT_PER_UNIT, conversion_note, cost_per_10k, net_with_later_funding
 from hedgectl.domain.types import FundingPayment, Side
 from hedgectl.journal import Journal, OrderRow, RunRow
 from hedgectl.report import carry as carry_events
@@ -66,6 +66,7 @@ class RunReport:
     carry: list[dict[str, Any]] = field(default_factory=list)  # a carry's readings: basis, funding spread, delta
     conversion: str | None = None
     warnings: list[str] = field(default_factory=list)
+    net_pnl: Decimal | None = None  # recorded at the end + funding settled after it (`domain.pnl`)
 
     @property
     def traded(self) -> bool:
@@ -83,7 +84,7 @@ class RunReport:
                     "ended_at": run.ended_at,
                     "status": run.status,
                     "exit_code": run.exit_code,
-                    "net_pnl": _decimal(run.net_pnl),
+                    "net_pnl": self.net_pnl,
                     "volume": _decimal(run.volume),
                     "error": run.error,
                 },
@@ -161,6 +162,7 @@ def build_run(journal: Journal, run: RunRow) -> RunReport:
     payments = journal.run_funding(run.id)
     events = journal.events(run.id)
     started = _when(run.started_at)
+    report.net_pnl, _ = net_with_later_funding(_decimal(run.net_pnl), _when(run.ended_at), payments)
 
     intents = _intents(orders)
     order_times = {o.client_order_id: _when(o.updated_at) for o in orders}
@@ -354,15 +356,14 @@ class Report:
 def summarise(runs: Iterable[RunReport]) -> dict[str, Any]:
     """Over several runs, oldest first: a row per run, the cumulative PnL and volume, totals per venue.
 
-    A run's PnL here is the one its command recorded in the journal (`runs.net_pnl`: a flatten's realised PnL
-    included), its volume the one the fills say."""
+    A run's PnL is the one it recorded (`runs.net_pnl`: a flatten's realised PnL included) plus its funding settled
+    after it ended, as `history` counts it (`RunReport.net_pnl`); its volume the one the fills say."""
     rows: list[dict[str, Any]] = []
     cumulative: list[dict[str, Any]] = []
     venues: dict[str, dict[str, Any]] = {}
     cum_net = cum_volume = cum_cost = _ZERO
     for r in sorted(runs, key=lambda r: (r.run.started_at, r.run.id)):
-        net = _decimal(r.run.net_pnl)
-        volume = r.totals.get("volume", _ZERO)
+        net, volume = r.net_pnl, r.totals.get("volume", _ZERO)
         rows.append(
             {
                 "run_id": r.run.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -114,6 +115,22 @@ class Account:
         self.closed_orders[order.order_id] = order
         while len(self.closed_orders) > HISTORY_LIMIT:
             del self.closed_orders[next(iter(self.closed_orders))]
+
+    def margin(self, mark: Callable[[str], Decimal]) -> MarginView:
+        """Cross margin at the marks `mark(symbol)` gives: unrealized PnL, and the margin positions and resting
+        opening orders hold at the account's leverage."""
+        upnl = ZERO
+        pos_margin = ZERO
+        for pos in self.positions.values():
+            if pos.qty:
+                price = mark(pos.symbol)
+                upnl += pos.qty * (price - pos.entry_price)
+                pos_margin += abs(pos.qty) * price / self.leverage
+        order_margin = sum(
+            (o.remaining * (o.price or ZERO) / self.leverage for o in self.open_orders.values() if not o.closes),
+            ZERO,
+        )
+        return MarginView(self.balance, upnl, pos_margin, order_margin)
 
     def all_orders(self) -> list[Order]:
         return sorted([*self.closed_orders.values(), *self.open_orders.values()], key=lambda o: o.order_id)

@@ -1,29 +1,31 @@
-"""The matching engine: validates orders against instrument rules, matches them against the market source's
-books (the synthetic walk, a replay or live data: sim/market_source/), keeps per-venue accounts and settles
-funding. Pure Python, single-threaded (the server's event loop), no I/O; it lazily catches up with the clock on
-every call (`sync`)."""
+"""The matching engine: validates orders against instrument rules and matches them against the market source's
+books (the synthetic walk, a replay or live data: sim/market_source/); per-venue accounts behind it. Pure Python,
+single-threaded (the server's event loop), no I/O; it lazily catches up with the clock on every call (`sync`).
+
+What a fill does to an account, the tape and the event bus is `booking.py`'s; funding rates and their settlement
+are `funding.py`'s; the engine decides when each happens.
+"""
 
 from __future__ import annotations
 
-import random
 import time
 from collections import deque
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from hedgectl.sim import funding as sim_funding
 from hedgectl.sim.accounts import Account, FundingState, MarginView, id_floor
+from hedgectl.sim.booking import Booking
 from hedgectl.sim.books import Books
 from hedgectl.sim.events import EventBus
 from hedgectl.sim.instruments import VENUES, Instrument, build_instruments
 from hedgectl.sim.market import DEFAULT_TICK_MS, Book, PriceProcess, SimClock, round_down
-from hedgectl.sim.market_source.base import MarketSource, Trade
+from hedgectl.sim.market_source.base import MarketSource
+from hedgectl.sim.market_source.records import Trade
 from hedgectl.sim.model import (
     ZERO,
-    EngineEvent,
     EventKind,
     Fill,
-    FundingPayment,
     Order,
     OrderRequest,
     OrderStatus,
@@ -38,16 +40,6 @@ from hedgectl.sim.model import (
 )
 from hedgectl.sim.queue_fills import QueueFills
 from hedgectl.sim.rules import check_order, check_position_side
-
-# The precision a venue charges (and reports) fees in; a venue not listed charges them unrounded.
-FEE_QUANTUM: dict[str, Decimal] = {"binance": Decimal("1e-8"), "aster": Decimal("1e-8")}
-# The funding rate per 8 hours a real venue charges when the premium is nil (Binance's and OKX's interest
-# component, 0.01 %): what a recorded or live market pays until its own rate has been read.
-BASELINE_FUNDING_8H = Decimal("0.0001")
-TAPE_LIMIT = 1000  # public trades kept per instrument (the simulator's own fills, as a venue prints them)
-
-
-FUNDING_QUANTUM = Decimal("1e-8")
 
 
 def now_ms() -> int:
@@ -85,25 +77,19 @@ class Engine:
         )
         self.list_instruments()
         self.accounts: dict[str, Account] = {venue: Account.fresh(venue, id_floor(self.unique_ids)) for venue in VENUES}
-        self.funding: dict[tuple[str, str], FundingState] = {}
         stamp = now_ms()
-        for venue, per_venue in self.instruments.items():
-            for symbol, inst in per_venue.items():
-                interval = inst.funding_interval_ms
-                if self.prices.trade_driven:
-                    rate = BASELINE_FUNDING_8H * interval / (8 * 3_600_000)
-                else:
-                    rng = random.Random(f"{self.seed}:funding:{venue}:{symbol}")
-                    rate = Decimal(rng.randint(-5, 15)) / 100_000
-                self.funding[(venue, symbol)] = FundingState(rate, (stamp // interval + 1) * interval, interval)
-        self.tape: dict[tuple[str, str], deque[Trade]] = {}
+        self.funding: sim_funding.Rates = sim_funding.opening_rates(
+            self.seed, self.instruments, trade_driven=self.prices.trade_driven, stamp_ms=stamp
+        )
         self._tick = self.clock.tick
         # The simulator's time of tick 0: tick i is at epoch_ms + i * tick_ms (candles are stamped with it;
         # with a frozen clock, that time moves only when the clock is stepped).
         self.epoch_ms = stamp - self._tick * self.clock.tick_ms
         self.books = Books(self.prices, self._tick)
+        self.booking = Booking(self.accounts, self.books, self.bus, self.open_orders)
+        self.tape: dict[tuple[str, str], deque[Trade]] = self.booking.tape
         self.queue = QueueFills(
-            self.books, lambda inst, order, qty, price: self._fill(inst, order, qty, price, maker=True)
+            self.books, lambda inst, order, qty, price: self.booking.fill(inst, order, qty, price, maker=True)
         )
 
     def list_instruments(self) -> None:
@@ -211,19 +197,7 @@ class Engine:
 
     def margin(self, venue: str) -> MarginView:
         self.sync()
-        acct = self.accounts[venue]
-        upnl = ZERO
-        pos_margin = ZERO
-        for pos in acct.positions.values():
-            if pos.qty:
-                mark = self.mark_price(venue, pos.symbol)
-                upnl += pos.qty * (mark - pos.entry_price)
-                pos_margin += abs(pos.qty) * mark / acct.leverage
-        order_margin = sum(
-            (o.remaining * (o.price or ZERO) / acct.leverage for o in acct.open_orders.values() if not o.closes),
-            ZERO,
-        )
-        return MarginView(acct.balance, upnl, pos_margin, order_margin)
+        return self.accounts[venue].margin(lambda symbol: self.mark_price(venue, symbol))
 
     def liquidation_price(self, venue: str, pos: Position, maint_rate: Decimal = Decimal("0.004")) -> Decimal:
         """Cross margin: the mark at which the account's equity, less maintenance on `pos`, is gone (0: none)."""
@@ -261,7 +235,7 @@ class Engine:
         state.rate = rate
         if next_ms is not None:
             state.next_ms = next_ms
-        self._settle_funding(now_ms())
+        self._settle_funding()
 
     def sync(self) -> None:
         """Catch up with the clock: fill resting orders the path crossed, settle due funding."""
@@ -275,8 +249,8 @@ class Engine:
             self.books.advance(tick)
         if self.prices.trade_driven:
             self._match_trades(before, tick)
-            self._follow_funding(tick)
-        self._settle_funding(now_ms())
+            sim_funding.follow_source(self.funding, self.prices, self.instruments, tick)
+        self._settle_funding()
 
     # ---- orders --------------------------------------------------------------------------------
 
@@ -316,17 +290,17 @@ class Engine:
             updated_ms=stamp,
         )
         acct.open_orders[order.order_id] = order
-        self._publish(EventKind.NEW, order)
+        self.booking.publish(EventKind.NEW, order)
         if req.tif is TimeInForce.POST_ONLY and crosses:
-            self._finish(order, OrderStatus.EXPIRED)
+            self.booking.finish(order, OrderStatus.EXPIRED)
             return order
         target = order.qty if fill_ratio is None else round_down(order.qty * fill_ratio, inst.step_size)
         if crosses:
-            self._take(inst, order, target)
+            self.booking.take(inst, order, target)
         if fill_ratio is not None and order.price is not None and order.filled_qty < target:
-            self._fill(inst, order, target - order.filled_qty, order.price, maker=not crosses)
+            self.booking.fill(inst, order, target - order.filled_qty, order.price, maker=not crosses)
         if order.status.is_open and (order.type is OrderType.MARKET or order.tif in (TimeInForce.IOC, TimeInForce.FOK)):
-            self._finish(order, OrderStatus.EXPIRED)
+            self.booking.finish(order, OrderStatus.EXPIRED)
         if order.status.is_open and self.prices.trade_driven:
             self.queue.join(inst, order)
         return order
@@ -339,7 +313,7 @@ class Engine:
             raise SimError(Reason.ORDER_NOT_FOUND, str(order_id or client_order_id))
         if not order.status.is_open:
             raise SimError(Reason.ORDER_NOT_OPEN, str(order.order_id), status=order.status.value)
-        self._finish(order, OrderStatus.CANCELED)
+        self.booking.finish(order, OrderStatus.CANCELED)
         return order
 
     def cancel_all(self, venue: str, symbol: str | None = None) -> list[Order]:
@@ -348,7 +322,7 @@ class Engine:
             self.instrument(venue, symbol)
         orders = self.open_orders(venue, symbol)
         for order in orders:
-            self._finish(order, OrderStatus.CANCELED)
+            self.booking.finish(order, OrderStatus.CANCELED)
         return orders
 
     def force_fill(
@@ -377,7 +351,7 @@ class Engine:
             inst = self.instrument(venue, order.symbol)
             qty = order.remaining if ratio >= 1 else round_down(order.remaining * ratio, inst.step_size)
             if qty > 0 and order.price is not None and order.status.is_open:
-                fill = self._fill(inst, order, qty, order.price, maker=True)
+                fill = self.booking.fill(inst, order, qty, order.price, maker=True)
                 if fill is not None:
                     made.append(fill)
         return made
@@ -390,87 +364,6 @@ class Engine:
             return True
         return order.price >= best_ask if order.side is Side.BUY else order.price <= best_bid
 
-    def _take(self, inst: Instrument, order: Order, target: Decimal) -> None:
-        """Walk the book for up to `target` filled quantity (taker)."""
-        for i, price, avail in list(self.books.levels(inst, order.side, order.price)):
-            want = target - order.filled_qty
-            if want <= 0 or not order.status.is_open:
-                return
-            fill = self._fill(inst, order, min(want, avail), price, maker=False)
-            if fill is None:
-                return
-            self.books.consume(inst, order.side, i, fill.qty)
-
-    def _fill(self, inst: Instrument, order: Order, qty: Decimal, price: Decimal, *, maker: bool) -> Fill | None:
-        """Record one fill of `order` (quantity capped for reduce-only); None if nothing could fill."""
-        acct = self.accounts[inst.venue]
-        pos = acct.position(inst.symbol, inst.base, order.position_side)
-        qty = min(qty, order.remaining)
-        if order.closes:
-            reducible = abs(pos.qty) if pos.qty and (pos.qty > 0) != (order.side is Side.BUY) else ZERO
-            qty = min(qty, reducible)
-        if qty <= 0:
-            if order.closes and order.status.is_open:
-                self._finish(order, OrderStatus.EXPIRED)
-            return None
-        stamp_ns = time.time_ns()
-        stamp = stamp_ns // 1_000_000
-        fee = qty * price * (inst.maker_fee if maker else inst.taker_fee)
-        quantum = FEE_QUANTUM.get(inst.venue)
-        if quantum is not None:
-            # Binance and Aster report a commission to 8 places and charge exactly what they report.
-            fee = fee.quantize(quantum)
-        realized = pos.apply(order.side, qty, price)
-        pos.updated_ms = stamp
-        acct.balance += realized - fee
-        acct.fees_paid += fee
-        order.filled_qty += qty
-        order.filled_quote += qty * price
-        order.fee += fee
-        order.updated_ms = stamp
-        order.status = OrderStatus.FILLED if order.remaining == 0 else OrderStatus.PARTIALLY_FILLED
-        fill = Fill(
-            venue=inst.venue,
-            fill_id=acct.new_fill_id(),
-            order_id=order.order_id,
-            client_order_id=order.client_order_id,
-            symbol=inst.symbol,
-            base=inst.base,
-            side=order.side,
-            price=price,
-            qty=qty,
-            fee=fee,
-            fee_asset=acct.asset,
-            maker=maker,
-            realized_pnl=realized,
-            time_ms=stamp,
-            filled_ns=stamp_ns,
-            position_side=order.position_side,
-        )
-        acct.fills.append(fill)
-        taker = order.side if not maker else (Side.SELL if order.side is Side.BUY else Side.BUY)
-        tape = self.tape.setdefault((inst.venue, inst.symbol), deque(maxlen=TAPE_LIMIT))
-        tape.append(Trade(inst.venue, inst.base, str(fill.fill_id), price, qty, taker.value, stamp))
-        if order.status is OrderStatus.FILLED:
-            acct.close(order)
-        self._publish(EventKind.FILL, order, fill)
-        if pos.qty == 0 or realized:
-            self._expire_stale_reduce_only(inst, pos)
-        return fill
-
-    def _expire_stale_reduce_only(self, inst: Instrument, pos: Position) -> None:
-        for other in self.open_orders(inst.venue, inst.symbol):
-            if other.position_side is not pos.side:
-                continue
-            if other.closes and (pos.qty == 0 or (pos.qty > 0) == (other.side is Side.BUY)):
-                self._finish(other, OrderStatus.EXPIRED)
-
-    def _finish(self, order: Order, status: OrderStatus) -> None:
-        order.status = status
-        order.updated_ms = now_ms()
-        self.accounts[order.venue].close(order)
-        self._publish(EventKind.CANCELED if status is OrderStatus.CANCELED else EventKind.EXPIRED, order)
-
     def _match_resting(self, tick: int) -> None:
         for venue, acct in self.accounts.items():
             if not acct.open_orders:
@@ -481,7 +374,10 @@ class Engine:
                 inst = self.instruments[venue][order.symbol]
                 bid, ask = self.books.top(inst, tick)
                 if self._crosses(order, bid, ask):
-                    self._fill(inst, order, order.remaining, order.price, maker=True)
+                    self.booking.fill(inst, order, order.remaining, order.price, maker=True)
+
+    def _settle_funding(self) -> None:
+        sim_funding.settle_due(self.funding, self.accounts, self.instruments, self.books, self.bus, now_ms())
 
     def _match_trades(self, after_tick: int, upto_tick: int) -> None:
         """Fill resting orders from the market source's trades (sim/queue_fills.py: the queue model)."""
@@ -492,47 +388,6 @@ class Engine:
                     resting = [o for o in self.accounts[venue].open_orders.values() if o.symbol == inst.symbol]
                     self.queue.match(inst, resting, trades)
 
-    def _follow_funding(self, tick: int) -> None:
-        """Take the venues' current funding rates from a recorded or live market (settlement times stay ours)."""
-        for (venue, symbol), state in self.funding.items():
-            quote = self.prices.funding(venue, self.instruments[venue][symbol].base, tick)
-            if quote is not None:
-                state.rate = quote.rate
-
-    def _settle_funding(self, stamp: int) -> None:
-        for (venue, symbol), state in self.funding.items():
-            if stamp < state.next_ms:
-                continue
-            for pos in self.accounts[venue].symbol_positions(symbol):
-                if not pos.qty:
-                    continue
-                inst = self.instruments[venue][symbol]
-                mark = self.books.mark(inst)
-                # Venues book funding to 8 decimals: the balance moves by exactly what the income row says.
-                amount = (-pos.qty * mark * state.rate).quantize(FUNDING_QUANTUM)
-                acct = self.accounts[venue]
-                acct.balance += amount
-                payment = FundingPayment(
-                    venue,
-                    symbol,
-                    state.rate,
-                    amount,
-                    state.next_ms,
-                    payment_id=acct.new_funding_id(),
-                    position_qty=pos.qty,
-                    side=pos.side,
-                    balance_after=acct.balance,
-                )
-                acct.funding.append(payment)
-                self.bus.publish(EngineEvent(venue, EventKind.FUNDING, funding=payment, event_ns=time.time_ns()))
-            state.last_settled_ms = state.next_ms
-            state.next_ms = (stamp // state.interval_ms + 1) * state.interval_ms
-
-    def _publish(self, kind: EventKind, order: Order, fill: Fill | None = None) -> None:
-        if not self.bus.active:
-            return  # snapshotting orders costs more than the matching itself
-        self.bus.publish(EngineEvent(order.venue, kind, order=replace(order), fill=fill, event_ns=time.time_ns()))
-
     # ---- persistence ---------------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
@@ -542,10 +397,7 @@ class Engine:
             "version": 1,
             "seed": self.seed,
             "accounts": {venue: acct.to_json() for venue, acct in self.accounts.items()},
-            "funding": {
-                f"{venue}|{symbol}": {"rate": str(s.rate), "next_ms": s.next_ms}
-                for (venue, symbol), s in self.funding.items()
-            },
+            "funding": sim_funding.rates_to_json(self.funding),
         }
 
     def load_json(self, raw: dict[str, Any]) -> None:
@@ -556,10 +408,4 @@ class Engine:
             if venue in self.accounts:
                 self.accounts[venue] = Account.from_json(acct)
                 self.accounts[venue].raise_ids(id_floor(self.unique_ids))
-        for key, state in raw.get("funding", {}).items():
-            venue, _, symbol = key.partition("|")
-            if (venue, symbol) in self.funding:
-                self.funding[(venue, symbol)].rate = Decimal(state["rate"])
-                self.funding[(venue, symbol)].next_ms = max(
-                    int(state["next_ms"]), self.funding[(venue, symbol)].next_ms
-                )
+        sim_funding.restore_rates(self.funding, raw.get("funding", {}))

@@ -16,12 +16,9 @@ import time
 from array import array
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING
 
 from hedgectl.sim.instruments import BASES, VENUES, Instrument
-
-if TYPE_CHECKING:
-    from hedgectl.sim.market_source.base import Trade
+from hedgectl.sim.market_source.records import Trade
 
 START_PRICE: dict[str, Decimal] = {
     "BTC": Decimal("95000"),

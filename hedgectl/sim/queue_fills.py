@@ -15,7 +15,7 @@ from decimal import Decimal
 from hedgectl.sim.books import Books
 from hedgectl.sim.instruments import Instrument
 from hedgectl.sim.market import round_down
-from hedgectl.sim.market_source.base import Trade
+from hedgectl.sim.market_source.records import Trade
 from hedgectl.sim.model import ZERO, Fill, Order, Side
 
 # engine._fill as a maker: (instrument, order, quantity, price) -> the fill, or None if nothing could fill.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,6 +21,7 @@ from hedgectl.journal import Journal
 from hedgectl.settings import load_settings
 from hedgectl.venues.registry import Registry
 from tests.e2e.conftest import Sim
+from tests.waiting import eventually_async
 
 VENUES = ("binance", "okx")
 
@@ -98,11 +98,7 @@ def ops(rows: list[dict[str, Any]], venue: str | None = None, op: str | None = N
 
 async def until(cond: Callable[[], bool], timeout_s: float = 10.0) -> None:
     """Wait (without blocking the event loop) until `cond()` holds."""
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
+    await eventually_async(cond, timeout_s)
 
 
 def live_streams(sim: Sim) -> dict[str, int]:

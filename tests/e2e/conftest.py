@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from hedgectl.sim.embedded import EmbeddedSimulator
+from tests.waiting import eventually as eventually  # the shared helper; e2e tests import it from here
 
 
 @dataclass
@@ -68,40 +68,44 @@ def hedgectl(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[st
     """Run the real CLI in a subprocess with the test's environment."""
     return subprocess.run(
         [sys.executable, "-m", "hedgectl", *args],
-        capture_output=True, text=True, timeout=timeout, env=cli_env(), check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=cli_env(),
+        check=False,
     )
 
 
 def spawn(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "hedgectl", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
     )
 
 
 def orders_placed(proc: subprocess.Popen[str], sim: Sim, count: int, timeout: float = 30.0) -> None:
     """Wait until the simulator has `count` create_order requests; if the command exits (or the wait times out)
     first, kill it and fail with what it said - never leave it running into the next test."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def placed() -> bool:
         if len(sim.requests("create_order")) >= count:
-            return
+            return True
         if proc.poll() is not None:
             out, err = proc.communicate()
             raise AssertionError(f"the command exited ({proc.returncode}) before placing {count} orders: {err}{out}")
-        time.sleep(0.05)
-    proc.kill()
-    out, err = proc.communicate()
-    raise AssertionError(f"fewer than {count} orders after {timeout:g} s: {err}{out}")
+        return False
 
-
-def eventually(cond: Callable[[], bool], timeout: float = 20.0, interval: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
+    try:
+        eventually(placed, timeout, interval=0.05)
+    except AssertionError:
+        if proc.poll() is None:
+            proc.kill()
+            out, err = proc.communicate()
+            raise AssertionError(f"fewer than {count} orders after {timeout:g} s: {err}{out}") from None
+        raise
 
 
 def journal_client_ids(home: Path) -> set[str]:

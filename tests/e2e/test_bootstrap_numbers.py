@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,15 @@ async def test_hold_line_values_the_legs_at_the_marks_net_of_fees_paid_and_estim
     assert f"est. close fees {est_close:.4f}" in text
 
 
+def _numbers(doc: Any, key: str | None = None) -> set[str | None]:
+    """The keys whose values are JSON numbers, anywhere in the document."""
+    if isinstance(doc, dict):
+        return set().union(*(_numbers(v, k) for k, v in doc.items()))
+    if isinstance(doc, list):
+        return set().union(*(_numbers(v, key) for v in doc))
+    return {key} if isinstance(doc, int | float) and not isinstance(doc, bool) else set()
+
+
 def test_net_bps_is_taken_on_the_opened_notional_and_latency_fields_are_named_with_units(sim: Sim) -> None:
     proc = hedgectl("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "0", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -74,7 +84,8 @@ def test_net_bps_is_taken_on_the_opened_notional_and_latency_fields_are_named_wi
         assert leg["fill_ms"] > 0
         assert "latency_ms" not in leg
     assert Decimal(doc["notional_opened"]) == opened / 2
-    assert Decimal(doc["notional_target"]) == 300
+    assert doc["notional_target"] == "300"  # money is a string, as every other amount in the document
+    assert _numbers(doc) == {"ack_ms", "fill_ms", "open_phase", "close_phase", "open_skew", "exit_code"}
     assert doc["pnl"]["bps_base"] == "notional_opened"
     net = Decimal(doc["pnl"]["net"])
     assert Decimal(doc["pnl"]["net_bps"]) == (net / (opened / 2) * 10_000).quantize(Decimal("0.01"))
@@ -117,3 +128,24 @@ def test_usdc_and_usdt_legs_are_summed_at_a_stated_rate_and_reconcile_with_the_s
     assert pnl["conversion"] == "USDC converted at 1 USDC = 1 USDT"
     assert Decimal(pnl["fees"]) == Decimal(pnl["backpack"]["fees"]) + Decimal(pnl["aster"]["fees"])
     assert Decimal(pnl["net"]) == sum(after[v][1] - before[v][1] for v in ("backpack", "aster"))
+
+
+def test_on_a_terminal_a_usdc_usdt_pairs_hold_line_stays_one_line_of_140_and_says_the_conversion_once(
+    sim: Sim,
+) -> None:
+    from tests.e2e.test_bp_aster_loop import Terminal
+
+    term = Terminal(
+        "bootstrap", "--symbol", "ASTER", "--long", "backpack", "--short", "aster", "--notional", "100",
+        "--hold", "1.5", "--max-slippage-bps", "50",
+    )  # fmt: skip
+    assert term.finish() == 0, term.text[-3000:]
+    raw = b"".join(term._chunks).decode("utf-8", errors="replace")
+    hold = raw[raw.index("Holding for") : raw.index("latency:")]
+    assert "\x1b[1A" not in hold  # never redrawn over two lines (a wrapped live line moves the cursor up)
+    frames = [Terminal.ANSI.sub("", f) for f in re.split(r"\r|\n", hold) if "s left" in f]
+    assert frames, term.text[-3000:]
+    for frame in frames:
+        assert len(frame) <= 140, frame
+        assert re.search(r"net if closed [+-]\d+\.\d{4} USDT$", frame), frame
+    assert term.text.count("uPnL, fees and net in USDT: USDC converted at 1 USDC = 1 USDT") == 1

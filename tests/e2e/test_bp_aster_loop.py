@@ -234,11 +234,11 @@ def test_no_leg_starts_inside_the_funding_window(frozen_sim: Sim) -> None:
     assert pause["venue"] == "aster"
     assert pause["funding_time_source"] == "venue"
     assert 100 < pause["seconds"] <= 125
-    time.sleep(0.5)  # long enough for a leg to have started if the gate were not there
-    assert not frozen_sim.requests("create_order")
+    loop.wait_for("wait", reason="funding")  # the later marker: the loop is counting down, not starting a leg
     loop.interrupt()
     assert loop.finish() == 130, loop.stderr
     assert loop.summary["interrupted"] is True
+    assert not frozen_sim.requests("create_order")  # over the whole run, the pause included
     assert frozen_sim.all_flat()
 
 
@@ -348,10 +348,9 @@ def test_the_acceptance_run_prints_the_stats_table_and_ends_flat(frozen_sim: Sim
     stop = threading.Event()
 
     def filler() -> None:
-        while not stop.is_set():
+        while not stop.wait(0.05):  # a market that fills whatever rests, until the test says stop
             if _open_orders(frozen_sim):
                 frozen_sim.post("/_sim/fill", {"venue": "backpack", "all": True, "ratio": "1"})
-            time.sleep(0.05)
 
     thread = threading.Thread(target=filler, daemon=True)
     thread.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -79,8 +80,11 @@ def test_shell_completion_completes_commands(tmp_path: Path) -> None:
 
 def test_install_completion_writes_the_shell_script(tmp_path: Path) -> None:
     env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
+    # typer finds the shell among the process's parents (shellingham), not from an argument: run it from a bash
+    # (`; exit` keeps bash from exec-ing python in its place), as a user's terminal does, whatever runs pytest.
+    command = f"{shlex.quote(sys.executable)} -m hedgectl --install-completion; exit $?"
     proc = subprocess.run(
-        [sys.executable, "-m", "hedgectl", "--install-completion", "bash"],
+        ["bash", "-c", command],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )
     assert proc.returncode == 0, proc.stderr

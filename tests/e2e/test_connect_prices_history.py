@@ -82,15 +82,17 @@ def test_history_lists_a_bootstrap_and_shows_its_orders(sim: Sim) -> None:
     assert len(shown["fills"]) >= 4
 
 
-def test_prices_watch_ends_on_ctrl_c_with_130(sim: Sim) -> None:
+def test_prices_watch_stamps_each_line_and_ends_on_ctrl_c_with_130(sim: Sim) -> None:
     import signal
+    from datetime import UTC, datetime, timedelta
 
     from tests.e2e.conftest import spawn
 
-    proc = spawn("prices", "--watch", "--json", "--interval", "1")
+    started = datetime.now(UTC)
+    proc = spawn("prices", "--watch", "--json", "--interval", "0.2")
     try:
         assert proc.stdout is not None
-        assert proc.stdout.readline()  # one refresh
+        lines = [json.loads(proc.stdout.readline()) for _ in range(2)]  # two refreshes
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:
@@ -98,3 +100,6 @@ def test_prices_watch_ends_on_ctrl_c_with_130(sim: Sim) -> None:
             proc.kill()
             proc.communicate()
     assert proc.returncode == 130, err
+    first, second = (datetime.fromisoformat(doc["ts"]) for doc in lines)
+    assert first.utcoffset() == timedelta(0)  # ISO-8601 in UTC
+    assert started <= first < second <= datetime.now(UTC)

@@ -20,9 +20,12 @@ pytestmark = pytest.mark.e2e
 HOLDING = ["bootstrap", "--notional", "300", "--hold", "120", "--yes"]
 
 
+LOCK_WAIT_S = "1"  # the second command's wait, short: its length is not what these tests check
+
+
 def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "HEDGECTL_SIM_URL"}  # each command embeds its simulator
-    return {**env, "HEDGECTL_HOME": str(home)}
+    return {**env, "HEDGECTL_HOME": str(home), "HEDGECTL_PAPER_LOCK_WAIT_S": LOCK_WAIT_S}
 
 
 def _acked(home: Path) -> list[tuple[str, str]]:
@@ -60,11 +63,15 @@ def test_a_second_command_on_a_busy_paper_account_waits_then_fails_and_nothing_i
     try:
         second = subprocess.run(
             [*cli, "bootstrap", "--notional", "300", "--hold", "0", "--yes"],
-            capture_output=True, text=True, env=env, timeout=60, check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
         )
         assert second.returncode == 2, second.stderr
         assert "in use by another hedgectl command" in second.stderr
-        assert "waiting up to" in second.stderr  # said while it waited, not only at the end
+        assert f"waiting up to {LOCK_WAIT_S} s" in second.stderr  # said while it waited, with the setting's length
         assert second.stderr.strip().splitlines()[-1].startswith("error: the paper account")
         assert "Traceback" not in second.stderr
         first.send_signal(signal.SIGINT)

@@ -31,9 +31,9 @@ def test_a_paper_command_killed_with_minus_9_leaves_its_positions_for_flatten(is
     """Crash recovery can be rehearsed on paper: the account is saved as it goes, not only at a clean stop."""
     import subprocess
     import sys
-    import time
 
     from tests.e2e.conftest import cli_env
+    from tests.waiting import eventually
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "hedgectl", "bootstrap", "--notional", "300", "--hold", "60", "--yes", "--json",
@@ -41,13 +41,12 @@ def test_a_paper_command_killed_with_minus_9_leaves_its_positions_for_flatten(is
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
     )  # fmt: skip
     state = isolated_env / "paper" / "sim-state.json"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # the hold has begun once both legs are saved in the paper account
-        if state.exists() and state.read_text().count('"qty": "0.00') >= 2:
-            break
-        time.sleep(0.2)
-    proc.kill()
-    proc.communicate(timeout=30)
+    # The hold has begun once both legs are saved in the paper account.
+    try:
+        eventually(lambda: state.exists() and state.read_text().count('"qty": "0.00') >= 2, 60, 0.1)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
     held = hedgectl("positions", "--json")
     assert held.returncode == 0, held.stderr
     legs = {v: doc["positions"] for v, doc in json.loads(held.stdout)["venues"].items() if doc["positions"]}

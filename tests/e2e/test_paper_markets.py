@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hedgectl.sim.market_source import recording
-from hedgectl.sim.market_source.base import Snapshot
+from hedgectl.sim.market_source.records import Snapshot
 from tests.e2e.conftest import Sim, hedgectl
 from tests.sim.market_files import book, trade, write
 

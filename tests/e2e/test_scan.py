@@ -260,6 +260,37 @@ def test_bad_input_is_one_line_and_exit_2(sim: Sim, args: tuple[str, ...], messa
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize("watch", [(), ("--watch", "--interval", "1")])
+def test_symbols_no_venue_lists_are_one_line_and_exit_2_like_prices(sim: Sim, watch: tuple[str, ...]) -> None:
+    proc = hedgectl("scan", "--symbols", "FOO,BAR", "--venues", "binance,okx", *watch, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "error: unknown symbols 'FOO', 'BAR': not listed on binance, okx"
+    assert proc.stdout == ""
+    prices = hedgectl("prices", "--symbol", "FOO")
+    assert prices.returncode == proc.returncode
+
+
+def test_symbols_unlisted_where_a_venue_could_not_be_read_are_not_called_unknown(sim: Sim) -> None:
+    sim.fault(venue="okx", op="any", kind="http_500", count=1000)
+    proc = hedgectl("scan", "--symbols", "FOO", "--venues", "binance,okx", "--json", "--timeout", "2", timeout=60)
+    assert proc.returncode == 1, proc.stderr  # okx may list it: its failure is the answer, not "unknown symbol"
+    doc = json.loads(proc.stdout)
+    assert doc["venues"]["okx"]["ok"] is False
+    assert doc["unlisted"] == ["FOO"]
+
+
+def test_a_symbol_no_venue_lists_beside_listed_ones_is_a_warning(sim: Sim) -> None:
+    proc = hedgectl("scan", "--symbols", "FOO,BTC", "--venues", "binance,okx", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["unlisted"] == ["FOO"]
+    assert {(o["base"], o["long"], o["short"]) for o in doc["opportunities"]} == {
+        ("BTC", "binance", "okx"),
+        ("BTC", "okx", "binance"),
+    }
+    assert "warning: not listed on any venue read (binance, okx): 'FOO'" in proc.stderr
+
+
 def test_min_apr_keeps_only_pairs_at_or_above_it(market: Sim) -> None:
     code, every, err = _scan("binance", "okx", "backpack")
     assert code == 0, err

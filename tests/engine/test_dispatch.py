@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -15,8 +16,10 @@ from hedgectl.engine.orders.dispatch import Dispatcher, Sent
 from hedgectl.errors import AmbiguousOrderState, OrderRejected, SymbolNotListed, Unavailable
 from hedgectl.journal import Journal
 from hedgectl.journal.repository import ACKED, FAILED, UNKNOWN
+from hedgectl.venues import base
 from hedgectl.venues.base import PreparedOrder
 from tests.engine.fakes import FakeVenue
+from tests.waiting import FakeClock, eventually_async, loop_turns
 
 
 @pytest.fixture
@@ -40,14 +43,14 @@ def state(journal: Journal, request: OrderRequest) -> str:
     return row.state
 
 
-def trace(venue: FakeVenue, log: list[str], *, prepare_delay_s: float = 0.0) -> None:
-    """Log the venue's prepares and sends in one shared list (a delay makes its preparation slow)."""
+def trace(venue: FakeVenue, log: list[str], *, slow: Callable[[], Awaitable[object]] | None = None) -> None:
+    """Log the venue's prepares and sends in one shared list (`slow` runs inside each preparation)."""
     prepare = venue.prepare_order
 
     async def traced(request: OrderRequest) -> PreparedOrder:
         log.append(f"prepare {venue.name}")
-        if prepare_delay_s:
-            await asyncio.sleep(prepare_delay_s)
+        if slow is not None:
+            await slow()
         prepared = await prepare(request)
 
         async def send() -> Order:
@@ -62,7 +65,7 @@ def trace(venue: FakeVenue, log: list[str], *, prepare_delay_s: float = 0.0) -> 
 async def test_every_leg_is_prepared_before_any_is_sent(dispatcher: Dispatcher) -> None:
     a, b = FakeVenue("backpack"), FakeVenue("aster")
     log: list[str] = []
-    trace(a, log, prepare_delay_s=0.01)  # the first leg is the slow one to prepare
+    trace(a, log, slow=lambda: loop_turns(5))  # the first leg is the slow one to prepare
     trace(b, log)
     outcomes = await dispatcher.send_journaled_many(legs(dispatcher, a, b))
     assert log == ["prepare backpack", "prepare aster", "send backpack", "send aster"]
@@ -121,11 +124,13 @@ async def test_a_send_whose_outcome_stays_unknown_is_journaled_ambiguous_and_sen
 async def test_a_leg_that_waited_too_long_for_the_others_is_signed_again(
     dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dispatch, "RESIGN_AFTER_S", 0.02)
+    clock = FakeClock()
+    monkeypatch.setattr(base, "SYSTEM_CLOCK", clock)  # a prepared order's age
     a, b = FakeVenue("backpack"), FakeVenue("aster")
     log: list[str] = []
     trace(a, log)
-    trace(b, log, prepare_delay_s=0.05)  # e.g. the aster leg had to load its markets first
+    # e.g. the aster leg had to load its markets first
+    trace(b, log, slow=lambda: clock.sleep(dispatch.RESIGN_AFTER_S + 1))
     outcomes = await dispatcher.send_journaled_many(legs(dispatcher, a, b))
     assert log == ["prepare backpack", "prepare aster", "prepare backpack", "send backpack", "send aster"]
     assert all(isinstance(o, Sent) for o in outcomes)
@@ -137,11 +142,10 @@ async def test_cancelled_while_preparing_sends_nothing_and_journals_failed(
 ) -> None:
     a, b = FakeVenue("backpack"), FakeVenue("aster")
     log: list[str] = []
-    trace(b, log, prepare_delay_s=10)
+    trace(b, log, slow=asyncio.Event().wait)  # a preparation that never ends
     pairs = legs(dispatcher, a, b)
     task = asyncio.create_task(dispatcher.send_journaled_many(pairs))
-    while log != ["prepare aster"]:
-        await asyncio.sleep(0)
+    await eventually_async(lambda: log == ["prepare aster"])
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -157,7 +161,7 @@ async def test_cancelled_in_flight_is_journaled_ambiguous(dispatcher: Dispatcher
 
     async def slow_place(request: OrderRequest) -> Order:
         started.set()
-        await asyncio.sleep(10)
+        await asyncio.Event().wait()  # no reply until the cancel
         return await place(request)
 
     a.place_order = slow_place  # type: ignore[method-assign]

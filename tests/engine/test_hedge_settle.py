@@ -20,6 +20,7 @@ from hedgectl.engine.orders.tracking import OrderStreams
 from hedgectl.errors import ConfigError
 from hedgectl.journal import Journal
 from hedgectl.venues.streams import EventSource, OrderEvent, StateHook, StreamState
+from tests.waiting import loop_turns
 
 QTY = Decimal("0.003")
 
@@ -100,7 +101,7 @@ async def settling(
     journal.record_intent(run_id, venue.name, request, "open")
     streams = OrderStreams()
     streams.warm(venue, "BTC")  # type: ignore[arg-type]
-    await asyncio.sleep(0)  # the pump starts and subscribes
+    await loop_turns()  # the pump starts and subscribes
     if up:
         venue.state(StreamState.UP)
     try:
@@ -111,8 +112,7 @@ async def settling(
 
 async def turns(n: int = 5) -> None:
     """Let the event loop run a few turns (the settle starts watching), without waiting on a clock."""
-    for _ in range(n):
-        await asyncio.sleep(0)
+    await loop_turns(n)
 
 
 def ack(request: OrderRequest) -> Sent:
@@ -132,7 +132,7 @@ async def test_a_fill_pushed_before_the_ack_is_read_settles_the_leg_without_any_
     venue = PushingVenue()
     async with settling(journal, request_, venue) as (dispatcher, streams):
         venue.push(order(request_, OrderStatus.FILLED, QTY), fill("t1", QTY))
-        await asyncio.sleep(0)
+        await loop_turns()
         leg = await run(venue, dispatcher, request_, streams)
     assert venue.reads == []
     assert (leg.order and leg.order.status, leg.fills_source) == (OrderStatus.FILLED, "stream")

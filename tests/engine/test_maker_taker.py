@@ -404,6 +404,7 @@ async def test_a_countdown_ticks_each_second_of_the_injected_clock() -> None:
     from hedgectl.engine.maker_taker.context import LoopContext
     from hedgectl.engine.maker_taker.stats import LoopStats
     from tests.engine.conftest import FAST, Recorder
+    from tests.waiting import loop_turns
 
     class SteppedClock:
         """Time moves only when the countdown sleeps."""
@@ -419,7 +420,7 @@ async def test_a_countdown_ticks_each_second_of_the_injected_clock() -> None:
 
         async def sleep(self, seconds: float) -> None:
             self.t += seconds
-            await asyncio.sleep(0)
+            await loop_turns()
 
     recorder = Recorder()
     unused: Any = SimpleNamespace()
@@ -431,7 +432,7 @@ async def test_a_countdown_ticks_each_second_of_the_injected_clock() -> None:
 
     async def until_zero() -> None:
         while "left 0:00" not in recorder.countdowns:
-            await asyncio.sleep(0)
+            await loop_turns()
 
     async with ctx.waiting("between_legs", 2.5, lambda left: f"left {left}"):
         await asyncio.wait_for(until_zero(), timeout=5)

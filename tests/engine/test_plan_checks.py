@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -10,6 +9,7 @@ import pytest
 
 from hedgectl.engine.bootstrap.plan import HedgeConfig, HedgePlan, PlanCheck, PlanRefused, plan_hedge
 from tests.engine.fakes import FakeVenue
+from tests.waiting import loop_turns
 
 NOW = datetime(2026, 12, 7, 7, 59, tzinfo=UTC)
 D = Decimal
@@ -23,7 +23,7 @@ class FrozenClock:
         return 0.0
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(0)
+        await loop_turns()
 
 
 def _venues(

@@ -13,23 +13,24 @@ from hedgectl.engine.scan.reads import AdapterSource, ScanConfig, scan
 from hedgectl.errors import Unavailable
 from hedgectl.venues.read_only import read_only
 from tests.engine.fakes import FakeVenue
+from tests.waiting import loop_turns
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 D = Decimal
 
 
 class FakeSource:
-    """A venue listing BTC/USDT, answering after `delay_s`, or failing."""
+    """A venue listing BTC/USDT, answering at once (after a loop turn), never (`hangs`), or failing."""
 
-    def __init__(self, name: str, *, delay_s: float = 0.0, fail: bool = False, rate: str = "0.0001") -> None:
-        self.name, self.delay_s, self.fail, self.rate = name, delay_s, fail, D(rate)
+    def __init__(self, name: str, *, hangs: bool = False, fail: bool = False, rate: str = "0.0001") -> None:
+        self.name, self.hangs, self.fail, self.rate = name, hangs, fail, D(rate)
         self.closed = False
 
     async def listed(self) -> dict[tuple[str, str], Any]:
         return {("BTC", "USDT"): None}
 
     async def read(self, key: tuple[str, str], depth: int) -> Listing:
-        await asyncio.sleep(self.delay_s)
+        await (asyncio.Event().wait() if self.hangs else loop_turns())
         if self.fail:
             raise Unavailable(self.name, "connection refused")
         base = key[0]
@@ -48,7 +49,7 @@ async def test_a_slow_venue_and_a_failing_one_mark_their_rows_and_the_rest_is_ra
     sources = [
         FakeSource("a"),
         FakeSource("b", rate="0.0002"),
-        FakeSource("slow", delay_s=30),
+        FakeSource("slow", hangs=True),
         FakeSource("down", fail=True),
     ]
     config = ScanConfig(timeout_s=0.2)
@@ -89,9 +90,8 @@ async def test_the_accounts_own_fee_tier_is_used_where_the_adapter_reads_it_even
 async def test_a_symbol_listed_on_fewer_than_two_venues_says_so() -> None:
     result = await scan([FakeSource("a"), FakeSource("b")], ScanConfig(symbols=("BTC", "NOPE")), lambda: NOW)
     assert len(result.opportunities) == 2
-    assert [(u.base, u.reason) for u in result.unranked] == [
-        ("NOPE", "listed on fewer than two venues (none of the venues read)")
-    ]
+    assert [(u.base, u.reason) for u in result.unranked] == [("NOPE", "listed on no venue")]
+    assert result.unlisted == ["NOPE"]
 
 
 async def test_reads_are_concurrent_but_never_more_than_the_limit_per_venue() -> None:
@@ -105,7 +105,7 @@ async def test_reads_are_concurrent_but_never_more_than_the_limit_per_venue() ->
             type(self).in_flight += 1
             type(self).peak = max(type(self).peak, type(self).in_flight)
             try:
-                await asyncio.sleep(0.01)
+                await loop_turns(5)  # the other reads start meanwhile
                 return await super().read(key, depth)
             finally:
                 type(self).in_flight -= 1

@@ -23,6 +23,7 @@ from hedgectl.venues.backpack import BackpackVenue
 from hedgectl.venues.base import Venue
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.streams import EventSource, OrderEvent, StateHook, StreamState
+from tests.waiting import loop_turns
 
 STEP = 5.0
 
@@ -109,7 +110,7 @@ async def test_fills_are_yielded_as_they_are_pushed_until_the_order_is_final() -
     async with feed_for() as (feed, _):
         assert feed.warm(venue, "BTC")  # type: ignore[arg-type]
         task = asyncio.ensure_future(collect(feed.updates(venue, order(), until=soon())))  # type: ignore[arg-type]
-        await asyncio.sleep(0)  # one loop turn: the feed starts watching (events before that: only the latest)
+        await loop_turns()  # one loop turn: the feed starts watching (events before that: only the latest)
         venue.push(order("2", "1", OrderStatus.FILLED))  # another order: ignored
         venue.push(order("1", "0", OrderStatus.NEW))  # no progress: ignored
         venue.push(order("1", "0.4", OrderStatus.PARTIALLY_FILLED), received_ns=11)
@@ -127,8 +128,7 @@ async def test_a_fill_pushed_before_anyone_watches_is_not_lost() -> None:
     async with feed_for() as (feed, _):
         feed.warm(venue, "BTC")  # type: ignore[arg-type]
         venue.push(order("1", "1", OrderStatus.FILLED), received_ns=5)
-        await asyncio.sleep(0)  # let the pump take it
-        await asyncio.sleep(0)
+        await loop_turns(2)  # let the pump take it
         updates = await collect(feed.updates(venue, order(), until=soon()))  # type: ignore[arg-type]
     assert [(u.order.status, u.seen_ns) for u in updates] == [(OrderStatus.FILLED, 5)]
 
@@ -138,7 +138,7 @@ async def test_nothing_happens_until_the_deadline_or_a_stop() -> None:
     async with feed_for() as (feed, stop):
         assert await collect(feed.updates(venue, order(), until=soon(0.02))) == []  # type: ignore[arg-type]
         task = asyncio.ensure_future(collect(feed.updates(venue, order(), until=soon())))  # type: ignore[arg-type]
-        await asyncio.sleep(0)
+        await loop_turns()
         stop.set()
         assert await asyncio.wait_for(task, STEP) == []
 

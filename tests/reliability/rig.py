@@ -12,7 +12,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import httpx
 
 from hedgectl.domain.ids import uint32_client_id
 from hedgectl.sim.embedded import EmbeddedSimulator
+from tests import waiting
 
 ENV_PREFIXES = ("HEDGECTL_", "BINANCE_", "OKX_", "BACKPACK_", "ASTER_")
 VENUES = ("binance", "okx", "backpack", "aster")
@@ -115,13 +115,22 @@ class Rig:
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            self.command(*args), capture_output=True, text=True, timeout=timeout, env=self.env,
-            cwd=self.workdir, check=False,
+            self.command(*args),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self.env,
+            cwd=self.workdir,
+            check=False,
         )
 
     def spawn(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            self.command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env,
+            self.command(*args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env,
             cwd=self.workdir,
         )
 
@@ -157,16 +166,23 @@ async def _open_positions(url: str, home: Path, sides: dict[str, str], qty: Deci
         for venue, side in sides.items():
             adapter = registry.venue(venue)
             await adapter.place_order(
-                OrderRequest(symbol="BTC", side=Side(side), type=OrderType.MARKET, qty=qty,
-                             client_order_id=new_client_order_id())
+                OrderRequest(
+                    symbol="BTC", side=Side(side), type=OrderType.MARKET, qty=qty, client_order_id=new_client_order_id()
+                )
             )
             if resting:
                 quote = await adapter.fetch_quote("BTC")
                 market = await adapter.market("BTC")
                 price = floor_to_step(quote.bid * Decimal("0.99"), market.tick_size)
                 await adapter.place_order(
-                    OrderRequest(symbol="BTC", side=Side.BUY, type=OrderType.LIMIT, qty=qty, price=price,
-                                 client_order_id=new_client_order_id())
+                    OrderRequest(
+                        symbol="BTC",
+                        side=Side.BUY,
+                        type=OrderType.LIMIT,
+                        qty=qty,
+                        price=price,
+                        client_order_id=new_client_order_id(),
+                    )
                 )
     finally:
         await registry.aclose()
@@ -183,12 +199,7 @@ def rig(workdir: Path, seed: int = 3) -> Iterator[Rig]:
 
 def eventually(cond: Callable[[], bool], timeout: float = 20.0, interval: float = 0.02) -> None:
     """Poll `cond` until it holds (no fixed sleeps in tests)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
+    waiting.eventually(cond, timeout, interval)
 
 
 def stop(proc: subprocess.Popen[str], sig: int = signal.SIGKILL) -> None:

@@ -37,6 +37,7 @@ from hedgectl.sim.embedded import EmbeddedSimulator
 from hedgectl.venues.base import Venue
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.registry import ADAPTERS
+from tests.waiting import loop_turns
 
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
@@ -45,11 +46,11 @@ VENUES = ("binance", "okx", "backpack", "aster")
 
 class _InstantClock(SystemClock):
     async def sleep(self, seconds: float) -> None:  # retries of a broken read need not wait here
-        await asyncio.sleep(0)
+        await loop_turns()
 
 
 async def _no_wait(seconds: float) -> None:
-    await asyncio.sleep(0)
+    await loop_turns()
 
 
 @dataclass
@@ -79,9 +80,7 @@ class Proxy:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
-        reply = await self._http.request(
-            request.method, request.path_qs, headers=headers, content=await request.read()
-        )
+        reply = await self._http.request(request.method, request.path_qs, headers=headers, content=await request.read())
         self.seen.append(request.path)
         body = reply.content
         if request.path == self.target and self.mutate is not None:
@@ -128,8 +127,9 @@ def _adapter(venue: str, base_url: str) -> Venue:
     import importlib
 
     module_name, class_name = ADAPTERS[venue]
-    config = VenueConfig(name=venue, mode=Mode.PAPER, base_url=f"{base_url}/{venue}",
-                         credentials=paper_credentials(venue), timeout_s=5)
+    config = VenueConfig(
+        name=venue, mode=Mode.PAPER, base_url=f"{base_url}/{venue}", credentials=paper_credentials(venue), timeout_s=5
+    )
     cls = getattr(importlib.import_module(module_name), class_name)
     if venue == "backpack":
         return cls(config, clock=_InstantClock())  # type: ignore[no-any-return]
@@ -140,13 +140,27 @@ async def _scene(venues: dict[str, Venue]) -> dict[str, str]:
     """A position, a fill and a resting order on every venue."""
     resting = {}
     for name, venue in venues.items():
-        await venue.place_order(OrderRequest(symbol="BTC", side=Side.BUY, type=OrderType.MARKET,
-                                             qty=Decimal("0.002"), client_order_id=new_client_order_id()))
+        await venue.place_order(
+            OrderRequest(
+                symbol="BTC",
+                side=Side.BUY,
+                type=OrderType.MARKET,
+                qty=Decimal("0.002"),
+                client_order_id=new_client_order_id(),
+            )
+        )
         quote, market = await venue.fetch_quote("BTC"), await venue.market("BTC")
         cid = new_client_order_id()
-        await venue.place_order(OrderRequest(symbol="BTC", side=Side.BUY, type=OrderType.LIMIT, qty=Decimal("0.002"),
-                                             price=floor_to_step(quote.bid * Decimal("0.99"), market.tick_size),
-                                             client_order_id=cid))
+        await venue.place_order(
+            OrderRequest(
+                symbol="BTC",
+                side=Side.BUY,
+                type=OrderType.LIMIT,
+                qty=Decimal("0.002"),
+                price=floor_to_step(quote.bid * Decimal("0.99"), market.tick_size),
+                client_order_id=cid,
+            )
+        )
         resting[name] = cid
     return resting
 
@@ -188,8 +202,20 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 # -- broken replies --------------------------------------------------------------------------------
 
 # ("[]" is left out: for a list endpoint it is a true reply, "nothing".)
-JUNK_BODIES = [b"", b" ", b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>", b"Service Unavailable",
-               b"null", b"{}", b'"ok"', b"0", b"true", b"[null]", b"\xff\xfe\x00", b'{"data": null}']
+JUNK_BODIES = [
+    b"",
+    b" ",
+    b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>",
+    b"Service Unavailable",
+    b"null",
+    b"{}",
+    b'"ok"',
+    b"0",
+    b"true",
+    b"[null]",
+    b"\xff\xfe\x00",
+    b'{"data": null}',
+]
 # (No JSON number: 1.5 for "95001.0" is a different true-looking reply, not a broken one.)
 JUNK_VALUES = [None, True, [], {}, "abc", "", "NaN", "1e999999", "-1e30", [None], {"x": 1}]
 

@@ -222,3 +222,22 @@ def test_a_carrys_readings_value_its_legs_and_its_events_become_markers(tmp_path
     assert (rehedge["venue"], rehedge["qty"]) == ("okx", D("0.005"))
     assert trip["breaker"] == "delta_breach"
     assert close["reason"] == "circuit breaker: x"
+
+
+def test_a_runs_net_counts_funding_settled_after_it_ended_as_history_does(tmp_path: Path) -> None:
+    from tests.report.journal_rows import T0
+
+    journal = _journal(tmp_path)
+    run_id = journal.start_run("bootstrap", "paper")
+    trade(journal, run_id, "binance", BUY, "1", "100", "0.1")
+    funding(journal, run_id, "binance", "0.05")  # settled while it ran: in its recorded net
+    journal.end_run(run_id, status="ok", exit_code=0, net_pnl=D("-0.5"), volume=D(100))
+    later_s = (datetime.now(UTC) + timedelta(hours=8) - T0).total_seconds()
+    funding(journal, run_id, "backpack", "0.2", asset="USDC", at_s=later_s)  # read later, by `positions`
+
+    document = build_report(journal, journal.runs(None), datetime.now(UTC)).document()
+
+    [row] = document["summary"]["runs"]
+    assert row["net_pnl"] == "-0.3"  # -0.5 recorded + 0.2 USDC at par
+    assert document["runs"][0]["run"]["net_pnl"] == "-0.3"
+    assert document["summary"]["totals"]["net_pnl"] == "-0.3"

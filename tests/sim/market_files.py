@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from hedgectl.sim.market_source import recording
-from hedgectl.sim.market_source.base import FundingQuote, Snapshot, Trade
+from hedgectl.sim.market_source.records import FundingQuote, Snapshot, Trade
 
 D = Decimal
 T0 = 1_765_000_000_000

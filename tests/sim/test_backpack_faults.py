@@ -12,6 +12,7 @@ import pytest
 
 from hedgectl.sim import credentials
 from hedgectl.sim.server import Running
+from tests.sim.helpers import LOOPBACK_CCXT
 
 BTC = "BTC/USDC:USDC"
 BTC_ID = "BTC_USDC_PERP"
@@ -20,7 +21,12 @@ BTC_ID = "BTC_USDC_PERP"
 @pytest.fixture
 async def backpack(sim_server: Running) -> AsyncIterator[Any]:
     exchange = ccxt.backpack(
-        {"apiKey": credentials.BACKPACK_API_KEY, "secret": credentials.BACKPACK_API_SECRET, "timeout": 400}
+        {
+            **LOOPBACK_CCXT,
+            "apiKey": credentials.BACKPACK_API_KEY,
+            "secret": credentials.BACKPACK_API_SECRET,
+            "timeout": 400,
+        }
     )
     exchange.urls["api"]["public"] = sim_server.url + "/backpack"
     exchange.urls["api"]["private"] = sim_server.url + "/backpack"

@@ -12,12 +12,15 @@ import pytest
 
 from hedgectl.sim import credentials
 from hedgectl.sim.server import Running
+from tests.sim.helpers import LOOPBACK_CCXT
 
 SYMBOL = "BTC/USDT:USDT"
 
 
 def make_aster(url: str, private_key: str = credentials.ASTER_PRIVATE_KEY) -> Any:
-    ex = ccxt.aster({"privateKey": private_key, "options": {"defaultType": "swap", "builderFee": False}})
+    ex = ccxt.aster(
+        {**LOOPBACK_CCXT, "privateKey": private_key, "options": {"defaultType": "swap", "builderFee": False}}
+    )
     ex.urls["api"]["fapiPublic"] = ex.urls["api"]["fapiPrivate"] = f"{url}/aster/fapi"
     ex.urls["api"]["sapiPublic"] = ex.urls["api"]["sapiPrivate"] = f"{url}/aster/api"
     return ex

@@ -13,6 +13,7 @@ import pytest
 from hedgectl.sim import credentials
 from hedgectl.sim.dialects.backpack_auth import public_key_of
 from hedgectl.sim.server import Running
+from tests.sim.helpers import LOOPBACK_CCXT
 
 BTC = "BTC/USDC:USDC"
 BTC_ID = "BTC_USDC_PERP"
@@ -21,7 +22,12 @@ START = Decimal("10000")
 
 def make_backpack(url: str, **overrides: Any) -> Any:
     exchange = ccxt.backpack(
-        {"apiKey": credentials.BACKPACK_API_KEY, "secret": credentials.BACKPACK_API_SECRET, **overrides}
+        {
+            **LOOPBACK_CCXT,
+            "apiKey": credentials.BACKPACK_API_KEY,
+            "secret": credentials.BACKPACK_API_SECRET,
+            **overrides,
+        }
     )
     exchange.urls["api"]["public"] = url + "/backpack"
     exchange.urls["api"]["private"] = url + "/backpack"

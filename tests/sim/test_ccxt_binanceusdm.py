@@ -12,6 +12,7 @@ import pytest
 
 from hedgectl.sim import credentials
 from hedgectl.sim.server import Running
+from tests.sim.helpers import LOOPBACK_CCXT
 
 SYMBOL = "BTC/USDT:USDT"
 
@@ -20,6 +21,7 @@ SYMBOL = "BTC/USDT:USDT"
 async def exchange(sim_server: Running) -> AsyncIterator[Any]:
     ex = ccxt.binanceusdm(
         {
+            **LOOPBACK_CCXT,
             "apiKey": credentials.BINANCE_API_KEY,
             "secret": credentials.BINANCE_API_SECRET,
             "options": {"fetchCurrencies": False, "fetchMargins": False},
@@ -139,7 +141,12 @@ async def test_venue_rules_reject_with_ccxt_exceptions(exchange: Any) -> None:
 
 async def test_wrong_secret_is_an_authentication_error(sim_server: Running) -> None:
     ex = ccxt.binanceusdm(
-        {"apiKey": credentials.BINANCE_API_KEY, "secret": "0" * 64, "options": {"fetchCurrencies": False}}
+        {
+            **LOOPBACK_CCXT,
+            "apiKey": credentials.BINANCE_API_KEY,
+            "secret": "0" * 64,
+            "options": {"fetchCurrencies": False},
+        }
     )
     ex.urls["api"]["fapiPrivateV3"] = f"{sim_server.url}/binance/fapi/v3"
     try:

@@ -12,6 +12,7 @@ import pytest
 
 from hedgectl.sim import credentials
 from hedgectl.sim.server import Running
+from tests.sim.helpers import LOOPBACK_CCXT
 
 BTC = "BTC/USDT:USDT"
 BTC_ID = "BTC-USDT-SWAP"
@@ -22,6 +23,7 @@ START = Decimal("10000")
 def make_okx(url: str, **overrides: Any) -> Any:
     exchange = ccxt.okx(
         {
+            **LOOPBACK_CCXT,
             "apiKey": credentials.OKX_API_KEY,
             "secret": credentials.OKX_API_SECRET,
             "password": credentials.OKX_PASSPHRASE,

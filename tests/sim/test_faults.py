@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -12,6 +11,8 @@ import pytest
 
 from hedgectl.sim import credentials
 from hedgectl.sim.server import Running
+from tests.sim.helpers import LOOPBACK_CCXT
+from tests.waiting import loop_turns
 
 from .helpers import binance_query
 
@@ -149,6 +150,7 @@ async def test_ccxt_sees_rate_limit_and_timeouts_as_its_own_errors(
 ) -> None:
     ex = ccxt.binanceusdm(
         {
+            **LOOPBACK_CCXT,
             "apiKey": credentials.BINANCE_API_KEY,
             "secret": credentials.BINANCE_API_SECRET,
             "timeout": 400,
@@ -169,4 +171,4 @@ async def test_ccxt_sees_rate_limit_and_timeouts_as_its_own_errors(
         assert time.monotonic() - started < 5
     finally:
         await ex.close()
-    await asyncio.sleep(0)
+    await loop_turns()

@@ -9,8 +9,8 @@ import pytest
 import respx
 
 from hedgectl.sim.market_source import client as client_module
-from hedgectl.sim.market_source.base import FundingQuote, Snapshot, Trade
 from hedgectl.sim.market_source.client import PublicClient
+from hedgectl.sim.market_source.records import FundingQuote, Snapshot, Trade
 
 D = Decimal
 URL = "http://venues.test"

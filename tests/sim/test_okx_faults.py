@@ -12,6 +12,7 @@ import pytest
 
 from hedgectl.sim import credentials
 from hedgectl.sim.server import Running
+from tests.sim.helpers import LOOPBACK_CCXT
 
 BTC = "BTC/USDT:USDT"
 BTC_ID = "BTC-USDT-SWAP"
@@ -21,6 +22,7 @@ BTC_ID = "BTC-USDT-SWAP"
 async def okx(sim_server: Running) -> AsyncIterator[Any]:
     exchange = ccxt.okx(
         {
+            **LOOPBACK_CCXT,
             "apiKey": credentials.OKX_API_KEY,
             "secret": credentials.OKX_API_SECRET,
             "password": credentials.OKX_PASSPHRASE,

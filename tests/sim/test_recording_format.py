@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from hedgectl.sim.instruments import BASES, VENUES
 from hedgectl.sim.market_source import recording
-from hedgectl.sim.market_source.base import FundingQuote, Snapshot, Trade
+from hedgectl.sim.market_source.records import FundingQuote, Snapshot, Trade
 
 positive = st.decimals(min_value=Decimal("1e-8"), max_value=Decimal("1e9"), allow_nan=False, allow_infinity=False)
 rates = st.decimals(min_value=Decimal("-0.1"), max_value=Decimal("0.1"), allow_nan=False, allow_infinity=False)

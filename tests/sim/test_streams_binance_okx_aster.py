@@ -24,6 +24,8 @@ from hedgectl.sim import credentials
 from hedgectl.sim.dialects import binance_stream
 from hedgectl.sim.dialects.okx_auth import okx_signature
 from hedgectl.sim.server import Running
+from tests.sim.helpers import LOOPBACK_CCXT
+from tests.waiting import loop_turns
 
 from .helpers import binance_query, eventually
 from .test_aster_wire import v3_sign
@@ -297,6 +299,7 @@ async def watch_until(watch: Any, done: Any) -> list[dict[str, Any]]:
 async def test_ccxt_pro_binanceusdm_watch_orders_sees_the_fill(sim_server: Running, control: httpx.AsyncClient) -> None:
     ex = ccxt_pro.binanceusdm(
         {
+            **LOOPBACK_CCXT,
             "apiKey": credentials.BINANCE_API_KEY,
             "secret": credentials.BINANCE_API_SECRET,
             "options": {"fetchCurrencies": False, "fetchMargins": False},
@@ -316,7 +319,7 @@ async def test_ccxt_pro_binanceusdm_watch_orders_sees_the_fill(sim_server: Runni
         watching = asyncio.ensure_future(
             watch_until(lambda: ex.watch_orders("BTC/USDT:USDT"), lambda o: o["status"] == "closed")
         )
-        await asyncio.sleep(0)
+        await loop_turns()
         await control.post("/_sim/fill", json={"venue": "binance", "order_id": order["id"]})
         closed = next(o for o in await watching if o["status"] == "closed")
         assert (closed["filled"], closed["average"], closed["trades"][0]["fee"]["cost"]) == (0.01, 50000.0, 0.1)
@@ -327,6 +330,7 @@ async def test_ccxt_pro_binanceusdm_watch_orders_sees_the_fill(sim_server: Runni
 async def test_ccxt_pro_okx_watch_orders_sees_the_fill(sim_server: Running, control: httpx.AsyncClient) -> None:
     ex = ccxt_pro.okx(
         {
+            **LOOPBACK_CCXT,
             "apiKey": credentials.OKX_API_KEY,
             "secret": credentials.OKX_API_SECRET,
             "password": credentials.OKX_PASSPHRASE,
@@ -343,7 +347,7 @@ async def test_ccxt_pro_okx_watch_orders_sees_the_fill(sim_server: Running, cont
         order = await ex.create_order("BTC/USDT:USDT", "limit", "buy", 1, 1000)
         assert (await watching)[-1]["id"] == order["id"]
         watching = asyncio.ensure_future(watch_until(ex.watch_orders, lambda o: o["status"] == "closed"))
-        await asyncio.sleep(0)
+        await loop_turns()
         await control.post("/_sim/fill", json={"venue": "okx", "order_id": order["id"]})
         closed = next(o for o in await watching if o["status"] == "closed")
         assert (closed["amount"], closed["filled"], closed["average"]) == (1.0, 1.0, 1000.0)

@@ -39,6 +39,7 @@ from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.time_offset import TimeOffset
 from hedgectl.venues.streams import EventSource, OrderEvent, StreamState
 from hedgectl.venues.streams.supervisor import SupervisorConfig
+from tests.waiting import eventually_async
 
 # The keypair and vector of exchanges.md §4.2 (Backpack's own guide; ED25519 is deterministic).
 DOC_KEY = "zDIJj9qneWIY0IYZ5aXoHcNMCm+XDhVcTssiT0HyY0A="
@@ -347,11 +348,7 @@ async def watching(
 
 
 async def eventually(cond: Callable[[], bool], timeout: float = STEP) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
+    await eventually_async(cond, timeout, 0.005)
 
 
 async def resting_buy(venue: BackpackVenue, qty: str = "0.01") -> Order:

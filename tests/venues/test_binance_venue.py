@@ -27,6 +27,7 @@ from hedgectl.venues.binance import BinanceVenue
 from hedgectl.venues.binance_family.venue import INCOME_PAGE
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit import rate_limit
+from tests.waiting import FakeClock
 
 BASE = "https://fapi.binance.com"
 API_KEY = "binance-test-key-0123456789"
@@ -342,13 +343,17 @@ def test_every_payment_in_the_window_is_read_once_whatever_the_paging(offsets_s:
 
 
 async def test_a_history_that_never_ends_is_refused_not_read_forever(
-    mock: respx.MockRouter, venue: BinanceVenue
+    mock: respx.MockRouter, venue: BinanceVenue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # 100 pages at weight 30 are ~65 s of the real weight budget: the limiter waits on a fake clock instead.
+    clock = FakeClock(monotonic=time.monotonic())
+    monkeypatch.setattr(rate_limit, "SYSTEM_CLOCK", clock)
     same = [_income(i, T0) for i in range(INCOME_PAGE)]
     route = mock.get("/fapi/v1/income").mock(side_effect=lambda _: httpx.Response(200, json=same))
     with pytest.raises(Unavailable, match="did not end"):
         await venue.funding_payments("BTC", T0)
     assert route.call_count == 100
+    assert sum(clock.sleeps) > 60  # the budget was waited for, as a real run would
 
 
 # ---- clock, limits, host --------------------------------------------------------------------------------

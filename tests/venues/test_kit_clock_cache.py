@@ -18,6 +18,7 @@ from hedgectl.errors import Unavailable
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit import time_offset
 from hedgectl.venues.kit.http import HttpSeam
+from tests.waiting import eventually_async
 
 BASE = "https://venue.test"
 FAR = 4_000_000_000_000  # the venue's clock, far from ours: the offset is large and unmistakable
@@ -63,10 +64,11 @@ async def test_a_measured_offset_is_cached_and_the_next_seam_signs_with_it_befor
     assert _close_to(signed_at, FAR)  # the cached offset
     assert later.calls == 1  # the background measurement is on its way
     later.release.set()
-    deadline = time.monotonic() + STEP_S
-    while not _close_to(second.offset.now_ms(), FAR + 3_600_000):
-        assert time.monotonic() < deadline, "the background measurement never replaced the cached offset"
-        await asyncio.sleep(0.01)
+    await eventually_async(
+        lambda: _close_to(second.offset.now_ms(), FAR + 3_600_000),
+        STEP_S,
+        what="the background measurement replacing the cached offset",
+    )
     await second.close()
     assert time_offset.load_cached_offset(tmp_path, "testvenue", BASE) == second.offset.offset_ms
 
@@ -102,10 +104,7 @@ async def test_a_failed_background_measurement_keeps_the_cached_offset(tmp_path:
     clock.fail = True
     seam = _seam(tmp_path, clock)
     await seam.now_ms()
-    deadline = time.monotonic() + STEP_S
-    while clock.calls == 0 or (seam._background is not None and not seam._background.done()):
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.01)
+    await eventually_async(lambda: clock.calls > 0 and (seam._background is None or seam._background.done()), STEP_S)
     assert seam.offset.offset_ms == 7_000
     await seam.close()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -26,6 +25,7 @@ from hedgectl.venues.okx import OkxVenue
 from hedgectl.venues.okx.stream import OkxOrderStream, parse_frame, parse_order_push
 from hedgectl.venues.streams import EventSource, OrderEvent, StreamingVenue, StreamState
 from hedgectl.venues.streams.supervisor import SupervisorConfig
+from tests.waiting import eventually_async
 
 STEP = 5.0  # seconds any single expected event may take
 FAST = SupervisorConfig(
@@ -199,11 +199,7 @@ async def watching(events: AsyncIterator[OrderEvent]) -> AsyncIterator[Watched]:
 
 
 async def eventually(cond: Callable[[], bool], timeout: float = STEP) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
+    await eventually_async(cond, timeout, 0.005)
 
 
 def stream_live(sim: Running) -> bool:

@@ -18,6 +18,7 @@ from hedgectl.domain.types import Fill, Order, OrderStatus, OrderType, Side
 from hedgectl.errors import AuthError, ConfigError, OrderNotFound, Unavailable
 from hedgectl.venues.streams import EventSource, OrderEvent, StreamState
 from hedgectl.venues.streams.supervisor import StreamSupervisor, SupervisorConfig
+from tests.waiting import eventually_async
 
 FAST = SupervisorConfig(
     poll_interval_s=0.01,
@@ -146,11 +147,7 @@ class FakeStream:
 
 
 async def eventually(cond: Callable[[], bool], timeout: float = STEP) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.001)
+    await eventually_async(cond, timeout, 0.001)
 
 
 class Collected:

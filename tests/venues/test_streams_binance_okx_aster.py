@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from decimal import Decimal
@@ -33,6 +32,7 @@ from hedgectl.venues.okx.stream import OkxOrderStream, parse_frame, parse_order_
 from hedgectl.venues.streams import Connect, EventSource, OrderEvent, Ready, StreamingVenue, StreamState
 from hedgectl.venues.streams.supervisor import SupervisorConfig, supervise
 from hedgectl.venues.ws_common import loads, open_socket
+from tests.waiting import eventually_async
 
 D = Decimal
 STEP = 5.0  # seconds any single expected event may take
@@ -316,11 +316,7 @@ async def watching(events: AsyncIterator[OrderEvent]) -> AsyncIterator[Watched]:
 
 
 async def eventually(cond: Callable[[], bool], timeout: float = STEP) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
+    await eventually_async(cond, timeout, 0.005)
 
 
 async def resting_buy(venue: AnyVenue, qty: str = "0.02") -> Order:
@@ -526,10 +522,7 @@ async def test_the_listen_key_is_kept_alive_on_a_timer(sim_server: Running, cont
                 counted[0] = await puts()
                 return counted[0] >= 2
 
-            deadline = time.monotonic() + STEP
-            while not await two_puts():
-                assert time.monotonic() < deadline, "no keep-alive PUT"
-                await asyncio.sleep(0.01)
+            await eventually_async(two_puts, STEP, 0.01, what="a keep-alive PUT")
             assert not pending.done()  # kept alive: the session is still open
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -39,7 +39,7 @@ from hedgectl.engine.flatten import flatten
 from hedgectl.engine.interrupts import Interrupts
 from hedgectl.engine.orders.dispatch import Dispatcher, Sent
 from hedgectl.engine.orders.tracking import OrderStreams
-from hedgectl.errors import HedgectlError
+from hedgectl.errors import HedgectlError, venue_said
 from hedgectl.venues.base import Venue
 
 __all__ = ["HedgeReporter", "HedgeResult", "LegOutcome", "run_hedge_cycle"]
@@ -130,7 +130,9 @@ async def run_hedge_cycle(
             reporter.fills("Opened", result.opened)
             failed = [leg for leg in result.opened if leg.error or leg.filled_qty != plan.qty]
             if failed:
-                result.error = "; ".join(f"{leg.venue}: {leg.error or short_fill(leg, plan.qty)}" for leg in failed)
+                result.error = "; ".join(
+                    venue_said(leg.venue, leg.error or short_fill(leg, plan.qty)) for leg in failed
+                )
                 reporter.warning(f"open failed ({result.error}): rolling back")
                 return result
         if not interrupts.requested:
@@ -286,7 +288,7 @@ async def _open_maker_first(
     long_qty, short_qty = held.get(long_venue.name, Decimal(0)), held.get(short_venue.name, Decimal(0))
     failed = [leg for leg in result.opened if leg.error]
     if outcome.error is None and failed:
-        outcome.error = "; ".join(f"{leg.venue}: {leg.error}" for leg in failed)
+        outcome.error = "; ".join(venue_said(leg.venue, leg.error or "") for leg in failed)
     if outcome.error is None and long_qty != -short_qty:
         outcome.error = f"the legs do not offset ({long_venue.name} {long_qty:+f}, {short_venue.name} {short_qty:+f})"
     if outcome.error is None and long_qty != plan.qty and not interrupts.requested:
@@ -401,7 +403,7 @@ async def _finish(
         result.warnings.append(f"{order.venue}: closed a leftover {order.qty} {order.symbol} while verifying flat")
     for v in result.final.venues:
         for err in v.errors:
-            result.warnings.append(f"{v.venue}: {err}")
+            result.warnings.append(venue_said(v.venue, err))
     try:
         after = await asyncio.gather(*(v.fetch_balances() for v in venues))
         result.balances_after = {v.name: b for v, b in zip(venues, after, strict=True)}

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from hedgectl.domain.ledger import realise
+from hedgectl.domain.lots import realise
 from hedgectl.domain.pnl import LegPnl
 from hedgectl.engine.carry.breaker import DAILY_LOSS, check_daily_loss
 from hedgectl.engine.carry.context import Ctx, event, venue_qty
 from hedgectl.engine.carry.legs import leg_books
 from hedgectl.engine.carry.reading import read_funding
 from hedgectl.engine.flatten import flatten
-from hedgectl.errors import HedgectlError
+from hedgectl.errors import HedgectlError, venue_said
 
 
 async def finish(ctx: Ctx, *, keep: bool) -> None:
@@ -38,7 +38,7 @@ async def finish(ctx: Ctx, *, keep: bool) -> None:
     ctx.interrupts.flattening = True
     result.final = await flatten(ctx.venues, ctx.dispatcher, symbol=ctx.config.symbol, intent="carry_close")
     for v in result.final.venues:
-        result.warnings.extend(f"{v.venue}: {e}" for e in v.errors)
+        result.warnings.extend(venue_said(v.venue, e) for e in v.errors)
     await _account(ctx)
     if result.final.flat:
         net = f"net {result.net:+.4f} USDT" if result.net is not None else "net unknown"

@@ -3,7 +3,7 @@
 The carry's own fills (over its run chain) are most of it, but not all: a pair taken over with `--adopt` was
 opened by trades the carry never made, and an outside trade (a manual close, another command, an ADL) changes a
 leg without a fill of the carry's. Both are journaled by the carry when it learns of them, as trades with no
-price (`domain/ledger.py` keeps them out of the money and counts their quantity as unknown):
+price (`domain/lots.py` keeps them out of the money and counts their quantity as unknown):
 
 - `carry.adopt` (`entries`: per venue the size held and the venue's entry price): the position the carry took
   over, priced at the venue's entry price when the venue gives one;
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from hedgectl.domain.ledger import Trade
+from hedgectl.domain.lots import Trade
 from hedgectl.domain.types import Fill, OrderStatus
 from hedgectl.journal import Journal
 

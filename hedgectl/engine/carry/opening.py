@@ -23,7 +23,7 @@ from hedgectl.engine.bootstrap.plan import Entry, HedgeConfig, HedgePlan, plan_h
 from hedgectl.engine.carry.context import Ctx, Resume, event, warn
 from hedgectl.engine.flatten import flatten
 from hedgectl.engine.orders.dispatch import Dispatcher
-from hedgectl.errors import HedgectlError, UsageError
+from hedgectl.errors import HedgectlError, UsageError, venue_said
 
 OPEN_LATENCY_MS = 5000.0  # a leg of the open unfilled after this is rolled back
 
@@ -56,7 +56,7 @@ async def open_pair(
         failed = [leg for leg in result.opened if leg.error or leg.filled_qty != plan.qty]
         if failed:
             result.error = "open failed, rolled back: " + "; ".join(
-                f"{leg.venue}: {leg.error or f'filled {leg.filled_qty} of {plan.qty}'}" for leg in failed
+                venue_said(leg.venue, leg.error or f"filled {leg.filled_qty} of {plan.qty}") for leg in failed
             )
         qty = plan.qty
     if result.error is not None or qty <= 0:
@@ -116,7 +116,7 @@ async def _open_maker_first(ctx: Ctx, plan: HedgePlan, hedge_config: HedgeConfig
     result.opened = outcome.legs
     held = net_by_venue(outcome.legs)
     long_qty, short_qty = held.get(ctx.long.name, Decimal(0)), held.get(ctx.short.name, Decimal(0))
-    error = outcome.error or "; ".join(f"{leg.venue}: {leg.error}" for leg in outcome.legs if leg.error) or None
+    error = outcome.error or "; ".join(venue_said(leg.venue, leg.error) for leg in outcome.legs if leg.error) or None
     if error is None and long_qty != -short_qty:
         error = f"the legs do not offset ({ctx.long.name} {long_qty:+f}, {ctx.short.name} {short_qty:+f})"
     if error is not None:

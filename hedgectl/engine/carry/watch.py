@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from hedgectl.domain.ledger import Trade
+from hedgectl.domain.lots import Trade
 from hedgectl.domain.rounding import floor_to_step
 from hedgectl.domain.types import OrderRequest, OrderType, Side
 from hedgectl.engine.bootstrap.leg_fills import settle

@@ -35,7 +35,7 @@ from hedgectl.engine.maker_taker.leg import Leg, reference_price
 from hedgectl.engine.maker_taker.stats import LoopStats, StatsSnapshot
 from hedgectl.engine.orders.dispatch import Dispatcher
 from hedgectl.engine.orders.feeds import FillFeed, PollingFeed
-from hedgectl.errors import HedgectlError, UsageError, run_status
+from hedgectl.errors import HedgectlError, UsageError, run_status, venue_said
 from hedgectl.venues.base import Venue
 
 log = logging.getLogger(__name__)
@@ -315,7 +315,7 @@ async def _exit(ctx: LoopContext, result: LoopResult) -> None:
                 venue = ctx.maker if venue_report.venue == ctx.maker.name else ctx.taker
                 for order in venue_report.closes:
                     ctx.owe_account(venue, order)
-                result.warnings.extend(f"{venue_report.venue}: {e}" for e in venue_report.errors)
+                result.warnings.extend(venue_said(venue_report.venue, e) for e in venue_report.errors)
             if not report.flat:
                 result.exposure = report.describe_exposure()
             ctx.emit("exit", journal=True, policy=config.on_exit, flat=report.flat, exposure=result.exposure)

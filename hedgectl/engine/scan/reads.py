@@ -19,7 +19,7 @@ from hedgectl.aio import stop_tasks, within
 from hedgectl.domain.fees import PUBLISHED_TAKER_FEE_RATE
 from hedgectl.domain.types import Market
 from hedgectl.engine.scan.pairs import Listing, Opportunity, evaluate, rank
-from hedgectl.errors import HedgectlError
+from hedgectl.errors import HedgectlError, venue_said
 from hedgectl.venues.base import AccountFees, Venue
 from hedgectl.venues.kit.rate_limit import RateLimiter
 from hedgectl.venues.kit.transport import exception_chain
@@ -155,6 +155,7 @@ class ScanResult:
     unranked: list[Unranked] = field(default_factory=list)
     venues: dict[str, VenueStatus] = field(default_factory=dict)
     below_min_apr: int = 0
+    unlisted: list[str] = field(default_factory=list)  # asked for (--symbols) but listed by no venue that answered
 
     @property
     def ok(self) -> bool:
@@ -175,7 +176,11 @@ async def scan(sources: Sequence[Source], config: ScanConfig, now: Callable[[], 
             result.venues[source.name] = VenueStatus(ok=False, error=_reason(source.name, exc, config))
 
     await _gather([listing_of(s) for s in sources])
+    result.venues = {s.name: result.venues[s.name] for s in sources if s.name in result.venues}  # in the asked order
     bases = _bases(listed_by, config.symbols)
+    if config.symbols is not None:
+        listed_anywhere = {key[0] for listed in listed_by.values() for key in listed}
+        result.unlisted = [base for base in config.symbols if base not in listed_anywhere]
     keys = [(s, key) for s in sources for key in listed_by.get(s.name, {}) if key[0] in bases]
     listings: dict[str, list[Listing]] = {}
     failures: dict[str, dict[str, str]] = {}  # base -> venue -> why its read failed
@@ -208,8 +213,9 @@ async def scan(sources: Sequence[Source], config: ScanConfig, now: Callable[[], 
                     priced.append(outcome)
         failed_here = failures.get(base, {})
         if len({item.venue for item in here}) < 2 and not failed_here:
-            where = ", ".join(sorted({item.venue for item in here})) or "none of the venues read"
-            result.unranked.append(Unranked(base, "-", "-", f"listed on fewer than two venues ({where})"))
+            where = ", ".join(sorted({item.venue for item in here}))
+            why = f"listed on fewer than two venues ({where})" if where else "listed on no venue"
+            result.unranked.append(Unranked(base, "-", "-", why))
         for venue, why in sorted(failed_here.items()):
             for other in here:
                 result.unranked.append(Unranked(base, venue, other.venue, why, short_settle=other.settle))
@@ -238,8 +244,7 @@ def _reason(venue: str, exc: BaseException, config: ScanConfig) -> str:
     if isinstance(exc, TimeoutError):
         return f"{venue}: no answer within {config.timeout_s:g} s"
     log.debug("%s: scan read failed: %s", venue, exception_chain(exc))
-    text = str(exc)
-    return text if text.startswith(f"{venue}:") else f"{venue}: {text}"
+    return venue_said(venue, exc)
 
 
 async def _gather(reads: list[Awaitable[None]]) -> None:

@@ -20,8 +20,9 @@ from aiohttp import web
 from hedgectl.sim import credentials
 from hedgectl.sim.dialects import binance_errors as errors
 from hedgectl.sim.dialects.base import Call, Problem, Reply, Route, json_response
+from hedgectl.sim.dialects.binance_account import version_of
 from hedgectl.sim.dialects.binance_auth import check_hmac, strip_signature
-from hedgectl.sim.dialects.binance_family import BinanceFamily, version_of
+from hedgectl.sim.dialects.binance_family import BinanceFamily
 
 MAINNET_CHAIN_ID = 1666
 TESTNET_CHAIN_ID = 714  # fapi.asterdex-testnet.com, per Aster's V3 testnet docs
@@ -85,7 +86,6 @@ class AsterDialect(BinanceFamily):
             )
         ]
         return super().routes() + spot
-
 
     def spot_exchange_info(self, call: Call) -> web.StreamResponse:
         assets = sorted({i.base for i in self.engine.instruments[self.venue].values()} | {"USDT"})

@@ -2,6 +2,8 @@
 
 Paths, parameters, envelopes and error codes are OKX's own (see okx_wire / okx_errors); sizes on the
 wire are contracts. ccxt's `okx` client works against it with only `urls['api']['rest']` changed.
+This module routes, authenticates and answers orders; public market data is `okx_market.py`'s, the
+account endpoints `okx_account.py`'s.
 """
 
 from __future__ import annotations
@@ -13,21 +15,18 @@ from aiohttp import web
 
 from hedgectl.sim import credentials
 from hedgectl.sim.core import Simulator
-from hedgectl.sim.dialects import okx_errors, okx_market, okx_trade_wire, okx_wire
+from hedgectl.sim.dialects import okx_account, okx_errors, okx_market, okx_trade_wire, okx_wire
 from hedgectl.sim.dialects.base import Call, Dialect, Problem, Reply, Route
 from hedgectl.sim.dialects.okx_auth import OkxAuthError, OkxKey, verify_okx_request
-from hedgectl.sim.dialects.okx_market import fail, now_ms, ok
+from hedgectl.sim.dialects.okx_market import INST_TYPES, fail, now_ms, ok
 from hedgectl.sim.dialects.okx_orders import OkxRefusal, read_place_order
 from hedgectl.sim.dialects.okx_stream import OkxPrivateStream
 from hedgectl.sim.faults import Fault, FaultKind
 from hedgectl.sim.instruments import Instrument
-from hedgectl.sim.model import Fill, Order, PositionMode, Reason, SimError
+from hedgectl.sim.model import Fill, Order, Reason, SimError
 
 API = "/api/v5"
 MAX_BATCH = 20
-INST_TYPES = ("SWAP", "ANY")
-BILLS_RECENT_MS = 7 * 24 * 3_600_000  # /account/bills: the last 7 days; bills-archive: 3 months
-BILLS_ARCHIVE_MS = 92 * 24 * 3_600_000
 PUBLIC, SIGNED = "none", "signed"
 
 
@@ -63,15 +62,15 @@ class OkxDialect(Dialect):
             Route(get, API + "/trade/orders-history-archive", "fetch_orders", self.orders_history, SIGNED),
             Route(get, API + "/trade/fills", "fetch_my_trades", self.fills, SIGNED),
             Route(get, API + "/trade/fills-history", "fetch_my_trades", self.fills, SIGNED),
-            Route(get, API + "/account/positions", "fetch_positions", self.positions, SIGNED),
-            Route(get, API + "/account/balance", "fetch_balance", self.balance, SIGNED),
-            Route(get, API + "/account/bills", "fetch_funding_history", self.bills, SIGNED),
-            Route(get, API + "/account/bills-archive", "fetch_funding_history", self.bills_archive, SIGNED),
-            Route(get, API + "/account/config", "fetch_account", self.config, SIGNED),
-            Route(get, API + "/account/trade-fee", "fetch_trading_fee", self.trade_fee, SIGNED),
-            Route(post, API + "/account/set-leverage", "set_leverage", self.set_leverage, SIGNED),
-            Route(get, API + "/account/leverage-info", "fetch_leverage", self.leverage_info, SIGNED),
-            Route(get, API + "/asset/currencies", "fetch_currencies", self.currencies, SIGNED),
+            Route(get, API + "/account/positions", "fetch_positions", okx_account.positions, SIGNED),
+            Route(get, API + "/account/balance", "fetch_balance", okx_account.balance, SIGNED),
+            Route(get, API + "/account/bills", "fetch_funding_history", okx_account.bills, SIGNED),
+            Route(get, API + "/account/bills-archive", "fetch_funding_history", okx_account.bills_archive, SIGNED),
+            Route(get, API + "/account/config", "fetch_account", okx_account.config, SIGNED),
+            Route(get, API + "/account/trade-fee", "fetch_trading_fee", okx_account.trade_fee, SIGNED),
+            Route(post, API + "/account/set-leverage", "set_leverage", okx_account.set_leverage, SIGNED),
+            Route(get, API + "/account/leverage-info", "fetch_leverage", okx_account.leverage_info, SIGNED),
+            Route(get, API + "/asset/currencies", "fetch_currencies", okx_account.currencies, SIGNED),
         ]
 
     def extra_routes(self) -> list[web.RouteDef]:
@@ -318,122 +317,3 @@ class OkxDialect(Dialect):
             and (end is None or fill.time_ms <= end)
         ]
         return ok(rows[:limit])
-
-    # ---- account -------------------------------------------------------------------------------
-
-    def bills(self, call: Call) -> web.StreamResponse:
-        """GET /api/v5/account/bills: the last 7 days, newest first."""
-        return self._bills(call, now_ms() - BILLS_RECENT_MS)
-
-    def bills_archive(self, call: Call) -> web.StreamResponse:
-        """GET /api/v5/account/bills-archive: the last 3 months, newest first."""
-        return self._bills(call, now_ms() - BILLS_ARCHIVE_MS)
-
-    def _bills(self, call: Call, oldest_ms: int) -> web.StreamResponse:
-        # Only funding bills (type 8) are kept: a query for another type reads an empty list, not a wrong one.
-        inst_type = call.get("instType")
-        bill_type = call.get("type")
-        if (inst_type is not None and inst_type not in INST_TYPES) or bill_type not in (None, "8"):
-            return ok([])
-        inst_id = call.get("instId")
-        if inst_id is not None:
-            self._inst(call)
-        after = call.integer("after", required=False)
-        before = call.integer("before", required=False)
-        begin = call.integer("begin", required=False)
-        end = call.integer("end", required=False)
-        limit = min(call.integer("limit", required=False) or 100, 100)
-        acct = self.engine.account(self.venue)
-        rows = [
-            okx_trade_wire.render_funding_bill(pay, self._instruments[pay.symbol], acct.asset)
-            for pay in sorted(acct.funding, key=lambda p: p.payment_id, reverse=True)
-            if (inst_id is None or pay.symbol == inst_id)
-            and pay.time_ms >= oldest_ms
-            and (after is None or pay.payment_id < after)
-            and (before is None or pay.payment_id > before)
-            and (begin is None or pay.time_ms >= begin)
-            and (end is None or pay.time_ms <= end)
-        ]
-        # With only `before`, OKX returns the page just newer than it: the oldest rows of what is newer.
-        page = rows[-limit:] if before is not None and after is None else rows[:limit]
-        return ok(page)
-
-    def positions(self, call: Call) -> web.StreamResponse:
-        inst_type = call.get("instType")
-        if inst_type is not None and inst_type not in INST_TYPES:
-            return ok([])
-        wanted = None
-        if call.get("instId"):
-            wanted = set(call.require("instId").split(","))
-            unknown = wanted - set(self._instruments)
-            if unknown:
-                return fail(*okx_errors.UNKNOWN_INSTRUMENT, status=400)
-        lever = self.engine.account(self.venue).leverage
-        now = now_ms()
-        rows = [
-            okx_trade_wire.render_position(
-                pos,
-                self._instruments[pos.symbol],
-                self.engine.mark_price(self.venue, pos.symbol),
-                lever,
-                now,
-                self.engine.liquidation_price(self.venue, pos),
-            )
-            for pos in self.engine.positions(self.venue)
-            if wanted is None or pos.symbol in wanted
-        ]
-        return ok(rows)
-
-    def balance(self, call: Call) -> web.StreamResponse:
-        acct = self.engine.account(self.venue)
-        view = self.engine.margin(self.venue)
-        data = okx_trade_wire.render_balance(
-            acct.asset, view.balance, view.unrealized_pnl, view.position_margin, view.order_margin, now_ms()
-        )
-        wanted = call.get("ccy")
-        if wanted is not None and acct.asset not in wanted.split(","):
-            data["details"] = []
-        return ok([data])
-
-    def config(self, call: Call) -> web.StreamResponse:
-        return ok([okx_trade_wire.render_account_config(self.engine.account(self.venue).position_mode)])
-
-    def trade_fee(self, call: Call) -> web.StreamResponse:
-        """GET /api/v5/account/trade-fee: SWAP only (the simulator lists nothing else); `instFamily` (or the older
-        `uly`) picks the family's instrument, else the account's tier is the first instrument's."""
-        if call.require("instType") != "SWAP":
-            return fail(*okx_errors.param_error("instType"))
-        family = call.get("instFamily") or call.get("uly")
-        instruments = list(self._instruments.values())
-        if family is not None:
-            instruments = [i for i in instruments if f"{i.base}-{i.quote}" == family]
-        if not instruments:
-            return fail(*okx_errors.UNKNOWN_INSTRUMENT)
-        return ok([okx_trade_wire.render_trade_fee(instruments[0], now_ms())])
-
-    def set_leverage(self, call: Call) -> web.StreamResponse:
-        lever = call.integer("lever")
-        mgn_mode = call.require("mgnMode")
-        if lever is None or not 1 <= lever <= 125 or mgn_mode not in ("cross", "isolated"):
-            return fail(*okx_errors.param_error("lever" if mgn_mode in ("cross", "isolated") else "mgnMode"))
-        inst_id = call.get("instId")
-        if inst_id is not None:
-            self._inst(call)
-        # The simulated account has one leverage for all instruments (what its margin maths uses).
-        self.engine.account(self.venue).leverage = lever
-        return ok([{"instId": inst_id or "", "lever": str(lever), "mgnMode": mgn_mode, "posSide": ""}])
-
-    def leverage_info(self, call: Call) -> web.StreamResponse:
-        """GET /api/v5/account/leverage-info: one row per position side the mode has (the account's one leverage)."""
-        inst = self._inst(call)
-        mgn_mode = call.require("mgnMode")
-        if mgn_mode not in ("cross", "isolated"):
-            return fail(*okx_errors.param_error("mgnMode"))
-        acct = self.engine.account(self.venue)
-        sides = ("long", "short") if acct.position_mode is PositionMode.HEDGE else ("net",)
-        lever = str(acct.leverage)
-        return ok([{"instId": inst.symbol, "mgnMode": mgn_mode, "posSide": s, "lever": lever} for s in sides])
-
-    def currencies(self, call: Call) -> web.StreamResponse:
-        # ccxt calls this from load_markets when keys are set; an empty list is a valid answer.
-        return ok([])

@@ -14,6 +14,8 @@ from hedgectl.sim.dialects.base import Call, json_response
 from hedgectl.sim.instruments import Instrument
 from hedgectl.sim.model import Reason, SimError
 
+INST_TYPES = ("SWAP", "ANY")  # instType values a list query answers (the simulator lists SWAPs only)
+
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000

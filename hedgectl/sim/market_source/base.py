@@ -2,56 +2,20 @@
 
 A source answers as a function of the simulator's tick (`synthetic`, `replay`) or of what it last received
 (`live`). The engine asks it for the book of an instrument, the trades printed since its last look and the
-funding rate; it never asks where they came from.
+funding rate; it never asks where they came from. The values it hands over live in `records.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
 from hedgectl.sim.instruments import Instrument
 from hedgectl.sim.market import Book
+from hedgectl.sim.market_source.records import FundingQuote, Trade
 
 ZERO = Decimal(0)
-
-
-@dataclass(frozen=True, slots=True)
-class Trade:
-    """One public trade: `taker` is the aggressor's side ("buy" lifted an ask, "sell" hit a bid); base units."""
-
-    venue: str
-    base: str
-    trade_id: str
-    price: Decimal
-    qty: Decimal
-    taker: str
-    time_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """One instrument's book as the venue published it: levels best first, base units."""
-
-    venue: str
-    base: str
-    bids: tuple[tuple[Decimal, Decimal], ...]
-    asks: tuple[tuple[Decimal, Decimal], ...]
-    time_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class FundingQuote:
-    """The venue's mark, index and current funding rate for one instrument."""
-
-    venue: str
-    base: str
-    rate: Decimal
-    mark: Decimal | None
-    index: Decimal | None
-    time_ms: int
 
 
 class MarketSource(Protocol):

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from hedgectl.sim.instruments import symbol_for
-from hedgectl.sim.market_source.base import FundingQuote, Snapshot, Trade
+from hedgectl.sim.market_source.records import FundingQuote, Snapshot, Trade
 
 # The venues' public mainnet hosts (duplicated from hedgectl/venues/config.py on purpose: sim/ imports no adapter
 # code). Overridden by `base_url` (a simulator standing in for all four, each under /<venue>).

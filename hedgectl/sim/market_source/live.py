@@ -17,8 +17,9 @@ from decimal import Decimal
 from hedgectl.errors import ConfigError
 from hedgectl.sim.instruments import Instrument
 from hedgectl.sim.market import Book
-from hedgectl.sim.market_source.base import FundingQuote, Snapshot, Trade, sampled_ohlc
+from hedgectl.sim.market_source.base import sampled_ohlc
 from hedgectl.sim.market_source.client import Event, MarketDataError, PublicClient
+from hedgectl.sim.market_source.records import FundingQuote, Snapshot, Trade
 from hedgectl.sim.market_source.replay import snapshot_book
 from hedgectl.sim.model import Reason, SimError
 

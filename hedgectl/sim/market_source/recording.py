@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from hedgectl.errors import ConfigError
 from hedgectl.sim.instruments import BASES, VENUES
-from hedgectl.sim.market_source.base import FundingQuote, Snapshot, Trade
+from hedgectl.sim.market_source.records import FundingQuote, Snapshot, Trade
 
 FORMAT = "hedgectl-market"
 VERSION = 1

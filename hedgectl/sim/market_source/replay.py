@@ -16,7 +16,8 @@ from hedgectl.errors import ConfigError
 from hedgectl.sim.instruments import Instrument
 from hedgectl.sim.market import Book, Level
 from hedgectl.sim.market_source import recording
-from hedgectl.sim.market_source.base import FundingQuote, Snapshot, Trade, sampled_ohlc
+from hedgectl.sim.market_source.base import sampled_ohlc
+from hedgectl.sim.market_source.records import FundingQuote, Snapshot, Trade
 from hedgectl.sim.model import Reason, SimError
 
 

@@ -1,4 +1,4 @@
-"""Realised PnL lot by lot (domain/ledger.py): the cash flow when the trades open and close the whole leg, and
+"""Realised PnL lot by lot (domain/lots.py): the cash flow when the trades open and close the whole leg, and
 never a profit made of a close whose open is not in the list (or the other way round)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hedgectl.domain.ledger import Trade, realise
+from hedgectl.domain.lots import Trade, realise
 
 D = Decimal
 prices = st.decimals(min_value=D("0.01"), max_value=D(200_000), places=2)
