@@ -57,7 +57,7 @@ def test_every_long_module_exception_still_applies(name: str) -> None:
 # What engine code may ask the journal without the Dispatcher: queries, never a write.
 JOURNAL_READS = {
     "runs", "run", "orders", "order", "unacknowledged_orders", "fills", "run_fills", "run_funding",
-    "breaker_trips", "last_breaker_reset",
+    "breaker_trips", "last_breaker_reset", "events",
 }  # fmt: skip
 # Modules that keep journal state of their own (not an order's), each with why: none (breaker trips go through the
 # Dispatcher too).

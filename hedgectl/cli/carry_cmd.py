@@ -14,13 +14,28 @@ from hedgectl.cli.params import decimal_option
 if TYPE_CHECKING:
     from hedgectl.cli.session import Session
     from hedgectl.engine.carry.config import CarryConfig
-    from hedgectl.engine.carry.run import CarryResult, Resume
+    from hedgectl.engine.carry.run import Resume
 
 HELP = (
     "Open a hedged pair (as bootstrap does) and hold it across funding settlements: watched, re-hedged, closed "
     "through flatten at --until, --take-profit, --max-loss-pct, --min-liq-distance-pct, a funding spread below "
     "--min-funding-apr, or Ctrl+C. `--resume` takes over a crashed carry; `--adopt` a pair already open."
 )
+# With --resume, the exit rules given on the command line replace the journaled ones (CarryConfig field per option);
+# the pair itself (venues, symbol, notional) is the journal's.
+RULE_OPTIONS = {
+    "until": "until",
+    "take_profit": "take_profit_usdt",
+    "max_loss_pct": "max_loss_pct",
+    "min_liq_distance_pct": "min_liq_distance_pct",
+    "min_funding_apr": "min_funding_apr",
+    "min_funding_settlements": "min_funding_settlements",
+    "max_basis_bps": "max_basis_bps",
+    "max_delta_pct": "max_delta_pct",
+    "on_exit": "on_exit",
+    "refresh_s": "refresh_s",
+}
+PAIR_OPTIONS = {"long": "long_venue", "short": "short_venue", "symbol": "symbol", "notional": "notional_usdt"}
 RESUMABLE = ("running", "crashed", "kept", "aborted", "exposure")  # a carry's run status that may leave a pair open
 
 
@@ -30,6 +45,11 @@ def _positive(name: str, value: Decimal | None) -> Decimal | None:
     if value is not None and value <= 0:
         raise UsageError(f"{name} must be a positive number, got {value}")
     return value
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    # typer vendors click: its ParameterSource is compared by name rather than imported from a private module.
+    return getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
 
 
 def carry(
@@ -130,7 +150,7 @@ def carry(
         short_venue=short_name,
         notional_usdt=_positive("--notional", notional) or Decimal(0),
         until=parse_duration(until) if until is not None else None,
-        take_profit_usdt=take_profit,
+        take_profit_usdt=_positive("--take-profit", take_profit),
         max_loss_pct=_positive("--max-loss-pct", max_loss_pct),
         min_liq_distance_pct=_positive("--min-liq-distance-pct", min_liq_distance_pct),
         min_funding_apr=min_funding_apr,
@@ -141,10 +161,11 @@ def carry(
         refresh_s=float(refresh_s),
     )
     _positive("--max-slippage-bps", max_slippage_bps)
+    given = {name for name in (*RULE_OPTIONS, *PAIR_OPTIONS) if _given(ctx, name)}
 
     async def body(session: Session) -> int:
         return await _body(session, config, urls, run, resume=resume, adopt=adopt, slippage=max_slippage_bps,
-                           json_out=json_out, streams=streams,
+                           json_out=json_out, streams=streams, given=given,
                            entry=(entry_mode, float(maker_timeout)))  # fmt: skip
 
     args: dict[str, Any] = config.as_args()
@@ -167,11 +188,12 @@ async def _body(
     slippage: Decimal,
     json_out: bool,
     streams: bool = True,
+    given: set[str] | None = None,
     entry: tuple[Any, float] | None = None,
 ) -> int:
     from hedgectl.cli import render
     from hedgectl.cli.breaker_cmd import limits_of, refuse_if_tripped
-    from hedgectl.cli.carry_view import JsonReporter, RichReporter
+    from hedgectl.cli.carry_view import JsonReporter, RichReporter, report_result
     from hedgectl.engine.bootstrap.plan import HedgeConfig
     from hedgectl.engine.carry.notify import Notifier, secret_parts, split_urls
     from hedgectl.engine.carry.run import Resume, run_carry
@@ -183,7 +205,7 @@ async def _body(
     output.STATE.secrets = output.STATE.secrets | {s for u in all_urls for s in secret_parts(u)}
     taken: Resume | None = None
     if resume:
-        config, taken = _resumable(session, run)
+        config, taken = _resumable(session, run, config, given or set())
         session.journal.event(session.run_id, "carry.config", config.as_args())
     elif adopt:
         taken = Resume()
@@ -250,21 +272,25 @@ async def _body(
             streams=streams,
         )
         code = result.exit_code
-        session.outcome.status = {0: "kept" if result.kept else "ok", 1: "failed", 3: "exposure", 4: "tripped",
-                                  130: "interrupted"}.get(code, "failed")  # fmt: skip
+        session.outcome.status = "kept" if result.kept else {0: "ok", 1: "failed", 3: "exposure", 4: "tripped",
+                                                             130: "interrupted"}.get(code, "failed")  # fmt: skip
         session.outcome.net_pnl = result.net
         fills = session.journal.run_fills(session.run_id)
         session.outcome.volume = sum((f.qty * f.price for f in fills), Decimal(0)) if fills else None
         session.outcome.error = result.error or (result.exit_reason if code else None)
-        _report(result, json_out=json_out)
+        report_result(result, json_out=json_out)
         return code
     finally:
         interrupts.uninstall()
         await notifier.aclose()
 
 
-def _resumable(session: Session, run_id: str | None) -> tuple[CarryConfig, Resume]:
-    """The carry to resume (the given run, else the newest carry that did not close), its config and run chain."""
+def _resumable(session: Session, run_id: str | None, typed: CarryConfig, given: set[str]) -> tuple[CarryConfig, Resume]:
+    """The carry to resume (the given run, else the newest carry that did not close), its config and run chain.
+
+    The exit rules given on the command line (`given`, their values in `typed`) replace the journaled ones; a pair
+    option given that differs from the journaled pair is a usage error (the pair open is the journal's)."""
+    from dataclasses import replace
     from datetime import datetime
 
     from hedgectl.engine.carry.config import CarryConfig
@@ -284,6 +310,13 @@ def _resumable(session: Session, run_id: str | None) -> tuple[CarryConfig, Resum
             raise UsageError("no carry to resume: every carry in the journal closed (see `hedgectl history`)")
         row = candidates[0]
     config = CarryConfig.from_args(row.args)
+    for option, name in PAIR_OPTIONS.items():
+        if option in given and getattr(typed, name) != getattr(config, name):
+            raise UsageError(
+                f"--{option} {getattr(typed, name)} differs from the carry resumed ({getattr(config, name)}): "
+                "--resume carries the journaled pair; leave --long/--short/--symbol/--notional out"
+            )
+    config = replace(config, **{name: getattr(typed, name) for option, name in RULE_OPTIONS.items() if option in given})
     chain = [row.id]
     since = row.started_at
     previous = row.args.get("resume_of")
@@ -314,58 +347,3 @@ def _confirmation(session: Session) -> Any:
         )
 
     return confirm
-
-
-def _result_doc(result: CarryResult) -> dict[str, Any]:
-    return {
-        "event": "result",
-        "ok": result.exit_code == 0,
-        "exit_code": result.exit_code,
-        "exit_reason": result.exit_reason,
-        "symbol": result.config.symbol,
-        "qty": result.target_qty,
-        "kept": result.kept,
-        "open": result.open_per_venue if result.kept else (result.final.exposure() if result.final else {}),
-        "rehedges": result.rehedges,
-        "pnl": {
-            **{
-                v: {"gross": p.gross, "fees": p.fees, "funding": p.funding, "net": p.net} for v, p in result.pnl.items()
-            },
-            "net": result.net,
-            "funding_known": result.funding_known,
-        },
-        "tripped": result.tripped,
-        "warnings": result.warnings,
-        "error": result.error,
-    }
-
-
-def _report(result: CarryResult, *, json_out: bool) -> None:
-    from hedgectl.cli import render
-
-    if json_out:
-        output.emit_document(_result_doc(result))
-    else:
-        if result.pnl:
-            rows = [[v, p.gross, p.fees, p.funding, p.net] for v, p in result.pnl.items()]
-            render.table(
-                "PnL (USDT)",
-                ["venue", "gross", "fees", "funding", "net"],
-                rows,
-                right=["gross", "fees", "funding", "net"],
-            )
-        for warning in result.warnings:
-            render.warn(warning)
-    if not result.flat and result.final is not None:
-        if result.error:
-            render.error(f"carry failed: {result.error}")
-        render.error(f"EXPOSURE REMAINS: {result.final.describe_exposure()} - run `hedgectl flatten --all`")
-    elif result.kept:
-        open_now = ", ".join(f"{v} {q:+f}" for v, q in result.open_per_venue.items())
-        render.warn(f"pair kept open ({open_now} {result.config.symbol}): `hedgectl carry --resume` takes it over")
-    elif result.tripped:
-        render.error(f"circuit breaker tripped ({result.tripped}); both venues flat")
-    elif result.error:
-        render.error(f"carry failed: {result.error}" + ("; both venues flat" if result.final else ""))
-    elif not json_out:
-        render.line(f"CARRY CLOSED ({result.exit_reason or 'stopped'}): both venues flat", style="bold green")

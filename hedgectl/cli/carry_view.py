@@ -1,14 +1,16 @@
 """What `hedgectl carry` shows while it watches: the live Rich view (a table under small charts) or one JSON
-event per change."""
+event per change; and at its end, the PnL table and final line, or the JSON `result` document."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from hedgectl.cli import output
 
 if TYPE_CHECKING:
     from hedgectl.clock import Clock
+    from hedgectl.engine.carry.context import CarryResult
     from hedgectl.engine.carry.view import CarryView
 
 
@@ -131,3 +133,71 @@ class RichReporter:
         if self._cm is not None:
             self._cm.__exit__(None, None, None)
             self._cm = self._update = None
+
+
+def _result_doc(result: CarryResult) -> dict[str, Any]:
+    return {
+        "event": "result",
+        "ok": result.exit_code == 0,
+        "exit_code": result.exit_code,
+        "exit_reason": result.exit_reason,
+        "symbol": result.config.symbol,
+        "qty": result.target_qty,
+        "kept": result.kept,
+        "open": result.open_per_venue if result.kept else (result.final.exposure() if result.final else {}),
+        "rehedges": result.rehedges,
+        "pnl": {
+            **{
+                v: {
+                    "gross": p.gross,
+                    "fees": p.fees,
+                    "funding": p.funding,
+                    "net": p.net,
+                    "uncounted_qty": p.uncounted_qty,
+                }
+                for v, p in result.pnl.items()
+            },
+            "net": result.net,
+            "funding_known": result.funding_known,
+        },
+        "tripped": result.tripped,
+        "warnings": result.warnings,
+        "error": result.error,
+    }
+
+
+def report_result(result: CarryResult, *, json_out: bool) -> None:
+    """The carry's end: its PnL table and final line, or the JSON `result` document."""
+    from hedgectl.cli import render
+
+    if json_out:
+        output.emit_document(_result_doc(result))
+    else:
+        if result.pnl:
+            _pnl_table(result)
+        for warning in result.warnings:
+            render.warn(warning)
+    if not result.flat and result.final is not None:
+        if result.error:
+            render.error(f"carry failed: {result.error}")
+        render.error(f"EXPOSURE REMAINS: {result.final.describe_exposure()} - run `hedgectl flatten --all`")
+    elif result.kept:
+        open_now = ", ".join(f"{v} {q:+f}" for v, q in result.open_per_venue.items())
+        render.warn(f"pair kept open ({open_now} {result.config.symbol}): `hedgectl carry --resume` takes it over")
+    elif result.tripped:
+        render.error(f"circuit breaker tripped ({result.tripped}); both venues flat")
+    elif result.error:
+        render.error(f"carry failed: {result.error}" + ("; both venues flat" if result.final else ""))
+    elif not json_out:
+        render.line(f"CARRY CLOSED ({result.exit_reason or 'stopped'}): both venues flat", style="bold green")
+
+
+def _pnl_table(result: CarryResult) -> None:
+    """Per venue and in total, rounded to 4 places for display (the JSON keeps the exact figures)."""
+    from hedgectl.cli import render
+
+    legs = list(result.pnl.items())
+    rows: list[list[Any]] = [[v, p.gross, p.fees, p.funding, p.net] for v, p in legs]
+    rows.append(["total", *(sum((r[i] for r in rows), Decimal(0)) for i in range(1, 5))])
+    columns = ["venue", "gross", "fees", "funding", "net"]
+    render.table("PnL (USDT)", columns, [[r[0], *(render.fmt(x, 4) for x in r[1:])] for r in rows], right=columns[1:])

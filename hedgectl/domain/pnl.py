@@ -15,6 +15,9 @@ class LegPnl:
     gross: Decimal
     fees: Decimal
     funding: Decimal = Decimal(0)
+    # Base units of the leg opened or closed by trades not in its fills (a manual trade, a position taken over
+    # without its price): their PnL is unknown and not in `gross` (see domain/lots.py).
+    uncounted_qty: Decimal = Decimal(0)
 
     @property
     def net(self) -> Decimal:

@@ -60,6 +60,7 @@ class Interrupts:
         self._open_now = open_now  # asked at the third signal: what may be open, None if nothing; default: the worst
         self.stop = asyncio.Event()
         self.count = 0
+        self.signal_name: str | None = None  # the first signal received ("SIGINT", "SIGTERM"), once one was
         self.flattening = False
         self._warn = warn
         self._on_abort = on_abort  # called with (exit code, message) just before the third signal exits
@@ -72,7 +73,7 @@ class Interrupts:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
-                loop.add_signal_handler(sig, self._on_signal)
+                loop.add_signal_handler(sig, self._on_signal, sig)
                 self._installed.append(sig)
             except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
                 continue
@@ -109,9 +110,10 @@ class Interrupts:
             self._warn(self._closed_output_message)
         self.stop.set()
 
-    def _on_signal(self) -> None:
+    def _on_signal(self, sig: int | None = None) -> None:
         self.count += 1
         if self.count == 1:
+            self.signal_name = signal.Signals(sig).name if sig is not None else None
             self._warn(self._first_message)
             self.stop.set()
         elif self.count == 2:

@@ -349,7 +349,7 @@ def test_on_exit_keep_leaves_the_pair_open_and_resume_takes_it_over(
     first.wait(opened(first))
     qty = D(first.of("open")[0]["qty"])
     first.proc.send_signal(signal.SIGINT)
-    assert first.finish() == 0, first.err
+    assert first.finish() == 130, first.err  # interrupted, the pair kept on request
     assert first.result["kept"] is True
     assert sim.positions("binance")["BTC"] == qty
     assert sim.positions("okx")["BTC"] == -qty
@@ -357,7 +357,7 @@ def test_on_exit_keep_leaves_the_pair_open_and_resume_takes_it_over(
     second.wait(opened(second))
     assert second.proc.poll() is None
     second.proc.send_signal(signal.SIGINT)  # the resumed run keeps the kept run's rules: --on-exit keep
-    assert second.finish() == 0, second.err
+    assert second.finish() == 130, second.err
     assert sim.positions("okx")["BTC"] == -qty
     closed = hedgectl("flatten", "--all", "--yes", "--json")
     assert closed.returncode == 0, closed.stderr
@@ -370,11 +370,12 @@ def test_adopt_carries_a_pair_opened_elsewhere_and_closes_it(
     kept = start(carries, "--notional", "300", "--on-exit", "keep", *FAST)
     kept.wait(opened(kept))
     kept.proc.send_signal(signal.SIGINT)
-    assert kept.finish() == 0, kept.err
+    assert kept.finish() == 130, kept.err
     adopted = hedgectl("carry", "--adopt", "--notional", "300", "--until", "1s", *FAST)
     assert adopted.returncode == 0, adopted.stderr
     docs = [json.loads(line) for line in adopted.stdout.splitlines()]
     assert [d["event"] for d in docs if d["event"] in ("adopt", "close")] == ["adopt", "close"]
+    assert "adopted the pair" in next(d["text"] for d in docs if d["event"] == "adopt")
     assert sim.all_flat()
 
 

@@ -9,6 +9,7 @@ opening.py  open as bootstrap does (bootstrap's planner, dispatch and rollback),
 watch.py    the watch loop: exit rules judged, a delta re-hedged, the breaker tripped
 reading.py  one reading of the pair (positions, quotes, funding journaled) and its marks journaled
 closing.py  close through flatten (or keep), then PnL from the journal and the daily-loss check
+legs.py     each leg's trades as the journal knows them (the carry's fills, outside trades, adopted entries)
 breaker.py  the circuit breaker persisted in the journal (its trips written by the Dispatcher or the CLI)
 notify.py   alerts POSTed in the background (webhooks, Telegram)
 """

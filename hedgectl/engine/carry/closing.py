@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from hedgectl.domain.pnl import leg_pnl
+from hedgectl.domain.lots import realise
+from hedgectl.domain.pnl import LegPnl
 from hedgectl.engine.carry.breaker import DAILY_LOSS, check_daily_loss
 from hedgectl.engine.carry.context import Ctx, event, venue_qty
+from hedgectl.engine.carry.legs import leg_books
 from hedgectl.engine.carry.reading import read_funding
 from hedgectl.engine.flatten import flatten
 from hedgectl.errors import HedgectlError, venue_said
@@ -23,11 +25,15 @@ async def finish(ctx: Ctx, *, keep: bool) -> None:
     result = ctx.result
     if keep:
         result.kept = True
+        result.exit_reason = f"interrupted ({_stop_name(ctx)}): pair kept open (--on-exit keep)"
+        ctx.reporter.phase("Keeping the pair open")  # the live view ends here, above the final lines
         qtys = await asyncio.gather(*(venue_qty(v, ctx.config.symbol) for v in ctx.venues), return_exceptions=True)
         result.open_per_venue = {v.name: q for v, q in zip(ctx.venues, qtys, strict=True) if isinstance(q, Decimal)}
         event(ctx, "kept", f"pair left open on request (--on-exit keep): `hedgectl carry --resume {ctx.runs[0]}`")
         return
     why = result.exit_reason or result.error or ("interrupted" if result.interrupted else "closing")
+    if result.interrupted and result.exit_reason is None and result.error is None:
+        result.exit_reason = f"interrupted ({_stop_name(ctx)})"
     ctx.reporter.phase(f"Closing both legs: {why}")
     ctx.interrupts.flattening = True
     result.final = await flatten(ctx.venues, ctx.dispatcher, symbol=ctx.config.symbol, intent="carry_close")
@@ -58,6 +64,12 @@ async def finish(ctx: Ctx, *, keep: bool) -> None:
         event(ctx, "trip", f"circuit breaker tripped: {DAILY_LOSS}: {tripped}", breaker=DAILY_LOSS)
 
 
+def _stop_name(ctx: Ctx) -> str:
+    """What stopped the carry, as the user would name it ("SIGINT received")."""
+    name = ctx.interrupts.signal_name
+    return f"{name} received" if name else "stop requested"
+
+
 async def _account(ctx: Ctx) -> None:
     """PnL per venue from the journaled fills and funding of the carry's runs (fills of the closes read first)."""
     result, journal = ctx.result, ctx.dispatcher.journal
@@ -72,10 +84,22 @@ async def _account(ctx: Ctx) -> None:
         await read_funding(ctx, set())
     except HedgectlError as exc:
         result.warnings.append(f"funding unreadable at the close: {exc}")
-    fills = [f for run in ctx.runs for f in journal.run_fills(run) if f.symbol == ctx.config.symbol]
+    books = leg_books(journal, ctx.runs, [v.name for v in ctx.venues], ctx.config.symbol)
     funding = [p for run in ctx.runs for p in journal.run_funding(run) if p.symbol == ctx.config.symbol]
+    flat = result.final is not None and result.final.flat
     for venue in ctx.venues:
-        mine = [f for f in fills if f.venue == venue.name]
-        if mine:
-            paid = sum((p.amount for p in funding if p.venue == venue.name), Decimal(0))
-            result.pnl[venue.name] = leg_pnl(mine, paid)
+        book = books[venue.name]
+        if not book.fills and not book.adopted:
+            continue
+        # Realised: each close matched with the open it closes; a part opened or closed by a trade the carry did
+        # not make (and did not see: it closed while the watch was not reading) is unknown, never a profit.
+        realised = realise(book.trades())
+        uncounted = realised.uncounted_qty + (abs(realised.open_qty) if flat else Decimal(0))
+        paid = sum((p.amount for p in funding if p.venue == venue.name), Decimal(0))
+        fees = sum((f.fee for f in book.fills), Decimal(0))
+        result.pnl[venue.name] = LegPnl(realised.gross, fees, paid, uncounted_qty=uncounted)
+        if uncounted:
+            result.warnings.append(
+                f"{venue.name}: {uncounted} {ctx.config.symbol} of the leg was opened or closed outside the carry "
+                "(not by its orders, or at a price it does not know): the PnL of that part is unknown and not counted"
+            )

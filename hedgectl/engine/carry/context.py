@@ -58,6 +58,7 @@ class CarryResult:
     plan: HedgePlan | None = None
     opened: list[LegOutcome] = field(default_factory=list)
     target_qty: Decimal = Decimal(0)
+    opened_notional: Decimal | None = None  # per leg, at the entry prices (the % figures are of it)
     opened_at: datetime | None = None
     exit_reason: str | None = None
     kept: bool = False  # --on-exit keep: the pair was left open on purpose
@@ -82,9 +83,7 @@ class CarryResult:
             return 3
         if self.tripped is not None:
             return 4
-        if self.kept:
-            return 0
-        if self.interrupted:
+        if self.interrupted:  # flattened, or kept open on request (--on-exit keep): a stop either way
             return 130
         return 0 if self.error is None else 1
 

@@ -15,12 +15,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
-from hedgectl.domain.types import OrderRequest, OrderType
+from hedgectl.domain.types import OrderRequest, OrderType, Position
 from hedgectl.engine.bootstrap.accounting import net_by_venue
 from hedgectl.engine.bootstrap.leg_fills import LegOutcome, settle
 from hedgectl.engine.bootstrap.maker_first import enter_maker_first
 from hedgectl.engine.bootstrap.plan import Entry, HedgeConfig, HedgePlan, plan_hedge
-from hedgectl.engine.carry.context import Ctx, Resume, event, venue_qty, warn
+from hedgectl.engine.carry.context import Ctx, Resume, event, warn
 from hedgectl.engine.flatten import flatten
 from hedgectl.engine.orders.dispatch import Dispatcher
 from hedgectl.errors import HedgectlError, UsageError, venue_said
@@ -64,7 +64,7 @@ async def open_pair(
             reporter.warning(result.error)
         return False
     result.target_qty = qty
-    notional = qty * plan.reference_price
+    notional = result.opened_notional = qty * plan.reference_price
     text = f"opened {qty} {plan.symbol}: long {ctx.long.name}, short {ctx.short.name} (~{notional:.2f} USDT)"
     event(ctx, "open", text, qty=qty, notional=notional)
     return True
@@ -142,7 +142,8 @@ async def take_over(ctx: Ctx, resume: Resume) -> bool:
     result = ctx.result
     ctx.reporter.phase("Reconciling the pair with both venues")
     await _reconcile_unknown(ctx, resume.runs)
-    long_qty, short_qty = await asyncio.gather(*(venue_qty(v, ctx.config.symbol) for v in ctx.venues))
+    held = await asyncio.gather(*(v.fetch_positions(ctx.config.symbol) for v in ctx.venues))
+    long_qty, short_qty = (sum((p.qty for p in positions), Decimal(0)) for positions in held)
     if long_qty == 0 and short_qty == 0:
         result.error = f"nothing to carry: {ctx.config.symbol} is flat on {ctx.long.name} and {ctx.short.name}"
         return False
@@ -154,15 +155,30 @@ async def take_over(ctx: Ctx, resume: Resume) -> bool:
             f"{open_now}; close it with `hedgectl flatten --all` or adopt it with the right --long/--short"
         )
     result.target_qty = min(long_qty, -short_qty)
+    entry = _entry_price(held[0]) or _entry_price(held[1])
+    result.opened_notional = result.target_qty * entry if entry else None
     result.opened_at = resume.since or ctx.clock.now()
-    kind = "resume" if resume.runs else "adopt"
-    event(
-        ctx,
-        kind,
-        f"{kind}d the pair: {ctx.long.name} {long_qty:+f}, {ctx.short.name} {short_qty:+f} {ctx.config.symbol}",
-        qty=result.target_qty,
-    )
+    pair = f"{ctx.long.name} {long_qty:+f}, {ctx.short.name} {short_qty:+f} {ctx.config.symbol}"
+    if resume.runs:
+        event(ctx, "resume", f"resumed the pair: {pair}", qty=result.target_qty)
+    else:
+        # The adopted legs were opened by trades the carry never made: their sizes and the venues' entry prices are
+        # journaled as the legs' opening (engine/carry/legs.py), so their close is matched with a price.
+        entries = {
+            v.name: {"qty": sum((p.qty for p in ps), Decimal(0)), "entry_price": _entry_price(ps)}
+            for v, ps in zip(ctx.venues, held, strict=True)
+        }
+        event(ctx, "adopt", f"adopted the pair: {pair}", qty=result.target_qty, entries=entries)
     return True
+
+
+def _entry_price(positions: Sequence[Position]) -> Decimal | None:
+    """The average entry price of a venue's positions in the symbol (None when it does not give one)."""
+    held = [p for p in positions if p.qty]
+    qty = sum((p.qty for p in held), Decimal(0))
+    if not held or not qty or any(p.entry_price is None or p.qty * qty < 0 for p in held):
+        return None
+    return sum((p.qty * (p.entry_price or 0) for p in held), Decimal(0)) / qty
 
 
 async def _reconcile_unknown(ctx: Ctx, runs: Sequence[str]) -> None:

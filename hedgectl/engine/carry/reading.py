@@ -43,7 +43,7 @@ def _view(
     return CarryView(
         symbol=ctx.config.symbol,
         target_qty=ctx.result.target_qty,
-        notional=ctx.config.notional_usdt,
+        notional=ctx.result.opened_notional or ctx.config.notional_usdt,
         long=legs[0],
         short=legs[1],
         fees=fees,

@@ -41,7 +41,7 @@ class LegView:
 class CarryView:
     symbol: str
     target_qty: Decimal  # the pair's size per leg (base units)
-    notional: Decimal  # the pair's notional per leg (USDT) the % figures are of
+    notional: Decimal  # the pair's notional per leg as opened (USDT): the % figures are of it
     long: LegView
     short: LegView
     fees: Decimal  # paid so far by this carry's orders (USDT)

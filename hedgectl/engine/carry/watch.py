@@ -15,12 +15,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from hedgectl.domain.lots import Trade
 from hedgectl.domain.rounding import floor_to_step
 from hedgectl.domain.types import OrderRequest, OrderType, Side
 from hedgectl.engine.bootstrap.leg_fills import settle
 from hedgectl.engine.carry.breaker import DELTA_BREACH, ERROR_BURST, ErrorBurst
 from hedgectl.engine.carry.context import Ctx, event, warn
 from hedgectl.engine.carry.exits import WatchState, exit_reason, rehedge_order
+from hedgectl.engine.carry.legs import LegBook, leg_books, orders_settled, refresh_fills
 from hedgectl.engine.carry.reading import journal_mark, read_pair
 from hedgectl.engine.carry.view import CarryView
 from hedgectl.errors import HedgectlError
@@ -38,6 +40,7 @@ async def watch(ctx: Ctx) -> None:
     seen_settlements: set[tuple[str, datetime]] = set()
     marked: tuple[Any, ...] | None = None
     misses = 0
+    books = leg_books(ctx.dispatcher.journal, ctx.runs, [v.name for v in ctx.venues], config.symbol)
     ctx.reporter.phase(f"Carrying {config.symbol}: long {ctx.long.name}, short {ctx.short.name}")
     while not ctx.interrupts.requested:
         ctx.wake.clear()  # an event from here on means another reading
@@ -54,6 +57,7 @@ async def watch(ctx: Ctx) -> None:
             continue
         result.last_view = view
         marked = journal_mark(ctx, view, marked)
+        _note_outside(ctx, view, books)
         for venue in settlements:
             state.settled(venue, view, config)
         ctx.reporter.view(view)
@@ -72,6 +76,28 @@ async def watch(ctx: Ctx) -> None:
                 return
         if await _pause(ctx, config.refresh_s):
             return
+
+
+def _note_outside(ctx: Ctx, view: CarryView, books: dict[str, LegBook]) -> None:
+    """Journal a change of a leg that no order of the carry's explains (`carry.outside`, see legs.py): the carry's
+    PnL then leaves out the part it did not trade, instead of counting a close without its open as profit."""
+    journal, symbol = ctx.dispatcher.journal, ctx.config.symbol
+    refresh_fills(journal, ctx.runs, books, symbol)
+    for leg in view.legs:
+        book = books[leg.venue]
+        change = leg.qty - book.qty
+        if not change or not orders_settled(journal, ctx.runs, book, symbol):
+            continue  # an order of the carry's still open, or a fill not journaled yet: judged at the next reading
+        book.outside.append((len(book.fills), Trade(change, None)))
+        event(
+            ctx,
+            "outside",
+            f"{leg.venue}: {change:+f} {symbol} traded outside the carry (no order of its own): the PnL of that part "
+            "is unknown and not counted",
+            venue=leg.venue,
+            qty=change,
+            after_fills=len(book.fills),
+        )
 
 
 async def _pause(ctx: Ctx, seconds: float) -> bool:
