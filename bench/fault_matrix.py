@@ -17,8 +17,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]  # the matrix lives with the tests (`reliability`, `tests.waiting`)
+# The matrix lives with the tests (`reliability`, which imports `tests.waiting`).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from reliability.matrix import Outcome, Scenario, all_scenarios, run_scenario, table
 
