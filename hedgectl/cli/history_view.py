@@ -64,7 +64,7 @@ def order_doc(row: Any) -> dict[str, Any]:
 def _status(run: RunRow) -> str:
     if run.exit_code is None or _USUAL_EXIT.get(run.status) == run.exit_code:
         return run.status
-    return f"{run.status} {run.exit_code}"
+    return f"{run.status}\nexit {run.exit_code}"  # labelled, under the status: "kept 130" read as a figure
 
 
 def _money(value: Any, places: int) -> str:
