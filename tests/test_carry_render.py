@@ -14,7 +14,8 @@ from hedgectl.cli import carry_view, render
 from hedgectl.domain.types import Position, Quote
 from hedgectl.engine.carry.view import CarryView, leg_view, spread_apr
 
-NEXT = datetime(2026, 12, 7, 16, tzinfo=UTC)
+# The next settlement 2 h 30 min and a half from now: the view shows the time left (2h30m..s), as `prices` does.
+NEXT = datetime.now(UTC) + timedelta(hours=2, minutes=30, seconds=30)
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_the_live_view_shows_both_legs_and_the_pairs_figures(out: io.StringIO) -
     assert "104589" in text  # the short's liquidation price ...
     assert "10.00%" in text  # ... and its distance from the mark
     assert "10.95%" in text  # okx's own rate annualised (0.0003 per 8 h)
-    assert "16:00:00" in text
+    assert "2h30m" in text  # the time left, not a clock time that reads like a countdown
     assert "spread 21.90% APR" in text
     assert "delta +0.000 (0.00%)" in text
     assert "fees 0.2850  funding 0.1140" in text

@@ -3,6 +3,7 @@ event per change; and at its end, the PnL table and final line, or the JSON `res
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,10 @@ def view_rows(view: CarryView) -> list[list[Any]]:
                 leg.liquidation_price,
                 "-" if leg.liq_distance_pct is None else f"{leg.liq_distance_pct:.2f}%",
                 "-" if leg.funding_apr_pct is None else f"{leg.funding_apr_pct:.2f}%",
-                leg.next_funding_at.strftime("%H:%M:%S") if leg.next_funding_at else "-",
+                # A time left, as `prices` shows it: a clock time (00:00:00) read as a countdown.
+                render.duration((leg.next_funding_at - datetime.now(UTC)).total_seconds())
+                if leg.next_funding_at
+                else "-",
             ]
         )
     return rows
@@ -72,7 +76,7 @@ CHART_WINDOW_S = 15 * 60  # the live view's charts show the last 15 minutes
 
 
 class RichReporter:
-    COLUMNS = ("venue", "qty", "entry", "mark", "uPnL", "liq. price", "liq. dist.", "funding APR", "next funding")
+    COLUMNS = ("venue", "qty", "entry", "mark", "uPnL", "liq. price", "liq. dist.", "funding APR", "next funding in")
 
     def __init__(self, clock: Clock | None = None) -> None:
         from hedgectl.cli import render

@@ -144,7 +144,7 @@ def _price_table(mode: str, snap: dict[str, Any]) -> Any:
                 _interval(q.funding_interval),
                 _pct(comparable["funding_rate_per_hour"], 100, 5),
                 _pct(comparable["funding_apr_pct"], 1, 2),
-                _duration(ttf.total_seconds()) if ttf is not None else None,
+                render.duration(ttf.total_seconds()) if ttf is not None else None,
                 "ok",
             ]
         )
@@ -182,8 +182,3 @@ def _interval(interval: timedelta | None) -> str | None:
         return None
     minutes = int(interval.total_seconds()) // 60
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
-
-
-def _duration(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"

@@ -329,3 +329,9 @@ def stack(*charts: Any, main: Any) -> Group:
         if height >= console.size.height:
             return Group(main)
     return Group(*charts, main)
+
+
+def duration(seconds: float) -> str:
+    """A time left, to the second: `5h26m40s` (never negative: a moment passed shows 0h00m00s)."""
+    s = max(0, int(seconds))
+    return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"
