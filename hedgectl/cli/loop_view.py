@@ -263,6 +263,9 @@ def render_summary(result: LoopResult) -> None:
     if result.exit_code == 3:
         return  # the caller prints the exposure as an error
     state = "flat" if result.config.on_exit.value == "flatten" else "exactly hedged"
+    if result.positions_after is not None and state != "flat":  # kept: say what is held, as carry does
+        cfg, (maker, taker) = result.config, result.positions_after
+        state += f" ({cfg.maker_venue} {maker:+f}, {cfg.taker_venue} {taker:+f} {cfg.symbol}, kept open)"
     if result.interrupted:
         render.line(f"interrupted: both venues {state}", style="yellow")
     elif result.error:

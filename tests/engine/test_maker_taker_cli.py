@@ -262,3 +262,13 @@ def test_yaml_keys_cannot_change_a_venue_already_built() -> None:
     session.registry._venues["aster"] = object()  # an adapter reads its credentials once, when it is built
     with pytest.raises(ConfigError, match="before any venue is built"):
         bp_aster_cmd._use_seed_credentials(session, _seed("yaml-secret"))
+
+
+def test_a_loop_stopped_with_its_pair_kept_says_what_it_holds(consoles: tuple[io.StringIO, io.StringIO]) -> None:
+    from hedgectl.engine.maker_taker.loop import LoopResult
+
+    config = LoopConfig(on_exit=OnExit.KEEP_HEDGED)
+    loop_view.render_summary(LoopResult(config=config, interrupted=True, positions_after=(D(-10), D(10))))
+    out, err = consoles
+    text = out.getvalue() + err.getvalue()
+    assert "interrupted: both venues exactly hedged (backpack -10, aster +10 ASTER, kept open)" in text
