@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from hedgectl.domain.fees import PUBLISHED_TAKER_FEE_RATE
+from hedgectl.domain.lots import ZERO, Trade, realise
 from hedgectl.domain.pnl import (
     REPORT_ASSET,
     LegPnl,
@@ -22,8 +24,6 @@ from hedgectl.domain.pnl import (
     opened_notional_per_leg,
     sum_in_report_asset,
 )
-from hedgectl.domain.fees import PUBLISHED_TAKER_FEE_RATE
-from hedgectl.domain.lots import ZERO, Trade, realise
 from hedgectl.domain.types import Balance, Fill, Order
 from hedgectl.engine.bootstrap.leg_fills import LegOutcome
 from hedgectl.engine.bootstrap.maker_first import EntryReport
