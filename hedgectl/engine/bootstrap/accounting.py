@@ -221,12 +221,11 @@ def close_fee_rates(plan: HedgePlan, entry: EntryReport | None) -> dict[str, Dec
     """The fee rate each venue's close will pay: the close is a market order, so the taker rate (the one a
     maker-first entry read, else the market's, else the venue's published one), whatever the entry paid."""
     read = entry.taker_rates if entry is not None else {}
-    return {
-        leg.venue: read.get(leg.venue)
-        or leg.market.taker_fee_rate
-        or PUBLISHED_TAKER_FEE_RATE.get(leg.venue, ASSUMED_TAKER_FEE_RATE)
-        for leg in plan.legs
-    }
+    rates: dict[str, Decimal] = {}
+    for leg in plan.legs:
+        rate = read.get(leg.venue, leg.market.taker_fee_rate)
+        rates[leg.venue] = rate if rate is not None else PUBLISHED_TAKER_FEE_RATE.get(leg.venue, ASSUMED_TAKER_FEE_RATE)
+    return rates
 
 
 def net_by_venue(legs: Sequence[LegOutcome]) -> dict[str, Decimal]:
