@@ -138,6 +138,8 @@ def test_history_of_an_empty_journal_is_empty_json(capsys: pytest.CaptureFixture
             "since": None,
             "until": None,
             "net_pnl": "0",
+            "net_pnl_runs": {"counted": 0, "of": 0},
+            "net_pnl_partial": False,
             "fees": {},
             "funding": {},
             "volume": "0",

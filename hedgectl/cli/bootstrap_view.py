@@ -48,6 +48,7 @@ def document(mode: str, result: Any) -> dict[str, Any]:
                 exposure[v.venue] = sum(v.exposure.values(), Decimal(0)) if v.exposure else None
     return {
         "ok": result.ok,
+        "closed_outside": result.closed_outside,  # venue -> qty the venue shows flat, no order of this run closed
         "mode": mode,
         "symbol": cfg.symbol,
         "qty": plan.qty if plan else None,
@@ -123,6 +124,7 @@ def _pnl_doc(result: Any, venue: str, pnl: Any) -> dict[str, Any]:
             for f in (funding.payments if funding is not None else [])
         ],
         "net": pnl.net,
+        "uncounted_qty": pnl.uncounted_qty,  # base units closed outside the run: their PnL is not counted
     }
 
 
@@ -347,5 +349,12 @@ def render_summary(result: Any, *, sent: bool) -> None:
         render.error(f"hedge cycle failed before any order was sent: {result.error}")
     elif result.error:
         render.error(f"hedge cycle failed, both venues flat: {result.error}")
+    elif result.closed_outside:
+        outside = ", ".join(f"{v} {q}" for v, q in result.closed_outside.items())
+        render.line(
+            f"HEDGE CYCLE NOT CLOSED BY THIS RUN: closed outside it ({outside}); both venues flat; "
+            "its PnL counts only its own fills",
+            style="bold yellow",
+        )
     else:
         render.line("HEDGE CYCLE COMPLETED: both legs opened, held, closed; both venues flat", style="bold green")

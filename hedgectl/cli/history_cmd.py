@@ -85,11 +85,17 @@ def history(
         for f in (figures[r.id],)
     ]
     every = total(figures.values())
+    # A run that traded without a known net PnL (it ended before it could account, its fills unreadable) has its
+    # fees in the fees total but nothing in the net: the net total then says how many runs it counts.
+    traded = [f for f in figures.values() if f.net is not None or f.volume or any(f.fees.values())]
+    known = sum(1 for f in traded if f.net is not None)
     totals = {
         "runs": len(period),
         "since": start,
         "until": end,
-        "net_pnl": every.net,
+        "net_pnl": every.net if known or not traded else None,
+        "net_pnl_runs": {"counted": known, "of": len(traded)},  # runs that traded: those whose net is known
+        "net_pnl_partial": known < len(traded),
         "fees": every.fees,
         "funding": every.funding,
         "volume": every.volume,

@@ -102,7 +102,7 @@ def runs_table(lines: list[dict[str, Any]], totals: dict[str, Any], period_text:
             None,
             None,
             None,
-            _money(totals["net_pnl"], _NARROW_MONEY),
+            _total_net(totals),
             fees_text(totals["fees"], _NARROW_MONEY, "\n"),
             fees_text(totals["funding"], _NARROW_MONEY, "\n"),
             _money(totals["volume"], _NARROW_VOLUME),
@@ -118,6 +118,25 @@ def runs_table(lines: list[dict[str, Any]], totals: dict[str, Any], period_text:
         whole=["run", "started", "status", "net pnl", "volume", "cost/10k"],
     )
     render.line(NET_NOTE, style="dim")
+    if totals.get("net_pnl_partial"):
+        runs = totals["net_pnl_runs"]
+        missing = runs["of"] - runs["counted"]
+        render.warn(
+            f"the net pnl total counts {runs['counted']} of the {runs['of']} runs that traded: "
+            f"{missing} ha{'s' if missing == 1 else 've'} no known net pnl (their fees are in the fees total); "
+            "see history show RUN"
+        )
+
+
+def _total_net(totals: dict[str, Any]) -> str:
+    """The period's net: n/a when no run that traded has one, else the sum and, when partial, of how many."""
+    if totals["net_pnl"] is None:
+        return "n/a"
+    text = _money(totals["net_pnl"], _NARROW_MONEY)
+    if totals.get("net_pnl_partial"):
+        runs = totals["net_pnl_runs"]
+        text += f"\n({runs['counted']} of {runs['of']} runs)"
+    return text
 
 
 def show_screen(

@@ -121,7 +121,9 @@ class HoldMark:
 
     upnl: dict[str, Decimal]  # per venue: (mark - entry) x signed qty
     fees_paid: Decimal  # the opening fills' fees
-    est_close_fees: Decimal  # per venue: |qty| x mark x the fee rate its opening fills were charged
+    # per venue: |qty| x mark x the close's fee rate (the venue's taker rate: the close is a market order),
+    # else the rate its opening fills were charged
+    est_close_fees: Decimal
     assets: dict[str, str] = field(default_factory=dict)  # venue -> its settlement asset (USDT when absent)
 
     @property
@@ -138,10 +140,14 @@ def hold_mark(
     opened: dict[str, tuple[Decimal, Decimal, Decimal]],
     marks: dict[str, Decimal],
     assets: dict[str, str] | None = None,
+    close_rates: dict[str, Decimal] | None = None,
 ) -> HoldMark:
     """Value open legs at `marks`. `opened`: venue -> (signed qty, entry price, fees paid opening it), each in
-    the venue's asset (`assets`, USDT when absent); fees are summed in USDT."""
+    the venue's asset (`assets`, USDT when absent); fees are summed in USDT. `close_rates`: the fee rate the
+    close will pay per venue (a market close pays the taker rate, whatever a maker entry paid); a venue not in
+    it is estimated at the rate its opening fills were charged."""
     assets = assets or {}
+    close_rates = close_rates or {}
     upnl: dict[str, Decimal] = {}
     paid = close = Decimal(0)
     for venue, (qty, entry, fee) in opened.items():
@@ -150,6 +156,8 @@ def hold_mark(
         upnl[venue] = unrealized_pnl(qty, entry, mark)
         paid += in_report_asset(fee, asset)
         opening_notional = abs(qty) * entry
-        if opening_notional:
+        if venue in close_rates:
+            close += in_report_asset(abs(qty) * mark * close_rates[venue], asset)
+        elif opening_notional:
             close += in_report_asset(abs(qty) * mark * fee / opening_notional, asset)
     return HoldMark(upnl=upnl, fees_paid=paid, est_close_fees=close, assets=dict(assets))

@@ -14,19 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from hedgectl.domain.fees import PUBLISHED_TAKER_FEE_RATE
+from hedgectl.domain.lots import ZERO, Trade, realise
 from hedgectl.domain.pnl import (
     REPORT_ASSET,
     LegPnl,
     bps_of,
     conversion_note,
-    leg_pnl,
     opened_notional_per_leg,
     sum_in_report_asset,
 )
-from hedgectl.domain.types import Balance, Order
+from hedgectl.domain.types import Balance, Fill, Order
 from hedgectl.engine.bootstrap.leg_fills import LegOutcome
 from hedgectl.engine.bootstrap.maker_first import EntryReport
-from hedgectl.engine.bootstrap.plan import HedgeConfig, HedgePlan, PlanCheck
+from hedgectl.engine.bootstrap.plan import ASSUMED_TAKER_FEE_RATE, HedgeConfig, HedgePlan, PlanCheck
 from hedgectl.engine.flatten import FlattenReport
 from hedgectl.engine.funding import RunFunding, collect_funding
 from hedgectl.engine.orders.dispatch import Dispatcher
@@ -61,6 +62,8 @@ class HedgeResult:
     declined: bool = False  # the confirmation was refused: nothing was sent
     checks: tuple[PlanCheck, ...] = ()  # the pre-entry checks of the plan (or of the plan refused)
     entry: EntryReport | None = None  # --entry maker-first: what rested, what was taken, the fee saving
+    # venue -> base units of its leg that the venue shows flat though no order of this run closed them
+    closed_outside: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def flat(self) -> bool:
@@ -136,11 +139,31 @@ async def account(venues: tuple[Venue, Venue], dispatcher: Dispatcher, result: H
         fills = [f for leg in result.opened + result.closed if leg.venue == venue.name for f in leg.fills]
         if fills:
             funding = await _funding(venue, dispatcher, result)
-            result.pnl[venue.name] = leg_pnl(fills, funding.net)
+            result.pnl[venue.name] = _own_pnl(venue.name, fills, funding.net, result)
             if not funding.known:
                 result.warnings.append(
                     f"{venue.name}: funding unknown, the payments could not be read: {funding.error}"
                 )
+
+
+def _own_pnl(venue: str, fills: list[Fill], funding: Decimal, result: HedgeResult) -> LegPnl:
+    """The leg's PnL from this run's own fills, each close matched with the open it closes (domain/lots.py).
+
+    A part of the leg the venue shows flat though no fill of this run closed it (a `flatten` in another shell,
+    a manual close: this run's reduce-only close is then refused) was closed outside the run, at a price it
+    does not know: counted in `uncounted_qty` and `closed_outside`, never as money (the cash flow of the open
+    alone would show the whole notional as a loss on one venue and a profit on the other)."""
+    realised = realise(Trade(f.side.sign * f.qty, f.price) for f in fills)  # opens, then closes: as sent
+    outside = abs(realised.open_qty) if realised.open_qty and result.flat and result.final is not None else ZERO
+    if outside:
+        result.closed_outside[venue] = outside
+        symbol = result.plan.symbol if result.plan else result.config.symbol
+        result.warnings.append(
+            f"{venue}: {outside} {symbol} was closed outside this run (the venue shows it flat, no order of this "
+            "run closed it): its close price is unknown, its PnL is not counted"
+        )
+    fees = sum((f.fee for f in fills), ZERO)
+    return LegPnl(realised.gross, fees, funding, uncounted_qty=realised.uncounted_qty + outside)
 
 
 async def _funding(venue: Venue, dispatcher: Dispatcher, result: HedgeResult) -> RunFunding:
@@ -192,6 +215,17 @@ def avg_price(leg: LegOutcome) -> Decimal | None:
     if leg.order is not None and leg.order.avg_price is not None:
         return leg.order.avg_price
     return None
+
+
+def close_fee_rates(plan: HedgePlan, entry: EntryReport | None) -> dict[str, Decimal]:
+    """The fee rate each venue's close will pay: the close is a market order, so the taker rate (the one a
+    maker-first entry read, else the market's, else the venue's published one), whatever the entry paid."""
+    read = entry.taker_rates if entry is not None else {}
+    rates: dict[str, Decimal] = {}
+    for leg in plan.legs:
+        rate = read.get(leg.venue, leg.market.taker_fee_rate)
+        rates[leg.venue] = rate if rate is not None else PUBLISHED_TAKER_FEE_RATE.get(leg.venue, ASSUMED_TAKER_FEE_RATE)
+    return rates
 
 
 def net_by_venue(legs: Sequence[LegOutcome]) -> dict[str, Decimal]:

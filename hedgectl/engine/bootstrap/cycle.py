@@ -27,6 +27,7 @@ from hedgectl.domain.types import Balance, OrderRequest, OrderType, Side
 from hedgectl.engine.bootstrap.accounting import (
     HedgeResult,
     account,
+    close_fee_rates,
     held_by_venue,
     journal_latency,
     net_by_venue,
@@ -313,6 +314,7 @@ async def _hold(
     # (which would show a loss or a profit the size of the notional and trip, or hide, the loss limit).
     expected = {leg.venue: leg.expected_price for leg in plan.legs}
     opened = held_by_venue(result.opened, expected)
+    close_rates = close_fee_rates(plan, result.entry)  # a market close: each venue's taker rate
     loss_limit = plan.notional * config.max_acceptable_loss_pct / 100
     start = SYSTEM_CLOCK.monotonic()
     end = start + config.max_position_duration_seconds
@@ -326,10 +328,10 @@ async def _hold(
             quotes = None
         if quotes is not None:
             # Valued at the marks (what the venues' unrealised PnL uses), net of the fees paid and of closing
-            # fees estimated at the rate the opening fills were charged.
+            # fees estimated at each venue's taker rate.
             assets = {v: result.pnl_asset(v) for v in opened}
             marks = {q.venue: q.mark if q.mark is not None else q.mid for q in quotes}
-            mark = hold_mark(opened, marks, assets)
+            mark = hold_mark(opened, marks, assets, close_rates)
             reporter.hold_tick(max(0.0, end - SYSTEM_CLOCK.monotonic()), mark)
             if SYSTEM_CLOCK.monotonic() >= next_mark_at:
                 next_mark_at = SYSTEM_CLOCK.monotonic() + mark_every_s
@@ -337,7 +339,7 @@ async def _hold(
             # The loss guard keeps the seed's rule: the legs closed at the touch (bid/ask), less the fees paid.
             # The closing fees are not counted here: at the default 0.2 % they alone would trip it at once.
             exits = {q.venue: q.bid if opened[q.venue][0] > 0 else q.ask for q in quotes}
-            at_touch = hold_mark(opened, exits, assets)
+            at_touch = hold_mark(opened, exits, assets, close_rates)
             total = at_touch.net + at_touch.est_close_fees
             if total < -loss_limit:
                 result.closed_early = True
