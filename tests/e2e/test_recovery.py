@@ -1,0 +1,65 @@
+"""Recovery completes the journal: an order of an aborted run whose outcome the run never learned is looked up by
+the next `flatten --all` (or `carry --resume`), and its final state and fills are journaled to that run, so history
+shows the run's real volume and fees, and the run no longer warns of unacknowledged orders."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Sim, eventually, hedgectl, orders_placed, spawn
+from tests.e2e.test_exits import Stderr
+
+pytestmark = pytest.mark.e2e
+
+
+def _rows(home: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(home / "journal.sqlite")
+    try:
+        return list(conn.execute(sql, args))
+    finally:
+        conn.close()
+
+
+def _abort_during_open(sim: Sim, home: Path, *args: str) -> str:
+    """Start a command, slow OKX so its opening order is in flight, abort with a third Ctrl+C; the run's id."""
+    sim.post("/_sim/latency", {"venue": "okx", "ms": 2500})
+    proc = spawn(*args)
+    stderr = Stderr(proc)
+    orders_placed(proc, sim, 2, timeout=60)
+    for expected in ("Ctrl+C", "Press Ctrl+C a third time"):
+        proc.send_signal(signal.SIGINT)
+        stderr.wait_for(expected)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, stderr.text + err
+    sim.post("/_sim/latency", {"venue": "okx", "ms": 0})
+    ((run_id,),) = _rows(home, "SELECT id FROM runs WHERE command = ?", args[0])
+    return str(run_id)
+
+
+def test_a_flatten_after_an_abort_during_the_open_journals_the_runs_orders_and_fills(
+    sim: Sim, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEDGECTL_HTTP_TIMEOUT_S", "10")  # every OKX reply takes 2.5 s
+    run_id = _abort_during_open(
+        sim, isolated_env, "bootstrap", "--notional", "300", "--hold", "30", "--max-slippage-bps", "50"
+    )
+    flatten = hedgectl("flatten", "--all", "--yes")
+    assert flatten.returncode == 0, flatten.stderr
+    orders = _rows(isolated_env, "SELECT venue, state, status, filled_qty FROM orders WHERE run_id = ?", run_id)
+    opened = [o for o in orders if o[3] not in (None, "0")]
+    assert {(v, state, status) for v, state, status, _ in opened} >= {("binance", "acked", "filled")}
+    assert all(state in ("acked", "failed") for _, state, _, _ in orders), orders
+    fills = _rows(isolated_env, "SELECT venue, order_id, trade_id FROM fills WHERE run_id = ?", run_id)
+    assert {v for v, *_ in fills} == {v for v, *_ in opened}, (fills, orders)
+    history = hedgectl("history", "--json")
+    assert history.returncode == 0, history.stderr
+    assert run_id in history.stdout
+    again = hedgectl("flatten", "--all", "--yes")
+    assert "did not finish" not in again.stderr
+    assert len(_rows(isolated_env, "SELECT 1 FROM fills WHERE run_id = ?", run_id)) == len(fills)  # once per trade
+    eventually(sim.all_flat)
