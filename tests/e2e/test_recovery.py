@@ -59,6 +59,9 @@ def test_a_flatten_after_an_abort_during_the_open_journals_the_runs_orders_and_f
     history = hedgectl("history", "--json")
     assert history.returncode == 0, history.stderr
     assert run_id in history.stdout
+    show = " ".join(hedgectl("history", "show", run_id).stdout.split())
+    assert "fees only: closed outside this run" in show  # the run opened its pair itself; a flatten closed it
+    assert "None" not in show
     again = hedgectl("flatten", "--all", "--yes")
     assert "did not finish" not in again.stderr
     assert len(_rows(isolated_env, "SELECT 1 FROM fills WHERE run_id = ?", run_id)) == len(fills)  # once per trade
