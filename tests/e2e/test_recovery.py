@@ -66,3 +66,23 @@ def test_a_flatten_after_an_abort_during_the_open_journals_the_runs_orders_and_f
     assert "did not finish" not in again.stderr
     assert len(_rows(isolated_env, "SELECT 1 FROM fills WHERE run_id = ?", run_id)) == len(fills)  # once per trade
     eventually(sim.all_flat)
+
+
+def test_a_carry_resumed_after_an_abort_during_its_open_counts_the_open_and_leaves_no_warning(
+    sim: Sim, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEDGECTL_HTTP_TIMEOUT_S", "10")
+    fast = ("--refresh-s", "0.2", "--max-slippage-bps", "50", "--json")
+    run_id = _abort_during_open(sim, isolated_env, "carry", "--notional", "300", "--until", "1h", *fast)
+    resumed = spawn("carry", "--resume", "--until", "1s", *fast)
+    _, err = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0, err
+    assert "outside the carry" not in err  # the legs it resumed are the aborted run's own orders, now journaled
+    fills = _rows(isolated_env, "SELECT venue FROM fills WHERE run_id = ?", run_id)
+    assert sorted(v for (v,) in fills) == ["binance", "okx"]
+    assert all(
+        state == "acked" for (state,) in _rows(isolated_env, "SELECT state FROM orders WHERE run_id = ?", run_id)
+    )
+    assert sim.all_flat()
+    later = hedgectl("history")
+    assert "did not finish" not in later.stderr, later.stderr
