@@ -87,3 +87,20 @@ def test_a_carry_resumed_after_an_abort_during_its_open_counts_the_open_and_leav
     later = hedgectl("flatten", "--all", "--dry-run")  # any command that opens a session names unfinished runs
     assert later.returncode == 0, later.stderr
     assert "did not finish" not in later.stderr, later.stderr
+
+
+def test_an_order_recovery_cannot_read_is_left_as_it_was_and_said_so(
+    sim: Sim, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEDGECTL_HTTP_TIMEOUT_S", "10")
+    run_id = _abort_during_open(
+        sim, isolated_env, "bootstrap", "--notional", "300", "--hold", "30", "--max-slippage-bps", "50"
+    )
+    sim.fault(venue="okx", op="fetch_order", kind="http_500", count=1000)
+    flatten = hedgectl("flatten", "--all", "--yes")
+    assert "that order is left as the journal had it" in flatten.stderr, flatten.stderr
+    okx = _rows(isolated_env, "SELECT state FROM orders WHERE run_id = ? AND venue = 'okx'", run_id)
+    assert okx in ([("intent",)], [("unknown",)])  # as the aborted run left it
+    assert _rows(isolated_env, "SELECT venue FROM fills WHERE run_id = ? AND venue = 'okx'", run_id) == []
+    later = hedgectl("flatten", "--all", "--dry-run")
+    assert "did not finish with 1 unacknowledged order(s)" in later.stderr, later.stderr
