@@ -104,3 +104,31 @@ def test_an_order_recovery_cannot_read_is_left_as_it_was_and_said_so(
     assert _rows(isolated_env, "SELECT venue FROM fills WHERE run_id = ? AND venue = 'okx'", run_id) == []
     later = hedgectl("flatten", "--all", "--dry-run")
     assert "did not finish with 1 unacknowledged order(s)" in later.stderr, later.stderr
+
+
+def test_a_flatten_after_an_abort_during_the_close_journals_both_closes_and_their_fills(
+    sim: Sim, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEDGECTL_HTTP_TIMEOUT_S", "10")
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "30", "--max-slippage-bps", "50")
+    stderr = Stderr(proc)
+    orders_placed(proc, sim, 2, timeout=60)
+    eventually(lambda: bool(sim.positions("binance")) and bool(sim.positions("okx")))
+    sim.post("/_sim/latency", {"venue": "okx", "ms": 2500})  # the short leg's close is in flight
+    proc.send_signal(signal.SIGINT)
+    eventually(lambda: len(sim.requests("create_order")) >= 4, timeout=30)
+    proc.send_signal(signal.SIGINT)
+    stderr.wait_for("Press Ctrl+C a third time")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, stderr.text + err
+    sim.post("/_sim/latency", {"venue": "okx", "ms": 0})
+    ((run_id,),) = _rows(isolated_env, "SELECT id FROM runs WHERE command = 'bootstrap'")
+    flatten = hedgectl("flatten", "--all", "--yes")
+    assert flatten.returncode == 0, flatten.stderr
+    orders = _rows(isolated_env, "SELECT venue, state, status, filled_qty FROM orders WHERE run_id = ?", run_id)
+    assert [(v, s, st) for v, s, st, _ in orders if s != "failed" and st != "filled"] == [], orders
+    filled = sorted(str(v) for v, s, st, _ in orders if st == "filled")
+    fills = sorted(str(v) for (v,) in _rows(isolated_env, "SELECT venue FROM fills WHERE run_id = ?", run_id))
+    assert fills == filled == ["binance", "binance", "okx", "okx"], (orders, fills)
+    assert sim.all_flat()
