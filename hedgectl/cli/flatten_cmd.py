@@ -94,7 +94,9 @@ def flatten(
         )
         # Recovery completes the crashed runs' journal: their orders' final states and fills (history then shows
         # their real volume, fees and PnL); a run whose orders are all settled is no longer unacknowledged.
-        settled = [] if dry_run else await settle_runs(session.journal, venues, crashed)
+        # Only runs of this mode: a paper account knows nothing of a live run's orders, and the other way round.
+        same_mode = [r.id for r in unfinished_runs(session.journal, exclude=session.run_id) if r.mode == session.mode]
+        settled = [] if dry_run else await settle_runs(session.journal, venues, same_mode)
         for s in settled:
             for error in s.errors:
                 render.warn(f"run {s.run_id}: {error}; that order is left as the journal had it")
