@@ -4,8 +4,10 @@ shows the run's real volume and fees, and the run no longer warns of unacknowled
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -58,7 +60,10 @@ def test_a_flatten_after_an_abort_during_the_open_journals_the_runs_orders_and_f
     assert {v for v, *_ in fills} == {v for v, *_ in opened}, (fills, orders)
     history = hedgectl("history", "--json")
     assert history.returncode == 0, history.stderr
-    assert run_id in history.stdout
+    (row,) = [r for r in json.loads(history.stdout)["runs"] if r["id"] == run_id]
+    assert row["volume"] is not None  # was None: no fill journaled
+    assert Decimal(row["volume"]) > 500  # both 0.003 BTC legs, ~285 USDT each
+    assert Decimal(row["fees"]["USDT"]) > 0
     show = " ".join(hedgectl("history", "show", run_id).stdout.split())
     assert "fees only: closed outside this run" in show  # the run opened its pair itself; a flatten closed it
     assert "None" not in show
