@@ -116,10 +116,19 @@ def flatten(
             code = 130
             session.outcome.status = "interrupted"
         if json_out:
-            output.emit_document({**_document(session, report, labels, reconciled), "not_listed": not_listed})
+            recovered = [
+                {"run": s.run_id, "orders_settled": s.settled, "fills_journaled": s.fills, "unread": list(s.errors)}
+                for s in settled
+            ]
+            output.emit_document(
+                {**_document(session, report, labels, reconciled), "not_listed": not_listed, "recovered": recovered}
+            )
         else:
             _render(report, labels, title="dry run: would cancel and close" if dry_run else "flatten")
             _render_accounts(report, totals)
+            for s in settled:
+                if s.settled or s.fills:
+                    render.line(f"run {s.run_id}: {s.settled} order(s) settled, {s.fills} fill(s) journaled to it")
             render.line(f"run {session.run_id}")
         if code == 3:
             render.error(f"exposure remains: {report.describe_exposure()}")

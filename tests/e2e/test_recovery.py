@@ -52,6 +52,7 @@ def test_a_flatten_after_an_abort_during_the_open_journals_the_runs_orders_and_f
     )
     flatten = hedgectl("flatten", "--all", "--yes")
     assert flatten.returncode == 0, flatten.stderr
+    assert f"run {run_id}: " in flatten.stdout  # what recovery journaled to it is said
     orders = _rows(isolated_env, "SELECT venue, state, status, filled_qty FROM orders WHERE run_id = ?", run_id)
     opened = [o for o in orders if o[3] not in (None, "0")]
     assert {(v, state, status) for v, state, status, _ in opened} >= {("binance", "acked", "filled")}
@@ -129,8 +130,11 @@ def test_a_flatten_after_an_abort_during_the_close_journals_both_closes_and_thei
     assert proc.returncode == 3, stderr.text + err
     sim.post("/_sim/latency", {"venue": "okx", "ms": 0})
     ((run_id,),) = _rows(isolated_env, "SELECT id FROM runs WHERE command = 'bootstrap'")
-    flatten = hedgectl("flatten", "--all", "--yes")
+    flatten = hedgectl("flatten", "--all", "--yes", "--json")
     assert flatten.returncode == 0, flatten.stderr
+    (recovered,) = json.loads(flatten.stdout)["recovered"]
+    assert recovered["run"] == run_id
+    assert recovered["fills_journaled"] >= 1
     orders = _rows(isolated_env, "SELECT venue, state, status, filled_qty FROM orders WHERE run_id = ?", run_id)
     assert [(v, s, st) for v, s, st, _ in orders if s != "failed" and st != "filled"] == [], orders
     filled = sorted(str(v) for v, s, st, _ in orders if st == "filled")
