@@ -227,6 +227,8 @@ async def _body(
         session.registry.ensure_usable(name)
     long_venue = session.registry.venue(config.long_venue)
     short_venue = session.registry.venue(config.short_venue)
+    if taken is not None and taken.runs:
+        await _settle_chain(session, taken.runs, {v.name: v for v in (long_venue, short_venue)})
     reporter: Any = JsonReporter() if json_out else RichReporter()
     notifier = Notifier(all_urls, warn=render.warn)
     interrupts = Interrupts(
@@ -333,6 +335,20 @@ def _resumable(session: Session, run_id: str | None, typed: CarryConfig, given: 
     # The next resume follows this run back to the one it resumed (the run's args are what `start_run` wrote).
     journal.update_run_args(session.run_id, {**config.as_args(), "resume_of": row.id})
     return config, Resume(runs=tuple(chain), since=datetime.fromisoformat(since))
+
+
+async def _settle_chain(session: Session, runs: tuple[str, ...], venues: dict[str, Any]) -> None:
+    """Before a resume counts the carry's legs: journal the final state and fills of every order its runs left
+    unacknowledged or working (looked up by client order id), so the opening fees and prices count. A run whose
+    orders are all settled is recovered; an order that cannot be read is left as it was, and said so."""
+    from hedgectl.cli import render
+    from hedgectl.engine.orders.reconcile import settle_runs
+
+    for settled in await settle_runs(session.journal, venues, runs):
+        for error in settled.errors:
+            render.warn(f"run {settled.run_id}: {error}; that order is left as the journal had it")
+        if settled.done:
+            session.journal.mark_run_recovered(settled.run_id, f"resumed by {session.run_id}")
 
 
 def _confirmation(session: Session) -> Any:

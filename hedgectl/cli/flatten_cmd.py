@@ -48,7 +48,7 @@ def flatten(
         from hedgectl.engine.flatten import flatten as flatten_venues
         from hedgectl.engine.interrupts import Interrupts
         from hedgectl.engine.orders.dispatch import Dispatcher
-        from hedgectl.engine.orders.reconcile import positions_by_run, reconcile_intents
+        from hedgectl.engine.orders.reconcile import positions_by_run, reconcile_intents, settle_runs
 
         scope = names or session.registry.configured()
         for name in scope:
@@ -92,10 +92,20 @@ def flatten(
             and not report.exposure()
             and not any(v.open_orders_before for v in report.venues)
         )
+        # Recovery completes the crashed runs' journal: their orders' final states and fills (history then shows
+        # their real volume, fees and PnL); a run whose orders are all settled is no longer unacknowledged.
+        # Only runs of this mode: a paper account knows nothing of a live run's orders, and the other way round.
+        same_mode = [r.id for r in unfinished_runs(session.journal, exclude=session.run_id) if r.mode == session.mode]
+        settled = [] if dry_run else await settle_runs(session.journal, venues, same_mode)
+        for s in settled:
+            for error in s.errors:
+                render.warn(f"run {s.run_id}: {error}; that order is left as the journal had it")
+        unsettled = {s.run_id for s in settled if not s.done}
         if ((report.flat and not dry_run) or found_flat) and base is None and names is None:
             note = f"found flat by {session.run_id}" if dry_run else f"flattened by {session.run_id}"
             for run_id in crashed:
-                session.journal.mark_run_recovered(run_id, note)
+                if run_id not in unsettled:
+                    session.journal.mark_run_recovered(run_id, note)
         totals = _totals(report)
         if totals["realised"] and "?" not in totals["realised"]:  # "?": fills in mixed assets, no one figure
             session.outcome.net_pnl = sum_in_report_asset((v, a) for a, v in totals["realised"].items())
@@ -106,10 +116,19 @@ def flatten(
             code = 130
             session.outcome.status = "interrupted"
         if json_out:
-            output.emit_document({**_document(session, report, labels, reconciled), "not_listed": not_listed})
+            recovered = [
+                {"run": s.run_id, "orders_settled": s.settled, "fills_journaled": s.fills, "unread": list(s.errors)}
+                for s in settled
+            ]
+            output.emit_document(
+                {**_document(session, report, labels, reconciled), "not_listed": not_listed, "recovered": recovered}
+            )
         else:
             _render(report, labels, title="dry run: would cancel and close" if dry_run else "flatten")
             _render_accounts(report, totals)
+            for s in settled:
+                if s.settled or s.fills:
+                    render.line(f"run {s.run_id}: {s.settled} order(s) settled, {s.fills} fill(s) journaled to it")
             render.line(f"run {session.run_id}")
         if code == 3:
             render.error(f"exposure remains: {report.describe_exposure()}")

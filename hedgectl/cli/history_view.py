@@ -202,9 +202,13 @@ def show_screen(
         base = breakdown["notional_opened"]
         title = "PnL from the recorded fills"
         if breakdown["net"] is None:
-            title += " (fees only: opened in another run)"
-        if base:
+            # Net unknown: the run's fills do not both open and close its legs. It opened them (base) and
+            # something else closed them (or nothing yet: a kept carry), or it closed what another run opened.
+            title += " (fees only: not closed in this run)" if base else " (fees only: opened in another run)"
+        if base and breakdown["net_bps"] is not None:
             title += f" (net {breakdown['net_bps']} bps of {render.fmt(base, 2)} opened per leg)"
+        elif base:
+            title += f" ({render.fmt(base, 2)} opened per leg)"
         render.table(
             title,
             ["venue", "asset", "gross", "fees", "funding", "net"],
