@@ -151,7 +151,7 @@ def _round(value: float | None) -> float | None:
 
 HOLD_LINE_LEGEND = (
     "unrealised PnL at the current marks; net = that, less the opening fees paid and the closing fees "
-    "estimated at the opening fills' rate"
+    "estimated at each venue's taker rate (the close is a market order)"
 )
 
 
