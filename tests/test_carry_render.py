@@ -14,8 +14,7 @@ from hedgectl.cli import carry_view, render
 from hedgectl.domain.types import Position, Quote
 from hedgectl.engine.carry.view import CarryView, leg_view, spread_apr
 
-# The next settlement 2 h 30 min and a half from now: the view shows the time left (2h30m..s), as `prices` does.
-NEXT = datetime.now(UTC) + timedelta(hours=2, minutes=30, seconds=30)
+
 
 
 @pytest.fixture
@@ -27,8 +26,10 @@ def out() -> Iterator[io.StringIO]:
 
 
 def quote(venue: str, mark: str, rate: str) -> Quote:
+    # The next settlement 2 h 30 min and a half from the moment the quote is read (the view shows the time left).
+    next_funding = datetime.now(UTC) + timedelta(hours=2, minutes=30, seconds=30)
     return Quote(venue, "BTC", D(mark) - 1, D(mark) + 1, mark=D(mark), funding_rate=D(rate),
-                 funding_interval=timedelta(hours=8), next_funding_at=NEXT)  # fmt: skip
+                 funding_interval=timedelta(hours=8), next_funding_at=next_funding)  # fmt: skip
 
 
 def test_the_live_view_shows_both_legs_and_the_pairs_figures(out: io.StringIO) -> None:
