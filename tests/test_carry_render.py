@@ -15,8 +15,6 @@ from hedgectl.domain.types import Position, Quote
 from hedgectl.engine.carry.view import CarryView, leg_view, spread_apr
 
 
-
-
 @pytest.fixture
 def out() -> Iterator[io.StringIO]:
     buffer = io.StringIO()
