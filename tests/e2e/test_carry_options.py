@@ -133,4 +133,6 @@ def test_the_pnl_table_is_rounded_with_a_total_row(sim: Sim, isolated_env: Path)
     assert len(numbers) == 4
     assert all(len(n.split(".")[1]) == 4 for n in numbers)
     net = [D(re.findall(r"-?\d+\.\d+", rows[v])[-1]) for v in ("binance", "okx")]
-    assert D(numbers[-1]) == sum(net)
+    # Each figure is rounded on its own (the JSON keeps them exact): the total may differ from the sum of the
+    # rounded nets by the rounding of the two legs, never more.
+    assert abs(D(numbers[-1]) - sum(net)) <= D("0.0001")
