@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -97,24 +98,33 @@ async def test_a_symbol_listed_on_fewer_than_two_venues_says_so() -> None:
 async def test_reads_are_concurrent_but_never_more_than_the_limit_per_venue() -> None:
     class Counting(FakeSource):
         in_flight = peak = 0
+        two_in_flight: asyncio.Event
 
         async def listed(self) -> dict[tuple[str, str], Any]:
             return {(base, "USDT"): None for base in ("BTC", "ETH", "SOL", "XRP", "DOGE", "ADA")}
 
         async def read(self, key: tuple[str, str], depth: int) -> Listing:
-            type(self).in_flight += 1
-            type(self).peak = max(type(self).peak, type(self).in_flight)
+            cls = type(self)
+            cls.in_flight += 1
+            cls.peak = max(cls.peak, cls.in_flight)
+            if cls.in_flight >= 2:
+                cls.two_in_flight.set()
             try:
-                await loop_turns(5)  # the other reads start meanwhile
+                # The first read waits (bounded) for a second to start beside it: concurrency seen, not timed. A
+                # scan that read one at a time would never set the event, and leave the peak at 1 after the bound.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(2):
+                        await cls.two_in_flight.wait()
+                await loop_turns(5)  # a third read, were the limit not kept, would start meanwhile
                 return await super().read(key, depth)
             finally:
-                type(self).in_flight -= 1
+                cls.in_flight -= 1
 
     class A(Counting):
-        pass
+        two_in_flight = asyncio.Event()
 
     class B(Counting):
-        pass
+        two_in_flight = asyncio.Event()
 
     config = ScanConfig(concurrency=2, rate_per_s=1000)
     result = await asyncio.wait_for(scan([A("a"), B("b")], config, lambda: NOW), timeout=10)
