@@ -110,10 +110,21 @@ def live_text(initial: str) -> Iterator[Any]:
 
 
 @contextmanager
-def live_table(build: Any) -> Iterator[Any]:
-    """A table re-rendered in place; yields `update(renderable_args)` that rebuilds it via `build(args)`."""
+def live_table(build: Any, *, log_when_piped: bool = False) -> Iterator[Any]:
+    """A table re-rendered in place; yields `update(renderable_args)` that rebuilds it via `build(args)`.
+
+    Off a terminal a live display draws only once, when it ends. `log_when_piped`: print every update there
+    instead, one table after the other (a watch whose output goes to a file or `tee`)."""
     global _live
     console = stdout_console()
+    if log_when_piped and not console.is_terminal:
+
+        def log(args: Any) -> None:
+            console.print(build(args))
+            console.file.flush()
+
+        yield log
+        return
     # No redirection of sys.stdout/sys.stderr: warnings go through `_to_stderr`, which knows about the display.
     live = Live(
         console=console, refresh_per_second=4, transient=False, auto_refresh=False, redirect_stdout=False,

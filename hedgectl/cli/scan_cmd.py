@@ -128,7 +128,7 @@ def scan(
                     await interrupts.sleep(interval)
                 return interrupts.watch_exit_code  # a watch ends only when stopped: 130, or 141 (output gone)
             first = _listed(await run_scan(sources, config, SYSTEM_CLOCK.now))
-            with render.live_table(lambda result: _table(session.mode, result)) as update:
+            with render.live_table(lambda result: _table(session.mode, result), log_when_piped=True) as update:
                 update(first)
                 while not interrupts.requested:
                     await interrupts.sleep(interval)
