@@ -313,7 +313,7 @@ def _table(mode: str, result: ScanResult) -> Any:
     )
     columns = ["base", "long", "short", "settle", "rates long / short", "funding APR", "basis bps", "cost bps", "carry",
                "expected", "net APR"]  # fmt: skip
-    table = render.make_table(title, columns, rows, right=columns[4:])
+    table = render.make_table(title, columns, rows, right=columns[4:], key=3)  # a base has a row per pair of venues
     notes = [
         "funding APR: the short's rate less the long's, per hour x 8760; carry: funding at both venues' settlements "
         "within the hold at today's rates; cost: both books walked in and out at this size plus four taker fees; "
