@@ -189,6 +189,8 @@ class Control:
         return json_response({"ok": True, "mids": mids})
 
     async def latency(self, request: web.Request) -> web.StreamResponse:
+        """`{"venue", "ms"}` delays every reply of the venue; with `"op"` (as /_sim/requests logs it), only that
+        operation's replies, ahead of the venue-wide delay (`"ms": 0` with the op removes its own delay)."""
         body = await self._body(request)
         venue = _venue(body.get("venue"))
         try:
@@ -197,8 +199,19 @@ class Control:
             raise ControlError("ms must be an integer") from None
         if ms < 0:
             raise ControlError("ms must be >= 0")
-        self.sim.latency_ms[venue] = ms
-        return json_response({"ok": True, "latency_ms": dict(self.sim.latency_ms)})
+        op = body.get("op")
+        if op is None:
+            self.sim.latency_ms[venue] = ms
+        elif op not in self.sim.route_ops.get(venue, set()):
+            raise ControlError(f"op must be one of {', '.join(sorted(self.sim.route_ops.get(venue, set())))}")
+        elif ms:
+            self.sim.op_latency_ms[venue, str(op)] = ms
+        else:
+            self.sim.op_latency_ms.pop((venue, str(op)), None)
+        by_op: dict[str, dict[str, int]] = {}
+        for (v, o), delay in sorted(self.sim.op_latency_ms.items()):
+            by_op.setdefault(v, {})[o] = delay
+        return json_response({"ok": True, "latency_ms": dict(self.sim.latency_ms), "op_latency_ms": by_op})
 
     async def list_faults(self, request: web.Request) -> web.StreamResponse:
         return json_response({"faults": [f.to_json() for f in self.sim.faults.armed()]})

@@ -101,6 +101,10 @@ class Simulator:
         self.faults = FaultBook()
         self.requests = RequestLog()
         self.latency_ms: dict[str, int] = {}
+        # (venue, op) -> ms: a delay for one operation's replies only, ahead of the venue's `latency_ms`.
+        self.op_latency_ms: dict[tuple[str, str], int] = {}
+        # venue -> the ops its dialect logs (filled as the dialects mount), to validate op-scoped settings.
+        self.route_ops: dict[str, set[str]] = {}
         self.state_path = state_path
         self.durable = durable and state_path is not None
         self._saved_mark: object = None
@@ -158,6 +162,7 @@ class Simulator:
         self.faults.clear()
         self.requests.clear()
         self.latency_ms.clear()
+        self.op_latency_ms.clear()
         self.commit()
 
     def save(self, path: Path | None = None) -> None:

@@ -283,6 +283,7 @@ class Dialect(abc.ABC):
     def mount(self, app: web.Application) -> None:
         """Register every route under `prefix`, then a catch-all answering the venue's 404."""
         for route in self.routes():
+            self.sim.route_ops.setdefault(self.venue, set()).add(route.op)
             app.router.add_route(route.method, self.prefix + route.path, self._endpoint(route))
         app.router.add_routes(self.extra_routes())
         unknown = Route("*", "/{tail:.*}", "unknown", self._unknown_route)
@@ -353,7 +354,7 @@ class Dialect(abc.ABC):
 
     async def _reply(self, record: RequestRecord, response: web.StreamResponse) -> web.StreamResponse:
         record.status = response.status
-        delay_ms = self.sim.latency_ms.get(self.venue, 0)
+        delay_ms = self.sim.op_latency_ms.get((self.venue, record.op), self.sim.latency_ms.get(self.venue, 0))
         if delay_ms > 0:
             await asyncio.sleep(delay_ms / 1000)
         return response
