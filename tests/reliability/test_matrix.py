@@ -44,19 +44,11 @@ def test_the_matrix_has_every_command_phase_kind_and_venue() -> None:
     assert {s.kind for s in scenarios} == set(KINDS)
     assert {s.venue for s in scenarios} == {"binance", "okx", "backpack", "aster"}
     assert {(s.command, s.phase) for s in scenarios} == {
-        ("bootstrap", "open"),
-        ("bootstrap", "hold"),
-        ("bootstrap", "close"),
-        ("flatten", "read"),
-        ("flatten", "close"),
-        ("loop", "rest"),
-        ("loop", "cancel"),
-        ("loop", "hedge"),
-        ("loop", "close"),
-        ("carry", "open"),
-        ("carry", "hold"),
-        ("carry", "close"),
-    }
+        ("bootstrap", "open"), ("bootstrap", "hold"), ("bootstrap", "close"),
+        ("flatten", "read"), ("flatten", "close"),
+        ("loop", "rest"), ("loop", "cancel"), ("loop", "hedge"), ("loop", "close"),
+        ("carry", "open"), ("carry", "hold"), ("carry", "close"),
+    }  # fmt: skip
     assert len({s.id for s in scenarios}) == len(scenarios)
     hedge = [s for s in scenarios if s.position_mode == "hedge"]
     assert {s.command for s in hedge} == {"bootstrap", "flatten"}
@@ -139,21 +131,8 @@ def test_a_fill_read_failing_right_after_the_open_does_not_corrupt_the_pnl(sim_r
     r = sim_rig
     # Time to arm the fault behind the open: its reply alone waits (the reads before it do not).
     r.post("/_sim/latency", {"venue": "backpack", "op": "create_order", "ms": 400})
-    proc = r.spawn(
-        "bootstrap",
-        "--notional",
-        "300",
-        "--hold",
-        "0",
-        "--long",
-        "backpack",
-        "--short",
-        "aster",
-        "--max-slippage-bps",
-        "50",
-        "--json",
-        "--no-streams",
-    )  # streams would bring the fills
+    proc = r.spawn("bootstrap", "--notional", "300", "--hold", "0", "--long", "backpack", "--short", "aster",
+                   "--max-slippage-bps", "50", "--json", "--no-streams")  # fmt: skip  # streams would bring the fills
     # Armed once the simulator has answered the create (it logs a request before choosing its fault).
     eventually(lambda: any(q["venue"] == "backpack" and q["status"] for q in r.requests("create_order")))
     r.fault(venue="backpack", op="any", kind="reject", count=1)  # the next backpack request: the open's fills

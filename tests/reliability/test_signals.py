@@ -25,32 +25,10 @@ from reliability.rig import Rig, eventually, stop
 pytestmark = pytest.mark.e2e
 
 SEED = int(os.environ.get("HEDGECTL_SIGNAL_SEED", str(time.time_ns() % 2**32)))
-BOOTSTRAP = [
-    "bootstrap",
-    "--notional",
-    "300",
-    "--long",
-    "backpack",
-    "--short",
-    "aster",
-    "--max-slippage-bps",
-    "50",
-    "--json",
-]
-LOOP = [
-    "bp-aster",
-    "loop",
-    "--qty",
-    "10",
-    "--requote-after",
-    "0.5",
-    "--cycle-sleep",
-    "0",
-    "--stop-before-funding",
-    "0",
-    "--json",
-    "--yes",
-]
+BOOTSTRAP = ["bootstrap", "--notional", "300", "--long", "backpack", "--short", "aster", "--max-slippage-bps", "50",
+             "--json"]  # fmt: skip
+LOOP = ["bp-aster", "loop", "--qty", "10", "--requote-after", "0.5", "--cycle-sleep", "0", "--stop-before-funding",
+        "0", "--json", "--yes"]  # fmt: skip
 
 
 @pytest.fixture
