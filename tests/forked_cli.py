@@ -177,6 +177,7 @@ class ForkedProcess:
     @staticmethod
     def _drain(stream: Any, into: list[str]) -> None:
         try:
+            os.set_blocking(stream.fileno(), True)  # a test may have read it non-blocking so far
             for chunk in iter(lambda: stream.read(1 << 16), ""):
                 into.append(chunk)
         except (OSError, ValueError):
