@@ -31,6 +31,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 CLOSED_PORT_URL = "http://127.0.0.1:9"
+pytestmark = pytest.mark.usefixtures("one_click_tree")  # see tests/reliability/conftest.py
 
 
 @pytest.fixture(autouse=True)
