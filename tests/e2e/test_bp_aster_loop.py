@@ -280,7 +280,8 @@ def test_sigint_with_an_unhedgeable_residual_closes_it_on_the_maker(frozen_sim: 
 def test_sigint_while_a_hedge_is_in_flight(frozen_sim: Sim) -> None:
     loop = Loop("--qty", "10", "--requote-after", "30", *FAST[2:])
     eventually(lambda: bool(_open_orders(frozen_sim)))
-    frozen_sim.post("/_sim/latency", {"venue": "aster", "ms": 400})
+    # Only Aster's orders are slow (the hedge, then the close): the exit's reads of Aster need not wait too.
+    frozen_sim.post("/_sim/latency", {"venue": "aster", "op": "create_order", "ms": 400})
     frozen_sim.post("/_sim/fill", {"venue": "backpack", "all": True, "ratio": "1"})
     eventually(lambda: len(frozen_sim.requests("create_order")) >= 2)  # the hedge reached Aster
     loop.interrupt()

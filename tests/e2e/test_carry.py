@@ -236,7 +236,7 @@ def test_a_carry_killed_mid_hold_is_resumed_and_later_closed_flat(
 
 
 def test_resume_with_nothing_open_says_so(sim: Sim, isolated_env: Path) -> None:
-    done = hedgectl("carry", "--notional", "300", "--until", "1s", *FAST)
+    done = hedgectl("carry", "--notional", "300", "--until", "0.3s", *FAST)
     assert done.returncode == 0, done.stderr
     again = hedgectl("carry", "--resume", *FAST)
     assert again.returncode == 2
@@ -247,7 +247,7 @@ def test_the_breaker_trips_on_the_daily_loss_and_refuses_bootstrap_with_4_until_
     sim: Sim, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HEDGECTL_BREAKER_DAILY_LOSS_USDT", "0.01")  # the fees of one round trip pass it
-    done = hedgectl("carry", "--notional", "300", "--until", "1s", *FAST)
+    done = hedgectl("carry", "--notional", "300", "--until", "0.3s", *FAST)
     assert done.returncode == 0, done.stderr  # it closed as asked; its own loss trips the breaker at its end
     assert sim.all_flat()
     trips = [json.loads(line) for line in done.stdout.splitlines() if '"event":"trip"' in line]
@@ -317,7 +317,7 @@ def test_alerts_reach_a_webhook_and_a_hanging_receiver_does_not_hold_up_the_clos
 ) -> None:
     token = "s3cr3tT0kenValue42"
     good, hanging = f"{receiver.url}/ok/{token}", f"{receiver.url}/hang/{token}?key={token}"
-    done = hedgectl("carry", "--notional", "300", "--until", "1s", "--notify", hanging, "--notify", good, *FAST)
+    done = hedgectl("carry", "--notional", "300", "--until", "0.3s", "--notify", hanging, "--notify", good, *FAST)
     assert done.returncode == 0, done.stderr
     assert sim.all_flat()
     # The close was sent, filled and the command ended while the hanging receiver still held the first alert.
@@ -336,7 +336,7 @@ def test_notify_urls_from_the_setting_are_used_and_never_printed(
 ) -> None:
     token = "an0therS3cretT0ken"
     monkeypatch.setenv("HEDGECTL_NOTIFY", f"{receiver.url}/ok/{token}")
-    done = hedgectl("carry", "--notional", "300", "--until", "1s", *FAST, "-v")
+    done = hedgectl("carry", "--notional", "300", "--until", "0.3s", *FAST, "-v")
     assert done.returncode == 0, done.stderr
     assert [b["kind"] for b in receiver.bodies] == ["open", "close"]
     assert token not in done.stdout + done.stderr
@@ -371,7 +371,7 @@ def test_adopt_carries_a_pair_opened_elsewhere_and_closes_it(
     kept.wait(opened(kept))
     kept.proc.send_signal(signal.SIGINT)
     assert kept.finish() == 130, kept.err
-    adopted = hedgectl("carry", "--adopt", "--notional", "300", "--until", "1s", *FAST)
+    adopted = hedgectl("carry", "--adopt", "--notional", "300", "--until", "0.3s", *FAST)
     assert adopted.returncode == 0, adopted.stderr
     docs = [json.loads(line) for line in adopted.stdout.splitlines()]
     assert [d["event"] for d in docs if d["event"] in ("adopt", "close")] == ["adopt", "close"]

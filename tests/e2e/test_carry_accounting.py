@@ -84,7 +84,7 @@ def test_an_adopted_pair_is_priced_at_the_venues_entry_prices(
     sim.post("/_sim/price", {"symbol": "BTC", "price": "100000"})
     entry = {v: D(p["entry_price"]) for v in ("binance", "okx") for p in sim.state()[v]["positions"] if D(p["qty"])}
     qty = sim.positions("binance")["BTC"]
-    adopted = hedgectl("carry", "--adopt", "--notional", "300", "--until", "1s", "--max-loss-pct", "50", *FAST)
+    adopted = hedgectl("carry", "--adopt", "--notional", "300", "--until", "0.3s", "--max-loss-pct", "50", *FAST)
     assert adopted.returncode == 0, adopted.stderr
     assert sim.all_flat()
     [result] = [json.loads(line) for line in adopted.stdout.splitlines() if '"event":"result"' in line]

@@ -86,7 +86,7 @@ def test_resume_honours_the_until_given_with_it(sim: Sim, isolated_env: Path, ca
     kept.wait(opened(kept))
     kept.proc.send_signal(signal.SIGINT)
     assert kept.finish() == 130, kept.err
-    resumed = _start(carries, "--resume", "--until", "1s", *FAST)
+    resumed = _start(carries, "--resume", "--until", "0.3s", *FAST)
     assert resumed.finish(timeout=60) == 0, resumed.err  # it ends by itself, at its --until
     assert "--until" in resumed.result["exit_reason"]
     assert sim.all_flat()
@@ -124,7 +124,7 @@ def test_the_terminal_shows_the_kept_lines_after_the_live_view(sim: Sim, isolate
 
 
 def test_the_pnl_table_is_rounded_with_a_total_row(sim: Sim, isolated_env: Path) -> None:
-    done = hedgectl("carry", "--notional", "300", "--until", "1s", *TEXT)
+    done = hedgectl("carry", "--notional", "300", "--until", "0.3s", *TEXT)
     assert done.returncode == 0, done.stderr
     table = done.stdout[done.stdout.index("PnL (USDT)") :]
     rows = {line.split()[1]: line for line in table.splitlines() if line.startswith("│")}

@@ -31,6 +31,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 CLOSED_PORT_URL = "http://127.0.0.1:9"
+pytestmark = pytest.mark.usefixtures("one_click_tree")  # see tests/reliability/conftest.py
 
 
 @pytest.fixture(autouse=True)
@@ -160,9 +161,23 @@ KNOWN = ["--yes", "--json", "--dry-run", "--all", "-y", "--help-me", "-x", "--",
 
 @FUZZ
 @given(
-    command=st.sampled_from([[], ["bootstrap"], ["flatten"], ["bp-aster", "loop"], ["history"], ["prices"],
-                             ["scan"], ["connect"], ["sim", "serve"], ["bp-aster"], ["history", "show"],
-                             ["carry"], ["breaker", "status"]]),
+    command=st.sampled_from(
+        [
+            [],
+            ["bootstrap"],
+            ["flatten"],
+            ["bp-aster", "loop"],
+            ["history"],
+            ["prices"],
+            ["scan"],
+            ["connect"],
+            ["sim", "serve"],
+            ["bp-aster"],
+            ["history", "show"],
+            ["carry"],
+            ["breaker", "status"],
+        ]
+    ),
     noise=st.lists(st.one_of(st.sampled_from(KNOWN), junk_text), max_size=4),
     unknown=st.text(alphabet=string.ascii_lowercase + "-", min_size=1, max_size=10),
 )
@@ -209,9 +224,18 @@ def test_a_command_group_without_its_command_shows_help_and_exits_2(capsys: pyte
 # -- .env files ---------------------------------------------------------------------------------------
 
 SETTING_NAMES = [
-    "HEDGECTL_MODE", "HEDGECTL_SIM_SEED", "HEDGECTL_MAX_NOTIONAL_USDT", "HEDGECTL_HTTP_TIMEOUT_S",
-    "HEDGECTL_RECV_WINDOW_MS", "HEDGECTL_MARKET_CACHE_TTL_S", "BINANCE_ENV", "OKX_ENV", "HEDGECTL_HOME",
-    "BINANCE_API_KEY", "OKX_PASSPHRASE", "ASTER_PRIVATE_KEY",
+    "HEDGECTL_MODE",
+    "HEDGECTL_SIM_SEED",
+    "HEDGECTL_MAX_NOTIONAL_USDT",
+    "HEDGECTL_HTTP_TIMEOUT_S",
+    "HEDGECTL_RECV_WINDOW_MS",
+    "HEDGECTL_MARKET_CACHE_TTL_S",
+    "BINANCE_ENV",
+    "OKX_ENV",
+    "HEDGECTL_HOME",
+    "BINANCE_API_KEY",
+    "OKX_PASSPHRASE",
+    "ASTER_PRIVATE_KEY",
 ]
 env_value = st.text(
     alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00\n\r/~\\"), max_size=16
@@ -262,12 +286,34 @@ def test_an_invalid_setting_is_named_without_echoing_its_value(capsys: pytest.Ca
 # -- bp-aster YAML ---------------------------------------------------------------------------------------
 
 yaml_scalar = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), junk_text,
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    junk_text,
     st.sampled_from(["YOUR_KEY", "0.2", "-1", "1e400", "nan", ".inf", "10"]),
 )
-yaml_keys = st.sampled_from(["bp", "aster", "trade", "quantity", "offset_percent", "first_wait_seconds",
-                             "between_legs_sleep", "stop_before_funding_minutes", "cycle_sleep", "symbol",
-                             "api_key", "api_secret", "base_url", "window", "recv_window", "debug", "extra"])
+yaml_keys = st.sampled_from(
+    [
+        "bp",
+        "aster",
+        "trade",
+        "quantity",
+        "offset_percent",
+        "first_wait_seconds",
+        "between_legs_sleep",
+        "stop_before_funding_minutes",
+        "cycle_sleep",
+        "symbol",
+        "api_key",
+        "api_secret",
+        "base_url",
+        "window",
+        "recv_window",
+        "debug",
+        "extra",
+    ]
+)
 yaml_doc = st.recursive(
     yaml_scalar,
     lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(yaml_keys, children, max_size=6)),

@@ -30,8 +30,8 @@ from hedgectl.venues.config import VenueConfig
 
 pytestmark = pytest.mark.e2e
 
-WINDOW_MS = 1000  # short signature window: "not placed" is concluded after it
-TIMEOUT_S = 1.0
+WINDOW_MS = 500  # short signature window: "not placed" is concluded after it
+TIMEOUT_S = 0.5  # as the other venues' in-process tests: a timeout fault holds the connection this long
 
 
 @pytest.fixture

@@ -19,6 +19,13 @@ async def _raise(exc: BaseException) -> None:
     raise exc
 
 
+async def _close(reader: CcxtPublic) -> None:
+    """Close as the scan does, without ccxt's 250 ms pause at close (`timeout_on_exit`, there to let TLS
+    connections to real hosts wind down): these readers never opened a connection."""
+    reader._ex.timeout_on_exit = 0
+    await reader.close()
+
+
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
 async def test_every_ccxt_exception_becomes_a_hedgectl_error_naming_the_venue(cls: type[BaseException]) -> None:
     reader = CcxtPublic("okx", name="ccxt:okx")
@@ -28,7 +35,7 @@ async def test_every_ccxt_exception_becomes_a_hedgectl_error_naming_the_venue(cl
         assert str(info.value).startswith("ccxt:okx: ")
         assert "sign=abc" not in str(info.value)
     finally:
-        await reader.close()
+        await _close(reader)
 
 
 @pytest.mark.parametrize(
@@ -47,7 +54,7 @@ async def test_the_most_specific_class_wins(exc: BaseException, kind: type[Hedge
         with pytest.raises(kind):
             await reader._call(_raise(exc))
     finally:
-        await reader.close()
+        await _close(reader)
 
 
 async def test_a_malformed_reply_is_a_bad_response_not_a_traceback() -> None:
@@ -56,7 +63,7 @@ async def test_a_malformed_reply_is_a_bad_response_not_a_traceback() -> None:
         with pytest.raises(HedgectlError, match="reply not understood"):
             await reader._call(_raise(KeyError("fundingRate")))
     finally:
-        await reader.close()
+        await _close(reader)
 
 
 def test_paper_mode_refuses_an_exchange_the_simulator_does_not_speak() -> None:
