@@ -81,7 +81,6 @@ def root(
     ctx.obj = GlobalOptions(env_file=env_file, mode=mode, verbose=verbose)
 
 
-
 _verbose = False
 
 

@@ -88,6 +88,6 @@ class LazyTyperGroup(TyperGroup):
         super().__init__(**kwargs)
         self.commands = _LazyCommands(self, self.commands, self.LAZY)
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:  # Any: typer types it with its vendored click's Context
         """The names, without building the commands (TyperGroup's own walks the values)."""
         return list(self.commands)
