@@ -75,7 +75,7 @@ def root(
     ] = False,
 ) -> None:
     """hedgectl: hedged perp positions across Binance, OKX, Backpack and Aster (paper mode by default)."""
-    from hedgectl.cli.session import GlobalOptions
+    from hedgectl.cli.params import GlobalOptions
 
     _configure_logging(verbose)
     ctx.obj = GlobalOptions(env_file=env_file, mode=mode, verbose=verbose)
