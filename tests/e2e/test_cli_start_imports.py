@@ -1,7 +1,8 @@
 """A command's process imports what that command needs, nothing more: the start-up cost every spawn pays.
 
 The root group loads a command's module only when that command is looked up (hedgectl/cli/lazy_group.py), the
-venue adapters load only when a venue is built, websockets only when a stream is opened. Each case runs the
+venue adapters load only when a venue is built (websockets only when a stream is opened: that is held by
+test_no_ccxt_on_trading_path, on the commands it already runs against the simulator). Each case runs the
 real CLI in a subprocess and reads `sys.modules` at exit: `-X importtime` does not list modules loaded by
 `importlib.import_module`, which is how the lazy group and the venue registry load theirs.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Sim, cli_env
+from tests.e2e.conftest import cli_env
 
 pytestmark = pytest.mark.e2e
 
@@ -69,12 +70,3 @@ def test_history_loads_its_own_command_and_no_venue_adapter(tmp_path: Path) -> N
     assert modules & COMMAND_MODULES == {"hedgectl.cli.history_cmd"}
     adapters = _under(modules, "httpx", *(f"hedgectl.venues.{p}" for p in ADAPTER_PACKAGES))
     assert not adapters, f"history imported {adapters[:8]}"
-
-
-def test_positions_loads_the_adapters_it_reads_and_no_stream_code(sim: Sim, tmp_path: Path) -> None:
-    modules = _modules_after(tmp_path, "positions", "--json")
-    assert {"hedgectl.venues.binance.venue", "hedgectl.venues.aster.venue"} <= modules, "no venue was read"
-    # connect_cmd holds the "no venue configured" message positions shares
-    assert modules & COMMAND_MODULES == {"hedgectl.cli.positions_cmd", "hedgectl.cli.connect_cmd"}
-    streams = _under(modules, "websockets", "hedgectl.venues.ws_common", "hedgectl.venues.binance_family.stream")
-    assert not streams, f"positions (no stream) imported {streams[:8]}"
