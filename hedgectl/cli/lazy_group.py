@@ -10,9 +10,9 @@ positions module alone; `--help` and completion, which ask for every command, im
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any, ClassVar
 
 import typer
@@ -29,7 +29,7 @@ class LazyCommand:
 
     def build(self, parent: TyperGroup) -> Any:
         """Import the module and make the click command as the eager `app.command` / `app.add_typer` did."""
-        module = importlib.import_module(self.module)
+        module = import_module(self.module)
         target = getattr(module, self.attr)
         holder = typer.Typer(add_completion=False, rich_markup_mode=parent.rich_markup_mode)
         if isinstance(target, typer.Typer):
