@@ -2,8 +2,9 @@
 
 Exit codes: 0 done and flat; 1 failed but flat; 2 usage or config error; 3 exposure remains;
 4 the circuit breaker is tripped (nothing that opens exposure runs); 130 interrupted by the user (after
-flattening). Heavy modules (ccxt, the simulator, pydantic) are
-imported inside commands so that `hedgectl --help` stays fast.
+flattening). A command's module is imported only when that command runs (`_Commands`, lazy_group.py), and
+heavy modules (the venues, the simulator, pydantic) inside the command, so that every process pays for its own
+command alone; tests/e2e/test_cli_start_imports.py holds it.
 """
 
 from __future__ import annotations
