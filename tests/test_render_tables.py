@@ -47,3 +47,22 @@ def test_free_text_wraps_at_its_spaces() -> None:
     assert max(len(line) for line in lines) <= 40
     words = {w for line in lines for c in line.split("│") for w in c.split()}
     assert {"refused", "outside", "band"} <= words
+
+
+def test_a_split_table_repeats_every_key_column_so_each_part_names_its_rows() -> None:
+    """Scan has a row per pair of venues: its base alone repeats (BTC, BTC), so each part of a table split for a
+    narrow terminal repeats base, long and short."""
+    console = Console(file=io.StringIO(), width=60, color_system=None)
+    render.use_consoles(console, console)
+    columns = ["base", "long", "short", *(f"figure {i}" for i in range(6))]
+    rows = [["BTC", "binance", "okx", *range(100000, 100006)], ["BTC", "aster", "backpack", *range(200000, 200006)]]
+    console.print(render.make_table(None, columns, rows, key=3))
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 60
+    headers = [line for line in lines if "base" in line]
+    assert len(headers) >= 2  # split
+    assert all("long" in h and "short" in h for h in headers)
+    rows_drawn = [[c.strip() for c in line.split("│")[1:4]] for line in lines if "BTC" in line]
+    assert rows_drawn.count(["BTC", "binance", "okx"]) == len(headers)
+    assert rows_drawn.count(["BTC", "aster", "backpack"]) == len(headers)

@@ -49,6 +49,42 @@ def run_command(
     venues refuse every order operation (registry.ReadOnlyVenue).
     """
 
+    sessions: list[Session] = []
+    try:
+        code = _run(ctx, command, args, body, sessions, json_mode, live, yes, confirm_in_body, read_only, needs_journal)
+    except KeyboardInterrupt:
+        # Ctrl+C outside the command's own handling (typer would turn it into a silent exit 130): one line; after
+        # the command's session ended, its own outcome stands (already printed and journaled).
+        if sessions and sessions[0].ended:
+            raise typer.Exit(sessions[0].outcome.exit_code) from None
+        raise _interrupted(sessions) from None
+    raise typer.Exit(code)
+
+
+def _interrupted(sessions: list[Session]) -> Exception:
+    from hedgectl.errors import ExposureRemains, Interrupted
+
+    note = sessions[0].outcome.error if sessions else None
+    if note is None:
+        return Interrupted("interrupted while starting: no order was sent")
+    if sessions[0].outcome.exit_code == 3:
+        return ExposureRemains(note, {})
+    return Interrupted(note)
+
+
+def _run(
+    ctx: typer.Context,
+    command: str,
+    args: dict[str, Any],
+    body: Callable[[Session], Awaitable[int]],
+    sessions: list[Session],
+    json_mode: bool,
+    live: bool,
+    yes: bool,
+    confirm_in_body: bool,
+    read_only: bool,
+    needs_journal: bool,
+) -> int:
     from hedgectl.cli import render
     from hedgectl.cli.session import LiveGate, confirm_live, deferred_confirmation, live_gate, load, open_session
 
@@ -74,6 +110,7 @@ def run_command(
             needs_journal=needs_journal,
             warn=render.warn,
         ) as s:
+            sessions.append(s)
             if gate.ask and confirm_in_body:
                 s.confirm_live = deferred_confirmation(typer.prompt)
             code = await body(s)
@@ -82,8 +119,7 @@ def run_command(
                 s.outcome.status = "failed"
             return code
 
-    code = run_bounded(main())
-    raise typer.Exit(code)
+    return run_bounded(main())
 
 
 def announce_read_only(settings: Settings) -> None:

@@ -65,7 +65,7 @@ def prices(
                 output.emit_document(_document(session.mode, await snapshot()))
                 await interrupts.sleep(interval)
             return interrupts.watch_exit_code  # a watch ends only when stopped: 130, or 141 (output gone)
-        with render.live_table(lambda snap: _price_table(session.mode, snap)) as update:
+        with render.live_table(lambda snap: _price_table(session.mode, snap, at=True), log_when_piped=True) as update:
             while not interrupts.requested:
                 update(await snapshot())
                 await interrupts.sleep(interval)
@@ -125,7 +125,8 @@ def _best_carry(rows: list[Any]) -> PairCarry | None:
     return max(pairs, key=lambda p: p.per_hour, default=None)
 
 
-def _price_table(mode: str, snap: dict[str, Any]) -> Any:
+def _price_table(mode: str, snap: dict[str, Any], *, at: bool = False) -> Any:
+    """The prices table; `at`: its title says when it was read (a watch's refreshes, one under the other in a log)."""
     from hedgectl.cli import render
 
     rows = []
@@ -153,7 +154,8 @@ def _price_table(mode: str, snap: dict[str, Any]) -> Any:
             ]
         )
     cross = snap["cross"]
-    title = f"{snap['symbol']} prices ({mode} mode)"
+    when = f", {snap['ts']:%H:%M:%S} UTC" if at else ""
+    title = f"{snap['symbol']} prices ({mode} mode{when})"
     if cross is not None:
         title += f" - best cross spread: buy {cross.buy_venue} / sell {cross.sell_venue} {cross.bps.quantize(_BPS)} bps"
     carry = _best_carry(snap["rows"])

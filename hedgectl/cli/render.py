@@ -110,10 +110,21 @@ def live_text(initial: str) -> Iterator[Any]:
 
 
 @contextmanager
-def live_table(build: Any) -> Iterator[Any]:
-    """A table re-rendered in place; yields `update(renderable_args)` that rebuilds it via `build(args)`."""
+def live_table(build: Any, *, log_when_piped: bool = False) -> Iterator[Any]:
+    """A table re-rendered in place; yields `update(renderable_args)` that rebuilds it via `build(args)`.
+
+    Off a terminal a live display draws only once, when it ends. `log_when_piped`: print every update there
+    instead, one table after the other (a watch whose output goes to a file or `tee`)."""
     global _live
     console = stdout_console()
+    if log_when_piped and not console.is_terminal:
+
+        def log(args: Any) -> None:
+            console.print(build(args))
+            console.file.flush()
+
+        yield log
+        return
     # No redirection of sys.stdout/sys.stderr: warnings go through `_to_stderr`, which knows about the display.
     live = Live(
         console=console, refresh_per_second=4, transient=False, auto_refresh=False, redirect_stdout=False,
@@ -137,13 +148,20 @@ def with_line(renderable: Any, text: str | None, style: str = "yellow") -> Any:
 
 
 def make_table(
-    title: str | None, columns: Sequence[str], rows: Rows, *, right: Sequence[str] = (), whole: Sequence[str] = ()
+    title: str | None,
+    columns: Sequence[str],
+    rows: Rows,
+    *,
+    right: Sequence[str] = (),
+    whole: Sequence[str] = (),
+    key: int = 1,
 ) -> Any:
     """A table for the terminal's width that never splits a number, an id or a name.
 
     A column whose cells are single words (numbers, ids, venue names) keeps them whole, as does one in `whole`;
     only free text (cells with spaces) wraps, at its spaces, and headers wrap at theirs. A table still too wide is
-    drawn as several, one under the other, each repeating the first column (the row's name).
+    drawn as several, one under the other, each repeating the first `key` columns (what names a row: one column,
+    or several where the first alone repeats, e.g. scan's base, long and short).
     The title is its own line above, wrapped at the terminal's width rather than the table's."""
     cells = [[fmt(c) for c in row] for row in rows]
     width = stdout_console().width
@@ -159,7 +177,7 @@ def make_table(
             kept=[kept[i] for i in part],
             widths=_widths([need[i] for i in part], [full[i] for i in part], [natural[i] for i in part], width),
         )
-        for part in _parts(need, width)
+        for part in _parts(need, width, key)
     ]
     if title is None and len(tables) == 1:
         return tables[0]
@@ -185,22 +203,24 @@ def _fits(needs: Sequence[int], width: int) -> bool:
     return sum(needs) + _CELL_EXTRA * len(needs) + 1 <= width
 
 
-def _parts(need: Sequence[int], width: int) -> list[list[int]]:
+def _parts(need: Sequence[int], width: int, key: int = 1) -> list[list[int]]:
     """Column indexes per table: all in one when they fit, else as few tables as fit, of even widths, each starting
-    with the first column."""
+    with the first `key` columns."""
+    key = max(1, min(key, len(need) - 2))
     if _fits(need, width) or len(need) < 3:
         return [list(range(len(need)))]
-    greedy = [[0]]
-    for i in range(1, len(need)):
-        if len(greedy[-1]) > 1 and not _fits([need[j] for j in (*greedy[-1], i)], width):
-            greedy.append([0])
+    head = list(range(key))
+    greedy = [list(head)]
+    for i in range(key, len(need)):
+        if len(greedy[-1]) > key and not _fits([need[j] for j in (*greedy[-1], i)], width):
+            greedy.append(list(head))
         greedy[-1].append(i)
-    share = sum(need[1:]) / len(greedy)  # what each table would hold of the rest, evenly
-    even: list[list[int]] = [[0]]
-    for i in range(1, len(need)):
-        held = sum(need[j] for j in even[-1][1:])
-        if len(even[-1]) > 1 and len(even) < len(greedy) and held + need[i] / 2 > share:
-            even.append([0])
+    share = sum(need[key:]) / len(greedy)  # what each table would hold of the rest, evenly
+    even: list[list[int]] = [list(head)]
+    for i in range(key, len(need)):
+        held = sum(need[j] for j in even[-1][key:])
+        if len(even[-1]) > key and len(even) < len(greedy) and held + need[i] / 2 > share:
+            even.append(list(head))
         even[-1].append(i)
     return even if all(_fits([need[j] for j in part], width) for part in even) else greedy
 

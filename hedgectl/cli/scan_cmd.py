@@ -128,7 +128,7 @@ def scan(
                     await interrupts.sleep(interval)
                 return interrupts.watch_exit_code  # a watch ends only when stopped: 130, or 141 (output gone)
             first = _listed(await run_scan(sources, config, SYSTEM_CLOCK.now))
-            with render.live_table(lambda result: _table(session.mode, result)) as update:
+            with render.live_table(lambda result: _table(session.mode, result), log_when_piped=True) as update:
                 update(first)
                 while not interrupts.requested:
                     await interrupts.sleep(interval)
@@ -313,7 +313,7 @@ def _table(mode: str, result: ScanResult) -> Any:
     )
     columns = ["base", "long", "short", "settle", "rates long / short", "funding APR", "basis bps", "cost bps", "carry",
                "expected", "net APR"]  # fmt: skip
-    table = render.make_table(title, columns, rows, right=columns[4:])
+    table = render.make_table(title, columns, rows, right=columns[4:], key=3)  # a base has a row per pair of venues
     notes = [
         "funding APR: the short's rate less the long's, per hour x 8760; carry: funding at both venues' settlements "
         "within the hold at today's rates; cost: both books walked in and out at this size plus four taker fees; "

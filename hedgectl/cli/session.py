@@ -55,6 +55,7 @@ class Session:
     # The typed live confirmation still owed, asked with a summary of what is about to be sent; True to go
     # ahead. None: nothing to ask (not live, --yes, or already asked before the session opened).
     confirm_live: Callable[[str], Awaitable[bool]] | None = None
+    ended: bool = False  # the run is over and journaled (set as the session closes)
 
     @property
     def mode(self) -> str:
@@ -78,6 +79,17 @@ class Session:
         3: the next command warns and `flatten --all` recovers it), `interrupted` when nothing is (exit 130)."""
         status = "aborted" if exit_code == 3 else "interrupted"
         self.journal.end_run(self.run_id, status=status, exit_code=exit_code, error=message)
+
+
+def interrupted_outcome(session: Session) -> Outcome:
+    """How a run ends when Ctrl+C reached it outside the command's own signal handling: exit 130 saying that no
+    order was sent or that nothing is open, or exit 3 naming what the journal says may be open."""
+    if not session.journal.orders(session.run_id):
+        return Outcome(status="interrupted", exit_code=130, error="interrupted: no order was sent")
+    open_now = session.open_per_journal()
+    if open_now is None:
+        return Outcome(status="interrupted", exit_code=130, error="interrupted: nothing is open (per the journal)")
+    return Outcome(status="aborted", exit_code=3, error=f"interrupted: {open_now}; run `hedgectl flatten --all`")
 
 
 def load(options: GlobalOptions) -> Settings:
@@ -245,13 +257,15 @@ async def open_session(
         session.outcome = Outcome(status="error", exit_code=exc.exit_code, error=str(exc))
         raise
     except (KeyboardInterrupt, asyncio.CancelledError):
-        # Ctrl+C before the command installed its own handling (starting up, reading settings): a stop, not a failure.
-        session.outcome = Outcome(status="interrupted", exit_code=130, error="interrupted")
+        # Ctrl+C outside the command's own handling (starting up, or after it handed Ctrl+C back): a stop, said
+        # with what the run's journal knows (run_command reports it).
+        session.outcome = interrupted_outcome(session)
         raise
     except BaseException as exc:
         session.outcome = Outcome(status="error", exit_code=1, error=f"unexpected {type(exc).__name__}")
         raise
     else:
+        session.ended = True
         _show_market(paper.market if paper is not None else None, session.outcome.exit_code)
     finally:
         try:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from hedgectl.sim.core import Simulator
 from hedgectl.sim.dialects.base import json_response
-from hedgectl.sim.faults import FaultSpecError, parse_fault
+from hedgectl.sim.faults import OPS, FaultSpecError, parse_fault
 from hedgectl.sim.instruments import BASES, VENUES, Instrument
 from hedgectl.sim.model import PositionMode, SimError
 from hedgectl.sim.stream_hub import hub_of
@@ -189,6 +189,7 @@ class Control:
         return json_response({"ok": True, "mids": mids})
 
     async def latency(self, request: web.Request) -> web.StreamResponse:
+        """POST /_sim/latency {"venue", "ms", "op"?}: delay the venue's replies; with `op`, that operation's only."""
         body = await self._body(request)
         venue = _venue(body.get("venue"))
         try:
@@ -197,8 +198,17 @@ class Control:
             raise ControlError("ms must be an integer") from None
         if ms < 0:
             raise ControlError("ms must be >= 0")
-        self.sim.latency_ms[venue] = ms
-        return json_response({"ok": True, "latency_ms": dict(self.sim.latency_ms)})
+        op = body.get("op")
+        if op is None:
+            self.sim.latency_ms[venue] = ms
+        elif not isinstance(op, str) or op not in OPS or op == "any":
+            raise ControlError(f"op must be one of {', '.join(sorted(OPS - {'any'}))}")
+        elif ms:
+            self.sim.op_latency_ms[(venue, op)] = ms
+        else:
+            self.sim.op_latency_ms.pop((venue, op), None)
+        ops = {f"{v}:{o}": d for (v, o), d in sorted(self.sim.op_latency_ms.items())}
+        return json_response({"ok": True, "latency_ms": dict(self.sim.latency_ms), "op_latency_ms": ops})
 
     async def list_faults(self, request: web.Request) -> web.StreamResponse:
         return json_response({"faults": [f.to_json() for f in self.sim.faults.armed()]})

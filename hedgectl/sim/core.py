@@ -101,6 +101,7 @@ class Simulator:
         self.faults = FaultBook()
         self.requests = RequestLog()
         self.latency_ms: dict[str, int] = {}
+        self.op_latency_ms: dict[tuple[str, str], int] = {}  # (venue, op) -> ms; wins over the venue's own
         self.state_path = state_path
         self.durable = durable and state_path is not None
         self._saved_mark: object = None
@@ -158,6 +159,7 @@ class Simulator:
         self.faults.clear()
         self.requests.clear()
         self.latency_ms.clear()
+        self.op_latency_ms.clear()
         self.commit()
 
     def save(self, path: Path | None = None) -> None:

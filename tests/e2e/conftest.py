@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 
 from hedgectl.sim.embedded import EmbeddedSimulator
+from tests import forked_cli
 from tests.waiting import eventually as eventually  # the shared helper; e2e tests import it from here
 
 
@@ -65,7 +66,9 @@ def cli_env() -> dict[str, str]:
 
 
 def hedgectl(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI in a subprocess with the test's environment."""
+    """Run the real CLI in a process of its own with the test's environment (forked warm: tests/forked_cli.py)."""
+    if forked_cli.use_fork():
+        return forked_cli.run(list(args), cli_env(), timeout)
     return subprocess.run(
         [sys.executable, "-m", "hedgectl", *args],
         capture_output=True,
@@ -77,6 +80,9 @@ def hedgectl(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[st
 
 
 def spawn(*args: str) -> subprocess.Popen[str]:
+    """The real CLI, running, in a process of its own (forked warm: tests/forked_cli.py); stdout/stderr piped."""
+    if forked_cli.use_fork():
+        return cast("subprocess.Popen[str]", forked_cli.ForkedProcess(list(args), cli_env()))
     return subprocess.Popen(
         [sys.executable, "-m", "hedgectl", *args],
         stdout=subprocess.PIPE,

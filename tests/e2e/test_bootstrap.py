@@ -24,6 +24,12 @@ def _doc(proc: object) -> dict[str, object]:
     return json.loads(lines[0])
 
 
+# The client's HTTP timeout in the tests that wait one out (a held reply): long enough for any loopback reply
+# under load, shorter than the `sim` fixture's 2 s; what follows the timeout is the same.
+HELD_REPLY_TIMEOUT_S = "1"
+HELD = ("timeout", "accept_then_timeout")
+
+
 def _creates(sim: Sim) -> set[str]:
     return {r["client_order_id"] for r in sim.requests("create_order") if r.get("client_order_id")}
 
@@ -78,7 +84,11 @@ def test_a_leg_refused_on_open_rolls_back_the_other_and_exits_1_flat(
 
 
 @pytest.mark.parametrize("kind", ["timeout", "accept_then_timeout", "disconnect"])
-def test_an_ambiguous_open_is_reconciled_and_ends_flat(sim: Sim, isolated_env: Path, kind: str) -> None:
+def test_an_ambiguous_open_is_reconciled_and_ends_flat(
+    sim: Sim, isolated_env: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if kind in HELD:
+        monkeypatch.setenv("HEDGECTL_HTTP_TIMEOUT_S", HELD_REPLY_TIMEOUT_S)
     sim.fault(venue="okx", op="create_order", kind=kind, count=1)
     proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--json")
     doc = _doc(proc)
@@ -99,7 +109,9 @@ def test_a_partly_filled_leg_is_rolled_back(sim: Sim) -> None:
 
 
 @pytest.mark.parametrize("kind", ["reject", "http_500", "rate_limit", "timeout"])
-def test_a_failed_close_is_escalated_until_flat(sim: Sim, kind: str) -> None:
+def test_a_failed_close_is_escalated_until_flat(sim: Sim, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if kind in HELD:
+        monkeypatch.setenv("HEDGECTL_HTTP_TIMEOUT_S", HELD_REPLY_TIMEOUT_S)
     sim.fault(venue="okx", op="create_order", kind=kind, count=1, after=1)
     proc = hedgectl("bootstrap", "--notional", "300", "--hold", "0", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -123,13 +135,15 @@ def test_a_price_spike_past_the_loss_limit_closes_early(sim: Sim) -> None:
 
 
 @pytest.mark.parametrize("phase", ["open", "hold", "close"])
-def test_sigint_flattens_and_exits_130(sim: Sim, phase: str) -> None:
+def test_sigint_flattens_and_exits_130(sim: Sim, phase: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if phase == "open":
+        monkeypatch.setenv("HEDGECTL_HTTP_TIMEOUT_S", HELD_REPLY_TIMEOUT_S)
         sim.fault(venue="okx", op="create_order", kind="timeout", count=1)  # the short leg is still in flight
     proc = spawn("bootstrap", "--notional", "300", "--hold", "30" if phase == "hold" else "1", "--json")
     eventually(lambda: len(sim.requests("create_order")) >= 2)
     if phase == "close":
-        sim.post("/_sim/latency", {"venue": "okx", "ms": 1500})  # the short leg's close is in flight
+        # The short leg's close is in flight (only the order waits: the hold, flatten and report reads do not).
+        sim.post("/_sim/latency", {"venue": "okx", "op": "create_order", "ms": 1500})
         eventually(lambda: len(sim.requests("create_order")) >= 3)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
@@ -148,9 +162,9 @@ def test_sigterm_is_treated_as_sigint(sim: Sim) -> None:
 
 
 def test_a_venue_disconnecting_mid_hold_still_ends_flat(sim: Sim) -> None:
-    proc = spawn("bootstrap", "--notional", "300", "--hold", "2", "--json")
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "1", "--json")
     eventually(lambda: len(sim.requests("create_order")) >= 2)
-    sim.fault(venue="okx", op="any", kind="disconnect", count=2)
+    sim.fault(venue="okx", op="any", kind="disconnect", count=2)  # met by the hold's next price read, 0.5 s on
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err + out  # with --json, the reason is in the document on stdout
     assert sim.all_flat()

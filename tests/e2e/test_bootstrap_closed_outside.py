@@ -25,7 +25,7 @@ def _both_open(sim: Sim) -> bool:
 def test_legs_flattened_by_another_command_are_said_closed_outside_and_never_counted(
     sim: Sim, isolated_env: Path
 ) -> None:
-    proc = spawn("bootstrap", "--notional", "300", "--hold", "12", "--json")
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "8", "--json")
     orders_placed(proc, sim, 2)
     eventually(lambda: _both_open(sim), timeout=30)
     qty = sim.positions("binance")["BTC"]
@@ -48,7 +48,7 @@ def test_legs_flattened_by_another_command_are_said_closed_outside_and_never_cou
 
 
 def test_the_human_output_says_the_run_did_not_close_the_hedge(sim: Sim, isolated_env: Path) -> None:
-    proc = spawn("bootstrap", "--notional", "300", "--hold", "12")
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "8")
     orders_placed(proc, sim, 2)
     eventually(lambda: _both_open(sim), timeout=30)
     assert hedgectl("flatten", "--all", "--yes").returncode == 0

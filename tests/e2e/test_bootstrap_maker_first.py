@@ -92,7 +92,7 @@ def test_partial_maker_fills_are_each_hedged_at_once_on_the_other_venue(sim: Sim
 
 def test_after_the_timeout_the_rest_is_taken_on_both_venues(sim: Sim) -> None:
     _freeze(sim)
-    proc = spawn(*_args("3"))
+    proc = spawn(*_args("2"))  # the fill below lands within milliseconds of the order resting
     try:
         eventually(lambda: len(_resting(sim, LONG)) == 1, timeout=30)
         part = _fill(sim, "0.4")

@@ -116,8 +116,8 @@ async def test_streams_cut_before_the_open_fall_back_to_polling_flat_and_exact(s
 @pytest.mark.parametrize("refuse", [True, False], ids=["stays-down", "reconnects"])
 def test_a_stream_dropped_mid_hold_still_ends_flat_with_exact_pnl(sim: Sim, refuse: bool) -> None:
     before = account(sim)
-    proc = spawn("bootstrap", "--notional", "300", "--hold", "2", "--json")
-    orders_placed(proc, sim, 2)
+    proc = spawn("bootstrap", "--notional", "300", "--hold", "1", "--json")
+    orders_placed(proc, sim, 2)  # the streams are cut well inside the hold (a few requests after the open)
     for venue in VENUES:
         sim.post("/_sim/streams", {"venue": venue, "refuse": refuse})
         sim.post("/_sim/streams/drop", {"venue": venue})

@@ -103,3 +103,32 @@ def test_prices_watch_stamps_each_line_and_ends_on_ctrl_c_with_130(sim: Sim) -> 
     first, second = (datetime.fromisoformat(doc["ts"]) for doc in lines)
     assert first.utcoffset() == timedelta(0)  # ISO-8601 in UTC
     assert started <= first < second <= datetime.now(UTC)
+
+
+def test_prices_watch_into_a_pipe_writes_each_refresh_as_it_comes(sim: Sim) -> None:
+    """Off a terminal a live table draws only when it ends: `prices --watch | tee log` showed nothing until then."""
+    import queue
+    import signal
+    import threading
+
+    from tests.e2e.conftest import spawn
+
+    proc = spawn("prices", "--watch", "--interval", "0.2")
+    try:
+        assert proc.stdout is not None
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True).start()
+        titles: list[str] = []
+        while len(titles) < 2:  # two tables read while the watch still runs (bounded: a silent watch fails)
+            line = lines.get(timeout=30)
+            if " prices (paper mode, " in line:
+                titles.append(line)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert all(title.startswith("BTC prices (paper mode, ") and " UTC)" in title for title in titles), titles

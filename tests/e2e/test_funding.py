@@ -39,7 +39,7 @@ def balance(state: dict[str, Any], venue: str) -> Decimal:
 
 def test_bootstrap_whose_hold_crosses_a_settlement_reports_each_legs_funding(sim: Sim, isolated_env: Path) -> None:
     before = sim.state()
-    proc = spawn("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "4", "--json")
+    proc = spawn("bootstrap", "--notional", "300", "--max-slippage-bps", "50", "--hold", "2", "--json")
     try:
         eventually(lambda: all(sim.positions(v).get("BTC") for v in VENUES), timeout=30)
         settle_now(sim, "binance", "BTC", "0.0005")  # the long pays

@@ -27,8 +27,9 @@ def _rows(home: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
 
 
 def _abort_during_open(sim: Sim, home: Path, *args: str) -> str:
-    """Start a command, slow OKX so its opening order is in flight, abort with a third Ctrl+C; the run's id."""
-    sim.post("/_sim/latency", {"venue": "okx", "ms": 2500})
+    """Start a command, slow OKX's order replies so its opening order is in flight, abort with a third Ctrl+C;
+    the run's id. Only the order is held: the command's start-up reads of OKX answer at once."""
+    sim.post("/_sim/latency", {"venue": "okx", "op": "create_order", "ms": 2500})
     proc = spawn(*args)
     stderr = Stderr(proc)
     orders_placed(proc, sim, 2, timeout=60)
@@ -38,7 +39,7 @@ def _abort_during_open(sim: Sim, home: Path, *args: str) -> str:
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 3, stderr.text + err
-    sim.post("/_sim/latency", {"venue": "okx", "ms": 0})
+    sim.post("/_sim/latency", {"venue": "okx", "op": "create_order", "ms": 0})
     ((run_id,),) = _rows(home, "SELECT id FROM runs WHERE command = ?", args[0])
     return str(run_id)
 
@@ -46,7 +47,7 @@ def _abort_during_open(sim: Sim, home: Path, *args: str) -> str:
 def test_a_flatten_after_an_abort_during_the_open_journals_the_runs_orders_and_fills(
     sim: Sim, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HEDGECTL_HTTP_TIMEOUT_S", "10")  # every OKX reply takes 2.5 s
+    monkeypatch.setenv("HEDGECTL_HTTP_TIMEOUT_S", "10")  # the OKX order's reply takes 2.5 s
     run_id = _abort_during_open(
         sim, isolated_env, "bootstrap", "--notional", "300", "--hold", "30", "--max-slippage-bps", "50"
     )
@@ -120,7 +121,7 @@ def test_a_flatten_after_an_abort_during_the_close_journals_both_closes_and_thei
     stderr = Stderr(proc)
     orders_placed(proc, sim, 2, timeout=60)
     eventually(lambda: bool(sim.positions("binance")) and bool(sim.positions("okx")))
-    sim.post("/_sim/latency", {"venue": "okx", "ms": 2500})  # the short leg's close is in flight
+    sim.post("/_sim/latency", {"venue": "okx", "op": "create_order", "ms": 2500})  # the short leg's close is in flight
     proc.send_signal(signal.SIGINT)
     eventually(lambda: len(sim.requests("create_order")) >= 4, timeout=30)
     proc.send_signal(signal.SIGINT)
@@ -128,7 +129,7 @@ def test_a_flatten_after_an_abort_during_the_close_journals_both_closes_and_thei
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 3, stderr.text + err
-    sim.post("/_sim/latency", {"venue": "okx", "ms": 0})
+    sim.post("/_sim/latency", {"venue": "okx", "op": "create_order", "ms": 0})
     ((run_id,),) = _rows(isolated_env, "SELECT id FROM runs WHERE command = 'bootstrap'")
     flatten = hedgectl("flatten", "--all", "--yes", "--json")
     assert flatten.returncode == 0, flatten.stderr

@@ -17,13 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
 from hedgectl.domain.ids import uint32_client_id
 from hedgectl.sim.embedded import EmbeddedSimulator
-from tests import waiting
+from tests import forked_cli, waiting
 
 ENV_PREFIXES = ("HEDGECTL_", "BINANCE_", "OKX_", "BACKPACK_", "ASTER_")
 VENUES = ("binance", "okx", "backpack", "aster")
@@ -114,6 +114,8 @@ class Rig:
         return [sys.executable, "-m", "hedgectl", *args]
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        if forked_cli.use_fork():
+            return forked_cli.run(list(args), dict(self.env), timeout, cwd=str(self.workdir))
         return subprocess.run(
             self.command(*args),
             capture_output=True,
@@ -125,6 +127,10 @@ class Rig:
         )
 
     def spawn(self, *args: str) -> subprocess.Popen[str]:
+        if forked_cli.use_fork():
+            return cast(
+                "subprocess.Popen[str]", forked_cli.ForkedProcess(list(args), dict(self.env), str(self.workdir))
+            )
         return subprocess.Popen(
             self.command(*args),
             stdout=subprocess.PIPE,

@@ -48,7 +48,7 @@ def test_the_matrix_has_every_command_phase_kind_and_venue() -> None:
         ("flatten", "read"), ("flatten", "close"),
         ("loop", "rest"), ("loop", "cancel"), ("loop", "hedge"), ("loop", "close"),
         ("carry", "open"), ("carry", "hold"), ("carry", "close"),
-    }
+    }  # fmt: skip
     assert len({s.id for s in scenarios}) == len(scenarios)
     hedge = [s for s in scenarios if s.position_mode == "hedge"]
     assert {s.command for s in hedge} == {"bootstrap", "flatten"}
@@ -129,13 +129,14 @@ def test_a_fill_read_failing_right_after_the_open_does_not_corrupt_the_pnl(sim_r
     """Found by bootstrap-hold-reject-backpack: the open's fills could not be read, so the reported PnL counted
     only the close (+285 USDC on a 285 USDC position). The fills are now re-read before accounting."""
     r = sim_rig
-    r.post("/_sim/latency", {"venue": "backpack", "ms": 400})  # time to arm the fault behind the open
+    # Time to arm the fault behind the open: its reply alone waits (the reads before it do not).
+    r.post("/_sim/latency", {"venue": "backpack", "op": "create_order", "ms": 400})
     proc = r.spawn("bootstrap", "--notional", "300", "--hold", "0", "--long", "backpack", "--short", "aster",
-                   "--max-slippage-bps", "50", "--json", "--no-streams")  # streams would bring the fills
+                   "--max-slippage-bps", "50", "--json", "--no-streams")  # fmt: skip  # streams would bring the fills
     # Armed once the simulator has answered the create (it logs a request before choosing its fault).
     eventually(lambda: any(q["venue"] == "backpack" and q["status"] for q in r.requests("create_order")))
     r.fault(venue="backpack", op="any", kind="reject", count=1)  # the next backpack request: the open's fills
-    r.post("/_sim/latency", {"venue": "backpack", "ms": 0})
+    r.post("/_sim/latency", {"venue": "backpack", "op": "create_order", "ms": 0})
     out, err = proc.communicate(timeout=60)
     doc = json.loads(out)
     assert proc.returncode in (0, 1), err

@@ -2,7 +2,7 @@
 
 The e2e suites send signals at fixed points; here the moment inside each phase is drawn at random (the seed
 is in every failure message: set HEDGECTL_SIGNAL_SEED to replay it). Each phase is stretched by the
-simulator (a reply held until the client's 2 s timeout) so that the random moment falls inside it. Every case
+simulator (a reply held until the client's 1.5 s timeout) so that the random moment falls inside it. Every case
 must end flat with no order left resting, and exit 130 (0 for a cold flatten).
 """
 
@@ -26,9 +26,9 @@ pytestmark = pytest.mark.e2e
 
 SEED = int(os.environ.get("HEDGECTL_SIGNAL_SEED", str(time.time_ns() % 2**32)))
 BOOTSTRAP = ["bootstrap", "--notional", "300", "--long", "backpack", "--short", "aster", "--max-slippage-bps", "50",
-             "--json"]
+             "--json"]  # fmt: skip
 LOOP = ["bp-aster", "loop", "--qty", "10", "--requote-after", "0.5", "--cycle-sleep", "0", "--stop-before-funding",
-        "0", "--json", "--yes"]
+        "0", "--json", "--yes"]  # fmt: skip
 
 
 @pytest.fixture
@@ -38,7 +38,9 @@ def rng(request: pytest.FixtureRequest) -> random.Random:
 
 @pytest.fixture
 def r(sim_rig: Rig) -> Rig:
-    sim_rig.env["HEDGECTL_HTTP_TIMEOUT_S"] = "2"  # how long a held reply keeps an order in flight
+    # How long a held reply keeps an order in flight: longer than any random window below (1 s where a reply
+    # is held), with room for the request to be seen before the window starts.
+    sim_rig.env["HEDGECTL_HTTP_TIMEOUT_S"] = "1.5"
     return sim_rig
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from hedgectl.sim import credentials
 from hedgectl.sim.server import Running
@@ -79,6 +80,27 @@ async def test_latency_delays_replies_of_that_venue_only(control: httpx.AsyncCli
     assert time.monotonic() - started < 0.15
     await control.post("/_sim/latency", json={"venue": "binance", "ms": 0})
     assert (await control.post("/_sim/latency", json={"venue": "binance", "ms": -1})).status_code == 400
+
+
+async def test_latency_with_an_op_delays_that_operation_only_and_still_runs_it(control: httpx.AsyncClient) -> None:
+    r = await control.post("/_sim/latency", json={"venue": "binance", "op": "create_order", "ms": 60_000})
+    assert r.json() == {"ok": True, "latency_ms": {}, "op_latency_ms": {"binance:create_order": 60_000}}
+    await control.get("/binance/fapi/v1/time", timeout=20)  # another operation of that venue: not held
+    fields = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.002", "timeInForce": "GTC"}
+    body = binance_query({**fields, "price": "90000", "newClientOrderId": "held-1"}, credentials.BINANCE_API_SECRET)
+    with pytest.raises(httpx.ReadTimeout):  # the order's reply is held...
+        await control.post("/binance/fapi/v1/order", content=body, headers=HEADERS, timeout=0.5)
+    (placed,) = (await control.get("/_sim/state")).json()["venues"]["binance"]["open_orders"]
+    assert placed["client_order_id"] == "held-1"  # ...but the order was placed, as a venue would
+    r = await control.post("/_sim/latency", json={"venue": "binance", "op": "create_order", "ms": 0})
+    assert r.json()["op_latency_ms"] == {}
+    assert (await order(control, price="89000"))["status"] == "NEW"
+    for bad in ({"op": "any"}, {"op": "nothing"}, {"op": ["create_order"]}):
+        r = await control.post("/_sim/latency", json={"venue": "binance", "ms": 10, **bad})
+        assert r.status_code == 400, bad
+    await control.post("/_sim/latency", json={"venue": "okx", "op": "fetch_order", "ms": 5})
+    await control.post("/_sim/reset", json={})
+    assert (await control.post("/_sim/latency", json={"venue": "okx", "ms": 0})).json()["op_latency_ms"] == {}
 
 
 async def test_fill_by_id_client_id_or_all_reports_fills_with_filled_ns(control: httpx.AsyncClient) -> None:

@@ -34,6 +34,8 @@ class WatchState:
 
 def exit_reason(view: CarryView, config: CarryConfig, state: WatchState, now: datetime) -> str | None:
     """The first rule that says close, as one line; None to keep holding."""
+    if all(leg.qty == 0 for leg in view.legs):
+        return "both legs are flat: the pair was closed outside the carry, nothing is left to carry"
     if config.until is not None and now - state.started_at >= config.until:
         return f"--until {config.until} reached"
     liq = view.min_liq_distance_pct

@@ -353,7 +353,7 @@ class Dialect(abc.ABC):
 
     async def _reply(self, record: RequestRecord, response: web.StreamResponse) -> web.StreamResponse:
         record.status = response.status
-        delay_ms = self.sim.latency_ms.get(self.venue, 0)
+        delay_ms = self.sim.op_latency_ms.get((self.venue, record.op), self.sim.latency_ms.get(self.venue, 0))
         if delay_ms > 0:
             await asyncio.sleep(delay_ms / 1000)
         return response

@@ -1,0 +1,34 @@
+"""A carry whose whole pair is closed outside it (a `flatten --all` in another shell) ends by itself: there is
+nothing left to carry, and it says why, instead of watching two flat legs until its exit rule."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Sim, hedgectl
+from tests.e2e.test_carry import FAST, Carry, carries, opened, start
+
+D = Decimal
+pytestmark = pytest.mark.e2e
+__all__ = ["carries"]  # the fixture, imported for this module's tests
+
+
+def test_a_pair_flattened_by_another_command_ends_the_carry_flat_with_exit_0(
+    sim: Sim, isolated_env: Path, carries: list[Carry]
+) -> None:
+    carry = start(carries, "--notional", "300", "--until", "1h", *FAST)
+    carry.wait(opened(carry))
+    qty = D(carry.of("open")[0]["qty"])
+    flattened = hedgectl("flatten", "--all", "--yes", "--json")
+    assert flattened.returncode == 0, flattened.stderr
+    assert carry.finish(timeout=60) == 0, carry.err  # long before --until 1h: it ended by itself
+    assert sim.all_flat()
+    result = carry.result
+    assert "closed outside the carry" in result["exit_reason"]
+    pnl = result["pnl"]
+    for venue in ("binance", "okx"):
+        assert D(pnl[venue]["uncounted_qty"]) == qty  # closed outside: unknown, never counted as money
+        assert abs(D(pnl[venue]["gross"])) < D("0.5")
