@@ -28,6 +28,21 @@ from typing import Any
 # What the commands import, loaded once here instead of in every process. A module missing here is only slower.
 WARM = (
     "hedgectl.cli.app",
+    # app no longer imports the command modules (lazy_group.py), nor an adapter its stream code: warm them here
+    "hedgectl.cli.bootstrap_cmd",
+    "hedgectl.cli.bp_aster_cmd",
+    "hedgectl.cli.breaker_cmd",
+    "hedgectl.cli.carry_cmd",
+    "hedgectl.cli.connect_cmd",
+    "hedgectl.cli.flatten_cmd",
+    "hedgectl.cli.history_cmd",
+    "hedgectl.cli.positions_cmd",
+    "hedgectl.cli.prices_cmd",
+    "hedgectl.cli.report_cmd",
+    "hedgectl.cli.scan_cmd",
+    "hedgectl.cli.sim_cmd",
+    "hedgectl.venues.binance.stream",
+    "hedgectl.venues.aster.stream",
     "hedgectl.cli.session",
     "hedgectl.cli.common",
     "hedgectl.cli.render",

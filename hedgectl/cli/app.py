@@ -2,8 +2,9 @@
 
 Exit codes: 0 done and flat; 1 failed but flat; 2 usage or config error; 3 exposure remains;
 4 the circuit breaker is tripped (nothing that opens exposure runs); 130 interrupted by the user (after
-flattening). Heavy modules (ccxt, the simulator, pydantic) are
-imported inside commands so that `hedgectl --help` stays fast.
+flattening). A command's module is imported only when that command runs (`_Commands`, lazy_group.py), and
+heavy modules (the venues, the simulator, pydantic) inside the command, so that every process pays for its own
+command alone; tests/e2e/test_cli_start_imports.py holds it.
 """
 
 from __future__ import annotations
@@ -16,26 +17,36 @@ from typing import Annotated, Any
 import typer
 
 from hedgectl import __version__
-from hedgectl.cli import (
-    bootstrap_cmd,
-    bp_aster_cmd,
-    breaker_cmd,
-    carry_cmd,
-    connect_cmd,
-    flatten_cmd,
-    history_cmd,
-    positions_cmd,
-    prices_cmd,
-    report_cmd,
-    scan_cmd,
-    sim_cmd,
-)
-from hedgectl.cli.session import GlobalOptions
+from hedgectl.cli.lazy_group import LazyCommand, LazyTyperGroup
 from hedgectl.errors import HedgectlError
+
+
+class _Commands(LazyTyperGroup):
+    """Every command, its module imported only when it runs (or `--help`/completion lists it).
+
+    The order is the listing's: Typer lists single commands before groups.
+    """
+
+    LAZY = (
+        LazyCommand("connect", "hedgectl.cli.connect_cmd", "connect"),
+        LazyCommand("prices", "hedgectl.cli.prices_cmd", "prices"),
+        LazyCommand("positions", "hedgectl.cli.positions_cmd", "positions"),
+        LazyCommand("bootstrap", "hedgectl.cli.bootstrap_cmd", "bootstrap"),
+        LazyCommand("flatten", "hedgectl.cli.flatten_cmd", "flatten"),
+        LazyCommand("carry", "hedgectl.cli.carry_cmd", "carry"),
+        LazyCommand("scan", "hedgectl.cli.scan_cmd", "scan"),
+        LazyCommand("report", "hedgectl.cli.report_cmd", "report"),
+        LazyCommand("breaker", "hedgectl.cli.breaker_cmd", "breaker_app"),
+        LazyCommand("bp-aster", "hedgectl.cli.bp_aster_cmd", "bp_aster_app"),
+        LazyCommand("history", "hedgectl.cli.history_cmd", "history_app"),
+        LazyCommand("sim", "hedgectl.cli.sim_cmd", "sim_app"),
+    )
+
 
 app = typer.Typer(
     name="hedgectl",
     help="Open and close hedged perpetual-futures positions across two exchanges, safely.",
+    cls=_Commands,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
@@ -65,22 +76,11 @@ def root(
     ] = False,
 ) -> None:
     """hedgectl: hedged perp positions across Binance, OKX, Backpack and Aster (paper mode by default)."""
+    from hedgectl.cli.params import GlobalOptions
+
     _configure_logging(verbose)
     ctx.obj = GlobalOptions(env_file=env_file, mode=mode, verbose=verbose)
 
-
-app.command("connect", help=connect_cmd.HELP)(connect_cmd.connect)
-app.command("prices", help=prices_cmd.HELP)(prices_cmd.prices)
-app.command("positions", help=positions_cmd.HELP)(positions_cmd.positions)
-app.command("bootstrap", help=bootstrap_cmd.HELP)(bootstrap_cmd.bootstrap)
-app.command("flatten", help=flatten_cmd.HELP)(flatten_cmd.flatten)
-app.command("carry", help=carry_cmd.HELP)(carry_cmd.carry)
-app.add_typer(breaker_cmd.breaker_app, name="breaker")
-app.command("scan", help=scan_cmd.HELP)(scan_cmd.scan)
-app.add_typer(bp_aster_cmd.bp_aster_app, name="bp-aster")
-app.add_typer(history_cmd.history_app, name="history")
-app.command("report", help=report_cmd.HELP)(report_cmd.report)
-app.add_typer(sim_cmd.sim_app, name="sim")
 
 _verbose = False
 

@@ -11,9 +11,9 @@ import typer
 from hedgectl.cli import output
 from hedgectl.cli.common import legs_listed, run_command
 from hedgectl.cli.params import decimal_option
-from hedgectl.cli.session import Session
 
 if TYPE_CHECKING:
+    from hedgectl.cli.session import Session
     from hedgectl.engine.bootstrap.plan import HedgePlan
 
 HELP = (

@@ -10,12 +10,12 @@ import typer
 
 from hedgectl.cli.common import run_command
 from hedgectl.cli.params import decimal_option
-from hedgectl.cli.session import Session
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from hedgectl.cli.seed_file import SeedFile
+    from hedgectl.cli.session import Session
     from hedgectl.engine.interrupts import Interrupts
     from hedgectl.engine.maker_taker.config import LoopConfig
     from hedgectl.engine.maker_taker.loop import LoopResult

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from hedgectl.cli import output
-from hedgectl.cli.session import GlobalOptions, Session
+from hedgectl.cli.params import GlobalOptions
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from hedgectl.cli.session import Session
     from hedgectl.engine.interrupts import Interrupts
     from hedgectl.settings import Settings
     from hedgectl.venues.base import Venue

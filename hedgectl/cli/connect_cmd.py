@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hedgectl.cli.common import run_command
-from hedgectl.cli.session import Session
-from hedgectl.domain.types import AccountConfig
+
+if TYPE_CHECKING:
+    from hedgectl.cli.session import Session
+    from hedgectl.domain.types import AccountConfig
 
 HELP = (
     "Check every configured venue: reachable, keys valid, clock skew, mode, balances, and the account's "

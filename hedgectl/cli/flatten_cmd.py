@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hedgectl.cli import output
 from hedgectl.cli.common import run_command
-from hedgectl.cli.session import Session
+
+if TYPE_CHECKING:
+    from hedgectl.cli.session import Session
 
 HELP = "Cancel every open order and close every position (all venues with --all). Exit 0 flat, 3 exposure remains."
 

@@ -50,8 +50,10 @@ def remote_market(url: str, timeout_s: float) -> str:
     """The market source of a simulator started elsewhere (GET /_sim/market); "unknown" if it cannot say."""
     import httpx
 
+    from hedgectl.venues.kit.http import tls_context
+
     try:
-        response = httpx.get(f"{url}/_sim/market", timeout=timeout_s)
+        response = httpx.get(f"{url}/_sim/market", timeout=timeout_s, verify=tls_context())
         label = response.json().get("label") if response.status_code == 200 else None
     except (httpx.HTTPError, ValueError, AttributeError):
         label = None

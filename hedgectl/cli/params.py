@@ -1,13 +1,24 @@
-"""Parameter types shared by every command: one Decimal option type, shown as <decimal> in --help."""
+"""Parameters shared by every command: the root's global options, one Decimal option type (<decimal> in --help)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import typer
 
 DECIMAL_METAVAR = "<decimal>"
+
+
+@dataclass
+class GlobalOptions:
+    """The root's options (`--env-file`, `--mode`, `-v`), handed to every command as the context's `obj`."""
+
+    env_file: Path | None = None
+    mode: str | None = None
+    verbose: bool = False
 
 
 def parse_decimal(text: str | Decimal) -> Decimal:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hedgectl.cli.common import run_command
-from hedgectl.cli.session import Session
+
+if TYPE_CHECKING:
+    from hedgectl.cli.session import Session
 
 HELP = (
     "Show every venue's open positions (size, side, entry, mark, unrealised PnL, liquidation price, margin mode "
@@ -46,9 +48,7 @@ def positions(
             _render(session, report)
         return 0 if report.ok else 1
 
-    run_command(
-        ctx, "positions", {"venue": names or "all", "symbol": base}, body, json_mode=json_out, read_only=True
-    )
+    run_command(ctx, "positions", {"venue": names or "all", "symbol": base}, body, json_mode=json_out, read_only=True)
 
 
 def _document(session: Session, report: Any) -> dict[str, Any]:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hedgectl.cli import output
 from hedgectl.cli.common import require_listed, run_command
-from hedgectl.cli.session import Session
-from hedgectl.domain.funding_rates import PairCarry, funding_rate_of
-from hedgectl.domain.types import Quote
+
+if TYPE_CHECKING:
+    from hedgectl.cli.session import Session
+    from hedgectl.domain.funding_rates import PairCarry
+    from hedgectl.domain.types import Quote
 
 _BPS = Decimal("0.01")
 HELP = "Bid, ask, mid, spread, mark and funding across venues, and the best cross-venue spread."
@@ -116,6 +118,8 @@ def _document(mode: str, snap: dict[str, Any]) -> dict[str, Any]:
 
 def _best_carry(rows: list[Any]) -> PairCarry | None:
     """The pair whose funding pays most per hour: long where longs pay least, short where shorts get most."""
+    from hedgectl.domain.funding_rates import PairCarry, funding_rate_of
+
     rates = [r for r in (funding_rate_of(row.quote) for row in rows if row.quote is not None) if r is not None]
     pairs = [PairCarry(long=a, short=b) for a in rates for b in rates if a.venue != b.venue]
     return max(pairs, key=lambda p: p.per_hour, default=None)
@@ -168,6 +172,8 @@ def _price_table(mode: str, snap: dict[str, Any], *, at: bool = False) -> Any:
 
 def _comparable(quote: Quote) -> dict[str, Decimal | None]:
     """The quote's funding rate per hour and annualised (APR %), None where the venue gave no rate or interval."""
+    from hedgectl.domain.funding_rates import funding_rate_of
+
     rate = funding_rate_of(quote)
     return {
         "funding_rate_per_hour": None if rate is None else rate.per_hour,

@@ -12,9 +12,9 @@ import typer
 from hedgectl.cli import output
 from hedgectl.cli.common import run_command
 from hedgectl.cli.params import decimal_option
-from hedgectl.cli.session import Session
 
 if TYPE_CHECKING:
+    from hedgectl.cli.session import Session
     from hedgectl.domain.funding_rates import FundingRate
     from hedgectl.engine.scan.pairs import Listing, Opportunity
     from hedgectl.engine.scan.reads import ScanResult, Source

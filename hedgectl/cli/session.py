@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from hedgectl.cli.params import GlobalOptions
 from hedgectl.errors import ConfigError, HedgectlError
 
 if TYPE_CHECKING:
@@ -31,13 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hedgectl")
 LIVE_PROMPT = "This will trade REAL MONEY. Type 'live' to continue"
-
-
-@dataclass
-class GlobalOptions:
-    env_file: Path | None = None
-    mode: str | None = None
-    verbose: bool = False
 
 
 @dataclass

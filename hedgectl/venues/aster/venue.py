@@ -7,19 +7,20 @@ keys, balances from `GET balance`, a quote with the 24h ticker's last price, the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import httpx
 
 from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.venues.aster.auth import keys_from_config
 from hedgectl.venues.aster.client import AsterClient
-from hedgectl.venues.aster.stream import aster_stream
-from hedgectl.venues.binance_family.stream import UserDataStream
 from hedgectl.venues.binance_family.venue import RECONCILE_DELAYS_S as RECONCILE_DELAYS_S
 from hedgectl.venues.binance_family.venue import FamilyVenue
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.retry import Sleep
+
+if TYPE_CHECKING:
+    from hedgectl.venues.binance_family.stream import UserDataStream
 
 VENUE = "aster"
 
@@ -48,4 +49,7 @@ class AsterVenue(FamilyVenue):
 
     def user_stream(self) -> UserDataStream:
         """The account's user data stream (stream.py)."""
+        # Here, not at the top: websockets and the stream code are paid only by a command that streams.
+        from hedgectl.venues.aster.stream import aster_stream
+
         return aster_stream(self._config, self._client, self.load_markets)

@@ -9,18 +9,19 @@ user data stream at `/private/ws?listenKey=`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import httpx
 
 from hedgectl.clock import SYSTEM_CLOCK
 from hedgectl.domain.types import Balance
 from hedgectl.venues.binance.client import binance_client
-from hedgectl.venues.binance.stream import binance_stream
-from hedgectl.venues.binance_family.stream import UserDataStream
 from hedgectl.venues.binance_family.venue import RECONCILE_DELAYS_S, FamilyVenue
 from hedgectl.venues.config import VenueConfig
 from hedgectl.venues.kit.retry import Sleep
+
+if TYPE_CHECKING:
+    from hedgectl.venues.binance_family.stream import UserDataStream
 
 
 class BinanceVenue(FamilyVenue):
@@ -45,4 +46,7 @@ class BinanceVenue(FamilyVenue):
 
     def user_stream(self) -> UserDataStream:
         """The account's user data stream (stream.py)."""
+        # Here, not at the top: websockets and the stream code are paid only by a command that streams.
+        from hedgectl.venues.binance.stream import binance_stream
+
         return binance_stream(self._config, self._client, self.load_markets)

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -42,6 +44,17 @@ QueryValue = str | int | bool
 Query = Mapping[str, QueryValue] | Sequence[tuple[str, str]] | str
 
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings httpx's `verify=True` makes (certifi, or SSL_CERT_FILE/DIR), built once per process.
+
+    httpx builds a context per client by default and loading the CA bundle costs ~20 ms of CPU each time: four
+    venues' clients made a command start ~80 ms slower. One context shared by every client is what httpx
+    recommends; it holds no per-connection state.
+    """
+    return httpx.create_ssl_context()
 
 
 def json_body(payload: object) -> bytes:
@@ -82,6 +95,7 @@ class HttpSeam:
             event_hooks={"request": [self._guard_hook]},
             follow_redirects=False,
             transport=transport,
+            verify=tls_context(),
         )
 
     def __repr__(self) -> str:
