@@ -1,5 +1,5 @@
 """python -m hedgectl"""
 
-from hedgectl.cli.app import main
+from hedgectl.entry import main
 
 main()

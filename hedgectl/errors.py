@@ -90,6 +90,8 @@ class Interrupted(HedgectlError):
     """The user interrupted the command; whatever was open has been flattened."""
 
     exit_code = 130
+    # Ctrl+C before the command could send anything (Python loading the CLI, typer reading the command line).
+    STARTING = "interrupted while starting: no order was sent"
 
 
 class VenueError(HedgectlError):

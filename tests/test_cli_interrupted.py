@@ -100,3 +100,26 @@ def test_while_starting_before_a_session_it_says_nothing_was_sent(
 
     with pytest.raises(Interrupted, match=r"^interrupted while starting: no order was sent$"):
         _run(body)
+
+
+HELP = "A command interrupted by Ctrl+C as it checks its options."
+
+
+def interrupted_command() -> None:
+    raise KeyboardInterrupt
+
+
+def test_a_ctrl_c_before_the_commands_run_is_one_line_not_typers_silent_130() -> None:
+    from hedgectl.cli.lazy_group import LazyCommand, LazyTyperGroup
+
+    class Group(LazyTyperGroup):
+        LAZY = (LazyCommand("stop", __name__, "interrupted_command"),)
+
+    app = typer.Typer(cls=Group)
+
+    @app.callback()
+    def root() -> None:
+        return None
+
+    with pytest.raises(Interrupted, match=r"^interrupted: no order was sent$"):
+        app(args=["stop"], standalone_mode=False)

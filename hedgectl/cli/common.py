@@ -66,7 +66,7 @@ def _interrupted(sessions: list[Session]) -> Exception:
 
     note = sessions[0].outcome.error if sessions else None
     if note is None:
-        return Interrupted("interrupted while starting: no order was sent")
+        return Interrupted(Interrupted.STARTING)
     if sessions[0].outcome.exit_code == 3:
         return ExposureRemains(note, {})
     return Interrupted(note)

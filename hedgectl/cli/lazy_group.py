@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 import typer
 from typer.core import TyperGroup
 
+from hedgectl.errors import Interrupted
+
 
 @dataclass(frozen=True)
 class LazyCommand:
@@ -87,6 +89,21 @@ class LazyTyperGroup(TyperGroup):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.commands = _LazyCommands(self, self.commands, self.LAZY)
+
+    # typer turns a KeyboardInterrupt raised while it reads the command line or runs a command into a silent exit
+    # 130. A command's run turns its own into one line (cli/common.run_command); one that comes before (loading the
+    # command, checking its options) or outside it (a command that sends nothing) is `Interrupted` here: one line.
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise Interrupted(Interrupted.STARTING) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted: no order was sent") from None
 
     def list_commands(self, ctx: Any) -> list[str]:  # Any: typer types it with its vendored click's Context
         """The names, without building the commands (TyperGroup's own walks the values)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from decimal import Decimal
@@ -101,9 +102,33 @@ class EmbeddedSimulator:
         self._thread = threading.Thread(target=loop.run_forever, name="hedgectl-sim", daemon=True)
         self._thread.start()
         future = asyncio.run_coroutine_threadsafe(start(self.sim, self.host, 0), loop)
-        self._running = future.result(timeout=START_TIMEOUT_S)
+        try:
+            self._running = future.result(timeout=START_TIMEOUT_S)
+        except BaseException:  # a Ctrl+C or a failure while starting: end the half-started server's tasks first
+            self._end_loop(loop)
+            raise
         self.url = self._running.url
         return self.url
+
+    def _end_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Cancel what runs in the simulator's loop (bounded), then stop and close it, so nothing is left pending
+        ("Task was destroyed but it is pending!" at exit)."""
+
+        async def cancel_the_rest() -> None:
+            rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in rest:
+                task.cancel()
+            if rest:
+                await asyncio.wait(rest, timeout=START_TIMEOUT_S)
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(cancel_the_rest(), loop).result(timeout=START_TIMEOUT_S)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=START_TIMEOUT_S)
+        if not loop.is_running():
+            loop.close()
+        self._loop = self._thread = None
 
     def stop(self) -> None:
         """Stop serving and persist the paper account (idempotent)."""
