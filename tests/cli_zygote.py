@@ -1,8 +1,9 @@
 """A warm parent for the tests' CLI processes: it imports hedgectl once, then forks one child per command.
 
 Run by tests/forked_cli.py as `python cli_zygote.py FD`, FD one end of a SOCK_SEQPACKET socket pair. It answers
-`{"ready": true}` once warm. Each request is a JSON object `{"args", "env", "cwd"}` with three file descriptors
-(the child's stdin, stdout and stderr); it forks, answers `{"pid"}`, and later `{"exit": pid, "code"}` (a
+`{"ready": true}` once warm. Each request is a JSON object `{"id", "args", "env", "cwd"}` with three file
+descriptors (the child's stdin, stdout and stderr); it forks, answers `{"pid", "id"}`, and later `{"exit": id,
+"code"}` (a
 `subprocess`-style return code: negative for a death by signal). The parent stays single-threaded and never runs
 an event loop, so a fork is safe. The child is a real process: its own signals, its own exit; it runs
 `hedgectl.cli.app.main()` exactly as the `hedgectl` script does, with the request's argv, environment and
@@ -71,6 +72,7 @@ def _send(sock: socket.socket, message: dict[str, Any]) -> None:
 
 def serve(sock: socket.socket) -> dict[str, Any]:
     """Fork a child per request; return (in the child only) the request it is to run."""
+    ids: dict[int, int] = {}  # pid -> the request's id: a pid is reused once reaped, an id never
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -80,7 +82,7 @@ def serve(sock: socket.socket) -> dict[str, Any]:
         ready, _, _ = select.select([sock.fileno(), wake_r], [], [])
         if wake_r in ready:
             os.read(wake_r, 4096)
-        _reap(sock)
+        _reap(sock, ids)
         if sock.fileno() not in ready:
             continue
         message, fds, _, _ = socket.recv_fds(sock, 1 << 20, 3)
@@ -100,10 +102,11 @@ def serve(sock: socket.socket) -> dict[str, Any]:
             return request
         for fd in fds:
             os.close(fd)
-        _send(sock, {"pid": pid})
+        ids[pid] = int(request["id"])
+        _send(sock, {"pid": pid, "id": ids[pid]})
 
 
-def _reap(sock: socket.socket) -> None:
+def _reap(sock: socket.socket, ids: dict[int, int]) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -111,7 +114,7 @@ def _reap(sock: socket.socket) -> None:
             return
         if pid == 0:
             return
-        _send(sock, {"exit": pid, "code": os.waitstatus_to_exitcode(status)})
+        _send(sock, {"exit": ids.pop(pid, -1), "code": os.waitstatus_to_exitcode(status)})
 
 
 def run_child(request: dict[str, Any]) -> None:

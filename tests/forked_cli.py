@@ -49,7 +49,8 @@ class _Zygote:
         self.sock = ours
         self._send_lock = threading.Lock()
         self._pids: queue.Queue[int] = queue.Queue()
-        self._exits: dict[int, int] = {}
+        self._exits: dict[int, int] = {}  # child id -> return code
+        self._next_id = 0
         self._exited = threading.Condition()
         self._ready = threading.Event()
         threading.Thread(target=self._read, name="cli-zygote", daemon=True).start()
@@ -70,23 +71,25 @@ class _Zygote:
             if "ready" in message:
                 self._ready.set()
             elif "pid" in message:
-                self._pids.put(int(message["pid"]))
+                self._pids.put(int(message["pid"]))  # requests are sent one at a time: this is the last one's
             else:
                 with self._exited:
                     self._exits[int(message["exit"])] = int(message["code"])
                     self._exited.notify_all()
 
-    def fork(self, args: list[str], env: dict[str, str], cwd: str, fds: list[int]) -> int:
-        request = json.dumps({"args": args, "env": env, "cwd": cwd}).encode()
+    def fork(self, args: list[str], env: dict[str, str], cwd: str, fds: list[int]) -> tuple[int, int]:
+        """Start a child; its (pid, id): exits are reported by id (a pid is reused once its process is reaped)."""
         with self._send_lock:
+            self._next_id += 1
+            request = json.dumps({"id": self._next_id, "args": args, "env": env, "cwd": cwd}).encode()
             socket.send_fds(self.sock, [request], fds)
-            return self._pids.get(timeout=60)
+            return self._pids.get(timeout=60), self._next_id
 
-    def exit_code(self, pid: int, timeout: float | None) -> int | None:
+    def exit_code(self, child: int, timeout: float | None) -> int | None:
         """The child's return code once it ended (waiting up to `timeout`; 0: do not wait), else None."""
         with self._exited:
-            self._exited.wait_for(lambda: pid in self._exits, timeout=timeout)
-            return self._exits.get(pid)
+            self._exited.wait_for(lambda: child in self._exits, timeout=timeout)
+            return self._exits.get(child)
 
     def close(self) -> None:
         self.sock.close()
@@ -120,7 +123,7 @@ class ForkedProcess:
         stdin = os.open(os.devnull, os.O_RDONLY)
         self._zygote = _the_zygote()
         try:
-            self.pid = self._zygote.fork(list(args), env, cwd or os.getcwd(), [stdin, out_w, err_w])
+            self.pid, self._id = self._zygote.fork(list(args), env, cwd or os.getcwd(), [stdin, out_w, err_w])
         finally:
             for fd in (stdin, out_w, err_w):
                 os.close(fd)
@@ -132,12 +135,12 @@ class ForkedProcess:
 
     def poll(self) -> int | None:
         if self.returncode is None:
-            self.returncode = self._zygote.exit_code(self.pid, 0)
+            self.returncode = self._zygote.exit_code(self._id, 0)
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
-            self.returncode = self._zygote.exit_code(self.pid, timeout)
+            self.returncode = self._zygote.exit_code(self._id, timeout)
             if self.returncode is None:
                 raise subprocess.TimeoutExpired(self.args, timeout or 0)
         return self.returncode
