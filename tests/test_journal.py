@@ -224,3 +224,29 @@ def test_funding_payments_are_journaled_once_per_venue_payment_id(tmp_path: Path
     assert journal.run_funding(first) == [paid, received]
     assert journal.run_funding(second) == []
     assert journal.funding_by_run([first, second]) == {first: {"USDT": Decimal("-0.0012")}}
+
+
+def test_a_ctrl_c_right_after_the_wal_reserve_commits_stays_a_ctrl_c(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It surfaced as `cannot open the journal ...: cannot rollback - no transaction is active` (exit 2)."""
+    journal = Journal(tmp_path / "j.sqlite")
+    real = journal._conn
+
+    class InterruptedAfterCommit:
+        def execute(self, sql: str, *args: Any) -> Any:
+            result = real.execute(sql, *args)
+            if sql == "COMMIT":
+                raise KeyboardInterrupt
+            return result
+
+        @property
+        def in_transaction(self) -> bool:
+            return real.in_transaction
+
+    monkeypatch.setattr(journal, "_conn", InterruptedAfterCommit())
+    # the log looks empty: the reserve is written again
+    monkeypatch.setattr("hedgectl.journal.repository.Path.stat", lambda self: os.stat_result((0,) * 10))
+    with pytest.raises(KeyboardInterrupt):
+        journal._reserve_wal()
+    real.close()

@@ -81,7 +81,10 @@ class Journal(RunTables, OrderTable, LedgerTables, BreakerTable):
             self._conn.execute("DELETE FROM wal_reserve")
             self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            # A Ctrl+C may land after COMMIT ran: rolling back then fails ("no transaction is active") and hid
+            # the interrupt behind a "cannot open the journal" error (exit 2).
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for another process's readers
 
