@@ -13,7 +13,6 @@ rate is left out of the sums and named in the run's warnings (never counted at p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -249,8 +248,24 @@ def build_run(journal: Journal, run: RunRow) -> RunReport:
         slippage=figures.slippage or _ZERO,
         cost_per_10k=figures.cost_per_10k,
     )
+    _leave_out_what_it_did_not_close(report, state)
     report.conversion = conversion_note(v.asset for v in state.values())
     return report
+
+
+def _leave_out_what_it_did_not_close(report: RunReport, state: dict[str, _Venue]) -> None:
+    """A run whose own fills leave a quantity (legs closed outside it, or kept open): marking it at the last price
+    counted a close the run never made. Its net is the one it recorded and `history` shows (journal/figures.py:
+    realised lot by lot, the rest uncounted), and the report says what it left out."""
+    left, net, totals = {name: v.qty for name, v in sorted(state.items()) if v.qty}, report.net_pnl, report.totals
+    if not left or net is None:
+        return
+    totals["net"], totals["price_pnl"] = net, net + totals["fees"] - totals["funding"]
+    held = ", ".join(f"{name} {qty:+f}" for name, qty in left.items())
+    report.warnings.append(
+        f"not closed by this run ({held}: closed outside it, or left open): its price change is not in the net, "
+        "which is the run's own as history shows it"
+    )
 
 
 def _point(at: datetime, cause: str, state: dict[str, _Venue], usdt: _Usdt, slippage: Decimal) -> dict[str, Any]:
@@ -402,9 +417,3 @@ def summarise(runs: Iterable[RunReport]) -> dict[str, Any]:
 
 def build_report(journal: Journal, runs: list[RunRow], now: datetime) -> Report:
     return Report(runs=[build_run(journal, run) for run in runs], generated_at=now)
-
-
-def embedded(document: Any) -> str:
-    """JSON as a page embeds it in a <script> element: no "<" at all (JSON's escape for it reads back the same),
-    so no text from the journal can close the element or open another."""
-    return json.dumps(document, separators=(",", ":")).replace("<", "\\u003c")

@@ -10,6 +10,7 @@ import pytest
 
 from tests.e2e.conftest import Sim, hedgectl
 from tests.e2e.test_carry import FAST, Carry, carries, opened, start
+from tests.e2e.test_report import _journal, _report
 
 D = Decimal
 pytestmark = pytest.mark.e2e
@@ -32,3 +33,10 @@ def test_a_pair_flattened_by_another_command_ends_the_carry_flat_with_exit_0(
     for venue in ("binance", "okx"):
         assert D(pnl[venue]["uncounted_qty"]) == qty  # closed outside: unknown, never counted as money
         assert abs(D(pnl[venue]["gross"])) < D("0.5")
+    # The report agrees: it marked the quantity the carry never closed at the last price (another net than the
+    # carry's and history's), and now says what it leaves out.
+    [(run_id,)] = _journal(isolated_env, "SELECT id FROM runs WHERE command = 'carry'")
+    _, data = _report(run_id)
+    (run,) = data["runs"]
+    assert D(run["totals"]["net"]) == D(pnl["net"]) == D(run["run"]["net_pnl"])
+    assert any("not closed by this run" in w for w in run["warnings"]), run["warnings"]
