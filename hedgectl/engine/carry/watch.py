@@ -40,6 +40,7 @@ async def watch(ctx: Ctx) -> None:
     seen_settlements: set[tuple[str, datetime]] = set()
     marked: tuple[Any, ...] | None = None
     misses = 0
+    seen_delta = False  # the last reading's delta called for a re-hedge: this one confirms it
     books = leg_books(ctx.dispatcher.journal, ctx.runs, [v.name for v in ctx.venues], config.symbol)
     ctx.reporter.phase(f"Carrying {config.symbol}: long {ctx.long.name}, short {ctx.short.name}")
     while not ctx.interrupts.requested:
@@ -67,14 +68,18 @@ async def watch(ctx: Ctx) -> None:
             return
         order = rehedge_order(view, config)
         if order is None:
-            misses = 0
+            misses, seen_delta = 0, False
+        elif not seen_delta:
+            # A delta seen once may be half of an outside close of both legs (a `flatten --all` elsewhere closes
+            # one a few ms before the other): confirmed by the next reading, MIN_READ_GAP_S later, before a trade.
+            seen_delta = True
         elif await _rehedge(ctx, view, *order):
-            misses += 1
+            misses, seen_delta = misses + 1, False
             if misses >= REHEDGE_ATTEMPTS:
                 _trip(ctx, DELTA_BREACH, f"delta {view.delta:+f} {config.symbol} ({view.delta_pct:.2f}%) not repaired")
                 result.exit_reason = f"circuit breaker: {result.tripped}"
                 return
-        if await _pause(ctx, config.refresh_s):
+        if await _pause(ctx, MIN_READ_GAP_S if seen_delta else config.refresh_s):
             return
 
 
