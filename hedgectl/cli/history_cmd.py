@@ -190,6 +190,9 @@ def _order_fees(orders: list[Any], fills: list[dict[str, Any]]) -> dict[str, dic
     return out
 
 
+OPENING_INTENTS = ("open", "carry_open")  # a bootstrap's and a carry's orders that open their pair
+
+
 def run_pnl(orders: list[Any], all_fills: list[Fill], funding: list[FundingPayment] | None = None) -> dict[str, Any]:
     """Per venue gross, fees, funding and net of a run's recorded fills and funding payments, and net bps of the
     opened notional per leg."""
@@ -217,7 +220,7 @@ def run_pnl(orders: list[Any], all_fills: list[Fill], funding: list[FundingPayme
             total += pnl.net
         else:
             total = None
-    opening = {(o.venue, o.venue_order_id) for o in orders if o.intent == "open" and o.venue_order_id}
+    opening = {(o.venue, o.venue_order_id) for o in orders if o.intent in OPENING_INTENTS and o.venue_order_id}
     base = opened_notional_per_leg(f for f in all_fills if (f.venue, f.order_id) in opening)
     return {
         "venues": venues,

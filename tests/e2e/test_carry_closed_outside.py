@@ -40,3 +40,7 @@ def test_a_pair_flattened_by_another_command_ends_the_carry_flat_with_exit_0(
     (run,) = data["runs"]
     assert D(run["totals"]["net"]) == D(pnl["net"]) == D(run["run"]["net_pnl"])
     assert any("not closed by this run" in w for w in run["warnings"]), run["warnings"]
+    # history show: the carry opened its pair (it said "opened in another run": a carry's opens were not counted)
+    shown = " ".join(hedgectl("history", "show", run_id).stdout.split())
+    assert "fees only: not closed in this run" in shown
+    assert "opened in another run" not in shown
