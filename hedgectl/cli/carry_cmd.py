@@ -234,7 +234,8 @@ async def _body(
     interrupts = Interrupts(
         render.warn,
         first_message=(
-            "interrupted: closing the pair (Ctrl+C twice more aborts at once, and positions may then remain open)"
+            "interrupted: stopping, and closing the pair if it is open (Ctrl+C twice more aborts at once, and "
+            "positions may then remain open)"
             if config.on_exit == "flatten"
             else "interrupted: leaving the pair open (--on-exit keep); resume with `hedgectl carry --resume`"
         ),

@@ -192,6 +192,9 @@ def report_result(result: CarryResult, *, json_out: bool) -> None:
         render.error(f"circuit breaker tripped ({result.tripped}); both venues flat")
     elif result.error:
         render.error(f"carry failed: {result.error}" + ("; both venues flat" if result.final else ""))
+    elif not json_out and result.opened_at is None:  # stopped while planning: no opening order was sent
+        reason = f" ({result.exit_reason})" if result.exit_reason else ""
+        render.line(f"CARRY STOPPED before its pair was opened{reason}: no order was sent")
     elif not json_out:
         render.line(f"CARRY CLOSED ({result.exit_reason or 'stopped'}): both venues flat", style="bold green")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Sim, hedgectl
+from tests.e2e.conftest import Sim, eventually, hedgectl
 from tests.e2e.test_carry import FAST, Carry, carries, opened, start
 from tests.e2e.test_report import _journal, _report
 
@@ -44,3 +44,20 @@ def test_a_pair_flattened_by_another_command_ends_the_carry_flat_with_exit_0(
     shown = " ".join(hedgectl("history", "show", run_id).stdout.split())
     assert "fees only: not closed in this run" in shown
     assert "opened in another run" not in shown
+
+
+def test_a_carry_stopped_while_it_plans_says_no_order_was_sent(sim: Sim, isolated_env: Path) -> None:
+    """It said "closing the pair" and "CARRY CLOSED ... both venues flat" of a pair it never opened."""
+    import signal
+
+    from tests.e2e.conftest import spawn
+
+    sim.post("/_sim/latency", {"venue": "okx", "ms": 1500})  # the plan's reads wait: Ctrl+C lands before the open
+    proc = spawn("carry", "--notional", "300", "--until", "1h", "--refresh-s", "0.2")
+    eventually(lambda: len(sim.requests()) > 0, timeout=30)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "no order was sent" in out + err  # while it checked the venues, or planned ("CARRY STOPPED before ...")
+    assert "CARRY CLOSED" not in out
+    assert sim.requests("create_order") == []
