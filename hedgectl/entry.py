@@ -15,6 +15,6 @@ def main() -> None:
     except KeyboardInterrupt:
         from hedgectl.errors import Interrupted
 
-        sys.stderr.write(f"error: {Interrupted.STARTING}\n")
+        sys.stderr.write(f"{Interrupted.STARTING}\n")
         raise SystemExit(130) from None
     run()

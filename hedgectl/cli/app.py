@@ -183,6 +183,11 @@ def _report(message: str, code: int) -> None:
     from hedgectl.cli import output as out
 
     first_line = message.strip().splitlines()[0] if message.strip() else "failed"
-    sys.stderr.write(f"error: {first_line}\n")
+    # A stop the user asked for (130) is no error: "interrupted: ...", as the command's own stops say it.
+    sys.stderr.write(
+        f"{first_line}\n"
+        if code == 130 and first_line.startswith(("interrupted", "aborted"))
+        else f"error: {first_line}\n"
+    )
     if out.STATE.json_mode and not out.STATE.emitted:
         out.emit_document({"ok": False, "error": first_line, "exit_code": code})
