@@ -98,7 +98,7 @@ def runs_table(lines: list[dict[str, Any]], totals: dict[str, Any], period_text:
         )
     rows.append(
         [
-            f"total ({totals['runs']} runs)",
+            f"total ({totals['runs']} run{'' if totals['runs'] == 1 else 's'})",
             None,
             None,
             None,
@@ -135,7 +135,7 @@ def _total_net(totals: dict[str, Any]) -> str:
     text = _money(totals["net_pnl"], _NARROW_MONEY)
     if totals.get("net_pnl_partial"):
         runs = totals["net_pnl_runs"]
-        text += f"\n({runs['counted']} of {runs['of']} runs)"
+        text += f"\n({runs['counted']} of {runs['of']} run{'' if runs['of'] == 1 else 's'})"
     return text
 
 

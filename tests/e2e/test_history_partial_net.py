@@ -47,7 +47,7 @@ def test_no_run_with_a_net_shows_n_a_never_zero(isolated_env: Path) -> None:
     assert doc["totals"]["net_pnl"] is None
     assert doc["totals"]["net_pnl_partial"] is True
     screen = hedgectl("history", *PERIOD)
-    total_line = next(line for line in screen.stdout.splitlines() if "total (1 runs)" in line)
+    total_line = next(line for line in screen.stdout.splitlines() if "total (1 run)" in line)
     assert "n/a" in total_line
     assert "0.0000" not in total_line
 
@@ -57,4 +57,4 @@ def test_every_net_known_is_not_partial(isolated_env: Path) -> None:
     doc = json.loads(hedgectl("history", *PERIOD, "--json").stdout)
     assert doc["totals"]["net_pnl_runs"] == {"counted": 1, "of": 1}
     assert doc["totals"]["net_pnl_partial"] is False
-    assert "runs)" not in hedgectl("history", *PERIOD).stdout.split("total (1 runs)")[1]
+    assert " of 1 run" not in hedgectl("history", *PERIOD).stdout.split("total (1 run)")[1]
