@@ -173,6 +173,7 @@ def _result_doc(result: CarryResult) -> dict[str, Any]:
 def report_result(result: CarryResult, *, json_out: bool) -> None:
     """The carry's end: its PnL table and final line, or the JSON `result` document."""
     from hedgectl.cli import render
+    from hedgectl.engine.carry.exits import CLOSED_OUTSIDE
 
     if json_out:
         output.emit_document(_result_doc(result))
@@ -195,6 +196,8 @@ def report_result(result: CarryResult, *, json_out: bool) -> None:
     elif not json_out and result.opened_at is None:  # stopped while planning: no opening order was sent
         reason = f" ({result.exit_reason})" if result.exit_reason else ""
         render.line(f"CARRY STOPPED before its pair was opened{reason}: no order was sent")
+    elif not json_out and result.exit_reason == CLOSED_OUTSIDE:
+        render.line(f"CARRY ENDED, NOT CLOSED BY THIS RUN ({result.exit_reason}): both venues flat", style="bold")
     elif not json_out:
         render.line(f"CARRY CLOSED ({result.exit_reason or 'stopped'}): both venues flat", style="bold green")
 

@@ -9,6 +9,8 @@ from decimal import Decimal
 from hedgectl.engine.carry.config import CarryConfig
 from hedgectl.engine.carry.view import CarryView
 
+CLOSED_OUTSIDE = "both legs are flat: the pair was closed outside the carry, nothing is left to carry"
+
 
 @dataclass
 class WatchState:
@@ -35,7 +37,7 @@ class WatchState:
 def exit_reason(view: CarryView, config: CarryConfig, state: WatchState, now: datetime) -> str | None:
     """The first rule that says close, as one line; None to keep holding."""
     if all(leg.qty == 0 for leg in view.legs):
-        return "both legs are flat: the pair was closed outside the carry, nothing is left to carry"
+        return CLOSED_OUTSIDE
     if config.until is not None and now - state.started_at >= config.until:
         return f"--until {config.until} reached"
     liq = view.min_liq_distance_pct
