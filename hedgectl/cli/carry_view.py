@@ -118,7 +118,7 @@ class RichReporter:
         from hedgectl.cli import render
 
         now = self._clock.monotonic()
-        table = render.make_table(None, self.COLUMNS, view_rows(view), right=self.COLUMNS[1:7])
+        table = render.make_table(None, self.COLUMNS, view_rows(view), right=self.COLUMNS[1:])
         return render.stack(
             self._pnl.render(now), self._basis.render(now), main=render.with_line(table, view_line(view), style="cyan")
         )
