@@ -173,6 +173,15 @@ def test_positions_in_both_modes() -> None:
     assert (short.qty, short.position_side, short.label) == (D("-0.02"), PositionSide.SHORT, "BTC short")
 
 
+def test_a_positions_margin_mode_is_cross_or_isolated_and_anything_else_a_broken_reply() -> None:
+    """The reply fuzz found `mgnMode: "abc"` passed through as the margin mode shown by `positions`."""
+    row = {"instId": "BTC-USDT-SWAP", "posSide": "net", "pos": "1", "avgPx": "95000"}
+    assert parse.parse_position({**row, "mgnMode": "isolated"}, BTC).margin_mode == "isolated"
+    assert parse.parse_position({**row, "mgnMode": ""}, BTC).margin_mode is None
+    with pytest.raises(BadResponse):
+        parse.parse_position({**row, "mgnMode": "abc"}, BTC)
+
+
 def test_balances_use_avail_eq_and_fall_back_to_avail_bal() -> None:
     details = [
         {"ccy": "USDT", "eq": "100", "availEq": "80", "availBal": "70"},

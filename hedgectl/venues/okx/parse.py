@@ -226,6 +226,9 @@ def parse_positions(reply: Any, markets: Mapping[str, Market]) -> list[Position]
     return positions
 
 
+MARGIN_MODES = {"cross": "cross", "isolated": "isolated"}  # a position's mgnMode (an unknown one is a broken reply)
+
+
 def parse_position(row: Wire, market: Market) -> Position:
     """One positions row: net mode `pos` is signed contracts; long/short mode takes the sign from posSide."""
     contracts = _R.dec(row, "pos", "position")
@@ -244,6 +247,6 @@ def parse_position(row: Wire, market: Market) -> Position:
         unrealized_pnl=_R.opt_dec(row, "upl", "position"),
         liquidation_price=_R.opt_dec(row, "liqPx", "position") or None,
         leverage=_R.opt_dec(row, "lever", "position"),
-        margin_mode=WireReader.opt_text(row, "mgnMode"),
+        margin_mode=_R.enum(row, "mgnMode", MARGIN_MODES, "position") if row.get("mgnMode") not in (None, "") else None,
     )
     return checked_position(position)
