@@ -184,10 +184,6 @@ def _report(message: str, code: int) -> None:
 
     first_line = message.strip().splitlines()[0] if message.strip() else "failed"
     # A stop the user asked for (130) is no error: "interrupted: ...", as the command's own stops say it.
-    sys.stderr.write(
-        f"{first_line}\n"
-        if code == 130 and first_line.startswith(("interrupted", "aborted"))
-        else f"error: {first_line}\n"
-    )
+    sys.stderr.write(f"{first_line}\n" if code == 130 else f"error: {first_line}\n")
     if out.STATE.json_mode and not out.STATE.emitted:
         out.emit_document({"ok": False, "error": first_line, "exit_code": code})

@@ -73,12 +73,15 @@ async def watch(ctx: Ctx) -> None:
             # A delta seen once may be half of an outside close of both legs (a `flatten --all` elsewhere closes
             # one a few ms before the other): confirmed by the next reading, MIN_READ_GAP_S later, before a trade.
             seen_delta = True
-        elif await _rehedge(ctx, view, *order):
-            misses, seen_delta = misses + 1, False
-            if misses >= REHEDGE_ATTEMPTS:
-                _trip(ctx, DELTA_BREACH, f"delta {view.delta:+f} {config.symbol} ({view.delta_pct:.2f}%) not repaired")
-                result.exit_reason = f"circuit breaker: {result.tripped}"
-                return
+        else:
+            seen_delta = False  # confirmed: traded now, or too small for the venue (then read at refresh_s again)
+            if await _rehedge(ctx, view, *order):
+                misses += 1
+                if misses >= REHEDGE_ATTEMPTS:
+                    reason = f"delta {view.delta:+f} {config.symbol} ({view.delta_pct:.2f}%) not repaired"
+                    _trip(ctx, DELTA_BREACH, reason)
+                    result.exit_reason = f"circuit breaker: {result.tripped}"
+                    return
         if await _pause(ctx, MIN_READ_GAP_S if seen_delta else config.refresh_s):
             return
 

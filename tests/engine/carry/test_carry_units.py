@@ -17,7 +17,7 @@ from hedgectl.cli.breaker_cmd import record_trip
 from hedgectl.domain.types import Position, Quote
 from hedgectl.engine.carry.breaker import BreakerLimits, ErrorBurst, check_daily_loss, realised_today, refuse_if_tripped
 from hedgectl.engine.carry.config import CarryConfig, parse_duration
-from hedgectl.engine.carry.exits import WatchState, exit_reason, rehedge_order
+from hedgectl.engine.carry.exits import CLOSED_OUTSIDE, WatchState, exit_reason, rehedge_order
 from hedgectl.engine.carry.notify import Notifier, display_url, request_body
 from hedgectl.engine.carry.view import CarryView, leg_view, spread_apr
 from hedgectl.engine.orders.dispatch import Dispatcher
@@ -116,6 +116,15 @@ def test_until_closes_once_the_time_has_passed() -> None:
     state = WatchState(started_at=T0)
     assert exit_reason(view(), config, state, T0 + timedelta(minutes=59)) is None
     assert "--until" in (exit_reason(view(), config, state, T0 + timedelta(hours=1)) or "")
+
+
+def test_both_legs_read_flat_ends_the_carry_and_one_leg_alone_does_not() -> None:
+    """A pair closed outside the carry (a flatten in another shell) left it watching two flat legs for hours."""
+    config = CarryConfig(symbol="BTC", long_venue="binance", short_venue="okx", notional_usdt=D(1000))
+    state = WatchState(started_at=T0)
+    assert exit_reason(view("0", "0"), config, state, T0) == CLOSED_OUTSIDE
+    assert exit_reason(view("0", "-0.01"), config, state, T0) is None  # a delta: re-hedged, not ended
+    assert exit_reason(view(), config, state, T0) is None
 
 
 def test_a_leg_near_liquidation_closes_and_an_unknown_liquidation_price_does_not() -> None:
