@@ -8,32 +8,17 @@ from __future__ import annotations
 
 import json
 import signal
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import Sim, hedgectl
-from tests.e2e.test_carry import FAST, Carry, opened
+from tests.e2e.test_carry import FAST, Carry, carries, opened, start
 
 D = Decimal
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def carries() -> Iterator[list[Carry]]:
-    started: list[Carry] = []
-    yield started
-    for carry in started:
-        carry.kill()
-        carry.finish()
-
-
-def _start(carries: list[Carry], *args: str) -> Carry:
-    carry = Carry(*args)
-    carries.append(carry)
-    return carry
+__all__ = ["carries"]  # the fixture, shared with test_carry.py
 
 
 def _run_net(run_id: str) -> Decimal:
@@ -45,7 +30,7 @@ def _run_net(run_id: str) -> Decimal:
 def test_a_leg_closed_outside_the_carry_is_not_counted_as_profit_and_the_breaker_sees_the_real_loss(
     sim: Sim, isolated_env: Path, carries: list[Carry]
 ) -> None:
-    carry = _start(carries, "--notional", "300", *FAST)
+    carry = start(carries, "--notional", "300", *FAST)
     carry.wait(opened(carry))
     qty = D(carry.of("open")[0]["qty"])
     closed = hedgectl("flatten", "--venue", "okx", "--symbol", "BTC", "--yes", "--json")
@@ -77,7 +62,7 @@ def test_a_leg_closed_outside_the_carry_is_not_counted_as_profit_and_the_breaker
 def test_an_adopted_pair_is_priced_at_the_venues_entry_prices(
     sim: Sim, isolated_env: Path, carries: list[Carry]
 ) -> None:
-    kept = _start(carries, "--notional", "300", "--on-exit", "keep", *FAST)
+    kept = start(carries, "--notional", "300", "--on-exit", "keep", *FAST)
     kept.wait(opened(kept))
     kept.proc.send_signal(signal.SIGINT)
     kept.finish()

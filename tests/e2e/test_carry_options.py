@@ -9,33 +9,18 @@ from __future__ import annotations
 import json
 import re
 import signal
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import Sim, eventually, hedgectl, spawn
-from tests.e2e.test_carry import FAST, Carry, opened
+from tests.e2e.test_carry import FAST, Carry, carries, opened, start
 
 D = Decimal
 pytestmark = pytest.mark.e2e
+__all__ = ["carries"]  # the fixture, shared with test_carry.py
 TEXT = ("--refresh-s", "0.2", "--max-slippage-bps", "50")
-
-
-@pytest.fixture
-def carries() -> Iterator[list[Carry]]:
-    started: list[Carry] = []
-    yield started
-    for carry in started:
-        carry.kill()
-        carry.finish()
-
-
-def _start(carries: list[Carry], *args: str) -> Carry:
-    carry = Carry(*args)
-    carries.append(carry)
-    return carry
 
 
 @pytest.mark.parametrize(
@@ -65,7 +50,7 @@ def test_an_option_value_out_of_range_is_one_line_and_exit_2_before_any_order(
 def test_a_stop_with_on_exit_keep_exits_130_and_says_the_pair_was_kept(
     sim: Sim, isolated_env: Path, carries: list[Carry]
 ) -> None:
-    carry = _start(carries, "--notional", "300", "--on-exit", "keep", *FAST)
+    carry = start(carries, "--notional", "300", "--on-exit", "keep", *FAST)
     carry.wait(opened(carry))
     qty = D(carry.of("open")[0]["qty"])
     carry.proc.send_signal(signal.SIGTERM)
@@ -82,11 +67,11 @@ def test_a_stop_with_on_exit_keep_exits_130_and_says_the_pair_was_kept(
 
 
 def test_resume_honours_the_until_given_with_it(sim: Sim, isolated_env: Path, carries: list[Carry]) -> None:
-    kept = _start(carries, "--notional", "300", "--on-exit", "keep", *FAST)
+    kept = start(carries, "--notional", "300", "--on-exit", "keep", *FAST)
     kept.wait(opened(kept))
     kept.proc.send_signal(signal.SIGINT)
     assert kept.finish() == 130, kept.err
-    resumed = _start(carries, "--resume", "--until", "0.3s", *FAST)
+    resumed = start(carries, "--resume", "--until", "0.3s", *FAST)
     assert resumed.finish(timeout=60) == 0, resumed.err  # it ends by itself, at its --until
     assert "--until" in resumed.result["exit_reason"]
     assert sim.all_flat()
@@ -95,7 +80,7 @@ def test_resume_honours_the_until_given_with_it(sim: Sim, isolated_env: Path, ca
 def test_resume_refuses_a_pair_option_that_differs_from_the_journaled_pair(
     sim: Sim, isolated_env: Path, carries: list[Carry]
 ) -> None:
-    kept = _start(carries, "--notional", "300", "--on-exit", "keep", *FAST)
+    kept = start(carries, "--notional", "300", "--on-exit", "keep", *FAST)
     kept.wait(opened(kept))
     kept.proc.send_signal(signal.SIGINT)
     assert kept.finish() == 130, kept.err
